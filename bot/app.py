@@ -1,0 +1,120 @@
+"""The app factory: settings in, a wired Bolt app (plus its services) out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+from sqlalchemy.engine import Engine
+
+import handlers
+from bot.config import ConfigError, Settings
+from bot.context import Services
+from bot.crypto import SecretBox
+from bot.usecases import Timebot
+from bot.vendors.base import Vendor
+from bot.vendors.registry import Router, load_vendors
+from bot.work import WorkPool
+from storage.db import make_engine, upgrade
+from storage.queries import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything ``timebot run`` starts; ``close()`` stops it in order."""
+
+    settings: Settings
+    engine: Engine
+    app: App
+    services: Services
+    client: WebClient
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for fn in reversed(self.on_close):
+            try:
+                fn()
+            except Exception:
+                log.exception("error while shutting down")
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """The Web API client every Slack call uses: configurable base URL and 429/5xx retries."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = WebClient(token=token, base_url=settings.api_url, timeout=10)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def request_key(body: Mapping[str, Any]) -> str | None:
+    """What stays the same when Slack re-delivers the same request (retries) and differs otherwise."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"evt:{body['event_id']}"
+    if body.get("command") and body.get("trigger_id"):
+        return f"cmd:{body.get('team_id')}:{body['trigger_id']}"
+    if body.get("type") == "block_actions" and body.get("trigger_id"):
+        return f"act:{body['trigger_id']}"
+    if body.get("type") == "view_submission":
+        view = body.get("view") or {}
+        return f"view:{view.get('id')}:{view.get('hash')}"
+    return None
+
+
+def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
+               clock: Callable[[], float] = time.time, migrate: bool = True) -> Runtime:
+    settings.require_secret_key()
+    assert settings.secret_key is not None
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    store = Store(engine)
+    box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
+    client = slack_client(settings)
+    configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy)
+    for action, name in settings.routing.items():
+        if name not in configured:
+            raise ConfigError(
+                f"TIMEBOT_{action.name.replace('WHOS_OFF', 'WHOSOFF')}_VENDOR={name}, but {name} is not configured: "
+                f"set its {name.upper()}_* settings or choose another vendor."
+            )
+    router = Router(configured, settings.routing)
+    bot = Timebot(settings, store, router, box, client, clock=clock)
+    pool = WorkPool(settings.workers, settings.slow_notice_seconds)
+    services = Services(settings, store, bot, pool)
+
+    app = App(
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
+        client=client,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+    )
+
+    @app.middleware
+    def drop_repeats(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        key = request_key(body)
+        if key is not None and not store.claim_request(key):
+            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error: Exception) -> BoltResponse:
+        log.error("listener failed: %s", type(error).__name__, exc_info=error)
+        return BoltResponse(status=200, body="")
+
+    handlers.register(app, services)
+    runtime = Runtime(settings, engine, app, services, client)
+    runtime.on_close.append(engine.dispose)
+    runtime.on_close.append(router.close)
+    runtime.on_close.append(lambda: pool.shutdown(wait=True))
+    return runtime

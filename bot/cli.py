@@ -1,0 +1,205 @@
+"""``timebot``: run the bot, migrate, start a sandbox vendor, manage keys.
+
+A configuration problem ends the command with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("timebot")
+
+SANDBOXES = ("timeclock", "timetap", "swipeclock", "whosoff", "slack")
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {}
+PARSER_HOOKS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace, Settings], int]], Callable[..., int]]:
+    def deco(fn: Callable[[argparse.Namespace, Settings], int]) -> Callable[..., int]:
+        COMMANDS[name] = fn
+        return fn
+    return deco
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="timebot", description="Clock in, request leave and see who's off, from Slack.")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    run = sub.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server listens on all interfaces
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+
+    sandbox = sub.add_parser("sandbox", help="run a local simulator of a vendor (or of Slack) to try the bot")
+    sandbox.add_argument("vendor", choices=SANDBOXES)
+    sandbox.add_argument("--port", type=int, required=True)
+
+    keys = sub.add_parser("keys", help="encryption keys for stored vendor credentials")
+    keys.add_argument("action", choices=["generate", "rotate"])
+
+    sub.add_parser("check", help="authenticate with each configured vendor and make one read call")
+
+    users = sub.add_parser("users", help="match Slack users to vendor users by email")
+    users.add_argument("action", choices=["sync", "unmatched"])
+    users.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
+
+    for hook in PARSER_HOOKS:
+        hook(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_features()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.cmd == "sandbox":
+            return _sandbox(args)
+        if args.cmd == "keys" and args.action == "generate":
+            from bot.crypto import SecretBox
+
+            print(SecretBox.generate_key())
+            return 0
+        settings = load_settings(args.env_file)
+        return COMMANDS[args.cmd](args, settings)
+    except ConfigError as exc:
+        print(f"timebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load_features() -> None:
+    """Optional features register their own sub-commands (``timebot digest …``)."""
+    for module in ("bot.digest_cli",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"bot.sandbox.{args.vendor}")
+    module.serve(args.port)
+    return 0
+
+
+@command("run")
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_slack()
+    from bot.app import create_app
+
+    runtime = create_app(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+            log.info("Timebot is running in Socket Mode")
+            handler.connect()
+            runtime.on_close.append(handler.close)
+            stop.wait()
+        else:
+            from bot.web import HttpServer, SlackWsgi
+
+            server = HttpServer(SlackWsgi(runtime.app, runtime.engine), args.host, args.port,
+                                settings.http_threads).start()
+            runtime.on_close.append(server.stop)
+            log.info("Timebot is listening on http://%s:%s/slack/events", args.host, server.port)
+            stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+    return 0
+
+
+@command("db")
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    if args.action == "upgrade":
+        upgrade(engine)
+    print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+@command("keys")
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-encrypt every stored credential under TIMEBOT_SECRET_KEY (old keys in TIMEBOT_OLD_SECRET_KEYS)."""
+    settings.require_secret_key()
+    assert settings.secret_key is not None
+    from bot.crypto import SecretBox
+    from storage.db import make_engine, upgrade
+    from storage.queries import Store
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    store = Store(engine)
+    box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
+    rotated = failed = 0
+    for row in store.all_identities():
+        if not row.secret_enc or row.id is None:
+            continue
+        try:
+            store.update_secret(row.id, box.rotate(row.secret_enc))
+            rotated += 1
+        except ValueError:
+            failed += 1
+    print(f"re-encrypted {rotated} stored credentials" + (f"; {failed} could not be decrypted" if failed else ""))
+    return 1 if failed else 0
+
+
+@command("check")
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from bot.vendors.base import VendorError
+    from bot.vendors.registry import load_vendors, specs
+
+    vendors = load_vendors(settings.http_policy, args.env_file)
+    if not vendors:
+        hints = "; ".join(s.settings_hint for s in specs())
+        print(f"no vendor is configured: set one of {hints}")
+        return 2
+    worst = 0
+    hints = {s.name: s.settings_hint for s in specs()}
+    for name, vendor in vendors.items():
+        started = time.perf_counter()
+        try:
+            what = vendor.check()
+            print(f"{vendor.label}: ok in {(time.perf_counter() - started) * 1000:.0f} ms ({what})")
+        except VendorError as exc:
+            worst = 1
+            print(f"{vendor.label}: FAILED: {exc.user_message} {exc.detail} (check {hints.get(name, name)})".rstrip())
+        finally:
+            vendor.close()
+    return worst
+
+
+@command("users")
+def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.identity_sync import run_users_command
+
+    return run_users_command(args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Settings from the environment and ``.env`` (pydantic-settings).
+
+Vendor settings live beside each vendor (``TIMECLOCK_*``, ``TIMETAP_*`` …); this module holds
+what the bot itself needs. A bad setting stops start-up with one line naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.vendors.base import Action
+from bot.vendors.http import HttpPolicy
+
+VendorName = Literal["timeclock", "timetap", "swipeclock", "whosoff"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line that says how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite:///timebot.db", alias="DATABASE_URL")
+    secret_key: SecretStr | None = Field(default=None, alias="TIMEBOT_SECRET_KEY")
+    old_secret_keys: str = Field(default="", alias="TIMEBOT_OLD_SECRET_KEYS")
+    admins: str = Field(default="", alias="TIMEBOT_ADMINS")
+    default_tz: str = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
+    workers: int = Field(default=64, ge=1, le=1024, alias="TIMEBOT_WORKERS")
+    listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS")
+    http_threads: int = Field(default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS")
+    slow_notice_seconds: float = Field(default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS")
+    whosoff_concurrency: int = Field(default=8, ge=1, le=64, alias="TIMEBOT_WHOSOFF_CONCURRENCY")
+    show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
+    scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
+
+    http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
+    http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
+    http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
+    breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES")
+    breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN")
+
+    clock_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_CLOCK_VENDOR")
+    leave_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_LEAVE_VENDOR")
+    whosoff_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_WHOSOFF_VENDOR")
+    holidays_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_HOLIDAYS_VENDOR")
+    identity_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_IDENTITY_VENDOR")
+
+    @field_validator("clock_vendor", "leave_vendor", "whosoff_vendor", "holidays_vendor", "identity_vendor",
+                     mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @field_validator("default_tz")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    @property
+    def http_policy(self) -> HttpPolicy:
+        return HttpPolicy(
+            connect_timeout=self.http_connect_timeout,
+            read_timeout=self.http_read_timeout,
+            max_retries=self.http_max_retries,
+            breaker_failures=self.breaker_failures,
+            breaker_cooldown=self.breaker_cooldown,
+        )
+
+    @property
+    def routing(self) -> dict[Action, str]:
+        chosen = {
+            Action.CLOCK: self.clock_vendor,
+            Action.LEAVE: self.leave_vendor,
+            Action.WHOS_OFF: self.whosoff_vendor,
+            Action.HOLIDAYS: self.holidays_vendor,
+            Action.IDENTITY: self.identity_vendor,
+        }
+        return {a: v for a, v in chosen.items() if v}
+
+    @property
+    def api_url(self) -> str:
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+    def require_secret_key(self) -> None:
+        if self.secret_key is None or not self.secret_key.get_secret_value():
+            raise ConfigError(
+                "TIMEBOT_SECRET_KEY is not set: it encrypts stored vendor keys. "
+                "Create one with `timebot keys generate` and put it in .env."
+            )
+        for name, key in [("TIMEBOT_SECRET_KEY", self.secret_key.get_secret_value())] + [
+            ("TIMEBOT_OLD_SECRET_KEYS", k) for k in self.old_keys
+        ]:
+            try:
+                Fernet(key)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"{name} is not a valid key (it must be 32 url-safe base64 bytes): "
+                    "create one with `timebot keys generate`."
+                ) from exc
+
+    @property
+    def old_keys(self) -> list[str]:
+        return [k.strip() for k in self.old_secret_keys.split(",") if k.strip()]
+
+    def require_slack(self, socket_mode: bool | None = None) -> None:
+        """Check the Slack tokens ``timebot run`` needs; Socket Mode when SLACK_APP_TOKEN is set."""
+        if self.slack_bot_token is None or not self.slack_bot_token.get_secret_value():
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
+                "OAuth & Permissions page into .env."
+            )
+        if not self.slack_bot_token.get_secret_value().startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        socket = self.slack_app_token is not None if socket_mode is None else socket_mode
+        if socket:
+            token = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
+            if not token.startswith("xapp-"):
+                raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode).")
+        elif self.slack_signing_secret is None or not self.slack_signing_secret.get_secret_value():
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests "
+                "(Basic Information page of your Slack app), or set SLACK_APP_TOKEN for Socket Mode."
+            )
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read settings, turning pydantic's multi-line report into one actionable line."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err.get("loc") else "a setting"
+        alias = Settings.model_fields[name].alias if name in Settings.model_fields else name
+        raise ConfigError(f"{alias or name} is invalid: {err['msg']}.") from None

@@ -1,0 +1,134 @@
+"""Parsing of everything people type: one place, tested with properties, clear errors.
+
+Every function here either returns a clean value or raises ``InputError`` whose message can go
+straight back to the person.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import unicodedata
+from datetime import date, time, timedelta
+
+MAX_WHOSOFF_DAYS = 62
+MAX_FREE_TEXT = 300
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_RAW_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_RAW_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+PERIOD_HELP = "today, tomorrow, week, next week, a date like 2026-12-24, or a range like 2026-12-24..2026-12-31"
+
+
+class InputError(ValueError):
+    """Bad input; the message is written for the person who typed it."""
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """Echo user text back safely: shortened, with Slack's control characters escaped."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "“" + short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "”"
+
+
+def clean_text(text: str | None, *, what: str, limit: int = MAX_FREE_TEXT) -> str | None:
+    """Trim, drop control characters and refuse over-long text rather than cutting it silently."""
+    if text is None:
+        return None
+    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t").strip()
+    cleaned = unicodedata.normalize("NFC", cleaned)
+    if len(cleaned) > limit:
+        raise InputError(f"That {what} is too long ({len(cleaned):,} characters; the limit is {limit}).")
+    return cleaned or None
+
+
+def parse_date(text: str) -> date:
+    m = _ISO.match(text.strip())
+    if not m:
+        raise InputError(f"I couldn't read {quote(text)} as a date. Use the form 2026-12-24.")
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise InputError(f"{quote(text)} isn't a real date.") from None
+
+
+def parse_period(text: str | None, today: date) -> tuple[date, date]:
+    """``/whosoff`` argument → inclusive date range."""
+    raw = " ".join((text or "").split()).lower()
+    if raw in {"", "today"}:
+        return today, today
+    if raw == "tomorrow":
+        return today + timedelta(days=1), today + timedelta(days=1)
+    if raw in {"week", "this week"}:
+        return today, today + timedelta(days=6 - today.weekday())
+    if raw == "next week":
+        monday = today + timedelta(days=7 - today.weekday())
+        return monday, monday + timedelta(days=6)
+    if raw in _WEEKDAYS:
+        ahead = (_WEEKDAYS.index(raw) - today.weekday()) % 7
+        return today + timedelta(days=ahead), today + timedelta(days=ahead)
+    if ".." in raw:
+        left, _, right = raw.partition("..")
+        try:
+            start, end = parse_date(left), parse_date(right)
+        except InputError as exc:
+            raise InputError(f"{exc} Try {PERIOD_HELP}.") from None
+        if end < start:
+            raise InputError(f"The range {quote(text or '')} ends before it starts.")
+        if (end - start).days + 1 > MAX_WHOSOFF_DAYS:
+            raise InputError(f"That range is {(end - start).days + 1} days; ask for {MAX_WHOSOFF_DAYS} days at most.")
+        return start, end
+    if _ISO.match(raw):
+        day = parse_date(raw)
+        return day, day
+    raise InputError(f"I don't understand {quote(text or '')}. Try {PERIOD_HELP}.")
+
+
+def parse_clock_time(text: str) -> time:
+    """``17:30``, ``5pm``, ``5:30 pm`` → a wall-clock time."""
+    m = _TIME.match(text.strip())
+    if not m:
+        raise InputError(f"I couldn't read {quote(text)} as a time. Use the form 17:30.")
+    hour, minute, meridian = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
+    if meridian:
+        if not 1 <= hour <= 12:
+            raise InputError(f"{quote(text)} isn't a real time.")
+        hour = hour % 12 + (12 if meridian == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise InputError(f"{quote(text)} isn't a real time.")
+    return time(hour, minute)
+
+
+def split_args(text: str | None) -> list[str]:
+    """Words, honouring quotes; unbalanced quotes fall back to plain splitting."""
+    raw = (text or "").strip()
+    if not raw:
+        return []
+    try:
+        return shlex.split(raw)
+    except ValueError:
+        return raw.split()
+
+
+def parse_user(token: str) -> str:
+    """``<@U123|ada>`` or ``U123`` → ``U123``."""
+    m = _MENTION.match(token.strip())
+    if m:
+        return m.group(1)
+    if _RAW_ID.match(token.strip()):
+        return token.strip()
+    raise InputError(f"{quote(token)} isn't a person. Mention them, like @ada.")
+
+
+def parse_channel(token: str) -> str:
+    """``<#C123|general>`` or ``C123`` → ``C123``."""
+    m = _CHANNEL.match(token.strip())
+    if m:
+        return m.group(1)
+    if _RAW_CHANNEL.match(token.strip()):
+        return token.strip()
+    raise InputError(f"{quote(token)} isn't a channel. Mention it, like #team.")

@@ -1,0 +1,223 @@
+"""The one HTTP path every vendor connector uses: timeouts, safe retries and a circuit breaker.
+
+Retries follow one rule: a request is repeated only when repeating it cannot double an action —
+reads (idempotent), or any request the vendor provably did not process (connection refused,
+429/503 answered before work). A write whose answer was lost raises ``OutcomeUnknown`` so the
+use case can check with the vendor before trying again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from bot.vendors.base import OutcomeUnknown, VendorUnavailable
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE_STATUS = {429, 503}
+_READ_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Timeouts, retry and breaker settings shared by every vendor (from ``TIMEBOT_HTTP_*``)."""
+
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    max_retries: int = 2
+    backoff_base: float = 0.2
+    max_retry_after: float = 5.0
+    breaker_failures: int = 5
+    breaker_cooldown: float = 30.0
+    max_connections: int = 100
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive transport failures so that an outage answers at
+    once instead of every person waiting on a timeout; one trial call after ``cooldown``."""
+
+    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        with self._lock:
+            return self._opened_at is not None and self._clock() - self._opened_at < self.cooldown
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if self._clock() - self._opened_at < self.cooldown or self._trial_in_flight:
+                return False
+            self._trial_in_flight = True  # half-open: let exactly one call through
+            return True
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._opened_at = None
+            self._trial_in_flight = False
+
+    def failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            self._trial_in_flight = False
+            if self._failures >= self.threshold or self._opened_at is not None:
+                self._opened_at = self._clock()
+
+
+def retry_after_seconds(response: httpx.Response, ceiling: float) -> float | None:
+    """Seconds the vendor asked us to wait (delta-seconds or HTTP date), capped at ``ceiling``."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, ceiling))
+
+
+class VendorHttp:
+    """An httpx client bound to one vendor's base URL, with that vendor's breaker."""
+
+    def __init__(
+        self,
+        vendor_label: str,
+        base_url: str,
+        policy: HttpPolicy | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.label = vendor_label
+        self.policy = policy or HttpPolicy()
+        self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_cooldown)
+        self._sleep = sleep
+        self.client = httpx.Client(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            timeout=httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=self.policy.max_connections,
+                max_keepalive_connections=self.policy.max_connections,
+            ),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _unavailable(self, what: str) -> VendorUnavailable:
+        return VendorUnavailable(
+            self.label, f"{self.label} isn't answering right now ({what}). Nothing was changed; try again shortly."
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool | None = None,
+        sign: Callable[[], Mapping[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send with retries that are safe for this request; ``sign`` builds fresh auth headers
+        per attempt (signatures carry timestamps and nonces, so a retry must re-sign).
+
+        Returns any HTTP response the vendor sent (including 4xx) for the connector to interpret.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
+        if not self.breaker.allow():
+            raise self._unavailable("too many recent failures, pausing calls for a moment")
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = dict(kwargs.pop("headers", None) or {})
+            if sign is not None:
+                headers.update(sign())
+            try:
+                response = self.client.request(method, url, headers=headers, **kwargs)
+            except httpx.ConnectError as exc:
+                # Not sent: safe to retry for any method.
+                self.breaker.failure()
+                if attempt <= self.policy.max_retries and not self.breaker.is_open:
+                    self._backoff(attempt)
+                    kwargs["headers"] = headers
+                    continue
+                raise self._unavailable("connection refused") from exc
+            except httpx.TimeoutException as exc:
+                self.breaker.failure()
+                if idempotent and attempt <= self.policy.max_retries and not self.breaker.is_open:
+                    self._backoff(attempt)
+                    kwargs["headers"] = headers
+                    continue
+                if not idempotent and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                    raise OutcomeUnknown(
+                        self.label,
+                        f"{self.label} didn't answer in time, so this may or may not have gone through.",
+                    ) from exc
+                raise self._unavailable("timed out") from exc
+            except httpx.TransportError as exc:
+                self.breaker.failure()
+                if idempotent and attempt <= self.policy.max_retries and not self.breaker.is_open:
+                    self._backoff(attempt)
+                    kwargs["headers"] = headers
+                    continue
+                if not idempotent:
+                    raise OutcomeUnknown(
+                        self.label,
+                        f"The connection to {self.label} dropped, so this may or may not have gone through.",
+                    ) from exc
+                raise self._unavailable("connection dropped") from exc
+            status = response.status_code
+            retryable = _READ_RETRYABLE_STATUS if idempotent else _RETRYABLE_STATUS
+            if status >= 500:
+                self.breaker.failure()
+            else:
+                self.breaker.success()
+            if status in retryable and attempt <= self.policy.max_retries and not self.breaker.is_open:
+                wait = retry_after_seconds(response, self.policy.max_retry_after)
+                log.info("%s answered %s to %s %s; retrying", self.label, status, method, _path(url))
+                if wait is None:
+                    self._backoff(attempt)
+                else:
+                    self._sleep(wait + random.uniform(0, 0.1))
+                kwargs["headers"] = headers
+                continue
+            if status >= 500 or status == 429:
+                if not idempotent and status not in _RETRYABLE_STATUS:
+                    raise OutcomeUnknown(
+                        self.label,
+                        f"{self.label} had an internal error, so this may or may not have gone through.",
+                    )
+                raise self._unavailable(f"HTTP {status}")
+            return response
+
+    def _backoff(self, attempt: int) -> None:
+        base = self.policy.backoff_base * (2 ** (attempt - 1))
+        self._sleep(random.uniform(0, base) + base / 2)
+
+
+def _path(url: str) -> str:
+    """The path only: query strings can carry signatures and keys, which never reach logs."""
+    return url.split("?", 1)[0]

@@ -1,0 +1,82 @@
+"""Finds the configured vendors and routes each action to one of them.
+
+Adding a vendor: write ``bot/vendors/<name>.py`` exposing ``SPEC: VendorSpec`` and add the
+name to ``VENDOR_MODULES``. Nothing in ``handlers/`` changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.vendors.base import Action, NotSupported, Vendor, VendorSpec
+from bot.vendors.http import HttpPolicy
+
+VENDOR_MODULES: tuple[str, ...] = ("timeclock", "timetap", "swipeclock", "whosoff")
+
+
+def specs() -> list[VendorSpec]:
+    """Every vendor Timebot knows, in preference order for default routing."""
+    found = []
+    for name in VENDOR_MODULES:
+        try:
+            module = importlib.import_module(f"bot.vendors.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bot.vendors.{name}":
+                continue
+            raise
+        found.append(module.SPEC)
+    return found
+
+
+def spec(name: str) -> VendorSpec:
+    for s in specs():
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+def load_vendors(policy: HttpPolicy, env_file: str | None = ".env") -> dict[str, Vendor]:
+    """Build a connector for each vendor whose settings are present in the environment."""
+    vendors: dict[str, Vendor] = {}
+    for s in specs():
+        settings = s.settings_cls(_env_file=env_file)  # type: ignore[call-arg]
+        if s.is_configured(settings):
+            vendors[s.name] = s.build(settings, policy)
+    return vendors
+
+
+@dataclass
+class Router:
+    """Which vendor serves which action: explicit choices first, else the first configured
+    vendor (in ``VENDOR_MODULES`` order) that declares the capability."""
+
+    vendors: Mapping[str, Vendor]
+    choices: Mapping[Action, str]
+
+    def for_action(self, action: Action) -> Vendor:
+        """The vendor for ``action``; raises NotSupported when the chosen one lacks it."""
+        chosen = self.choices.get(action)
+        if chosen:
+            vendor = self.vendors[chosen]
+            if action not in vendor.capabilities:
+                raise NotSupported(vendor.label, action)
+            return vendor
+        for vendor in self.vendors.values():
+            if action in vendor.capabilities:
+                return vendor
+        if len(self.vendors) == 1:
+            only = next(iter(self.vendors.values()))
+            raise NotSupported(only.label, action)
+        raise NotSupported("No configured vendor", action)
+
+    def maybe(self, action: Action) -> Vendor | None:
+        try:
+            return self.for_action(action)
+        except NotSupported:
+            return None
+
+    def close(self) -> None:
+        for vendor in self.vendors.values():
+            vendor.close()

@@ -1,0 +1,336 @@
+"""TimeClock (self-hosted bizley/timeclock): every call is signed with the person's own key.
+
+Contract facts that shape this module (shared/vendors/timeclock-timetap.md part 1): a bad token
+is 403, not 401; the ±60 s window is corrected from the server's ``Date`` header; the API lets
+a second session run, so callers check first; a session cannot pass midnight in the server's
+zone; who's off means asking each linked person with their own key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.vendors.base import (
+    Absence,
+    Action,
+    ClockSession,
+    Holiday,
+    LeaveRequest,
+    LeaveType,
+    LinkField,
+    NotSupported,
+    SessionCrossesMidnight,
+    VendorAuthError,
+    VendorError,
+    VendorPerson,
+    VendorRejected,
+    VendorSpec,
+    VendorUser,
+)
+from bot.vendors.http import HttpPolicy, VendorHttp
+
+log = logging.getLogger(__name__)
+
+LEAVE_TYPES = (LeaveType("1", "Vacation"), LeaveType("0", "Other time off"))
+_FIELD_NAMES = {"startAt": "start", "endAt": "end", "type": "leave_type", "note": "note"}
+
+
+class TimeClockSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIMECLOCK_", env_file=".env", extra="ignore")
+
+    base_url: str | None = None
+    timezone: str = "UTC"  # the server's ``timeZone``: where "midnight" is
+    service_user_id: str | None = None  # optional key used for company-wide reads (holidays, check)
+    service_api_key: SecretStr | None = None
+    concurrency: int = 8  # parallel per-person reads for who's off
+
+
+def sign(user_id: str, api_key: str, timestamp: int) -> str:
+    """The bearer token: ``id:timestamp:sha1(timestamp + key)`` in lowercase hex."""
+    checksum = hashlib.sha1(f"{timestamp}{api_key}".encode()).hexdigest()  # noqa: S324 - vendor's scheme
+    return f"{user_id}:{timestamp}:{checksum}"
+
+
+def _utc(stamp: int | None) -> datetime | None:
+    return None if stamp is None else datetime.fromtimestamp(int(stamp), UTC)
+
+
+class TimeClock:
+    name: ClassVar[str] = "timeclock"
+    label: ClassVar[str] = "TimeClock"
+    capabilities: ClassVar[frozenset[Action]] = frozenset({Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS})
+    half_days: ClassVar[bool] = False
+    link_fields: ClassVar[tuple[LinkField, ...]] = (
+        LinkField("pin", "TimeClock PIN", "Generate it on your TimeClock Profile page; it starts with your user id.",
+                  secret=True),
+    )
+
+    def __init__(self, settings: TimeClockSettings, policy: HttpPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not settings.base_url:
+            raise ValueError("TIMECLOCK_BASE_URL is required")
+        self.settings = settings
+        self.tz = ZoneInfo(settings.timezone)
+        self.http = VendorHttp(self.label, settings.base_url.rstrip("/"), policy)
+        self._clock = clock
+        self.skew = 0.0  # server clock minus ours, learnt from a rejected request's Date header
+        self._lock = threading.Lock()
+        self._any_user: VendorUser | None = None
+        if settings.service_user_id and settings.service_api_key:
+            self._any_user = VendorUser(settings.service_user_id, settings.service_api_key.get_secret_value())
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- signed calls ----------------------------------------------------------------------
+
+    def _call(self, user: VendorUser, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if not user.secret:
+            raise VendorAuthError(self.label, "Your TimeClock link has no API key. Link again with `/timebot link`.")
+
+        def auth() -> dict[str, str]:
+            stamp = int(self._clock() + self.skew)
+            return {"Authorization": f"Bearer {sign(user.vendor_user_id, user.secret or '', stamp)}"}
+
+        response = self.http.request(method, url, sign=auth, **kwargs)
+        if response.status_code == 403 and self._learn_skew(response):
+            response = self.http.request(method, url, sign=auth, **kwargs)
+        if response.status_code in (401, 403):
+            raise VendorAuthError(
+                self.label,
+                "TimeClock refused your API key: it may have been changed or revoked. Link again with `/timebot link`.",
+                detail=f"HTTP {response.status_code}",
+            )
+        self._any_user = self._any_user or user
+        return response
+
+    def _learn_skew(self, response: httpx.Response) -> bool:
+        """True when our clock is off by enough to explain a 403; the next signature corrects it."""
+        header = response.headers.get("Date")
+        if not header:
+            return False
+        try:
+            server = parsedate_to_datetime(header).timestamp()
+        except (TypeError, ValueError):
+            return False
+        skew = server - self._clock()
+        with self._lock:
+            if abs(skew - self.skew) <= 30:
+                return False
+            log.warning("TimeClock clock differs from ours by %.0f s; correcting signatures", skew)
+            self.skew = skew
+        return True
+
+    def _json(self, response: httpx.Response, *, ok: tuple[int, ...] = (200, 201)) -> Any:
+        if response.status_code in ok:
+            return response.json() if response.content else None
+        self._raise(response)
+        return None
+
+    def _raise(self, response: httpx.Response) -> None:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if status == 422 and isinstance(body, list) and body:
+            first = body[0]
+            message = str(first.get("message", "TimeClock refused the request."))
+            if message.startswith("Session can not last through midnight"):
+                message = "A session can't last through midnight."
+            raise VendorRejected(self.label, message, field=_FIELD_NAMES.get(first.get("field"), first.get("field")))
+        if status == 404:
+            raise VendorRejected(self.label, "TimeClock couldn't find that record; it may have been deleted.")
+        message = body.get("message") if isinstance(body, dict) else None
+        raise VendorError(self.label, f"TimeClock answered with an error (HTTP {status}).", detail=str(message or ""))
+
+    def _pages(self, user: VendorUser, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            response = self._call(user, "GET", url, params={**params, "page": page, "per-page": 50})
+            batch = self._json(response) or []
+            rows.extend(batch)
+            pages = int(response.headers.get("X-Pagination-Page-Count", "1") or 1)
+            if not batch or page >= pages:
+                return rows
+            page += 1
+
+    # --- identity --------------------------------------------------------------------------
+
+    def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:
+        pin = "".join(str(fields.get("pin", "")).split())
+        if not pin.isdigit() or len(pin) < 4:
+            raise VendorRejected(self.label, "A TimeClock PIN is your user id followed by 3 digits.", field="pin")
+        response = self.http.request("POST", "/api/key", json={"pin": pin}, idempotent=True)
+        if response.status_code == 422:
+            raise VendorRejected(self.label, "TimeClock didn't accept that PIN. Check it on your Profile page.",
+                                 field="pin")
+        data = self._json(response) or {}
+        if not data.get("apiKey"):
+            raise VendorRejected(
+                self.label, "Your TimeClock account has no API access yet: click “Grant yourself API access” "
+                "on your Profile page, then link again.", field="pin")
+        user = VendorUser(str(data["userId"]), str(data["apiKey"]))
+        profile = self._json(self._call(user, "GET", "/api/profile")) or {}
+        return user, VendorPerson(user.vendor_user_id, profile.get("email"), profile.get("name"))
+
+    def people(self) -> list[VendorPerson]:
+        raise NotSupported(self.label, Action.IDENTITY)
+
+    # --- clock -----------------------------------------------------------------------------
+
+    def _session(self, row: dict[str, Any]) -> ClockSession:
+        project = row.get("project") or None
+        return ClockSession(
+            session_id=str(row["id"]),
+            started_at=_utc(row["clockIn"]),  # type: ignore[arg-type]
+            ended_at=_utc(row.get("clockOut")),
+            project=project.get("name") if isinstance(project, dict) else None,
+            note=row.get("note"),
+        )
+
+    def current_session(self, user: VendorUser) -> ClockSession | None:
+        """The most recent running session, if any (the API itself would allow several)."""
+        response = self._call(user, "GET", "/api/sessions", params={"sort": "-clockIn", "per-page": 50})
+        for row in self._json(response) or []:
+            if row.get("clockOut") is None:
+                return self._session(row)
+        return None
+
+    def _project_id(self, user: VendorUser, project: str) -> int:
+        wanted = project.strip().lower()
+        projects = self._pages(user, "/api/projects", {})
+        for p in projects:
+            if str(p.get("id")) == wanted or str(p.get("name", "")).lower() == wanted:
+                return int(p["id"])
+        names = ", ".join(sorted(str(p.get("name")) for p in projects)) or "none"
+        raise VendorRejected(self.label, f"You have no TimeClock project called “{project}”. Yours: {names}.",
+                             field="project")
+
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
+        body: dict[str, Any] = {}
+        if note:
+            body["note"] = note
+        if project:
+            body["projectId"] = self._project_id(user, project)
+        return self._session(self._json(self._call(user, "POST", "/api/sessions", json=body)))
+
+    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
+                  note: str | None = None) -> ClockSession:
+        end = at or datetime.fromtimestamp(self._clock() + self.skew, UTC)
+        # TimeClock needs clockOut > clockIn to the second; an instant clock-out still ends the session.
+        end = max(end, session.started_at + timedelta(seconds=1))
+        start_day = session.started_at.astimezone(self.tz).date()
+        if end.astimezone(self.tz).date() != start_day:
+            raise SessionCrossesMidnight(self.label, session, start_day)
+        body: dict[str, Any] = {"clockOut": int(end.timestamp())}
+        if note:
+            body["note"] = note
+        response = self._call(user, "PATCH", f"/api/sessions/{session.session_id}", json=body, idempotent=True)
+        if response.status_code == 422:
+            try:
+                if "midnight" in str(response.json()[0].get("message", "")):
+                    raise SessionCrossesMidnight(self.label, session, start_day)
+            except (ValueError, IndexError, AttributeError):
+                pass
+        return self._session(self._json(response))
+
+    def session_day_end(self, session: ClockSession) -> datetime:
+        """The last instant a session may end: 23:59 on its start day in the server's zone."""
+        day = session.started_at.astimezone(self.tz).date()
+        return datetime.combine(day, datetime.max.time().replace(microsecond=0), self.tz) - timedelta(seconds=59)
+
+    # --- leave -----------------------------------------------------------------------------
+
+    def leave_types(self) -> list[LeaveType]:
+        return list(LEAVE_TYPES)
+
+    def _absence(self, row: dict[str, Any]) -> Absence:
+        kind = next((t.name for t in LEAVE_TYPES if t.id == str(row.get("type"))), "Time off")
+        approved = row.get("approved")
+        status = {1: "approved", 2: "denied"}.get(approved if isinstance(approved, int) else 0, "pending")
+        if row.get("type") == 0:
+            status = "approved"  # only vacations go through approval
+        return Absence(
+            vendor_user_id=str(row.get("userId")), start=date.fromisoformat(row["startAt"]),
+            end=date.fromisoformat(row["endAt"]), kind=kind, reason=row.get("note"), status=status,
+            absence_id=str(row.get("id")),
+        )
+
+    def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
+        leave_type = request.leave_type if request.leave_type in {"0", "1"} else "1"
+        body = {"startAt": request.start.isoformat(), "endAt": request.end.isoformat(), "type": int(leave_type),
+                "note": request.note or ""}
+        return self._absence(self._json(self._call(user, "POST", "/api/off-times", json=body)))
+
+    def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
+        rows = self._pages(user, "/api/off-times",
+                           {"filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()})
+        return [a for a in map(self._absence, rows) if a.status != "denied"]
+
+    def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
+        """One query per linked person (TimeClock scopes every call to the key's owner), run
+        concurrently but bounded so a big team does not flood a self-hosted server."""
+        def one(user: VendorUser) -> list[Absence]:
+            try:
+                return self.my_absences(user, start, end)
+            except VendorAuthError:
+                log.warning("TimeClock refused the key of user %s; their leave is left out", user.vendor_user_id)
+                return []
+
+        if not users:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(users)))) as pool:
+            return [a for batch in pool.map(one, users) for a in batch]
+
+    # --- holidays --------------------------------------------------------------------------
+
+    def holidays(self, start: date, end: date) -> list[Holiday]:
+        user = self._any_user
+        if user is None:
+            return []  # holidays need some key; none is known until someone links
+        found: list[Holiday] = []
+        for year in range(start.year, end.year + 1):
+            for row in self._pages(user, "/api/holidays", {"filter[year]": year}):
+                day = date(int(row["year"]), int(row["month"]), int(row["day"]))
+                if start <= day <= end:
+                    found.append(Holiday(day, "Public holiday"))
+        return found
+
+    def use_for_company_reads(self, user: VendorUser) -> None:
+        """Remember a linked person's key for company-wide reads such as holidays."""
+        self._any_user = self._any_user or user
+
+    def check(self) -> str:
+        if self._any_user is not None:
+            profile = self._json(self._call(self._any_user, "GET", "/api/profile")) or {}
+            return f"signed in as user {profile.get('id')}"
+        response = self.http.request("GET", "/api/profile")
+        if response.status_code == 401 and "Bearer" in response.headers.get("WWW-Authenticate", ""):
+            return "reachable (each person links their own key; set TIMECLOCK_SERVICE_* to test one)"
+        raise VendorError(self.label, f"{self.settings.base_url} doesn't look like a TimeClock API "
+                          f"(HTTP {response.status_code} from /api/profile).")
+
+
+SPEC = VendorSpec(
+    name="timeclock",
+    label="TimeClock",
+    settings_cls=TimeClockSettings,
+    is_configured=lambda s: bool(s.base_url),  # type: ignore[attr-defined]
+    build=lambda s, policy: TimeClock(s, policy),
+    settings_hint="TIMECLOCK_BASE_URL",
+)

@@ -1,0 +1,90 @@
+"""The bounded pool that runs vendor work after Slack has its ack.
+
+Bolt's listener threads only ack and enqueue, so a burst larger than the pool queues here
+instead of starving acks. A watchdog tells the person when their job is slow (queued or a
+vendor dragging), so everyone hears something within seconds whatever the vendor does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
+
+
+class _Job:
+    __slots__ = ("done", "on_slow")
+
+    def __init__(self, on_slow: Callable[[], None] | None) -> None:
+        self.done = False
+        self.on_slow = on_slow
+
+
+class WorkPool:
+    def __init__(self, workers: int, slow_after: float = 2.5) -> None:
+        self.slow_after = slow_after
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="timebot-work")
+        self._notify = ThreadPoolExecutor(max_workers=4, thread_name_prefix="timebot-notice")
+        self._heap: list[tuple[float, int, _Job]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._watchdog = threading.Thread(target=self._watch, name="timebot-watchdog", daemon=True)
+        self._watchdog.start()
+        self.pending = 0
+
+    def submit(self, fn: Callable[[], None], on_slow: Callable[[], None] | None = None) -> Future[None]:
+        """Run ``fn`` on the pool; call ``on_slow`` once if it has not finished in ``slow_after``."""
+        job = _Job(on_slow)
+        if on_slow is not None:
+            with self._cond:
+                heapq.heappush(self._heap, (time.monotonic() + self.slow_after, next(self._seq), job))
+                self._cond.notify()
+        with self._cond:
+            self.pending += 1
+
+        def run() -> None:
+            try:
+                fn()
+            except Exception:  # the job reports to the person itself; this is the last net
+                log.exception("background job failed")
+            finally:
+                with self._cond:
+                    job.done = True
+                    self.pending -= 1
+
+        return self._pool.submit(run)
+
+    def _watch(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(timeout)
+                if self._closed:
+                    return
+                _, _, job = heapq.heappop(self._heap)
+                if job.done or job.on_slow is None:
+                    continue
+                callback = job.on_slow
+            self._notify.submit(self._safe, callback)
+
+    @staticmethod
+    def _safe(callback: Callable[[], None]) -> None:
+        try:
+            callback()
+        except Exception:
+            log.exception("slow-job notice failed")
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._pool.shutdown(wait=wait)
+        self._notify.shutdown(wait=wait)

@@ -1,0 +1,14 @@
+"""Slack <-> use cases. Nothing here knows which vendor is behind an action."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.context import Services
+
+
+def register(app: App, services: Services) -> None:
+    from handlers import commands, interactions
+
+    commands.register(app, services)
+    interactions.register(app, services)

@@ -1,0 +1,290 @@
+"""Block Kit: turns use-case results into Slack messages, modals and the App Home tab."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.usecases import ClockResult, HomeState, LeaveForm, LeaveResult, StatusReport, WhosOffReport
+from bot.vendors.base import Absence, LinkField, Portion
+
+Blocks = list[dict[str, Any]]
+
+LEAVE_CALLBACK = "leave_request"
+LINK_CALLBACK = "link_account"
+END_TIME_CALLBACK = "clockout_end_time"
+
+HELP = (
+    "*Timebot* keeps your time and leave without leaving Slack.\n"
+    "• `/clockin [project]`: start working\n"
+    "• `/clockout [note]`: stop working\n"
+    "• `/timeoff`: request leave\n"
+    "• `/whosoff [today|tomorrow|week|next week|2026-12-24|2026-12-24..2026-12-31]`: who is off\n"
+    "• `/timebot link`: connect your account · `/timebot unlink` · `/timebot status`\n"
+    "• Admins: `/timebot link @person [id]`, `/timebot digest add|list|remove|preview`"
+)
+
+
+def esc(text: str | None) -> str:
+    """Slack mrkdwn treats only &, < and > as control characters."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:limit], "emoji": True}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def fmt_time(moment: datetime, tz: ZoneInfo, *, with_day: bool = False, today: date | None = None) -> str:
+    local = moment.astimezone(tz)
+    clock = local.strftime("%H:%M %Z")
+    if with_day and (today is None or local.date() != today):
+        return f"{local.strftime('%a %d %b')} {clock}"
+    return clock
+
+
+def fmt_day(day: date) -> str:
+    return day.strftime("%a %d %b %Y")
+
+
+def fmt_days(days: float) -> str:
+    n = int(days) if days == int(days) else days
+    return f"{n} working day" + ("" if days == 1 else "s")
+
+
+def duration(start: datetime, end: datetime) -> str:
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+def clock_message(result: ClockResult, now: datetime) -> str:
+    s, tz = result.session, result.tz
+    today = now.astimezone(tz).date()
+    if result.outcome == "clocked_in" and s:
+        where = f" on *{esc(s.project)}*" if s.project else ""
+        return f":large_green_circle: Clocked in{where} at {fmt_time(s.started_at, tz)} ({result.vendor})."
+    if result.outcome == "already_in" and s:
+        return (f"You're already clocked in since {fmt_time(s.started_at, tz, with_day=True, today=today)}. "
+                "Use `/clockout` first.")
+    if result.outcome == "clocked_out" and s:
+        end = s.ended_at or now
+        return (f":red_circle: Clocked out at {fmt_time(end, tz)} after {duration(s.started_at, end)} "
+                f"(since {fmt_time(s.started_at, tz, with_day=True, today=today)}).")
+    if result.outcome == "not_in":
+        return "You aren't clocked in, so there's nothing to clock out of. Use `/clockin` to start."
+    if result.outcome == "crosses_midnight" and s:
+        return (f"Your session started {fmt_time(s.started_at, tz, with_day=True, today=today)}, and "
+                f"{result.vendor} can't end a session after midnight. Pick when you stopped on "
+                f"{fmt_day(result.day or s.started_at.date())}.")
+    return "Done."
+
+
+def midnight_blocks(result: ClockResult, now: datetime) -> Blocks:
+    s = result.session
+    assert s is not None
+    meta = {"session_id": s.session_id, "started": s.started_at.timestamp(),
+            "latest": result.latest_end.timestamp() if result.latest_end else None}
+    return [
+        section(clock_message(result, now)),
+        {"type": "actions", "block_id": "midnight", "elements": [
+            {"type": "button", "action_id": "clockout_pick_time", "style": "primary",
+             "text": plain("Choose end time"), "value": json.dumps(meta)},
+        ]},
+    ]
+
+
+def leave_confirmation(result: LeaveResult, tz: ZoneInfo) -> str:
+    a = result.absence
+    span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
+    status = " It's waiting for approval." if a.status == "pending" else ""
+    text = (f":palm_tree: Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
+            f"{fmt_days(result.working_days)}.{status}")
+    if result.half_day_note:
+        text += f"\n{result.vendor} records whole days, so the half day is written in the request's note."
+    return text
+
+
+def _portions(a: Absence) -> str:
+    parts = []
+    if a.start_portion is not Portion.FULL:
+        parts.append(f"{'afternoon' if a.start_portion is Portion.PM else 'morning'} of {a.start:%d %b}")
+    if a.end_portion is not Portion.FULL and a.end != a.start:
+        parts.append(f"morning of {a.end:%d %b}" if a.end_portion is Portion.AM else f"afternoon of {a.end:%d %b}")
+    return f" ({', '.join(parts)} only)" if parts else ""
+
+
+def _portion_tag(portion: Portion) -> str:
+    return {Portion.FULL: "", Portion.AM: " _(morning)_", Portion.PM: " _(afternoon)_"}[portion]
+
+
+def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
+    blocks: Blocks = []
+    if report.start == report.end:
+        title = f"*Who's off on {fmt_day(report.start)}*"
+    else:
+        title = f"*Who's off, {fmt_day(report.start)} to {fmt_day(report.end)}*"
+    blocks.append(section(title))
+    nobody = True
+    for day in report.days:
+        lines = [f":tada: {esc(h.name)}" for h in day.holidays]
+        for e in day.entries:
+            nobody = False
+            who = f"<@{e.slack_user_id}>" if e.slack_user_id else esc(e.name)
+            kind = f" · {esc(e.kind)}" if show_kind and e.kind else ""
+            pending = " · pending" if e.status == "pending" else ""
+            lines.append(f"• {who}{_portion_tag(e.portion)}{kind}{pending}")
+        if not lines:
+            if report.start == report.end:
+                lines.append("Everyone's in. :sunny:")
+            else:
+                continue
+        blocks.append(section(f"*{fmt_day(day.day)}*\n" + "\n".join(lines)))
+    if nobody and report.start != report.end and not any(d.holidays for d in report.days):
+        blocks.append(section("Everyone's in. :sunny:"))
+    for note in report.notes:
+        blocks.append(context(esc(note)))
+    return blocks[:50]
+
+
+def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
+    lines = ["*Your Timebot status*"]
+    if report.identities:
+        for i in report.identities:
+            how = "matched by email" if i.linked_by == "email" else "linked by an admin" \
+                if i.linked_by.startswith("admin") else "linked by you"
+            lines.append(f"• {esc(i.label)}: user {esc(i.vendor_user_id)} ({how})")
+    else:
+        lines.append("• Not linked to any vendor yet.")
+    for _, label in report.needs_link:
+        lines.append(f"• {esc(label)}: not linked. Type `/timebot link`.")
+    if report.clock_error:
+        lines.append(f"Clock: {esc(report.clock_error)}")
+    elif report.session:
+        lines.append(f"Clock: :large_green_circle: clocked in since "
+                     f"{fmt_time(report.session.started_at, tz, with_day=True, today=now.astimezone(tz).date())}")
+    elif report.clock_vendor and not report.needs_link:
+        lines.append("Clock: not clocked in.")
+    lines.append(f"Times are shown in your Slack time zone ({tz.key}).")
+    return "\n".join(lines)
+
+
+# --- modals -----------------------------------------------------------------------------
+
+
+def loading_view(title: str, text: str = "Just a moment…") -> dict[str, Any]:
+    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24), "blocks": [section(text)]}
+
+
+def message_view(title: str, text: str) -> dict[str, Any]:
+    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24), "blocks": [section(text)]}
+
+
+def _option(value: str, text: str) -> dict[str, Any]:
+    return {"text": plain(text), "value": value}
+
+
+def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[str, Any]:
+    types = [_option(t.id, t.name) for t in form.types[:100]] or [_option("default", "Leave")]
+    start_options = [_option("full", "Full day"), _option("pm", "Afternoon only")]
+    end_options = [_option("full", "Full day"), _option("am", "Morning only")]
+    blocks: Blocks = [
+        {"type": "input", "block_id": "leave_type", "label": plain("Type of leave"),
+         "element": {"type": "static_select", "action_id": "value", "options": types, "initial_option": types[0]}},
+        {"type": "input", "block_id": "start", "label": plain("First day"),
+         "element": {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()}},
+        {"type": "input", "block_id": "start_portion", "label": plain("First day is"),
+         "element": {"type": "static_select", "action_id": "value", "options": start_options,
+                     "initial_option": start_options[0]}},
+        {"type": "input", "block_id": "end", "label": plain("Last day"),
+         "element": {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()}},
+        {"type": "input", "block_id": "end_portion", "label": plain("Last day is"),
+         "element": {"type": "static_select", "action_id": "value", "options": end_options,
+                     "initial_option": end_options[0]}},
+        {"type": "input", "block_id": "note", "optional": True, "label": plain("Note for your manager"),
+         "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 300}},
+    ]
+    if not form.half_days:
+        blocks.append(context(f"{form.vendor} records whole days; a half day is added to the request's note."))
+    return {"type": "modal", "callback_id": LEAVE_CALLBACK, "title": plain("Request leave", 24),
+            "submit": plain("Request", 24), "close": plain("Cancel", 24), "blocks": blocks,
+            "private_metadata": json.dumps(metadata)}
+
+
+def link_view(label: str, fields: Sequence[LinkField], metadata: dict[str, Any], error: str | None = None,
+              for_whom: str | None = None) -> dict[str, Any]:
+    blocks: Blocks = [section(f"Connect {'<@' + for_whom + '>' if for_whom else 'your'} {esc(label)} account.")]
+    if error:
+        blocks.append(section(f":warning: {esc(error)}"))
+    for f in fields:
+        blocks.append({"type": "input", "block_id": f"link_{f.name}", "label": plain(f.label),
+                       "hint": plain(f.hint, 150) if f.hint else None,
+                       "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200}})
+        if not f.hint:
+            blocks[-1].pop("hint")
+    blocks.append(context("Your key is stored encrypted and only used to act for you."))
+    return {"type": "modal", "callback_id": LINK_CALLBACK, "title": plain(f"Link {label}", 24),
+            "submit": plain("Link", 24), "close": plain("Cancel", 24), "blocks": blocks,
+            "private_metadata": json.dumps(metadata)}
+
+
+def end_time_view(metadata: dict[str, Any], initial: str) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": END_TIME_CALLBACK, "title": plain("Clock out", 24),
+            "submit": plain("Clock out", 24), "close": plain("Cancel", 24),
+            "private_metadata": json.dumps(metadata),
+            "blocks": [{"type": "input", "block_id": "end_time", "label": plain("When did you stop?"),
+                        "element": {"type": "timepicker", "action_id": "value", "initial_time": initial}}]}
+
+
+# --- App Home -------------------------------------------------------------------------
+
+
+def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+    status = state.status
+    blocks: Blocks = [{"type": "header", "text": plain("Timebot", 150)}]
+    today = now.astimezone(tz).date()
+    for _, label in status.needs_link:
+        blocks.append(section(f":link: Connect your {esc(label)} account to clock in and request leave."))
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": "home_link", "text": plain(f"Link {label}"), "style": "primary"}]})
+    if status.clock_vendor:
+        if status.clock_error:
+            blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n{esc(status.clock_error)}"))
+        elif status.session:
+            blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n:large_green_circle: Clocked in since "
+                                  f"{fmt_time(status.session.started_at, tz, with_day=True, today=today)}"))
+            blocks.append({"type": "actions", "elements": [
+                {"type": "button", "action_id": "home_clock_out", "text": plain("Clock out"), "style": "danger"}]})
+        elif not status.needs_link:
+            blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n:white_circle: Not clocked in"))
+            blocks.append({"type": "actions", "elements": [
+                {"type": "button", "action_id": "home_clock_in", "text": plain("Clock in"), "style": "primary"}]})
+    if state.leave_vendor:
+        blocks.append({"type": "divider"})
+        lines = [f"*Upcoming leave* ({esc(state.leave_vendor)})"]
+        if state.leave_error:
+            lines.append(esc(state.leave_error))
+        elif state.upcoming:
+            for a in state.upcoming[:20]:
+                span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
+                pending = " · pending" if a.status == "pending" else ""
+                lines.append(f"• {span}{_portions(a)} · {esc(a.kind or 'Leave')}{pending}")
+        else:
+            lines.append("Nothing booked.")
+        blocks.append(section("\n".join(lines)))
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": "home_request_leave", "text": plain("Request leave")}]})
+    blocks.append(context(f"Times in your time zone ({tz.key}). Updated {fmt_time(now, tz)}."))
+    return {"type": "home", "blocks": blocks[:100]}

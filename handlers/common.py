@@ -1,0 +1,83 @@
+"""The one pattern every listener follows: ack at once, run the use case on the work pool,
+answer through ``response_url`` (or a DM when there is none or it has expired)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.context import Services
+from bot.parse import InputError
+from bot.usecases import Actor, UserError
+from bot.vendors.base import VendorError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def send(client: WebClient, user_id: str, reply: Reply, respond: Respond | None = None) -> None:
+    """Ephemeral via ``response_url`` when we have one; a DM when it is missing or expired."""
+    if respond is not None and respond.response_url:
+        try:
+            result = respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral",
+                             replace_original=False)
+            if result.status_code == 200:
+                return
+            log.info("response_url answered %s; falling back to a DM", result.status_code)
+        except Exception as exc:  # network trouble: the DM below still reaches the person
+            log.info("response_url failed (%s); falling back to a DM", type(exc).__name__)
+    try:
+        client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
+    except SlackApiError as exc:
+        log.error("could not reach %s by DM either: %s", user_id, exc.response.get("error"))
+
+
+def describe(services: Services, exc: BaseException) -> str:
+    if isinstance(exc, InputError):
+        return str(exc)
+    if not isinstance(exc, VendorError | UserError):
+        log.exception("unexpected failure", exc_info=exc)
+    return services.bot.explain(exc)  # type: ignore[arg-type]
+
+
+def later(
+    services: Services,
+    team_id: str,
+    user_id: str,
+    client: WebClient,
+    work: Callable[[Actor], Reply | None],
+    *,
+    respond: Respond | None = None,
+    slow: str | None = None,
+    on_error: Callable[[BaseException], Reply | None] | None = None,
+) -> None:
+    """Run ``work`` after the ack; the person always hears back, even when the vendor fails."""
+
+    def job() -> None:
+        try:
+            actor = services.bot.actor(team_id, user_id)
+            reply = work(actor)
+        except Exception as exc:
+            reply = on_error(exc) if on_error else None
+            if reply is None and on_error is None:
+                reply = Reply(describe(services, exc))
+        if reply is not None:
+            send(client, user_id, reply, respond)
+
+    def notice() -> None:
+        if slow:
+            send(client, user_id, Reply(slow), respond)
+
+    services.pool.submit(job, notice if slow else None)

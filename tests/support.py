@@ -1,0 +1,110 @@
+"""Test support: genuinely signed Slack deliveries over real HTTP to the running bot."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from bot.sandbox.slack import SlackStandIn
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+TEAM = "T0DEMO"
+
+
+def signature(secret: str, timestamp: str, body: str) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackDriver:
+    """Plays Slack's side: slash commands, modal submissions, button clicks and events."""
+
+    def __init__(self, bot_url: str, slack: SlackStandIn, secret: str = SIGNING_SECRET) -> None:
+        self.url = bot_url.rstrip("/") + "/slack/events"
+        self.slack = slack
+        self.secret = secret
+        self.http = httpx.Client(timeout=30)
+        self._n = itertools.count(1)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def post(self, body: str, content_type: str, *, timestamp: float | None = None, secret: str | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        ts = str(int(time.time() if timestamp is None else timestamp))
+        sig = signature(secret or self.secret, ts, body)
+        h = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
+             **(headers or {})}
+        return self.http.post(self.url, content=body.encode(), headers=h)
+
+    def command_body(self, command: str, text: str = "", user: str = "U0ADA", **extra: str) -> tuple[str, str]:
+        n = next(self._n)
+        key = f"cmd{n}-{time.time_ns()}"
+        fields = {
+            "token": "legacy", "team_id": TEAM, "team_domain": "demo", "channel_id": "C0TEAM", "channel_name": "team",
+            "user_id": user, "user_name": user.lower(), "command": command, "text": text,
+            "response_url": self.slack.response_url(key), "trigger_id": f"{n}.{time.time_ns()}.trigger",
+            "api_app_id": "A0TIMEBOT", **extra,
+        }
+        return urlencode(fields), key
+
+    def command(self, command: str, text: str = "", user: str = "U0ADA", **kw: Any) -> tuple[httpx.Response, str]:
+        """Send a slash command; returns the HTTP response and the response_url key to wait on."""
+        body, key = self.command_body(command, text, user)
+        return self.post(body, "application/x-www-form-urlencoded", **kw), key
+
+    def interaction(self, payload: dict[str, Any], **kw: Any) -> httpx.Response:
+        body = "payload=" + quote(json.dumps(payload))
+        return self.post(body, "application/x-www-form-urlencoded", **kw)
+
+    def submit_view(self, callback_id: str, values: dict[str, dict[str, Any]], *, user: str = "U0ADA",
+                    private_metadata: str = "{}", view_id: str = "V000001") -> httpx.Response:
+        state = {"values": {block: {"value": element} for block, element in values.items()}}
+        payload = {
+            "type": "view_submission", "team": {"id": TEAM, "domain": "demo"},
+            "user": {"id": user, "team_id": TEAM}, "api_app_id": "A0TIMEBOT", "trigger_id": f"{time.time_ns()}.t",
+            "view": {"id": view_id, "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
+                     "state": state, "hash": f"h{time.time_ns()}", "team_id": TEAM},
+        }
+        return self.interaction(payload)
+
+    def click(self, action_id: str, *, user: str = "U0ADA", value: str = "", container: str = "view") -> httpx.Response:
+        payload = {
+            "type": "block_actions", "team": {"id": TEAM, "domain": "demo"}, "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A0TIMEBOT", "trigger_id": f"{time.time_ns()}.t",
+            "container": {"type": container}, "actions": [{"action_id": action_id, "block_id": "b", "value": value,
+                                                           "type": "button", "action_ts": str(time.time())}],
+        }
+        if container == "view":
+            payload["view"] = {"id": "VHOME", "type": "home", "hash": "h"}
+        return self.interaction(payload)
+
+    def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> httpx.Response:
+        body = json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A0TIMEBOT", "type": "event_callback",
+                           "event_id": event_id or f"Ev{time.time_ns()}", "event_time": int(time.time()),
+                           "event": event})
+        return self.post(body, "application/json", **kw)
+
+
+def datepicker(value: str) -> dict[str, Any]:
+    return {"type": "datepicker", "selected_date": value}
+
+
+def select(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}}}
+
+
+def text_input(value: str | None) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def timepicker(value: str) -> dict[str, Any]:
+    return {"type": "timepicker", "selected_time": value}
