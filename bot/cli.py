@@ -17,7 +17,7 @@ from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("timebot")
 
-SANDBOXES = ("timeclock", "timetap", "swipeclock", "whosoff", "slack")
+SANDBOXES = ("timeclock", "timetap", "swipeclock", "whosoff")
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {}
 PARSER_HOOKS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 

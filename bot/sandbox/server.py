@@ -199,7 +199,9 @@ class SimServer:
                     body = gzip.compress(body)
                     headers["Content-Encoding"] = "gzip"
                 headers.pop("X-Sim-Gzip", None)
-                self.send_response(response.status)
+                self.log_request(response.status)
+                self.send_response_only(response.status)
+                headers.setdefault("Date", self.date_time_string())  # simulators may set their own clock's
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))

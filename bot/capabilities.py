@@ -1,0 +1,54 @@
+"""The vendor × action table in the README, generated from what each connector declares.
+
+``python -m bot.capabilities --write`` refreshes README.md; a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from bot.vendors.base import Action, Vendor
+from bot.vendors.registry import specs
+
+START, END = "<!-- capabilities:start -->", "<!-- capabilities:end -->"
+README = Path(__file__).resolve().parent.parent / "README.md"
+COLUMNS = (Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY)
+
+
+def connector_class(name: str) -> type[Vendor]:
+    module = importlib.import_module(f"bot.vendors.{name}")
+    for value in vars(module).values():
+        if isinstance(value, type) and getattr(value, "name", None) == name and hasattr(value, "capabilities"):
+            return value
+    raise LookupError(f"bot.vendors.{name} has no connector class named {name!r}")
+
+
+def capability_table() -> str:
+    head = ["Vendor", *(a.phrase.capitalize() for a in COLUMNS), "Half days", "How people are linked"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for spec in specs():
+        cls = connector_class(spec.name)
+        marks = ["yes" if a in cls.capabilities else "—" for a in COLUMNS]
+        how = f"each person enters their {cls.link_fields[0].label}" if cls.link_fields else "by email (or an admin)"
+        lines.append("| " + " | ".join([spec.label, *marks, "yes" if cls.half_days else "—", how]) + " |")
+    return "\n".join(lines)
+
+
+def readme_section(text: str) -> str:
+    start, end = text.index(START) + len(START), text.index(END)
+    return text[start:end].strip()
+
+
+def write_readme(path: Path = README) -> None:
+    text = path.read_text()
+    start, end = text.index(START) + len(START), text.index(END)
+    path.write_text(text[:start] + "\n" + capability_table() + "\n" + text[end:])
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        write_readme()
+    else:
+        print(capability_table())

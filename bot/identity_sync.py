@@ -1,0 +1,118 @@
+"""Matching Slack users to vendor users by email, in bulk (``timebot users sync|unmatched``).
+
+The bot also matches lazily on first use (``Timebot.identity``); a sync up front means digests
+and who's-off can name everyone from the first day, and shows admins who needs a manual link.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.vendors.base import Action, Vendor, VendorError
+from bot.vendors.registry import Router, load_vendors
+from storage.queries import Store
+
+
+@dataclass
+class SyncReport:
+    vendor: str
+    matched: list[tuple[str, str]] = field(default_factory=list)  # (slack id, vendor id) newly linked
+    already: int = 0
+    unmatched_slack: list[tuple[str, str, str | None]] = field(default_factory=list)  # (slack id, name, email)
+    unmatched_vendor: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (id, name, email)
+
+
+def slack_members(client: WebClient) -> Iterator[dict[str, Any]]:
+    """Real, active people in the workspace (no bots, no deactivated accounts)."""
+    cursor = None
+    while True:
+        page = client.users_list(limit=200, cursor=cursor)
+        for member in page["members"]:
+            if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
+                continue
+            yield member
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def identity_vendors(router: Router) -> list[Vendor]:
+    return [v for v in router.vendors.values() if Action.IDENTITY in v.capabilities]
+
+
+def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write: bool = True) -> list[SyncReport]:
+    members = list(slack_members(client))
+    for m in members:
+        profile = m.get("profile") or {}
+        store.save_person(team_id, m["id"], name=m.get("real_name") or m.get("name"), email=profile.get("email"),
+                          tz=m.get("tz"), is_admin=bool(m.get("is_admin") or m.get("is_owner")))
+    reports = []
+    for vendor in identity_vendors(router):
+        report = SyncReport(vendor.label)
+        people = vendor.people()
+        by_email = {p.email.strip().lower(): p for p in people if p.email}
+        linked = {row.slack_user_id: row.vendor_user_id for row in store.identities_for_vendor(team_id, vendor.name)}
+        used = set(linked.values())
+        for m in members:
+            email = ((m.get("profile") or {}).get("email") or "").strip().lower()
+            name = m.get("real_name") or m.get("name") or m["id"]
+            if m["id"] in linked:
+                report.already += 1
+                continue
+            person = by_email.get(email) if email else None
+            if person is None:
+                report.unmatched_slack.append((m["id"], name, email or None))
+                continue
+            if write:
+                store.save_identity(team_id, m["id"], vendor.name, person.vendor_user_id, secret_enc=None,
+                                    email=person.email, linked_by="email")
+            report.matched.append((m["id"], person.vendor_user_id))
+            used.add(person.vendor_user_id)
+        report.unmatched_vendor = [(p.vendor_user_id, p.name, p.email) for p in people if p.vendor_user_id not in used]
+        reports.append(report)
+    return reports
+
+
+def run_users_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import slack_client
+    from storage.db import make_engine, upgrade
+
+    if settings.slack_bot_token is None:
+        from bot.config import ConfigError
+
+        raise ConfigError("SLACK_BOT_TOKEN is not set: `timebot users` reads your Slack members with it.")
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    vendors = load_vendors(settings.http_policy, args.env_file)
+    router = Router(vendors, settings.routing)
+    if not identity_vendors(router):
+        print("No configured vendor can match people by email; people link themselves with /timebot link.")
+        return 0
+    client = slack_client(settings)
+    team_id = args.team or client.auth_test()["team_id"]
+    try:
+        reports = sync(Store(engine), router, client, team_id, write=args.action == "sync")
+    except VendorError as exc:
+        print(f"{exc.vendor}: {exc.user_message}")
+        return 1
+    finally:
+        router.close()
+    for r in reports:
+        if args.action == "sync":
+            print(f"{r.vendor}: {len(r.matched)} newly linked, {r.already} already linked, "
+                  f"{len(r.unmatched_slack)} Slack users without a match")
+        else:
+            print(f"{r.vendor}: {len(r.unmatched_slack)} Slack users have no {r.vendor} user with their email:")
+            for slack_id, name, email in r.unmatched_slack:
+                print(f"  {slack_id}  {name}  <{email or 'no email'}>")
+            print(f"{r.vendor}: {len(r.unmatched_vendor)} {r.vendor} users have no Slack account with their email:")
+            for vendor_id, name, email in r.unmatched_vendor:
+                print(f"  {vendor_id}  {name or ''}  <{email or 'no email'}>")
+            print("Link someone by hand with: /timebot link @person <vendor id>")
+    return 0
