@@ -1,0 +1,627 @@
+"""SwipeClock TimeWorksPlus: self-signed HS256 JWTs traded for access tokens, punches over REST.
+
+Contract: shared/vendors/swipeclock-whosoff.md part 1. What shapes this module:
+
+- Every call carries an *issued* access token. We get one by signing a short-lived
+  "originating" JWT with the API secret and posting it to the authentication service (§1.3).
+  Tokens are cached per (product, employee) and reused until shortly before their ``exp``; a
+  401 means "re-authenticate once and retry once" (§1.3.5). Many worker threads share one
+  connector, so a renewal happens once per token, not once per thread.
+- The API is keyed on employee codes (§1.4), so ``vendor_user_id`` is the ``EmployeeCode``
+  and people are matched by ``Email``; nobody types anything to link.
+- Punches go to ``POST timecards/punch`` (§1.6 route A, unconfirmed) and are read back from
+  ``GET timecards``; times are the site's local wall clock, hence ``SWIPECLOCK_TIMEZONE``.
+- Time off is read from ``GET timeoffrequests``. Creating requests uses an endpoint the contract
+  only infers, so it ships behind ``SWIPECLOCK_LEAVE_REQUESTS`` (§1.13).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+import jwt
+from jwt import api_jws
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.vendors.base import (
+    Absence,
+    Action,
+    ClockSession,
+    Holiday,
+    LeaveRequest,
+    LeaveType,
+    LinkField,
+    NotSupported,
+    VendorAuthError,
+    VendorError,
+    VendorPerson,
+    VendorRejected,
+    VendorSpec,
+    VendorUser,
+)
+from bot.vendors.http import HttpPolicy, VendorHttp
+
+log = logging.getLogger(__name__)
+
+DEFAULT_AUTH_URL = "https://clock.payrollservers.us/AuthenticationService/oauth2/userToken"
+DEFAULT_API_URL = "https://twpapi.payrollservers.us/api"
+
+PRODUCT_EMPLOYEE = "twpemp"
+PRODUCT_CLIENT = "twpclient"
+PRODUCT_PARTNER = "twppartner"
+
+MAX_ORIGINATING_LIFETIME = 300  # "must be no more than 5 minutes into the future" (doc: SC-SWAG)
+FALLBACK_TOKEN_LIFETIME = 180.0  # issued token without a readable exp: renew like PBI does (obs)
+IDS_PER_CALL = 25  # employee codes per ``ids=`` query, to keep URLs short (inferred)
+
+_DROPPED_STATUSES = {"denied", "rejected", "declined", "cancelled", "canceled", "withdrawn", "deleted", "void"}
+
+TokenKey = tuple[str, str | None]  # (product, employee code or None for site-wide tokens)
+
+
+class SwipeClockSettings(BaseSettings):
+    """``SWIPECLOCK_*``: one site, signed with either its client secret or the partner's."""
+
+    model_config = SettingsConfigDict(env_prefix="SWIPECLOCK_", env_file=".env", extra="ignore")
+
+    auth_url: str = DEFAULT_AUTH_URL  # the token exchange endpoint itself, not just the host
+    api_url: str = DEFAULT_API_URL  # ``/{siteId}/…`` is appended
+    site_id: int | None = None
+    api_secret: SecretStr | None = None
+    partner_id: int | None = None  # set when api_secret is the accountant's (partner) secret, not the site's
+    timezone: str = "UTC"  # the site's zone: punches are local wall-clock times
+    act_as_employee: bool = True  # per-person calls use a twpemp token for that employee
+    leave_requests: bool = False  # POST timeoffrequests is inferred, not documented: opt in
+    hours_per_day: float = 8.0  # hours asked for each day of a leave request
+    token_lifetime: int = 240  # seconds until the originating JWT expires (SC-WFHX uses 4 min)
+    refresh_margin: float = 60.0  # renew the issued token this long before its exp
+    page_size: int = 50
+
+
+def originating_claims(
+    *,
+    issuer: int,
+    subject: Literal["client", "partner"],
+    product: str,
+    site_id: int,
+    now: float,
+    lifetime: int,
+    employee_code: str | None = None,
+) -> dict[str, Any]:
+    """The originating token's claims, in the contract's order (§1.3.2, §1.3.6)."""
+    issued = int(now)
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": subject,
+        "exp": issued + max(1, min(lifetime, MAX_ORIGINATING_LIFETIME)),
+        "iat": issued,
+        "product": product,
+        "siteInfo": {"type": "id", "id": str(site_id)},
+    }
+    if employee_code is not None:
+        claims["user"] = {"type": "empcode", "id": employee_code}
+    return claims
+
+
+def sign_claims(claims: Mapping[str, Any], secret: str) -> str:
+    """HS256 over compact JSON. PyJWT's ``jwt.encode`` refuses the integer ``iss`` SwipeClock
+    requires, so the payload is serialised here and signed with PyJWT's JWS layer."""
+    payload = json.dumps(claims, separators=(",", ":")).encode()
+    return api_jws.encode(payload, secret, algorithm="HS256")
+
+
+def unverified_claims(token: str) -> dict[str, Any] | None:
+    """The issued token's claims without checking its signature: we don't hold SwipeClock's key
+    and only want ``exp``; trust comes from having received it over TLS from the auth service."""
+    try:
+        payload = api_jws.decode_complete(token, options={"verify_signature": False})["payload"]
+        claims = json.loads(payload)
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str
+    renew_at: float
+
+
+class _TokenCache:
+    """Issued tokens per key. The token value doubles as its generation: a caller that saw a
+    401 passes the token it used, and only renews when the cache still holds that one, so N
+    threads failing together cause one exchange. One lock per key keeps an employee's slow
+    exchange from blocking everyone else's."""
+
+    def __init__(self, fetch: Callable[[TokenKey], _Token], clock: Callable[[], float]) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._tokens: dict[TokenKey, _Token] = {}
+        self._locks: dict[TokenKey, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _usable(self, token: _Token | None, stale: str | None) -> bool:
+        return token is not None and token.value != stale and self._clock() < token.renew_at
+
+    def get(self, key: TokenKey, *, stale: str | None = None) -> str:
+        token = self._tokens.get(key)
+        if token is not None and self._usable(token, stale):
+            return token.value
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            token = self._tokens.get(key)
+            if token is not None and self._usable(token, stale):
+                return token.value  # another thread renewed it while we waited
+            token = self._fetch(key)
+            self._tokens[key] = token
+            return token.value
+
+
+def _bearer(token: str) -> Callable[[], dict[str, str]]:
+    return lambda: {"Authorization": f"Bearer {token}"}
+
+
+def _message(response: httpx.Response) -> str:
+    """ASP.NET's ``{"Message": …}`` error body (inferred, §1.8), or nothing."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        return str(body.get("Message") or body.get("message") or "")
+    return ""
+
+
+def _number(value: Any) -> float | None:
+    """Hours and balances arrive as numbers, numeric strings or "" (§1.5.3)."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _day(value: Any) -> date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _status(value: Any) -> str | None:
+    """``Status`` strings are unknown (§1.5.5): approved, dropped, or else treated as pending."""
+    text = str(value or "").strip().lower()
+    if text in _DROPPED_STATUSES:
+        return None
+    return "approved" if text.startswith("approv") else "pending"
+
+
+def _adjacent(previous: date, following: date) -> bool:
+    """Next day, or separated only by a weekend: a Friday-and-Monday request is one absence."""
+    gap = (following - previous).days
+    return gap == 1 or (1 < gap <= 3 and all((previous + timedelta(days=i)).weekday() >= 5 for i in range(1, gap)))
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class SwipeClock:
+    """The TimeWorksPlus connector for one site."""
+
+    name: ClassVar[str] = "swipeclock"
+    label: ClassVar[str] = "SwipeClock"
+    capabilities: ClassVar[frozenset[Action]] = frozenset({Action.CLOCK, Action.WHOS_OFF, Action.IDENTITY})
+    half_days: ClassVar[bool] = False  # request days carry hours, not a morning/afternoon
+    link_fields: ClassVar[tuple[LinkField, ...]] = ()
+
+    def __init__(self, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        if settings.site_id is None:
+            raise ValueError("SWIPECLOCK_SITE_ID is required")
+        if settings.api_secret is None or not settings.api_secret.get_secret_value():
+            raise ValueError("SWIPECLOCK_API_SECRET is required")
+        try:
+            self.tz = ZoneInfo(settings.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"SWIPECLOCK_TIMEZONE={settings.timezone!r} is not a known time zone") from exc
+        self.settings = settings
+        self.site_id: int = settings.site_id
+        self._secret = settings.api_secret
+        self._clock = clock
+        self._api_url = settings.api_url.rstrip("/")
+        self.auth_http = VendorHttp(self.label, settings.auth_url, policy, headers={"Accept": "application/json"})
+        self.http = VendorHttp(self.label, self._api_url, policy,
+                               headers={"Accept": "application/json", "Content-Type": "application/json"})
+        # Which secret signs decides ``sub``, ``iss`` and the site-wide product (§1.3.3).
+        self.subject: Literal["client", "partner"] = "client" if settings.partner_id is None else "partner"
+        self._issuer: int = settings.site_id if settings.partner_id is None else settings.partner_id
+        self._site_key: TokenKey = (PRODUCT_CLIENT if self.subject == "client" else PRODUCT_PARTNER, None)
+        self._tokens = _TokenCache(self._exchange, clock)
+
+    @classmethod
+    def for_settings(cls, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
+                     clock: Callable[[], float] = time.time) -> SwipeClock:
+        """The connector the settings ask for: with leave requests only when opted in."""
+        chosen = SwipeClockWithLeave if settings.leave_requests else cls
+        return chosen(settings, policy, clock)
+
+    def close(self) -> None:
+        self.auth_http.close()
+        self.http.close()
+
+    # --- authentication ---------------------------------------------------------------------
+
+    def _settings_hint(self) -> str:
+        if self.subject == "partner":
+            return "SWIPECLOCK_API_SECRET, SWIPECLOCK_PARTNER_ID and SWIPECLOCK_SITE_ID"
+        return "SWIPECLOCK_API_SECRET and SWIPECLOCK_SITE_ID"
+
+    def _exchange(self, key: TokenKey) -> _Token:
+        """Sign an originating JWT and trade it for an issued one (§1.3.1). The exchange changes
+        nothing at SwipeClock, so it is safe to retry; each attempt is signed afresh."""
+        product, code = key
+        settings = self.settings
+
+        def originating() -> dict[str, str]:
+            claims = originating_claims(issuer=self._issuer, subject=self.subject, product=product,
+                                        site_id=self.site_id, now=self._clock(), lifetime=settings.token_lifetime,
+                                        employee_code=code)
+            return {"Authorization": f"Bearer {sign_claims(claims, self._secret.get_secret_value())}"}
+
+        response = self.auth_http.request("POST", settings.auth_url, idempotent=True, sign=originating,
+                                          headers={"Content-Type": "application/json"}, content=b"")
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                value = response.json().get("token")
+            except (ValueError, AttributeError):
+                value = None
+            if not isinstance(value, str) or not value:
+                raise VendorError(self.label, "SwipeClock's sign-in answered without a token.",
+                                  detail=f"HTTP {status}")
+            log.info("SwipeClock issued a %s token", product)
+            return _Token(value, self._renew_at(value))
+        if status in (400, 401, 403) and code is not None:
+            self._tokens.get(self._site_key)  # raises VendorAuthError when the credentials are the problem
+            raise VendorRejected(
+                self.label, f"SwipeClock doesn't recognise employee {code}. Ask an admin to check your link.",
+                detail=f"HTTP {status}: {_message(response)}")
+        if status in (400, 401, 403):
+            raise VendorAuthError(
+                self.label, f"SwipeClock refused Timebot's credentials. An admin should check {self._settings_hint()}.",
+                detail=f"HTTP {status}: {_message(response)}")
+        raise VendorAuthError(
+            self.label, "SwipeClock's sign-in service didn't answer as expected. An admin should check "
+            "SWIPECLOCK_AUTH_URL.", detail=f"HTTP {status}")
+
+    def _renew_at(self, token: str) -> float:
+        """Renew ``refresh_margin`` before exp, or halfway for short-lived tokens."""
+        now = self._clock()
+        exp = _number((unverified_claims(token) or {}).get("exp"))
+        if exp is None:
+            return now + FALLBACK_TOKEN_LIFETIME
+        lifetime = exp - now
+        return max(now + 1.0, exp - min(self.settings.refresh_margin, lifetime / 2))
+
+    def _call(self, key: TokenKey, method: str, url: str, *, idempotent: bool | None = None,
+              **kwargs: Any) -> httpx.Response:
+        """One API call with an issued token; a 401 renews the token once and retries once.
+        Repeating after a 401 is safe even for writes: the request was refused, not processed."""
+        token = self._tokens.get(key)
+        response = self.http.request(method, url, idempotent=idempotent, sign=_bearer(token), **kwargs)
+        if response.status_code == 401:
+            log.info("SwipeClock answered 401 to %s; renewing the token once", method)
+            token = self._tokens.get(key, stale=token)
+            response = self.http.request(method, url, idempotent=idempotent, sign=_bearer(token), **kwargs)
+        if response.status_code == 401:
+            raise VendorAuthError(
+                self.label, f"SwipeClock refused Timebot's access. An admin should check {self._settings_hint()}.",
+                detail=f"HTTP 401: {_message(response)}")
+        if response.status_code == 403:
+            raise VendorAuthError(
+                self.label, f"SwipeClock didn't allow that for site {self.site_id}. An admin should check "
+                "SWIPECLOCK_SITE_ID and the secret's access.", detail=f"HTTP 403: {_message(response)}")
+        return response
+
+    def _json(self, response: httpx.Response) -> Any:
+        if response.status_code in (200, 201):
+            try:
+                return response.json() if response.content else None
+            except ValueError as exc:
+                raise VendorError(self.label, "SwipeClock sent an answer Timebot couldn't read.",
+                                  detail=f"HTTP {response.status_code}") from exc
+        self._raise(response)
+        return None
+
+    def _raise(self, response: httpx.Response) -> None:
+        status = response.status_code
+        message = _message(response)
+        if status == 404:
+            raise VendorRejected(self.label, "SwipeClock couldn't find that.", detail=message)
+        if 400 <= status < 500:
+            raise VendorRejected(self.label, message or "SwipeClock refused the request.", detail=f"HTTP {status}")
+        raise VendorError(self.label, f"SwipeClock answered with an error (HTTP {status}).", detail=message)
+
+    def _person_key(self, user: VendorUser) -> TokenKey:
+        if not user.vendor_user_id:
+            raise VendorRejected(self.label, "Your SwipeClock employee code is missing. Ask an admin to link you.")
+        return (PRODUCT_EMPLOYEE, user.vendor_user_id) if self.settings.act_as_employee else self._site_key
+
+    def _path(self, endpoint: str) -> str:
+        return f"/{self.site_id}/{endpoint}"
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:
+        raise VendorRejected(
+            self.label, "SwipeClock accounts are matched by your email automatically. If yours isn't found, "
+            "ask an admin to link you to your employee code.")
+
+    def _employees(self) -> list[dict[str, Any]]:
+        """Every active employee, following ``NextPageLink`` like the official SDK (§1.5.1)."""
+        rows: list[dict[str, Any]] = []
+        url: str = self._path("employees")
+        first: dict[str, Any] = {"pageSize": self.settings.page_size, "onlyActive": "true"}
+        params: dict[str, Any] | None = first
+        for page in range(2, 10_000):
+            data = self._json(self._call(self._site_key, "GET", url, params=params)) or {}
+            rows.extend(r for r in data.get("Results") or [] if isinstance(r, dict))
+            link = data.get("NextPageLink")
+            if not link:
+                break
+            if isinstance(link, str) and link.startswith(self._api_url + "/"):
+                url, params = link, None
+            else:
+                # Never send our token to a host we weren't configured with; page by number instead.
+                url, params = self._path("employees"), {**first, "page": page}
+        return rows
+
+    @staticmethod
+    def _person(row: Mapping[str, Any]) -> VendorPerson:
+        name = " ".join(str(row.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
+        return VendorPerson(str(row.get("EmployeeCode")), str(row.get("Email") or "").strip() or None,
+                            name or row.get("Name2") or None)
+
+    def people(self) -> list[VendorPerson]:
+        return [self._person(row) for row in self._employees() if row.get("EmployeeCode")]
+
+    def check(self) -> str:
+        data = self._json(self._call(self._site_key, "GET", self._path("employees"), params={"pageSize": 1})) or {}
+        count = data.get("TotalCount")
+        if count is None:
+            count = len(data.get("Results") or [])
+        return f"{count} employees at site {self.site_id}"
+
+    # --- clock ------------------------------------------------------------------------------
+
+    def _now_local(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), self.tz)
+
+    def _utc(self, local: datetime) -> datetime:
+        return local.replace(tzinfo=self.tz).astimezone(UTC)
+
+    def _local_stamp(self, value: Any) -> datetime | None:
+        if not isinstance(value, str) or not value:
+            return None
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=None)
+        except ValueError:
+            return None
+
+    def _timecard(self, key: TokenKey, code: str, day: date) -> dict[str, Any]:
+        params = {"periodDate": day.isoformat(), "ids": code}
+        return self._json(self._call(key, "GET", self._path("timecards"), params=params)) or {}
+
+    def _open_line(self, card: Mapping[str, Any], code: str) -> ClockSession | None:
+        """The latest line with a punch in and no punch out. The ``In``/``Out`` line fields are the
+        simulator's (inferred, §1.5.4): the contract knows no punch times inside a line."""
+        latest: tuple[datetime, Mapping[str, Any]] | None = None
+        for timecard in card.get("TimeCards") or []:
+            employee = timecard.get("Employee") or {}
+            if str(employee.get("EmployeeCode", "")).lower() != code.lower():
+                continue
+            for entry in timecard.get("Dates") or []:
+                for line in entry.get("Lines") or []:
+                    started = self._local_stamp(line.get("In"))
+                    if started is None or line.get("Out"):
+                        continue
+                    if latest is None or started > latest[0]:
+                        latest = (started, line)
+        if latest is None:
+            return None
+        started, line = latest
+        job = (line.get("Variables") or {}).get("Job")
+        return ClockSession(started.isoformat(), self._utc(started), project=str(job) if job else None)
+
+    def current_session(self, user: VendorUser) -> ClockSession | None:
+        key, code = self._person_key(user), user.vendor_user_id
+        today = self._now_local().date()
+        card = self._timecard(key, code, today)
+        session = self._open_line(card, code)
+        if session is None and _day(card.get("PayPeriodBeginDate")) == today:
+            # A shift that began last night sits in the previous pay period.
+            session = self._open_line(self._timecard(key, code, today - timedelta(days=1)), code)
+        return session
+
+    def _punch(self, user: VendorUser, kind: Literal["In", "Out"], at: datetime,
+               project: str | None = None) -> datetime:
+        """Send one punch (§1.6 route A) and return its local time as SwipeClock recorded it."""
+        code = user.vendor_user_id
+        body: dict[str, Any] = {"EmployeeCode": code, "Date": at.date().isoformat(), "Time": at.strftime("%H:%M"),
+                                "Type": kind}
+        if project:
+            body["Prompts"] = {"Job": project}  # ``Job`` is a timecard variable PBI reads (obs)
+        response = self._call(self._person_key(user), "POST", self._path("timecards/punch"), json=body)
+        if response.status_code == 409:
+            message = ("You're already clocked in on SwipeClock." if kind == "In"
+                       else "You aren't clocked in on SwipeClock.")
+            raise VendorRejected(self.label, message, detail=_message(response))
+        if response.status_code in (404, 405):
+            raise VendorRejected(self.label, "SwipeClock doesn't take clock-ins from Timebot for this site. "
+                                 "Use the SwipeClock WebClock instead.", detail=f"HTTP {response.status_code}")
+        data = self._json(response) or {}
+        recorded = self._local_stamp(f"{data.get('Date', body['Date'])}T{data.get('Time', body['Time'])}")
+        return recorded or at.replace(second=0, microsecond=0, tzinfo=None)
+
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
+        started = self._punch(user, "In", self._now_local(), project)
+        return ClockSession(started.isoformat(), self._utc(started), project=project)
+
+    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
+                  note: str | None = None) -> ClockSession:
+        end = (at or datetime.fromtimestamp(self._clock(), UTC)).astimezone(self.tz)
+        if end < session.started_at.replace(second=0, microsecond=0):
+            raise VendorRejected(self.label, "The end time must be after you clocked in.")
+        ended = self._punch(user, "Out", end)
+        return ClockSession(session.session_id, session.started_at, self._utc(ended), project=session.project)
+
+    # --- time off ---------------------------------------------------------------------------
+
+    def _time_off(self, key: TokenKey, codes: Sequence[str], start: date, end: date) -> list[dict[str, Any]]:
+        """``timeoffrequests`` for the codes. ``startDate``/``endDate`` are a hint the API may ignore
+        (inferred); results are filtered here either way."""
+        results: list[dict[str, Any]] = []
+        for batch in _chunks(codes, IDS_PER_CALL):
+            params = {"ids": ",".join(batch), "startDate": start.isoformat(), "endDate": end.isoformat()}
+            data = self._json(self._call(key, "GET", self._path("timeoffrequests"), params=params)) or {}
+            results.extend(r for r in data.get("Results") or [] if isinstance(r, dict))
+        return results
+
+    def _absences(self, result: Mapping[str, Any], start: date, end: date,
+                  person: VendorPerson | None = None) -> list[Absence]:
+        """Collapse a request's days (§1.5.5) into ranges of one category, status and comment."""
+        code = str(result.get("EmployeeCode") or "")
+        days: list[tuple[date, str | None, str, str | None]] = []
+        for row in result.get("Days") or []:
+            day = _day(row.get("Date"))
+            hours = _number(row.get("Hours"))
+            if hours is None:
+                hours = _number(row.get("ProposedHours"))
+            status = _status(row.get("Status"))
+            if day is None or hours is None or hours <= 0 or status is None:
+                continue
+            days.append((day, row.get("Category") or None, status, row.get("Comments") or None))
+        days.sort(key=lambda d: d[0])
+        groups: list[list[tuple[date, str | None, str, str | None]]] = []
+        for item in days:
+            last = groups[-1][-1] if groups else None
+            if last is not None and _adjacent(last[0], item[0]) and last[1:] == item[1:]:
+                groups[-1].append(item)
+            else:
+                groups.append([item])
+        name = person.name if person else None
+        if name is None:
+            name = " ".join(str(result.get(k) or "") for k in ("FirstName", "LastName")).strip() or None
+        found = []
+        for group in groups:
+            first, last_day = group[0][0], group[-1][0]
+            if last_day < start or first > end:
+                continue
+            _, kind, status, comments = group[0]
+            found.append(Absence(code, first, last_day, kind=kind, reason=comments, status=status,
+                                 absence_id=f"{code}:{first.isoformat()}", person_name=name,
+                                 person_email=person.email if person else None))
+        return found
+
+    def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
+        code = user.vendor_user_id
+        results = self._time_off(self._person_key(user), [code], start, end)
+        return [a for r in results if str(r.get("EmployeeCode", "")).lower() == code.lower()
+                for a in self._absences(r, start, end)]
+
+    def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
+        """Company-wide: every employee's requests, so ``users`` is not needed."""
+        people = {p.vendor_user_id: p for p in self.people()}
+        results = self._time_off(self._site_key, sorted(people), start, end)
+        return [a for r in results for a in self._absences(r, start, end, people.get(str(r.get("EmployeeCode"))))]
+
+    def leave_types(self) -> list[LeaveType]:
+        if Action.LEAVE not in self.capabilities:
+            raise NotSupported(self.label, Action.LEAVE)
+        data = self._json(self._call(self._site_key, "GET", self._path("timeoffrequests/categories"))) or []
+        found: list[LeaveType] = []
+        for row in data if isinstance(data, list) else []:
+            if isinstance(row, str):
+                found.append(LeaveType(row, row))
+                continue
+            if not isinstance(row, dict):
+                continue
+            category = row.get("Category") or row.get("category") or row.get("Name") or row.get("name")
+            if category:
+                found.append(LeaveType(str(category), str(row.get("Description") or category)))
+        return found
+
+    def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
+        """One day entry per weekday (weekends are not charged; inferred). Half days arrive as whole
+        days: ``half_days`` is False, so the use case already wrote the half into the note."""
+        if Action.LEAVE not in self.capabilities:
+            raise NotSupported(self.label, Action.LEAVE)
+        days = [request.start + timedelta(days=i) for i in range((request.end - request.start).days + 1)]
+        days = [d for d in days if d.weekday() < 5]
+        if not days:
+            raise VendorRejected(self.label, "Those dates are all on a weekend.", field="start")
+        entries = []
+        for day in days:
+            entry: dict[str, Any] = {"Date": day.isoformat(), "Hours": self.settings.hours_per_day,
+                                     "Category": request.leave_type}
+            if request.note:
+                entry["Comments"] = request.note
+            entries.append(entry)
+        body = {"EmployeeCode": user.vendor_user_id, "Days": entries}
+        response = self._call(self._person_key(user), "POST", self._path("timeoffrequests"), json=body)
+        if response.status_code in (404, 405):
+            raise VendorRejected(self.label, "SwipeClock doesn't take leave requests from Timebot for this site. "
+                                 "Request it in SwipeClock instead.", detail=f"HTTP {response.status_code}")
+        data = self._json(response) or {}
+        result = data if "Days" in data else next(iter(data.get("Results") or []), {})
+        made = self._absences(result, request.start, request.end) if result else []
+        if made:
+            return Absence(user.vendor_user_id, made[0].start, made[-1].end, kind=made[0].kind,
+                           reason=request.note, status=made[0].status, absence_id=made[0].absence_id)
+        return Absence(user.vendor_user_id, days[0], days[-1], kind=request.leave_type, reason=request.note,
+                       status="pending", absence_id=f"{user.vendor_user_id}:{days[0].isoformat()}")
+
+    # --- unsupported ------------------------------------------------------------------------
+
+    def holidays(self, start: date, end: date) -> list[Holiday]:
+        raise NotSupported(self.label, Action.HOLIDAYS)
+
+
+class SwipeClockWithLeave(SwipeClock):
+    """SwipeClock with leave requests, for sites where ``POST timeoffrequests`` has been confirmed
+    (``SWIPECLOCK_LEAVE_REQUESTS=true``); a separate class keeps ``capabilities`` a class fact."""
+
+    capabilities: ClassVar[frozenset[Action]] = SwipeClock.capabilities | {Action.LEAVE}
+
+
+def _configured(s: BaseSettings) -> bool:
+    if not isinstance(s, SwipeClockSettings):
+        return False
+    secret = s.api_secret.get_secret_value() if s.api_secret else ""
+    return bool(s.site_id and secret)
+
+
+SPEC = VendorSpec(
+    name="swipeclock",
+    label="SwipeClock",
+    settings_cls=SwipeClockSettings,
+    is_configured=_configured,
+    build=lambda s, policy: SwipeClock.for_settings(s, policy),
+    settings_hint="SWIPECLOCK_SITE_ID, SWIPECLOCK_API_SECRET (plus SWIPECLOCK_PARTNER_ID for a partner secret)",
+)
