@@ -1,4 +1,4 @@
-"""The vendor × action table in the README, generated from what each connector declares.
+"""The vendor-by-action table in the README, generated from what each connector declares.
 
 ``python -m bot.capabilities --write`` refreshes README.md; a test fails when the two disagree.
 """

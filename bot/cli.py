@@ -30,7 +30,8 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace, Settings], int
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="timebot", description="Clock in, request leave and see who's off, from Slack.")
+    parser = argparse.ArgumentParser(prog="timebot",
+                                     description="Clock in, request leave and see who's off, from Slack.")
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -65,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every full URL at INFO; some vendors sign in the query string, so keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         if args.cmd == "sandbox":
             return _sandbox(args)

@@ -154,8 +154,7 @@ class HomeState:
     leave_error: str | None
 
 
-def working_days(start: date, end: date, start_portion: Portion, end_portion: Portion,
-                 holidays: set[date]) -> float:
+def working_days(start: date, end: date, start_portion: Portion, end_portion: Portion, holidays: set[date]) -> float:
     """Weekdays in [start, end] that are not public holidays; half days count 0.5."""
     total = 0.0
     day = start
@@ -176,8 +175,12 @@ def validate_leave(request: LeaveRequest, today: date) -> dict[str, str]:
         errors["end"] = "The last day is before the first day."
     elif (request.end - request.start).days + 1 > MAX_LEAVE_DAYS:
         errors["end"] = f"That's over a year ({(request.end - request.start).days + 1} days). Split it up."
-    if request.start == request.end and request.start_portion is not Portion.FULL \
-            and request.end_portion is not Portion.FULL and request.start_portion != request.end_portion:
+    if (
+        request.start == request.end
+        and request.start_portion is not Portion.FULL
+        and request.end_portion is not Portion.FULL
+        and request.start_portion != request.end_portion
+    ):
         errors["end_portion"] = "A one-day request can be a morning or an afternoon, not both."
     if request.start != request.end and request.start_portion is Portion.AM:
         errors["start_portion"] = "A leave that goes on past its first day can only start in the afternoon."
@@ -187,8 +190,15 @@ def validate_leave(request: LeaveRequest, today: date) -> dict[str, str]:
 
 
 class Timebot:
-    def __init__(self, settings: Settings, store: Store, router: Router, box: SecretBox, slack: WebClient,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        router: Router,
+        box: SecretBox,
+        slack: WebClient,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.router = router
@@ -218,15 +228,24 @@ class Timebot:
             try:
                 info = self.slack.users_info(user=user_id)["user"]
                 person = self.store.save_person(
-                    team_id, user_id, name=info.get("real_name") or info.get("name"),
-                    email=(info.get("profile") or {}).get("email"), tz=info.get("tz"),
+                    team_id,
+                    user_id,
+                    name=info.get("real_name") or info.get("name"),
+                    email=(info.get("profile") or {}).get("email"),
+                    tz=info.get("tz"),
                     is_admin=bool(info.get("is_admin") or info.get("is_owner")),
                 )
             except SlackApiError as exc:
                 log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
         is_admin = user_id in self.settings.admin_ids or bool(person and person.is_admin)
-        return Actor(team_id, user_id, self.zone(person.tz if person else None),
-                     person.name if person else None, person.email if person else None, is_admin)
+        return Actor(
+            team_id,
+            user_id,
+            self.zone(person.tz if person else None),
+            person.name if person else None,
+            person.email if person else None,
+            is_admin,
+        )
 
     def require_admin(self, actor: Actor, what: str) -> None:
         if not actor.is_admin:
@@ -257,8 +276,15 @@ class Timebot:
         if Action.IDENTITY in vendor.capabilities and actor.email:
             match = self._match_email(vendor, actor.email)
             if match is not None:
-                self.store.save_identity(actor.team_id, actor.user_id, vendor.name, match.vendor_user_id,
-                                         secret_enc=None, email=match.email, linked_by="email")
+                self.store.save_identity(
+                    actor.team_id,
+                    actor.user_id,
+                    vendor.name,
+                    match.vendor_user_id,
+                    secret_enc=None,
+                    email=match.email,
+                    linked_by="email",
+                )
                 return VendorUser(match.vendor_user_id)
         if vendor.link_fields:
             raise NotLinked(f"Link your {vendor.label} account first: type `/timebot link`.")
@@ -288,7 +314,9 @@ class Timebot:
             return seen[0]
         raise UserError("No vendor is configured yet. An admin needs to set one up (see the README).")
 
-    def link(self, actor: Actor, vendor_name: str, fields: dict[str, str], target_user_id: str | None = None) -> LinkedIdentity:
+    def link(
+        self, actor: Actor, vendor_name: str, fields: dict[str, str], target_user_id: str | None = None
+    ) -> LinkedIdentity:
         """Exchange what was typed in the link modal (a TimeClock PIN …) for stored credentials."""
         target = target_user_id or actor.user_id
         if target != actor.user_id:
@@ -301,23 +329,35 @@ class Timebot:
             raise
         secret = self.box.encrypt(user.secret) if user.secret else None
         by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
-        self.store.save_identity(actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret,
-                                 email=person.email, linked_by=by)
+        self.store.save_identity(
+            actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
+        )
         self.store.audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
         return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by)
 
-    def admin_link(self, actor: Actor, target_user_id: str, vendor_user_id: str, vendor_name: str | None = None) -> LinkedIdentity:
+    def admin_link(
+        self, actor: Actor, target_user_id: str, vendor_user_id: str, vendor_name: str | None = None
+    ) -> LinkedIdentity:
         """An admin points a Slack user at a vendor id (for vendors matched by email)."""
         self.require_admin(actor, "link")
         vendor = self.router.vendors[vendor_name] if vendor_name else self.router.for_action(Action.IDENTITY)
         if vendor.link_fields:
-            raise UserError(f"{vendor.label} needs the person's own key: use `/timebot link @person` and enter "
-                            f"their {vendor.link_fields[0].label}.")
+            raise UserError(
+                f"{vendor.label} needs the person's own key: use `/timebot link @person` and enter "
+                f"their {vendor.link_fields[0].label}."
+            )
         email = next((p.email for p in self.directory(vendor) if p.vendor_user_id == vendor_user_id), None)
         if Action.IDENTITY in vendor.capabilities and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
-        self.store.save_identity(actor.team_id, target_user_id, vendor.name, vendor_user_id, secret_enc=None,
-                                 email=email, linked_by=f"admin:{actor.user_id}")
+        self.store.save_identity(
+            actor.team_id,
+            target_user_id,
+            vendor.name,
+            vendor_user_id,
+            secret_enc=None,
+            email=email,
+            linked_by=f"admin:{actor.user_id}",
+        )
         self.store.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
 
@@ -368,7 +408,9 @@ class Timebot:
             except VendorError as exc:
                 self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", _outcome(exc), exc.user_message)
                 raise
-            self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}")
+            self.store.audit(
+                actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}"
+            )
             return ClockResult("clocked_in", vendor.label, session, tz=actor.tz)
 
     def _confirm_clock_in(self, vendor: Vendor, user: VendorUser, asked_at: datetime) -> ClockSession | None:
@@ -394,8 +436,9 @@ class Timebot:
                 session = vendor.clock_out(user, current, at=at, note=note)
             except SessionCrossesMidnight as exc:
                 latest = getattr(vendor, "session_day_end", None)
-                return ClockResult("crosses_midnight", vendor.label, current, exc.day, actor.tz,
-                                   latest(current) if latest else None)
+                return ClockResult(
+                    "crosses_midnight", vendor.label, current, exc.day, actor.tz, latest(current) if latest else None
+                )
             except OutcomeUnknown:
                 try:
                     still = vendor.current_session(user)
@@ -407,9 +450,13 @@ class Timebot:
                 self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
                 raise
             except VendorError as exc:
-                self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", _outcome(exc), exc.user_message)
+                self.store.audit(
+                    actor.team_id, actor.user_id, vendor.name, "clock_out", _outcome(exc), exc.user_message
+                )
                 raise
-            self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}")
+            self.store.audit(
+                actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
+            )
             return ClockResult("clocked_out", vendor.label, session, tz=actor.tz)
 
     def clock_state(self, actor: Actor) -> ClockSession | None:
@@ -441,7 +488,9 @@ class Timebot:
         vendor = self.router.for_action(Action.LEAVE)
         user = self.identity(actor, vendor)
         half_note = False
-        if not vendor.half_days and (request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL):
+        if not vendor.half_days and (
+            request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL
+        ):
             half_note = True
             parts = []
             if request.start_portion is not Portion.FULL:
@@ -449,8 +498,14 @@ class Timebot:
             if request.end_portion is not Portion.FULL and request.end != request.start:
                 parts.append(f"{request.end.isoformat()} {_portion_word(request.end_portion)} only")
             extra = "Half day: " + ", ".join(parts)
-            request = LeaveRequest(request.start, request.end, request.leave_type, request.start_portion,
-                                   request.end_portion, f"{request.note} ({extra})" if request.note else extra)
+            request = LeaveRequest(
+                request.start,
+                request.end,
+                request.leave_type,
+                request.start_portion,
+                request.end_portion,
+                f"{request.note} ({extra})" if request.note else extra,
+            )
         try:
             absence = vendor.request_leave(user, request)
         except OutcomeUnknown:
@@ -460,12 +515,20 @@ class Timebot:
                 raise
             absence = found
         except VendorError as exc:
-            self.store.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", _outcome(exc), exc.user_message)
+            self.store.audit(
+                actor.team_id, actor.user_id, vendor.name, "request_leave", _outcome(exc), exc.user_message
+            )
             raise
         holidays, _ = self._holiday_days(request.start, request.end)
         days = working_days(request.start, request.end, request.start_portion, request.end_portion, holidays)
-        self.store.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "ok",
-                         f"{request.start}..{request.end} ({absence.absence_id})")
+        self.store.audit(
+            actor.team_id,
+            actor.user_id,
+            vendor.name,
+            "request_leave",
+            "ok",
+            f"{request.start}..{request.end} ({absence.absence_id})",
+        )
         return LeaveResult(absence, vendor.label, days, half_note)
 
     def _find_leave(self, vendor: Vendor, user: VendorUser, request: LeaveRequest) -> Absence | None:
@@ -495,9 +558,13 @@ class Timebot:
                 if portion is None or a.status in {"denied", "cancelled"}:
                     continue
                 slack_id = by_vendor_id.get(a.vendor_user_id) or (
-                    by_email.get(a.person_email.lower()) if a.person_email else None)
-                name = (people[slack_id].name if slack_id in people and people[slack_id].name else None) \
-                    or a.person_name or f"{vendor.label} user {a.vendor_user_id}"
+                    by_email.get(a.person_email.lower()) if a.person_email else None
+                )
+                name = (
+                    (people[slack_id].name if slack_id in people and people[slack_id].name else None)
+                    or a.person_name
+                    or f"{vendor.label} user {a.vendor_user_id}"
+                )
                 report.entries.append(OffEntry(slack_id, name, portion, a.kind, a.status, _back_on(a, holidays)))
             report.entries.sort(key=lambda e: e.name.lower())
             if report.entries or report.holidays or day.weekday() < 5:
@@ -513,8 +580,13 @@ class Timebot:
     def status(self, actor: Actor) -> StatusReport:
         rows = self.store.identities_of(actor.team_id, actor.user_id)
         identities = [
-            LinkedIdentity(r.vendor, self.router.vendors[r.vendor].label if r.vendor in self.router.vendors else r.vendor,
-                           r.vendor_user_id, r.linked_by) for r in rows
+            LinkedIdentity(
+                r.vendor,
+                self.router.vendors[r.vendor].label if r.vendor in self.router.vendors else r.vendor,
+                r.vendor_user_id,
+                r.linked_by,
+            )
+            for r in rows
         ]
         linked = {r.vendor for r in rows}
         needs = []
@@ -540,8 +612,9 @@ class Timebot:
             try:
                 user = self.identity(actor, leave_vendor)
                 today = actor.today(self.now())
-                upcoming = sorted(leave_vendor.my_absences(user, today, today + timedelta(days=180)),
-                                  key=lambda a: a.start)
+                upcoming = sorted(
+                    leave_vendor.my_absences(user, today, today + timedelta(days=180)), key=lambda a: a.start
+                )
             except (VendorError, UserError) as exc:
                 error = getattr(exc, "user_message", None) or getattr(exc, "message", str(exc))
         return HomeState(status, leave_vendor.label if leave_vendor else None, upcoming, error)
@@ -553,7 +626,7 @@ class Timebot:
         if isinstance(exc, NotSupported):
             return exc.user_message
         if isinstance(exc, OutcomeUnknown):
-            return (f"{exc.user_message} Check with `/timebot status` (or in {exc.vendor}) before trying again.")
+            return f"{exc.user_message} Check with `/timebot status` (or in {exc.vendor}) before trying again."
         if isinstance(exc, VendorError):
             return exc.user_message
         if isinstance(exc, UserError):

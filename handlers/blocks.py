@@ -77,32 +77,50 @@ def clock_message(result: ClockResult, now: datetime) -> str:
         where = f" on *{esc(s.project)}*" if s.project else ""
         return f":large_green_circle: Clocked in{where} at {fmt_time(s.started_at, tz)} ({result.vendor})."
     if result.outcome == "already_in" and s:
-        return (f"You're already clocked in since {fmt_time(s.started_at, tz, with_day=True, today=today)}. "
-                "Use `/clockout` first.")
+        return (
+            f"You're already clocked in since {fmt_time(s.started_at, tz, with_day=True, today=today)}. "
+            "Use `/clockout` first."
+        )
     if result.outcome == "clocked_out" and s:
         end = s.ended_at or now
-        return (f":red_circle: Clocked out at {fmt_time(end, tz)} after {duration(s.started_at, end)} "
-                f"(since {fmt_time(s.started_at, tz, with_day=True, today=today)}).")
+        return (
+            f":red_circle: Clocked out at {fmt_time(end, tz)} after {duration(s.started_at, end)} "
+            f"(since {fmt_time(s.started_at, tz, with_day=True, today=today)})."
+        )
     if result.outcome == "not_in":
         return "You aren't clocked in, so there's nothing to clock out of. Use `/clockin` to start."
     if result.outcome == "crosses_midnight" and s:
-        return (f"Your session started {fmt_time(s.started_at, tz, with_day=True, today=today)}, and "
-                f"{result.vendor} can't end a session after midnight. Pick when you stopped on "
-                f"{fmt_day(result.day or s.started_at.date())}.")
+        return (
+            f"Your session started {fmt_time(s.started_at, tz, with_day=True, today=today)}, and "
+            f"{result.vendor} can't end a session after midnight. Pick when you stopped on "
+            f"{fmt_day(result.day or s.started_at.date())}."
+        )
     return "Done."
 
 
 def midnight_blocks(result: ClockResult, now: datetime) -> Blocks:
     s = result.session
     assert s is not None
-    meta = {"session_id": s.session_id, "started": s.started_at.timestamp(),
-            "latest": result.latest_end.timestamp() if result.latest_end else None}
+    meta = {
+        "session_id": s.session_id,
+        "started": s.started_at.timestamp(),
+        "latest": result.latest_end.timestamp() if result.latest_end else None,
+    }
     return [
         section(clock_message(result, now)),
-        {"type": "actions", "block_id": "midnight", "elements": [
-            {"type": "button", "action_id": "clockout_pick_time", "style": "primary",
-             "text": plain("Choose end time"), "value": json.dumps(meta)},
-        ]},
+        {
+            "type": "actions",
+            "block_id": "midnight",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "clockout_pick_time",
+                    "style": "primary",
+                    "text": plain("Choose end time"),
+                    "value": json.dumps(meta),
+                },
+            ],
+        },
     ]
 
 
@@ -110,8 +128,10 @@ def leave_confirmation(result: LeaveResult, tz: ZoneInfo) -> str:
     a = result.absence
     span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
     status = " It's waiting for approval." if a.status == "pending" else ""
-    text = (f":palm_tree: Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
-            f"{fmt_days(result.working_days)}.{status}")
+    text = (
+        f":palm_tree: Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
+        f"{fmt_days(result.working_days)}.{status}"
+    )
     if result.half_day_note:
         text += f"\n{result.vendor} records whole days, so the half day is written in the request's note."
     return text
@@ -163,8 +183,13 @@ def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
     lines = ["*Your Timebot status*"]
     if report.identities:
         for i in report.identities:
-            how = "matched by email" if i.linked_by == "email" else "linked by an admin" \
-                if i.linked_by.startswith("admin") else "linked by you"
+            how = (
+                "matched by email"
+                if i.linked_by == "email"
+                else "linked by an admin"
+                if i.linked_by.startswith("admin")
+                else "linked by you"
+            )
             lines.append(f"• {esc(i.label)}: user {esc(i.vendor_user_id)} ({how})")
     else:
         lines.append("• Not linked to any vendor yet.")
@@ -173,8 +198,10 @@ def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
     if report.clock_error:
         lines.append(f"Clock: {esc(report.clock_error)}")
     elif report.session:
-        lines.append(f"Clock: :large_green_circle: clocked in since "
-                     f"{fmt_time(report.session.started_at, tz, with_day=True, today=now.astimezone(tz).date())}")
+        lines.append(
+            f"Clock: :large_green_circle: clocked in since "
+            f"{fmt_time(report.session.started_at, tz, with_day=True, today=now.astimezone(tz).date())}"
+        )
     elif report.clock_vendor and not report.needs_link:
         lines.append("Clock: not clocked in.")
     lines.append(f"Times are shown in your Slack time zone ({tz.key}).")
@@ -201,51 +228,118 @@ def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[s
     start_options = [_option("full", "Full day"), _option("pm", "Afternoon only")]
     end_options = [_option("full", "Full day"), _option("am", "Morning only")]
     blocks: Blocks = [
-        {"type": "input", "block_id": "leave_type", "label": plain("Type of leave"),
-         "element": {"type": "static_select", "action_id": "value", "options": types, "initial_option": types[0]}},
-        {"type": "input", "block_id": "start", "label": plain("First day"),
-         "element": {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()}},
-        {"type": "input", "block_id": "start_portion", "label": plain("First day is"),
-         "element": {"type": "static_select", "action_id": "value", "options": start_options,
-                     "initial_option": start_options[0]}},
-        {"type": "input", "block_id": "end", "label": plain("Last day"),
-         "element": {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()}},
-        {"type": "input", "block_id": "end_portion", "label": plain("Last day is"),
-         "element": {"type": "static_select", "action_id": "value", "options": end_options,
-                     "initial_option": end_options[0]}},
-        {"type": "input", "block_id": "note", "optional": True, "label": plain("Note for your manager"),
-         "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 300}},
+        {
+            "type": "input",
+            "block_id": "leave_type",
+            "label": plain("Type of leave"),
+            "element": {"type": "static_select", "action_id": "value", "options": types, "initial_option": types[0]},
+        },
+        {
+            "type": "input",
+            "block_id": "start",
+            "label": plain("First day"),
+            "element": {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()},
+        },
+        {
+            "type": "input",
+            "block_id": "start_portion",
+            "label": plain("First day is"),
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": start_options,
+                "initial_option": start_options[0],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "end",
+            "label": plain("Last day"),
+            "element": {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()},
+        },
+        {
+            "type": "input",
+            "block_id": "end_portion",
+            "label": plain("Last day is"),
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": end_options,
+                "initial_option": end_options[0],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "note",
+            "optional": True,
+            "label": plain("Note for your manager"),
+            "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 300},
+        },
     ]
     if not form.half_days:
         blocks.append(context(f"{form.vendor} records whole days; a half day is added to the request's note."))
-    return {"type": "modal", "callback_id": LEAVE_CALLBACK, "title": plain("Request leave", 24),
-            "submit": plain("Request", 24), "close": plain("Cancel", 24), "blocks": blocks,
-            "private_metadata": json.dumps(metadata)}
+    return {
+        "type": "modal",
+        "callback_id": LEAVE_CALLBACK,
+        "title": plain("Request leave", 24),
+        "submit": plain("Request", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+        "private_metadata": json.dumps(metadata),
+    }
 
 
-def link_view(label: str, fields: Sequence[LinkField], metadata: dict[str, Any], error: str | None = None,
-              for_whom: str | None = None) -> dict[str, Any]:
+def link_view(
+    label: str,
+    fields: Sequence[LinkField],
+    metadata: dict[str, Any],
+    error: str | None = None,
+    for_whom: str | None = None,
+) -> dict[str, Any]:
     blocks: Blocks = [section(f"Connect {'<@' + for_whom + '>' if for_whom else 'your'} {esc(label)} account.")]
     if error:
         blocks.append(section(f":warning: {esc(error)}"))
     for f in fields:
-        blocks.append({"type": "input", "block_id": f"link_{f.name}", "label": plain(f.label),
-                       "hint": plain(f.hint, 150) if f.hint else None,
-                       "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200}})
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"link_{f.name}",
+                "label": plain(f.label),
+                "hint": plain(f.hint, 150) if f.hint else None,
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200},
+            }
+        )
         if not f.hint:
             blocks[-1].pop("hint")
     blocks.append(context("Your key is stored encrypted and only used to act for you."))
-    return {"type": "modal", "callback_id": LINK_CALLBACK, "title": plain(f"Link {label}", 24),
-            "submit": plain("Link", 24), "close": plain("Cancel", 24), "blocks": blocks,
-            "private_metadata": json.dumps(metadata)}
+    return {
+        "type": "modal",
+        "callback_id": LINK_CALLBACK,
+        "title": plain(f"Link {label}", 24),
+        "submit": plain("Link", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+        "private_metadata": json.dumps(metadata),
+    }
 
 
 def end_time_view(metadata: dict[str, Any], initial: str) -> dict[str, Any]:
-    return {"type": "modal", "callback_id": END_TIME_CALLBACK, "title": plain("Clock out", 24),
-            "submit": plain("Clock out", 24), "close": plain("Cancel", 24),
-            "private_metadata": json.dumps(metadata),
-            "blocks": [{"type": "input", "block_id": "end_time", "label": plain("When did you stop?"),
-                        "element": {"type": "timepicker", "action_id": "value", "initial_time": initial}}]}
+    return {
+        "type": "modal",
+        "callback_id": END_TIME_CALLBACK,
+        "title": plain("Clock out", 24),
+        "submit": plain("Clock out", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps(metadata),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "end_time",
+                "label": plain("When did you stop?"),
+                "element": {"type": "timepicker", "action_id": "value", "initial_time": initial},
+            }
+        ],
+    }
 
 
 # --- App Home -------------------------------------------------------------------------
@@ -257,20 +351,42 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     today = now.astimezone(tz).date()
     for _, label in status.needs_link:
         blocks.append(section(f":link: Connect your {esc(label)} account to clock in and request leave."))
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": "home_link", "text": plain(f"Link {label}"), "style": "primary"}]})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "action_id": "home_link", "text": plain(f"Link {label}"), "style": "primary"}
+                ],
+            }
+        )
     if status.clock_vendor:
         if status.clock_error:
             blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n{esc(status.clock_error)}"))
         elif status.session:
-            blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n:large_green_circle: Clocked in since "
-                                  f"{fmt_time(status.session.started_at, tz, with_day=True, today=today)}"))
-            blocks.append({"type": "actions", "elements": [
-                {"type": "button", "action_id": "home_clock_out", "text": plain("Clock out"), "style": "danger"}]})
+            blocks.append(
+                section(
+                    f"*Clock* ({esc(status.clock_vendor)})\n:large_green_circle: Clocked in since "
+                    f"{fmt_time(status.session.started_at, tz, with_day=True, today=today)}"
+                )
+            )
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "action_id": "home_clock_out", "text": plain("Clock out"), "style": "danger"}
+                    ],
+                }
+            )
         elif not status.needs_link:
             blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n:white_circle: Not clocked in"))
-            blocks.append({"type": "actions", "elements": [
-                {"type": "button", "action_id": "home_clock_in", "text": plain("Clock in"), "style": "primary"}]})
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "action_id": "home_clock_in", "text": plain("Clock in"), "style": "primary"}
+                    ],
+                }
+            )
     if state.leave_vendor:
         blocks.append({"type": "divider"})
         lines = [f"*Upcoming leave* ({esc(state.leave_vendor)})"]
@@ -284,7 +400,11 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
         else:
             lines.append("Nothing booked.")
         blocks.append(section("\n".join(lines)))
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": "home_request_leave", "text": plain("Request leave")}]})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [{"type": "button", "action_id": "home_request_leave", "text": plain("Request leave")}],
+            }
+        )
     blocks.append(context(f"Times in your time zone ({tz.key}). Updated {fmt_time(now, tz)}."))
     return {"type": "home", "blocks": blocks[:100]}

@@ -27,9 +27,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {}
 
 def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
     """Register a ``/timebot <name>`` handler; feature modules (digests) add their own."""
+
     def deco(fn: Subcommand) -> Subcommand:
         SUBCOMMANDS[name] = fn
         return fn
+
     return deco
 
 
@@ -44,9 +46,15 @@ def register(app: App, services: Services) -> None:
             ack(text=str(exc))
             return
         ack()
-        later(services, command["team_id"], command["user_id"], client,
-              lambda actor: Reply(blocks.clock_message(bot.clock_in(actor, project=project), bot.now())),
-              respond=respond, slow=_slow(services, Action.CLOCK))
+        later(
+            services,
+            command["team_id"],
+            command["user_id"],
+            client,
+            lambda actor: Reply(blocks.clock_message(bot.clock_in(actor, project=project), bot.now())),
+            respond=respond,
+            slow=_slow(services, Action.CLOCK),
+        )
 
     @app.command("/clockout")
     def clockout(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -63,14 +71,28 @@ def register(app: App, services: Services) -> None:
                 return Reply(blocks.clock_message(result, bot.now()), blocks.midnight_blocks(result, bot.now()))
             return Reply(blocks.clock_message(result, bot.now()))
 
-        later(services, command["team_id"], command["user_id"], client, work, respond=respond,
-              slow=_slow(services, Action.CLOCK))
+        later(
+            services,
+            command["team_id"],
+            command["user_id"],
+            client,
+            work,
+            respond=respond,
+            slow=_slow(services, Action.CLOCK),
+        )
 
     @app.command("/timeoff")
     def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        open_leave_modal(services, client, command["team_id"], command["user_id"], command["trigger_id"],
-                         command.get("channel_id"), respond)
+        open_leave_modal(
+            services,
+            client,
+            command["team_id"],
+            command["user_id"],
+            command["trigger_id"],
+            command.get("channel_id"),
+            respond,
+        )
 
     @app.command("/whosoff")
     def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -89,8 +111,15 @@ def register(app: App, services: Services) -> None:
             rendered = blocks.whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
             return Reply(f"Who's off: {blocks.fmt_day(start)}", rendered)
 
-        later(services, command["team_id"], command["user_id"], client, work, respond=respond,
-              slow=_slow(services, Action.WHOS_OFF))
+        later(
+            services,
+            command["team_id"],
+            command["user_id"],
+            client,
+            work,
+            respond=respond,
+            slow=_slow(services, Action.WHOS_OFF),
+        )
 
     @app.command("/timebot")
     def timebot(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -112,16 +141,28 @@ def _slow(services: Services, action: Action) -> str:
     return f":hourglass_flowing_sand: {label} is slow to answer; I'll tell you here as soon as it does."
 
 
-def open_leave_modal(services: Services, client: WebClient, team_id: str, user_id: str, trigger_id: str,
-                     channel_id: str | None, respond: Respond | None = None) -> None:
+def open_leave_modal(
+    services: Services,
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    trigger_id: str,
+    channel_id: str | None,
+    respond: Respond | None = None,
+) -> None:
     """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor."""
     try:
         opened = client.views_open(trigger_id=trigger_id, view=blocks.loading_view("Request leave"))
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
-        later(services, team_id, user_id, client,
-              lambda _: Reply("Slack didn't let me open the form in time. Please try `/timeoff` again."),
-              respond=respond)
+        later(
+            services,
+            team_id,
+            user_id,
+            client,
+            lambda _: Reply("Slack didn't let me open the form in time. Please try `/timeoff` again."),
+            respond=respond,
+        )
         return
     view_id = opened["view"]["id"]
     bot = services.bot
@@ -137,29 +178,44 @@ def open_leave_modal(services: Services, client: WebClient, team_id: str, user_i
     later(services, team_id, user_id, client, lambda actor: work(actor), on_error=on_error)
 
 
-def open_link_modal(services: Services, client: WebClient, command: dict[str, Any], trigger_id: str,
-                    target: str | None, respond: Respond | None) -> None:
+def open_link_modal(
+    services: Services,
+    client: WebClient,
+    command: dict[str, Any],
+    trigger_id: str,
+    target: str | None,
+    respond: Respond | None,
+) -> None:
     bot = services.bot
     vendor = bot.link_vendor()
     meta = {"vendor": vendor.name, "target": target}
     try:
-        client.views_open(trigger_id=trigger_id, view=blocks.link_view(vendor.label, vendor.link_fields, meta,
-                                                                       for_whom=target))
+        client.views_open(
+            trigger_id=trigger_id, view=blocks.link_view(vendor.label, vendor.link_fields, meta, for_whom=target)
+        )
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
-        later(services, command["team_id"], command["user_id"], client,
-              lambda _: Reply("Slack didn't let me open the form in time. Please try again."), respond=respond)
+        later(
+            services,
+            command["team_id"],
+            command["user_id"],
+            client,
+            lambda _: Reply("Slack didn't let me open the form in time. Please try again."),
+            respond=respond,
+        )
 
 
 @subcommand("help")
-def _help(services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond,
-          client: WebClient) -> None:
+def _help(
+    services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond, client: WebClient
+) -> None:
     ack(text=blocks.HELP)
 
 
 @subcommand("link")
-def _link(services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond,
-          client: WebClient) -> None:
+def _link(
+    services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond, client: WebClient
+) -> None:
     bot = services.bot
     target = parse_user(args[0]) if args else None
     vendor_user_id = clean_text(args[1], what="vendor id", limit=64) if len(args) > 1 else None
@@ -168,9 +224,17 @@ def _link(services: Services, command: dict[str, Any], args: list[str], ack: Ack
         raise InputError(f"No vendor called {vendor_name!r} is configured here.")
     if target and vendor_user_id:
         ack()
-        later(services, command["team_id"], command["user_id"], client,
-              lambda actor: Reply(f"Linked <@{target}> to {bot.admin_link(actor, target, vendor_user_id, vendor_name).label} "
-                                  f"user {blocks.esc(vendor_user_id)}."), respond=respond)
+        later(
+            services,
+            command["team_id"],
+            command["user_id"],
+            client,
+            lambda actor: Reply(
+                f"Linked <@{target}> to {bot.admin_link(actor, target, vendor_user_id, vendor_name).label} "
+                f"user {blocks.esc(vendor_user_id)}."
+            ),
+            respond=respond,
+        )
         return
     vendor = bot.link_vendor()
     if vendor.link_fields:
@@ -188,15 +252,18 @@ def _link(services: Services, command: dict[str, Any], args: list[str], ack: Ack
 
     def by_email(actor: Actor) -> Reply:
         vendor_user = bot.identity(actor, vendor)
-        return Reply(f"You're linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
-                     "(matched by your Slack email).")
+        return Reply(
+            f"You're linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
+            "(matched by your Slack email)."
+        )
 
     later(services, command["team_id"], command["user_id"], client, by_email, respond=respond)
 
 
 @subcommand("unlink")
-def _unlink(services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond,
-            client: WebClient) -> None:
+def _unlink(
+    services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond, client: WebClient
+) -> None:
     target = parse_user(args[0]) if args else None
     ack()
 
@@ -211,13 +278,20 @@ def _unlink(services: Services, command: dict[str, Any], args: list[str], ack: A
 
 
 @subcommand("status")
-def _status(services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond,
-            client: WebClient) -> None:
+def _status(
+    services: Services, command: dict[str, Any], args: list[str], ack: Ack, respond: Respond, client: WebClient
+) -> None:
     ack()
     bot = services.bot
-    later(services, command["team_id"], command["user_id"], client,
-          lambda actor: Reply(blocks.status_text(bot.status(actor), actor.tz, bot.now())), respond=respond,
-          slow=_slow(services, Action.CLOCK))
+    later(
+        services,
+        command["team_id"],
+        command["user_id"],
+        client,
+        lambda actor: Reply(blocks.status_text(bot.status(actor), actor.tz, bot.now())),
+        respond=respond,
+        slow=_slow(services, Action.CLOCK),
+    )
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:

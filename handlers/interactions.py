@@ -21,8 +21,14 @@ from handlers.common import Reply, describe, later, send
 
 log = logging.getLogger(__name__)
 
-_LEAVE_FIELDS = {"start": "start", "end": "end", "start_portion": "start_portion", "end_portion": "end_portion",
-                 "leave_type": "leave_type", "note": "note"}
+_LEAVE_FIELDS = {
+    "start": "start",
+    "end": "end",
+    "start_portion": "start_portion",
+    "end_portion": "end_portion",
+    "leave_type": "leave_type",
+    "note": "note",
+}
 
 
 def _value(state: dict[str, Any], block_id: str) -> Any:
@@ -70,9 +76,12 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         request = LeaveRequest(
-            start=parsed["start"], end=parsed["end"], leave_type=_value(state, "leave_type") or "default",
+            start=parsed["start"],
+            end=parsed["end"],
+            leave_type=_value(state, "leave_type") or "default",
             start_portion=Portion(_value(state, "start_portion") or "full"),
-            end_portion=Portion(_value(state, "end_portion") or "full"), note=note,
+            end_portion=Portion(_value(state, "end_portion") or "full"),
+            note=note,
         )
         today, _ = _person_today(services, team_id, user_id)
         problems = validate_leave(request, today)
@@ -120,19 +129,29 @@ def register(app: App, services: Services) -> None:
             return
         view_id = view["id"]
         target = meta.get("target")
-        ack(response_action="update", view=blocks.loading_view(f"Link {vendor.label}", f"Checking with {vendor.label}…"))
+        ack(
+            response_action="update", view=blocks.loading_view(f"Link {vendor.label}", f"Checking with {vendor.label}…")
+        )
 
         def work(actor: Actor) -> None:
             linked = bot.link(actor, vendor_name, fields, target)
             who = f"<@{target}> is" if target and target != actor.user_id else "You're"
-            _update(client, view_id, blocks.message_view(
-                f"Link {vendor.label}", f":white_check_mark: {who} linked to {linked.label} as user "
-                f"{blocks.esc(linked.vendor_user_id)}."))
+            _update(
+                client,
+                view_id,
+                blocks.message_view(
+                    f"Link {vendor.label}",
+                    f":white_check_mark: {who} linked to {linked.label} as user {blocks.esc(linked.vendor_user_id)}.",
+                ),
+            )
 
         def on_error(exc: BaseException) -> None:
             message = describe(services, exc)
-            _update(client, view_id, blocks.link_view(vendor.label, vendor.link_fields, meta, error=message,
-                                                      for_whom=target))
+            _update(
+                client,
+                view_id,
+                blocks.link_view(vendor.label, vendor.link_fields, meta, error=message, for_whom=target),
+            )
 
         later(services, team_id, user_id, client, work, on_error=on_error)
 
@@ -151,16 +170,25 @@ def register(app: App, services: Services) -> None:
         end = datetime.combine(started.astimezone(tz).date(), picked, tz)
         latest = datetime.fromtimestamp(float(meta["latest"]), UTC) if meta.get("latest") else None
         if end <= started:
-            ack(response_action="errors", errors={"end_time": f"You clocked in at "
-                                                  f"{blocks.fmt_time(started, tz)}; pick a later time."})
+            ack(
+                response_action="errors",
+                errors={"end_time": f"You clocked in at {blocks.fmt_time(started, tz)}; pick a later time."},
+            )
             return
         if latest is not None and end > latest:
-            ack(response_action="errors", errors={"end_time": f"Pick a time no later than "
-                                                  f"{blocks.fmt_time(latest, tz)} on the day you started."})
+            ack(
+                response_action="errors",
+                errors={"end_time": f"Pick a time no later than {blocks.fmt_time(latest, tz)} on the day you started."},
+            )
             return
         ack()
-        later(services, team_id, user_id, client,
-              lambda actor: Reply(blocks.clock_message(bot.clock_out(actor, at=end), bot.now())))
+        later(
+            services,
+            team_id,
+            user_id,
+            client,
+            lambda actor: Reply(blocks.clock_message(bot.clock_out(actor, at=end), bot.now())),
+        )
 
     @app.action("clockout_pick_time")
     def pick_time(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -171,11 +199,16 @@ def register(app: App, services: Services) -> None:
             meta = {}
         started = datetime.fromtimestamp(float(meta.get("started", 0)), UTC)
         _, tz = _person_today(services, body["team"]["id"], body["user"]["id"])
-        initial = min(started + timedelta(hours=8), datetime.fromtimestamp(float(meta.get("latest") or 0), UTC)
-                      if meta.get("latest") else started + timedelta(hours=8))
+        initial = min(
+            started + timedelta(hours=8),
+            datetime.fromtimestamp(float(meta.get("latest") or 0), UTC)
+            if meta.get("latest")
+            else started + timedelta(hours=8),
+        )
         try:
-            client.views_open(trigger_id=body["trigger_id"],
-                              view=blocks.end_time_view(meta, initial.astimezone(tz).strftime("%H:%M")))
+            client.views_open(
+                trigger_id=body["trigger_id"], view=blocks.end_time_view(meta, initial.astimezone(tz).strftime("%H:%M"))
+            )
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
 
@@ -216,8 +249,10 @@ def register(app: App, services: Services) -> None:
         ack()
         vendor = bot.link_vendor()
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=blocks.link_view(
-                vendor.label, vendor.link_fields, {"vendor": vendor.name, "target": None}))
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=blocks.link_view(vendor.label, vendor.link_fields, {"vendor": vendor.name, "target": None}),
+            )
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
 
@@ -226,8 +261,14 @@ def register(app: App, services: Services) -> None:
         if event.get("tab", "home") != "home":
             return
         team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
-        later(services, team_id, event["user"], client, lambda actor: publish_home(services, client, actor),
-              on_error=lambda exc: log.warning("home tab not published: %s", exc))
+        later(
+            services,
+            team_id,
+            event["user"],
+            client,
+            lambda actor: publish_home(services, client, actor),
+            on_error=lambda exc: log.warning("home tab not published: %s", exc),
+        )
 
 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:

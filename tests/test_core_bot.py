@@ -43,14 +43,17 @@ def test_link_opens_a_modal_asking_for_the_timeclock_pin(bot: BotUnderTest, slac
 
 
 def test_submitting_the_pin_links_the_person_and_stores_the_key_encrypted(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tmp_path: Path) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tmp_path: Path
+) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    response = bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))},
-                                      private_metadata=meta)
+    response = bot.driver.submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=meta
+    )
     assert response.status_code == 200
     assert json.loads(response.text)["response_action"] == "update"
-    done = slack.wait_for(lambda: [c for c in slack.calls_to("views.update")
-                                   if "linked to TimeClock" in json.dumps(c.args)])
+    done = slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)]
+    )
     assert done
     identity = bot.runtime.services.store.identity("T0DEMO", "U0ADA", "timeclock")
     assert identity is not None and identity.vendor_user_id == "1"
@@ -64,8 +67,9 @@ def test_submitting_the_pin_links_the_person_and_stores_the_key_encrypted(
 def test_a_wrong_pin_shows_the_form_again_with_the_reason(bot: BotUnderTest, slack: SlackStandIn) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
     bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input("1999")}, private_metadata=meta)
-    update = slack.wait_for(lambda: [c for c in slack.calls_to("views.update")
-                                     if "didn't accept that PIN" in json.dumps(c.args)])
+    update = slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "didn't accept that PIN" in json.dumps(c.args)]
+    )
     assert update[0].args["view"]["callback_id"] == blocks.LINK_CALLBACK
     assert bot.runtime.services.store.identity("T0DEMO", "U0ADA", "timeclock") is None
 
@@ -79,7 +83,8 @@ def test_an_unlinked_person_is_told_how_to_link(bot: BotUnderTest, slack: SlackS
 
 
 def test_clockin_is_acked_fast_even_when_timeclock_takes_five_seconds(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     tc_server.faults.latency = 5.0
     started = time.monotonic()
@@ -96,7 +101,8 @@ def test_clockin_is_acked_fast_even_when_timeclock_takes_five_seconds(
 
 
 def test_a_slow_vendor_gets_a_holding_message_before_the_result(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     tc_server.faults.latency = 2.0
     _, key = bot.driver.command("/clockin")
@@ -106,12 +112,16 @@ def test_a_slow_vendor_gets_a_holding_message_before_the_result(
 
 
 def test_a_retried_delivery_creates_no_second_session(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     body, key = bot.driver.command_body("/clockin")
     first = bot.driver.post(body, "application/x-www-form-urlencoded")
-    retry = bot.driver.post(body, "application/x-www-form-urlencoded",
-                            headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = bot.driver.post(
+        body,
+        "application/x-www-form-urlencoded",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     assert first.status_code == retry.status_code == 200
     slack.wait_response(key)
     time.sleep(0.5)
@@ -120,7 +130,8 @@ def test_a_retried_delivery_creates_no_second_session(
 
 
 def test_clockin_says_since_when_in_the_persons_own_time_zone(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0GRACE", f"2{tc_sim.users[2].pin}")
     _, key = bot.driver.command("/clockin", user="U0GRACE")
     text = last_text(slack, key)
@@ -129,7 +140,8 @@ def test_clockin_says_since_when_in_the_persons_own_time_zone(
 
 
 def test_clocking_in_twice_says_since_when_and_sends_nothing(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     _, first = bot.driver.command("/clockin")
     last_text(slack, first)
@@ -139,7 +151,8 @@ def test_clocking_in_twice_says_since_when_and_sends_nothing(
 
 
 def test_clockin_with_a_project_books_the_session_on_it(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     _, key = bot.driver.command("/clockin", "support")
     assert "Support" in last_text(slack, key)
@@ -147,7 +160,8 @@ def test_clockin_with_a_project_books_the_session_on_it(
 
 
 def test_clockin_with_an_unknown_project_lists_the_real_ones(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     _, key = bot.driver.command("/clockin", "moonshot")
     text = last_text(slack, key)
@@ -165,19 +179,30 @@ def test_clockout_ends_the_running_session(bot: BotUnderTest, slack: SlackStandI
     assert tc_sim.sessions[1]["note"] == "done for today"
 
 
-def test_clockout_while_not_clocked_in_is_explained(bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+def test_clockout_while_not_clocked_in_is_explained(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     _, key = bot.driver.command("/clockout")
     assert "aren't clocked in" in last_text(slack, key)
 
 
 def test_a_session_from_yesterday_offers_an_end_time_on_its_start_day(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     yesterday_9 = datetime.combine(date.today() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=9)
     with tc_sim._lock:
-        tc_sim.sessions[1] = {"id": 1, "user_id": 1, "clock_in": int(yesterday_9.timestamp()), "clock_out": None,
-                              "note": None, "project_id": None, "created_at": 0, "updated_at": 0}
+        tc_sim.sessions[1] = {
+            "id": 1,
+            "user_id": 1,
+            "clock_in": int(yesterday_9.timestamp()),
+            "clock_out": None,
+            "note": None,
+            "project_id": None,
+            "created_at": 0,
+            "updated_at": 0,
+        }
     _, key = bot.driver.command("/clockout")
     reply = slack.wait_response(key)[-1]
     assert "can't end a session after midnight" in reply["text"]
@@ -186,8 +211,9 @@ def test_a_session_from_yesterday_offers_an_end_time_on_its_start_day(
     assert not [r for r in tc_server.requests if r.method == "PATCH"]
     # the person picks 17:30 on the start day
     meta = button["value"]
-    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("17:30")},
-                                      private_metadata=meta)
+    response = bot.driver.submit_view(
+        blocks.END_TIME_CALLBACK, {"end_time": timepicker("17:30")}, private_metadata=meta
+    )
     assert response.status_code == 200
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Clocked out" in c.args.get("text", "")])
     assert tc_sim.sessions[1]["clock_out"] == int((yesterday_9 + timedelta(hours=8, minutes=30)).timestamp())
@@ -196,8 +222,9 @@ def test_a_session_from_yesterday_offers_an_end_time_on_its_start_day(
 def test_an_end_time_before_the_start_is_a_field_error(bot: BotUnderTest, tc_sim: TimeClockSim) -> None:
     started = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     meta = json.dumps({"session_id": "1", "started": started.timestamp(), "latest": None})
-    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("08:00")},
-                                      private_metadata=meta)
+    response = bot.driver.submit_view(
+        blocks.END_TIME_CALLBACK, {"end_time": timepicker("08:00")}, private_metadata=meta
+    )
     body = json.loads(response.text)
     assert body["response_action"] == "errors"
     assert "end_time" in body["errors"]
@@ -206,11 +233,23 @@ def test_an_end_time_before_the_start_is_a_field_error(bot: BotUnderTest, tc_sim
 # --- leave -----------------------------------------------------------------------------------
 
 
-def leave_values(start: date, end: date, *, start_portion: str = "full", end_portion: str = "full",
-                 leave_type: str = "1", note: str | None = None) -> dict:
-    return {"leave_type": select(leave_type), "start": datepicker(start.isoformat()),
-            "start_portion": select(start_portion), "end": datepicker(end.isoformat()),
-            "end_portion": select(end_portion), "note": text_input(note)}
+def leave_values(
+    start: date,
+    end: date,
+    *,
+    start_portion: str = "full",
+    end_portion: str = "full",
+    leave_type: str = "1",
+    note: str | None = None,
+) -> dict:
+    return {
+        "leave_type": select(leave_type),
+        "start": datepicker(start.isoformat()),
+        "start_portion": select(start_portion),
+        "end": datepicker(end.isoformat()),
+        "end_portion": select(end_portion),
+        "note": text_input(note),
+    }
 
 
 def next_monday() -> date:
@@ -219,7 +258,8 @@ def next_monday() -> date:
 
 
 def test_timeoff_opens_the_leave_modal_with_timeclock_leave_types(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     bot.driver.command("/timeoff")
     slack.wait_call("views.open")
@@ -230,7 +270,8 @@ def test_timeoff_opens_the_leave_modal_with_timeclock_leave_types(
 
 
 def test_leave_ending_before_it_starts_is_a_field_error_and_sends_nothing(
-        bot: BotUnderTest, tc_server: SimServer) -> None:
+    bot: BotUnderTest, tc_server: SimServer
+) -> None:
     start = next_monday()
     response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start - timedelta(days=2)))
     body = json.loads(response.text)
@@ -246,28 +287,36 @@ def test_leave_starting_in_the_past_is_a_field_error(bot: BotUnderTest) -> None:
 
 def test_leave_over_a_year_long_is_a_field_error(bot: BotUnderTest) -> None:
     start = next_monday()
-    body = json.loads(bot.driver.submit_view(blocks.LEAVE_CALLBACK,
-                                             leave_values(start, start + timedelta(days=400))).text)
+    body = json.loads(
+        bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start + timedelta(days=400))).text
+    )
     assert body["response_action"] == "errors" and "over a year" in body["errors"]["end"]
 
 
 def test_submitted_leave_is_created_and_confirmed_with_working_days(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
-    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=6),
-                                                                         note="family trip"))
+    response = bot.driver.submit_view(
+        blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=6), note="family trip")
+    )
     assert json.loads(response.text)["response_action"] == "update"
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]])
     assert "5 working days" in dm[0].args["text"]
     assert "waiting for approval" in dm[0].args["text"]
     [off] = tc_sim.off_times.values()
     assert (off["start_at"], off["end_at"], off["type"], off["note"]) == (
-        monday.isoformat(), (monday + timedelta(days=6)).isoformat(), 1, "family trip")
+        monday.isoformat(),
+        (monday + timedelta(days=6)).isoformat(),
+        1,
+        "family trip",
+    )
 
 
 def test_half_days_on_timeclock_go_into_the_note_and_count_half(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1), start_portion="pm"))
@@ -277,7 +326,8 @@ def test_half_days_on_timeclock_go_into_the_note_and_count_half(
 
 
 def test_overlapping_leave_reports_timeclocks_reason(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     tc_sim.add_off_time(1, monday, monday + timedelta(days=2))
@@ -291,7 +341,8 @@ def test_overlapping_leave_reports_timeclocks_reason(
 
 
 def test_whosoff_lists_linked_people_by_day_with_holidays(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     link(bot, "U0ALAN", f"3{tc_sim.users[3].pin}")
     monday = next_monday()
@@ -308,8 +359,7 @@ def test_whosoff_lists_linked_people_by_day_with_holidays(
     assert days[1].index("U0ADA") < days[1].index("U0ALAN")
 
 
-def test_whosoff_with_an_impossible_date_says_so_without_a_vendor_call(
-        bot: BotUnderTest, tc_server: SimServer) -> None:
+def test_whosoff_with_an_impossible_date_says_so_without_a_vendor_call(bot: BotUnderTest, tc_server: SimServer) -> None:
     response, _ = bot.driver.command("/whosoff", "2026-02-31")
     assert "isn't a real date" in response.text
     assert not tc_server.requests
@@ -330,7 +380,8 @@ def test_a_request_older_than_five_minutes_gets_401(bot: BotUnderTest) -> None:
 
 
 def test_a_command_whose_text_contains_payload_still_works(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     response, key = bot.driver.command("/clockout", "shipped the payload parser")
     assert response.status_code == 200
@@ -345,8 +396,15 @@ def test_healthz_answers_ok(bot: BotUnderTest) -> None:
 
 def test_timebot_run_without_slack_tokens_exits_2_with_one_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "SLACK_BOT_TOKEN" in result.stderr
@@ -354,7 +412,8 @@ def test_timebot_run_without_slack_tokens_exits_2_with_one_line(tmp_path: Path) 
 
 
 def test_app_home_shows_clock_state_and_upcoming_leave(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     tc_sim.add_off_time(1, monday, monday)
@@ -372,7 +431,8 @@ def test_app_home_tells_an_unlinked_person_how_to_link(bot: BotUnderTest, slack:
 
 
 def test_the_clock_in_button_on_app_home_clocks_in_and_refreshes_the_tab(
-        bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     assert bot.driver.click("home_clock_in").status_code == 200
     view = slack.wait_call("views.publish")[0].args["view"]

@@ -6,6 +6,7 @@ the user look-ups from a small directory, and can rate-limit any method with 429
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -39,7 +40,7 @@ class Call:
 
 
 class SlackStandIn:
-    def __init__(self, bot_token: str = "xoxb-test-token", team_id: str = DEMO_TEAM_ID) -> None:
+    def __init__(self, bot_token: str = "xoxb-test-token", team_id: str = DEMO_TEAM_ID) -> None:  # noqa: S107
         self.bot_token = bot_token
         self.team_id = team_id
         self.users: dict[str, SlackUser] = {}
@@ -54,13 +55,14 @@ class SlackStandIn:
 
     # --- set-up ----------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, name: str, email: str | None, tz: str | None = "UTC", *,
-                 is_admin: bool = False) -> SlackUser:
+    def add_user(
+        self, user_id: str, name: str, email: str | None, tz: str | None = "UTC", *, is_admin: bool = False
+    ) -> SlackUser:
         self.users[user_id] = SlackUser(user_id, name, email, tz, is_admin)
         return self.users[user_id]
 
     @classmethod
-    def demo(cls, bot_token: str = "xoxb-test-token") -> SlackStandIn:
+    def demo(cls, bot_token: str = "xoxb-test-token") -> SlackStandIn:  # noqa: S107
         slack = cls(bot_token)
         for p in DEMO_PEOPLE:
             slack.add_user(p.slack_id, p.name, p.email, p.tz)
@@ -109,13 +111,13 @@ class SlackStandIn:
         return self.wait_for(lambda: self.responses[key] if len(self.responses[key]) >= count else None, timeout)
 
     def wait_call(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        return self.wait_for(lambda: (c if len(c := self.calls_to(method)) >= count else None), timeout)
+        return self.wait_for(lambda: c if len(c := self.calls_to(method)) >= count else None, timeout)
 
     # --- HTTP ------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/respond/"):
-            key = request.path[len("/respond/"):]
+            key = request.path[len("/respond/") :]
             if key in self.expired_response_urls:
                 return Response.text("expired_url", 404)
             payload = request.json() or {}
@@ -125,7 +127,7 @@ class SlackStandIn:
             return Response.text("ok")
         if not request.path.startswith("/api/"):
             return Response.text("not found", 404)
-        method = request.path[len("/api/"):]
+        method = request.path[len("/api/") :]
         args = self._args(request)
         limit = self.rate_limits.get(method)
         if limit and limit[0] > 0:
@@ -156,22 +158,34 @@ class SlackStandIn:
             data.setdefault(k, v[0])
         for key in ("blocks", "view"):
             if isinstance(data.get(key), str):
-                try:
+                with contextlib.suppress(ValueError):
                     data[key] = json.loads(data[key])
-                except ValueError:
-                    pass
         return data
 
     def _user_json(self, u: SlackUser) -> dict[str, Any]:
         return {
-            "id": u.id, "team_id": self.team_id, "name": u.name.split()[0].lower(), "real_name": u.name,
-            "deleted": u.deleted, "is_bot": u.is_bot, "is_admin": u.is_admin, "is_owner": False,
-            "tz": u.tz, "profile": {"email": u.email, "real_name": u.name, "display_name": u.name.split()[0]},
+            "id": u.id,
+            "team_id": self.team_id,
+            "name": u.name.split()[0].lower(),
+            "real_name": u.name,
+            "deleted": u.deleted,
+            "is_bot": u.is_bot,
+            "is_admin": u.is_admin,
+            "is_owner": False,
+            "tz": u.tz,
+            "profile": {"email": u.email, "real_name": u.name, "display_name": u.name.split()[0]},
         }
 
     def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://sandbox.slack.invalid/", "team": "Sandbox", "user": "timebot",
-                "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT"}
+        return {
+            "ok": True,
+            "url": "https://sandbox.slack.invalid/",
+            "team": "Sandbox",
+            "user": "timebot",
+            "team_id": self.team_id,
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+        }
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -210,10 +224,9 @@ class SlackStandIn:
         users = sorted(self.users.values(), key=lambda u: u.id)
         start = int(args.get("cursor") or 0)
         limit = int(args.get("limit") or 200)
-        page = users[start:start + limit]
+        page = users[start : start + limit]
         cursor = str(start + limit) if start + limit < len(users) else ""
-        return {"ok": True, "members": [self._user_json(u) for u in page],
-                "response_metadata": {"next_cursor": cursor}}
+        return {"ok": True, "members": [self._user_json(u) for u in page], "response_metadata": {"next_cursor": cursor}}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", "U0")).split(",")[0]

@@ -77,11 +77,20 @@ class TimeClockSim:
 
     # --- seeding ---------------------------------------------------------------------------
 
-    def add_user(self, user_id: int, name: str, email: str, *, api_key: str | None = None, pin: str | None = None,
-                 status: int = 1) -> TcUser:
+    def add_user(
+        self,
+        user_id: int,
+        name: str,
+        email: str,
+        *,
+        api_key: str | None = None,
+        pin: str | None = None,
+        status: int = 1,
+    ) -> TcUser:
         """``pin`` is the 3 digits the profile page shows; the full PIN is ``<id><pin>``."""
-        user = TcUser(user_id, name, email, api_key if api_key is not None else secrets.token_urlsafe(15)[:20],
-                      pin, status)
+        user = TcUser(
+            user_id, name, email, api_key if api_key is not None else secrets.token_urlsafe(15)[:20], pin, status
+        )
         self.users[user_id] = user
         return user
 
@@ -118,8 +127,12 @@ class TimeClockSim:
         m = _BEARER.match(header)
         if not m:
             self.rejected_auth += 1
-            return _error(401, "Unauthorized", "Your request was made with invalid credentials.",
-                          {"WWW-Authenticate": 'Bearer realm="api"'})
+            return _error(
+                401,
+                "Unauthorized",
+                "Your request was made with invalid credentials.",
+                {"WWW-Authenticate": 'Bearer realm="api"'},
+            )
         t = _TOKEN.match(m.group(1))
         if not t:
             self.rejected_auth += 1
@@ -151,7 +164,7 @@ class TimeClockSim:
         path = request.path.rstrip("/")
         if not path.startswith("/api/"):
             return Response.text("<html><body>Not Found</body></html>", 404, "text/html; charset=UTF-8")
-        parts = path[len("/api/"):].split("/")
+        parts = path[len("/api/") :].split("/")
         if parts == ["key"]:
             if request.method != "POST":
                 return self._not_allowed("POST")
@@ -165,8 +178,9 @@ class TimeClockSim:
             if resource == "sessions":
                 if rest == ["summary"]:
                     return self._summary(user, request)
-                return self._collection(request, user, rest, self.sessions, self._session_json, self._save_session,
-                                        "clockIn")
+                return self._collection(
+                    request, user, rest, self.sessions, self._session_json, self._save_session, "clockIn"
+                )
             if resource == "off-times":
                 return self._collection(request, user, rest, self.off_times, self._off_json, self._save_off, "startAt")
             if resource == "holidays" and not rest:
@@ -181,14 +195,19 @@ class TimeClockSim:
                 rows = [{"id": p.id, "name": p.name, "color": p.color} for p in visible]
                 if rest:
                     match = [r for r in rows if str(r["id"]) == rest[0]]
-                    return Response.json(match[0]) if match else _error(404, "Not Found", f"Object not found: {rest[0]}")
+                    return (
+                        Response.json(match[0]) if match else _error(404, "Not Found", f"Object not found: {rest[0]}")
+                    )
                 return self._index(request, rows, "name")
         return Response.text("<html><body>Not Found</body></html>", 404, "text/html; charset=UTF-8")
 
     def _not_allowed(self, allowed: str) -> Response:
-        return _error(405, "Method Not Allowed",
-                      f"Method Not Allowed. This URL can only handle the following request methods: {allowed}.",
-                      {"Allow": allowed})
+        return _error(
+            405,
+            "Method Not Allowed",
+            f"Method Not Allowed. This URL can only handle the following request methods: {allowed}.",
+            {"Allow": allowed},
+        )
 
     def _key(self, request: Request) -> Response:
         pin = str(request.data().get("pin") or "").strip()
@@ -203,10 +222,16 @@ class TimeClockSim:
 
     # --- generic REST collection ---------------------------------------------------------
 
-    def _collection(self, request: Request, user: TcUser, rest: list[str], table: dict[int, dict[str, Any]],
-                    render: Callable[[dict[str, Any]], dict[str, Any]],
-                    save: Callable[[TcUser, dict[str, Any] | None, dict[str, Any]], Response | dict[str, Any]],
-                    default_sort: str) -> Response:
+    def _collection(
+        self,
+        request: Request,
+        user: TcUser,
+        rest: list[str],
+        table: dict[int, dict[str, Any]],
+        render: Callable[[dict[str, Any]], dict[str, Any]],
+        save: Callable[[TcUser, dict[str, Any] | None, dict[str, Any]], Response | dict[str, Any]],
+        default_sort: str,
+    ) -> Response:
         own = [row for row in table.values() if row["user_id"] == user.id]
         if not rest:
             if request.method in {"GET", "HEAD"}:
@@ -253,7 +278,7 @@ class TimeClockSim:
         per_page = min(50, max(1, int(request.arg("per-page") or 20)))
         page = max(1, int(request.arg("page") or 1))
         total = len(rows)
-        page_rows = rows[(page - 1) * per_page: page * per_page]
+        page_rows = rows[(page - 1) * per_page : page * per_page]
         headers = {
             "X-Pagination-Total-Count": str(total),
             "X-Pagination-Page-Count": str(max(1, -(-total // per_page))),
@@ -267,10 +292,14 @@ class TimeClockSim:
     def _session_json(self, row: dict[str, Any]) -> dict[str, Any]:
         project = self.projects.get(row["project_id"] or 0)
         return {
-            "id": row["id"], "userId": row["user_id"], "clockIn": row["clock_in"], "clockOut": row["clock_out"],
+            "id": row["id"],
+            "userId": row["user_id"],
+            "clockIn": row["clock_in"],
+            "clockOut": row["clock_out"],
             "note": row["note"],
             "project": {"id": project.id, "name": project.name, "color": project.color} if project else None,
-            "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
         }
 
     def _day(self, stamp: int) -> date:
@@ -280,8 +309,12 @@ class TimeClockSim:
         now = int(self.clock())
         errors: list[tuple[str, str]] = []
         values: dict[str, Any] = {}
-        for name, label in (("clockIn", "Clock In"), ("clockOut", "Clock Out"), ("projectId", "Project ID"),
-                            ("defaultProject", "Default Project")):
+        for name, label in (
+            ("clockIn", "Clock In"),
+            ("clockOut", "Clock Out"),
+            ("projectId", "Project ID"),
+            ("defaultProject", "Default Project"),
+        ):
             if name in data and data[name] not in (None, ""):
                 try:
                     values[name] = int(data[name])
@@ -304,8 +337,11 @@ class TimeClockSim:
                 errors.append(("projectId", "Can not find project of given ID."))
             elif user.id not in project.assignees:
                 errors.append(("projectId", "You are not assigned to selected project."))
-        ended = [s for s in self.sessions.values()
-                 if s["user_id"] == user.id and s["clock_out"] is not None and (row is None or s["id"] != row["id"])]
+        ended = [
+            s
+            for s in self.sessions.values()
+            if s["user_id"] == user.id and s["clock_out"] is not None and (row is None or s["id"] != row["id"])
+        ]
         if clock_out is not None and clock_out <= clock_in:
             errors.append(("clockOut", 'Clock Out must be greater than "Clock In".'))
         elif any(s["clock_in"] < clock_in < s["clock_out"] for s in ended):
@@ -328,10 +364,23 @@ class TimeClockSim:
     def _summary(self, user: TcUser, request: Request) -> Response:
         start, end = int(request.arg("from") or 0), int(request.arg("to") or self.clock())
         start, end = min(start, end), max(start, end)
-        closed = [s for s in self.sessions.values() if s["user_id"] == user.id and s["clock_out"] is not None
-                  and s["clock_in"] >= start and s["clock_out"] <= end]
-        return Response.json({"userId": user.id, "from": start, "to": end,
-                              "summary": sum(s["clock_out"] - s["clock_in"] for s in closed), "sessions": len(closed)})
+        closed = [
+            s
+            for s in self.sessions.values()
+            if s["user_id"] == user.id
+            and s["clock_out"] is not None
+            and s["clock_in"] >= start
+            and s["clock_out"] <= end
+        ]
+        return Response.json(
+            {
+                "userId": user.id,
+                "from": start,
+                "to": end,
+                "summary": sum(s["clock_out"] - s["clock_in"] for s in closed),
+                "sessions": len(closed),
+            }
+        )
 
     def running_sessions(self, user_id: int) -> list[dict[str, Any]]:
         return [s for s in self.sessions.values() if s["user_id"] == user_id and s["clock_out"] is None]
@@ -339,15 +388,32 @@ class TimeClockSim:
     # --- off-times -------------------------------------------------------------------------
 
     def _off_json(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {"id": row["id"], "userId": row["user_id"], "startAt": row["start_at"], "endAt": row["end_at"],
-                "note": row["note"], "type": row["type"], "approved": row["approved"],
-                "createdAt": row["created_at"], "updatedAt": row["updated_at"]}
+        return {
+            "id": row["id"],
+            "userId": row["user_id"],
+            "startAt": row["start_at"],
+            "endAt": row["end_at"],
+            "note": row["note"],
+            "type": row["type"],
+            "approved": row["approved"],
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
+        }
 
     def _insert_off(self, user_id: int, start: str, end: str, type_: int, note: str | None) -> dict[str, Any]:
         self._ids["off"] += 1
         now = int(self.clock())
-        row = {"id": self._ids["off"], "user_id": user_id, "start_at": start, "end_at": end, "type": type_,
-               "note": note or None, "approved": 0, "created_at": now, "updated_at": now}
+        row = {
+            "id": self._ids["off"],
+            "user_id": user_id,
+            "start_at": start,
+            "end_at": end,
+            "type": type_,
+            "note": note or None,
+            "approved": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
         self.off_times[row["id"]] = row
         return row
 
@@ -368,7 +434,9 @@ class TimeClockSim:
             errors.append(("type", "Type is invalid."))
         if errors:
             return _invalid(errors[:1])
-        others = [o for o in self.off_times.values() if o["user_id"] == user.id and (row is None or o["id"] != row["id"])]
+        others = [
+            o for o in self.off_times.values() if o["user_id"] == user.id and (row is None or o["id"] != row["id"])
+        ]
         if start > end:
             errors.append(("endAt", "Off-time ending day can not be earlier than starting day."))
         elif any(o["start_at"] <= start <= o["end_at"] for o in others):
@@ -388,9 +456,16 @@ class TimeClockSim:
     def _profile_json(self, user: TcUser) -> dict[str, Any]:
         project = self.projects.get(user.project_id or 0)
         available = [{"id": p.id, "name": p.name} for p in self.projects.values() if user.id in p.assignees]
-        return {"id": user.id, "name": user.name, "email": user.email, "phone": user.phone,
-                "defaultProject": {"id": project.id, "name": project.name} if project else None,
-                "availableProjects": available, "createdAt": 1545245502, "updatedAt": 1545247839}
+        return {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "phone": user.phone,
+            "defaultProject": {"id": project.id, "name": project.name} if project else None,
+            "availableProjects": available,
+            "createdAt": 1545245502,
+            "updatedAt": 1545247839,
+        }
 
 
 def _valid_date(value: str) -> bool:
@@ -415,8 +490,12 @@ def _compare(actual: Any, op: str, raw: str) -> bool:
     if op == "in":
         return str(actual) in raw.split(",")
     ops: dict[str, Callable[[Any, Any], bool]] = {
-        "eq": lambda a, b: a == b, "neq": lambda a, b: a != b, "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+        "eq": lambda a, b: a == b,
+        "neq": lambda a, b: a != b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
     }
     return ops.get(op, ops["eq"])(actual, expected)
 

@@ -71,15 +71,22 @@ def _utc(stamp: int | None) -> datetime | None:
 class TimeClock:
     name: ClassVar[str] = "timeclock"
     label: ClassVar[str] = "TimeClock"
-    capabilities: ClassVar[frozenset[Action]] = frozenset({Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS})
+    capabilities: ClassVar[frozenset[Action]] = frozenset(
+        {Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS}
+    )
     half_days: ClassVar[bool] = False
     link_fields: ClassVar[tuple[LinkField, ...]] = (
-        LinkField("pin", "TimeClock PIN", "Generate it on your TimeClock Profile page; it starts with your user id.",
-                  secret=True),
+        LinkField(
+            "pin",
+            "TimeClock PIN",
+            "Generate it on your TimeClock Profile page; it starts with your user id.",
+            secret=True,
+        ),
     )
 
-    def __init__(self, settings: TimeClockSettings, policy: HttpPolicy | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: TimeClockSettings, policy: HttpPolicy | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         if not settings.base_url:
             raise ValueError("TIMECLOCK_BASE_URL is required")
         self.settings = settings
@@ -177,13 +184,17 @@ class TimeClock:
             raise VendorRejected(self.label, "A TimeClock PIN is your user id followed by 3 digits.", field="pin")
         response = self.http.request("POST", "/api/key", json={"pin": pin}, idempotent=True)
         if response.status_code == 422:
-            raise VendorRejected(self.label, "TimeClock didn't accept that PIN. Check it on your Profile page.",
-                                 field="pin")
+            raise VendorRejected(
+                self.label, "TimeClock didn't accept that PIN. Check it on your Profile page.", field="pin"
+            )
         data = self._json(response) or {}
         if not data.get("apiKey"):
             raise VendorRejected(
-                self.label, "Your TimeClock account has no API access yet: click “Grant yourself API access” "
-                "on your Profile page, then link again.", field="pin")
+                self.label,
+                "Your TimeClock account has no API access yet: click “Grant yourself API access” "
+                "on your Profile page, then link again.",
+                field="pin",
+            )
         user = VendorUser(str(data["userId"]), str(data["apiKey"]))
         profile = self._json(self._call(user, "GET", "/api/profile")) or {}
         return user, VendorPerson(user.vendor_user_id, profile.get("email"), profile.get("name"))
@@ -218,8 +229,9 @@ class TimeClock:
             if str(p.get("id")) == wanted or str(p.get("name", "")).lower() == wanted:
                 return int(p["id"])
         names = ", ".join(sorted(str(p.get("name")) for p in projects)) or "none"
-        raise VendorRejected(self.label, f"You have no TimeClock project called “{project}”. Yours: {names}.",
-                             field="project")
+        raise VendorRejected(
+            self.label, f"You have no TimeClock project called “{project}”. Yours: {names}.", field="project"
+        )
 
     def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
         body: dict[str, Any] = {}
@@ -229,8 +241,9 @@ class TimeClock:
             body["projectId"] = self._project_id(user, project)
         return self._session(self._json(self._call(user, "POST", "/api/sessions", json=body)))
 
-    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
-                  note: str | None = None) -> ClockSession:
+    def clock_out(
+        self, user: VendorUser, session: ClockSession, *, at: datetime | None = None, note: str | None = None
+    ) -> ClockSession:
         end = at or datetime.fromtimestamp(self._clock() + self.skew, UTC)
         # TimeClock needs clockOut > clockIn to the second; an instant clock-out still ends the session.
         end = max(end, session.started_at + timedelta(seconds=1))
@@ -266,25 +279,35 @@ class TimeClock:
         if row.get("type") == 0:
             status = "approved"  # only vacations go through approval
         return Absence(
-            vendor_user_id=str(row.get("userId")), start=date.fromisoformat(row["startAt"]),
-            end=date.fromisoformat(row["endAt"]), kind=kind, reason=row.get("note"), status=status,
+            vendor_user_id=str(row.get("userId")),
+            start=date.fromisoformat(row["startAt"]),
+            end=date.fromisoformat(row["endAt"]),
+            kind=kind,
+            reason=row.get("note"),
+            status=status,
             absence_id=str(row.get("id")),
         )
 
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
         leave_type = request.leave_type if request.leave_type in {"0", "1"} else "1"
-        body = {"startAt": request.start.isoformat(), "endAt": request.end.isoformat(), "type": int(leave_type),
-                "note": request.note or ""}
+        body = {
+            "startAt": request.start.isoformat(),
+            "endAt": request.end.isoformat(),
+            "type": int(leave_type),
+            "note": request.note or "",
+        }
         return self._absence(self._json(self._call(user, "POST", "/api/off-times", json=body)))
 
     def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
-        rows = self._pages(user, "/api/off-times",
-                           {"filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()})
+        rows = self._pages(
+            user, "/api/off-times", {"filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()}
+        )
         return [a for a in map(self._absence, rows) if a.status != "denied"]
 
     def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
         """One query per linked person (TimeClock scopes every call to the key's owner), run
         concurrently but bounded so a big team does not flood a self-hosted server."""
+
         def one(user: VendorUser) -> list[Absence]:
             try:
                 return self.my_absences(user, start, end)
@@ -322,8 +345,11 @@ class TimeClock:
         response = self.http.request("GET", "/api/profile")
         if response.status_code == 401 and "Bearer" in response.headers.get("WWW-Authenticate", ""):
             return "reachable (each person links their own key; set TIMECLOCK_SERVICE_* to test one)"
-        raise VendorError(self.label, f"{self.settings.base_url} doesn't look like a TimeClock API "
-                          f"(HTTP {response.status_code} from /api/profile).")
+        raise VendorError(
+            self.label,
+            f"{self.settings.base_url} doesn't look like a TimeClock API "
+            f"(HTTP {response.status_code} from /api/profile).",
+        )
 
 
 SPEC = VendorSpec(
