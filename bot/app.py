@@ -47,6 +47,19 @@ class Runtime:
                 log.exception("error while shutting down")
 
 
+class _WithholdRejectedBodies(logging.Filter):
+    """Bolt logs the whole body of a request whose signature fails; a genuine request that was
+    merely late (clock skew) could carry what someone typed into the link form (a PIN)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature detected"):
+            record.msg, record.args = "Invalid request signature detected (request details withheld)", ()
+        return True
+
+
+logging.getLogger("slack_bolt.RequestVerification").addFilter(_WithholdRejectedBodies())
+
+
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client every Slack call uses: configurable base URL and 429/5xx retries."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None

@@ -438,3 +438,20 @@ def test_the_clock_in_button_on_app_home_clocks_in_and_refreshes_the_tab(
     view = slack.wait_call("views.publish")[0].args["view"]
     assert "home_clock_out" in json.dumps(view)
     assert len(tc_sim.running_sessions(1)) == 1
+
+
+def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    meta = json.dumps({"vendor": "timeclock", "target": None})
+    state = {"values": {"link_pin": {"value": text_input("1987654")}}}
+    payload = {"type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": "U0ADA"},
+               "view": {"id": "V1", "callback_id": blocks.LINK_CALLBACK, "private_metadata": meta, "state": state}}
+    from urllib.parse import quote
+
+    body = "payload=" + quote(json.dumps(payload))
+    late = bot.driver.post(body, "application/x-www-form-urlencoded", timestamp=time.time() - 600)
+    assert late.status_code == 401
+    assert "1987654" not in caplog.text
+    assert "request details withheld" in caplog.text
