@@ -464,3 +464,29 @@ def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest) -> Non
     assert late.status_code == 401
     assert "request details withheld" in seen.getvalue()
     assert "1987654" not in seen.getvalue()
+
+
+def test_status_shows_the_persons_identities_and_clock_state(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    _, key = bot.driver.command("/clockin")
+    last_text(slack, key)
+    _, key = bot.driver.command("/timebot", "status")
+    text = last_text(slack, key)
+    assert "TimeClock: user 1 (linked by you)" in text
+    assert "clocked in since" in text and "Europe/London" in text
+
+
+def test_unlink_forgets_the_person_and_their_stored_key(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    _, key = bot.driver.command("/timebot", "unlink")
+    assert "unlinked" in last_text(slack, key)
+    assert bot.runtime.services.store.identities_of("T0DEMO", "U0ADA") == []
+
+
+def test_an_unknown_subcommand_gets_the_help(bot: BotUnderTest) -> None:
+    response, _ = bot.driver.command("/timebot", "frobnicate")
+    assert "I don't know `/timebot frobnicate`" in response.text and "/clockin" in response.text
