@@ -130,4 +130,12 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
+    _install_features(runtime)
     return runtime
+
+
+def _install_features(runtime: Runtime) -> None:
+    """Optional features that hook into the runtime (kept apart from the core wiring above)."""
+    from bot.digest import install_digests  # daily digests: /timebot digest and the scheduler
+
+    install_digests(runtime)

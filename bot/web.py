@@ -85,8 +85,10 @@ class HttpServer:
     """waitress in a background thread (tests, benchmarks) or the foreground (``timebot run``)."""
 
     def __init__(self, wsgi: SlackWsgi, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:  # noqa: S104
+        # poll(), not waitress's default select(): select() cannot watch a descriptor above 1023 and
+        # kills the server thread ("filedescriptor out of range") once a burst opens that many sockets.
         self.server = create_server(wsgi, host=host, port=port, threads=threads, connection_limit=4000,
-                                    backlog=2048, channel_timeout=60, ident="timebot")
+                                    backlog=2048, channel_timeout=60, ident="timebot", asyncore_use_poll=True)
         self._thread: threading.Thread | None = None
 
     @property

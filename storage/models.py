@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -66,3 +66,56 @@ class ProcessedRequest(SQLModel, table=True):
 
     key: str = Field(max_length=255, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's daily "who's off" digest: when (wall clock in ``tz``, on ``days``) and how.
+
+    ``days`` holds weekday names the way APScheduler's CronTrigger reads them (``mon-fri``,
+    ``mon,wed,fri``), never crontab numbers. ``updated_at`` doubles as "scheduled since": a run
+    due before it is not caught up.
+    """
+
+    __tablename__ = "digest_subscription"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_digest_subscription_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    hour: int
+    minute: int
+    tz: str = Field(max_length=64)
+    days: str = Field(default="mon-fri", max_length=64)
+    skip_empty: bool = False
+    days_ahead: int = 3
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestRun(SQLModel, table=True):
+    """One channel's digest for one local date: the exactly-once claim.
+
+    Inserted (``claimed``) before anything is built; the unique constraint lets one process win.
+    ``posting`` is set just before the first chat.postMessage, so after a crash we know whether a
+    message may have gone out (``posting`` → ``unknown``, never re-posted) or certainly did not
+    (``claimed`` → safe to take over once stale). ``message_ts`` lists the posted messages.
+    """
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "local_date", name="uq_digest_run_channel_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    local_date: date
+    status: str = Field(max_length=16)  # claimed | posting | sent | empty | partial | failed | unknown | missed
+    owner: str = Field(max_length=64)  # who holds the claim: "<host>:<pid>:<random>"
+    trigger: str = Field(default="schedule", max_length=16)  # schedule | catch-up | cli
+    attempts: int = 1
+    late: bool = False
+    claimed_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None
+    message_ts: str = Field(default="", max_length=1000)  # comma-separated ts of the posted messages
+    detail: str = Field(default="", max_length=2000)

@@ -1,0 +1,727 @@
+"""Daily "who's off" digests: subscriptions, the schedule, and exactly-once posting.
+
+How a digest reaches a channel exactly once, whatever the number of processes:
+
+* Every process may run a scheduler. Jobs live in a ``MemoryJobStore`` rebuilt from the
+  ``digest_subscription`` table at start and re-synced every minute, so nothing pickled is
+  shared between processes and a change made in another process arrives within a minute (the
+  process that handled the slash command applies it at once).
+* A run first INSERTs its (channel, local date) row in ``digest_run``; the unique constraint
+  lets exactly one process win. Only the winner builds and posts; it records each message ts.
+* Before the first ``chat.postMessage`` the row moves ``claimed`` → ``posting`` with a
+  conditional UPDATE (a fence: a process whose stale claim was taken over can't post).
+* After a crash: a ``claimed`` row (nothing posted yet) older than ``ClaimPolicy.stale_after``
+  is taken over and posted; a ``posting`` row may have reached Slack, which has no idempotency
+  key, so it becomes ``unknown``, is never re-posted, and an admin is alerted (log, audit, DM)
+  with the command to resend after checking the channel. At-most-once in that narrow window;
+  never a duplicate.
+* A run missed while every process was down is posted when one comes back the same local day
+  (marked late), otherwise recorded as ``missed`` and logged.
+
+Times: subscriptions are wall-clock times in the channel's IANA zone on named weekdays
+(``CronTrigger(day_of_week="mon-fri", hour=9, minute=0, timezone=ZoneInfo(...))``), so 09:00
+stays 09:00 across DST. Decisions about dates use the injected ``clock``, never the host's zone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import time as _time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.parse import InputError, parse_clock_time, quote
+from bot.usecases import Actor, DayReport, UserError
+from bot.vendors.base import Action
+from storage.digests import DONE, ClaimPolicy, DigestStore
+from storage.models import DigestRun, DigestSubscription
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+    from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_DAYS = "mon-fri"
+DEFAULT_DAYS_AHEAD = 3
+MAX_DAYS_AHEAD = 10
+LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
+CATCH_UP_AFTER = timedelta(minutes=2)  # the cron job's own window; catch-up waits it out
+DUE_TOLERANCE = timedelta(seconds=5)  # a job may fire a hair before the clock says it is due
+MISFIRE_GRACE_SECONDS = 6 * 3600  # APScheduler's default is 1 s; the run itself checks the date
+RESYNC_SECONDS = 60
+CONTENT_TTL_SECONDS = 60.0  # channels due at the same minute share one vendor fetch
+POST_INTERVAL_SECONDS = 1.0  # chat.postMessage: about one message per second (per channel)
+
+_DAY_NAMES = {
+    **{d: i for i, d in enumerate(WEEKDAYS)},
+    **{d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+    "tues": 1, "wednes": 2, "thur": 3, "thurs": 3,
+}
+_DAY_WORDS = {
+    "daily": frozenset(range(7)), "everyday": frozenset(range(7)), "every-day": frozenset(range(7)),
+    "weekdays": frozenset(range(5)), "workdays": frozenset(range(5)), "weekends": frozenset({5, 6}),
+}
+_RANGE = re.compile(r"^([a-z]+)\s*(?:-|–|\.\.)\s*([a-z]+)$")
+EMPTY_WORDS = {"skip-empty": True, "quiet": True, "show-empty": False, "always": False}
+_AHEAD = re.compile(r"^(?:ahead|next)=(\d{1,2})$")
+
+DIGEST_SYNTAX = ("`/timebot digest add #channel 09:00 [Time/Zone] [mon-fri] [skip-empty] [ahead=3]`, "
+                 "`/timebot digest list`, `/timebot digest remove #channel`, `/timebot digest preview [#channel]`")
+
+
+# --- parsing (pure; raises InputError with words for the admin) -------------------------------
+
+
+def parse_days(text: str) -> str:
+    """``mon-fri``, ``mon,wed,fri``, ``weekdays``, ``daily``, ``fri-mon`` → canonical CronTrigger
+    ``day_of_week`` (names only: crontab numbers mean different days to APScheduler)."""
+    raw = text.strip().lower()
+    if not raw:
+        raise InputError("Say which days, like mon-fri.")
+    if any(ch.isdigit() for ch in raw):
+        raise InputError(f"Use day names like mon-fri, not numbers ({quote(text)}): numbers mean different "
+                         "days to different tools.")
+    days: set[int] = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if part in _DAY_WORDS:
+            days |= _DAY_WORDS[part]
+            continue
+        m = _RANGE.match(part)
+        if m:
+            first, last = _day(m.group(1), text), _day(m.group(2), text)
+            i = first
+            while True:  # wraps round the week: fri-mon is fri, sat, sun, mon
+                days.add(i)
+                if i == last:
+                    break
+                i = (i + 1) % 7
+            continue
+        days.add(_day(part, text))
+    return canonical_days(days)
+
+
+def _day(word: str, text: str) -> int:
+    if word not in _DAY_NAMES:
+        raise InputError(f"I don't know the day {quote(word)} in {quote(text)}. Use names like mon-fri or mon,wed,fri.")
+    return _DAY_NAMES[word]
+
+
+def canonical_days(days: set[int] | frozenset[int]) -> str:
+    """Compact, sorted, never wrapping round Sunday (CronTrigger ranges can't): ``mon,fri-sun``."""
+    ordered = sorted(days)
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{WEEKDAYS[ordered[i]]}-{WEEKDAYS[ordered[j]]}")
+        else:
+            parts.extend(WEEKDAYS[k] for k in ordered[i:j + 1])
+        i = j + 1
+    return ",".join(parts)
+
+
+def day_set(canonical: str) -> frozenset[int]:
+    return frozenset(parse_days_cached(canonical))
+
+
+@lru_cache(maxsize=256)
+def parse_days_cached(canonical: str) -> tuple[int, ...]:
+    found: set[int] = set()
+    for part in canonical.split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            found.update(range(WEEKDAYS.index(a), WEEKDAYS.index(b) + 1))
+        elif part:
+            found.add(WEEKDAYS.index(part))
+    return tuple(sorted(found))
+
+
+def describe_days(canonical: str) -> str:
+    days = day_set(canonical)
+    if days == frozenset(range(7)):
+        return "every day"
+    return ", ".join(p.replace("-", "–").title() for p in canonical.split(","))
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    return {z.lower(): z for z in available_timezones()}
+
+
+def parse_zone(text: str) -> str | None:
+    """An IANA zone name, case-insensitively (``america/new_york`` → ``America/New_York``)."""
+    name = _zones().get(text.strip().lower())
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+@dataclass(frozen=True)
+class DigestSpec:
+    """What an admin typed after the channel: time, and optionally zone, days and options."""
+
+    hour: int
+    minute: int
+    tz: str | None = None
+    days: str = DEFAULT_DAYS
+    skip_empty: bool = False
+    days_ahead: int = DEFAULT_DAYS_AHEAD
+
+
+def parse_spec(args: Sequence[str]) -> DigestSpec:
+    if not args:
+        raise InputError(f"When should it post? For example: {DIGEST_SYNTAX.split(', ')[0]}")
+    at = parse_clock_time(args[0])
+    tz: str | None = None
+    days = DEFAULT_DAYS
+    skip_empty = False
+    ahead = DEFAULT_DAYS_AHEAD
+    for token in args[1:]:
+        low = token.strip().lower()
+        if low in EMPTY_WORDS:
+            skip_empty = EMPTY_WORDS[low]
+        elif m := _AHEAD.match(low):
+            ahead = int(m.group(1))
+            if ahead > MAX_DAYS_AHEAD:
+                raise InputError(f"I can look ahead {MAX_DAYS_AHEAD} working days at most.")
+        elif "/" in token or low in {"utc", "gmt"}:
+            tz = parse_zone(token)
+            if tz is None:
+                raise InputError(f"I don't know the time zone {quote(token)}. Use a name like America/New_York.")
+        else:
+            try:
+                days = parse_days(token)
+            except InputError as exc:
+                zone = parse_zone(token)
+                if zone is None:
+                    raise InputError(f"{exc} Usage: {DIGEST_SYNTAX.split(', ')[0]}") from None
+                tz = zone
+    return DigestSpec(at.hour, at.minute, tz, days, skip_empty, ahead)
+
+
+# --- schedule arithmetic (pure) ------------------------------------------------------------------
+
+
+def scheduled_at(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant of ``hour:minute`` wall clock on ``day`` in ``tz``. A time that does not
+    exist that day (spring forward) lands just after the gap, like the clocks do."""
+    return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(UTC)
+
+
+def latest_due(sub: DigestSubscription, now: datetime, *, lookback_days: int = 8) -> datetime | None:
+    """The latest scheduled instant at or before ``now`` (UTC), on one of the subscribed days."""
+    tz = ZoneInfo(sub.tz)
+    days = day_set(sub.days)
+    today = now.astimezone(tz).date()
+    for back in range(lookback_days):
+        day = today - timedelta(days=back)
+        if day.weekday() not in days:
+            continue
+        moment = scheduled_at(day, sub.hour, sub.minute, tz)
+        if moment <= now + DUE_TOLERANCE:
+            return moment
+    return None
+
+
+def cron_trigger(sub: DigestSubscription) -> CronTrigger:
+    return CronTrigger(day_of_week=sub.days, hour=sub.hour, minute=sub.minute, timezone=ZoneInfo(sub.tz))
+
+
+def next_run(sub: DigestSubscription, now: datetime) -> datetime | None:
+    fire = cron_trigger(sub).get_next_fire_time(None, now)
+    return fire.astimezone(ZoneInfo(sub.tz)) if fire else None
+
+
+# --- what a digest says (rendered by handlers/digest.py) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    """Everything a channel's digest for one local date shows; reasons never get here."""
+
+    channel_id: str
+    day: date
+    tz: str
+    today: DayReport
+    upcoming: list[DayReport]
+    days_ahead: int
+    notes: list[str] = field(default_factory=list)
+    due_at: datetime | None = None  # set when the post is late: when it was due
+    preview: bool = False
+    skip_empty: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Nobody off and no holiday today: the day a subscription may skip."""
+        return not self.today.entries and not self.today.holidays
+
+
+@dataclass(frozen=True)
+class DigestMessage:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+Renderer = Callable[[DigestContent, bool], list[DigestMessage]]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one attempt to post a channel's digest came to (for logs, the CLI and tests)."""
+
+    channel_id: str
+    local_date: date
+    outcome: str  # sent | empty | skipped | failed | partial | unknown
+    reason: str = ""
+    ts: list[str] = field(default_factory=list)
+    messages: int = 0
+    run: DigestRun | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    sub: DigestSubscription
+    next_at: datetime | None
+    last: DigestRun | None
+
+
+class _PostGate:
+    """Spaces posts at least ``interval`` apart across all channels (Slack allows about one
+    message per second per channel, with a workspace-wide cap); waits in the calling thread."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last = -1e9
+
+    def wait(self) -> None:
+        with self._lock:
+            delay = self._last + self.interval - _time.monotonic()
+            if delay > 0:
+                _time.sleep(delay)
+            self._last = _time.monotonic()
+
+
+def digest_client(client: WebClient) -> WebClient:
+    """A client for digest posts that retries only what provably did not post: HTTP 429.
+
+    The bot's shared client also retries dropped connections and 5xx answers, which for
+    chat.postMessage (no idempotency key) can post the same message twice.
+    """
+    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
+
+
+class Digests:
+    """The digest use cases: subscribe, list, preview, and post a channel's digest exactly once."""
+
+    def __init__(self, services: Services, client: WebClient, render: Renderer, *,
+                 clock: Callable[[], float] | None = None, policy: ClaimPolicy | None = None,
+                 post_interval: float = POST_INTERVAL_SECONDS) -> None:
+        self.services = services
+        self.bot = services.bot
+        self.settings = services.settings
+        self.store = DigestStore(services.store.engine)
+        self.client = client
+        self.render = render
+        self.clock = clock or services.bot.clock
+        self.policy = policy or ClaimPolicy()
+        self.gate = _PostGate(post_interval)
+        self.scheduler: DigestScheduler | None = None
+        self._cache: dict[tuple[str, date, int], tuple[float, Any]] = {}
+        self._cache_locks: dict[tuple[str, date, int], threading.Lock] = {}
+        self._cache_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    # --- admin use cases -------------------------------------------------------------------
+
+    def subscribe(self, actor: Actor, channel_id: str, spec: DigestSpec) -> tuple[DigestSubscription, bool]:
+        self.bot.require_admin(actor, "digest add")
+        tz = spec.tz or actor.tz.key
+        sub = DigestSubscription(team_id=actor.team_id, channel_id=channel_id, hour=spec.hour, minute=spec.minute,
+                                 tz=tz, days=spec.days, skip_empty=spec.skip_empty, days_ahead=spec.days_ahead,
+                                 created_by=actor.user_id)
+        saved, created = self.store.save_subscription(sub, self.now())
+        if self.scheduler is not None:
+            self.scheduler.schedule(saved)
+        self.services.store.audit(actor.team_id, actor.user_id, "-", "digest add", "ok",
+                                  f"{channel_id} {saved.hour:02d}:{saved.minute:02d} {saved.tz} {saved.days}")
+        return saved, created
+
+    def unsubscribe(self, actor: Actor, channel_id: str) -> bool:
+        self.bot.require_admin(actor, "digest remove")
+        removed = self.store.delete_subscription(actor.team_id, channel_id)
+        if self.scheduler is not None:
+            self.scheduler.unschedule(actor.team_id, channel_id)
+        self.services.store.audit(actor.team_id, actor.user_id, "-", "digest remove", "ok" if removed else "none",
+                                  channel_id)
+        return removed
+
+    def overview(self, actor: Actor) -> list[SubscriptionView]:
+        self.bot.require_admin(actor, "digest list")
+        now = self.now()
+        last = self.store.last_runs(actor.team_id, since=now.date() - timedelta(days=14))
+        return [SubscriptionView(s, next_run(s, now), last.get(s.channel_id))
+                for s in self.store.subscriptions(actor.team_id)]
+
+    def preview(self, actor: Actor, channel_id: str) -> tuple[DigestSubscription, list[DigestMessage]]:
+        """The digest the channel would get today, whether or not it is subscribed."""
+        self.bot.require_admin(actor, "digest preview")
+        sub = self.store.subscription(actor.team_id, channel_id) or self._adhoc(actor.team_id, channel_id,
+                                                                                   actor.tz.key)
+        day = self.now().astimezone(ZoneInfo(sub.tz)).date()
+        content = self.content(sub, day, preview=True, fresh=True)
+        return sub, self.render(content, self.settings.show_leave_kind)
+
+    def _adhoc(self, team_id: str, channel_id: str, tz: str | None = None) -> DigestSubscription:
+        """The options of an unsubscribed channel (preview, CLI): defaults, not stored."""
+        return DigestSubscription(team_id=team_id, channel_id=channel_id, hour=9, minute=0,
+                                  tz=tz or self.settings.default_tz, days=DEFAULT_DAYS, created_by="-")
+
+    # --- building --------------------------------------------------------------------------
+
+    def content(self, sub: DigestSubscription, day: date, *, due_at: datetime | None = None,
+                preview: bool = False, fresh: bool = False) -> DigestContent:
+        """Today and the next working days, from one company-wide vendor query (cached briefly so
+        channels due at the same minute share it; ``fresh`` skips the cache); names come from the
+        identity and person tables, never from Slack."""
+        horizon = day + timedelta(days=sub.days_ahead * 2 + 7)  # N working days past weekends and holidays
+        report = self._whos_off(sub.team_id, day, horizon, fresh=fresh)
+        by_day = {d.day: d for d in report.days}
+        off_days = {h.day for d in report.days for h in d.holidays}
+        today = by_day.get(day) or DayReport(day)
+        upcoming: list[DayReport] = []
+        working = 0
+        cursor = day + timedelta(days=1)
+        while working < sub.days_ahead and cursor <= horizon:
+            known = by_day.get(cursor)
+            if cursor.weekday() < 5 and cursor not in off_days:
+                upcoming.append(known or DayReport(cursor))
+                working += 1
+            elif known is not None and known.holidays:
+                upcoming.append(DayReport(cursor, holidays=known.holidays))
+            cursor += timedelta(days=1)
+        return DigestContent(sub.channel_id, day, sub.tz, today, upcoming, sub.days_ahead, list(report.notes),
+                             due_at.astimezone(ZoneInfo(sub.tz)) if due_at else None, preview, sub.skip_empty)
+
+    def _whos_off(self, team_id: str, start: date, end: date, *, fresh: bool = False) -> Any:
+        key = (team_id, start, (end - start).days)
+        with self._cache_lock:
+            lock = self._cache_locks.setdefault(key, threading.Lock())
+        with lock:  # one fetch per key at a time: the others wait and reuse it
+            cached = self._cache.get(key)
+            if cached and not fresh and _time.monotonic() - cached[0] < CONTENT_TTL_SECONDS:
+                return cached[1]
+            report = self.bot.whos_off(team_id, start, end)
+            with self._cache_lock:
+                self._cache = {k: v for k, v in self._cache.items()
+                               if _time.monotonic() - v[0] < CONTENT_TTL_SECONDS}
+                self._cache_locks = {k: v for k, v in self._cache_locks.items() if k in self._cache or k == key}
+                self._cache[key] = (_time.monotonic(), report)
+            return report
+
+    def messages(self, sub: DigestSubscription, day: date, *, due_at: datetime | None = None) -> list[DigestMessage]:
+        """What to post; nothing on an empty day when the channel skips empty days."""
+        content = self.content(sub, day, due_at=due_at)
+        if content.empty and sub.skip_empty:
+            return []
+        return self.render(content, self.settings.show_leave_kind)
+
+    # --- posting exactly once --------------------------------------------------------------
+
+    def post(self, sub: DigestSubscription, day: date, *, trigger: str, due_at: datetime | None = None,
+             force: bool = False) -> RunResult:
+        """Claim (channel, local date), build, post, record; see the module docstring."""
+        channel = sub.channel_id
+        claim = self.store.claim_run(sub.team_id, channel, day, owner=_owner(), now=self.now(), trigger=trigger,
+                                     late=due_at is not None, policy=self.policy, force=force,
+                                     manual=trigger == "cli")
+        if claim.reason == "marked-unknown":
+            self._alert(sub, day, f"The process posting the digest in <#{channel}> for {day} stopped before "
+                        "recording whether it went out. I won't post it again by myself.", "unknown")
+        if claim.run is None:
+            log.info("digest for %s on %s not posted by this process: %s (%s)", channel, day, claim.reason,
+                     claim.existing.status if claim.existing else "-")
+            return RunResult(channel, day, "skipped", claim.reason, run=claim.existing)
+        run = claim.run
+        if claim.reason != "claimed":
+            log.info("digest for %s on %s: %s", channel, day, claim.reason)
+        try:
+            messages = self.messages(sub, day, due_at=due_at)
+        except Exception as exc:
+            detail = getattr(exc, "user_message", None) or getattr(exc, "message", None) or type(exc).__name__
+            self.store.finish(run, "failed", self.now(), detail=f"build: {detail}"[:500], expect="claimed")
+            log.warning("digest for %s on %s could not be built (attempt %s): %s", channel, day, run.attempts, detail,
+                        exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"))
+            self._audit(sub, "failed", f"{channel} {day}: {detail}")
+            return RunResult(channel, day, "failed", str(detail), run=run)
+        if not messages:
+            self.store.finish(run, "empty", self.now(), detail="nobody off: skipped", expect="claimed")
+            log.info("digest for %s on %s skipped: nobody is off", channel, day)
+            return RunResult(channel, day, "empty", run=run)
+        self.gate.wait()  # before the fence, so "posting" lasts no longer than the posts themselves
+        if not self.store.mark_posting(run, self.now()):
+            log.warning("digest for %s on %s: our claim was taken over before posting; not posting", channel, day)
+            return RunResult(channel, day, "skipped", "lost-claim", run=run)
+        return self._post_messages(sub, run, day, messages)
+
+    def _post_messages(self, sub: DigestSubscription, run: DigestRun, day: date,
+                       messages: list[DigestMessage]) -> RunResult:
+        channel = sub.channel_id
+        posted: list[str] = []
+        for index, message in enumerate(messages):
+            if index:
+                self.gate.wait()
+            try:
+                answer = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
+                                                      unfurl_links=False, unfurl_media=False)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or exc.response.status_code)
+                if exc.response.status_code >= 500:  # Slack may have posted before failing
+                    return self._unknown(sub, run, day, posted, f"chat.postMessage HTTP {exc.response.status_code}")
+                if not posted:  # refused outright: nothing went out, a later retry is safe
+                    self.store.finish(run, "failed", self.now(), detail=f"slack: {error}", expect="posting")
+                    if run.attempts == 1 or run.attempts >= self.policy.max_attempts:  # first and last only
+                        self._alert(sub, day, f"Slack refused the digest for <#{channel}> ({error})."
+                                    + (" Invite me with `/invite @Timebot`." if error == "not_in_channel" else ""),
+                                    "failed")
+                    return RunResult(channel, day, "failed", error, run=run)
+                self.store.finish(run, "partial", self.now(), ts=posted, expect="posting",
+                                  detail=f"part {index + 1}/{len(messages)} refused: {error}")
+                self._alert(sub, day, f"Only {index} of {len(messages)} digest messages reached <#{channel}> "
+                            f"({error}).", "partial")
+                return RunResult(channel, day, "partial", error, posted, index, run)
+            except Exception as exc:  # connection trouble: the message may or may not be in Slack
+                return self._unknown(sub, run, day, posted, f"chat.postMessage: {type(exc).__name__}")
+            posted.append(str(answer.get("ts")))
+            self.store.record_ts(run, posted, self.now())
+        self.store.finish(run, "sent", self.now(), ts=posted, expect="posting")
+        self._audit(sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else ""))
+        log.info("digest for %s on %s posted: %d message(s)%s", channel, day, len(posted),
+                 " (late)" if run.late else "")
+        return RunResult(channel, day, "sent", "", posted, len(posted), run)
+
+    def _unknown(self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str],
+                 detail: str) -> RunResult:
+        self.store.finish(run, "unknown", self.now(), ts=posted, detail=detail, expect="posting")
+        self._alert(sub, day, f"I may or may not have posted the digest in <#{sub.channel_id}> for {day} "
+                    f"({detail}). I won't post it again by myself.", "unknown")
+        return RunResult(sub.channel_id, day, "unknown", detail, posted, len(posted), run)
+
+    def _alert(self, sub: DigestSubscription, day: date, text: str, outcome: str) -> None:
+        """Log at ERROR, write the audit log, and DM the admin who set the digest up."""
+        send = f"timebot digest send --channel {sub.channel_id} --date {day.isoformat()}"
+        hint = (f"Once that is fixed, `{send}` posts it." if outcome == "failed" else
+                f"Check <#{sub.channel_id}>; if the digest is missing there, resend it with `{send} --force`.")
+        full = f":warning: {text} {hint}"
+        log.error("digest alert (%s) for %s on %s: %s", outcome, sub.channel_id, day, text)
+        self._audit(sub, outcome, f"{sub.channel_id} {day}: {text}")
+        if sub.created_by and sub.created_by.startswith(("U", "W")):
+            try:
+                self.bot.slack.chat_postMessage(channel=sub.created_by, text=full)
+            except Exception as exc:
+                log.warning("could not DM %s about the digest: %s", sub.created_by, type(exc).__name__)
+
+    def _audit(self, sub: DigestSubscription, outcome: str, detail: str) -> None:
+        vendor = self.bot.router.maybe(Action.WHOS_OFF)
+        try:
+            self.services.store.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome,
+                                      detail)
+        except Exception:
+            log.exception("could not write the digest audit row")
+
+    # --- entry points: the schedule, catch-up and the CLI ---------------------------------------
+
+    def fire(self, team_id: str, channel_id: str) -> RunResult | None:
+        """The cron job: post today's digest if today's run is really due (a misfire carried past
+        local midnight is yesterday's run: skipped, not posted under today's date)."""
+        now = self.now()
+        sub = self.store.subscription(team_id, channel_id)
+        if sub is None:
+            log.info("digest job for %s fired but the subscription is gone", channel_id)
+            return None
+        due = latest_due(sub, now)
+        tz = ZoneInfo(sub.tz)
+        if due is None or due.astimezone(tz).date() != now.astimezone(tz).date():
+            log.warning("digest for %s: a run from an earlier day fired late; skipped", channel_id)
+            return None
+        return self.post(sub, due.astimezone(tz).date(), trigger="schedule", due_at=due if now - due > LATE_AFTER
+                         else None)
+
+    def catch_up(self, *, at_start: bool = False) -> list[RunResult]:
+        """Post today's runs that nobody posted (late), retry failed ones, settle crashed ones;
+        at start, record earlier days missed while the bot was down (logged, not posted)."""
+        now = self.now()
+        results = []
+        known = self.store.runs_between(now.date() - timedelta(days=9), now.date() + timedelta(days=1))
+        for sub in self.store.subscriptions():
+            due = latest_due(sub, now)
+            if due is None or due < sub.updated_at:
+                continue
+            tz = ZoneInfo(sub.tz)
+            due_day = due.astimezone(tz).date()
+            existing = known.get((sub.team_id, sub.channel_id, due_day))
+            try:
+                if due_day == now.astimezone(tz).date():
+                    if now - due < CATCH_UP_AFTER or (existing is not None and existing.status in DONE):
+                        continue
+                    results.append(self.post(sub, due_day, trigger="catch-up",
+                                             due_at=due if now - due > LATE_AFTER else None))
+                elif at_start and existing is None:
+                    self._missed(sub, due, due_day, now)
+            except Exception:  # one channel's trouble must not stop the others
+                log.exception("digest catch-up failed for %s on %s", sub.channel_id, due_day)
+        return results
+
+    def _missed(self, sub: DigestSubscription, due: datetime, day: date, now: datetime) -> None:
+        detail = f"due {due.astimezone(ZoneInfo(sub.tz)):%a %d %b %H:%M %Z} while no Timebot process was running"
+        if self.store.mark_missed(sub.team_id, sub.channel_id, day, owner=_owner(), now=now, detail=detail):
+            log.warning("digest for %s on %s was missed (%s); skipped: it is no longer that day there",
+                        sub.channel_id, day, detail)
+
+    def send(self, channel_id: str, *, day: date | None = None, force: bool = False,
+             team_id: str | None = None) -> RunResult:
+        """``timebot digest send``: post now through the same claim (``force`` resends)."""
+        sub = self.store.subscription_for_channel(channel_id)
+        if sub is None:
+            if team_id is None:
+                team_id = str(self.bot.slack.auth_test()["team_id"])
+            sub = self._adhoc(team_id, channel_id)
+        local_day = day or self.now().astimezone(ZoneInfo(sub.tz)).date()
+        return self.post(sub, local_day, trigger="cli", force=force)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:10]}"
+
+
+class DigestScheduler:
+    """APScheduler 3 ``BackgroundScheduler`` with one CronTrigger job per subscription.
+
+    Jobs live in memory and are rebuilt from the table (never a shared pickled job store);
+    ``misfire_grace_time`` is generous and ``coalesce`` on, so a busy or briefly stopped process
+    still runs the day's job once; the run itself decides whether it is still the right day.
+    """
+
+    def __init__(self, digests: Digests, *, resync_seconds: float = RESYNC_SECONDS) -> None:
+        self.digests = digests
+        self.resync_seconds = resync_seconds
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+        )
+        self._signatures: dict[str, tuple[int, int, str, str]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def job_id(team_id: str, channel_id: str) -> str:
+        return f"digest:{team_id}:{channel_id}"
+
+    def start(self) -> None:
+        self.scheduler.start()
+        self.sync()
+        self.scheduler.add_job(self.resync, IntervalTrigger(seconds=self.resync_seconds), id="digest:resync",
+                               misfire_grace_time=max(1, int(self.resync_seconds)), replace_existing=True)
+        self.scheduler.add_job(self.digests.catch_up, kwargs={"at_start": True}, id="digest:catch-up",
+                               misfire_grace_time=None, replace_existing=True)  # runs at once, off this thread
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def wakeup(self) -> None:
+        """Re-read the clock now (tests that move time call this)."""
+        self.scheduler.wakeup()
+
+    def resync(self) -> None:
+        try:
+            self.sync()
+        except Exception:
+            log.exception("digest schedule resync failed")
+        self.digests.catch_up()
+
+    def sync(self) -> None:
+        """Make the jobs match the table: add new, replace changed, drop removed subscriptions."""
+        subs = self.digests.store.subscriptions()
+        wanted = {self.job_id(s.team_id, s.channel_id): s for s in subs}
+        with self._lock:
+            for job_id in [j for j in self._signatures if j not in wanted]:
+                self._remove(job_id)
+        for sub in subs:
+            self.schedule(sub)
+
+    def schedule(self, sub: DigestSubscription) -> None:
+        job_id = self.job_id(sub.team_id, sub.channel_id)
+        signature = (sub.hour, sub.minute, sub.tz, sub.days)
+        with self._lock:
+            if self._signatures.get(job_id) == signature:
+                return
+            try:
+                trigger = cron_trigger(sub)
+            except (ValueError, ZoneInfoNotFoundError) as exc:
+                log.error("digest for %s has an unusable schedule (%s); not scheduled", sub.channel_id, exc)
+                return
+            self.scheduler.add_job(self.digests.fire, trigger, args=(sub.team_id, sub.channel_id), id=job_id,
+                                   name=f"digest {sub.channel_id}", replace_existing=True)
+            self._signatures[job_id] = signature
+        log.info("digest for %s scheduled %02d:%02d %s on %s", sub.channel_id, sub.hour, sub.minute, sub.tz, sub.days)
+
+    def unschedule(self, team_id: str, channel_id: str) -> None:
+        with self._lock:
+            self._remove(self.job_id(team_id, channel_id))
+
+    def _remove(self, job_id: str) -> None:
+        self._signatures.pop(job_id, None)
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
+
+    def next_fire(self, team_id: str, channel_id: str) -> datetime | None:
+        job = self.scheduler.get_job(self.job_id(team_id, channel_id))
+        return job.next_run_time if job is not None else None
+
+
+def install_digests(runtime: Runtime, *, clock: Callable[[], float] | None = None) -> Digests:
+    """Wire digests into a runtime: ``/timebot digest``, and the scheduler when
+    ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
+    from handlers import digest as digest_handlers  # registers /timebot digest; renders the messages
+
+    services = runtime.services
+    digests = Digests(services, digest_client(runtime.client), digest_handlers.render_digest, clock=clock)
+    services.extras["digests"] = digests
+    if runtime.settings.scheduler_enabled:
+        scheduler = DigestScheduler(digests)
+        digests.scheduler = scheduler
+        scheduler.start()
+        runtime.on_close.append(scheduler.shutdown)
+    return digests
