@@ -24,7 +24,10 @@ class SecretBox:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt under the current key (whatever key it was written with)."""
-        return self._fernet.rotate(token.encode()).decode()
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:  # `timebot keys rotate` counts these; a traceback helps nobody
+            raise ValueError("stored secret cannot be decrypted with TIMEBOT_SECRET_KEY") from exc
 
     @staticmethod
     def generate_key() -> str:

@@ -20,6 +20,7 @@ _RAW_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _RAW_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 PERIOD_HELP = "today, tomorrow, week, next week, a date like 2026-12-24, or a range like 2026-12-24..2026-12-31"
@@ -35,11 +36,19 @@ def quote(text: str, limit: int = 40) -> str:
     return "“" + short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "”"
 
 
+def _printable(ch: str) -> bool:
+    """Control characters and lone surrogates go, as do the bidi overrides that can make text display
+    as something else; joiners (👩‍💻), right-to-left marks and other format characters stay."""
+    if ch in "\n\t":
+        return True
+    return unicodedata.category(ch) not in {"Cc", "Cs"} and ch not in _BIDI_CONTROLS
+
+
 def clean_text(text: str | None, *, what: str, limit: int = MAX_FREE_TEXT) -> str | None:
     """Trim, drop control characters and refuse over-long text rather than cutting it silently."""
     if text is None:
         return None
-    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t").strip()
+    cleaned = "".join(ch for ch in text if _printable(ch)).strip()
     cleaned = unicodedata.normalize("NFC", cleaned)
     if len(cleaned) > limit:
         raise InputError(f"That {what} is too long ({len(cleaned):,} characters; the limit is {limit}).")

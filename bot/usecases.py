@@ -397,14 +397,11 @@ class Timebot:
             current = vendor.current_session(user)
             if current is not None:
                 return ClockResult("already_in", vendor.label, current, tz=actor.tz)
-            asked_at = self.now()
             try:
-                session = vendor.clock_in(user, project=project, note=note)
+                session = self._clock_in_once(vendor, user, project, note)
             except OutcomeUnknown:
-                session = self._confirm_clock_in(vendor, user, asked_at)
-                if session is None:
-                    self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
-                    raise
+                self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
+                raise
             except VendorError as exc:
                 self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", _outcome(exc), exc.user_message)
                 raise
@@ -413,15 +410,42 @@ class Timebot:
             )
             return ClockResult("clocked_in", vendor.label, session, tz=actor.tz)
 
-    def _confirm_clock_in(self, vendor: Vendor, user: VendorUser, asked_at: datetime) -> ClockSession | None:
-        """After a lost answer: did the clock-in land? Ask the vendor rather than guess."""
+    def _clock_in_once(
+        self, vendor: Vendor, user: VendorUser, project: str | None, note: str | None
+    ) -> ClockSession:
+        """Clock in; after a lost answer, ask the vendor whether it landed rather than guess, and
+        send it once more only when the vendor is done with the first try and shows nothing."""
+        asked_at = self.now()
+        try:
+            return vendor.clock_in(user, project=project, note=note)
+        except OutcomeUnknown as exc:
+            session, absent = self._confirm_clock_in(vendor, user, asked_at)
+            if session is not None:
+                return session
+            if not (absent and exc.vendor_finished):
+                raise
+        log.info("%s failed a clock-in without recording it; sending it once more", vendor.label)
+        asked_at = self.now()
+        try:
+            return vendor.clock_in(user, project=project, note=note)
+        except OutcomeUnknown:
+            session, _ = self._confirm_clock_in(vendor, user, asked_at)
+            if session is None:
+                raise
+            return session
+
+    def _confirm_clock_in(
+        self, vendor: Vendor, user: VendorUser, asked_at: datetime
+    ) -> tuple[ClockSession | None, bool]:
+        """After a lost answer: the session the clock-in made, if any, and whether the vendor
+        showed for certain that nothing is running (False when it could not be asked)."""
         try:
             session = vendor.current_session(user)
         except VendorError:
-            return None
+            return None, False
         if session is not None and session.started_at >= asked_at - timedelta(minutes=2):
-            return session
-        return None
+            return session, False
+        return None, session is None
 
     def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
         vendor = self.router.for_action(Action.CLOCK)
@@ -507,13 +531,10 @@ class Timebot:
                 f"{request.note} ({extra})" if request.note else extra,
             )
         try:
-            absence = vendor.request_leave(user, request)
+            absence = self._request_leave_once(vendor, user, request)
         except OutcomeUnknown:
-            found = self._find_leave(vendor, user, request)
-            if found is None:
-                self.store.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
-                raise
-            absence = found
+            self.store.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
+            raise
         except VendorError as exc:
             self.store.audit(
                 actor.team_id, actor.user_id, vendor.name, "request_leave", _outcome(exc), exc.user_message
@@ -531,12 +552,34 @@ class Timebot:
         )
         return LeaveResult(absence, vendor.label, days, half_note)
 
-    def _find_leave(self, vendor: Vendor, user: VendorUser, request: LeaveRequest) -> Absence | None:
+    def _request_leave_once(self, vendor: Vendor, user: VendorUser, request: LeaveRequest) -> Absence:
+        """Request the leave; after a lost answer, look for it at the vendor, and send it once more
+        only when the vendor is done with the first try and shows no such request."""
+        try:
+            return vendor.request_leave(user, request)
+        except OutcomeUnknown as exc:
+            found, checked = self._find_leave(vendor, user, request)
+            if found is not None:
+                return found
+            if not (checked and exc.vendor_finished):
+                raise
+        log.info("%s failed a leave request without recording it; sending it once more", vendor.label)
+        try:
+            return vendor.request_leave(user, request)
+        except OutcomeUnknown:
+            found, _ = self._find_leave(vendor, user, request)
+            if found is None:
+                raise
+            return found
+
+    def _find_leave(self, vendor: Vendor, user: VendorUser, request: LeaveRequest) -> tuple[Absence | None, bool]:
+        """The person's request for exactly these days, if the vendor has it; and whether the
+        vendor could be asked at all."""
         try:
             mine = vendor.my_absences(user, request.start, request.end)
         except VendorError:
-            return None
-        return next((a for a in mine if a.start == request.start and a.end == request.end), None)
+            return None, False
+        return next((a for a in mine if a.start == request.start and a.end == request.end), None), True
 
     # --- who's off -------------------------------------------------------------------------
 

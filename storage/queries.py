@@ -64,21 +64,30 @@ class Store:
         linked_by: str,
     ) -> Identity:
         """Insert or replace the person's identity in ``vendor``."""
-        with self.session() as s:
-            row = s.exec(
-                select(Identity).where(
-                    Identity.team_id == team_id, Identity.slack_user_id == slack_user_id, Identity.vendor == vendor
-                )
-            ).first()
-            if row is None:
-                row = Identity(team_id=team_id, slack_user_id=slack_user_id, vendor=vendor, vendor_user_id="")
+        query = select(Identity).where(
+            Identity.team_id == team_id, Identity.slack_user_id == slack_user_id, Identity.vendor == vendor
+        )
+
+        def fill(row: Identity) -> Identity:
             row.vendor_user_id = vendor_user_id
             row.secret_enc = secret_enc
             row.email = email
             row.linked_by = linked_by
             row.updated_at = utcnow()
-            s.add(row)
-            s.commit()
+            return row
+
+        with self.session() as s:
+            row = s.exec(query).first() or Identity(
+                team_id=team_id, slack_user_id=slack_user_id, vendor=vendor, vendor_user_id=""
+            )
+            s.add(fill(row))
+            try:
+                s.commit()
+            except IntegrityError:  # two first uses at once (email match): the other inserted; replace it
+                s.rollback()
+                row = fill(s.exec(query).one())
+                s.add(row)
+                s.commit()
             s.refresh(row)
             return row
 

@@ -76,6 +76,29 @@ def test_saving_an_identity_twice_replaces_it(engine: Engine) -> None:
     assert [(r.vendor_user_id, r.secret_enc) for r in rows] == [("8", "y")]
 
 
+def test_two_first_saves_of_an_identity_at_once_both_succeed(engine: Engine) -> None:
+    """Two first uses of one person at once (email match from /clockin and App Home): the second
+    insert meets the first one's row and replaces it instead of failing."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    store = Store(engine)
+    raced: list[bool] = []
+
+    def other_request_saves_first(session: Session, *_: object) -> None:
+        if not raced:  # between our look-up and our insert
+            raced.append(True)
+            store.save_identity("T1", "U9", "swipeclock", "E1", secret_enc=None, email="a@x", linked_by="email")
+
+    event.listen(Session, "before_flush", other_request_saves_first)
+    try:
+        store.save_identity("T1", "U9", "swipeclock", "E2", secret_enc=None, email="b@x", linked_by="email")
+    finally:
+        event.remove(Session, "before_flush", other_request_saves_first)
+    assert raced
+    assert [(r.vendor_user_id, r.email) for r in store.identities_of("T1", "U9")] == [("E2", "b@x")]
+
+
 def test_sql_looking_text_is_stored_as_text(engine: Engine) -> None:
     store = Store(engine)
     nasty = "Robert'); DROP TABLE identity;--"
@@ -90,3 +113,14 @@ def test_times_come_back_as_aware_utc(engine: Engine) -> None:
     store.audit("T1", "U1", "timeclock", "clock_in", "ok")
     at = store.audit_log(1)[0].at
     assert at.utcoffset() == timedelta(0)
+
+
+def test_a_percent_encoded_database_url_migrates(tmp_path: Path) -> None:
+    """A password such as ``p%40ss`` (or any %-escaped path) must not trip Alembic's config parser."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'odd%2Aname.db'}")
+    try:
+        upgrade(eng)
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        eng.dispose()

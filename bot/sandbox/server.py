@@ -113,6 +113,7 @@ class SimServer:
         self._httpd = _Server((host, port), self._make_handler())
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()  # open client connections, closed by stop()
 
     @property
     def port(self) -> int:
@@ -132,9 +133,16 @@ class SimServer:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
+        """Go down like a real server: stop listening *and* close the keep-alive connections
+        clients still hold (their handler threads would otherwise go on answering)."""
         self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> SimServer:
         return self.start()
@@ -155,6 +163,16 @@ class SimServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # requests are recorded, not printed (queries can carry keys)
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with server._lock:
+                    server._connections.discard(self.connection)
+                super().finish()
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -180,7 +180,15 @@ class SessionCrossesMidnight(VendorRejected):
 
 
 class OutcomeUnknown(VendorError):
-    """A write was sent but no answer came back: it may or may not have happened."""
+    """A write was sent but no answer came back: it may or may not have happened.
+
+    ``vendor_finished`` says the vendor is done with the request (it answered with an error), so
+    a check made now shows whether it landed for good; after a timeout it may still be working.
+    """
+
+    def __init__(self, vendor: str, user_message: str, *, detail: str = "", vendor_finished: bool = False) -> None:
+        super().__init__(vendor, user_message, detail=detail)
+        self.vendor_finished = vendor_finished
 
 
 class NotSupported(VendorError):

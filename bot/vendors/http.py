@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {429, 503}
 _READ_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+_GATEWAY_STATUS = {502, 504}  # a proxy answered: the vendor behind it may still be working
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class VendorHttp:
                     raise OutcomeUnknown(
                         self.label,
                         f"{self.label} had an internal error, so this may or may not have gone through.",
+                        vendor_finished=status not in _GATEWAY_STATUS,
                     )
                 raise self._unavailable(f"HTTP {status}")
             return response
