@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from bot.usecases import Timebot
 from bot.vendors.base import Vendor
 from bot.vendors.registry import Router, load_vendors
 from bot.work import WorkPool
+from handlers.common import request_key
 from storage.db import make_engine, upgrade
 from storage.queries import Store
 
@@ -69,18 +72,24 @@ def slack_client(settings: Settings) -> WebClient:
     return client
 
 
-def request_key(body: Mapping[str, Any]) -> str | None:
-    """What stays the same when Slack re-delivers the same request (retries) and differs otherwise."""
-    if body.get("type") == "event_callback" and body.get("event_id"):
-        return f"evt:{body['event_id']}"
-    if body.get("command") and body.get("trigger_id"):
-        return f"cmd:{body.get('team_id')}:{body['trigger_id']}"
-    if body.get("type") == "block_actions" and body.get("trigger_id"):
-        return f"act:{body['trigger_id']}"
-    if body.get("type") == "view_submission":
-        view = body.get("view") or {}
-        return f"view:{view.get('id')}:{view.get('hash')}"
-    return None
+class RecentKeys:
+    """Request keys this process has seen lately: a retry or double click reaching the same process
+    is dropped in the ack path without touching the database (the durable, cross-process check is
+    the claim made on the work pool, see ``handlers.common.later``)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return True
 
 
 def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
@@ -102,7 +111,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
             )
     router = Router(configured, settings.routing)
     bot = Timebot(settings, store, router, box, client, clock=clock)
-    pool = WorkPool(settings.workers, settings.slow_notice_seconds)
+    pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
     services = Services(settings, store, bot, pool)
 
     app = App(
@@ -112,13 +121,16 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
 
+    recent = RecentKeys()
+
     @app.middleware
     def drop_repeats(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
         key = request_key(body)
-        if key is not None and not store.claim_request(key):
+        if key is not None and not recent.first_time(key):
             log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
             return BoltResponse(status=200, body="")
-        return next()
+        with pool.acks.acking():
+            return next()
 
     @app.error
     def on_error(error: Exception) -> BoltResponse:

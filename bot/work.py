@@ -1,8 +1,11 @@
 """The bounded pool that runs vendor work after Slack has its ack.
 
 Bolt's listener threads only ack and enqueue, so a burst larger than the pool queues here
-instead of starving acks. A watchdog tells the person when their job is slow (queued or a
-vendor dragging), so everyone hears something within seconds whatever the vendor does.
+instead of starving acks. Acks come first: Slack's 3 s is a hard deadline and vendor work has
+none, and in one Python process every thread shares the interpreter, so a job waits (up to
+``ack_first`` seconds) while Slack requests are being acknowledged before it starts. A watchdog
+tells the person when their job is slow (queued or a vendor dragging), so everyone hears
+something within seconds whatever the vendor does.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +30,46 @@ class _Job:
         self.on_slow = on_slow
 
 
+class AckFirst:
+    """Tracks the Slack requests being acknowledged; jobs wait for a quiet moment to start.
+
+    Quiet means no ack in progress and none begun or ended for ``gap`` seconds: in a burst the
+    count of acks in progress touches zero between requests, and a bare count lets every
+    waiting job through at the first such instant."""
+
+    def __init__(self, max_wait: float, gap: float = 0.05) -> None:
+        self.max_wait = max_wait
+        self.gap = gap
+        self._acking = 0
+        self._last = 0.0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        with self._cond:
+            self._acking += 1
+            self._last = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._acking -= 1
+                self._last = time.monotonic()
+
+    def wait_quiet(self, deadline: float) -> None:
+        """Block until acks have been quiet for ``gap`` seconds or ``deadline`` (monotonic) passes."""
+        with self._cond:
+            while (now := time.monotonic()) < deadline:
+                quiet_for = now - self._last
+                if not self._acking and quiet_for >= self.gap:
+                    return
+                self._cond.wait(min(deadline - now, max(self.gap - quiet_for, 0.01)))
+
+
 class WorkPool:
-    def __init__(self, workers: int, slow_after: float = 2.5) -> None:
+    def __init__(self, workers: int, slow_after: float = 2.5, ack_first: float = 2.0) -> None:
         self.slow_after = slow_after
+        self.acks = AckFirst(ack_first)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="timebot-work")
         self._notify = ThreadPoolExecutor(max_workers=4, thread_name_prefix="timebot-notice")
         self._heap: list[tuple[float, int, _Job]] = []
@@ -48,9 +89,11 @@ class WorkPool:
                 self._cond.notify()
         with self._cond:
             self.pending += 1
+        start_by = time.monotonic() + self.acks.max_wait
 
         def run() -> None:
             try:
+                self.acks.wait_quiet(start_by)
                 fn()
             except Exception:  # the job reports to the person itself; this is the last net
                 log.exception("background job failed")

@@ -52,6 +52,7 @@ def register(app: App, services: Services) -> None:
             command["user_id"],
             client,
             lambda actor: Reply(blocks.clock_message(bot.clock_in(actor, project=project), bot.now())),
+            request=command,
             respond=respond,
             slow=_slow(services, Action.CLOCK),
         )
@@ -77,6 +78,7 @@ def register(app: App, services: Services) -> None:
             command["user_id"],
             client,
             work,
+            request=command,
             respond=respond,
             slow=_slow(services, Action.CLOCK),
         )
@@ -91,6 +93,7 @@ def register(app: App, services: Services) -> None:
             command["user_id"],
             command["trigger_id"],
             command.get("channel_id"),
+            command,
             respond,
         )
 
@@ -117,6 +120,7 @@ def register(app: App, services: Services) -> None:
             command["user_id"],
             client,
             work,
+            request=command,
             respond=respond,
             slow=_slow(services, Action.WHOS_OFF),
         )
@@ -148,6 +152,7 @@ def open_leave_modal(
     user_id: str,
     trigger_id: str,
     channel_id: str | None,
+    request: dict[str, Any],
     respond: Respond | None = None,
 ) -> None:
     """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor."""
@@ -161,6 +166,7 @@ def open_leave_modal(
             user_id,
             client,
             lambda _: Reply("Slack didn't let me open the form in time. Please try `/timeoff` again."),
+            request=request,
             respond=respond,
         )
         return
@@ -175,7 +181,7 @@ def open_leave_modal(
     def on_error(exc: BaseException) -> None:
         client.views_update(view_id=view_id, view=blocks.message_view("Request leave", describe(services, exc)))
 
-    later(services, team_id, user_id, client, lambda actor: work(actor), on_error=on_error)
+    later(services, team_id, user_id, client, lambda actor: work(actor), request=request, on_error=on_error)
 
 
 def open_link_modal(
@@ -201,6 +207,7 @@ def open_link_modal(
             command["user_id"],
             client,
             lambda _: Reply("Slack didn't let me open the form in time. Please try again."),
+            request=command,
             respond=respond,
         )
 
@@ -233,6 +240,7 @@ def _link(
                 f"Linked <@{target}> to {bot.admin_link(actor, target, vendor_user_id, vendor_name).label} "
                 f"user {blocks.esc(vendor_user_id)}."
             ),
+            request=command,
             respond=respond,
         )
         return
@@ -257,7 +265,7 @@ def _link(
             "(matched by your Slack email)."
         )
 
-    later(services, command["team_id"], command["user_id"], client, by_email, respond=respond)
+    later(services, command["team_id"], command["user_id"], client, by_email, request=command, respond=respond)
 
 
 @subcommand("unlink")
@@ -274,7 +282,7 @@ def _unlink(
             return Reply(f"{who} had no linked accounts.")
         return Reply(f"{who} {'are' if not target else 'is'} unlinked; stored keys were deleted.")
 
-    later(services, command["team_id"], command["user_id"], client, work, respond=respond)
+    later(services, command["team_id"], command["user_id"], client, work, request=command, respond=respond)
 
 
 @subcommand("status")
@@ -289,6 +297,7 @@ def _status(
         command["user_id"],
         client,
         lambda actor: Reply(blocks.status_text(bot.status(actor), actor.tz, bot.now())),
+        request=command,
         respond=respond,
         slow=_slow(services, Action.CLOCK),
     )

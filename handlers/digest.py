@@ -186,21 +186,23 @@ def digest_command(services: Services, command: dict[str, Any], args: list[str],
         channel = _channel_arg(rest, "add")
         spec = parse_spec(rest[1:])
         ack()
-        later(services, team, user, client, lambda actor: _added(digests, actor, channel, spec), respond=respond)
+        later(services, team, user, client, lambda actor: _added(digests, actor, channel, spec), request=command,
+              respond=respond)
     elif action in {"list", "ls"}:
         ack()
-        later(services, team, user, client, lambda actor: _listed(digests, actor), respond=respond)
+        later(services, team, user, client, lambda actor: _listed(digests, actor), request=command, respond=respond)
     elif action in {"remove", "rm", "delete"}:
         channel = _channel_arg(rest, "remove")
         ack()
-        later(services, team, user, client, lambda actor: _removed(digests, actor, channel), respond=respond)
+        later(services, team, user, client, lambda actor: _removed(digests, actor, channel), request=command,
+              respond=respond)
     elif action == "preview":
         channel = parse_channel(rest[0]) if rest else command.get("channel_id") or ""
         if not channel:
             raise InputError("Which channel? `/timebot digest preview #team`.")
         ack()
         later(services, team, user, client, lambda actor: _previewed(digests, actor, channel, client, respond),
-              respond=respond)
+              request=command, respond=respond)
     else:
         ack(text=f"Daily digests of who's off: {DIGEST_SYNTAX}.")
 

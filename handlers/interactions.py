@@ -106,7 +106,7 @@ def register(app: App, services: Services) -> None:
             _update(client, view_id, blocks.message_view("Request leave", message))
             return Reply(message)
 
-        later(services, team_id, user_id, client, work, on_error=on_error)
+        later(services, team_id, user_id, client, work, request=body, on_error=on_error)
 
     @app.view(blocks.LINK_CALLBACK)
     def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -153,7 +153,7 @@ def register(app: App, services: Services) -> None:
                 blocks.link_view(vendor.label, vendor.link_fields, meta, error=message, for_whom=target),
             )
 
-        later(services, team_id, user_id, client, work, on_error=on_error)
+        later(services, team_id, user_id, client, work, request=body, on_error=on_error)
 
     @app.view(blocks.END_TIME_CALLBACK)
     def end_time_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -188,6 +188,7 @@ def register(app: App, services: Services) -> None:
             user_id,
             client,
             lambda actor: Reply(blocks.clock_message(bot.clock_out(actor, at=end), bot.now())),
+            request=body,
         )
 
     @app.action("clockout_pick_time")
@@ -220,7 +221,7 @@ def register(app: App, services: Services) -> None:
             publish_home(services, client, actor)
             return reply
 
-        later(services, team_id, user_id, client, run)
+        later(services, team_id, user_id, client, run, request=body)
 
     @app.action("home_clock_in")
     def home_clock_in(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -242,7 +243,7 @@ def register(app: App, services: Services) -> None:
     @app.action("home_request_leave")
     def home_request_leave(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_leave_modal(services, client, body["team"]["id"], body["user"]["id"], body["trigger_id"], None)
+        open_leave_modal(services, client, body["team"]["id"], body["user"]["id"], body["trigger_id"], None, body)
 
     @app.action("home_link")
     def home_link(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -267,6 +268,7 @@ def register(app: App, services: Services) -> None:
             event["user"],
             client,
             lambda actor: publish_home(services, client, actor),
+            request=body,
             on_error=lambda exc: log.warning("home tab not published: %s", exc),
         )
 

@@ -14,7 +14,7 @@ from bot.sandbox.server import SimServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
 from handlers import blocks
-from tests.conftest import BotUnderTest
+from tests.conftest import BotUnderTest, start_bot, timeclock_vendor
 from tests.support import datepicker, select, text_input, timepicker
 
 
@@ -127,6 +127,25 @@ def test_a_retried_delivery_creates_no_second_session(
     time.sleep(0.5)
     assert len([r for r in tc_server.requests if r.method == "POST" and r.path == "/api/sessions"]) == 1
     assert len(tc_sim.running_sessions(1)) == 1
+
+
+def test_a_retry_delivered_to_another_bot_process_on_the_same_database_creates_no_second_session(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    other = start_bot(bot.runtime.settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
+    try:
+        body, key = bot.driver.command_body("/clockin")
+        first = bot.driver.post(body, "application/x-www-form-urlencoded")
+        retry = other.driver.post(body, "application/x-www-form-urlencoded", headers={"X-Slack-Retry-Num": "1"})
+        assert first.status_code == retry.status_code == 200
+        slack.wait_response(key)
+        time.sleep(0.5)
+    finally:
+        other.close()
+    assert len([r for r in tc_server.requests if r.method == "POST" and r.path == "/api/sessions"]) == 1
+    assert len(tc_sim.running_sessions(1)) == 1
+    assert len(slack.responses[key]) == 1
 
 
 def test_clockin_says_since_when_in_the_persons_own_time_zone(

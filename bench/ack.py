@@ -1,0 +1,88 @@
+"""Ack latency under a burst: N people type /clockin at once while TimeClock takes 2 s to answer.
+
+Each size runs twice in one go: against a bare Bolt app that acks and does nothing (same waitress
+server class, same signing) and against the real bot, so the ratio of their p99s shows what
+Timebot adds to the ack path. The real-bot run then waits until every person has a result and
+counts the writes TimeClock saw.
+
+    .venv/bin/python bench/ack.py              # N = 50, 200, 1000
+    .venv/bin/python bench/ack.py -n 1000      # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import Latency, Sims, command_body, latency, slack_id, start_bare, start_bot
+from bench.harness import burst as send_burst
+
+SLACK_ACK_DEADLINE = 3.0
+
+
+def row(label: str, lat: Latency) -> str:
+    return (f"  {label:<9} p50 {lat.p50 * 1000:7.1f} ms   p99 {lat.p99 * 1000:7.1f} ms   max {lat.max * 1000:7.1f} ms"
+            f"   over 3 s: {lat.over(SLACK_ACK_DEADLINE)}   non-200: {lat.not_ok}")
+
+
+def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bool:
+    sims = Sims(n, vendor_latency)
+    overrides = {"TIMEBOT_WORKERS": workers} if workers else {}
+    bot = start_bot(sims, n, **overrides)
+    settings = bot.runtime.settings
+    bare = start_bare(sims, settings.http_threads, settings.listener_threads)
+    try:
+        bare_bodies = [command_body("/clockin", slack_id(i), f"{sims.respond_base}bare-{i}", serial=i)
+                       for i in range(1, n + 1)]
+        bare_lat = latency(send_burst(bare.url, bare_bodies))
+        bare.close()
+        time.sleep(settle)
+
+        bodies = [command_body("/clockin", slack_id(i), f"{sims.respond_base}bot-{i}", serial=i)
+                  for i in range(1, n + 1)]
+        started = time.monotonic()
+        bot_lat = latency(send_burst(bot.url, bodies))
+        stats, _ = sims.wait(lambda s: s["final"] >= n, timeout=max(120.0, n * 0.5))
+        all_done = time.monotonic() - started
+        ratio = bot_lat.p99 / bare_lat.p99
+        print(f"N = {n}  (TimeClock answers in {vendor_latency:g} s; bot: {settings.http_threads} HTTP threads, "
+              f"{settings.listener_threads} listener threads, {settings.workers} workers)")
+        print(row("bare Bolt", bare_lat))
+        print(row("Timebot", bot_lat))
+        print(f"  ack p99 ratio Timebot / bare Bolt: {ratio:.2f}")
+        print(f"  people with a final reply: {stats['final']}/{n} (clocked in: {stats['clocked_in']}), "
+              f"all done {all_done:.1f} s after the burst began")
+        print(f"  TimeClock writes (POST /api/sessions): {stats['vendor_writes']}   running sessions: "
+              f"{stats['running']}   DMs: {stats['dms']}")
+        if stats["errors"]:
+            print(f"  other replies: {stats['errors']}")
+        ok = (bot_lat.over(SLACK_ACK_DEADLINE) == 0 and bot_lat.not_ok == 0 and stats["final"] == n
+              and stats["vendor_writes"] == n and ratio <= 1.5)
+        print(f"  acceptance (0 acks over 3 s, {n} results, {n} writes, p99 ratio <= 1.5): {'PASS' if ok else 'FAIL'}")
+        return ok
+    finally:
+        bare.close()
+        bot.close()
+        sims.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, action="append", help="burst size (repeatable; default 50, 200, 1000)")
+    parser.add_argument("--vendor-latency", type=float, default=2.0, help="seconds TimeClock takes per request")
+    parser.add_argument("--workers", type=int, default=None, help="TIMEBOT_WORKERS (default: the bot's default)")
+    parser.add_argument("--settle", type=float, default=1.0, help="pause between the bare and the real run")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
+    results = [run(n, args.vendor_latency, args.workers, args.settle) for n in (args.n or [50, 200, 1000])]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
