@@ -80,6 +80,7 @@ def later(
     request: Mapping[str, Any] | None,
     respond: Respond | None = None,
     slow: str | None = None,
+    on_slow: Callable[[], None] | None = None,
     on_error: Callable[[BaseException], Reply | None] | None = None,
 ) -> None:
     """Run ``work`` after the ack, once per Slack request (``request`` is its body; None only for
@@ -104,4 +105,4 @@ def later(
         if slow:
             send(client, user_id, Reply(slow), respond)
 
-    services.pool.submit(job, notice if slow else None)
+    services.pool.submit(job, on_slow or (notice if slow else None))

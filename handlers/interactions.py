@@ -106,7 +106,11 @@ def register(app: App, services: Services) -> None:
             _update(client, view_id, blocks.message_view("Request leave", message))
             return Reply(message)
 
-        later(services, team_id, user_id, client, work, request=body, on_error=on_error)
+        def on_slow() -> None:
+            text = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
+            _update(client, view_id, blocks.message_view("Request leave", text))
+
+        later(services, team_id, user_id, client, work, request=body, on_error=on_error, on_slow=on_slow)
 
     @app.view(blocks.LINK_CALLBACK)
     def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.sandbox.server import SimServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
+from bot.sandbox.whosoff import WhosOffSim
 from bot.vendors.http import HttpPolicy
 from bot.vendors.timeclock import TimeClock, TimeClockSettings
 from bot.web import HttpServer, SlackWsgi
@@ -86,6 +87,20 @@ def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict) -> BotUnde
     runtime = create_app(settings, vendors=vendors)
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine), "127.0.0.1", 0, threads=16).start()
     return BotUnderTest(runtime, server, SlackDriver(f"http://127.0.0.1:{server.port}", slack))
+
+
+@pytest.fixture
+def wo_sim() -> WhosOffSim:
+    """WhosOff with the demo company (the digests' vendor)."""
+    from tests.test_digest_support import company  # it imports this module
+
+    return company()
+
+
+@pytest.fixture
+def wo_server(wo_sim: WhosOffSim) -> Iterator[SimServer]:
+    with SimServer(wo_sim.handle, name="whosoff") as server:
+        yield server
 
 
 @pytest.fixture

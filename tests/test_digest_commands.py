@@ -24,7 +24,6 @@ from tests.test_digest_support import (
     ADMIN,
     CHANNEL,
     NY,
-    company,
     digests,
     local,
     posts,
@@ -34,17 +33,6 @@ from tests.test_digest_support import (
 )
 
 MENTION = f"<#{CHANNEL}|team-digest>"
-
-
-@pytest.fixture
-def wo_sim() -> WhosOffSim:
-    return company()
-
-
-@pytest.fixture
-def wo_server(wo_sim: WhosOffSim) -> Iterator[SimServer]:
-    with SimServer(wo_sim.handle, name="whosoff") as server:
-        yield server
 
 
 @pytest.fixture

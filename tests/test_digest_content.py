@@ -23,7 +23,6 @@ from tests.test_digest_support import (
     a_monday,
     all_text,
     assert_slack_accepts,
-    company,
     digests,
     mentions,
     posts,
@@ -37,17 +36,6 @@ from tests.test_digest_support import (
 )
 
 MONDAY = a_monday()
-
-
-@pytest.fixture
-def wo_sim() -> WhosOffSim:
-    return company()
-
-
-@pytest.fixture
-def wo_server(wo_sim: WhosOffSim) -> Iterator[SimServer]:
-    with SimServer(wo_sim.handle, name="whosoff") as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ subprocesses; time-machine puts them and this process on the same (travelled) cl
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from tests.test_digest_support import (
     ADMIN,
     CHANNEL,
     all_text,
-    company,
     database,
     launch,
     local,
@@ -59,17 +58,6 @@ class Gate:
                 return response
             return handler(request)
         return held
-
-
-@pytest.fixture
-def wo_sim() -> WhosOffSim:
-    return company()
-
-
-@pytest.fixture
-def wo_server(wo_sim: WhosOffSim) -> Iterator[SimServer]:
-    with SimServer(wo_sim.handle, name="whosoff") as server:
-        yield server
 
 
 def slack_with(gate: Gate | None = None) -> SlackStandIn:

@@ -4,7 +4,6 @@ catch-up after downtime and retries (an injected clock drives the decisions). No
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from tests.test_digest_support import (
     ADMIN,
     CHANNEL,
     all_text,
-    company,
     digests,
     local,
     migrated,
@@ -52,17 +50,6 @@ def ny(*args: int) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime(*args, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-def wo_sim() -> WhosOffSim:
-    return company()
-
-
-@pytest.fixture
-def wo_server(wo_sim: WhosOffSim) -> Iterator[SimServer]:
-    with SimServer(wo_sim.handle, name="whosoff") as server:
-        yield server
 
 
 def start(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, clock: Clock | None = None,

@@ -210,6 +210,28 @@ def test_with_default_timeouts_a_hanging_timeclock_gets_a_plain_holding_message_
     tc_server.stop()  # let the job waiting on TimeClock finish now, not after 3 x 10 s
 
 
+def test_with_default_timeouts_a_leave_request_to_a_hanging_timeclock_says_so_in_the_form_within_3s(
+    start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn
+) -> None:
+    bot = start(
+        tc_server.base_url,
+        TIMEBOT_HTTP_READ_TIMEOUT=shipped_default("TIMEBOT_HTTP_READ_TIMEOUT"),
+        TIMEBOT_SLOW_NOTICE_SECONDS=shipped_default("TIMEBOT_SLOW_NOTICE_SECONDS"),
+    )
+    link(bot, "U0ADA", tc_sim)
+    tc_server.faults.script.extend(["hang"] * 20)
+    monday = next_monday()
+    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday), view_id="V0SLOW")
+    acked = time.monotonic()
+    assert response.status_code == 200
+    update = slack.wait_for(lambda: next((c for c in slack.calls_to("views.update")
+                                          if "slow to answer" in json.dumps(c.args)), None), timeout=10)
+    assert time.monotonic() - acked < 3.0
+    assert "TimeClock is slow to answer" in json.dumps(update.args)
+    tc_server.faults.script.clear()
+    tc_server.stop()
+
+
 # --- the circuit breaker -------------------------------------------------------------------
 
 
