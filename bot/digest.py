@@ -17,6 +17,18 @@ How a digest reaches a channel exactly once, whatever the number of processes:
   never a duplicate.
 * A run missed while every process was down is posted when one comes back the same local day
   (marked late), otherwise recorded as ``missed`` and logged.
+* A digest too long for one message is posted as n messages, each ts recorded as it lands. When
+  Slack refuses message k+1 outright (an answer that says nothing was posted) the run ends
+  ``partial``, keeping the k ts and a fingerprint of all n messages (``plan``). A later attempt
+  rebuilds the day's messages as first planned (same lateness), checks that the first k still
+  match the plan, and posts only the other n-k through the same claim and ``posting`` fence,
+  appending their ts; if the digest changed meanwhile it posts nothing and alerts an admin.
+  The scheduler resumes by itself (``ClaimPolicy.retry_after`` apart, ``max_attempts`` in all,
+  the same local day) only after refusals that pass (``TRANSIENT_REFUSALS``: rate limits, Slack
+  unavailable); a permanent one (not in the channel, archived, too long, …) alerts an admin at
+  once and waits for ``timebot digest send``, which resumes rather than starting again.
+  An answer that says the post may have happened (HTTP 5xx, ``fatal_error``, ``internal_error``,
+  a lost connection) makes the run ``unknown``, never resumed automatically.
 
 Times: subscriptions are wall-clock times in the channel's IANA zone on named weekdays
 (``CronTrigger(day_of_week="mon-fri", hour=9, minute=0, timezone=ZoneInfo(...))``), so 09:00
@@ -25,6 +37,8 @@ stays 09:00 across DST. Decisions about dates use the injected ``clock``, never 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import re
@@ -51,7 +65,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.parse import InputError, parse_clock_time, quote
 from bot.usecases import Actor, DayReport, UserError
 from bot.vendors.base import Action
-from storage.digests import DONE, ClaimPolicy, DigestStore
+from storage.digests import ClaimPolicy, DigestStore, settled
 from storage.models import DigestRun, DigestSubscription
 
 if TYPE_CHECKING:
@@ -71,6 +85,19 @@ MISFIRE_GRACE_SECONDS = 6 * 3600  # APScheduler's default is 1 s; the run itself
 RESYNC_SECONDS = 60
 CONTENT_TTL_SECONDS = 60.0  # channels due at the same minute share one vendor fetch
 POST_INTERVAL_SECONDS = 1.0  # chat.postMessage: about one message per second (per channel)
+# Slack's documented chat.postMessage errors that say nothing was posted and pass by themselves:
+# a partial run stopped by one of these is resumed by the scheduler. Any other refusal
+# (not_in_channel, channel_not_found, is_archived, msg_too_long, invalid_blocks, …) needs an admin.
+TRANSIENT_REFUSALS = frozenset({
+    "ratelimited", "rate_limited",  # too many requests (429 after the client's own retries)
+    "service_unavailable",  # the service is temporarily unavailable
+    "team_added_to_org",  # workspace migrating to an Enterprise org: intermittently unavailable
+    "request_timeout",  # the POST data was missing or truncated on the way
+})
+# Errors Slack documents as "it's possible some aspect of the operation succeeded": like a 5xx,
+# the message may be in the channel, so the run is unknown, never re-posted automatically.
+MAYBE_POSTED = frozenset({"fatal_error", "internal_error"})
+MAX_RESUMABLE_MESSAGES = 50  # the fingerprints and ts of this many fit their columns
 
 _DAY_NAMES = {
     **{d: i for i, d in enumerate(WEEKDAYS)},
@@ -300,9 +327,10 @@ class RunResult:
     local_date: date
     outcome: str  # sent | empty | skipped | failed | partial | unknown
     reason: str = ""
-    ts: list[str] = field(default_factory=list)
-    messages: int = 0
+    ts: list[str] = field(default_factory=list)  # every message of the run in the channel, earlier ones too
+    messages: int = 0  # how many that is
     run: DigestRun | None = None
+    resumed: int = 0  # of those, how many earlier attempts had posted (a partial run resumed)
 
 
 @dataclass(frozen=True)
@@ -460,7 +488,8 @@ class Digests:
 
     def post(self, sub: DigestSubscription, day: date, *, trigger: str, due_at: datetime | None = None,
              force: bool = False) -> RunResult:
-        """Claim (channel, local date), build, post, record; see the module docstring."""
+        """Claim (channel, local date), build, post, record; a partial run posts only the messages
+        it has not posted yet. See the module docstring."""
         channel = sub.channel_id
         claim = self.store.claim_run(sub.team_id, channel, day, owner=_owner(), now=self.now(), trigger=trigger,
                                      late=due_at is not None, policy=self.policy, force=force,
@@ -475,31 +504,42 @@ class Digests:
         run = claim.run
         if claim.reason != "claimed":
             log.info("digest for %s on %s: %s", channel, day, claim.reason)
+        done = [ts for ts in run.message_ts.split(",") if ts]  # posted by earlier attempts: a partial run
+        if done:  # rebuild what was first planned: a "posted late" note that came or went would shift the split
+            due_at = scheduled_at(day, sub.hour, sub.minute, ZoneInfo(sub.tz)) if run.late else None
         try:
             messages = self.messages(sub, day, due_at=due_at)
         except Exception as exc:
             detail = getattr(exc, "user_message", None) or getattr(exc, "message", None) or type(exc).__name__
-            self.store.finish(run, "failed", self.now(), detail=f"build: {detail}"[:500], expect="claimed")
+            status = "partial" if done else "failed"  # the messages already posted stay recorded
+            self.store.finish(run, status, self.now(), detail=f"build: {detail}"[:500], expect="claimed",
+                              resumable=run.resumable if done else False)
             log.warning("digest for %s on %s could not be built (attempt %s): %s", channel, day, run.attempts, detail,
                         exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"))
             self._audit(sub, "failed", f"{channel} {day}: {detail}")
-            return RunResult(channel, day, "failed", str(detail), run=run)
+            return RunResult(channel, day, status, str(detail), done, len(done), run, len(done))
+        plan = ",".join(_fingerprint(m) for m in messages) if len(messages) <= MAX_RESUMABLE_MESSAGES else ""
+        if done and not _continues(run.plan, plan, len(done)):
+            return self._changed(sub, run, day, done)
         if not messages:
             self.store.finish(run, "empty", self.now(), detail="nobody off: skipped", expect="claimed")
             log.info("digest for %s on %s skipped: nobody is off", channel, day)
             return RunResult(channel, day, "empty", run=run)
         self.gate.wait()  # before the fence, so "posting" lasts no longer than the posts themselves
-        if not self.store.mark_posting(run, self.now()):
+        if not self.store.mark_posting(run, self.now(), plan=plan):
             log.warning("digest for %s on %s: our claim was taken over before posting; not posting", channel, day)
             return RunResult(channel, day, "skipped", "lost-claim", run=run)
-        return self._post_messages(sub, run, day, messages)
+        return self._post_messages(sub, run, day, messages, done, planned=bool(plan))
 
-    def _post_messages(self, sub: DigestSubscription, run: DigestRun, day: date,
-                       messages: list[DigestMessage]) -> RunResult:
+    def _post_messages(self, sub: DigestSubscription, run: DigestRun, day: date, messages: list[DigestMessage],
+                       done: list[str], *, planned: bool = True) -> RunResult:
+        """Post ``messages`` after the ``done`` ones (their ts, from earlier attempts), recording each."""
         channel = sub.channel_id
-        posted: list[str] = []
-        for index, message in enumerate(messages):
-            if index:
+        posted = list(done)
+        total = len(messages)
+        for index in range(len(done), total):
+            message = messages[index]
+            if index > len(done):
                 self.gate.wait()
             try:
                 answer = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
@@ -507,7 +547,10 @@ class Digests:
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or exc.response.status_code)
                 if exc.response.status_code >= 500:  # Slack may have posted before failing
-                    return self._unknown(sub, run, day, posted, f"chat.postMessage HTTP {exc.response.status_code}")
+                    return self._unknown(sub, run, day, posted, f"chat.postMessage HTTP {exc.response.status_code}",
+                                         len(done))
+                if error in MAYBE_POSTED:
+                    return self._unknown(sub, run, day, posted, f"chat.postMessage {error}", len(done))
                 if not posted:  # refused outright: nothing went out, a later retry is safe
                     self.store.finish(run, "failed", self.now(), detail=f"slack: {error}", expect="posting")
                     if run.attempts == 1 or run.attempts >= self.policy.max_attempts:  # first and last only
@@ -515,32 +558,62 @@ class Digests:
                                     + (" Invite me with `/invite @Timebot`." if error == "not_in_channel" else ""),
                                     "failed")
                     return RunResult(channel, day, "failed", error, run=run)
-                self.store.finish(run, "partial", self.now(), ts=posted, expect="posting",
-                                  detail=f"part {index + 1}/{len(messages)} refused: {error}")
-                self._alert(sub, day, f"Only {index} of {len(messages)} digest messages reached <#{channel}> "
-                            f"({error}).", "partial")
-                return RunResult(channel, day, "partial", error, posted, index, run)
+                return self._partial(sub, run, day, posted, total, error, len(done), planned=planned)
             except Exception as exc:  # connection trouble: the message may or may not be in Slack
-                return self._unknown(sub, run, day, posted, f"chat.postMessage: {type(exc).__name__}")
+                return self._unknown(sub, run, day, posted, f"chat.postMessage: {type(exc).__name__}", len(done))
             posted.append(str(answer.get("ts")))
             self.store.record_ts(run, posted, self.now())
         self.store.finish(run, "sent", self.now(), ts=posted, expect="posting")
-        self._audit(sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else ""))
-        log.info("digest for %s on %s posted: %d message(s)%s", channel, day, len(posted),
-                 " (late)" if run.late else "")
-        return RunResult(channel, day, "sent", "", posted, len(posted), run)
+        more = f" (the last {total - len(done)}: resumed)" if done else ""
+        self._audit(sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else "") + more)
+        log.info("digest for %s on %s posted: %d message(s)%s%s", channel, day, len(posted),
+                 " (late)" if run.late else "", more)
+        return RunResult(channel, day, "sent", "", posted, len(posted), run, len(done))
+
+    def _partial(self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str], total: int,
+                 error: str, resumed: int, *, planned: bool) -> RunResult:
+        """Slack refused message k+1 of n outright: keep the k; the scheduler resumes after a passing
+        refusal, an admin after any other (``planned``: the run has the plan a resume checks)."""
+        channel, index = sub.channel_id, len(posted)
+        resumable = planned and error in TRANSIENT_REFUSALS
+        self.store.finish(run, "partial", self.now(), ts=posted, expect="posting", resumable=resumable,
+                          detail=f"part {index + 1}/{total} refused: {error}")
+        text = f"Only {index} of {total} digest messages reached <#{channel}> ({error})."
+        if not planned:
+            self._alert(sub, day, f"{text} It is too long to post the rest on its own.", "partial", resend=True)
+        elif not resumable:
+            self._alert(sub, day, text, "partial")
+        elif run.attempts >= self.policy.max_attempts:
+            self._alert(sub, day, f"{text} I tried {run.attempts} times and won't try again by myself.", "partial")
+        else:
+            log.warning("digest for %s on %s: %s; the rest is posted in about %s (attempt %s of %s)", channel, day,
+                        text, self.policy.retry_after, run.attempts, self.policy.max_attempts)
+            self._audit(sub, "partial", f"{channel} {day}: {text} Resuming later.")
+        return RunResult(channel, day, "partial", error, posted, index, run, resumed)
+
+    def _changed(self, sub: DigestSubscription, run: DigestRun, day: date, done: list[str]) -> RunResult:
+        """A partial run whose rebuilt messages no longer continue what was posted: posting the rest
+        could repeat or leave out people, so nothing is posted and an admin decides."""
+        self.store.finish(run, "partial", self.now(), expect="claimed", resumable=False,
+                          detail=f"not resumed: the digest changed after {len(done)} message(s) were posted")
+        self._alert(sub, day, f"The digest for <#{sub.channel_id}> changed after {len(done)} of its messages were "
+                    "posted, so I didn't post the rest.", "partial", resend=True)
+        return RunResult(sub.channel_id, day, "partial", "changed", done, len(done), run, len(done))
 
     def _unknown(self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str],
-                 detail: str) -> RunResult:
+                 detail: str, resumed: int = 0) -> RunResult:
         self.store.finish(run, "unknown", self.now(), ts=posted, detail=detail, expect="posting")
         self._alert(sub, day, f"I may or may not have posted the digest in <#{sub.channel_id}> for {day} "
                     f"({detail}). I won't post it again by myself.", "unknown")
-        return RunResult(sub.channel_id, day, "unknown", detail, posted, len(posted), run)
+        return RunResult(sub.channel_id, day, "unknown", detail, posted, len(posted), run, resumed)
 
-    def _alert(self, sub: DigestSubscription, day: date, text: str, outcome: str) -> None:
-        """Log at ERROR, write the audit log, and DM the admin who set the digest up."""
+    def _alert(self, sub: DigestSubscription, day: date, text: str, outcome: str, *, resend: bool = False) -> None:
+        """Log at ERROR, write the audit log, and DM the admin who set the digest up, with the
+        command that fixes it (``resend``: only a whole resend, ``--force``, can)."""
         send = f"timebot digest send --channel {sub.channel_id} --date {day.isoformat()}"
-        hint = (f"Once that is fixed, `{send}` posts it." if outcome == "failed" else
+        hint = (f"Once that is fixed, `{send}` posts it." if outcome == "failed" and not resend else
+                f"Once that is fixed, `{send}` posts the rest (not what already went out)."
+                if outcome == "partial" and not resend else
                 f"Check <#{sub.channel_id}>; if the digest is missing there, resend it with `{send} --force`.")
         full = f":warning: {text} {hint}"
         log.error("digest alert (%s) for %s on %s: %s", outcome, sub.channel_id, day, text)
@@ -578,8 +651,9 @@ class Digests:
                          else None)
 
     def catch_up(self, *, at_start: bool = False) -> list[RunResult]:
-        """Post today's runs that nobody posted (late), retry failed ones, settle crashed ones;
-        at start, record earlier days missed while the bot was down (logged, not posted)."""
+        """Post today's runs that nobody posted (late), retry failed ones, resume partial ones
+        stopped by a passing refusal, settle crashed ones; at start, record earlier days missed
+        while the bot was down (logged, not posted)."""
         now = self.now()
         results = []
         known = self.store.runs_between(now.date() - timedelta(days=9), now.date() + timedelta(days=1))
@@ -592,7 +666,7 @@ class Digests:
             existing = known.get((sub.team_id, sub.channel_id, due_day))
             try:
                 if due_day == now.astimezone(tz).date():
-                    if now - due < CATCH_UP_AFTER or (existing is not None and existing.status in DONE):
+                    if now - due < CATCH_UP_AFTER or (existing is not None and settled(existing)):
                         continue
                     results.append(self.post(sub, due_day, trigger="catch-up",
                                              due_at=due if now - due > LATE_AFTER else None))
@@ -610,7 +684,8 @@ class Digests:
 
     def send(self, channel_id: str, *, day: date | None = None, force: bool = False,
              team_id: str | None = None) -> RunResult:
-        """``timebot digest send``: post now through the same claim (``force`` resends)."""
+        """``timebot digest send``: post now through the same claim. A failed or missed run is
+        posted, a partial one resumed (only the messages not yet posted); ``force`` resends all."""
         sub = self.store.subscription_for_channel(channel_id)
         if sub is None:
             if team_id is None:
@@ -622,6 +697,19 @@ class Digests:
 
 def _owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:10]}"
+
+
+def _fingerprint(message: DigestMessage) -> str:
+    """A short hash of exactly what a message says (text and blocks)."""
+    payload = json.dumps([message.text, message.blocks], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def _continues(planned: str, rebuilt: str, posted: int) -> bool:
+    """Whether the rebuilt messages (``rebuilt`` fingerprints) carry on from the ``posted`` first
+    messages of the plan: as many messages, the first ``posted`` of them unchanged."""
+    old, new = planned.split(",") if planned else [], rebuilt.split(",") if rebuilt else []
+    return posted < len(old) == len(new) and old[:posted] == new[:posted]
 
 
 class DigestScheduler:

@@ -1,8 +1,10 @@
 """``timebot digest send --channel C… [--date YYYY-MM-DD] [--force]`` and ``timebot digest list``.
 
 ``send`` goes through the same (channel, local date) claim as the scheduler, so running it
-while a bot process is up can't double-post; ``--force`` is the admin's explicit resend (after
-an ``unknown`` alert, once they have checked the channel).
+while a bot process is up can't double-post. On a ``partial`` run (Slack refused one of its
+messages) it resumes: it posts only the messages not yet in the channel. ``--force`` is the
+admin's explicit resend from the start (after an ``unknown`` alert, once they have checked the
+channel).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def _add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     send.add_argument("--channel", required=True, help="Slack channel id, like C0123ABCD")
     send.add_argument("--date", type=_date, default=None,
                       help="the local date to report (default: today in the channel's time zone)")
-    send.add_argument("--force", action="store_true", help="post even if that day's digest was already posted")
+    send.add_argument("--force", action="store_true",
+                      help="post it all again even if that day's digest was already posted (in whole or in part)")
     send.add_argument("--team", default=None, help="Slack team id, for a channel without a subscription")
     actions.add_parser("list", help="list subscribed channels and their latest run")
 
@@ -79,6 +82,11 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
         except InputError as exc:
             raise ConfigError(str(exc)) from None
         result = digests.send(channel, day=args.date, force=args.force, team_id=args.team)
+        if result.outcome == "sent" and result.resumed:
+            print(f"posted the remaining {result.messages - result.resumed} of {result.messages} message(s) to "
+                  f"{channel} for {result.local_date} (ts {', '.join(result.ts[result.resumed:])}); the first "
+                  f"{result.resumed} were already there")
+            return 0
         if result.outcome == "sent":
             print(f"posted {result.messages} message(s) to {channel} for {result.local_date} "
                   f"(ts {', '.join(result.ts)})")
@@ -86,6 +94,12 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
         if result.outcome == "empty":
             print(f"nothing posted to {channel} for {result.local_date}: nobody is off and it skips empty days")
             return 0
+        if result.outcome == "partial":
+            print(f"stopped part-way: {result.messages} message(s) of the digest for {result.local_date} are in "
+                  f"{channel}, not the rest ({result.reason}); "
+                  + ("it changed since they were posted: check the channel, then use --force to post it all again"
+                     if result.reason == "changed" else "once that is fixed, run this again to post the rest"))
+            return 1
         existing = result.run
         if result.outcome == "skipped" and existing is not None:
             print(f"not posted: the digest for {channel} on {result.local_date} is {existing.status}"

@@ -20,10 +20,18 @@ from sqlmodel import Session, col, delete, select
 
 from storage.models import DigestRun, DigestSubscription
 
-# Statuses after which nothing more happens to a run on its own.
+# Statuses after which nothing more happens to a run on its own, save a ``resumable`` partial
+# run (see ``settled``).
 DONE = frozenset({"sent", "empty", "partial", "unknown", "missed"})
-# Statuses where nothing was posted: a run may be taken over (when stale, retryable or forced).
+# Statuses where no post is in flight or unrecorded: a run may be taken over (when stale,
+# retryable or forced). Only a ``claimed`` row that resumes a partial run has posted before, and
+# its ``message_ts`` says what, so whoever takes it over posts only the rest.
 NOTHING_POSTED = frozenset({"claimed", "failed", "missed"})
+
+
+def settled(run: DigestRun) -> bool:
+    """Nothing more happens to ``run`` on its own: done, and not a partial run waiting to resume."""
+    return run.status in DONE and not (run.status == "partial" and run.resumable)
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,8 @@ class Claim:
 
     run: DigestRun | None
     existing: DigestRun | None = None
-    reason: str = ""  # claimed | taken-over | retry | manual | forced | held | done | marked-unknown | retry-later
-    #                  | gave-up
+    reason: str = ""  # claimed | taken-over | retry | resume | manual | forced | held | done | marked-unknown
+    #                  | retry-later | gave-up
 
     @property
     def won(self) -> bool:
@@ -153,7 +161,12 @@ class DigestStore:
         A row that is already there is taken over only when that provably cannot post twice:
         a ``claimed`` row gone stale (its holder died before posting), a ``failed`` row due for a
         retry, a ``failed`` or ``missed`` row when an admin asks (``manual``), or — with ``force``, for
-        an admin's explicit resend — any row not in progress.
+        an admin's explicit resend — any row not in progress (its earlier ts go to ``detail``).
+        A ``partial`` row is resumed (``resume``): automatically like a ``failed`` one (``retry_after``
+        apart, ``max_attempts`` in all) when it is ``resumable``, and whenever an admin asks. It keeps
+        its ``message_ts``, ``plan`` and ``late`` (the messages to rebuild are the ones first planned),
+        so the new holder posts only the messages not yet posted; so does whoever takes that claim
+        over once stale.
         A stale ``posting`` row may have reached Slack, so it becomes ``unknown`` and is never
         re-posted automatically (at-most-once for that narrow window).
         """
@@ -173,7 +186,7 @@ class DigestStore:
                                   late=late, policy=policy, force=force, manual=manual)
         stale = row.updated_at < now - policy.stale_after
         if row.status == "posting" and stale:
-            marked = self._transition(row, "unknown", now, detail=_join(
+            marked = self._transition(row, "unknown", now, resumable=False, detail=_join(
                 row.detail, "the process posting it stopped before recording the result"))
             return Claim(None, row, "marked-unknown" if marked else "held")
         if row.status in {"claimed", "posting"} and not stale:
@@ -183,28 +196,39 @@ class DigestStore:
             reason = "forced"
         elif manual and row.status in NOTHING_POSTED - {"claimed"}:
             reason = "manual"
+        elif manual and row.status == "partial":
+            reason = "resume"
         elif row.status == "claimed" and stale:
             reason = "taken-over"
-        elif row.status == "failed" and row.attempts < policy.max_attempts \
-                and row.updated_at <= now - policy.retry_after:
-            reason = "retry"
+        elif (row.status == "failed" or (row.status == "partial" and row.resumable)) \
+                and row.attempts < policy.max_attempts and row.updated_at <= now - policy.retry_after:
+            reason = "retry" if row.status == "failed" else "resume"
         if not reason:
-            if row.status == "failed":
+            if row.status == "failed" or (row.status == "partial" and row.resumable):
                 return Claim(None, row, "gave-up" if row.attempts >= policy.max_attempts else "retry-later")
             return Claim(None, row, "done")
+        values: dict[str, object] = {"status": "claimed", "owner": owner, "trigger": trigger, "claimed_at": now,
+                                     "updated_at": now, "attempts": row.attempts + 1}
+        note = f"{reason} from {row.status}"
+        if reason == "forced":  # a resend from the start: what went out before is history
+            values.update(message_ts="", plan="", resumable=False, late=late)
+            note += f" (earlier ts {row.message_ts})" if row.message_ts else ""
+        elif not row.message_ts:
+            values["late"] = late
+        values["detail"] = _join(row.detail, note)
         with self.session() as s:
             result = s.exec(update(DigestRun).where(  # type: ignore[call-overload]
                 col(DigestRun.id) == row.id, col(DigestRun.owner) == row.owner, col(DigestRun.status) == row.status,
-            ).values(status="claimed", owner=owner, trigger=trigger, late=late, claimed_at=now, updated_at=now,
-                     attempts=row.attempts + 1, detail=_join(row.detail, f"{reason} from {row.status}")))
+            ).values(**values))
             s.commit()
             if result.rowcount != 1:
                 return Claim(None, self.run(team_id, channel_id, local_date), "held")
         return Claim(self.run(team_id, channel_id, local_date), row, reason)
 
-    def mark_posting(self, run: DigestRun, now: datetime) -> bool:
-        """The fence before the first post: False when someone took our claim over meanwhile."""
-        return self._transition(run, "posting", now, expect="claimed")
+    def mark_posting(self, run: DigestRun, now: datetime, *, plan: str = "") -> bool:
+        """The fence before the first post: False when someone took our claim over meanwhile.
+        ``plan`` (fingerprints of every message of the run) is saved with it, for a resume."""
+        return self._transition(run, "posting", now, expect="claimed", plan=plan[:1000])
 
     def record_ts(self, run: DigestRun, ts: list[str], now: datetime) -> bool:
         with self.session() as s:
@@ -215,8 +239,9 @@ class DigestStore:
             return bool(result.rowcount)
 
     def finish(self, run: DigestRun, status: str, now: datetime, *, detail: str = "", ts: list[str] | None = None,
-               expect: str | None = None) -> bool:
-        values: dict[str, object] = {"status": status, "updated_at": now}
+               expect: str | None = None, resumable: bool = False) -> bool:
+        """End our attempt; ``resumable`` (for ``partial``) lets the scheduler post the rest later."""
+        values: dict[str, object] = {"status": status, "updated_at": now, "resumable": resumable}
         if detail:
             values["detail"] = _join(run.detail, detail)
         if ts is not None:
@@ -246,8 +271,8 @@ class DigestStore:
             return True
 
     def _transition(self, run: DigestRun, status: str, now: datetime, *, expect: str | None = None,
-                    detail: str = "") -> bool:
-        values: dict[str, object] = {"status": status, "updated_at": now}
+                    detail: str = "", **extra: object) -> bool:
+        values: dict[str, object] = {"status": status, "updated_at": now, **extra}
         if detail:
             values["detail"] = detail[:2000]
         with self.session() as s:

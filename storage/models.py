@@ -99,7 +99,12 @@ class DigestRun(SQLModel, table=True):
     Inserted (``claimed``) before anything is built; the unique constraint lets one process win.
     ``posting`` is set just before the first chat.postMessage, so after a crash we know whether a
     message may have gone out (``posting`` → ``unknown``, never re-posted) or certainly did not
-    (``claimed`` → safe to take over once stale). ``message_ts`` lists the posted messages.
+    (``claimed`` → safe to take over once stale). ``message_ts`` lists the posted messages, in
+    order; ``plan`` fingerprints every message the run set out to post. A ``partial`` run (Slack
+    refused message k+1 of n, so nothing of it went out) keeps both: a later attempt rebuilds the
+    messages and, only if the first k still match ``plan``, posts the other n-k. ``resumable``
+    says whether that refusal passes by itself (rate limit, Slack unavailable), so the scheduler
+    resumes it; otherwise it waits for an admin's ``timebot digest send``.
     """
 
     __tablename__ = "digest_run"
@@ -118,4 +123,6 @@ class DigestRun(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
     message_ts: str = Field(default="", max_length=1000)  # comma-separated ts of the posted messages
+    plan: str = Field(default="", max_length=1000)  # comma-separated fingerprints of all the messages
+    resumable: bool = False  # partial after a refusal that passes by itself: resumed automatically
     detail: str = Field(default="", max_length=2000)

@@ -33,7 +33,7 @@ def test_the_simulator_rejects_a_missing_header_with_401_and_a_bearer_challenge(
 
 @pytest.mark.parametrize("token_for", [
     lambda key, now: sign("1", key, now - 61),                      # stale
-    lambda key, now: sign("1", key, now + 61),                      # from the future
+    lambda key, now: sign("1", key, now + 65),                      # from the future (margin: time moves on)
     lambda key, now: sign("1", key + "x", now),                     # wrong key
     lambda key, now: sign("1", key, now).upper().replace("BEARER", "Bearer"),  # uppercase checksum
     lambda key, now: f"1:{now}",                                    # malformed
