@@ -41,17 +41,15 @@ import hashlib
 import json
 import logging
 import os
-import re
 import socket
 import threading
 import time as _time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -62,7 +60,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.parse import InputError, parse_clock_time, quote
+from bot.digest_spec import DEFAULT_DAYS, DigestSpec, day_set
 from bot.usecases import Actor, DayReport, UserError
 from bot.vendors.base import Action
 from storage.digests import ClaimPolicy, DigestStore, settled
@@ -74,10 +72,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_DAYS = "mon-fri"
-DEFAULT_DAYS_AHEAD = 3
-MAX_DAYS_AHEAD = 10
 LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
 CATCH_UP_AFTER = timedelta(minutes=2)  # the cron job's own window; catch-up waits it out
 DUE_TOLERANCE = timedelta(seconds=5)  # a job may fire a hair before the clock says it is due
@@ -99,158 +93,6 @@ TRANSIENT_REFUSALS = frozenset({
 MAYBE_POSTED = frozenset({"fatal_error", "internal_error"})
 MAX_RESUMABLE_MESSAGES = 50  # the fingerprints and ts of this many fit their columns
 
-_DAY_NAMES = {
-    **{d: i for i, d in enumerate(WEEKDAYS)},
-    **{d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-    "tues": 1, "wednes": 2, "thur": 3, "thurs": 3,
-}
-_DAY_WORDS = {
-    "daily": frozenset(range(7)), "everyday": frozenset(range(7)), "every-day": frozenset(range(7)),
-    "weekdays": frozenset(range(5)), "workdays": frozenset(range(5)), "weekends": frozenset({5, 6}),
-}
-_RANGE = re.compile(r"^([a-z]+)\s*(?:-|–|\.\.)\s*([a-z]+)$")
-EMPTY_WORDS = {"skip-empty": True, "quiet": True, "show-empty": False, "always": False}
-_AHEAD = re.compile(r"^(?:ahead|next)=(\d{1,2})$")
-
-DIGEST_SYNTAX = ("`/timebot digest add #channel 09:00 [Time/Zone] [mon-fri] [skip-empty] [ahead=3]`, "
-                 "`/timebot digest list`, `/timebot digest remove #channel`, `/timebot digest preview [#channel]`")
-
-
-# --- parsing (pure; raises InputError with words for the admin) -------------------------------
-
-
-def parse_days(text: str) -> str:
-    """``mon-fri``, ``mon,wed,fri``, ``weekdays``, ``daily``, ``fri-mon`` → canonical CronTrigger
-    ``day_of_week`` (names only: crontab numbers mean different days to APScheduler)."""
-    raw = text.strip().lower()
-    if not raw:
-        raise InputError("Say which days, like mon-fri.")
-    if any(ch.isdigit() for ch in raw):
-        raise InputError(f"Use day names like mon-fri, not numbers ({quote(text)}): numbers mean different "
-                         "days to different tools.")
-    days: set[int] = set()
-    for part in (p.strip() for p in raw.split(",")):
-        if part in _DAY_WORDS:
-            days |= _DAY_WORDS[part]
-            continue
-        m = _RANGE.match(part)
-        if m:
-            first, last = _day(m.group(1), text), _day(m.group(2), text)
-            i = first
-            while True:  # wraps round the week: fri-mon is fri, sat, sun, mon
-                days.add(i)
-                if i == last:
-                    break
-                i = (i + 1) % 7
-            continue
-        days.add(_day(part, text))
-    return canonical_days(days)
-
-
-def _day(word: str, text: str) -> int:
-    if word not in _DAY_NAMES:
-        raise InputError(f"I don't know the day {quote(word)} in {quote(text)}. Use names like mon-fri or mon,wed,fri.")
-    return _DAY_NAMES[word]
-
-
-def canonical_days(days: set[int] | frozenset[int]) -> str:
-    """Compact, sorted, never wrapping round Sunday (CronTrigger ranges can't): ``mon,fri-sun``."""
-    ordered = sorted(days)
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        if j - i >= 2:
-            parts.append(f"{WEEKDAYS[ordered[i]]}-{WEEKDAYS[ordered[j]]}")
-        else:
-            parts.extend(WEEKDAYS[k] for k in ordered[i:j + 1])
-        i = j + 1
-    return ",".join(parts)
-
-
-def day_set(canonical: str) -> frozenset[int]:
-    return frozenset(parse_days_cached(canonical))
-
-
-@lru_cache(maxsize=256)
-def parse_days_cached(canonical: str) -> tuple[int, ...]:
-    found: set[int] = set()
-    for part in canonical.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            found.update(range(WEEKDAYS.index(a), WEEKDAYS.index(b) + 1))
-        elif part:
-            found.add(WEEKDAYS.index(part))
-    return tuple(sorted(found))
-
-
-def describe_days(canonical: str) -> str:
-    days = day_set(canonical)
-    if days == frozenset(range(7)):
-        return "every day"
-    return ", ".join(p.replace("-", "–").title() for p in canonical.split(","))
-
-
-@lru_cache(maxsize=1)
-def _zones() -> dict[str, str]:
-    return {z.lower(): z for z in available_timezones()}
-
-
-def parse_zone(text: str) -> str | None:
-    """An IANA zone name, case-insensitively (``america/new_york`` → ``America/New_York``)."""
-    name = _zones().get(text.strip().lower())
-    if name is None:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
-
-
-@dataclass(frozen=True)
-class DigestSpec:
-    """What an admin typed after the channel: time, and optionally zone, days and options."""
-
-    hour: int
-    minute: int
-    tz: str | None = None
-    days: str = DEFAULT_DAYS
-    skip_empty: bool = False
-    days_ahead: int = DEFAULT_DAYS_AHEAD
-
-
-def parse_spec(args: Sequence[str]) -> DigestSpec:
-    if not args:
-        raise InputError(f"When should it post? For example: {DIGEST_SYNTAX.split(', ')[0]}")
-    at = parse_clock_time(args[0])
-    tz: str | None = None
-    days = DEFAULT_DAYS
-    skip_empty = False
-    ahead = DEFAULT_DAYS_AHEAD
-    for token in args[1:]:
-        low = token.strip().lower()
-        if low in EMPTY_WORDS:
-            skip_empty = EMPTY_WORDS[low]
-        elif m := _AHEAD.match(low):
-            ahead = int(m.group(1))
-            if ahead > MAX_DAYS_AHEAD:
-                raise InputError(f"I can look ahead {MAX_DAYS_AHEAD} working days at most.")
-        elif "/" in token or low in {"utc", "gmt"}:
-            tz = parse_zone(token)
-            if tz is None:
-                raise InputError(f"I don't know the time zone {quote(token)}. Use a name like America/New_York.")
-        else:
-            try:
-                days = parse_days(token)
-            except InputError as exc:
-                zone = parse_zone(token)
-                if zone is None:
-                    raise InputError(f"{exc} Usage: {DIGEST_SYNTAX.split(', ')[0]}") from None
-                tz = zone
-    return DigestSpec(at.hour, at.minute, tz, days, skip_empty, ahead)
 
 
 # --- schedule arithmetic (pure) ------------------------------------------------------------------

@@ -59,7 +59,8 @@ def _register(fn: Callable[[argparse.Namespace, Settings], int]) -> Callable[[ar
 @_register
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
-    from bot.digest import Digests, describe_days, next_run
+    from bot.digest import Digests, next_run
+    from bot.digest_spec import describe_days
     from bot.parse import InputError, parse_channel
 
     if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():

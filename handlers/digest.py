@@ -16,17 +16,8 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.context import Services
-from bot.digest import (
-    DIGEST_SYNTAX,
-    DigestContent,
-    DigestMessage,
-    Digests,
-    DigestSpec,
-    SubscriptionView,
-    describe_days,
-    next_run,
-    parse_spec,
-)
+from bot.digest import DigestContent, DigestMessage, Digests, SubscriptionView, next_run
+from bot.digest_spec import DIGEST_SYNTAX, DigestSpec, describe_days, parse_spec
 from bot.parse import InputError, parse_channel
 from bot.usecases import Actor, OffEntry
 from bot.vendors.base import Portion

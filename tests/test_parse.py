@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.digest import MAX_DAYS_AHEAD, parse_days, parse_spec
+from bot.digest_spec import MAX_DAYS_AHEAD, parse_days, parse_spec
 from bot.parse import (
     MAX_WHOSOFF_DAYS,
     InputError,
