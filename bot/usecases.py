@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.crypto import SecretBox
+from bot.crypto import SecretBox, UndecryptableSecret
 from bot.vendors.base import (
     Absence,
     Action,
@@ -674,6 +674,9 @@ class Timebot:
             return exc.user_message
         if isinstance(exc, UserError):
             return exc.message
+        if isinstance(exc, UndecryptableSecret):
+            return ("I can no longer read the key you linked with. Nothing was changed; please link again with "
+                    "`/timebot link` (and let a Timebot admin know).")
         return "Something went wrong on my side. Nothing was changed; please try again."
 
 

@@ -197,6 +197,7 @@ def test_after_rotation_the_old_key_alone_cannot_read_the_stored_keys_and_says_s
     finally:
         bot.close()
     assert answer["response_type"] == "ephemeral" and "Nothing was changed" in answer["text"]
+    assert "link again with `/timebot link`" in answer["text"]
     failures = [r for r in caplog.records if r.exc_info and "cannot be decrypted" in str(r.exc_info[1])]
     assert failures, "the log tells the operator why"
     assert not sessions_posted(tc_server)
