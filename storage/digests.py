@@ -8,17 +8,15 @@ and PostgreSQL (READ COMMITTED re-checks the WHERE after a concurrent writer com
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import col, delete, select
 
 from storage.models import DigestRun, DigestSubscription
+from storage.queries import SqlStore
 
 # Statuses after which nothing more happens to a run on its own, save a ``resumable`` partial
 # run (see ``settled``).
@@ -62,15 +60,7 @@ class Claim:
         return self.run is not None
 
 
-class DigestStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as s:
-            yield s
-
+class DigestStore(SqlStore):
     # --- subscriptions -----------------------------------------------------------------------
 
     def subscriptions(self, team_id: str | None = None) -> list[DigestSubscription]:

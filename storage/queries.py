@@ -13,7 +13,9 @@ from sqlmodel import Session, delete, select
 from storage.models import AuditLog, Identity, Person, ProcessedRequest, utcnow
 
 
-class Store:
+class SqlStore:
+    """One engine, short sessions whose rows stay readable after commit."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -22,6 +24,8 @@ class Store:
         with Session(self.engine, expire_on_commit=False) as s:
             yield s
 
+
+class Store(SqlStore):
     # --- identities ------------------------------------------------------------------------
 
     def identity(self, team_id: str, slack_user_id: str, vendor: str) -> Identity | None:

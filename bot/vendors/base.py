@@ -199,6 +199,23 @@ class NotSupported(VendorError):
         self.action = action
 
 
+class WithoutClock:
+    """The clock half of the protocol for vendors that keep no attendance: declared missing,
+    refused before anything is sent (the router also checks ``SPEC`` first)."""
+
+    label: str
+
+    def current_session(self, user: VendorUser) -> ClockSession | None:
+        raise NotSupported(self.label, Action.CLOCK)
+
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
+        raise NotSupported(self.label, Action.CLOCK)
+
+    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
+                  note: str | None = None) -> ClockSession:
+        raise NotSupported(self.label, Action.CLOCK)
+
+
 # --- the protocol ---------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode
 
@@ -34,7 +34,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.vendors.base import (
     Absence,
     Action,
-    ClockSession,
     Holiday,
     LeaveRequest,
     LeaveType,
@@ -46,6 +45,7 @@ from bot.vendors.base import (
     VendorRejected,
     VendorSpec,
     VendorUser,
+    WithoutClock,
 )
 from bot.vendors.http import HttpPolicy, VendorHttp
 
@@ -159,7 +159,7 @@ def _error_text(response: httpx.Response) -> str:
     return ""
 
 
-class TimeTap:
+class TimeTap(WithoutClock):
     """The ``Vendor`` protocol over one TimeTap business."""
 
     name: ClassVar[str] = "timetap"
@@ -326,18 +326,6 @@ class TimeTap:
                 log.warning("TimeTap staff list unavailable, names left out: %s", exc)
                 people = []
         return {p.vendor_user_id: p for p in people}
-
-    # --- clock (not offered by TimeTap) ----------------------------------------------------
-
-    def current_session(self, user: VendorUser) -> ClockSession | None:
-        raise NotSupported(self.label, Action.CLOCK)
-
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
-        raise NotSupported(self.label, Action.CLOCK)
-
-    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
-                  note: str | None = None) -> ClockSession:
-        raise NotSupported(self.label, Action.CLOCK)
 
     def holidays(self, start: date, end: date) -> list[Holiday]:
         raise NotSupported(self.label, Action.HOLIDAYS)

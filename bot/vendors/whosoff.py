@@ -28,12 +28,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.vendors.base import (
     Absence,
     Action,
-    ClockSession,
     Holiday,
     LeaveRequest,
     LeaveType,
     LinkField,
-    NotSupported,
     OutcomeUnknown,
     Portion,
     VendorAuthError,
@@ -43,6 +41,7 @@ from bot.vendors.base import (
     VendorSpec,
     VendorUnavailable,
     VendorUser,
+    WithoutClock,
 )
 from bot.vendors.http import HttpPolicy, VendorHttp
 
@@ -188,7 +187,7 @@ def _email(row: Mapping[str, Any]) -> str | None:
     return None
 
 
-class WhosOff:
+class WhosOff(WithoutClock):
     name: ClassVar[str] = "whosoff"
     label: ClassVar[str] = "WhosOff"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
@@ -390,18 +389,6 @@ class WhosOff:
         """Every active user, in one company-wide call (the API has no email filter)."""
         rows = self._call("user/retrieve", {"map_type_id": 0, "map_id": 0, "status_id": 1})
         return [VendorPerson(str(r["user_id"]), _email(r), _name(r)) for r in rows if r.get("user_id") is not None]
-
-    # --- clock (WhosOff records leave and overtime, not attendance) --------------------------
-
-    def current_session(self, user: VendorUser) -> ClockSession | None:
-        raise NotSupported(self.label, Action.CLOCK)
-
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
-        raise NotSupported(self.label, Action.CLOCK)
-
-    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
-                  note: str | None = None) -> ClockSession:
-        raise NotSupported(self.label, Action.CLOCK)
 
     # --- leave -------------------------------------------------------------------------------
 
