@@ -114,7 +114,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+            # Envelopes are handled by as many threads as HTTP mode serves requests with.
+            handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(),
+                                        concurrency=settings.http_threads)
             log.info("Timebot is running in Socket Mode")
             handler.connect()
             runtime.on_close.append(handler.close)

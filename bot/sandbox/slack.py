@@ -14,11 +14,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from bot.sandbox.people import DEMO_PEOPLE, DEMO_TEAM_ID
 from bot.sandbox.server import Request, Response, SimServer
+
+if TYPE_CHECKING:
+    from bot.sandbox.socket_mode import SocketModeStandIn
 
 
 @dataclass
@@ -49,6 +52,7 @@ class SlackStandIn:
         self.expired_response_urls: set[str] = set()
         self.rate_limits: dict[str, list[int]] = {}  # method -> [remaining 429s, retry_after]
         self.server: SimServer | None = None
+        self.socket_mode: SocketModeStandIn | None = None
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._lock = threading.Condition()
@@ -75,7 +79,16 @@ class SlackStandIn:
         self.server = SimServer(self.handle, name="slack").start()
         return self
 
+    def enable_socket_mode(self, app_token: str) -> SocketModeStandIn:
+        """Accept Socket Mode connections opened with ``app_token`` (see ``bot.sandbox.socket_mode``)."""
+        from bot.sandbox.socket_mode import SocketModeStandIn  # needs websockets, a test dependency
+
+        self.socket_mode = SocketModeStandIn(app_token).start()
+        return self.socket_mode
+
     def stop(self) -> None:
+        if self.socket_mode:
+            self.socket_mode.stop()
         if self.server:
             self.server.stop()
 
@@ -137,6 +150,8 @@ class SlackStandIn:
                 self._lock.notify_all()
             return Response.json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(limit[1])})
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token")
+        if method == "apps.connections.open":
+            return Response.json(self._connections_open(token))
         if token != self.bot_token:
             return Response.json({"ok": False, "error": "invalid_auth"})
         with self._lock:
@@ -175,6 +190,14 @@ class SlackStandIn:
             "tz": u.tz,
             "profile": {"email": u.email, "real_name": u.name, "display_name": u.name.split()[0]},
         }
+
+    def _connections_open(self, token: str | None) -> dict[str, Any]:
+        with self._lock:
+            self.calls.append(Call("apps.connections.open", {}))
+            self._lock.notify_all()
+        if self.socket_mode is None:
+            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        return self.socket_mode.connections_open(token)
 
     def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
         return {
