@@ -8,6 +8,7 @@ what keeps acks fast in a 9:00 burst."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,11 +87,14 @@ def later(
     """Run ``work`` after the ack, once per Slack request (``request`` is its body; None only for
     work that is not a person's request); the person always hears back, even when the vendor fails."""
     key = request_key(request) if request is not None else None
+    claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
 
     def job() -> None:
-        if key is not None and not services.store.claim_request(key):
-            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
-            return
+        if key is not None:
+            if not services.store.claim_request(key):
+                log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+                return
+            claimed.set()
         try:
             actor = services.bot.actor(team_id, user_id)
             reply = work(actor)
@@ -101,8 +105,12 @@ def later(
         if reply is not None:
             send(client, user_id, reply, respond)
 
-    def notice() -> None:
-        if slow:
+    def when_slow() -> None:
+        if key is not None and not claimed.is_set() and services.store.request_seen(key):
+            return  # a repeat still queued behind a burst: whoever claimed the request answers
+        if on_slow is not None:
+            on_slow()
+        elif slow:
             send(client, user_id, Reply(slow), respond)
 
-    services.pool.submit(job, on_slow or (notice if slow else None))
+    services.pool.submit(job, when_slow if on_slow is not None or slow else None)

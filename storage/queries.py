@@ -168,6 +168,10 @@ class Store(SqlStore):
                 return False
             return True
 
+    def request_seen(self, key: str) -> bool:
+        with self.session() as s:
+            return s.get(ProcessedRequest, key[:255]) is not None
+
     def forget_requests_before(self, cutoff: datetime | None = None) -> int:
         cutoff = cutoff or utcnow() - timedelta(days=2)
         with self.session() as s:

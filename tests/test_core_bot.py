@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -146,6 +147,30 @@ def test_a_retry_delivered_to_another_bot_process_on_the_same_database_creates_n
     assert len([r for r in tc_server.requests if r.method == "POST" and r.path == "/api/sessions"]) == 1
     assert len(tc_sim.running_sessions(1)) == 1
     assert len(slack.responses[key]) == 1
+
+
+def test_a_retry_queued_behind_a_busy_process_gets_no_slow_notice_of_its_own(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    busy_settings = bot.runtime.settings.model_copy(update={"workers": 1, "slow_notice_seconds": 0.3})
+    busy = start_bot(busy_settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
+    gate = threading.Event()
+    busy.runtime.services.pool.submit(gate.wait)  # its only worker is taken
+    try:
+        body, key = bot.driver.command_body("/clockin")
+        bot.driver.post(body, "application/x-www-form-urlencoded")
+        slack.wait_response(key)
+        busy.driver.post(body, "application/x-www-form-urlencoded", headers={"X-Slack-Retry-Num": "1"})
+        time.sleep(1.0)  # well past the busy process's slow-notice time
+        gate.set()
+        time.sleep(0.5)
+    finally:
+        gate.set()
+        busy.close()
+    assert [r["text"] for r in slack.responses[key] if "slow" in r["text"]] == []
+    assert len(slack.responses[key]) == 1
+    assert len(tc_sim.running_sessions(1)) == 1
 
 
 def test_clockin_says_since_when_in_the_persons_own_time_zone(
