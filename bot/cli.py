@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
 
-    sandbox = sub.add_parser("sandbox", help="run a local simulator of a vendor (or of Slack) to try the bot")
+    sandbox = sub.add_parser("sandbox", help="run a local simulator of a vendor to try the bot")
     sandbox.add_argument("vendor", choices=SANDBOXES)
     sandbox.add_argument("--port", type=int, required=True)
 
