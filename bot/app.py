@@ -132,11 +132,6 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         with pool.acks.acking():
             return next()
 
-    @app.error
-    def on_error(error: Exception) -> BoltResponse:
-        log.error("listener failed: %s", type(error).__name__, exc_info=error)
-        return BoltResponse(status=200, body="")
-
     handlers.register(app, services)
     runtime = Runtime(settings, engine, app, services, client)
     runtime.on_close.append(engine.dispose)

@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_slack_debug(record: logging.LogRecord) -> bool:
+    """Slack's libraries log whole payloads at DEBUG (a PIN typed into the link form, response_urls,
+    the Socket Mode URL), and Bolt sets its loggers' levels itself: --log-level DEBUG is for
+    Timebot's own loggers only."""
+    return record.levelno >= logging.INFO or not record.name.startswith(("slack_bolt", "slack_sdk"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _load_features()
     parser = build_parser()
@@ -69,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # httpx logs every full URL at INFO; some vendors sign in the query string, so keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_no_slack_debug)
     try:
         if args.cmd == "sandbox":
             return _sandbox(args)

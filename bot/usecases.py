@@ -586,7 +586,12 @@ class Timebot:
     def whos_off(self, team_id: str, start: date, end: date) -> WhosOffReport:
         vendor = self.router.for_action(Action.WHOS_OFF)
         rows = self.store.identities_for_vendor(team_id, vendor.name)
-        users = [self._vendor_user(r) for r in rows]
+        users = []
+        for row in rows:
+            try:
+                users.append(self._vendor_user(row))
+            except UndecryptableSecret:  # one person's unreadable key must not hide everyone else
+                log.warning("who's off skips identity %s: its stored key cannot be decrypted", row.id)
         absences = vendor.absences(start, end, users)
         _, holidays = self._holiday_days(start, end)
         by_vendor_id = {r.vendor_user_id: r.slack_user_id for r in rows}

@@ -8,7 +8,8 @@ from bot.context import Services
 
 
 def register(app: App, services: Services) -> None:
-    from handlers import commands, interactions
+    from handlers import commands, common, interactions
 
     commands.register(app, services)
     interactions.register(app, services)
+    common.register_error_handler(app, services)

@@ -17,7 +17,7 @@ from bot.parse import InputError, clean_text, parse_period, parse_user, split_ar
 from bot.usecases import Actor
 from bot.vendors.base import Action
 from handlers import blocks
-from handlers.common import Reply, describe, later
+from handlers.common import Reply, describe, later, send
 
 log = logging.getLogger(__name__)
 
@@ -246,14 +246,14 @@ def _link(
         return
     vendor = bot.link_vendor()
     if vendor.link_fields:
+        ack()  # who is asking may take a users.info call: after the ack, within the trigger's 3 s
         if target and target != command["user_id"]:
             actor = bot.actor(command["team_id"], command["user_id"])
             if not actor.is_admin:
-                ack(text="Only Timebot admins can link someone else.")
                 log.warning("refused admin-only link for %s", actor.user_id)
                 services.store.audit(actor.team_id, actor.user_id, "-", "link", "refused", "not an admin")
+                send(client, actor.user_id, Reply("Only Timebot admins can link someone else."), respond)
                 return
-        ack()
         open_link_modal(services, client, command, command["trigger_id"], target, respond)
         return
     ack()

@@ -7,13 +7,14 @@ what keeps acks fast in a 9:00 burst."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Respond
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,6 +22,7 @@ from bot.context import Services
 from bot.parse import InputError
 from bot.usecases import Actor, UserError
 from bot.vendors.base import VendorError
+from handlers.blocks import message_view
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +116,32 @@ def later(
             send(client, user_id, Reply(slow), respond)
 
     services.pool.submit(job, when_slow if on_slow is not None or slow else None)
+
+
+def register_error_handler(app: App, services: Services) -> None:
+    """A listener that fails still tells the person what happened, in the place they asked,
+    and never with a stack trace: ephemeral text for a command, a message view for a modal,
+    response_url or a DM otherwise."""
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
+                 respond: Respond | None, client: WebClient, context: BoltContext) -> BoltResponse | None:
+        text = describe(services, error)
+        user_id = context.user_id
+
+        def tell() -> None:
+            if user_id:
+                send(client, user_id, Reply(text), respond)
+
+        if response is None:  # the ack has gone already
+            services.pool.submit(tell)
+            return None
+        if body.get("type") == "view_submission":
+            view = message_view("Timebot", text)
+            return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
+                                headers={"Content-Type": "application/json"})
+        if body.get("command"):
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
+                                headers={"Content-Type": "application/json"})
+        services.pool.submit(tell)
+        return BoltResponse(status=200, body="")

@@ -7,6 +7,7 @@ import hmac
 import itertools
 import json
 import time
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -157,3 +158,30 @@ def text_input(value: str | None) -> dict[str, Any]:
 
 def timepicker(value: str) -> dict[str, Any]:
     return {"type": "timepicker", "selected_time": value}
+
+
+def next_monday() -> date:
+    """Next Monday where the default test person (Ada, Europe/London) lives: her "next week"."""
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def leave_values(
+    start: date,
+    end: date,
+    *,
+    start_portion: str = "full",
+    end_portion: str = "full",
+    leave_type: str = "1",
+    note: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    return {
+        "leave_type": select(leave_type),
+        "start": datepicker(start.isoformat()),
+        "start_portion": select(start_portion),
+        "end": datepicker(end.isoformat()),
+        "end_portion": select(end_portion),
+        "note": text_input(note),
+    }

@@ -11,12 +11,15 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
+from bot.crypto import SecretBox
 from bot.sandbox.server import SimServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
 from handlers import blocks
-from tests.conftest import BotUnderTest, start_bot, timeclock_vendor
-from tests.support import datepicker, select, text_input, timepicker
+from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
+from tests.support import leave_values, next_monday, text_input, timepicker
 
 
 def link(bot: BotUnderTest, user: str, pin: str) -> None:
@@ -277,30 +280,6 @@ def test_an_end_time_before_the_start_is_a_field_error(bot: BotUnderTest, tc_sim
 # --- leave -----------------------------------------------------------------------------------
 
 
-def leave_values(
-    start: date,
-    end: date,
-    *,
-    start_portion: str = "full",
-    end_portion: str = "full",
-    leave_type: str = "1",
-    note: str | None = None,
-) -> dict:
-    return {
-        "leave_type": select(leave_type),
-        "start": datepicker(start.isoformat()),
-        "start_portion": select(start_portion),
-        "end": datepicker(end.isoformat()),
-        "end_portion": select(end_portion),
-        "note": text_input(note),
-    }
-
-
-def next_monday() -> date:
-    today = date.today()
-    return today + timedelta(days=7 - today.weekday())
-
-
 def test_timeoff_opens_the_leave_modal_with_timeclock_leave_types(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
@@ -384,6 +363,21 @@ def test_overlapping_leave_reports_timeclocks_reason(
 # --- who's off -------------------------------------------------------------------------------
 
 
+def test_whosoff_still_lists_everyone_else_when_one_stored_key_cannot_be_decrypted(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tmp_path: Path
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    link(bot, "U0ALAN", f"3{tc_sim.users[3].pin}")
+    monday = next_monday()
+    tc_sim.add_off_time(1, monday, monday)
+    foreign = SecretBox(Fernet.generate_key().decode()).encrypt("a key from another installation")
+    with sqlite3.connect(tmp_path / "timebot.db") as db:
+        db.execute("update identity set secret_enc = ? where slack_user_id = 'U0ALAN'", (foreign,))
+    _, key = bot.driver.command("/whosoff", f"{monday}..{monday}", user="U0GRACE")
+    reply = slack.wait_response(key)[-1]
+    assert "<@U0ADA>" in json.dumps(reply["blocks"])
+
+
 def test_whosoff_lists_linked_people_by_day_with_holidays(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
@@ -430,6 +424,41 @@ def test_a_command_whose_text_contains_payload_still_works(
     response, key = bot.driver.command("/clockout", "shipped the payload parser")
     assert response.status_code == 200
     assert "aren't clocked in" in last_text(slack, key)
+
+
+def test_linking_someone_else_is_acked_in_time_even_when_slack_is_slow_to_say_who_is_asking(
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
+    slack.rate_limit("users.info", times=1, retry_after=4)
+    started = time.monotonic()
+    response, key = bot.driver.command("/timebot", "link <@U0ALAN|alan>", user="U0ADA")
+    assert response.status_code == 200
+    assert time.monotonic() - started < 3.0
+    assert slack.wait_response(key, timeout=20)[-1]["text"] == "Only Timebot admins can link someone else."
+    assert not slack.calls_to("views.open")
+
+
+def test_a_command_that_fails_before_its_ack_answers_the_person_in_the_ack(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    unconfigured = start_bot(make_settings(tmp_path, slack), slack, {})
+    try:
+        response, _ = unconfigured.driver.command("/timebot", "link")
+    finally:
+        unconfigured.close()
+    assert response.status_code == 200
+    assert response.json() == {"response_type": "ephemeral",
+                               "text": "No vendor is configured yet. An admin needs to set one up (see the README)."}
+
+
+def test_a_button_that_fails_after_its_ack_tells_the_person_by_dm(tmp_path: Path, slack: SlackStandIn) -> None:
+    unconfigured = start_bot(make_settings(tmp_path, slack), slack, {})
+    try:
+        assert unconfigured.driver.click("home_link").status_code == 200
+        dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "U0ADA"])
+    finally:
+        unconfigured.close()
+    assert "No vendor is configured yet" in dm[0].args["text"]
 
 
 def test_healthz_answers_ok(bot: BotUnderTest) -> None:

@@ -12,7 +12,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +24,7 @@ from bot.sandbox.slack import Call, SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
 from handlers import blocks
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
-from tests.support import TEAM, datepicker, select, text_input
+from tests.support import TEAM, leave_values, next_monday
 
 # Short vendor timeouts so a hanging TimeClock is given up on well inside 3 s (3 tries of 0.2 s).
 QUICK = {"TIMEBOT_HTTP_CONNECT_TIMEOUT": 0.5, "TIMEBOT_HTTP_READ_TIMEOUT": 0.2}
@@ -73,22 +72,6 @@ def link(bot: BotUnderTest, slack_user: str, sim: TimeClockSim, tc_user: int = 1
 
 def shipped_default(alias: str) -> Any:
     return next(f.default for f in Settings.model_fields.values() if f.alias == alias)
-
-
-def next_monday() -> date:
-    today = date.today()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def leave_values(start: date, end: date) -> dict[str, Any]:
-    return {
-        "leave_type": select("1"),
-        "start": datepicker(start.isoformat()),
-        "start_portion": select("full"),
-        "end": datepicker(end.isoformat()),
-        "end_portion": select("full"),
-        "note": text_input(None),
-    }
 
 
 def answer_on(slack: SlackStandIn, key: str, timeout: float = 10.0) -> str:

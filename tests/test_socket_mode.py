@@ -20,8 +20,8 @@ from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
 from handlers import blocks
 from tests.conftest import SECRET_KEY
-from tests.support import BOT_TOKEN, SocketDriver, text_input
-from tests.test_core_bot import ada_pin, leave_values, next_monday
+from tests.support import BOT_TOKEN, SocketDriver, leave_values, next_monday, text_input
+from tests.test_core_bot import ada_pin
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_TOKEN = "xapp-1-A0TIMEBOT-1-socketmode"
@@ -38,7 +38,7 @@ def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Ite
         "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMEBOT_HTTP_READ_TIMEOUT": "10",
     }
     log = (tmp_path / "bot.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"], cwd=tmp_path, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         socket.wait_connected(timeout=30)
@@ -104,6 +104,18 @@ def test_the_same_command_delivered_twice_over_the_socket_clocks_in_once(
     time.sleep(0.5)
     assert clock_in_requests(tc_server) == 1
     assert len(slack.responses[key]) == 1
+
+
+def test_debug_logs_in_socket_mode_hold_no_pin_key_token_or_reply_link(
+    socket_bot: SocketDriver, slack: SlackStandIn, tc_sim: TimeClockSim, tmp_path: Path
+) -> None:
+    link_over_socket(socket_bot, slack, ada_pin(tc_sim))
+    _, key = socket_bot.command("/clockin")
+    slack.wait_for(lambda: [r for r in slack.responses[key] if "Clocked in" in r["text"]], timeout=20)
+    log = (tmp_path / "bot.log").read_text()
+    assert "Timebot is running in Socket Mode" in log
+    for secret in (ada_pin(tc_sim), tc_sim.users[1].api_key, BOT_TOKEN, APP_TOKEN, "ticket=", key):
+        assert secret not in log
 
 
 def test_only_the_app_level_token_may_open_a_socket_mode_connection(slack: SlackStandIn) -> None:
