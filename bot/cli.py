@@ -13,6 +13,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
 from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("timebot")
@@ -76,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # httpx logs every full URL at INFO; some vendors sign in the query string, so keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every start
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_slack_debug)
     try:
@@ -91,8 +94,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"timebot: {exc}", file=sys.stderr)
         return 2
+    except (ArgumentError, NoSuchModuleError) as exc:
+        print(f"timebot: DATABASE_URL is invalid ({_first_line(exc)}): use sqlite:///timebot.db or "
+              "postgresql+psycopg://user:password@host/dbname.", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        print(f"timebot: can't use the database at DATABASE_URL: {_first_line(exc.orig or exc)}.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
 
 
 def _load_features() -> None:

@@ -7,7 +7,6 @@ what the bot itself needs. A bad setting stops start-up with one line naming it.
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,12 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.vendors.base import Action
 from bot.vendors.http import HttpPolicy
+from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
 
 VendorName = Literal["timeclock", "timetap", "swipeclock", "whosoff"]
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message is one line that says how to fix it."""
 
 
 class Settings(BaseSettings):
@@ -29,12 +27,12 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
-    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    slack_api_url: BaseUrl = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     database_url: str = Field(default="sqlite:///timebot.db", alias="DATABASE_URL")
     secret_key: SecretStr | None = Field(default=None, alias="TIMEBOT_SECRET_KEY")
     old_secret_keys: str = Field(default="", alias="TIMEBOT_OLD_SECRET_KEYS")
     admins: str = Field(default="", alias="TIMEBOT_ADMINS")
-    default_tz: str = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
+    default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
     workers: int = Field(default=64, ge=1, le=1024, alias="TIMEBOT_WORKERS")
     listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS")
     http_threads: int = Field(default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS")
@@ -61,15 +59,6 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if v == "" else v
-
-    @field_validator("default_tz")
-    @classmethod
-    def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
-        return v
 
     @property
     def admin_ids(self) -> frozenset[str]:
@@ -147,7 +136,4 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     try:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0]) if err.get("loc") else "a setting"
-        alias = Settings.model_fields[name].alias if name in Settings.model_fields else name
-        raise ConfigError(f"{alias or name} is invalid: {err['msg']}.") from None
+        raise ConfigError(one_line(exc, Settings)) from None

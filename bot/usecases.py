@@ -327,6 +327,11 @@ class Timebot:
         except VendorError as exc:
             self.store.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
             raise
+        try:
+            self._not_linked_to_someone_else(actor.team_id, target, vendor, user.vendor_user_id)
+        except UserError as exc:
+            self.store.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
+            raise
         secret = self.box.encrypt(user.secret) if user.secret else None
         by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
         self.store.save_identity(
@@ -340,7 +345,8 @@ class Timebot:
     ) -> LinkedIdentity:
         """An admin points a Slack user at a vendor id (for vendors matched by email)."""
         self.require_admin(actor, "link")
-        vendor = self.router.vendors[vendor_name] if vendor_name else self.router.for_action(Action.IDENTITY)
+        vendor = self.router.vendors[vendor_name] if vendor_name else (
+            self.router.maybe(Action.IDENTITY) or self.link_vendor())
         if vendor.link_fields:
             raise UserError(
                 f"{vendor.label} needs the person's own key: use `/timebot link @person` and enter "
@@ -349,6 +355,7 @@ class Timebot:
         email = next((p.email for p in self.directory(vendor) if p.vendor_user_id == vendor_user_id), None)
         if Action.IDENTITY in vendor.capabilities and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
+        self._not_linked_to_someone_else(actor.team_id, target_user_id, vendor, vendor_user_id)
         self.store.save_identity(
             actor.team_id,
             target_user_id,
@@ -360,6 +367,17 @@ class Timebot:
         )
         self.store.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
+
+    def _not_linked_to_someone_else(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str) -> None:
+        """One vendor account, one Slack person: otherwise one of them clocks the other in and out."""
+        holder = self.store.identity_holder(team_id, vendor.name, vendor_user_id)
+        if holder is not None and holder != target:
+            person = self.store.person(team_id, holder)
+            who = person.name if person and person.name else "someone else"
+            raise UserError(
+                f"That {vendor.label} account is already linked to {who}. If it's yours, ask them "
+                "or a Timebot admin to unlink it first (`/timebot unlink`)."
+            )
 
     def unlink(self, actor: Actor, target_user_id: str | None = None) -> int:
         target = target_user_id or actor.user_id
@@ -463,11 +481,12 @@ class Timebot:
                 return ClockResult(
                     "crosses_midnight", vendor.label, current, exc.day, actor.tz, latest(current) if latest else None
                 )
-            except OutcomeUnknown:
+            except OutcomeUnknown as unknown:
                 try:
                     still = vendor.current_session(user)
-                except VendorError:
-                    still = None
+                except VendorError:  # can't tell: say so rather than claim either way
+                    self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                    raise unknown from None
                 if still is None or still.session_id != current.session_id:
                     self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
                     return ClockResult("clocked_out", vendor.label, current, tz=actor.tz)

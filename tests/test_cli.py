@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +23,33 @@ def test_a_malformed_setting_is_named_in_one_line_with_exit_code_2(tmp_path: Pat
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "TIMEBOT_WORKERS" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("TIMECLOCK_TIMEZONE", "Foo/Bar"),
+    ("WHOSOFF_TIMEZONE", "Mars/Base"),
+    ("TIMECLOCK_CONCURRENCY", "abc"),
+    ("TIMECLOCK_BASE_URL", "timeclock.example.com"),
+    ("SWIPECLOCK_SITE_ID", "abc"),
+    ("SLACK_API_URL", "slack.com/api"),
+])
+def test_a_malformed_vendor_or_url_setting_is_named_in_one_line_with_exit_code_2(
+    tmp_path: Path, setting: str, value: str
+) -> None:
+    env = {"TIMECLOCK_BASE_URL": "http://127.0.0.1:9", setting: value}
+    result = timebot(tmp_path, "check", **env)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith(f"timebot: {setting} is invalid") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["bogus://", "not a url", "postgresql+psycopg://timebot:pw@127.0.0.1:1/timebot"])
+def test_a_database_that_cannot_be_used_stops_start_up_in_one_line_with_exit_code_2(tmp_path: Path, url: str) -> None:
+    result = timebot(tmp_path, "db", "upgrade", DATABASE_URL=url)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+    assert ":pw@" not in result.stderr
 
 
 def test_http_mode_without_a_signing_secret_says_which_setting_to_add(tmp_path: Path) -> None:

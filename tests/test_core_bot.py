@@ -68,6 +68,28 @@ def test_submitting_the_pin_links_the_person_and_stores_the_key_encrypted(
     assert tc_sim.users[1].api_key not in stored
 
 
+def test_a_timeclock_account_someone_else_linked_cannot_be_linked_again(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    meta = json.dumps({"vendor": "timeclock", "target": None})
+    bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user="U0ALAN",
+                           private_metadata=meta)
+    update = slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "already linked to Ada Lovelace" in json.dumps(c.args)]
+    )
+    assert update[0].args["view"]["callback_id"] == blocks.LINK_CALLBACK
+    assert bot.runtime.services.store.identity("T0DEMO", "U0ALAN", "timeclock") is None
+
+
+def test_an_admin_linking_someone_by_id_on_timeclock_is_told_to_use_the_pin_form(
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
+    _, key = bot.driver.command("/timebot", "link <@U0ALAN|alan> 3", user="U0GRACE")
+    text = slack.wait_response(key)[-1]["text"]
+    assert "TimeClock needs the person's own key: use `/timebot link @person`" in text
+
+
 def test_a_wrong_pin_shows_the_form_again_with_the_reason(bot: BotUnderTest, slack: SlackStandIn) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
     bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input("1999")}, private_metadata=meta)

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.sandbox.server import Request, Response, SimServer
 from bot.sandbox.slack import Call, SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
+from bot.vendors.http import HttpPolicy
 from handlers import blocks
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import TEAM, leave_values, next_monday
@@ -371,6 +372,18 @@ def test_a_clockout_whose_answer_is_lost_is_sent_again_and_ends_the_session_once
     assert "Clocked out" in text
     assert [r.method for r in tc_server.requests if r.path == "/api/sessions/1"] == ["PATCH", "PATCH"]
     assert len(tc_sim.sessions) == 1
+    assert not tc_sim.running_sessions(1)
+
+
+def test_a_clockout_whose_every_answer_is_lost_is_checked_with_timeclock_not_called_unchanged(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    assert "Clocked in" in ask(bot, slack, "/clockin")[1]
+    tc_server.faults.only_methods = frozenset({"PATCH"})
+    tc_server.faults.script.extend(["drop"] * (HttpPolicy().max_retries + 1))  # each lands, no answer comes
+    _, text = ask(bot, slack, "/clockout")
+    assert "Clocked out" in text and "Nothing was changed" not in text
     assert not tc_sim.running_sessions(1)
 
 

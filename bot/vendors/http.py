@@ -138,16 +138,24 @@ class VendorHttp:
         url: str,
         *,
         idempotent: bool | None = None,
+        changes: bool | None = None,
         sign: Callable[[], Mapping[str, str]] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send with retries that are safe for this request; ``sign`` builds fresh auth headers
         per attempt (signatures carry timestamps and nonces, so a retry must re-sign).
 
+        ``idempotent``: sending it twice does no harm, so it may be retried after a lost answer.
+        ``changes``: it changes something at the vendor (default: any method but GET/HEAD/OPTIONS),
+        so a lost answer means the outcome is unknown, never "nothing was changed".
+
         Returns any HTTP response the vendor sent (including 4xx) for the connector to interpret.
         """
+        safe_method = method.upper() in {"GET", "HEAD", "OPTIONS"}
         if idempotent is None:
-            idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
+            idempotent = safe_method
+        if changes is None:
+            changes = not safe_method
         if not self.breaker.allow():
             raise self._unavailable("too many recent failures, pausing calls for a moment")
         attempt = 0
@@ -172,7 +180,7 @@ class VendorHttp:
                     self._backoff(attempt)
                     kwargs["headers"] = headers
                     continue
-                if not idempotent and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                if changes and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                     raise OutcomeUnknown(
                         self.label,
                         f"{self.label} didn't answer in time, so this may or may not have gone through.",
@@ -184,7 +192,7 @@ class VendorHttp:
                     self._backoff(attempt)
                     kwargs["headers"] = headers
                     continue
-                if not idempotent:
+                if changes:
                     raise OutcomeUnknown(
                         self.label,
                         f"The connection to {self.label} dropped, so this may or may not have gone through.",
@@ -206,7 +214,7 @@ class VendorHttp:
                 kwargs["headers"] = headers
                 continue
             if status >= 500 or status == 429:
-                if not idempotent and status not in _RETRYABLE_STATUS:
+                if changes and status not in _RETRYABLE_STATUS:
                     raise OutcomeUnknown(
                         self.label,
                         f"{self.label} had an internal error, so this may or may not have gone through.",

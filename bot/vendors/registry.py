@@ -10,8 +10,11 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from bot.vendors.base import Action, NotSupported, Vendor, VendorSpec
 from bot.vendors.http import HttpPolicy
+from bot.vendors.settings import ConfigError, one_line
 
 VENDOR_MODULES: tuple[str, ...] = ("timeclock", "timetap", "swipeclock", "whosoff")
 
@@ -41,9 +44,15 @@ def load_vendors(policy: HttpPolicy, env_file: str | None = ".env") -> dict[str,
     """Build a connector for each vendor whose settings are present in the environment."""
     vendors: dict[str, Vendor] = {}
     for s in specs():
-        settings = s.settings_cls(_env_file=env_file)  # type: ignore[call-arg]
+        try:
+            settings = s.settings_cls(_env_file=env_file)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            raise ConfigError(one_line(exc, s.settings_cls)) from None
         if s.is_configured(settings):
-            vendors[s.name] = s.build(settings, policy)
+            try:
+                vendors[s.name] = s.build(settings, policy)
+            except ValueError as exc:  # the connector's own check, which names the setting
+                raise ConfigError(str(exc)) from None
     return vendors
 
 

@@ -50,6 +50,7 @@ from bot.vendors.base import (
     VendorUser,
 )
 from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,12 @@ class SwipeClockSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SWIPECLOCK_", env_file=".env", extra="ignore")
 
-    auth_url: str = DEFAULT_AUTH_URL  # the token exchange endpoint itself, not just the host
-    api_url: str = DEFAULT_API_URL  # ``/{siteId}/…`` is appended
+    auth_url: BaseUrl = DEFAULT_AUTH_URL  # the token exchange endpoint itself, not just the host
+    api_url: BaseUrl = DEFAULT_API_URL  # ``/{siteId}/…`` is appended
     site_id: int | None = None
     api_secret: SecretStr | None = None
     partner_id: int | None = None  # set when api_secret is the accountant's (partner) secret, not the site's
-    timezone: str = "UTC"  # the site's zone: punches are local wall-clock times
+    timezone: TimeZoneName = "UTC"  # the site's zone: punches are local wall-clock times
     act_as_employee: bool = True  # per-person calls use a twpemp token for that employee
     leave_requests: bool = False  # POST timeoffrequests is inferred, not documented: opt in
     hours_per_day: float = 8.0  # hours asked for each day of a leave request
@@ -284,7 +285,7 @@ class SwipeClock:
                                         employee_code=code)
             return {"Authorization": f"Bearer {sign_claims(claims, self._secret.get_secret_value())}"}
 
-        response = self.auth_http.request("POST", settings.auth_url, idempotent=True, sign=originating,
+        response = self.auth_http.request("POST", settings.auth_url, idempotent=True, changes=False, sign=originating,
                                           headers={"Content-Type": "application/json"}, content=b"")
         status = response.status_code
         if 200 <= status < 300:

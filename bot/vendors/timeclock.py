@@ -41,6 +41,7 @@ from bot.vendors.base import (
     VendorUser,
 )
 from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ _FIELD_NAMES = {"startAt": "start", "endAt": "end", "type": "leave_type", "note"
 class TimeClockSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIMECLOCK_", env_file=".env", extra="ignore")
 
-    base_url: str | None = None
-    timezone: str = "UTC"  # the server's ``timeZone``: where "midnight" is
+    base_url: BaseUrl | None = None
+    timezone: TimeZoneName = "UTC"  # the server's ``timeZone``: where "midnight" is
     service_user_id: str | None = None  # optional key used for company-wide reads (holidays, check)
     service_api_key: SecretStr | None = None
     concurrency: int = 8  # parallel per-person reads for who's off
@@ -182,7 +183,7 @@ class TimeClock:
         pin = "".join(str(fields.get("pin", "")).split())
         if not pin.isdigit() or len(pin) < 4:
             raise VendorRejected(self.label, "A TimeClock PIN is your user id followed by 3 digits.", field="pin")
-        response = self.http.request("POST", "/api/key", json={"pin": pin}, idempotent=True)
+        response = self.http.request("POST", "/api/key", json={"pin": pin}, idempotent=True, changes=False)
         if response.status_code == 422:
             raise VendorRejected(
                 self.label, "TimeClock didn't accept that PIN. Check it on your Profile page.", field="pin"

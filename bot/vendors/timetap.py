@@ -48,6 +48,7 @@ from bot.vendors.base import (
     WithoutClock,
 )
 from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.settings import BaseUrl
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class TimeTapSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TIMETAP_", env_file=".env", extra="ignore")
 
-    base_url: str = "https://api.timetap.com"
+    base_url: BaseUrl = "https://api.timetap.com"
     environment: Literal["test", "live"] = "live"  # the URL prefix: /test or /live
     api_key: str | None = None  # numeric; it is also the businessId
     private_key: SecretStr | None = None  # only ever used to compute the signature

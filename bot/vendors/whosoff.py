@@ -44,6 +44,7 @@ from bot.vendors.base import (
     WithoutClock,
 )
 from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ class WhosOffSettings(BaseSettings):
 
     # The live and sandbox roots are per account (Company Settings) and unpublished, so there is no
     # default; the contract calls them WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT, accepted as aliases.
-    base_url: str = Field("", validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT", "base_url"))
-    sandbox_url: str = Field(
+    base_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT", "base_url"))
+    sandbox_url: BaseUrl = Field(
         "", validation_alias=AliasChoices("WHOSOFF_SANDBOX_URL", "WHOSOFF_SANDBOX_ROOT", "sandbox_url"))
     use_sandbox: bool = False  # send everything to sandbox_url (the docs urge testing there first)
     api_version: str = "v4"  # path prefix; empty for the unversioned routes some docs show
@@ -83,7 +84,7 @@ class WhosOffSettings(BaseSettings):
     password: SecretStr = SecretStr("")
     ip_address: str = ""  # the bot's public IPv4 address, checked against the account's allow-list
     refresh_margin_seconds: float = 120.0  # refresh this long before token_expiry_date
-    timezone: str = "Europe/London"  # of token_expiry_date, which carries no offset (inferred: UK time)
+    timezone: TimeZoneName = "Europe/London"  # of token_expiry_date, which carries no offset (inferred: UK time)
     max_range_days: int = 365  # doc: 004a; longer ranges are split into windows of this many days
     leave_type_status_id: int = 1  # leave-type/retrieve filter (inferred: 1 active, 0 disabled, 99 both)
 
@@ -254,7 +255,8 @@ class WhosOff(WithoutClock):
                 "app_id": self.settings.app_id}
         try:
             # Not idempotent: a retried body would reuse its nonce; a lost answer costs one sign-in.
-            response = self.http.request("POST", self._path(f"authenticate/{kind}"), json=body, idempotent=False)
+            response = self.http.request("POST", self._path(f"authenticate/{kind}"), json=body, idempotent=False,
+                                         changes=False)
         except OutcomeUnknown as exc:
             raise VendorUnavailable(self.label, "WhosOff didn't answer the sign-in in time. Try again shortly.",
                                     detail=kind) from exc
@@ -316,7 +318,7 @@ class WhosOff(WithoutClock):
     def _send(self, method: str, route: str, body: Mapping[str, Any] | None, token: str,
               idempotent: bool) -> httpx.Response:
         kwargs: dict[str, Any] = {} if body is None else {"json": dict(body)}
-        return self.http.request(method, self._path(route), idempotent=idempotent,
+        return self.http.request(method, self._path(route), idempotent=idempotent, changes=not idempotent,
                                  sign=lambda: {"Authorization": f"Bearer {token}", "app-id": self.settings.app_id},
                                  **kwargs)
 
