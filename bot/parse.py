@@ -73,6 +73,9 @@ def parse_period(text: str | None, today: date) -> tuple[date, date]:
     if raw == "tomorrow":
         return today + timedelta(days=1), today + timedelta(days=1)
     if raw in {"week", "this week"}:
+        if today.weekday() >= 5:  # asked at the weekend: the week ahead, not what is left of it
+            monday = today + timedelta(days=7 - today.weekday())
+            return monday, monday + timedelta(days=6)
         return today, today + timedelta(days=6 - today.weekday())
     if raw == "next week":
         monday = today + timedelta(days=7 - today.weekday())

@@ -166,13 +166,9 @@ def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
             kind = f" · {esc(e.kind)}" if show_kind and e.kind else ""
             pending = " · pending" if e.status == "pending" else ""
             lines.append(f"• {who}{_portion_tag(e.portion)}{kind}{pending}")
-        if not lines:
-            if report.start == report.end:
-                lines.append("Everyone's in. :sunny:")
-            else:
-                continue
-        blocks.append(section(f"*{fmt_day(day.day)}*\n" + "\n".join(lines)))
-    if nobody and report.start != report.end and not any(d.holidays for d in report.days):
+        if lines:
+            blocks.append(section(f"*{fmt_day(day.day)}*\n" + "\n".join(lines)))
+    if nobody and not any(d.holidays for d in report.days):  # weekends without anyone off have no day
         blocks.append(section("Everyone's in. :sunny:"))
     for note in report.notes:
         blocks.append(context(esc(note)))

@@ -112,7 +112,8 @@ def register(app: App, services: Services) -> None:
             start, end = parse_period(text, actor.today(bot.now()))
             report = bot.whos_off(actor.team_id, start, end)
             rendered = blocks.whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
-            return Reply(f"Who's off: {blocks.fmt_day(start)}", rendered)
+            period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"
+            return Reply(f"Who's off: {period}", rendered)
 
         later(
             services,

@@ -419,6 +419,16 @@ def test_whosoff_lists_linked_people_by_day_with_holidays(
     assert days[1].index("U0ADA") < days[1].index("U0ALAN")
 
 
+def test_whosoff_for_a_weekend_day_with_nobody_off_says_everyone_is_in(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    saturday = next_monday() + timedelta(days=5)
+    _, key = bot.driver.command("/whosoff", saturday.isoformat())
+    reply = slack.wait_response(key)[-1]
+    assert "Everyone's in" in json.dumps(reply["blocks"])
+
+
 def test_whosoff_with_an_impossible_date_says_so_without_a_vendor_call(bot: BotUnderTest, tc_server: SimServer) -> None:
     response, _ = bot.driver.command("/whosoff", "2026-02-31")
     assert "isn't a real date" in response.text

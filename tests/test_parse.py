@@ -113,6 +113,15 @@ def test_every_named_period_starts_no_earlier_than_today_and_never_runs_backward
     assert today <= start <= end
 
 
+@pytest.mark.parametrize(("today", "first", "last"), [
+    (date(2026, 12, 2), date(2026, 12, 2), date(2026, 12, 6)),  # a Wednesday: the rest of this week
+    (date(2026, 12, 5), date(2026, 12, 7), date(2026, 12, 13)),  # a Saturday: the week ahead
+    (date(2026, 12, 6), date(2026, 12, 7), date(2026, 12, 13)),  # a Sunday: the week ahead
+])
+def test_week_is_the_rest_of_this_week_or_at_the_weekend_the_week_ahead(today: date, first: date, last: date) -> None:
+    assert parse_period("week", today) == (first, last)
+
+
 @pytest.mark.parametrize(("typed", "problem"), [
     ("2026-02-31", "“2026-02-31” isn't a real date."),
     ("2026-13-01", "“2026-13-01” isn't a real date."),

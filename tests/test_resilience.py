@@ -9,6 +9,7 @@ settings under test rather than from the speed of the machine.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -261,11 +262,54 @@ def test_while_the_breaker_is_open_a_recovered_timeclock_gets_no_calls_then_one_
         assert len(tc_sim.running_sessions(1)) == 1
 
 
+def test_an_outage_leaves_the_operator_a_trace_in_the_log_when_it_starts_and_ends(
+    start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = start(tc_server.base_url, **QUICK, TIMEBOT_BREAKER_FAILURES=3, TIMEBOT_BREAKER_COOLDOWN=0.5)
+    link(bot, "U0ADA", tc_sim)
+    port = tc_server.port
+    tc_server.stop()
+    with caplog.at_level(logging.WARNING, logger="bot.vendors.http"):
+        ask(bot, slack, "/clockin")
+        with SimServer(tc_sim.handle, port=port, name="timeclock-again"):
+            time.sleep(0.6)  # the cooldown passes
+            assert "Clocked in" in ask(bot, slack, "/clockin")[1]
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.vendors.http"]
+    assert "TimeClock unavailable: connection refused" in said
+    assert any(m.startswith("TimeClock failed 3 times in a row: pausing calls") for m in said)
+    assert "TimeClock answers again; calls resume" in said
+
+
 # --- faults end with TimeClock holding each action exactly once ------------------------------
 
 
 def server_error() -> Response:
     return Response.json({"name": "Internal Server Error", "message": "boom", "code": 0, "status": 500}, 500)
+
+
+def test_a_page_that_is_not_timeclocks_api_gets_a_plain_answer_and_no_traceback(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    tc_server.faults.only_methods = frozenset({"GET"})
+    tc_server.faults.script.append(Response.text("<html>Sign in to the company proxy</html>", 200, "text/html"))
+    _, text = ask(bot, slack, "/clockin")
+    assert "TimeClock sent an answer Timebot couldn't read" in text and "TIMECLOCK_BASE_URL" in text
+    assert not [r for r in caplog.records if r.exc_info]
+    assert not tc_sim.running_sessions(1)
+
+
+def test_an_unreadable_answer_to_a_clockin_is_checked_with_timeclock(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    tc_server.faults.only_methods = frozenset({"POST"})
+    tc_server.faults.script.append("garble")
+    _, text = ask(bot, slack, "/clockin")
+    assert "Clocked in" in text
+    assert len(tc_sim.running_sessions(1)) == 1
 
 
 def test_a_500_on_a_read_is_retried_and_the_clockin_lands_once(

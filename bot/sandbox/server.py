@@ -74,7 +74,8 @@ class Response:
 class Faults:
     """What a test asks the server to do wrong. ``script`` entries are consumed one request each:
     a ``Response`` is returned instead of the real handler, ``"drop"`` runs the real handler then
-    closes the connection without answering, ``"hang"`` never answers (until ``hang_seconds``)."""
+    closes the connection without answering, ``"garble"`` runs it then answers 200 with a page that
+    isn't the API's JSON (a proxy in the way), ``"hang"`` never answers (until ``hang_seconds``)."""
 
     latency: float = 0.0
     hang_seconds: float = 60.0
@@ -204,6 +205,8 @@ class SimServer:
                 except Exception:  # a simulator bug must still answer, like a real server would
                     log.exception("%s simulator failed on %s %s", server.name, request.method, request.path)
                     response = Response.json({"error": "simulator error"}, 500)
+                if fault == "garble":
+                    response = Response.text("<html><body>Gateway</body></html>", 200, "text/html")
                 if fault == "drop":
                     self.close_connection = True
                     with contextlib.suppress(OSError):

@@ -46,7 +46,9 @@ class CircuitBreaker:
     """Opens after ``threshold`` consecutive transport failures so that an outage answers at
     once instead of every person waiting on a timeout; one trial call after ``cooldown``."""
 
-    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic,
+                 name: str = "vendor") -> None:
+        self.name = name
         self.threshold = threshold
         self.cooldown = cooldown
         self._clock = clock
@@ -71,6 +73,8 @@ class CircuitBreaker:
 
     def success(self) -> None:
         with self._lock:
+            if self._opened_at is not None:
+                log.warning("%s answers again; calls resume", self.name)
             self._failures = 0
             self._opened_at = None
             self._trial_in_flight = False
@@ -80,6 +84,9 @@ class CircuitBreaker:
             self._failures += 1
             self._trial_in_flight = False
             if self._failures >= self.threshold or self._opened_at is not None:
+                if self._opened_at is None:
+                    log.warning("%s failed %d times in a row: pausing calls for %.0f s", self.name,
+                                self._failures, self.cooldown)
                 self._opened_at = self._clock()
 
 
@@ -112,7 +119,7 @@ class VendorHttp:
     ) -> None:
         self.label = vendor_label
         self.policy = policy or HttpPolicy()
-        self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_cooldown)
+        self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_cooldown, name=vendor_label)
         self._sleep = sleep
         self.client = httpx.Client(
             base_url=base_url,
@@ -128,9 +135,15 @@ class VendorHttp:
         self.client.close()
 
     def _unavailable(self, what: str) -> VendorUnavailable:
+        log.warning("%s unavailable: %s", self.label, what)
         return VendorUnavailable(
             self.label, f"{self.label} isn't answering right now ({what}). Nothing was changed; try again shortly."
         )
+
+    def _unknown(self, method: str, url: str, what: str, status: int | None = None) -> OutcomeUnknown:
+        log.warning("%s %s on %s %s: the outcome is unknown", self.label, what, method, _path(url))
+        return OutcomeUnknown(self.label, f"{self.label} {what}, so this may or may not have gone through.",
+                              vendor_finished=status is not None and status not in _GATEWAY_STATUS)
 
     def request(
         self,
@@ -181,10 +194,7 @@ class VendorHttp:
                     kwargs["headers"] = headers
                     continue
                 if changes and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-                    raise OutcomeUnknown(
-                        self.label,
-                        f"{self.label} didn't answer in time, so this may or may not have gone through.",
-                    ) from exc
+                    raise self._unknown(method, url, "didn't answer in time") from exc
                 raise self._unavailable("timed out") from exc
             except httpx.TransportError as exc:
                 self.breaker.failure()
@@ -193,10 +203,7 @@ class VendorHttp:
                     kwargs["headers"] = headers
                     continue
                 if changes:
-                    raise OutcomeUnknown(
-                        self.label,
-                        f"The connection to {self.label} dropped, so this may or may not have gone through.",
-                    ) from exc
+                    raise self._unknown(method, url, "dropped the connection") from exc
                 raise self._unavailable("connection dropped") from exc
             status = response.status_code
             retryable = _READ_RETRYABLE_STATUS if idempotent else _RETRYABLE_STATUS
@@ -215,11 +222,7 @@ class VendorHttp:
                 continue
             if status >= 500 or status == 429:
                 if changes and status not in _RETRYABLE_STATUS:
-                    raise OutcomeUnknown(
-                        self.label,
-                        f"{self.label} had an internal error, so this may or may not have gone through.",
-                        vendor_finished=status not in _GATEWAY_STATUS,
-                    )
+                    raise self._unknown(method, url, "had an internal error", status=status)
                 raise self._unavailable(f"HTTP {status}")
             return response
 

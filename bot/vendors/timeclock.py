@@ -32,6 +32,7 @@ from bot.vendors.base import (
     LeaveType,
     LinkField,
     NotSupported,
+    OutcomeUnknown,
     SessionCrossesMidnight,
     VendorAuthError,
     VendorError,
@@ -144,7 +145,16 @@ class TimeClock:
 
     def _json(self, response: httpx.Response, *, ok: tuple[int, ...] = (200, 201)) -> Any:
         if response.status_code in ok:
-            return response.json() if response.content else None
+            try:
+                return response.json() if response.content else None
+            except ValueError as exc:  # a proxy's page, or a base URL that isn't TimeClock's API
+                log.warning("TimeClock answered HTTP %s with something that isn't JSON (check TIMECLOCK_BASE_URL)",
+                            response.status_code)
+                if response.request.method not in {"GET", "HEAD"}:
+                    raise OutcomeUnknown(self.label, "TimeClock sent an answer Timebot couldn't read, so this "
+                                         "may or may not have gone through.", vendor_finished=True) from exc
+                raise VendorError(self.label, "TimeClock sent an answer Timebot couldn't read. Nothing was "
+                                  "changed; an admin should check TIMECLOCK_BASE_URL.") from exc
         self._raise(response)
         return None
 
