@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as wall_time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -164,6 +165,18 @@ def working_days(start: date, end: date, start_portion: Portion, end_portion: Po
             total += 1.0 if portion is Portion.FULL else 0.5
         day += timedelta(days=1)
     return total
+
+
+def end_for_picked_time(started: datetime, picked: wall_time, tz: ZoneInfo, latest: datetime | None) -> datetime:
+    """The moment a person means by a wall-clock end time picked on their own clock: on the day
+    they started, or, when the vendor's day runs past their midnight (``latest``), the next one."""
+    day = started.astimezone(tz).date()
+    end = datetime.combine(day, picked, tz)
+    if end <= started and latest is not None:
+        next_day = datetime.combine(day + timedelta(days=1), picked, tz)
+        if next_day <= latest:
+            return next_day
+    return end
 
 
 def validate_leave(request: LeaveRequest, today: date) -> dict[str, str]:

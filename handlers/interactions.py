@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
 from bot.parse import InputError, clean_text
-from bot.usecases import Actor, validate_leave
+from bot.usecases import Actor, end_for_picked_time, validate_leave
 from bot.vendors.base import Action, LeaveRequest, Portion, VendorRejected
 from handlers import blocks
 from handlers.commands import metadata, open_leave_modal
@@ -171,8 +171,8 @@ def register(app: App, services: Services) -> None:
             return
         _, tz = _person_today(services, team_id, user_id)
         started = datetime.fromtimestamp(float(meta.get("started", 0)), UTC)
-        end = datetime.combine(started.astimezone(tz).date(), picked, tz)
         latest = datetime.fromtimestamp(float(meta["latest"]), UTC) if meta.get("latest") else None
+        end = end_for_picked_time(started, picked, tz, latest)
         if end <= started:
             ack(
                 response_action="errors",

@@ -256,22 +256,22 @@ def test_clockout_while_not_clocked_in_is_explained(
     assert "aren't clocked in" in last_text(slack, key)
 
 
+def running_since(sim: TimeClockSim, user_id: int, since: datetime) -> int:
+    """A session TimeClock holds from before today (the bot can't clock in in the past)."""
+    with sim._lock:
+        session_id = max(sim.sessions, default=0) + 1
+        sim.sessions[session_id] = {"id": session_id, "user_id": user_id, "clock_in": int(since.timestamp()),
+                                    "clock_out": None, "note": None, "project_id": None, "created_at": 0,
+                                    "updated_at": 0}
+    return session_id
+
+
 def test_a_session_from_yesterday_offers_an_end_time_on_its_start_day(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     yesterday_9 = datetime.combine(date.today() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=9)
-    with tc_sim._lock:
-        tc_sim.sessions[1] = {
-            "id": 1,
-            "user_id": 1,
-            "clock_in": int(yesterday_9.timestamp()),
-            "clock_out": None,
-            "note": None,
-            "project_id": None,
-            "created_at": 0,
-            "updated_at": 0,
-        }
+    running_since(tc_sim, 1, yesterday_9)
     _, key = bot.driver.command("/clockout")
     reply = slack.wait_response(key)[-1]
     assert "can't end a session after midnight" in reply["text"]
@@ -286,6 +286,21 @@ def test_a_session_from_yesterday_offers_an_end_time_on_its_start_day(
     assert response.status_code == 200
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Clocked out" in c.args.get("text", "")])
     assert tc_sim.sessions[1]["clock_out"] == int((yesterday_9 + timedelta(hours=8, minutes=30)).timestamp())
+
+
+def test_an_end_time_after_the_persons_midnight_but_within_timeclocks_day_is_accepted(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0LINUS", f"5{tc_sim.users[5].pin}")  # Helsinki, two hours ahead of TimeClock's UTC
+    yesterday_21 = datetime.combine(date.today() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=21)
+    session_id = running_since(tc_sim, 5, yesterday_21)  # 23:00 on Linus's clock
+    _, key = bot.driver.command("/clockout", user="U0LINUS")
+    meta = slack.wait_response(key)[-1]["blocks"][1]["elements"][0]["value"]
+    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("01:30")}, user="U0LINUS",
+                                      private_metadata=meta)
+    assert response.text == ""  # no field error: 01:30 in Helsinki is 23:30 in TimeClock's day
+    slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Clocked out" in c.args.get("text", "")])
+    assert tc_sim.sessions[session_id]["clock_out"] == int((yesterday_21 + timedelta(hours=2, minutes=30)).timestamp())
 
 
 def test_an_end_time_before_the_start_is_a_field_error(bot: BotUnderTest, tc_sim: TimeClockSim) -> None:

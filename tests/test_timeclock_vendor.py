@@ -127,3 +127,15 @@ def test_whos_off_asks_each_linked_person_with_their_own_key_concurrently_but_bo
     assert sorted(a.vendor_user_id for a in found) == sorted(str(p.id) for p in people[:5])
     assert len(server.requests) == 30
     assert 1 < peak <= vendor.settings.concurrency
+
+
+def test_company_wide_reads_move_on_from_a_key_that_was_revoked(tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    vendor = timeclock_vendor(tc_server.base_url)
+    holiday = date.today() + timedelta(days=10)
+    tc_sim.add_holiday(holiday)
+    vendor.current_session(user(tc_sim, 1))  # Ada's key is the first that worked
+    tc_sim.users[1].api_key = "revoked-and-replaced"
+    with pytest.raises(VendorAuthError):
+        vendor.holidays(holiday, holiday)
+    vendor.current_session(user(tc_sim, 3))  # Alan's key still works
+    assert [h.day for h in vendor.holidays(holiday, holiday)] == [holiday]

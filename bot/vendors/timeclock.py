@@ -97,9 +97,10 @@ class TimeClock:
         self._clock = clock
         self.skew = 0.0  # server clock minus ours, learnt from a rejected request's Date header
         self._lock = threading.Lock()
-        self._any_user: VendorUser | None = None
+        self._service_user: VendorUser | None = None
         if settings.service_user_id and settings.service_api_key:
-            self._any_user = VendorUser(settings.service_user_id, settings.service_api_key.get_secret_value())
+            self._service_user = VendorUser(settings.service_user_id, settings.service_api_key.get_secret_value())
+        self._any_user = self._service_user
 
     def close(self) -> None:
         self.http.close()
@@ -118,6 +119,8 @@ class TimeClock:
         if response.status_code == 403 and self._learn_skew(response):
             response = self.http.request(method, url, sign=auth, **kwargs)
         if response.status_code in (401, 403):
+            if user == self._any_user and user != self._service_user:
+                self._any_user = None  # a revoked key: company-wide reads use the next one that works
             raise VendorAuthError(
                 self.label,
                 "TimeClock refused your API key: it may have been changed or revoked. Link again with `/timebot link`.",
