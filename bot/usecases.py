@@ -136,6 +136,11 @@ class LinkedIdentity:
     label: str
     vendor_user_id: str
     linked_by: str
+    name: str | None = None  # as the vendor knows them: a wrong PIN shows up as someone else's name
+
+    @property
+    def who(self) -> str:
+        return f"{self.name} (user {self.vendor_user_id})" if self.name else f"user {self.vendor_user_id}"
 
 
 @dataclass(frozen=True)
@@ -351,7 +356,7 @@ class Timebot:
             actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
         )
         self.store.audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
-        return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by)
+        return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by, person.name)
 
     def admin_link(
         self, actor: Actor, target_user_id: str, vendor_user_id: str, vendor_name: str | None = None

@@ -145,7 +145,7 @@ def register(app: App, services: Services) -> None:
                 view_id,
                 blocks.message_view(
                     f"Link {vendor.label}",
-                    f":white_check_mark: {who} linked to {linked.label} as user {blocks.esc(linked.vendor_user_id)}.",
+                    f":white_check_mark: {who} linked to {linked.label} as {blocks.esc(linked.who)}.",
                 ),
             )
 

@@ -58,7 +58,7 @@ def test_submitting_the_pin_links_the_person_and_stores_the_key_encrypted(
     done = slack.wait_for(
         lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)]
     )
-    assert done
+    assert f"linked to TimeClock as {tc_sim.users[1].name} (user 1)" in json.dumps(done[0].args)
     identity = bot.runtime.services.store.identity("T0DEMO", "U0ADA", "timeclock")
     assert identity is not None and identity.vendor_user_id == "1"
     raw = Path(tmp_path / "timebot.db").read_bytes()
