@@ -93,7 +93,7 @@ class RecentKeys:
 
 
 def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
-               clock: Callable[[], float] = time.time, migrate: bool = True) -> Runtime:
+               clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env") -> Runtime:
     settings.require_secret_key()
     assert settings.secret_key is not None
     engine = make_engine(settings.database_url)
@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     store = Store(engine)
     box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
     client = slack_client(settings)
-    configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy)
+    configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy, env_file)
     for action, name in settings.routing.items():
         if name not in configured:
             raise ConfigError(

@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     from bot.app import create_app
 
-    runtime = create_app(settings)
+    runtime = create_app(settings, env_file=args.env_file)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -200,7 +200,7 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from bot.vendors.base import VendorError
+    from bot.vendors.base import NotSupported, VendorError
     from bot.vendors.registry import load_vendors, specs
 
     vendors = load_vendors(settings.http_policy, args.env_file)
@@ -209,6 +209,19 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no vendor is configured: set one of {hints}")
         return 2
     worst = 0
+    try:
+        settings.require_secret_key()
+    except ConfigError as exc:  # `run` would stop on it: say so here too
+        worst = 1
+        print(f"settings: {exc}")
+    for action, name in settings.routing.items():
+        setting = f"TIMEBOT_{action.name.replace('WHOS_OFF', 'WHOSOFF')}_VENDOR={name}"
+        if name not in vendors:
+            worst = 1
+            print(f"routing: {setting}, but {name} is not configured (set its {name.upper()}_* settings)")
+        elif action not in vendors[name].capabilities:
+            worst = 1
+            print(f"routing: {setting}, but {NotSupported(vendors[name].label, action).user_message}")
     hints = {s.name: s.settings_hint for s in specs()}
     for name, vendor in vendors.items():
         started = time.perf_counter()

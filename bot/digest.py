@@ -100,7 +100,9 @@ MAX_RESUMABLE_MESSAGES = 50  # the fingerprints and ts of this many fit their co
 
 def scheduled_at(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
     """The UTC instant of ``hour:minute`` wall clock on ``day`` in ``tz``. A time that does not
-    exist that day (spring forward) lands just after the gap, like the clocks do."""
+    exist that day (spring forward) is read with the offset from before the gap (PEP 495, as
+    APScheduler does), so 02:30 fires at 03:30 new time; a time that occurs twice fires at its
+    first occurrence (the second finds the day's run claimed)."""
     return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(UTC)
 
 
@@ -359,6 +361,9 @@ class Digests:
             log.warning("digest for %s on %s could not be built (attempt %s): %s", channel, day, run.attempts, detail,
                         exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"))
             self._audit(sub, "failed", f"{channel} {day}: {detail}")
+            if run.attempts >= self.policy.max_attempts:  # the last try: nobody will post it unless told
+                self._alert(sub, day, f"I couldn't put together the digest for <#{channel}> ({detail}), so it "
+                            "wasn't posted.", "partial" if done else "failed")
             return RunResult(channel, day, status, str(detail), done, len(done), run, len(done))
         plan = ",".join(_fingerprint(m) for m in messages) if len(messages) <= MAX_RESUMABLE_MESSAGES else ""
         if done and not _continues(run.plan, plan, len(done)):
@@ -404,8 +409,14 @@ class Digests:
             except Exception as exc:  # connection trouble: the message may or may not be in Slack
                 return self._unknown(sub, run, day, posted, f"chat.postMessage: {type(exc).__name__}", len(done))
             posted.append(str(answer.get("ts")))
-            self.store.record_ts(run, posted, self.now())
-        self.store.finish(run, "sent", self.now(), ts=posted, expect="posting")
+            if not self.store.record_ts(run, posted, self.now()):  # another process settled our run
+                log.warning("digest for %s on %s: our claim was taken over after %d message(s); stopping",
+                            channel, day, len(posted))
+                return RunResult(channel, day, "skipped", "lost-claim", posted, len(posted), run, len(done))
+        if not self.store.finish(run, "sent", self.now(), ts=posted, expect="posting"):
+            log.warning("digest for %s on %s: posted, but our claim was taken over before we recorded it",
+                        channel, day)
+            return RunResult(channel, day, "skipped", "lost-claim", posted, len(posted), run, len(done))
         more = f" (the last {total - len(done)}: resumed)" if done else ""
         self._audit(sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else "") + more)
         log.info("digest for %s on %s posted: %d message(s)%s%s", channel, day, len(posted),
@@ -488,6 +499,9 @@ class Digests:
         tz = ZoneInfo(sub.tz)
         if due is None or due.astimezone(tz).date() != now.astimezone(tz).date():
             log.warning("digest for %s: a run from an earlier day fired late; skipped", channel_id)
+            return None
+        if due < sub.updated_at:  # rescheduled in another process since this job was set: not due
+            log.info("digest for %s: the schedule changed before %s; this run is not due", channel_id, due)
             return None
         return self.post(sub, due.astimezone(tz).date(), trigger="schedule", due_at=due if now - due > LATE_AFTER
                          else None)

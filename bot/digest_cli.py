@@ -65,7 +65,8 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
         raise ConfigError("SLACK_BOT_TOKEN is not set: digests are posted with the bot token.")
-    runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}))  # a one-shot: no scheduler
+    runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}),  # a one-shot: no scheduler
+                         env_file=args.env_file)
     try:
         digests: Digests = runtime.services.extras["digests"]
         if args.digest_action == "list":

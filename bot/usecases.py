@@ -87,6 +87,7 @@ class ClockResult:
     day: date | None = None
     tz: ZoneInfo = UTC  # type: ignore[assignment]
     latest_end: datetime | None = None
+    note_dropped: bool = False  # the person wrote a note the vendor has nowhere to keep
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,10 @@ class HomeState:
 
 
 def working_days(start: date, end: date, start_portion: Portion, end_portion: Portion, holidays: set[date]) -> float:
-    """Weekdays in [start, end] that are not public holidays; half days count 0.5."""
+    """Weekdays in [start, end] that are not public holidays; half days count 0.5 (on a single
+    day, the half marked at either end)."""
+    if start == end and start_portion is Portion.FULL:
+        start_portion = end_portion
     total = 0.0
     day = start
     while day <= end:
@@ -269,7 +273,7 @@ class Timebot:
         if not actor.is_admin:
             log.warning("refused admin-only %s for %s in %s", what, actor.user_id, actor.team_id)
             self.store.audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
-            raise UserError("Only Timebot admins can do that. Ask a workspace admin, or someone in TIMEBOT_ADMINS.")
+            raise UserError("Only Timebot admins can do that: ask a workspace admin, or whoever runs Timebot.")
 
     # --- identity --------------------------------------------------------------------------
 
@@ -308,7 +312,7 @@ class Timebot:
             raise NotLinked(f"Link your {vendor.label} account first: type `/timebot link`.")
         raise NotLinked(
             f"I couldn't find you in {vendor.label} by your Slack email ({actor.email or 'none'}). "
-            f"Ask an admin to link you: `/timebot link @you <{vendor.label} id>`."
+            f"Ask a Timebot admin to link you: `/timebot link @you` followed by your {vendor.label} id."
         )
 
     def _match_email(self, vendor: Vendor, email: str) -> VendorPerson | None:
@@ -518,7 +522,8 @@ class Timebot:
             self.store.audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
             )
-            return ClockResult("clocked_out", vendor.label, session, tz=actor.tz)
+            return ClockResult("clocked_out", vendor.label, session, tz=actor.tz,
+                               note_dropped=bool(note) and not vendor.clock_notes)
 
     def clock_state(self, actor: Actor) -> ClockSession | None:
         vendor = self.router.for_action(Action.CLOCK)

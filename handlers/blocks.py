@@ -83,9 +83,11 @@ def clock_message(result: ClockResult, now: datetime) -> str:
         )
     if result.outcome == "clocked_out" and s:
         end = s.ended_at or now
+        dropped = f" {result.vendor} keeps no notes on punches, so your note wasn't saved." \
+            if result.note_dropped else ""
         return (
             f":red_circle: Clocked out at {fmt_time(end, tz)} after {duration(s.started_at, end)} "
-            f"(since {fmt_time(s.started_at, tz, with_day=True, today=today)})."
+            f"(since {fmt_time(s.started_at, tz, with_day=True, today=today)}).{dropped}"
         )
     if result.outcome == "not_in":
         return "You aren't clocked in, so there's nothing to clock out of. Use `/clockin` to start."

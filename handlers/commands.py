@@ -281,7 +281,7 @@ def _unlink(
         who = f"<@{target}>" if target else "You"
         if not removed:
             return Reply(f"{who} had no linked accounts.")
-        return Reply(f"{who} {'are' if not target else 'is'} unlinked; stored keys were deleted.")
+        return Reply(f"{who} {'are' if not target else 'is'} unlinked; any stored keys were deleted.")
 
     later(services, command["team_id"], command["user_id"], client, work, request=command, respond=respond)
 

@@ -217,7 +217,7 @@ def _listed(digests: Digests, actor: Actor) -> Reply:
     if not views:
         return Reply("No channel gets a daily digest yet. Add one: `/timebot digest add #team 09:00 mon-fri`.")
     lines = ["*Daily digests*"] + [f"• {describe(v, digests)}" for v in views]
-    return Reply("\n".join(lines)[:MAX_TEXT])
+    return Reply("\n".join(lines))  # plain message text: Slack takes 40,000 characters, no block to fit
 
 
 def _previewed(digests: Digests, actor: Actor, channel: str, client: WebClient, respond: Respond) -> Reply:
@@ -231,12 +231,12 @@ def _previewed(digests: Digests, actor: Actor, channel: str, client: WebClient, 
 def describe(view: SubscriptionView, digests: Digests) -> str:
     s = view.sub
     empty = "skips empty days" if s.skip_empty else "says so on empty days"
-    text = (f"<#{s.channel_id}> at {s.hour:02d}:{s.minute:02d} {esc(s.tz)}, {describe_days(s.days)}; "
-            f"{empty}; looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead")
+    ahead = (f"looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead" if s.days_ahead
+             else "today only")
+    text = f"<#{s.channel_id}> at {s.hour:02d}:{s.minute:02d} {esc(s.tz)}, {describe_days(s.days)}; {empty}; {ahead}"
     upcoming = view.next_at or next_run(s, digests.now())
     if upcoming is not None:
         text += f". Next: {upcoming:%a %d %b %H:%M %Z}"
     if view.last is not None:
-        ts = f", ts {view.last.message_ts.split(',')[0]}" if view.last.message_ts else ""
-        text += f". Last: {_day(view.last.local_date)} {view.last.status}{ts}"
+        text += f". Last: {_day(view.last.local_date)} {view.last.status}"
     return text

@@ -101,7 +101,7 @@ def register(app: App, services: Services) -> None:
 
         def on_error(exc: BaseException) -> Reply:
             message = describe(services, exc)
-            if isinstance(exc, VendorRejected):
+            if isinstance(exc, VendorRejected) and not exc.user_message.startswith(exc.vendor):
                 message = f"{exc.vendor} didn't accept the request: {exc.user_message}"
             _update(client, view_id, blocks.message_view("Request leave", message))
             return Reply(message)

@@ -89,3 +89,13 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     result = timebot(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "from-env.db").exists()
+
+
+def test_vendor_settings_come_from_the_env_file_given_and_blank_optional_ones_are_unset(tmp_path: Path) -> None:
+    (tmp_path / "company.env").write_text(
+        "TIMETAP_API_KEY=12345\nTIMETAP_PRIVATE_KEY=secret\nTIMETAP_BASE_URL=http://127.0.0.1:9\n"
+        "TIMETAP_LEAVE_REASON_ID=\nSWIPECLOCK_PARTNER_ID=\n"
+    )
+    result = timebot(tmp_path, "--env-file", "company.env", "check")
+    assert "TimeTap" in result.stdout, result.stderr
+    assert "is invalid" not in result.stderr

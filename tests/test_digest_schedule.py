@@ -169,3 +169,40 @@ def test_a_digest_that_could_not_be_built_is_retried_five_minutes_later(
         "failed", "skipped", "retry-later", "sent")
     assert len(posts(slack)) == 1
     assert [(r.status, r.attempts) for r in runs(bot.runtime.engine)] == [("sent", 2)]
+
+
+def test_a_digest_that_could_not_be_built_on_its_last_attempt_is_reported_to_the_admin(
+        tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    def down(request: Request) -> Response:
+        if request.path.endswith("whosoff/retrieve"):
+            return Response.json({"Data": [], "Errors": [{"Code": "SIM-503", "Message": "down"}]}, 503)
+        return wo_sim.handle(request)
+
+    with SimServer(down, name="whosoff") as wo_server:
+        clock = Clock(ny(2026, 3, 9, 9, 3))
+        bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
+        try:
+            subscribe(bot.runtime.engine, hour=9, since=ny(2026, 3, 2, 12, 0))
+            outcomes = []
+            for _ in range(4):
+                outcomes += [r.outcome for r in digests(bot).catch_up()]
+                clock.advance(timedelta(minutes=6))
+        finally:
+            bot.close()
+    assert outcomes == ["failed", "failed", "failed", "skipped"]
+    alerts = [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == ADMIN]
+    assert len(alerts) == 1 and "couldn't put together the digest" in alerts[0].args["text"]
+    assert not posts(slack)
+
+
+def test_a_scheduled_run_fired_after_another_process_moved_the_time_does_not_post(
+        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> None:
+    clock = Clock(ny(2026, 3, 9, 9, 0))
+    bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
+    try:
+        subscribe(bot.runtime.engine, hour=8, since=ny(2026, 3, 9, 8, 59))  # was 09:00 until a minute ago
+        result = digests(bot).fire("T0DEMO", CHANNEL)  # this process's 09:00 job, not yet resynced
+    finally:
+        bot.close()
+    assert result is None
+    assert not posts(slack)

@@ -80,6 +80,20 @@ def test_check_names_the_setting_to_look_at_when_a_vendor_refuses(
     assert result.stdout.startswith("WhosOff: FAILED") and "WHOSOFF_CLIENT_SECRET" in result.stdout
 
 
+def test_check_flags_routing_an_action_to_a_vendor_that_cannot_do_it(
+        tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    result = timebot(tmp_path, "check", TIMEBOT_CLOCK_VENDOR="whosoff", **whosoff_env(*whosoff))
+    assert result.returncode == 1
+    assert "routing: TIMEBOT_CLOCK_VENDOR=whosoff, but WhosOff" in result.stdout
+    assert "WhosOff: ok in " in result.stdout
+
+
+def test_check_flags_a_secret_key_run_would_refuse(tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    result = timebot(tmp_path, "check", TIMEBOT_SECRET_KEY="not-a-key", **whosoff_env(*whosoff))
+    assert result.returncode == 1
+    assert "settings: TIMEBOT_SECRET_KEY is not a valid key" in result.stdout
+
+
 @pytest.fixture
 def whosoff_bot(tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
                 whosoff: tuple[WhosOffSim, SimServer]) -> Iterator[BotUnderTest]:

@@ -28,6 +28,8 @@ from bot.parse import (
 from bot.sandbox.server import SimServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
+from bot.usecases import working_days
+from bot.vendors.base import Portion
 from tests.conftest import BotUnderTest
 
 modest = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -343,3 +345,15 @@ def test_an_unknown_sql_looking_project_is_quoted_back_with_the_real_ones_and_st
     refused = [a for a in bot.runtime.services.store.audit_log() if a.action == "clock_in"]
     assert [(a.outcome, "DROP TABLE identity" in (a.detail or "")) for a in refused] == [("rejected", True)]
 
+
+
+@pytest.mark.parametrize(("start_portion", "end_portion", "days"), [
+    (Portion.FULL, Portion.FULL, 1.0),
+    (Portion.AM, Portion.FULL, 0.5),
+    (Portion.FULL, Portion.AM, 0.5),  # the form's "last day: morning only" on a one-day request
+    (Portion.PM, Portion.PM, 0.5),
+])
+def test_a_single_day_counts_the_half_marked_at_either_end(start_portion: Portion, end_portion: Portion,
+                                                           days: float) -> None:
+    monday = date(2027, 2, 1)
+    assert working_days(monday, monday, start_portion, end_portion, set()) == days

@@ -72,6 +72,23 @@ def test_clockin_goes_to_swipeclock_as_the_person_matched_by_email(
     assert not wo_server.requests
 
 
+def test_a_clockout_note_swipeclock_cannot_keep_is_said_not_dropped_silently(
+        mixed_bot: BotUnderTest, slack: SlackStandIn, swipeclock: tuple[SwipeClockSim, SimServer]) -> None:
+    _, key = mixed_bot.driver.command("/clockin")
+    assert "Clocked in" in slack.wait_response(key, timeout=20)[-1]["text"]
+    _, key = mixed_bot.driver.command("/clockout", "done for now")
+    reply = slack.wait_response(key, timeout=20)[-1]["text"]
+    assert "Clocked out" in reply and "SwipeClock keeps no notes on punches, so your note wasn't saved." in reply
+
+
+def a_clear_weekday() -> date:
+    """A weekday some weeks ahead, clear of the demo's Christmas holidays."""
+    day = date.today() + timedelta(days=50)
+    while day.weekday() >= 5 or (day.month, day.day) in {(12, 25), (12, 26), (1, 1)}:
+        day += timedelta(days=1)
+    return day
+
+
 def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
         mixed_bot: BotUnderTest, slack: SlackStandIn, swipeclock: tuple[SwipeClockSim, SimServer],
         whosoff: tuple[WhosOffSim, SimServer]) -> None:
@@ -82,9 +99,7 @@ def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
     options = form["blocks"][0]["element"]["options"]
     assert "Annual Leave" in [o["text"]["text"] for o in options]
     annual = next(o["value"] for o in options if o["text"]["text"] == "Annual Leave")
-    day = date.today() + timedelta(days=50)  # clear of the demo's Christmas holidays
-    while day.weekday() >= 5 or (day.month, day.day) in {(12, 25), (12, 26), (1, 1)}:
-        day += timedelta(days=1)
+    day = a_clear_weekday()
     values = {"leave_type": select(annual), "start": datepicker(day.isoformat()), "start_portion": select("pm"),
               "end": datepicker(day.isoformat()), "end_portion": select("full"), "note": text_input("dentist")}
     response = mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
@@ -100,6 +115,23 @@ def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
     text = json.dumps(slack.wait_response(key, timeout=20)[-1]["blocks"])
     assert "<@U0ADA>" in text and "afternoon" in text
     assert "dentist" not in text  # reasons are private
+
+
+def test_leave_overlapping_a_booking_is_refused_in_the_vendors_words_said_once(
+        mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    mixed_bot.driver.command("/timeoff")
+    options = slack.wait_call("views.update", timeout=20)[0].args["view"]["blocks"][0]["element"]["options"]
+    annual = next(o["value"] for o in options if o["text"]["text"] == "Annual Leave")
+    day = a_clear_weekday()
+    values = {"leave_type": select(annual), "start": datepicker(day.isoformat()), "start_portion": select("full"),
+              "end": datepicker(day.isoformat()), "end_portion": select("full"), "note": text_input(None)}
+    mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]],
+                   timeout=20)
+    mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    refusal = slack.wait_for(lambda: [c.args["text"] for c in slack.calls_to("chat.postMessage")
+                                      if "overlaps" in c.args["text"]], timeout=20)[0]
+    assert refusal.count("didn't accept") == 1
 
 
 def test_whosoff_lists_people_nobody_linked_by_their_vendor_name(

@@ -204,6 +204,7 @@ class WithoutClock:
     refused before anything is sent (the router also checks ``SPEC`` first)."""
 
     label: str
+    clock_notes: ClassVar[bool] = False
 
     def current_session(self, user: VendorUser) -> ClockSession | None:
         raise NotSupported(self.label, Action.CLOCK)
@@ -227,6 +228,7 @@ class Vendor(Protocol):
     label: ClassVar[str]
     capabilities: ClassVar[frozenset[Action]]
     half_days: ClassVar[bool]
+    clock_notes: ClassVar[bool]  # a clock-out note is kept; when not, the person is told it wasn't
     link_fields: ClassVar[tuple[LinkField, ...]]
 
     def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:

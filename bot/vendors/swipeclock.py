@@ -73,7 +73,7 @@ TokenKey = tuple[str, str | None]  # (product, employee code or None for site-wi
 class SwipeClockSettings(BaseSettings):
     """``SWIPECLOCK_*``: one site, signed with either its client secret or the partner's."""
 
-    model_config = SettingsConfigDict(env_prefix="SWIPECLOCK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SWIPECLOCK_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     auth_url: BaseUrl = DEFAULT_AUTH_URL  # the token exchange endpoint itself, not just the host
     api_url: BaseUrl = DEFAULT_API_URL  # ``/{siteId}/…`` is appended
@@ -229,6 +229,7 @@ class SwipeClock:
     label: ClassVar[str] = "SwipeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset({Action.CLOCK, Action.WHOS_OFF, Action.IDENTITY})
     half_days: ClassVar[bool] = False  # request days carry hours, not a morning/afternoon
+    clock_notes: ClassVar[bool] = False  # punches carry no note (contract: none documented)
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
     def __init__(self, settings: SwipeClockSettings, policy: HttpPolicy | None = None,

@@ -51,7 +51,7 @@ _FIELD_NAMES = {"startAt": "start", "endAt": "end", "type": "leave_type", "note"
 
 
 class TimeClockSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIMECLOCK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TIMECLOCK_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     base_url: BaseUrl | None = None
     timezone: TimeZoneName = "UTC"  # the server's ``timeZone``: where "midnight" is
@@ -77,6 +77,7 @@ class TimeClock:
         {Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS}
     )
     half_days: ClassVar[bool] = False
+    clock_notes: ClassVar[bool] = True
     link_fields: ClassVar[tuple[LinkField, ...]] = (
         LinkField(
             "pin",

@@ -66,7 +66,7 @@ _SECRET_PARAMS = frozenset({"signature", "sessiontoken", "apikey"})
 class TimeTapSettings(BaseSettings):
     """``TIMETAP_*``: one business, one key pair."""
 
-    model_config = SettingsConfigDict(env_prefix="TIMETAP_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TIMETAP_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     base_url: BaseUrl = "https://api.timetap.com"
     environment: Literal["test", "live"] = "live"  # the URL prefix: /test or /live

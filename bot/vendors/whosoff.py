@@ -69,7 +69,7 @@ _AUTH_WORDS = ((re.compile(r"\bsecret\b", re.I), "WHOSOFF_CLIENT_SECRET"),
 
 
 class WhosOffSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WHOSOFF_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WHOSOFF_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # The live and sandbox roots are per account (Company Settings) and unpublished, so there is no
     # default; the contract calls them WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT, accepted as aliases.
