@@ -4,6 +4,7 @@ catch-up after downtime and retries (an injected clock drives the decisions). No
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -143,22 +144,25 @@ def test_a_digest_added_after_todays_time_first_posts_the_next_day(
     assert not posts(slack) and not runs(bot.runtime.engine)
 
 
+def absences_down_while(sim: WhosOffSim, down: list[bool]) -> Callable[[Request], Response]:
+    """WhosOff whose absence listing answers 503 while ``down[0]`` holds."""
+    def handle(request: Request) -> Response:
+        if down[0] and request.path.endswith("whosoff/retrieve"):
+            return Response.json({"Data": [], "Errors": [{"Code": "SIM-503", "Message": "down"}]}, 503)
+        return sim.handle(request)
+    return handle
+
+
 def test_a_digest_that_could_not_be_built_is_retried_five_minutes_later(
         tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
-    vendor_down = True
-
-    def flaky(request: Request) -> Response:
-        if vendor_down and request.path.endswith("whosoff/retrieve"):
-            return Response.json({"Data": [], "Errors": [{"Code": "SIM-503", "Message": "down"}]}, 503)
-        return wo_sim.handle(request)
-
-    with SimServer(flaky, name="whosoff") as wo_server:
+    down = [True]
+    with SimServer(absences_down_while(wo_sim, down), name="whosoff") as wo_server:
         clock = Clock(ny(2026, 3, 9, 9, 3))
         bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
         try:
             subscribe(bot.runtime.engine, hour=9, since=ny(2026, 3, 2, 12, 0))
             [first] = digests(bot).catch_up()
-            vendor_down = False
+            down[0] = False
             clock.advance(timedelta(minutes=1))
             [too_soon] = digests(bot).catch_up()
             clock.advance(timedelta(minutes=5))
@@ -173,12 +177,7 @@ def test_a_digest_that_could_not_be_built_is_retried_five_minutes_later(
 
 def test_a_digest_that_could_not_be_built_on_its_last_attempt_is_reported_to_the_admin(
         tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
-    def down(request: Request) -> Response:
-        if request.path.endswith("whosoff/retrieve"):
-            return Response.json({"Data": [], "Errors": [{"Code": "SIM-503", "Message": "down"}]}, 503)
-        return wo_sim.handle(request)
-
-    with SimServer(down, name="whosoff") as wo_server:
+    with SimServer(absences_down_while(wo_sim, [True]), name="whosoff") as wo_server:
         clock = Clock(ny(2026, 3, 9, 9, 3))
         bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
         try:
