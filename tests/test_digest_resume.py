@@ -4,6 +4,7 @@ the scheduler's decisions (no sleeps)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from slack_sdk.http_retry import builtin_handlers
 from bot.sandbox.server import Request, Response, SimServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.whosoff import WhosOffSim
+from storage.digests import ClaimPolicy, DigestStore
 from tests.conftest import BotUnderTest
 from tests.support import BOT_TOKEN, TEAM
 from tests.test_digest_schedule import Clock, ny
@@ -40,11 +42,12 @@ PEOPLE = 1300  # with 199-character names, 12 to a section: today's list needs t
 class TurnsAfterFirstPost:
     """The Slack stand-in, which turns against the digest once its first message has landed:
     ``rate_limit`` chat.postMessage (429 + Retry-After) or answer further digest posts with
-    ``refuse``, an error, until that is cleared."""
+    ``refuse``, an error, until that is cleared; ``then`` runs once at that moment."""
 
-    def __init__(self, *, rate_limit: int = 0, refuse: str | None = None) -> None:
+    def __init__(self, *, rate_limit: int = 0, refuse: str | None = None,
+                 then: Callable[[], None] | None = None) -> None:
         self.slack = SlackStandIn.demo(BOT_TOKEN)
-        self.rate_limit, self.refuse = rate_limit, refuse
+        self.rate_limit, self.refuse, self.then = rate_limit, refuse, then
         self._armed = True
         self.slack.server = SimServer(self.handle, name="slack").start()
 
@@ -57,6 +60,8 @@ class TurnsAfterFirstPost:
             self._armed = False
             if self.rate_limit:
                 self.slack.rate_limit("chat.postMessage", self.rate_limit, retry_after=0)
+            if self.then:
+                self.then()
         return response
 
 
@@ -121,6 +126,28 @@ def test_a_digest_rate_limited_part_way_posts_only_its_remaining_messages_on_the
     assert (run.status, run.attempts) == ("sent", 2)
     assert run.message_ts.split(",") == resumed.ts and resumed.ts[:1] == first.ts
     assert len(resumed.ts) == len(posts(slack))
+
+
+def test_a_digest_whose_run_another_process_settled_mid_post_stops_posting_at_once(
+        tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock) -> None:
+    turn = TurnsAfterFirstPost()
+    bot = start(tmp_path, turn.slack, wo_server, clock)
+
+    def another_process_finds_it_stale() -> None:  # as a process would that thinks this one died
+        DigestStore(bot.runtime.engine).claim_run(TEAM, CHANNEL, MONDAY, owner="other", trigger="catch-up",
+                                                  now=clock.moment + timedelta(minutes=11), late=True,
+                                                  policy=ClaimPolicy())
+
+    turn.then = another_process_finds_it_stale
+    try:
+        result = digests(bot).fire(TEAM, CHANNEL)
+        [run] = runs(bot.runtime.engine)
+    finally:
+        bot.close()
+        turn.slack.stop()
+    assert result is not None and (result.outcome, result.reason, result.messages) == ("skipped", "lost-claim", 1)
+    assert len(posts(turn.slack)) == 1
+    assert run.status == "unknown"
 
 
 def test_a_digest_refused_part_way_for_good_is_not_resumed_by_the_scheduler(
