@@ -143,4 +143,7 @@ def parse_channel(token: str) -> str:
         return m.group(1)
     if _RAW_CHANNEL.match(token.strip()):
         return token.strip()
+    if token.strip().startswith("#"):
+        raise InputError(f"I can't tell which channel {quote(token)} is: as you type it, pick the channel from "
+                         "Slack's suggestions so it becomes a link.")
     raise InputError(f"{quote(token)} isn't a channel. Mention it, like #team.")

@@ -357,3 +357,9 @@ def test_a_single_day_counts_the_half_marked_at_either_end(start_portion: Portio
                                                            days: float) -> None:
     monday = date(2027, 2, 1)
     assert working_days(monday, monday, start_portion, end_portion, set()) == days
+
+
+def test_a_channel_typed_as_plain_text_is_refused_with_how_to_make_it_a_link() -> None:
+    with pytest.raises(InputError) as refused:
+        parse_channel("#team")
+    assert "pick the channel from Slack's suggestions" in str(refused.value)
