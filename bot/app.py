@@ -144,5 +144,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
 def _install_features(runtime: Runtime) -> None:
     """Optional features that hook into the runtime (kept apart from the core wiring above)."""
     from bot.digest import install_digests  # daily digests: /timebot digest and the scheduler
+    from bot.housekeeping import install_housekeeping  # forget Slack request keys past any retry
 
     install_digests(runtime)
+    install_housekeeping(runtime)

@@ -19,7 +19,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
 from handlers import blocks
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
-from tests.support import leave_values, next_monday, text_input, timepicker
+from tests.support import eventually, leave_values, next_monday, text_input, timepicker
 
 
 def link(bot: BotUnderTest, user: str, pin: str) -> None:
@@ -506,6 +506,28 @@ def test_a_button_that_fails_after_its_ack_tells_the_person_by_dm(tmp_path: Path
     finally:
         unconfigured.close()
     assert "No vendor is configured yet" in dm[0].args["text"]
+
+
+def test_request_keys_are_forgotten_once_no_slack_retry_can_come(tmp_path: Path, slack: SlackStandIn) -> None:
+    from sqlmodel import Session
+
+    from storage.db import make_engine, upgrade
+    from storage.models import ProcessedRequest, utcnow
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'timebot.db'}")
+    upgrade(engine)
+    with Session(engine) as s:
+        s.add(ProcessedRequest(key="cmd:T0DEMO:old", at=utcnow() - timedelta(days=3)))
+        s.add(ProcessedRequest(key="cmd:T0DEMO:recent", at=utcnow() - timedelta(minutes=5)))
+        s.commit()
+    engine.dispose()
+    running = start_bot(make_settings(tmp_path, slack), slack, {})
+    try:
+        store = running.runtime.services.store
+        eventually(lambda: not store.request_seen("cmd:T0DEMO:old"))
+        assert store.request_seen("cmd:T0DEMO:recent")
+    finally:
+        running.close()
 
 
 def test_healthz_answers_ok(bot: BotUnderTest) -> None:

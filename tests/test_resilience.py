@@ -26,7 +26,7 @@ from bot.sandbox.timeclock import TimeClockSim
 from bot.vendors.http import HttpPolicy
 from handlers import blocks
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
-from tests.support import TEAM, leave_values, next_monday
+from tests.support import TEAM, eventually, leave_values, next_monday
 
 # Short vendor timeouts so a hanging TimeClock is given up on well inside 3 s (3 tries of 0.2 s).
 QUICK = {"TIMEBOT_HTTP_CONNECT_TIMEOUT": 0.5, "TIMEBOT_HTTP_READ_TIMEOUT": 0.2}
@@ -108,13 +108,6 @@ def ask(bot: BotUnderTest, slack: SlackStandIn, command: str) -> tuple[float, st
         assert response.status_code == 200
         text = answer_on(slack, key)
     return time.monotonic() - acked, text
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "never happened"
-        time.sleep(0.02)
 
 
 def settle(bot: BotUnderTest) -> None:
