@@ -118,6 +118,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         client=client,
         token_verification_enabled=False,
+        raise_error_for_unhandled_request=True,  # handlers.common answers those with a 200
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
 

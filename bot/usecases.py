@@ -392,9 +392,9 @@ class Timebot:
 
     def _not_linked_to_someone_else(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str) -> None:
         """One vendor account, one Slack person: otherwise one of them clocks the other in and out."""
-        holder = self.store.identity_holder(team_id, vendor.name, vendor_user_id)
-        if holder is not None and holder != target:
-            person = self.store.person(team_id, holder)
+        others = [i for i in self.store.identity_holders(vendor.name, vendor_user_id) if i.slack_user_id != target]
+        if others:
+            person = self.store.person(others[0].team_id, others[0].slack_user_id)
             who = person.name if person and person.name else "someone else"
             raise UserError(
                 f"That {vendor.label} account is already linked to {who}. If it's yours, ask them "

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest
 from slack_bolt.context import BoltContext
 from slack_bolt.request.internals import build_context
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from waitress.server import create_server
@@ -40,10 +41,12 @@ def bolt_request(raw: str, query: str, headers: dict[str, str]) -> BoltRequest:
 
 
 class SlackWsgi:
-    def __init__(self, app: App, engine: Engine, path: str = "/slack/events") -> None:
+    def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *,
+                 signing_secret: str | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -58,7 +61,13 @@ class SlackWsgi:
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
-        response = self.app.dispatch(bolt_request(raw, environ.get("QUERY_STRING", ""), headers))
+        try:
+            request = bolt_request(raw, environ.get("QUERY_STRING", ""), headers)
+        except (ValueError, TypeError, AttributeError):  # Bolt parses before it checks the signature
+            signed = self.verifier is not None and self.verifier.is_valid_request(raw, headers)
+            log.info("refused a request body Slack would not send (%s)", "signed" if signed else "unsigned")
+            return _reply(start_response, 400 if signed or self.verifier is None else 401, b"", "text/plain")
+        response = self.app.dispatch(request)
         out_headers = [(k, v) for k, values in response.headers.items() for v in values]
         body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
         start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -126,6 +127,8 @@ def register_error_handler(app: App, services: Services) -> None:
     @app.error
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
                  respond: Respond | None, client: WebClient, context: BoltContext) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            return _unhandled(body)
         text = describe(services, error)
         user_id = context.user_id
 
@@ -145,3 +148,20 @@ def register_error_handler(app: App, services: Services) -> None:
                                 headers={"Content-Type": "application/json"})
         services.pool.submit(tell)
         return BoltResponse(status=200, body="")
+
+
+def _unhandled(body: dict[str, Any]) -> BoltResponse:
+    """Slack traffic nothing listens for (a button or form from an older version, an event we
+    never asked for): a 200, so Slack neither warns the person nor retries, and a plain word
+    where the person is looking at a form."""
+    kind = body.get("type") or ("command" if body.get("command") else "event")
+    log.info("nothing handles this %s; acknowledged", kind)
+    if kind == "view_submission":
+        view = message_view("Timebot", "This form is out of date. Close it and start again from the command.")
+        return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
+                            headers={"Content-Type": "application/json"})
+    if kind == "command":
+        text = f"I don't know `{body.get('command', '')}`. Try `/timebot help`."
+        return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
+                            headers={"Content-Type": "application/json"})
+    return BoltResponse(status=200, body="")

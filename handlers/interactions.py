@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -50,6 +50,22 @@ def _person_today(services: Services, team_id: str, user_id: str) -> tuple[date,
     return services.bot.now().astimezone(tz).date(), tz
 
 
+OUT_OF_DATE = "That clock-out form is out of date. Type `/clockout` again."
+
+
+def session_times(meta: object) -> tuple[datetime, datetime | None] | None:
+    """The session start and latest end a clock-out button or form carries; None when they
+    aren't there or aren't times (a message from an older version, or tampered with)."""
+    if not isinstance(meta, dict):
+        return None
+    try:
+        started = datetime.fromtimestamp(float(meta["started"]), UTC)
+        latest = datetime.fromtimestamp(float(meta["latest"]), UTC) if meta.get("latest") else None
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None
+    return started, latest
+
+
 def register(app: App, services: Services) -> None:
     bot = services.bot
 
@@ -72,15 +88,24 @@ def register(app: App, services: Services) -> None:
         except InputError as exc:
             errors["note"] = str(exc)
             note = None
+        leave_type = _value(state, "leave_type")
+        if not leave_type:
+            errors["leave_type"] = "Pick a type of leave."
+        portions: dict[str, Portion] = {}
+        for block in ("start_portion", "end_portion"):
+            try:
+                portions[block] = Portion(_value(state, block) or "full")
+            except ValueError:
+                errors[block] = "Pick one of the choices."
         if errors:
             ack(response_action="errors", errors=errors)
             return
         request = LeaveRequest(
             start=parsed["start"],
             end=parsed["end"],
-            leave_type=_value(state, "leave_type") or "default",
-            start_portion=Portion(_value(state, "start_portion") or "full"),
-            end_portion=Portion(_value(state, "end_portion") or "full"),
+            leave_type=leave_type or "",
+            start_portion=portions["start_portion"],
+            end_portion=portions["end_portion"],
             note=note,
         )
         today, _ = _person_today(services, team_id, user_id)
@@ -169,9 +194,12 @@ def register(app: App, services: Services) -> None:
         except ValueError:
             ack(response_action="errors", errors={"end_time": "Pick a time."})
             return
+        times = session_times(meta)
+        if times is None:
+            ack(response_action="update", view=blocks.message_view("Clock out", OUT_OF_DATE))
+            return
+        started, latest = times
         _, tz = _person_today(services, team_id, user_id)
-        started = datetime.fromtimestamp(float(meta.get("started", 0)), UTC)
-        latest = datetime.fromtimestamp(float(meta["latest"]), UTC) if meta.get("latest") else None
         end = end_for_picked_time(started, picked, tz, latest)
         if end <= started:
             ack(
@@ -196,20 +224,19 @@ def register(app: App, services: Services) -> None:
         )
 
     @app.action("clockout_pick_time")
-    def pick_time(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def pick_time(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         try:
             meta = json.loads(body["actions"][0].get("value") or "{}")
         except ValueError:
-            meta = {}
-        started = datetime.fromtimestamp(float(meta.get("started", 0)), UTC)
+            meta = None
+        times = session_times(meta)
+        if times is None:
+            send(client, body["user"]["id"], Reply(OUT_OF_DATE), respond)
+            return
+        started, latest = times
         _, tz = _person_today(services, body["team"]["id"], body["user"]["id"])
-        initial = min(
-            started + timedelta(hours=8),
-            datetime.fromtimestamp(float(meta.get("latest") or 0), UTC)
-            if meta.get("latest")
-            else started + timedelta(hours=8),
-        )
+        initial = min(started + timedelta(hours=8), latest or started + timedelta(hours=8))
         try:
             client.views_open(
                 trigger_id=body["trigger_id"], view=blocks.end_time_view(meta, initial.astimezone(tz).strftime("%H:%M"))

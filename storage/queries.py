@@ -52,12 +52,12 @@ class Store(SqlStore):
                 s.exec(select(Identity).where(Identity.team_id == team_id, Identity.vendor == vendor))
             )
 
-    def identity_holder(self, team_id: str, vendor: str, vendor_user_id: str) -> str | None:
-        """The Slack user linked to this vendor account, if anyone is."""
+    def identity_holders(self, vendor: str, vendor_user_id: str) -> list[Identity]:
+        """Everyone linked to this vendor account, in any workspace (one deployment serves one
+        company's vendor accounts; an Enterprise Grid user keeps one user id across workspaces)."""
         with self.session() as s:
-            row = s.exec(select(Identity).where(Identity.team_id == team_id, Identity.vendor == vendor,
-                                                Identity.vendor_user_id == vendor_user_id)).first()
-            return row.slack_user_id if row else None
+            return list(s.exec(select(Identity).where(Identity.vendor == vendor,
+                                                      Identity.vendor_user_id == vendor_user_id)))
 
     def all_identities(self) -> list[Identity]:
         with self.session() as s:

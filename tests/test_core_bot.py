@@ -11,12 +11,14 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import SecretBox
 from bot.sandbox.server import SimServer
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.timeclock import TimeClockSim
+from bot.usecases import UserError
 from handlers import blocks
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import eventually, leave_values, next_monday, text_input, timepicker
@@ -80,6 +82,16 @@ def test_a_timeclock_account_someone_else_linked_cannot_be_linked_again(
     )
     assert update[0].args["view"]["callback_id"] == blocks.LINK_CALLBACK
     assert bot.runtime.services.store.identity("T0DEMO", "U0ALAN", "timeclock") is None
+
+
+def test_a_timeclock_account_linked_in_one_workspace_cannot_be_linked_from_another(
+    bot: BotUnderTest, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    usecases = bot.runtime.services.bot
+    with pytest.raises(UserError, match="already linked to Ada Lovelace"):
+        usecases.link(usecases.actor("T0OTHER", "U0ALAN"), "timeclock", {"pin": ada_pin(tc_sim)})
+    usecases.link(usecases.actor("T0OTHER", "U0ADA"), "timeclock", {"pin": ada_pin(tc_sim)})  # Grid: still Ada
 
 
 def test_an_admin_linking_someone_by_id_on_timeclock_is_told_to_use_the_pin_form(
@@ -528,6 +540,43 @@ def test_request_keys_are_forgotten_once_no_slack_retry_can_come(tmp_path: Path,
         assert store.request_seen("cmd:T0DEMO:recent")
     finally:
         running.close()
+
+
+def test_a_button_nothing_handles_any_more_is_acknowledged_so_slack_shows_no_warning(bot: BotUnderTest) -> None:
+    response = bot.driver.click("retired_button")
+    assert (response.status_code, response.text) == (200, "")
+
+
+def test_a_form_nothing_handles_any_more_says_it_is_out_of_date(bot: BotUnderTest) -> None:
+    response = bot.driver.submit_view("retired_form", {})
+    assert response.status_code == 200
+    assert "This form is out of date" in json.dumps(response.json()["view"])
+
+
+def test_an_event_nobody_listens_for_is_acknowledged_so_slack_does_not_retry_it(bot: BotUnderTest) -> None:
+    response = bot.driver.event({"type": "reaction_added", "user": "U0ADA", "reaction": "tada"})
+    assert response.status_code == 200
+
+
+def test_a_clockout_button_from_an_older_version_says_it_is_out_of_date(
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
+    bot.driver.click("clockout_pick_time", value="[1, 2]")
+    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "out of date" in c.args["text"]])
+    assert dm and not slack.calls_to("views.open")
+
+
+def test_a_clockout_form_with_unreadable_times_says_it_is_out_of_date(bot: BotUnderTest) -> None:
+    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("17:30")},
+                                      private_metadata=json.dumps({"started": "abc", "latest": None}))
+    body = response.json()
+    assert body["response_action"] == "update" and "out of date" in json.dumps(body["view"])
+
+
+def test_a_leave_form_with_a_half_day_it_never_offered_gets_a_field_error(bot: BotUnderTest) -> None:
+    start = next_monday()
+    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start, start_portion="evening"))
+    assert response.json() == {"response_action": "errors", "errors": {"start_portion": "Pick one of the choices."}}
 
 
 def test_healthz_answers_ok(bot: BotUnderTest) -> None:

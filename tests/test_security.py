@@ -109,6 +109,17 @@ def test_a_forged_or_replayed_request_gets_401_and_does_nothing(
     assert bot.runtime.services.store.claim_request(f"cmd:T0DEMO:{trigger}"), "the bot never even saw it"
 
 
+@pytest.mark.parametrize("body", ["{not json", "payload=not-json", "payload=%5B1%2C2%5D", "[1,2,3]"])
+def test_a_body_slack_would_never_send_gets_400_signed_and_401_unsigned_without_a_traceback(
+    bot: BotUnderTest, body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctype = "application/json" if body.startswith(("{", "[")) else FORM
+    signed = bot.driver.post(body, ctype)
+    forged = bot.driver.post(body, ctype, secret="not-the-signing-secret")
+    assert (signed.status_code, forged.status_code) == (400, 401)
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 def test_a_correctly_signed_request_four_minutes_old_is_accepted(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
 ) -> None:

@@ -139,3 +139,13 @@ def test_company_wide_reads_move_on_from_a_key_that_was_revoked(tc_sim: TimeCloc
         vendor.holidays(holiday, holiday)
     vendor.current_session(user(tc_sim, 3))  # Alan's key still works
     assert [h.day for h in vendor.holidays(holiday, holiday)] == [holiday]
+
+
+def test_a_leave_type_timeclock_does_not_offer_is_refused_on_the_field_not_booked_as_vacation(
+        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    vendor = timeclock_vendor(tc_server.base_url)
+    start = date.today() + timedelta(days=30)
+    with pytest.raises(VendorRejected) as refused:
+        vendor.request_leave(user(tc_sim), LeaveRequest(start, start, "whosoff-77"))
+    assert refused.value.field == "leave_type" and "out of date" in refused.value.user_message
+    assert not tc_sim.off_times

@@ -304,7 +304,10 @@ class TimeClock:
         )
 
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
-        leave_type = request.leave_type if request.leave_type in {"0", "1"} else "1"
+        if request.leave_type and request.leave_type not in {t.id for t in LEAVE_TYPES}:
+            raise VendorRejected(self.label, "That leave type isn't one TimeClock offers: the form may be out of "
+                                 "date. Open `/timeoff` again.", field="leave_type")
+        leave_type = request.leave_type or LEAVE_TYPES[0].id
         body = {
             "startAt": request.start.isoformat(),
             "endAt": request.end.isoformat(),

@@ -366,7 +366,11 @@ class TimeTap(WithoutClock):
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
         """Whole days only (``half_days`` is False: the bot writes half days into the note)."""
         reasons = self._personal_reasons()
-        reason = next((r for r in reasons if str(r.get("reasonId")) == request.leave_type), reasons[0])
+        reason = next((r for r in reasons if str(r.get("reasonId")) == request.leave_type),
+                      None if request.leave_type else reasons[0])  # none chosen: the default reason
+        if reason is None:
+            raise VendorRejected(self.label, "That leave type isn't one TimeTap offers: the form may be out of "
+                                 "date. Open `/timeoff` again.", field="leave_type")
         body: dict[str, Any] = {
             "businessId": _id_value(self._api_key),  # the apiKey is the businessId (obs)
             "staffId": [_id_value(user.vendor_user_id)],
