@@ -189,8 +189,7 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
         if not row.secret_enc or row.id is None:
             continue
         try:
-            store.update_secret(row.id, box.rotate(row.secret_enc))
-            rotated += 1
+            rotated += store.replace_secret(row.id, row.secret_enc, box.rotate(row.secret_enc))
         except ValueError:
             failed += 1
     print(f"re-encrypted {rotated} stored credentials" + (f"; {failed} could not be decrypted" if failed else ""))

@@ -269,10 +269,20 @@ class Timebot:
             is_admin,
         )
 
+    def _audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str,
+               detail: str = "") -> None:
+        """Record an action; a failed write is logged, never reported as the action failing (it
+        often comes after the vendor did the work: "nothing was changed" would be untrue)."""
+        try:
+            self.store.audit(team_id, slack_user_id, vendor, action, outcome, detail)
+        except Exception as exc:
+            log.error("could not write the audit row for %s %s (%s): %s", action, outcome, slack_user_id,
+                      type(exc).__name__)
+
     def require_admin(self, actor: Actor, what: str) -> None:
         if not actor.is_admin:
             log.warning("refused admin-only %s for %s in %s", what, actor.user_id, actor.team_id)
-            self.store.audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
+            self._audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
             raise UserError("Only Timebot admins can do that: ask a workspace admin, or whoever runs Timebot.")
 
     # --- identity --------------------------------------------------------------------------
@@ -347,19 +357,19 @@ class Timebot:
         try:
             user, person = vendor.link(fields)
         except VendorError as exc:
-            self.store.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
+            self._audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
             raise
         try:
             self._not_linked_to_someone_else(actor.team_id, target, vendor, user.vendor_user_id)
         except UserError as exc:
-            self.store.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
+            self._audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
             raise
         secret = self.box.encrypt(user.secret) if user.secret else None
         by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
         self.store.save_identity(
             actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
         )
-        self.store.audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
+        self._audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
         return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by, person.name)
 
     def admin_link(
@@ -387,7 +397,7 @@ class Timebot:
             email=email,
             linked_by=f"admin:{actor.user_id}",
         )
-        self.store.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
+        self._audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
 
     def _not_linked_to_someone_else(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str) -> None:
@@ -406,7 +416,7 @@ class Timebot:
         if target != actor.user_id:
             self.require_admin(actor, "unlink")
         removed = self.store.delete_identity(actor.team_id, target)
-        self.store.audit(actor.team_id, target, "-", "unlink", "ok", f"{removed} identities")
+        self._audit(actor.team_id, target, "-", "unlink", "ok", f"{removed} identities")
         return removed
 
     # --- clock -----------------------------------------------------------------------------
@@ -421,12 +431,13 @@ class Timebot:
             raise Busy("I'm still working on your last request. Give it a moment.")
         db_key = f"inflight:{actor.team_id}:{actor.user_id}:{what}"
         try:
-            if not self.store.claim_lock(db_key, ttl=timedelta(minutes=2)):
+            lease = self.store.claim_lock(db_key, ttl=timedelta(minutes=2))
+            if lease is None:
                 raise Busy("I'm still working on your last request. Give it a moment.")
             try:
                 yield
             finally:
-                self.store.release_lock(db_key)
+                self.store.release_lock(db_key, lease)
         finally:
             lock.release()
 
@@ -440,12 +451,12 @@ class Timebot:
             try:
                 session = self._clock_in_once(vendor, user, project, note)
             except OutcomeUnknown:
-                self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
+                self._audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
                 raise
             except VendorError as exc:
-                self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", _outcome(exc), exc.user_message)
+                self._audit(actor.team_id, actor.user_id, vendor.name, "clock_in", _outcome(exc), exc.user_message)
                 raise
-            self.store.audit(
+            self._audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}"
             )
             return ClockResult("clocked_in", vendor.label, session, tz=actor.tz)
@@ -507,19 +518,19 @@ class Timebot:
                 try:
                     still = vendor.current_session(user)
                 except VendorError:  # can't tell: say so rather than claim either way
-                    self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                    self._audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
                     raise unknown from None
                 if still is None or still.session_id != current.session_id:
-                    self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
+                    self._audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
                     return ClockResult("clocked_out", vendor.label, current, tz=actor.tz)
-                self.store.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                self._audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
                 raise
             except VendorError as exc:
-                self.store.audit(
+                self._audit(
                     actor.team_id, actor.user_id, vendor.name, "clock_out", _outcome(exc), exc.user_message
                 )
                 raise
-            self.store.audit(
+            self._audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
             )
             return ClockResult("clocked_out", vendor.label, session, tz=actor.tz,
@@ -575,16 +586,16 @@ class Timebot:
         try:
             absence = self._request_leave_once(vendor, user, request)
         except OutcomeUnknown:
-            self.store.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
+            self._audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
             raise
         except VendorError as exc:
-            self.store.audit(
+            self._audit(
                 actor.team_id, actor.user_id, vendor.name, "request_leave", _outcome(exc), exc.user_message
             )
             raise
         holidays, _ = self._holiday_days(request.start, request.end)
         days = working_days(request.start, request.end, request.start_portion, request.end_portion, holidays)
-        self.store.audit(
+        self._audit(
             actor.team_id,
             actor.user_id,
             vendor.name,

@@ -93,12 +93,12 @@ def later(
     claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
 
     def job() -> None:
-        if key is not None:
-            if not services.store.claim_request(key):
-                log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
-                return
-            claimed.set()
         try:
+            if key is not None:
+                if not services.store.claim_request(key):
+                    log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+                    return
+                claimed.set()
             actor = services.bot.actor(team_id, user_id)
             reply = work(actor)
         except Exception as exc:

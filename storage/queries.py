@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from storage.models import AuditLog, Identity, Person, ProcessedRequest, utcnow
 
@@ -102,13 +103,14 @@ class Store(SqlStore):
             s.refresh(row)
             return row
 
-    def update_secret(self, identity_id: int, secret_enc: str) -> None:
+    def replace_secret(self, identity_id: int, old_enc: str, new_enc: str) -> bool:
+        """Swap one encrypted secret for another, only if the row still holds ``old_enc``: a
+        person who re-linked meanwhile keeps their new key (rotation runs beside the bot)."""
         with self.session() as s:
-            row = s.get(Identity, identity_id)
-            if row is not None:
-                row.secret_enc = secret_enc
-                s.add(row)
-                s.commit()
+            result = s.exec(update(Identity).where(  # type: ignore[call-overload]
+                col(Identity.id) == identity_id, col(Identity.secret_enc) == old_enc).values(secret_enc=new_enc))
+            s.commit()
+            return bool(result.rowcount)
 
     def delete_identity(self, team_id: str, slack_user_id: str, vendor: str | None = None) -> int:
         with self.session() as s:
@@ -166,14 +168,19 @@ class Store(SqlStore):
 
     def claim_request(self, key: str) -> bool:
         """True the first time ``key`` is seen, False for every repeat (retry, double click)."""
+        return self._insert_key(key) is not None
+
+    def _insert_key(self, key: str) -> datetime | None:
+        """The row's time when we inserted ``key``; None when it was there already."""
+        at = utcnow()
         with self.session() as s:
-            s.add(ProcessedRequest(key=key[:255]))
+            s.add(ProcessedRequest(key=key[:255], at=at))
             try:
                 s.commit()
             except IntegrityError:
                 s.rollback()
-                return False
-            return True
+                return None
+            return at
 
     def request_seen(self, key: str) -> bool:
         with self.session() as s:
@@ -188,20 +195,24 @@ class Store(SqlStore):
 
     # --- short leases (one action per person at a time, across processes) --------------------
 
-    def claim_lock(self, key: str, ttl: timedelta) -> bool:
-        """Take ``key`` unless someone holds it; a holder older than ``ttl`` is presumed dead."""
-        if self.claim_request(key):
-            return True
+    def claim_lock(self, key: str, ttl: timedelta) -> datetime | None:
+        """Take ``key`` unless someone holds it; a holder older than ``ttl`` is presumed dead.
+        Returns the lease (its start), which ``release_lock`` needs: None when it is taken."""
+        taken = self._insert_key(key)
+        if taken is not None:
+            return taken
         with self.session() as s:
             result = s.exec(  # type: ignore[call-overload]
                 delete(ProcessedRequest).where(ProcessedRequest.key == key, ProcessedRequest.at < utcnow() - ttl)
             )
             s.commit()
             if not result.rowcount:
-                return False
-        return self.claim_request(key)
+                return None
+        return self._insert_key(key)
 
-    def release_lock(self, key: str) -> None:
+    def release_lock(self, key: str, lease: datetime) -> None:
+        """Give the lease back, unless it went stale and someone else holds ``key`` now."""
         with self.session() as s:
-            s.exec(delete(ProcessedRequest).where(ProcessedRequest.key == key))  # type: ignore[call-overload]
+            s.exec(delete(ProcessedRequest).where(  # type: ignore[call-overload]
+                ProcessedRequest.key == key, ProcessedRequest.at == lease))
             s.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -422,6 +423,29 @@ def test_a_clockout_whose_every_answer_is_lost_is_checked_with_timeclock_not_cal
     _, text = ask(bot, slack, "/clockout")
     assert "Clocked out" in text and "Nothing was changed" not in text
     assert not tc_sim.running_sessions(1)
+
+
+def test_a_clockin_that_landed_is_confirmed_even_when_the_audit_row_cannot_be_written(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    with sqlite3.connect(tmp_path / "timebot.db") as db:
+        db.execute("DROP TABLE audit_log")  # every audit write now fails
+    _, text = ask(bot, slack, "/clockin")
+    assert "Clocked in" in text and "Nothing was changed" not in text
+    assert len(tc_sim.running_sessions(1)) == 1
+
+
+def test_when_the_database_cannot_take_the_request_key_the_person_is_told_and_nothing_is_sent(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    tc_server.requests.clear()
+    with sqlite3.connect(tmp_path / "timebot.db") as db:
+        db.execute("DROP TABLE processed_request")
+    _, text = ask(bot, slack, "/clockin")
+    assert "Something went wrong on my side. Nothing was changed" in text
+    assert not tc_server.requests
 
 
 # --- Slack faults ----------------------------------------------------------------------------

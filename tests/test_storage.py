@@ -61,11 +61,22 @@ def test_a_request_key_is_claimed_once(engine: Engine) -> None:
 
 def test_a_lease_is_exclusive_until_released_or_stale(engine: Engine) -> None:
     store = Store(engine)
-    assert store.claim_lock("inflight:a", ttl=timedelta(minutes=2))
-    assert not store.claim_lock("inflight:a", ttl=timedelta(minutes=2))
-    store.release_lock("inflight:a")
-    assert store.claim_lock("inflight:a", ttl=timedelta(minutes=2))
-    assert store.claim_lock("inflight:a", ttl=timedelta(seconds=-1))  # the holder is presumed dead
+    lease = store.claim_lock("inflight:a", ttl=timedelta(minutes=2))
+    assert lease is not None
+    assert store.claim_lock("inflight:a", ttl=timedelta(minutes=2)) is None
+    store.release_lock("inflight:a", lease)
+    assert store.claim_lock("inflight:a", ttl=timedelta(minutes=2)) is not None
+    assert store.claim_lock("inflight:a", ttl=timedelta(seconds=-1)) is not None  # the holder is presumed dead
+
+
+def test_a_holder_whose_lease_went_stale_cannot_release_the_next_holders_lease(engine: Engine) -> None:
+    store = Store(engine)
+    slow = store.claim_lock("inflight:b", ttl=timedelta(minutes=2))
+    assert slow is not None
+    nxt = store.claim_lock("inflight:b", ttl=timedelta(seconds=-1))  # the slow holder is presumed dead
+    assert nxt is not None
+    store.release_lock("inflight:b", slow)  # the slow one finishes at last
+    assert store.claim_lock("inflight:b", ttl=timedelta(minutes=2)) is None  # the next holder still holds it
 
 
 def test_saving_an_identity_twice_replaces_it(engine: Engine) -> None:
@@ -74,6 +85,17 @@ def test_saving_an_identity_twice_replaces_it(engine: Engine) -> None:
     store.save_identity("T1", "U1", "timeclock", "8", secret_enc="y", email=None, linked_by="self")
     rows = store.identities_of("T1", "U1")
     assert [(r.vendor_user_id, r.secret_enc) for r in rows] == [("8", "y")]
+
+
+def test_rotating_a_secret_never_overwrites_a_key_linked_meanwhile(engine: Engine) -> None:
+    store = Store(engine)
+    row = store.save_identity("T1", "U1", "timeclock", "1", secret_enc="old-cipher", email=None, linked_by="self")
+    assert row.id is not None
+    store.save_identity("T1", "U1", "timeclock", "1", secret_enc="relinked-cipher", email=None, linked_by="self")
+    assert not store.replace_secret(row.id, "old-cipher", "rotated-cipher")
+    identity = store.identity("T1", "U1", "timeclock")
+    assert identity is not None and identity.secret_enc == "relinked-cipher"
+    assert store.replace_secret(row.id, "relinked-cipher", "rotated-cipher")
 
 
 def test_two_first_saves_of_an_identity_at_once_both_succeed(engine: Engine) -> None:
@@ -124,3 +146,51 @@ def test_a_percent_encoded_database_url_migrates(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     finally:
         eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """An empty database nobody has migrated: its URL and connect arguments."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}", {}
+        return
+    if not PG:
+        pytest.skip("TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres sets it)")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield PG, {"options": f"-csearch_path={schema}"}
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_several_processes_starting_on_a_fresh_database_migrate_it_once_without_failing(
+        fresh_database: tuple[str, dict[str, str]]) -> None:
+    import threading
+
+    url, connect_args = fresh_database
+    failures: list[BaseException] = []
+    engines = [make_engine(url, connect_args=connect_args) if connect_args else make_engine(url) for _ in range(6)]
+    start = threading.Barrier(len(engines))
+
+    def boot(engine: Engine) -> None:
+        start.wait()
+        try:
+            upgrade(engine)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=boot, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert failures == []
+        with engines[0].connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() is not None
+    finally:
+        for e in engines:
+            e.dispose()
