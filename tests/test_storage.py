@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,19 +30,28 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield eng
         eng.dispose()
         return
+    with pg_schema() as connect_args:
+        eng = make_engine(PG, connect_args=connect_args)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+
+
+@contextmanager
+def pg_schema() -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL schema (skips without CI's PostgreSQL): connect arguments that use it."""
     if not PG:
         pytest.skip("TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres sets it)")
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(PG, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield {"options": f"-csearch_path={schema}"}
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def test_migrations_create_exactly_the_tables_the_models_describe(engine: Engine) -> None:
@@ -154,16 +164,8 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}", {}
         return
-    if not PG:
-        pytest.skip("TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres sets it)")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield PG, {"options": f"-csearch_path={schema}"}
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with pg_schema() as connect_args:
+        yield PG, connect_args
 
 
 def test_several_processes_starting_on_a_fresh_database_migrate_it_once_without_failing(
