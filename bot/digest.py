@@ -61,6 +61,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.digest_spec import DEFAULT_DAYS, DigestSpec, day_set
+from bot.parse import esc
 from bot.usecases import Actor, DayReport, UserError
 from bot.vendors.base import Action
 from storage.digests import ClaimPolicy, DigestStore, settled
@@ -362,8 +363,8 @@ class Digests:
                         exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"))
             self._audit(sub, "failed", f"{channel} {day}: {detail}")
             if run.attempts >= self.policy.max_attempts:  # the last try: nobody will post it unless told
-                self._alert(sub, day, f"I couldn't put together the digest for <#{channel}> ({detail}), so it "
-                            "wasn't posted.", "partial" if done else "failed")
+                self._alert(sub, day, f"I couldn't put together the digest for <#{channel}> ({esc(str(detail))}), "
+                            "so it wasn't posted.", "partial" if done else "failed")
             return RunResult(channel, day, status, str(detail), done, len(done), run, len(done))
         plan = ",".join(_fingerprint(m) for m in messages) if len(messages) <= MAX_RESUMABLE_MESSAGES else ""
         if done and not _continues(run.plan, plan, len(done)):

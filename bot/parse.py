@@ -30,10 +30,16 @@ class InputError(ValueError):
     """Bad input; the message is written for the person who typed it."""
 
 
+def esc(text: str | None) -> str:
+    """Text from people or vendors, made inert for Slack mrkdwn: only &, < and > are control
+    characters (they make links, mentions and @channel pings)."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def quote(text: str, limit: int = 40) -> str:
     """Echo user text back safely: shortened, with Slack's control characters escaped."""
     short = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "“" + short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "”"
+    return "“" + esc(short) + "”"
 
 
 def _printable(ch: str) -> bool:

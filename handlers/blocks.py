@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.parse import esc
 from bot.usecases import ClockResult, HomeState, LeaveForm, LeaveResult, StatusReport, WhosOffReport
 from bot.vendors.base import Absence, LinkField, Portion
 
@@ -28,13 +29,12 @@ HELP = (
 )
 
 
-def esc(text: str | None) -> str:
-    """Slack mrkdwn treats only &, < and > as control characters."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def plain(text: str, limit: int = 75) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:limit], "emoji": True}
+
+
+MAX_BLOCKS = 50  # per message
+NAME_LIMIT = 200  # a vendor name this long is cut, so one person's line always fits a section
 
 
 def section(text: str) -> dict[str, Any]:
@@ -161,20 +161,37 @@ def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
     blocks.append(section(title))
     nobody = True
     for day in report.days:
-        lines = [f":tada: {esc(h.name)}" for h in day.holidays]
+        lines = [f":tada: {esc(h.name[:NAME_LIMIT])}" for h in day.holidays]
         for e in day.entries:
             nobody = False
-            who = f"<@{e.slack_user_id}>" if e.slack_user_id else esc(e.name)
-            kind = f" · {esc(e.kind)}" if show_kind and e.kind else ""
+            who = f"<@{e.slack_user_id}>" if e.slack_user_id else esc(e.name[:NAME_LIMIT])
+            kind = f" · {esc(e.kind[:NAME_LIMIT])}" if show_kind and e.kind else ""
             pending = " · pending" if e.status == "pending" else ""
             lines.append(f"• {who}{_portion_tag(e.portion)}{kind}{pending}")
         if lines:
-            blocks.append(section(f"*{fmt_day(day.day)}*\n" + "\n".join(lines)))
+            blocks.extend(packed(f"*{fmt_day(day.day)}*", lines))
     if nobody and not any(d.holidays for d in report.days):  # weekends without anyone off have no day
         blocks.append(section("Everyone's in. :sunny:"))
-    for note in report.notes:
-        blocks.append(context(esc(note)))
-    return blocks[:50]
+    notes = [context(esc(note)) for note in report.notes]
+    if len(blocks) + len(notes) > MAX_BLOCKS:  # say so rather than leave people out without a word
+        blocks = blocks[: MAX_BLOCKS - len(notes) - 1]
+        blocks.append(context("That's more than one message holds: ask for fewer days, like `/whosoff today`."))
+    return blocks + notes
+
+
+def packed(header: str, lines: list[str], limit: int = 3000) -> Blocks:
+    """``header`` then ``lines``, one to a line, in as few sections as Slack's text limit allows
+    (a long line list is split, never cut)."""
+    sections: Blocks = []
+    current = header
+    for line in lines:
+        if len(current) + 1 + len(line) > limit:
+            sections.append(section(current))
+            current = line
+        else:
+            current = f"{current}\n{line}"
+    sections.append(section(current))
+    return sections
 
 
 def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
@@ -217,12 +234,16 @@ def message_view(title: str, text: str) -> dict[str, Any]:
     return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24), "blocks": [section(text)]}
 
 
+ANY_LEAVE_TYPE = "default"  # the one option when the vendor lists no types: the vendor's default
+
+
 def _option(value: str, text: str) -> dict[str, Any]:
-    return {"text": plain(text), "value": value}
+    return {"text": plain(text.strip() or value or "Leave"), "value": value}
 
 
 def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[str, Any]:
-    types = [_option(t.id, t.name) for t in form.types[:100]] or [_option("default", "Leave")]
+    usable = [t for t in form.types if t.id and len(t.id) <= 150][:100]  # Slack's limits on select options
+    types = [_option(t.id, t.name) for t in usable] or [_option(ANY_LEAVE_TYPE, "Leave")]
     start_options = [_option("full", "Full day"), _option("pm", "Afternoon only")]
     end_options = [_option("full", "Full day"), _option("am", "Morning only")]
     blocks: Blocks = [
@@ -295,8 +316,8 @@ def link_view(
     for_whom: str | None = None,
 ) -> dict[str, Any]:
     blocks: Blocks = [section(f"Connect {'<@' + for_whom + '>' if for_whom else 'your'} {esc(label)} account.")]
-    if error:
-        blocks.append(section(f":warning: {esc(error)}"))
+    if error:  # already mrkdwn-safe (handlers.common.describe)
+        blocks.append(section(f":warning: {error}"))
     for f in fields:
         blocks.append(
             {

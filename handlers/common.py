@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
-from bot.parse import InputError
+from bot.parse import InputError, esc
 from bot.usecases import Actor, UserError
 from bot.vendors.base import VendorError
 from handlers.blocks import message_view
@@ -67,11 +67,13 @@ def request_key(body: Mapping[str, Any]) -> str | None:
 
 
 def describe(services: Services, exc: BaseException) -> str:
+    """The failure in words for the person, safe to put in mrkdwn: vendor messages can carry
+    anything (a project called ``<!everyone>``, a link)."""
     if isinstance(exc, InputError):
-        return str(exc)
+        return str(exc)  # built with bot.parse.quote: escaped already
     if not isinstance(exc, VendorError | UserError):
         log.exception("unexpected failure", exc_info=exc)
-    return services.bot.explain(exc)  # type: ignore[arg-type]
+    return esc(services.bot.explain(exc))  # type: ignore[arg-type]
 
 
 def later(

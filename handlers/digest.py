@@ -114,7 +114,7 @@ def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage
         body.append(context(f":hourglass_flowing_sand: Posted late: this digest was due at "
                             f"{content.due_at:%H:%M %Z}."))
     for holiday in content.today.holidays:
-        body.append(_section(f":tada: *Public holiday:* {esc(holiday.name)}"))
+        body.append(_section(f":tada: *Public holiday:* {esc(holiday.name[:MAX_NAME])}"))
     entries = content.today.entries
     if not entries:
         body.append(_section(":sunny: Everyone's in today." if not content.today.holidays
@@ -127,7 +127,7 @@ def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage
     upcoming_lines = 0
     coming: Blocks = []
     for report in content.upcoming:
-        lines = [f":tada: {esc(h.name)}" for h in report.holidays]
+        lines = [f":tada: {esc(h.name[:MAX_NAME])}" for h in report.holidays]
         lines += [_line(e, show_kind, portion_tag=True) for e in report.entries]
         upcoming_lines += len(report.entries)
         if lines:

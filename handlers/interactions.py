@@ -103,7 +103,7 @@ def register(app: App, services: Services) -> None:
         request = LeaveRequest(
             start=parsed["start"],
             end=parsed["end"],
-            leave_type=leave_type or "",
+            leave_type="" if leave_type == blocks.ANY_LEAVE_TYPE else leave_type or "",
             start_portion=portions["start_portion"],
             end_portion=portions["end_portion"],
             note=note,
@@ -127,7 +127,7 @@ def register(app: App, services: Services) -> None:
         def on_error(exc: BaseException) -> Reply:
             message = describe(services, exc)
             if isinstance(exc, VendorRejected) and not exc.user_message.startswith(exc.vendor):
-                message = f"{exc.vendor} didn't accept the request: {exc.user_message}"
+                message = f"{blocks.esc(exc.vendor)} didn't accept the request: {blocks.esc(exc.user_message)}"
             _update(client, view_id, blocks.message_view("Request leave", message))
             return Reply(message)
 

@@ -579,6 +579,17 @@ def test_a_leave_form_with_a_half_day_it_never_offered_gets_a_field_error(bot: B
     assert response.json() == {"response_action": "errors", "errors": {"start_portion": "Pick one of the choices."}}
 
 
+def test_what_a_vendor_says_is_shown_as_text_never_as_links_or_mentions(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    tc_sim.add_project(99, "<!everyone> <@U0GRACE> <https://evil.example|Re-link here>", assignees={1})
+    _, key = bot.driver.command("/clockin", "nosuch")
+    text = slack.wait_response(key)[-1]["text"]
+    assert "&lt;!everyone&gt; &lt;@U0GRACE&gt; &lt;https://evil.example|Re-link here&gt;" in text
+    assert "<!everyone>" not in text and "<https://evil.example" not in text
+
+
 def test_healthz_answers_ok(bot: BotUnderTest) -> None:
     import httpx
 

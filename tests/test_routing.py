@@ -134,6 +134,20 @@ def test_leave_overlapping_a_booking_is_refused_in_the_vendors_words_said_once(
     assert refusal.count("didn't accept") == 1
 
 
+def test_whosoff_for_a_day_half_the_company_is_off_lists_everyone(
+        mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    wo, _ = whosoff
+    day = a_clear_weekday()
+    names = [f"Person {n:03d} {'Surname' * 6}" for n in range(150)]
+    for n, name in enumerate(names):
+        wo.add_leave(wo.add_user(name, f"p{n}@big.example"), day)
+    _, key = mixed_bot.driver.command("/whosoff", day.isoformat())
+    reply = slack.wait_response(key, timeout=20)[-1]
+    texts = [b["text"]["text"] for b in reply["blocks"] if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in texts) and len(reply["blocks"]) <= 50
+    assert all(name in "\n".join(texts) for name in names)
+
+
 def test_whosoff_lists_people_nobody_linked_by_their_vendor_name(
         mixed_bot: BotUnderTest, slack: SlackStandIn) -> None:
     _, key = mixed_bot.driver.command("/whosoff", "next week")

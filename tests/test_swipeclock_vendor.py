@@ -21,6 +21,7 @@ from bot.vendors.base import (
     Action,
     LeaveRequest,
     NotSupported,
+    Portion,
     Vendor,
     VendorAuthError,
     VendorRejected,
@@ -397,10 +398,14 @@ def test_clocking_in_twice_is_refused_in_plain_words(vendor):
         vendor.clock_in(ADA)
 
 
-def test_a_shift_begun_before_a_new_pay_period_is_still_running(vendor, sim, clock):
+@pytest.mark.parametrize("looked_at", [
+    datetime(2024, 5, 5, 2, 0, tzinfo=UTC),  # the first night of the next period
+    datetime(2024, 5, 7, 9, 0, tzinfo=UTC),  # days into it: a shift left open
+], ids=["next-night", "days-later"])
+def test_a_shift_begun_before_a_new_pay_period_is_still_running(vendor, sim, clock, looked_at):
     clock.now = datetime(2024, 5, 4, 22, 0, tzinfo=UTC).timestamp()  # last day of a period
     vendor.clock_in(ADA)
-    clock.now = datetime(2024, 5, 5, 2, 0, tzinfo=UTC).timestamp()  # first day of the next
+    clock.now = looked_at.timestamp()
     running = vendor.current_session(ADA)
     assert running is not None and running.started_at == datetime(2024, 5, 4, 22, 0, tzinfo=UTC)
 
@@ -437,6 +442,23 @@ def test_leave_requests_are_opt_in_and_read_back_as_pending(server, sim, clock):
     with pytest.raises(VendorRejected):
         leave.request_leave(ADA, LeaveRequest(date(2024, 5, 21), date(2024, 5, 21), "PTO"))
     leave.close()
+
+
+def test_leave_overlapping_the_days_asked_about_comes_back_whole(vendor, sim):
+    sim.add_time_off("EMP003", date(2024, 6, 3), date(2024, 6, 7))  # Mon..Fri
+    [found] = vendor.absences(date(2024, 6, 5), date(2024, 6, 5), [])
+    assert (found.start, found.end) == (date(2024, 6, 3), date(2024, 6, 7))
+
+
+def test_a_half_day_leave_request_asks_for_half_a_days_hours(server, sim, clock):
+    leave = SwipeClock.for_settings(settings_for(server, leave_requests=True), clock=clock)
+    try:
+        leave.request_leave(ADA, LeaveRequest(date(2024, 5, 20), date(2024, 5, 21), "PTO",
+                                              start_portion=Portion.PM, end_portion=Portion.FULL))
+    finally:
+        leave.close()
+    posted = next(r for r in server.requests if r.method == "POST" and r.path.endswith("/timeoffrequests"))
+    assert [(d["Date"], d["Hours"]) for d in posted.json()["Days"]] == [("2024-05-20", 4.0), ("2024-05-21", 8.0)]
 
 
 # --- what SwipeClock can't do ---------------------------------------------------------------------

@@ -42,6 +42,7 @@ from bot.vendors.base import (
     LeaveType,
     LinkField,
     NotSupported,
+    Portion,
     VendorAuthError,
     VendorError,
     VendorPerson,
@@ -64,6 +65,7 @@ PRODUCT_PARTNER = "twppartner"
 MAX_ORIGINATING_LIFETIME = 300  # "must be no more than 5 minutes into the future" (doc: SC-SWAG)
 FALLBACK_TOKEN_LIFETIME = 180.0  # issued token without a readable exp: renew like PBI does (obs)
 IDS_PER_CALL = 25  # employee codes per ``ids=`` query, to keep URLs short (inferred)
+LEAVE_MARGIN = timedelta(days=31)  # leave longer than a month past the range is still cut
 
 _DROPPED_STATUSES = {"denied", "rejected", "declined", "cancelled", "canceled", "withdrawn", "deleted", "void"}
 
@@ -456,9 +458,10 @@ class SwipeClock:
         today = self._now_local().date()
         card = self._timecard(key, code, today)
         session = self._open_line(card, code)
-        if session is None and _day(card.get("PayPeriodBeginDate")) == today:
-            # A shift that began last night sits in the previous pay period.
-            session = self._open_line(self._timecard(key, code, today - timedelta(days=1)), code)
+        begin = _day(card.get("PayPeriodBeginDate"))
+        if session is None and begin is not None:
+            # A shift begun before this pay period (last night, or left open) sits in the previous one.
+            session = self._open_line(self._timecard(key, code, begin - timedelta(days=1)), code)
         return session
 
     def _punch(self, user: VendorUser, kind: Literal["In", "Out"], at: datetime,
@@ -497,10 +500,13 @@ class SwipeClock:
 
     def _time_off(self, key: TokenKey, codes: Sequence[str], start: date, end: date) -> list[dict[str, Any]]:
         """``timeoffrequests`` for the codes. ``startDate``/``endDate`` are a hint the API may ignore
-        (inferred); results are filtered here either way."""
+        (inferred); results are filtered here either way. The window is widened by
+        ``LEAVE_MARGIN`` so that leave overlapping the range comes back whole (its real first and
+        last day: "back on …" depends on it), not cut to the days asked about."""
         results: list[dict[str, Any]] = []
+        since, until = start - LEAVE_MARGIN, end + LEAVE_MARGIN
         for batch in _chunks(codes, IDS_PER_CALL):
-            params = {"ids": ",".join(batch), "startDate": start.isoformat(), "endDate": end.isoformat()}
+            params = {"ids": ",".join(batch), "startDate": since.isoformat(), "endDate": until.isoformat()}
             data = self._json(self._call(key, "GET", self._path("timeoffrequests"), params=params)) or {}
             results.extend(r for r in data.get("Results") or [] if isinstance(r, dict))
         return results
@@ -580,8 +586,10 @@ class SwipeClock:
             raise VendorRejected(self.label, "Those dates are all on a weekend.", field="start")
         entries = []
         for day in days:
-            entry: dict[str, Any] = {"Date": day.isoformat(), "Hours": self.settings.hours_per_day,
-                                     "Category": request.leave_type}
+            half = (day == request.start and request.start_portion is not Portion.FULL) or (
+                day == request.end and request.end_portion is not Portion.FULL)
+            hours = self.settings.hours_per_day / 2 if half else self.settings.hours_per_day
+            entry: dict[str, Any] = {"Date": day.isoformat(), "Hours": hours, "Category": request.leave_type}
             if request.note:
                 entry["Comments"] = request.note
             entries.append(entry)
