@@ -102,6 +102,13 @@ def test_an_admin_linking_someone_by_id_on_timeclock_is_told_to_use_the_pin_form
     assert "TimeClock needs the person's own key: use `/timebot link @person`" in text
 
 
+def test_an_empty_pin_is_a_field_error_on_the_pin(bot: BotUnderTest, tc_server: SimServer) -> None:
+    meta = json.dumps({"vendor": "timeclock", "target": None})
+    response = bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=meta)
+    assert response.json() == {"response_action": "errors", "errors": {"link_pin": "Enter your TimeClock PIN."}}
+    assert not tc_server.requests
+
+
 def test_a_wrong_pin_shows_the_form_again_with_the_reason(bot: BotUnderTest, slack: SlackStandIn) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
     bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input("1999")}, private_metadata=meta)
@@ -571,6 +578,21 @@ def test_a_clockout_form_with_unreadable_times_says_it_is_out_of_date(bot: BotUn
                                       private_metadata=json.dumps({"started": "abc", "latest": None}))
     body = response.json()
     assert body["response_action"] == "update" and "out of date" in json.dumps(body["view"])
+
+
+def test_a_leave_form_without_a_first_day_is_a_field_error_on_it(bot: BotUnderTest, tc_server: SimServer) -> None:
+    start = next_monday()
+    values = leave_values(start, start)
+    values["start"] = {"type": "datepicker", "selected_date": None}
+    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    assert response.json() == {"response_action": "errors", "errors": {"start": "Pick a date."}}
+    assert not tc_server.requests
+
+
+def test_a_clockout_form_without_a_time_is_a_field_error_on_it(bot: BotUnderTest) -> None:
+    meta = json.dumps({"session_id": "1", "started": time.time() - 3600, "latest": None})
+    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("")}, private_metadata=meta)
+    assert response.json() == {"response_action": "errors", "errors": {"end_time": "Pick a time."}}
 
 
 def test_a_leave_form_with_a_half_day_it_never_offered_gets_a_field_error(bot: BotUnderTest) -> None:
