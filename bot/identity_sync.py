@@ -66,7 +66,7 @@ def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write
                 report.already += 1
                 continue
             person = by_email.get(email) if email else None
-            if person is None:
+            if person is None or person.vendor_user_id in used:  # that account is someone else's already
                 report.unmatched_slack.append((m["id"], name, email or None))
                 continue
             if write:

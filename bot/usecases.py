@@ -269,7 +269,7 @@ class Timebot:
             is_admin,
         )
 
-    def _audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str,
+    def audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str,
                detail: str = "") -> None:
         """Record an action; a failed write is logged, never reported as the action failing (it
         often comes after the vendor did the work: "nothing was changed" would be untrue)."""
@@ -282,7 +282,7 @@ class Timebot:
     def require_admin(self, actor: Actor, what: str) -> None:
         if not actor.is_admin:
             log.warning("refused admin-only %s for %s in %s", what, actor.user_id, actor.team_id)
-            self._audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
+            self.audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
             raise UserError("Only Timebot admins can do that: ask a workspace admin, or whoever runs Timebot.")
 
     # --- identity --------------------------------------------------------------------------
@@ -308,6 +308,7 @@ class Timebot:
         if Action.IDENTITY in vendor.capabilities and actor.email:
             match = self._match_email(vendor, actor.email)
             if match is not None:
+                self._not_linked_to_someone_else(actor.team_id, actor.user_id, vendor, match.vendor_user_id)
                 self.store.save_identity(
                     actor.team_id,
                     actor.user_id,
@@ -357,19 +358,19 @@ class Timebot:
         try:
             user, person = vendor.link(fields)
         except VendorError as exc:
-            self._audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
+            self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
             raise
         try:
             self._not_linked_to_someone_else(actor.team_id, target, vendor, user.vendor_user_id)
         except UserError as exc:
-            self._audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
+            self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
             raise
         secret = self.box.encrypt(user.secret) if user.secret else None
         by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
         self.store.save_identity(
             actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
         )
-        self._audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
+        self.audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
         return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by, person.name)
 
     def admin_link(
@@ -397,7 +398,7 @@ class Timebot:
             email=email,
             linked_by=f"admin:{actor.user_id}",
         )
-        self._audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
+        self.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
 
     def _not_linked_to_someone_else(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str) -> None:
@@ -416,7 +417,7 @@ class Timebot:
         if target != actor.user_id:
             self.require_admin(actor, "unlink")
         removed = self.store.delete_identity(actor.team_id, target)
-        self._audit(actor.team_id, target, "-", "unlink", "ok", f"{removed} identities")
+        self.audit(actor.team_id, target, "-", "unlink", "ok", f"{removed} identities")
         return removed
 
     # --- clock -----------------------------------------------------------------------------
@@ -451,12 +452,12 @@ class Timebot:
             try:
                 session = self._clock_in_once(vendor, user, project, note)
             except OutcomeUnknown:
-                self._audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
+                self.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
                 raise
             except VendorError as exc:
-                self._audit(actor.team_id, actor.user_id, vendor.name, "clock_in", _outcome(exc), exc.user_message)
+                self.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", _outcome(exc), exc.user_message)
                 raise
-            self._audit(
+            self.audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}"
             )
             return ClockResult("clocked_in", vendor.label, session, tz=actor.tz)
@@ -518,19 +519,19 @@ class Timebot:
                 try:
                     still = vendor.current_session(user)
                 except VendorError:  # can't tell: say so rather than claim either way
-                    self._audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                    self.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
                     raise unknown from None
                 if still is None or still.session_id != current.session_id:
-                    self._audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
+                    self.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
                     return ClockResult("clocked_out", vendor.label, current, tz=actor.tz)
-                self._audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                self.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
                 raise
             except VendorError as exc:
-                self._audit(
+                self.audit(
                     actor.team_id, actor.user_id, vendor.name, "clock_out", _outcome(exc), exc.user_message
                 )
                 raise
-            self._audit(
+            self.audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
             )
             return ClockResult("clocked_out", vendor.label, session, tz=actor.tz,
@@ -586,16 +587,16 @@ class Timebot:
         try:
             absence = self._request_leave_once(vendor, user, request)
         except OutcomeUnknown:
-            self._audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
+            self.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
             raise
         except VendorError as exc:
-            self._audit(
+            self.audit(
                 actor.team_id, actor.user_id, vendor.name, "request_leave", _outcome(exc), exc.user_message
             )
             raise
         holidays, _ = self._holiday_days(request.start, request.end)
         days = working_days(request.start, request.end, request.start_portion, request.end_portion, holidays)
-        self._audit(
+        self.audit(
             actor.team_id,
             actor.user_id,
             vendor.name,

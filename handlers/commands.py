@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
-from bot.parse import InputError, clean_text, parse_period, parse_user, split_args
+from bot.parse import InputError, clean_text, parse_period, parse_user, quote, split_args
 from bot.usecases import Actor
 from bot.vendors.base import Action
 from handlers import blocks
@@ -229,7 +229,7 @@ def _link(
     vendor_user_id = clean_text(args[1], what="vendor id", limit=64) if len(args) > 1 else None
     vendor_name = args[2].lower() if len(args) > 2 else None
     if vendor_name and vendor_name not in bot.router.vendors:
-        raise InputError(f"No vendor called {vendor_name!r} is configured here.")
+        raise InputError(f"No vendor called {quote(vendor_name)} is configured here.")
     if target and vendor_user_id:
         ack()
         later(
@@ -252,7 +252,7 @@ def _link(
             actor = bot.actor(command["team_id"], command["user_id"])
             if not actor.is_admin:
                 log.warning("refused admin-only link for %s", actor.user_id)
-                services.store.audit(actor.team_id, actor.user_id, "-", "link", "refused", "not an admin")
+                bot.audit(actor.team_id, actor.user_id, "-", "link", "refused", "not an admin")
                 send(client, actor.user_id, Reply("Only Timebot admins can link someone else."), respond)
                 return
         open_link_modal(services, client, command, command["trigger_id"], target, respond)

@@ -124,6 +124,17 @@ def test_someone_who_is_not_an_admin_cannot_link_others_and_the_attempt_is_logge
     assert any("refused admin-only link" in r.getMessage() for r in caplog.records)
 
 
+def test_an_email_match_never_takes_an_account_an_admin_gave_someone_else(
+        whosoff_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    sim, _ = whosoff
+    katherine = next(u for u in sim.users.values() if u.email_address == "katherine@example.com")
+    _, key = whosoff_bot.driver.command("/timebot", f"link <@U0ALAN|alan> {katherine.user_id}", user="U0GRACE")
+    assert "Linked <@U0ALAN>" in slack.wait_response(key)[-1]["text"]
+    _, key = whosoff_bot.driver.command("/timebot", "link", user="U0KATH")
+    assert "already linked to" in slack.wait_response(key)[-1]["text"]
+    assert whosoff_bot.runtime.services.store.identity("T0DEMO", "U0KATH", "whosoff") is None
+
+
 def test_linking_by_email_tells_the_person_who_they_are_in_the_vendor(
         whosoff_bot: BotUnderTest, slack: SlackStandIn) -> None:
     _, key = whosoff_bot.driver.command("/timebot", "link")

@@ -24,6 +24,7 @@ from bot.vendors.base import (
     Action,
     LeaveRequest,
     NotSupported,
+    OutcomeUnknown,
     Portion,
     Vendor,
     VendorAuthError,
@@ -388,6 +389,17 @@ def test_leave_type_needing_approval_comes_back_pending(vendor, sim):
     grace = VendorUser(user_id(sim, "grace@example.com"))
     day = sim.today() + timedelta(days=60)
     assert vendor.request_leave(grace, LeaveRequest(day, day, "14")).status == "pending"
+
+
+def test_a_leave_request_answered_with_a_page_that_isnt_json_is_an_unknown_outcome_not_a_retry(
+        vendor, sim, server):
+    ada = VendorUser(user_id(sim, "ada@example.com"))
+    day = sim.today() + timedelta(days=70)
+    vendor.leave_types()  # signed in, so the next POST is the submit itself
+    server.faults.only_methods = frozenset({"POST"})
+    server.faults.script.extend(["pass", "garble"])  # validated; then booked, and a proxy's page comes back
+    with pytest.raises(OutcomeUnknown):
+        vendor.request_leave(ada, LeaveRequest(day, day, "11"))
 
 
 def test_overlapping_leave_is_rejected_with_the_vendor_message_and_field(vendor, sim, server):

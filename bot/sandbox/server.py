@@ -74,7 +74,8 @@ class Response:
 class Faults:
     """What a test asks the server to do wrong. ``script`` entries are consumed one request each:
     a ``Response`` is returned instead of the real handler, ``"drop"`` runs the real handler then
-    closes the connection without answering, ``"garble"`` runs it then answers 200 with a page that
+    closes the connection without answering, ``"pass"`` lets one request through untouched,
+    ``"garble"`` runs it then answers 200 with a page that
     isn't the API's JSON (a proxy in the way), ``"hang"`` never answers (until ``hang_seconds``)."""
 
     latency: float = 0.0

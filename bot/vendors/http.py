@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.vendors.base import OutcomeUnknown, VendorUnavailable
+from bot.vendors.base import OutcomeUnknown, VendorError, VendorUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,25 @@ class CircuitBreaker:
                     log.warning("%s failed %d times in a row: pausing calls for %.0f s", self.name,
                                 self._failures, self.cooldown)
                 self._opened_at = self._clock()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def unreadable_answer(label: str, response: httpx.Response, setting: str, *,
+                      changes: bool | None = None) -> VendorError:
+    """A 2xx answer that isn't the API's JSON (a proxy's sign-in page, a base URL that isn't the
+    API). After a request that changes something (default: any method but GET/HEAD/OPTIONS) the
+    change may have happened, so the outcome is unknown and gets checked, never "try again"."""
+    if changes is None:
+        changes = response.request.method.upper() not in SAFE_METHODS
+    log.warning("%s answered HTTP %s with something that isn't JSON (check %s)", label, response.status_code,
+                setting)
+    if changes:
+        return OutcomeUnknown(label, f"{label} sent an answer Timebot couldn't read, so this may or may not have "
+                              "gone through.", vendor_finished=True)
+    return VendorError(label, f"{label} sent an answer Timebot couldn't read. Nothing was changed; an admin "
+                       f"should check {setting}.", detail=f"HTTP {response.status_code}, not JSON")
 
 
 def retry_after_seconds(response: httpx.Response, ceiling: float) -> float | None:
@@ -164,7 +183,7 @@ class VendorHttp:
 
         Returns any HTTP response the vendor sent (including 4xx) for the connector to interpret.
         """
-        safe_method = method.upper() in {"GET", "HEAD", "OPTIONS"}
+        safe_method = method.upper() in SAFE_METHODS
         if idempotent is None:
             idempotent = safe_method
         if changes is None:

@@ -50,7 +50,7 @@ from bot.vendors.base import (
     VendorSpec,
     VendorUser,
 )
-from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
@@ -246,6 +246,7 @@ class SwipeClock:
             raise ValueError(f"SWIPECLOCK_TIMEZONE={settings.timezone!r} is not a known time zone") from exc
         self.settings = settings
         self.site_id: int = settings.site_id
+        self._none_open_before: set[tuple[str, date]] = set()  # (employee, period start): nothing left open
         self._secret = settings.api_secret
         self._clock = clock
         self._api_url = settings.api_url.rstrip("/")
@@ -348,8 +349,7 @@ class SwipeClock:
             try:
                 return response.json() if response.content else None
             except ValueError as exc:
-                raise VendorError(self.label, "SwipeClock sent an answer Timebot couldn't read.",
-                                  detail=f"HTTP {response.status_code}") from exc
+                raise unreadable_answer(self.label, response, "SWIPECLOCK_API_URL") from exc
         self._raise(response)
         return None
 
@@ -459,9 +459,11 @@ class SwipeClock:
         card = self._timecard(key, code, today)
         session = self._open_line(card, code)
         begin = _day(card.get("PayPeriodBeginDate"))
-        if session is None and begin is not None:
+        if session is None and begin is not None and (code.lower(), begin) not in self._none_open_before:
             # A shift begun before this pay period (last night, or left open) sits in the previous one.
             session = self._open_line(self._timecard(key, code, begin - timedelta(days=1)), code)
+            if session is None:  # a closed pay period gains no open shift: don't ask again this period
+                self._none_open_before.add((code.lower(), begin))
         return session
 
     def _punch(self, user: VendorUser, kind: Literal["In", "Out"], at: datetime,
@@ -584,6 +586,9 @@ class SwipeClock:
         days = [d for d in days if d.weekday() < 5]
         if not days:
             raise VendorRejected(self.label, "Those dates are all on a weekend.", field="start")
+        if request.leave_type not in {t.id for t in self.leave_types()}:
+            raise VendorRejected(self.label, "That leave type isn't one SwipeClock offers: the form may be out of "
+                                 "date. Open `/timeoff` again.", field="leave_type")
         entries = []
         for day in days:
             half = (day == request.start and request.start_portion is not Portion.FULL) or (

@@ -32,7 +32,6 @@ from bot.vendors.base import (
     LeaveType,
     LinkField,
     NotSupported,
-    OutcomeUnknown,
     SessionCrossesMidnight,
     VendorAuthError,
     VendorError,
@@ -41,7 +40,7 @@ from bot.vendors.base import (
     VendorSpec,
     VendorUser,
 )
-from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
@@ -147,18 +146,13 @@ class TimeClock:
             self.skew = skew
         return True
 
-    def _json(self, response: httpx.Response, *, ok: tuple[int, ...] = (200, 201)) -> Any:
+    def _json(self, response: httpx.Response, *, ok: tuple[int, ...] = (200, 201),
+              changes: bool | None = None) -> Any:
         if response.status_code in ok:
             try:
                 return response.json() if response.content else None
-            except ValueError as exc:  # a proxy's page, or a base URL that isn't TimeClock's API
-                log.warning("TimeClock answered HTTP %s with something that isn't JSON (check TIMECLOCK_BASE_URL)",
-                            response.status_code)
-                if response.request.method not in {"GET", "HEAD"}:
-                    raise OutcomeUnknown(self.label, "TimeClock sent an answer Timebot couldn't read, so this "
-                                         "may or may not have gone through.", vendor_finished=True) from exc
-                raise VendorError(self.label, "TimeClock sent an answer Timebot couldn't read. Nothing was "
-                                  "changed; an admin should check TIMECLOCK_BASE_URL.") from exc
+            except ValueError as exc:
+                raise unreadable_answer(self.label, response, "TIMECLOCK_BASE_URL", changes=changes) from exc
         self._raise(response)
         return None
 
@@ -202,7 +196,7 @@ class TimeClock:
             raise VendorRejected(
                 self.label, "TimeClock didn't accept that PIN. Check it on your Profile page.", field="pin"
             )
-        data = self._json(response) or {}
+        data = self._json(response, changes=False) or {}  # a PIN exchange changes nothing
         if not data.get("apiKey"):
             raise VendorRejected(
                 self.label,

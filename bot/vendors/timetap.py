@@ -47,7 +47,7 @@ from bot.vendors.base import (
     VendorUser,
     WithoutClock,
 )
-from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl
 
 log = logging.getLogger(__name__)
@@ -276,8 +276,7 @@ class TimeTap(WithoutClock):
             try:
                 return response.json()
             except ValueError:
-                raise VendorError(self.label, "TimeTap sent an answer Timebot doesn't understand.",
-                                  detail=f"HTTP {status}, not JSON") from None
+                raise unreadable_answer(self.label, response, "TIMETAP_BASE_URL") from None
         detail = _error_text(response)
         if status == 403:
             raise VendorAuthError(self.label, "TimeTap refused Timebot access to that. An admin needs to check "

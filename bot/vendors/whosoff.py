@@ -43,7 +43,7 @@ from bot.vendors.base import (
     VendorUser,
     WithoutClock,
 )
-from bot.vendors.http import HttpPolicy, VendorHttp
+from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
@@ -313,7 +313,7 @@ class WhosOff(WithoutClock):
             if self._token_refused(response):
                 raise VendorAuthError(self.label, "WhosOff keeps refusing Timebot's access token. An admin should "
                                       f"check {_ALL_AUTH_SETTINGS}.", detail=TOKEN_INVALID)
-        return self._unwrap(response)
+        return self._unwrap(response, changes=not idempotent)
 
     def _send(self, method: str, route: str, body: Mapping[str, Any] | None, token: str,
               idempotent: bool) -> httpx.Response:
@@ -330,14 +330,15 @@ class WhosOff(WithoutClock):
         _, errors = self._envelope(response)
         return any(str(e.get("Code")) == TOKEN_INVALID for e in errors)
 
-    def _envelope(self, response: httpx.Response) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """``{"Data", "Errors"}`` with ``Data`` as a list whether the vendor sent a list or an object."""
+    def _envelope(self, response: httpx.Response, *, changes: bool = False
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``{"Data", "Errors"}`` with ``Data`` as a list whether the vendor sent a list or an object
+        (``changes``: the request was a write; WhosOff reads are POSTs too)."""
         try:
             payload = response.json() if response.content else {}
         except ValueError:
             if response.status_code < 400:
-                raise VendorUnavailable(self.label, "WhosOff sent an answer Timebot couldn't read. Try again shortly.",
-                                        detail=f"HTTP {response.status_code}, not JSON") from None
+                raise unreadable_answer(self.label, response, "WHOSOFF_BASE_URL", changes=changes) from None
             payload = {}
         if not isinstance(payload, dict):
             payload = {"Data": payload}
@@ -353,9 +354,9 @@ class WhosOff(WithoutClock):
             return "", ""
         return str(errors[0].get("Code") or ""), str(errors[0].get("Message") or "").strip()
 
-    def _unwrap(self, response: httpx.Response) -> list[dict[str, Any]]:
+    def _unwrap(self, response: httpx.Response, *, changes: bool = False) -> list[dict[str, Any]]:
         status = response.status_code
-        data, errors = self._envelope(response)
+        data, errors = self._envelope(response, changes=changes)
         if status == 200:
             if errors and not data:
                 raise self._rejected(errors)
