@@ -135,7 +135,8 @@ def leave_confirmation(result: LeaveResult, tz: ZoneInfo) -> str:
         f"{fmt_days(result.working_days)}.{status}"
     )
     if result.half_day_note:
-        text += f"\n{result.vendor} records whole days, so the half day is written in the request's note."
+        text += (f"\n{result.vendor} has no morning or afternoon on a request, so the half day is written "
+                 "in its note.")
     return text
 
 
@@ -296,7 +297,8 @@ def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[s
         },
     ]
     if not form.half_days:
-        blocks.append(context(f"{form.vendor} records whole days; a half day is added to the request's note."))
+        blocks.append(context(f"{form.vendor} has no morning or afternoon on a request; a half day is added "
+                              "to its note."))
     return {
         "type": "modal",
         "callback_id": LEAVE_CALLBACK,
