@@ -392,6 +392,20 @@ def test_punches_are_sent_with_the_employees_own_token(vendor, server):
     assert claims["user"] == {"type": "empcode", "id": "EMP001"}
 
 
+def test_a_clock_in_in_the_repeated_hour_when_dst_ends_keeps_its_real_time(clock):
+    sim = SwipeClockSim(site_id=SITE_ID, site_secret=SITE_SECRET, clock=clock, token_ttl=TOKEN_TTL,
+                        timezone="America/New_York")
+    sim.add_employee("EMP001", "Ada", "Lovelace", "ada@example.com")
+    with SimServer(sim.handle, name="swipeclock") as server:
+        vendor = SwipeClock(settings_for(server, timezone="America/New_York"), HttpPolicy(), clock=clock)
+        try:
+            clock.now = datetime(2024, 11, 3, 6, 30, tzinfo=UTC).timestamp()  # 01:30 EST, the second 01:30
+            session = vendor.clock_in(ADA)
+        finally:
+            vendor.close()
+    assert session.started_at == datetime(2024, 11, 3, 6, 30, tzinfo=UTC)
+
+
 def test_clocking_in_twice_is_refused_in_plain_words(vendor):
     vendor.clock_in(ADA)
     with pytest.raises(VendorRejected, match="already clocked in"):

@@ -417,8 +417,9 @@ class SwipeClock:
     def _now_local(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), self.tz)
 
-    def _utc(self, local: datetime) -> datetime:
-        return local.replace(tzinfo=self.tz).astimezone(UTC)
+    def _utc(self, local: datetime, fold: int = 0) -> datetime:
+        """A site wall-clock time as UTC; ``fold`` picks the second of a repeated hour (DST end)."""
+        return local.replace(tzinfo=self.tz, fold=fold).astimezone(UTC)
 
     def _local_stamp(self, value: Any) -> datetime | None:
         if not isinstance(value, str) or not value:
@@ -487,8 +488,9 @@ class SwipeClock:
         return recorded or at.replace(second=0, microsecond=0, tzinfo=None)
 
     def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
-        started = self._punch(user, "In", self._now_local(), project)
-        return ClockSession(started.isoformat(), self._utc(started), project=project)
+        now = self._now_local()  # knows which of a repeated hour it is; the punch's wall time doesn't
+        started = self._punch(user, "In", now, project)
+        return ClockSession(started.isoformat(), self._utc(started, fold=now.fold), project=project)
 
     def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
                   note: str | None = None) -> ClockSession:
