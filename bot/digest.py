@@ -480,11 +480,7 @@ class Digests:
 
     def _audit(self, sub: DigestSubscription, outcome: str, detail: str) -> None:
         vendor = self.bot.router.maybe(Action.WHOS_OFF)
-        try:
-            self.services.store.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome,
-                                      detail)
-        except Exception:
-            log.exception("could not write the digest audit row")
+        self.bot.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome, detail)
 
     # --- entry points: the schedule, catch-up and the CLI ---------------------------------------
 

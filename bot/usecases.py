@@ -308,7 +308,7 @@ class Timebot:
         if Action.IDENTITY in vendor.capabilities and actor.email:
             match = self._match_email(vendor, actor.email)
             if match is not None:
-                self._not_linked_to_someone_else(actor.team_id, actor.user_id, vendor, match.vendor_user_id)
+                self._not_linked_to_someone_else(actor.user_id, vendor, match.vendor_user_id)
                 self.store.save_identity(
                     actor.team_id,
                     actor.user_id,
@@ -361,7 +361,7 @@ class Timebot:
             self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
             raise
         try:
-            self._not_linked_to_someone_else(actor.team_id, target, vendor, user.vendor_user_id)
+            self._not_linked_to_someone_else(target, vendor, user.vendor_user_id)
         except UserError as exc:
             self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
             raise
@@ -388,7 +388,7 @@ class Timebot:
         email = next((p.email for p in self.directory(vendor) if p.vendor_user_id == vendor_user_id), None)
         if Action.IDENTITY in vendor.capabilities and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
-        self._not_linked_to_someone_else(actor.team_id, target_user_id, vendor, vendor_user_id)
+        self._not_linked_to_someone_else(target_user_id, vendor, vendor_user_id)
         self.store.save_identity(
             actor.team_id,
             target_user_id,
@@ -401,7 +401,7 @@ class Timebot:
         self.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
 
-    def _not_linked_to_someone_else(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str) -> None:
+    def _not_linked_to_someone_else(self, target: str, vendor: Vendor, vendor_user_id: str) -> None:
         """One vendor account, one Slack person: otherwise one of them clocks the other in and out."""
         others = [i for i in self.store.identity_holders(vendor.name, vendor_user_id) if i.slack_user_id != target]
         if others:

@@ -141,15 +141,22 @@ def register_error_handler(app: App, services: Services) -> None:
         if response is None:  # the ack has gone already
             services.pool.submit(tell)
             return None
-        if body.get("type") == "view_submission":
-            view = message_view("Timebot", text)
-            return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
-                                headers={"Content-Type": "application/json"})
-        if body.get("command"):
-            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
-                                headers={"Content-Type": "application/json"})
-        services.pool.submit(tell)
-        return BoltResponse(status=200, body="")
+        answered = _ack_saying(body, text)
+        if answered is None:
+            services.pool.submit(tell)
+        return answered or BoltResponse(status=200, body="")
+
+
+def _ack_saying(body: dict[str, Any], text: str) -> BoltResponse | None:
+    """An ack that shows ``text`` where the person is looking: the form they submitted, or the
+    channel they typed the command in; None for anything else (buttons, events)."""
+    if body.get("type") == "view_submission":
+        payload: dict[str, Any] = {"response_action": "update", "view": message_view("Timebot", text)}
+    elif body.get("command"):
+        payload = {"response_type": "ephemeral", "text": text}
+    else:
+        return None
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"Content-Type": "application/json"})
 
 
 def _unhandled(body: dict[str, Any]) -> BoltResponse:
@@ -158,12 +165,6 @@ def _unhandled(body: dict[str, Any]) -> BoltResponse:
     where the person is looking at a form."""
     kind = body.get("type") or ("command" if body.get("command") else "event")
     log.info("nothing handles this %s; acknowledged", kind)
-    if kind == "view_submission":
-        view = message_view("Timebot", "This form is out of date. Close it and start again from the command.")
-        return BoltResponse(status=200, body=json.dumps({"response_action": "update", "view": view}),
-                            headers={"Content-Type": "application/json"})
-    if kind == "command":
-        text = f"I don't know `{body.get('command', '')}`. Try `/timebot help`."
-        return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
-                            headers={"Content-Type": "application/json"})
-    return BoltResponse(status=200, body="")
+    text = (f"I don't know `{body.get('command', '')}`. Try `/timebot help`." if kind == "command" else
+            "This form is out of date. Close it and start again from the command.")
+    return _ack_saying(body, text) or BoltResponse(status=200, body="")

@@ -103,7 +103,7 @@ def register(app: App, services: Services) -> None:
         request = LeaveRequest(
             start=parsed["start"],
             end=parsed["end"],
-            leave_type="" if leave_type == blocks.ANY_LEAVE_TYPE else leave_type or "",
+            leave_type="" if leave_type == blocks.ANY_LEAVE_TYPE else leave_type,
             start_portion=portions["start_portion"],
             end_portion=portions["end_portion"],
             note=note,
