@@ -36,12 +36,6 @@ from bench.harness import BOT_TOKEN, SIGNING_SECRET, TEAM, api_key, link_all, sl
 from bot.app import Runtime, create_app
 from bot.config import Settings
 from bot.parse import parse_period
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.swipeclock import AUTH_PATH, SwipeClockSim
-from bot.sandbox.timeclock import TimeClockSim
-from bot.sandbox.timetap import TimeTapSim
-from bot.sandbox.whosoff import SUPER_USER, WhosOffSim
 from bot.usecases import Timebot
 from bot.vendors.base import LeaveRequest, Vendor
 from bot.vendors.http import HttpPolicy
@@ -49,6 +43,12 @@ from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
 from bot.vendors.timeclock import TimeClock, TimeClockSettings
 from bot.vendors.timetap import TimeTap, TimeTapSettings
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
+from sandbox.server import Request, Response, SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.swipeclock import AUTH_PATH, SwipeClockSim
+from sandbox.timeclock import TimeClockSim
+from sandbox.timetap import TimeTapSim
+from sandbox.whosoff import SUPER_USER, WhosOffSim
 
 # One person's actions, repeated: what they do with each vendor's capabilities.
 CLOCK_CYCLE = ("clockin", "clockout", "home", "clockin", "clockout", "timeoff", "submit", "clockin", "clockout",

@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import create_app
 from bot.config import Settings
 from bot.digest import Digests
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import SUPER_USER, WhosOffSim
 from bot.vendors.base import Portion
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import SUPER_USER, WhosOffSim
 from storage.models import DigestSubscription, Person
 
 TOKEN = "xoxb-bench"

@@ -52,9 +52,9 @@ def _sims_main(conn: Connection, users: int, latency: float) -> None:
     import logging
 
     logging.disable(logging.CRITICAL)
-    from bot.sandbox.server import SimServer
-    from bot.sandbox.slack import SlackStandIn
-    from bot.sandbox.timeclock import TimeClockSim
+    from sandbox.server import SimServer
+    from sandbox.slack import SlackStandIn
+    from sandbox.timeclock import TimeClockSim
 
     slack = SlackStandIn(BOT_TOKEN, team_id=TEAM).start()
     assert slack.server is not None

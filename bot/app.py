@@ -146,6 +146,7 @@ def _install_features(runtime: Runtime) -> None:
     """Optional features that hook into the runtime (kept apart from the core wiring above)."""
     from bot.digest import install_digests  # daily digests: /timebot digest and the scheduler
     from bot.housekeeping import install_housekeeping  # forget Slack request keys past any retry
+    from handlers.digest import render_digest  # also registers /timebot digest
 
-    install_digests(runtime)
+    install_digests(runtime, render_digest)
     install_housekeeping(runtime)

@@ -120,7 +120,7 @@ def _load_features() -> None:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"bot.sandbox.{args.vendor}")
+    module = importlib.import_module(f"sandbox.{args.vendor}")
     module.serve(args.port)
     return 0
 

@@ -652,13 +652,11 @@ class DigestScheduler:
         return job.next_run_time if job is not None else None
 
 
-def install_digests(runtime: Runtime, *, clock: Callable[[], float] | None = None) -> Digests:
+def install_digests(runtime: Runtime, render: Renderer, *, clock: Callable[[], float] | None = None) -> Digests:
     """Wire digests into a runtime: ``/timebot digest``, and the scheduler when
     ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
-    from handlers import digest as digest_handlers  # registers /timebot digest; renders the messages
-
     services = runtime.services
-    digests = Digests(services, digest_client(runtime.client), digest_handlers.render_digest, clock=clock)
+    digests = Digests(services, digest_client(runtime.client), render, clock=clock)
     services.extras["digests"] = digests
     if runtime.settings.scheduler_enabled:
         scheduler = DigestScheduler(digests)

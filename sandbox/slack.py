@@ -14,14 +14,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from bot.sandbox.people import DEMO_PEOPLE, DEMO_TEAM_ID
-from bot.sandbox.server import Request, Response, SimServer
-
-if TYPE_CHECKING:
-    from bot.sandbox.socket_mode import SocketModeStandIn
+from sandbox.people import DEMO_PEOPLE, DEMO_TEAM_ID
+from sandbox.server import Request, Response, SimServer
 
 
 @dataclass
@@ -42,6 +39,14 @@ class Call:
     at: float = field(default_factory=time.time)
 
 
+class SocketModeEndpoint(Protocol):
+    """Slack's side of Socket Mode, as far as the Web API stand-in needs it."""
+
+    def connections_open(self, token: str | None) -> dict[str, Any]: ...
+
+    def stop(self) -> None: ...
+
+
 class SlackStandIn:
     def __init__(self, bot_token: str = "xoxb-test-token", team_id: str = DEMO_TEAM_ID) -> None:  # noqa: S107
         self.bot_token = bot_token
@@ -52,7 +57,7 @@ class SlackStandIn:
         self.expired_response_urls: set[str] = set()
         self.rate_limits: dict[str, list[int]] = {}  # method -> [remaining 429s, retry_after]
         self.server: SimServer | None = None
-        self.socket_mode: SocketModeStandIn | None = None
+        self.socket_mode: SocketModeEndpoint | None = None
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._lock = threading.Condition()
@@ -79,12 +84,10 @@ class SlackStandIn:
         self.server = SimServer(self.handle, name="slack").start()
         return self
 
-    def enable_socket_mode(self, app_token: str) -> SocketModeStandIn:
-        """Accept Socket Mode connections opened with ``app_token`` (see ``bot.sandbox.socket_mode``)."""
-        from bot.sandbox.socket_mode import SocketModeStandIn  # needs websockets, a test dependency
-
-        self.socket_mode = SocketModeStandIn(app_token).start()
-        return self.socket_mode
+    def enable_socket_mode(self, endpoint: SocketModeEndpoint) -> None:
+        """Hand ``apps.connections.open`` to a started Socket Mode endpoint (the tests' double,
+        ``tests/doubles/socket_mode.py``, needs websockets: a test dependency, kept out of here)."""
+        self.socket_mode = endpoint
 
     def stop(self) -> None:
         if self.socket_mode:

@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 from jwt import PyJWTError, api_jws
 
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import Request, Response, SimServer
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import Request, Response, SimServer
 
 AUTH_PATH = "/authenticationservice/oauth2/usertoken"  # matched without regard to case (obs: PBI)
 MAX_ORIGINATING_LIFETIME = 300

@@ -19,8 +19,8 @@ from email.utils import formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import Request, Response, SimServer
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import Request, Response, SimServer
 
 _TOKEN = re.compile(r"^(\d+):(\d+):(.+)$")
 _BEARER = re.compile(r"^Bearer\s+(.*?)$")

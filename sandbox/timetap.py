@@ -23,8 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import Request, Response, SimServer
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import Request, Response, SimServer
 
 TOKEN_IDLE_SECONDS = 4 * 3600  # doc: TT-intro
 MAX_PAGE_SIZE = 100  # inferred: the real maximum is unknown

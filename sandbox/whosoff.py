@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import Request, Response, SimServer
 from bot.vendors.base import Portion
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import Request, Response, SimServer
 
 # User levels (doc: WO-AUTH, WO-USER).
 STAFF, APPROVER, APPROVER_ADD, APPROVER_EDIT, SUPER_USER, SUPER_USER_HUB = 100, 200, 210, 220, 300, 310

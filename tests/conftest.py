@@ -10,13 +10,13 @@ from cryptography.fernet import Fernet
 
 from bot.app import Runtime, create_app
 from bot.config import Settings
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.timeclock import TimeClockSim
-from bot.sandbox.whosoff import WhosOffSim
 from bot.vendors.http import HttpPolicy
 from bot.vendors.timeclock import TimeClock, TimeClockSettings
 from bot.web import HttpServer, SlackWsgi
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.timeclock import TimeClockSim
+from sandbox.whosoff import WhosOffSim
 from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver
 
 SECRET_KEY = Fernet.generate_key().decode()

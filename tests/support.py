@@ -14,10 +14,10 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from bot.sandbox.slack import SlackStandIn
+from sandbox.slack import SlackStandIn
 
 if TYPE_CHECKING:
-    from bot.sandbox.socket_mode import Ack
+    from tests.doubles.socket_mode import Ack, SocketModeStandIn
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -125,9 +125,8 @@ class SlackDriver:
 class SocketDriver:
     """Plays Slack's side over Socket Mode: the same deliveries, sent as envelopes; returns the acks."""
 
-    def __init__(self, slack: SlackStandIn) -> None:
-        assert slack.socket_mode is not None, "call slack.enable_socket_mode first"
-        self.socket = slack.socket_mode
+    def __init__(self, slack: SlackStandIn, socket: SocketModeStandIn) -> None:
+        self.socket = socket
         self.make = Deliveries(slack)
 
     def command(self, command: str, text: str = "", user: str = "U0ADA") -> tuple[Ack, str]:

@@ -15,11 +15,11 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import SecretBox
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.timeclock import TimeClockSim
 from bot.usecases import UserError
 from handlers import blocks
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.timeclock import TimeClockSim
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import eventually, leave_values, next_monday, text_input, timepicker
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from bot.digest import DigestScheduler
 from bot.digest_spec import canonical_days, day_set, describe_days, parse_days, parse_spec
 from bot.parse import InputError
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import WhosOffSim
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import WhosOffSim
 from storage.digests import DigestStore
 from tests.conftest import BotUnderTest
 from tests.support import TEAM

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.digest import DigestContent
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import WhosOffSim
 from bot.usecases import DayReport, OffEntry
 from bot.vendors.base import Portion
 from handlers.digest import render_digest
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import WhosOffSim
 from tests.conftest import BotUnderTest
 from tests.test_digest_support import (
     CHANNEL,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import WhosOffSim
+from sandbox.server import Request, Response, SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import WhosOffSim
 from storage.digests import ClaimPolicy, DigestStore
 from tests.support import BOT_TOKEN, TEAM
 from tests.test_digest_support import (

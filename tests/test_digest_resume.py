@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import pytest
 from slack_sdk.http_retry import builtin_handlers
 
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import WhosOffSim
+from sandbox.server import Request, Response, SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import WhosOffSim
 from storage.digests import ClaimPolicy, DigestStore
 from tests.conftest import BotUnderTest
 from tests.support import BOT_TOKEN, TEAM

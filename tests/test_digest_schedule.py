@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import WhosOffSim
+from sandbox.server import Request, Response, SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import WhosOffSim
 from tests.conftest import BotUnderTest
 from tests.test_digest_support import (
     ADMIN,

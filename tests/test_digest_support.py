@@ -25,13 +25,13 @@ from sqlmodel import Session
 
 from bot.app import create_app
 from bot.digest import Digests
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import Request, SimServer
-from bot.sandbox.slack import Call, SlackStandIn
-from bot.sandbox.whosoff import SUPER_USER, WhosOffSim
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
 from bot.web import HttpServer, SlackWsgi
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import Request, SimServer
+from sandbox.slack import Call, SlackStandIn
+from sandbox.whosoff import SUPER_USER, WhosOffSim
 from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.models import DigestRun, DigestSubscription, Person

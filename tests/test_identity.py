@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.whosoff import WhosOffSim
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.whosoff import WhosOffSim
 from storage.db import make_engine
 from storage.queries import Store
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot

@@ -25,11 +25,11 @@ from bot.parse import (
     parse_user,
     split_args,
 )
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.timeclock import TimeClockSim
 from bot.usecases import working_days
 from bot.vendors.base import Portion
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.timeclock import TimeClockSim
 from tests.conftest import BotUnderTest
 
 modest = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

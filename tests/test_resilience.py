@@ -21,11 +21,11 @@ from urllib.parse import quote
 import pytest
 
 from bot.config import Settings
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.slack import Call, SlackStandIn
-from bot.sandbox.timeclock import TimeClockSim
 from bot.vendors.http import HttpPolicy
 from handlers import blocks
+from sandbox.server import Request, Response, SimServer
+from sandbox.slack import Call, SlackStandIn
+from sandbox.timeclock import TimeClockSim
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import TEAM, eventually, leave_values, next_monday
 

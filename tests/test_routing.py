@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.swipeclock import SwipeClockSim
-from bot.sandbox.whosoff import WhosOffSim
 from handlers import blocks
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.swipeclock import SwipeClockSim
+from sandbox.whosoff import WhosOffSim
 from tests.conftest import BotUnderTest, make_settings, start_bot
 from tests.support import datepicker, select, text_input
 
@@ -157,7 +157,7 @@ def test_whosoff_lists_people_nobody_linked_by_their_vendor_name(
 
 def test_a_vendor_without_the_action_gets_a_one_line_answer_and_no_request(
         tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.sandbox.timetap import TimeTapSim
+    from sandbox.timetap import TimeTapSim
 
     sim = TimeTapSim.demo()
     with SimServer(sim.handle, name="timetap") as server:

@@ -26,14 +26,14 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import SecretBox
-from bot.sandbox.server import Response, SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.swipeclock import SwipeClockSim
-from bot.sandbox.timeclock import TimeClockSim
-from bot.sandbox.timetap import TimeTapSim
-from bot.sandbox.whosoff import WhosOffSim
 from bot.vendors.timetap import signature as tt_signature
 from handlers import blocks
+from sandbox.server import Response, SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.swipeclock import SwipeClockSim
+from sandbox.timeclock import TimeClockSim
+from sandbox.timetap import TimeTapSim
+from sandbox.whosoff import WhosOffSim
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import BOT_TOKEN, SIGNING_SECRET, datepicker, select, signature, text_input
 

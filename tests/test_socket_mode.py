@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.sandbox.server import SimServer
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.timeclock import TimeClockSim
 from handlers import blocks
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.timeclock import TimeClockSim
 from tests.conftest import SECRET_KEY
+from tests.doubles.socket_mode import SocketModeStandIn
 from tests.support import BOT_TOKEN, SocketDriver, leave_values, next_monday, text_input
 from tests.test_core_bot import ada_pin
 
@@ -30,7 +31,8 @@ APP_TOKEN = "xapp-1-A0TIMEBOT-1-socketmode"
 @pytest.fixture
 def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[SocketDriver]:
     """The real ``timebot run`` process, configured only through its environment."""
-    socket = slack.enable_socket_mode(APP_TOKEN)
+    socket = SocketModeStandIn(APP_TOKEN).start()
+    slack.enable_socket_mode(socket)
     env = {
         "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,
@@ -42,7 +44,7 @@ def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Ite
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         socket.wait_connected(timeout=30)
-        yield SocketDriver(slack)
+        yield SocketDriver(slack, socket)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -119,7 +121,7 @@ def test_debug_logs_in_socket_mode_hold_no_pin_key_token_or_reply_link(
 
 
 def test_only_the_app_level_token_may_open_a_socket_mode_connection(slack: SlackStandIn) -> None:
-    slack.enable_socket_mode(APP_TOKEN)
+    slack.enable_socket_mode(SocketModeStandIn(APP_TOKEN).start())
     url = slack.api_url + "apps.connections.open"
     as_bot = httpx.post(url, headers={"Authorization": f"Bearer {BOT_TOKEN}"}).json()
     as_app = httpx.post(url, headers={"Authorization": f"Bearer {APP_TOKEN}"}).json()

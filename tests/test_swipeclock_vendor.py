@@ -15,8 +15,6 @@ import httpx
 import pytest
 from jwt import api_jws
 
-from bot.sandbox.server import SimServer
-from bot.sandbox.swipeclock import SwipeClockSim
 from bot.vendors.base import (
     Action,
     LeaveRequest,
@@ -37,6 +35,8 @@ from bot.vendors.swipeclock import (
     sign_claims,
     unverified_claims,
 )
+from sandbox.server import SimServer
+from sandbox.swipeclock import SwipeClockSim
 
 SITE_ID = 5543
 PARTNER_ID = 1234
@@ -496,7 +496,7 @@ def test_linking_explains_that_people_are_matched_by_email(vendor, server):
 
 
 def test_the_sandbox_demo_matches_the_shared_demo_people():
-    from bot.sandbox.people import DEMO_PEOPLE
+    from sandbox.people import DEMO_PEOPLE
 
     sim = SwipeClockSim.demo(clock=lambda: MONDAY_9AM)
     assert sorted(e.email for e in sim.employees.values() if e.email) == sorted(p.email for p in DEMO_PEOPLE)

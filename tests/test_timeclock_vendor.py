@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.timeclock import TimeClockSim
 from bot.vendors.base import LeaveRequest, VendorAuthError, VendorRejected, VendorUser
 from bot.vendors.timeclock import sign
+from sandbox.server import Request, Response, SimServer
+from sandbox.timeclock import TimeClockSim
 from tests.conftest import timeclock_vendor
 
 

@@ -17,9 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import Request, Response, SimServer
-from bot.sandbox.timetap import TimeTapSim
 from bot.vendors import registry
 from bot.vendors.base import (
     Action,
@@ -33,6 +30,9 @@ from bot.vendors.base import (
 )
 from bot.vendors.http import HttpPolicy
 from bot.vendors.timetap import SPEC, TimeTap, TimeTapSettings
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import Request, Response, SimServer
+from sandbox.timetap import TimeTapSim
 
 FAR = date(2031, 3, 3)  # a Monday with nothing seeded around it
 

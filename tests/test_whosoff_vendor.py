@@ -17,9 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.sandbox.people import DEMO_PEOPLE
-from bot.sandbox.server import SimServer
-from bot.sandbox.whosoff import WhosOffSim
 from bot.vendors.base import (
     Action,
     LeaveRequest,
@@ -32,6 +29,9 @@ from bot.vendors.base import (
     VendorUser,
 )
 from bot.vendors.whosoff import SPEC, WhosOff, WhosOffSettings, make_secret
+from sandbox.people import DEMO_PEOPLE
+from sandbox.server import SimServer
+from sandbox.whosoff import WhosOffSim
 
 USERNAME, PASSWORD = "timebot@example.com", "demo-whosoff-password"
 
