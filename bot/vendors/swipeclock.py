@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +31,7 @@ from jwt import api_jws
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.vendors.auth import Token, TokenCache, with_token
 from bot.vendors.base import (
     Absence,
     Action,
@@ -134,43 +133,6 @@ def unverified_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-@dataclass(frozen=True)
-class _Token:
-    value: str
-    renew_at: float
-
-
-class _TokenCache:
-    """Issued tokens per key. The token value doubles as its generation: a caller that saw a
-    401 passes the token it used, and only renews when the cache still holds that one, so N
-    threads failing together cause one exchange. One lock per key keeps an employee's slow
-    exchange from blocking everyone else's."""
-
-    def __init__(self, fetch: Callable[[TokenKey], _Token], clock: Callable[[], float]) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._tokens: dict[TokenKey, _Token] = {}
-        self._locks: dict[TokenKey, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _usable(self, token: _Token | None, stale: str | None) -> bool:
-        return token is not None and token.value != stale and self._clock() < token.renew_at
-
-    def get(self, key: TokenKey, *, stale: str | None = None) -> str:
-        token = self._tokens.get(key)
-        if token is not None and self._usable(token, stale):
-            return token.value
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            token = self._tokens.get(key)
-            if token is not None and self._usable(token, stale):
-                return token.value  # another thread renewed it while we waited
-            token = self._fetch(key)
-            self._tokens[key] = token
-            return token.value
-
-
 def _bearer(token: str) -> Callable[[], dict[str, str]]:
     return lambda: {"Authorization": f"Bearer {token}"}
 
@@ -257,7 +219,7 @@ class SwipeClock:
         self.subject: Literal["client", "partner"] = "client" if settings.partner_id is None else "partner"
         self._issuer: int = settings.site_id if settings.partner_id is None else settings.partner_id
         self._site_key: TokenKey = (PRODUCT_CLIENT if self.subject == "client" else PRODUCT_PARTNER, None)
-        self._tokens = _TokenCache(self._exchange, clock)
+        self._tokens: TokenCache[TokenKey] = TokenCache(self._exchange, clock)
 
     @classmethod
     def for_settings(cls, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
@@ -277,7 +239,7 @@ class SwipeClock:
             return "SWIPECLOCK_API_SECRET, SWIPECLOCK_PARTNER_ID and SWIPECLOCK_SITE_ID"
         return "SWIPECLOCK_API_SECRET and SWIPECLOCK_SITE_ID"
 
-    def _exchange(self, key: TokenKey) -> _Token:
+    def _exchange(self, key: TokenKey, _previous: Token | None) -> Token:
         """Sign an originating JWT and trade it for an issued one (§1.3.1). The exchange changes
         nothing at SwipeClock, so it is safe to retry; each attempt is signed afresh."""
         product, code = key
@@ -301,7 +263,7 @@ class SwipeClock:
                 raise VendorError(self.label, "SwipeClock's sign-in answered without a token.",
                                   detail=f"HTTP {status}")
             log.info("SwipeClock issued a %s token", product)
-            return _Token(value, self._renew_at(value))
+            return Token(value, self._renew_at(value))
         if status in (400, 401, 403) and code is not None:
             self._tokens.get(self._site_key)  # raises VendorAuthError when the credentials are the problem
             raise VendorRejected(
@@ -328,12 +290,15 @@ class SwipeClock:
               **kwargs: Any) -> httpx.Response:
         """One API call with an issued token; a 401 renews the token once and retries once.
         Repeating after a 401 is safe even for writes: the request was refused, not processed."""
-        token = self._tokens.get(key)
-        response = self.http.request(method, url, idempotent=idempotent, sign=_bearer(token), **kwargs)
-        if response.status_code == 401:
-            log.info("SwipeClock answered 401 to %s; renewing the token once", method)
-            token = self._tokens.get(key, stale=token)
-            response = self.http.request(method, url, idempotent=idempotent, sign=_bearer(token), **kwargs)
+        def send(token: str) -> httpx.Response:
+            return self.http.request(method, url, idempotent=idempotent, sign=_bearer(token), **kwargs)
+
+        def refused(response: httpx.Response) -> bool:
+            if response.status_code == 401:
+                log.info("SwipeClock answered 401 to %s; renewing the token once", method)
+            return response.status_code == 401
+
+        response, _ = with_token(self._tokens, key, send, refused)
         if response.status_code == 401:
             raise VendorAuthError(
                 self.label, f"SwipeClock refused Timebot's access. An admin should check {self._settings_hint()}.",

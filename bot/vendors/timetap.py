@@ -31,6 +31,7 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.vendors.auth import Token, TokenCache, with_token
 from bot.vendors.base import (
     Absence,
     Action,
@@ -178,10 +179,7 @@ class TimeTap(WithoutClock):
         self._private_key = settings.private_key
         self._clock = clock
         self.http = VendorHttp(self.label, f"{settings.base_url.rstrip('/')}/{settings.environment}", policy)
-        self._auth_lock = threading.Lock()
-        self._token: str | None = None
-        self._generation = 0  # bumped by every new token
-        self._last_used = 0.0
+        self._tokens: TokenCache[None] = TokenCache(self._authenticate, clock)
         self._auth_failure: tuple[float, str] | None = None  # when and why credentials were refused
         self._cache_lock = threading.Lock()
         self._directory: tuple[float, list[VendorPerson]] | None = None
@@ -195,25 +193,8 @@ class TimeTap(WithoutClock):
 
     # --- session token ---------------------------------------------------------------------
 
-    def _current_token(self) -> tuple[str, int]:
-        """The token to use and its generation, fetching one if there is none or it idled out."""
-        with self._auth_lock:
-            idle = self._clock() - self._last_used
-            token = self._token
-            if token is None or idle >= TOKEN_IDLE_TTL - TOKEN_RENEW_MARGIN:
-                token = self._authenticate()
-            return token, self._generation
-
-    def _renew(self, failed_generation: int) -> str:
-        """Replace the token that drew a 401, unless another thread already has; return the new one."""
-        with self._auth_lock:
-            if self._generation == failed_generation or self._token is None:
-                self._token = None
-                return self._authenticate()
-            return self._token
-
-    def _authenticate(self) -> str:
-        """``GET /sessionToken``; the caller holds ``_auth_lock``."""
+    def _authenticate(self, _key: None, _previous: Token | None) -> Token:
+        """``GET /sessionToken``; the token cache calls it, one thread at a time."""
         if self._auth_failure is not None and self._clock() - self._auth_failure[0] < AUTH_FAILURE_HOLD:
             raise self._credentials_error(self._auth_failure[1])
         params = {
@@ -239,12 +220,13 @@ class TimeTap(WithoutClock):
         if not isinstance(token, str) or not token:
             raise VendorError(self.label, "TimeTap sent an answer Timebot doesn't understand.",
                               detail="no sessionToken in the /sessionToken answer")
-        self._token = token
-        self._generation += 1
-        self._last_used = self._clock()
         self._auth_failure = None
-        log.info("TimeTap session token obtained (generation %d)", self._generation)
-        return token
+        log.info("TimeTap session token obtained")
+        return Token(token, self._idle_deadline())
+
+    def _idle_deadline(self) -> float:
+        """TimeTap drops a token after hours of disuse: renew a little before that."""
+        return self._clock() + TOKEN_IDLE_TTL - TOKEN_RENEW_MARGIN
 
     def _credentials_error(self, detail: str) -> VendorAuthError:
         return VendorAuthError(
@@ -257,15 +239,16 @@ class TimeTap(WithoutClock):
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One API call with the session token. A 401 means the token is gone (TimeTap checks it
         before doing anything), so even a write is safe to send once more with a fresh token."""
-        token, generation = self._current_token()
-        response = self.http.request(method, path, sign=_bearer(token), **kwargs)
-        if response.status_code == 401:
-            log.info("TimeTap answered 401 to %s %s; renewing the session token", method, path)
-            token = self._renew(generation)
-            response = self.http.request(method, path, sign=_bearer(token), **kwargs)
+        def refused(response: httpx.Response) -> bool:
             if response.status_code == 401:
-                raise self._credentials_error(f"HTTP 401 from {path} with a fresh session token")
-        self._last_used = self._clock()
+                log.info("TimeTap answered 401 to %s %s; renewing the session token", method, path)
+            return response.status_code == 401
+
+        response, token = with_token(
+            self._tokens, None, lambda token: self.http.request(method, path, sign=_bearer(token), **kwargs), refused)
+        if response.status_code == 401:
+            raise self._credentials_error(f"HTTP 401 from {path} with a fresh session token")
+        self._tokens.extend(None, token, self._idle_deadline())
         return response
 
     def _json(self, response: httpx.Response) -> Any:

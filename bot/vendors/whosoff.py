@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +24,7 @@ import httpx
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.vendors.auth import Token, TokenCache, with_token
 from bot.vendors.base import (
     Absence,
     Action,
@@ -208,12 +208,7 @@ class WhosOff(WithoutClock):
         self._prefix = f"/{settings.api_version.strip('/')}" if settings.api_version.strip("/") else ""
         self._clock = clock
         self._tz = ZoneInfo(settings.timezone)
-        # One token for every worker thread; ``_generation`` counts authentications so a thread
-        # that saw a refused token re-authenticates only if nobody has since.
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._refresh_at = 0.0
-        self._generation = 0
+        self._tokens: TokenCache[None] = TokenCache(self._authenticate, clock)  # one for every worker thread
         self._type_names: dict[str, str] = {}
 
     def close(self) -> None:
@@ -224,31 +219,18 @@ class WhosOff(WithoutClock):
 
     # --- authentication ----------------------------------------------------------------------
 
-    def _valid_token(self) -> tuple[str, int]:
-        """The cached token, refreshed first when it is near ``token_expiry_date``."""
-        with self._lock:
-            if self._token is None or self._clock() >= self._refresh_at:
-                self._authenticate_locked()
-            assert self._token is not None
-            return self._token, self._generation
-
-    def _reauthenticate(self, seen_generation: int) -> None:
-        """After a refused token: authenticate once, unless another thread already has."""
-        with self._lock:
-            if self._generation == seen_generation:
-                self._authenticate_locked()
-
-    def _authenticate_locked(self) -> None:
-        if self._token is not None:
+    def _authenticate(self, _key: None, previous: Token | None) -> Token:
+        """Refresh with the token we have, else sign in with credentials; the token cache calls
+        it, one thread at a time."""
+        if previous is not None:
             try:
-                self._auth_call("with-access-token", {"access_token": self._token})
-                return
+                return self._auth_call("with-access-token", {"access_token": previous.value})
             except (VendorAuthError, VendorRejected) as exc:
                 log.info("WhosOff token refresh refused (%s); signing in with credentials", exc.detail)
-        self._auth_call("with-credentials", {
+        return self._auth_call("with-credentials", {
             "username": self.settings.username, "password": self.settings.password.get_secret_value()})
 
-    def _auth_call(self, kind: str, credentials: dict[str, Any]) -> None:
+    def _auth_call(self, kind: str, credentials: dict[str, Any]) -> Token:
         nonce = uuid.uuid4().hex  # 32 characters, never reused
         body = {**credentials, "ip_address": self.settings.ip_address, "nonce": nonce,
                 "secret": make_secret(nonce, self.settings.client_secret.get_secret_value()),
@@ -267,10 +249,8 @@ class WhosOff(WithoutClock):
         now = self._clock()
         expires = self._expiry(token.get("token_expiry_date"), now)
         margin = min(self.settings.refresh_margin_seconds, max(0.0, (expires - now) / 2))
-        self._token = str(token["access_token"])
-        self._refresh_at = expires - margin
-        self._generation += 1
         log.info("WhosOff sign-in (%s) ok; token valid for %.0f s", kind, expires - now)
+        return Token(str(token["access_token"]), expires - margin)
 
     def _expiry(self, value: Any, now: float) -> float:
         """``token_expiry_date`` as a timestamp; naive values are UK local time (inferred). If it is
@@ -304,15 +284,11 @@ class WhosOff(WithoutClock):
               idempotent: bool = True) -> list[dict[str, Any]]:
         """One API call with the cached token; a refused token (TOK004) means one re-authentication
         and one retry. WhosOff refuses the token before doing anything, so retrying a write is safe."""
-        token, generation = self._valid_token()
-        response = self._send(method, route, body, token, idempotent)
+        response, _ = with_token(self._tokens, None, lambda token: self._send(method, route, body, token, idempotent),
+                                 self._token_refused)
         if self._token_refused(response):
-            self._reauthenticate(generation)
-            token, generation = self._valid_token()
-            response = self._send(method, route, body, token, idempotent)
-            if self._token_refused(response):
-                raise VendorAuthError(self.label, "WhosOff keeps refusing Timebot's access token. An admin should "
-                                      f"check {_ALL_AUTH_SETTINGS}.", detail=TOKEN_INVALID)
+            raise VendorAuthError(self.label, "WhosOff keeps refusing Timebot's access token. An admin should "
+                                  f"check {_ALL_AUTH_SETTINGS}.", detail=TOKEN_INVALID)
         return self._unwrap(response, changes=not idempotent)
 
     def _send(self, method: str, route: str, body: Mapping[str, Any] | None, token: str,
