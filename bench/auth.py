@@ -35,9 +35,10 @@ from cryptography.fernet import Fernet
 from bench.harness import BOT_TOKEN, SIGNING_SECRET, TEAM, api_key, link_all, slack_id
 from bot.app import Runtime, create_app
 from bot.config import Settings
+from bot.domain import LeaveRequest
 from bot.parse import parse_period
 from bot.usecases import Timebot
-from bot.vendors.base import LeaveRequest, Vendor
+from bot.vendors.base import Vendor
 from bot.vendors.http import HttpPolicy
 from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
 from bot.vendors.timeclock import TimeClock, TimeClockSettings

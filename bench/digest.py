@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import create_app
 from bot.config import Settings
 from bot.digest import Digests
-from bot.vendors.base import Portion
+from bot.domain import Portion
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
 from sandbox.server import SimServer

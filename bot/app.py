@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 import handlers
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, routing_setting
 from bot.context import Services
 from bot.crypto import SecretBox
 from bot.usecases import Timebot
@@ -106,7 +106,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     for action, name in settings.routing.items():
         if name not in configured:
             raise ConfigError(
-                f"TIMEBOT_{action.name.replace('WHOS_OFF', 'WHOSOFF')}_VENDOR={name}, but {name} is not configured: "
+                f"{routing_setting(action)}={name}, but {name} is not configured: "
                 f"set its {name.upper()}_* settings or choose another vendor."
             )
     router = Router(configured, settings.routing)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from typing import cast
 
-from bot.vendors.base import Action, Vendor
+from bot.domain import Action
+from bot.vendors.base import LeaveVendor, Vendor
 from bot.vendors.registry import specs
 
 START, END = "<!-- capabilities:start -->", "<!-- capabilities:end -->"
@@ -32,7 +34,8 @@ def capability_table() -> str:
         cls = connector_class(spec.name)
         marks = ["yes" if a in cls.capabilities else "—" for a in COLUMNS]
         how = f"each person enters their {cls.link_fields[0].label}" if cls.link_fields else "by email (or an admin)"
-        lines.append("| " + " | ".join([spec.label, *marks, "yes" if cls.half_days else "—", how]) + " |")
+        half = Action.LEAVE in cls.capabilities and cast(type[LeaveVendor], cls).half_days
+        lines.append("| " + " | ".join([spec.label, *marks, "yes" if half else "—", how]) + " |")
     return "\n".join(lines)
 
 

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, routing_setting
+from bot.vendors.registry import VENDOR_MODULES
 
 log = logging.getLogger("timebot")
 
-SANDBOXES = ("timeclock", "timetap", "swipeclock", "whosoff")
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {}
 PARSER_HOOKS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "current"])
 
     sandbox = sub.add_parser("sandbox", help="run a local simulator of a vendor to try the bot")
-    sandbox.add_argument("vendor", choices=SANDBOXES)
+    sandbox.add_argument("vendor", choices=VENDOR_MODULES)
     sandbox.add_argument("--port", type=int, required=True)
 
     keys = sub.add_parser("keys", help="encryption keys for stored vendor credentials")
@@ -200,7 +200,7 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from bot.vendors.base import NotSupported, VendorError
+    from bot.errors import NotSupported, VendorError
     from bot.vendors.registry import load_vendors, specs
 
     vendors = load_vendors(settings.http_policy, args.env_file)
@@ -215,7 +215,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         worst = 1
         print(f"settings: {exc}")
     for action, name in settings.routing.items():
-        setting = f"TIMEBOT_{action.name.replace('WHOS_OFF', 'WHOSOFF')}_VENDOR={name}"
+        setting = f"{routing_setting(action)}={name}"
         if name not in vendors:
             worst = 1
             print(f"routing: {setting}, but {name} is not configured (set its {name.upper()}_* settings)")

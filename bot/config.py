@@ -6,19 +6,22 @@ what the bot itself needs. A bad setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.vendors.base import Action
+from bot.domain import Action
 from bot.vendors.http import HttpPolicy
+from bot.vendors.registry import VendorName
 from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "routing_setting"]
 
-VendorName = Literal["timeclock", "timetap", "swipeclock", "whosoff"]
+
+def routing_setting(action: Action) -> str:
+    """The setting that routes ``action`` to a vendor: ``TIMEBOT_WHOSOFF_VENDOR`` …"""
+    return f"TIMEBOT_{action.name.replace('WHOS_OFF', 'WHOSOFF')}_VENDOR"
+
 
 
 class Settings(BaseSettings):

@@ -61,9 +61,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.digest_spec import DEFAULT_DAYS, DigestSpec, day_set
+from bot.domain import Action
 from bot.parse import esc
 from bot.usecases import Actor, DayReport, UserError
-from bot.vendors.base import Action
 from storage.digests import ClaimPolicy, DigestStore, settled
 from storage.models import DigestRun, DigestSubscription
 

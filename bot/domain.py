@@ -1,18 +1,14 @@
-"""The one protocol every vendor connector implements, and the types it speaks.
+"""The types Timebot speaks: what use cases, handlers and vendor connectors pass each other.
 
-Handlers and use cases only ever see these types, so adding a vendor means adding one
-module under ``bot/vendors/`` and listing it in ``registry.VENDOR_MODULES``.
+They know nothing of Slack or of any one vendor's wire format.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar, Protocol, runtime_checkable
-
-from pydantic_settings import BaseSettings
 
 
 class Action(enum.StrEnum):
@@ -60,6 +56,20 @@ class VendorPerson:
     vendor_user_id: str
     email: str | None = None
     name: str | None = None
+
+
+def email_index(people: Iterable[VendorPerson]) -> dict[str, VendorPerson]:
+    """A directory keyed by email as people type it in either system (case and spaces aside);
+    the first entry wins when two share one. Used by the lazy match and by ``users sync``."""
+    index: dict[str, VendorPerson] = {}
+    for person in people:
+        if person.email:
+            index.setdefault(email_key(person.email), person)
+    return index
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -139,148 +149,3 @@ class LinkField:
     label: str
     hint: str = ""
     secret: bool = False
-
-
-# --- errors -------------------------------------------------------------------------------
-
-
-class VendorError(Exception):
-    """Base of every failure a connector reports; ``user_message`` is safe to show a person."""
-
-    def __init__(self, vendor: str, user_message: str, *, detail: str = "") -> None:
-        super().__init__(f"{vendor}: {user_message}" + (f" ({detail})" if detail else ""))
-        self.vendor = vendor
-        self.user_message = user_message
-        self.detail = detail
-
-
-class VendorAuthError(VendorError):
-    """The vendor refused our credentials (bad key, revoked key, wrong signature)."""
-
-
-class VendorUnavailable(VendorError):
-    """The vendor could not be reached, timed out, or its circuit is open."""
-
-
-class VendorRejected(VendorError):
-    """The vendor understood the request and refused it (validation, conflict, not found)."""
-
-    def __init__(self, vendor: str, user_message: str, *, field: str | None = None, detail: str = "") -> None:
-        super().__init__(vendor, user_message, detail=detail)
-        self.field = field
-
-
-class SessionCrossesMidnight(VendorRejected):
-    """The vendor cannot end a session on a later day than it started (TimeClock)."""
-
-    def __init__(self, vendor: str, session: ClockSession, day: date) -> None:
-        super().__init__(vendor, "A session can't last through midnight.")
-        self.session = session
-        self.day = day
-
-
-class OutcomeUnknown(VendorError):
-    """A write was sent but no answer came back: it may or may not have happened.
-
-    ``vendor_finished`` says the vendor is done with the request (it answered with an error), so
-    a check made now shows whether it landed for good; after a timeout it may still be working.
-    """
-
-    def __init__(self, vendor: str, user_message: str, *, detail: str = "", vendor_finished: bool = False) -> None:
-        super().__init__(vendor, user_message, detail=detail)
-        self.vendor_finished = vendor_finished
-
-
-class NotSupported(VendorError):
-    """The vendor lacks the action; raised before anything is sent."""
-
-    def __init__(self, vendor_label: str, action: Action) -> None:
-        super().__init__(vendor_label, f"{vendor_label} doesn't support {action.phrase}.")
-        self.action = action
-
-
-class WithoutClock:
-    """The clock half of the protocol for vendors that keep no attendance: declared missing,
-    refused before anything is sent (the router also checks ``SPEC`` first)."""
-
-    label: str
-    clock_notes: ClassVar[bool] = False
-
-    def current_session(self, user: VendorUser) -> ClockSession | None:
-        raise NotSupported(self.label, Action.CLOCK)
-
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
-        raise NotSupported(self.label, Action.CLOCK)
-
-    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
-                  note: str | None = None) -> ClockSession:
-        raise NotSupported(self.label, Action.CLOCK)
-
-
-# --- the protocol ---------------------------------------------------------------------------
-
-
-@runtime_checkable
-class Vendor(Protocol):
-    """A connector. Methods for actions outside ``capabilities`` raise ``NotSupported``."""
-
-    name: ClassVar[str]
-    label: ClassVar[str]
-    capabilities: ClassVar[frozenset[Action]]
-    half_days: ClassVar[bool]
-    clock_notes: ClassVar[bool]  # a clock-out note is kept; when not, the person is told it wasn't
-    link_fields: ClassVar[tuple[LinkField, ...]]
-
-    def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:
-        """Exchange what the person typed in the link modal for their identity."""
-        ...
-
-    def people(self) -> list[VendorPerson]:
-        """Everyone in the vendor's directory (Action.IDENTITY)."""
-        ...
-
-    def current_session(self, user: VendorUser) -> ClockSession | None: ...
-
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession: ...
-
-    def clock_out(
-        self, user: VendorUser, session: ClockSession, *, at: datetime | None = None, note: str | None = None
-    ) -> ClockSession: ...
-
-    def leave_types(self) -> list[LeaveType]: ...
-
-    def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence: ...
-
-    def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
-        """The person's own absences overlapping [start, end] (App Home, outcome checks)."""
-        ...
-
-    def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
-        """Everyone's absences overlapping [start, end]. ``users`` are the linked people, for
-        vendors that can only be asked per person; company-wide vendors may ignore it."""
-        ...
-
-    def holidays(self, start: date, end: date) -> list[Holiday]: ...
-
-    def check(self) -> str:
-        """Authenticate and make one read call; return a short description of what was read."""
-        ...
-
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class VendorSpec:
-    """How the registry finds, configures and builds one vendor."""
-
-    name: str
-    label: str
-    settings_cls: type[BaseSettings]
-    is_configured: Callable[[BaseSettings], bool]
-    build: Callable[..., Vendor]
-    settings_hint: str = ""
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-
-def unsupported(vendor: Vendor, action: Action) -> NotSupported:
-    return NotSupported(vendor.label, action)

@@ -14,7 +14,9 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.vendors.base import Action, Vendor, VendorError
+from bot.domain import email_index, email_key
+from bot.errors import VendorError
+from bot.vendors.base import IdentityVendor, as_identity
 from bot.vendors.registry import Router, load_vendors
 from storage.queries import Store
 
@@ -42,8 +44,8 @@ def slack_members(client: WebClient) -> Iterator[dict[str, Any]]:
             return
 
 
-def identity_vendors(router: Router) -> list[Vendor]:
-    return [v for v in router.vendors.values() if Action.IDENTITY in v.capabilities]
+def identity_vendors(router: Router) -> list[IdentityVendor]:
+    return [d for v in router.vendors.values() if (d := as_identity(v)) is not None]
 
 
 def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write: bool = True) -> list[SyncReport]:
@@ -56,11 +58,11 @@ def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write
     for vendor in identity_vendors(router):
         report = SyncReport(vendor.label)
         people = vendor.people()
-        by_email = {p.email.strip().lower(): p for p in people if p.email}
+        by_email = email_index(people)
         linked = {row.slack_user_id: row.vendor_user_id for row in store.identities_for_vendor(team_id, vendor.name)}
         used = set(linked.values())
         for m in members:
-            email = ((m.get("profile") or {}).get("email") or "").strip().lower()
+            email = email_key((m.get("profile") or {}).get("email") or "")
             name = m.get("real_name") or m.get("name") or m["id"]
             if m["id"] in linked:
                 report.already += 1

@@ -22,23 +22,21 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.crypto import SecretBox, UndecryptableSecret
-from bot.vendors.base import (
+from bot.domain import (
     Absence,
     Action,
     ClockSession,
     Holiday,
     LeaveRequest,
     LeaveType,
-    NotSupported,
-    OutcomeUnknown,
     Portion,
-    SessionCrossesMidnight,
-    Vendor,
-    VendorError,
     VendorPerson,
-    VendorRejected,
     VendorUser,
+    email_index,
+    email_key,
 )
+from bot.errors import NotSupported, OutcomeUnknown, SessionCrossesMidnight, VendorError, VendorRejected
+from bot.vendors.base import IdentityVendor, Vendor, as_identity
 from bot.vendors.registry import Router
 from storage.models import Identity, utcnow
 from storage.queries import Store
@@ -287,7 +285,7 @@ class Timebot:
 
     # --- identity --------------------------------------------------------------------------
 
-    def directory(self, vendor: Vendor) -> list[VendorPerson]:
+    def directory(self, vendor: IdentityVendor) -> list[VendorPerson]:
         with self._dir_lock:
             cached = self._directory.get(vendor.name)
             if cached and self.clock() - cached[0] < DIRECTORY_TTL:
@@ -305,8 +303,9 @@ class Timebot:
         row = self.store.identity(actor.team_id, actor.user_id, vendor.name)
         if row is not None:
             return self._vendor_user(row)
-        if Action.IDENTITY in vendor.capabilities and actor.email:
-            match = self._match_email(vendor, actor.email)
+        directory = as_identity(vendor)
+        if directory is not None and actor.email:
+            match = self._match_email(directory, actor.email)
             if match is not None:
                 self._not_linked_to_someone_else(actor.user_id, vendor, match.vendor_user_id)
                 self.store.save_identity(
@@ -326,12 +325,8 @@ class Timebot:
             f"Ask a Timebot admin to link you: `/timebot link @you` followed by your {vendor.label} id."
         )
 
-    def _match_email(self, vendor: Vendor, email: str) -> VendorPerson | None:
-        wanted = email.strip().lower()
-        for person in self.directory(vendor):
-            if person.email and person.email.strip().lower() == wanted:
-                return person
-        return None
+    def _match_email(self, vendor: IdentityVendor, email: str) -> VendorPerson | None:
+        return email_index(self.directory(vendor)).get(email_key(email))
 
     def link_vendor(self) -> Vendor:
         """The vendor people link themselves to: the first routed vendor that asks for fields."""
@@ -385,8 +380,10 @@ class Timebot:
                 f"{vendor.label} needs the person's own key: use `/timebot link @person` and enter "
                 f"their {vendor.link_fields[0].label}."
             )
-        email = next((p.email for p in self.directory(vendor) if p.vendor_user_id == vendor_user_id), None)
-        if Action.IDENTITY in vendor.capabilities and email is None:
+        directory = as_identity(vendor)
+        email = next((p.email for p in self.directory(directory) if p.vendor_user_id == vendor_user_id), None) \
+            if directory is not None else None
+        if directory is not None and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
         self._not_linked_to_someone_else(target_user_id, vendor, vendor_user_id)
         self.store.save_identity(
@@ -443,7 +440,7 @@ class Timebot:
             lock.release()
 
     def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None) -> ClockResult:
-        vendor = self.router.for_action(Action.CLOCK)
+        vendor = self.router.clock()
         user = self.identity(actor, vendor)
         with self._one_at_a_time(actor, "clock"):
             current = vendor.current_session(user)
@@ -500,7 +497,7 @@ class Timebot:
         return None, session is None
 
     def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
-        vendor = self.router.for_action(Action.CLOCK)
+        vendor = self.router.clock()
         user = self.identity(actor, vendor)
         with self._one_at_a_time(actor, "clock"):
             current = vendor.current_session(user)
@@ -511,9 +508,8 @@ class Timebot:
             try:
                 session = vendor.clock_out(user, current, at=at, note=note)
             except SessionCrossesMidnight as exc:
-                latest = getattr(vendor, "session_day_end", None)
                 return ClockResult(
-                    "crosses_midnight", vendor.label, current, exc.day, actor.tz, latest(current) if latest else None
+                    "crosses_midnight", vendor.label, current, exc.day, actor.tz, vendor.session_day_end(current)
                 )
             except OutcomeUnknown as unknown:
                 try:
@@ -538,18 +534,18 @@ class Timebot:
                                note_dropped=bool(note) and not vendor.clock_notes)
 
     def clock_state(self, actor: Actor) -> ClockSession | None:
-        vendor = self.router.for_action(Action.CLOCK)
+        vendor = self.router.clock()
         return vendor.current_session(self.identity(actor, vendor))
 
     # --- leave -----------------------------------------------------------------------------
 
     def leave_form(self, actor: Actor) -> LeaveForm:
-        vendor = self.router.for_action(Action.LEAVE)
+        vendor = self.router.leave()
         self.identity(actor, vendor)
         return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days)
 
     def _holiday_days(self, start: date, end: date) -> tuple[set[date], list[Holiday]]:
-        vendor = self.router.maybe(Action.HOLIDAYS)
+        vendor = self.router.holidays()
         if vendor is None:
             return set(), []
         try:
@@ -563,7 +559,7 @@ class Timebot:
         errors = validate_leave(request, actor.today(self.now()))
         if errors:
             raise VendorRejected("Timebot", next(iter(errors.values())), field=next(iter(errors)))
-        vendor = self.router.for_action(Action.LEAVE)
+        vendor = self.router.leave()
         user = self.identity(actor, vendor)
         half_note = False
         if not vendor.half_days and (
@@ -638,7 +634,7 @@ class Timebot:
     # --- who's off -------------------------------------------------------------------------
 
     def whos_off(self, team_id: str, start: date, end: date) -> WhosOffReport:
-        vendor = self.router.for_action(Action.WHOS_OFF)
+        vendor = self.router.whos_off()
         rows = self.store.identities_for_vendor(team_id, vendor.name)
         users = []
         for row in rows:

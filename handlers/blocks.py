@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import Absence, LinkField, Portion
 from bot.parse import esc
 from bot.usecases import ClockResult, HomeState, LeaveForm, LeaveResult, StatusReport, WhosOffReport
-from bot.vendors.base import Absence, LinkField, Portion
 
 Blocks = list[dict[str, Any]]
 

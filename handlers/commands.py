@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
+from bot.domain import Action
 from bot.parse import InputError, clean_text, parse_period, parse_user, quote, split_args
 from bot.usecases import Actor
-from bot.vendors.base import Action
 from handlers import blocks
 from handlers.common import Reply, describe, later, send
 

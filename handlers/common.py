@@ -20,9 +20,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
+from bot.errors import VendorError
 from bot.parse import InputError, esc
 from bot.usecases import Actor, UserError
-from bot.vendors.base import VendorError
 from handlers.blocks import message_view
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from slack_sdk import WebClient
 from bot.context import Services
 from bot.digest import DigestContent, DigestMessage, Digests, SubscriptionView, next_run
 from bot.digest_spec import DIGEST_SYNTAX, DigestSpec, describe_days, parse_spec
+from bot.domain import Portion
 from bot.parse import InputError, parse_channel
 from bot.usecases import Actor, OffEntry
-from bot.vendors.base import Portion
 from handlers.blocks import context, esc, plain
 from handlers.commands import subcommand
 from handlers.common import Reply, later, send

@@ -12,9 +12,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
+from bot.domain import Action, LeaveRequest, Portion
+from bot.errors import VendorRejected
 from bot.parse import InputError, clean_text
 from bot.usecases import Actor, end_for_picked_time, validate_leave
-from bot.vendors.base import Action, LeaveRequest, Portion, VendorRejected
 from handlers import blocks
 from handlers.commands import metadata, open_leave_modal
 from handlers.common import Reply, describe, later, send

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.vendors.base import Portion
+from bot.domain import Portion
 from sandbox.people import DEMO_PEOPLE
 from sandbox.server import Request, Response, SimServer
 

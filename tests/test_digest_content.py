@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.digest import DigestContent
+from bot.domain import Portion
 from bot.usecases import DayReport, OffEntry
-from bot.vendors.base import Portion
 from handlers.digest import render_digest
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn

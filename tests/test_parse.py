@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.digest_spec import MAX_DAYS_AHEAD, parse_days, parse_spec
+from bot.domain import Portion
 from bot.parse import (
     MAX_WHOSOFF_DAYS,
     InputError,
@@ -26,7 +27,6 @@ from bot.parse import (
     split_args,
 )
 from bot.usecases import working_days
-from bot.vendors.base import Portion
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim

@@ -15,17 +15,11 @@ import httpx
 import pytest
 from jwt import api_jws
 
-from bot.vendors.base import (
-    Action,
-    LeaveRequest,
-    NotSupported,
-    Portion,
-    Vendor,
-    VendorAuthError,
-    VendorRejected,
-    VendorUser,
-)
+from bot.domain import Action, LeaveRequest, Portion, VendorUser
+from bot.errors import NotSupported, VendorAuthError, VendorRejected
+from bot.vendors.base import HolidaysVendor, LeaveVendor, Vendor
 from bot.vendors.http import HttpPolicy
+from bot.vendors.registry import Router
 from bot.vendors.swipeclock import (
     SPEC,
     SwipeClock,
@@ -478,14 +472,15 @@ def test_a_half_day_leave_request_asks_for_half_a_days_hours(server, sim, clock)
 # --- what SwipeClock can't do ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call", [
-    lambda v: v.holidays(date(2024, 1, 1), date(2024, 12, 31)),
-    lambda v: v.leave_types(),
-    lambda v: v.request_leave(ADA, LeaveRequest(date(2024, 5, 20), date(2024, 5, 20), "PTO")),
+@pytest.mark.parametrize(("action", "protocol"), [
+    (Action.HOLIDAYS, HolidaysVendor),
+    (Action.LEAVE, LeaveVendor),
 ])
-def test_missing_actions_raise_not_supported_without_sending_anything(vendor, server, call):
-    with pytest.raises(NotSupported):
-        call(vendor)
+def test_missing_actions_raise_not_supported_without_sending_anything(vendor, server, action, protocol):
+    assert not isinstance(vendor, protocol)  # nothing to call: the connector has no such method
+    with pytest.raises(NotSupported) as caught:
+        Router({"swipeclock": vendor}, {}).for_action(action)
+    assert caught.value.action is action
     assert server.requests == []
 
 

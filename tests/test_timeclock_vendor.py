@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from bot.vendors.base import LeaveRequest, VendorAuthError, VendorRejected, VendorUser
+from bot.domain import LeaveRequest, VendorUser
+from bot.errors import VendorAuthError, VendorRejected
 from bot.vendors.timeclock import sign
 from sandbox.server import Request, Response, SimServer
 from sandbox.timeclock import TimeClockSim

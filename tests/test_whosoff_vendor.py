@@ -17,17 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.vendors.base import (
-    Action,
-    LeaveRequest,
-    NotSupported,
-    OutcomeUnknown,
-    Portion,
-    Vendor,
-    VendorAuthError,
-    VendorRejected,
-    VendorUser,
-)
+from bot.domain import Action, LeaveRequest, Portion, VendorUser
+from bot.errors import NotSupported, OutcomeUnknown, VendorAuthError, VendorRejected
+from bot.vendors.base import ClockVendor, Vendor
+from bot.vendors.registry import Router
 from bot.vendors.whosoff import SPEC, WhosOff, WhosOffSettings, make_secret
 from sandbox.people import DEMO_PEOPLE
 from sandbox.server import SimServer
@@ -494,8 +487,9 @@ def test_holidays_are_the_free_days_not_the_restricted_ones(vendor, sim):
 
 
 def test_clock_in_is_not_supported_and_sends_nothing(vendor, server, sim):
+    assert not isinstance(vendor, ClockVendor)  # nothing to call: the connector has no such method
     with pytest.raises(NotSupported) as caught:
-        vendor.clock_in(VendorUser(user_id(sim, "ada@example.com")))
+        Router({"whosoff": vendor}, {}).clock()
     assert "WhosOff" in caught.value.user_message
     assert caught.value.action is Action.CLOCK
     assert server.requests == []

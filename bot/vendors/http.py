@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.vendors.base import OutcomeUnknown, VendorError, VendorUnavailable
+from bot.errors import OutcomeUnknown, VendorError, VendorUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,27 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, cast, get_args
 
 from pydantic import ValidationError
 
-from bot.vendors.base import Action, NotSupported, Vendor, VendorSpec
+from bot.domain import Action
+from bot.errors import NotSupported
+from bot.vendors.base import (
+    ClockVendor,
+    HolidaysVendor,
+    IdentityVendor,
+    LeaveVendor,
+    Vendor,
+    VendorSpec,
+    WhosOffVendor,
+    undeclared,
+)
 from bot.vendors.http import HttpPolicy
 from bot.vendors.settings import ConfigError, one_line
 
-VENDOR_MODULES: tuple[str, ...] = ("timeclock", "timetap", "swipeclock", "whosoff")
+VendorName = Literal["timeclock", "timetap", "swipeclock", "whosoff"]
+VENDOR_MODULES: tuple[VendorName, ...] = get_args(VendorName)  # the one list of vendor names, in routing order
 
 
 def specs() -> list[VendorSpec]:
@@ -64,6 +77,11 @@ class Router:
     vendors: Mapping[str, Vendor]
     choices: Mapping[Action, str]
 
+    def __post_init__(self) -> None:
+        for vendor in self.vendors.values():
+            if missing := undeclared(vendor):
+                raise TypeError(f"{vendor.label} declares {', '.join(missing)} without implementing it")
+
     def for_action(self, action: Action) -> Vendor:
         """The vendor for ``action``; raises NotSupported when the chosen one lacks it."""
         chosen = self.choices.get(action)
@@ -85,6 +103,28 @@ class Router:
             return self.for_action(action)
         except NotSupported:
             return None
+
+    # Typed for the action: safe casts, as ``__post_init__`` checked every declaration.
+
+    def clock(self) -> ClockVendor:
+        return cast(ClockVendor, self.for_action(Action.CLOCK))
+
+    def leave(self) -> LeaveVendor:
+        return cast(LeaveVendor, self.for_action(Action.LEAVE))
+
+    def whos_off(self) -> WhosOffVendor:
+        return cast(WhosOffVendor, self.for_action(Action.WHOS_OFF))
+
+    def holidays(self) -> HolidaysVendor | None:
+        return cast(HolidaysVendor | None, self.maybe(Action.HOLIDAYS))
+
+    def identity(self) -> IdentityVendor | None:
+        return cast(IdentityVendor | None, self.maybe(Action.IDENTITY))
+
+    def label_for(self, action: Action) -> str:
+        """The routed vendor's name for messages, before anything is asked of it."""
+        vendor = self.maybe(action)
+        return vendor.label if vendor else "the vendor"
 
     def close(self) -> None:
         for vendor in self.vendors.values():

@@ -31,24 +31,20 @@ from jwt import api_jws
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.vendors.auth import Token, TokenCache, with_token
-from bot.vendors.base import (
+from bot.domain import (
     Absence,
     Action,
     ClockSession,
-    Holiday,
     LeaveRequest,
     LeaveType,
     LinkField,
-    NotSupported,
     Portion,
-    VendorAuthError,
-    VendorError,
     VendorPerson,
-    VendorRejected,
-    VendorSpec,
     VendorUser,
 )
+from bot.errors import VendorAuthError, VendorError, VendorRejected
+from bot.vendors.auth import Token, TokenCache, with_token
+from bot.vendors.base import VendorSpec
 from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
@@ -192,7 +188,6 @@ class SwipeClock:
     name: ClassVar[str] = "swipeclock"
     label: ClassVar[str] = "SwipeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset({Action.CLOCK, Action.WHOS_OFF, Action.IDENTITY})
-    half_days: ClassVar[bool] = False  # request days carry hours, not a morning/afternoon
     clock_notes: ClassVar[bool] = False  # punches carry no note (contract: none documented)
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
@@ -467,6 +462,10 @@ class SwipeClock:
 
     # --- time off ---------------------------------------------------------------------------
 
+    def session_day_end(self, session: ClockSession) -> datetime | None:
+        """A shift may run past midnight: no limit."""
+        return None
+
     def _time_off(self, key: TokenKey, codes: Sequence[str], start: date, end: date) -> list[dict[str, Any]]:
         """``timeoffrequests`` for the codes. ``startDate``/``endDate`` are a hint the API may ignore
         (inferred); results are filtered here either way. The window is widened by
@@ -528,9 +527,15 @@ class SwipeClock:
         results = self._time_off(self._site_key, sorted(people), start, end)
         return [a for r in results for a in self._absences(r, start, end, people.get(str(r.get("EmployeeCode"))))]
 
+
+class SwipeClockWithLeave(SwipeClock):
+    """SwipeClock with leave requests, for sites where ``POST timeoffrequests`` has been confirmed
+    (``SWIPECLOCK_LEAVE_REQUESTS=true``); a separate class keeps ``capabilities`` a class fact."""
+
+    capabilities: ClassVar[frozenset[Action]] = SwipeClock.capabilities | {Action.LEAVE}
+    half_days: ClassVar[bool] = False  # request days carry hours, not a morning/afternoon
+
     def leave_types(self) -> list[LeaveType]:
-        if Action.LEAVE not in self.capabilities:
-            raise NotSupported(self.label, Action.LEAVE)
         data = self._json(self._call(self._site_key, "GET", self._path("timeoffrequests/categories"))) or []
         found: list[LeaveType] = []
         for row in data if isinstance(data, list) else []:
@@ -547,8 +552,6 @@ class SwipeClock:
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
         """One day entry per weekday (weekends are not charged; inferred). Half days arrive as whole
         days: ``half_days`` is False, so the use case already wrote the half into the note."""
-        if Action.LEAVE not in self.capabilities:
-            raise NotSupported(self.label, Action.LEAVE)
         days = [request.start + timedelta(days=i) for i in range((request.end - request.start).days + 1)]
         days = [d for d in days if d.weekday() < 5]
         if not days:
@@ -578,18 +581,6 @@ class SwipeClock:
                            reason=request.note, status=made[0].status, absence_id=made[0].absence_id)
         return Absence(user.vendor_user_id, days[0], days[-1], kind=request.leave_type, reason=request.note,
                        status="pending", absence_id=f"{user.vendor_user_id}:{days[0].isoformat()}")
-
-    # --- unsupported ------------------------------------------------------------------------
-
-    def holidays(self, start: date, end: date) -> list[Holiday]:
-        raise NotSupported(self.label, Action.HOLIDAYS)
-
-
-class SwipeClockWithLeave(SwipeClock):
-    """SwipeClock with leave requests, for sites where ``POST timeoffrequests`` has been confirmed
-    (``SWIPECLOCK_LEAVE_REQUESTS=true``); a separate class keeps ``capabilities`` a class fact."""
-
-    capabilities: ClassVar[frozenset[Action]] = SwipeClock.capabilities | {Action.LEAVE}
 
 
 def _configured(s: BaseSettings) -> bool:

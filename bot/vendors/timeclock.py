@@ -23,7 +23,7 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.vendors.base import (
+from bot.domain import (
     Absence,
     Action,
     ClockSession,
@@ -31,15 +31,11 @@ from bot.vendors.base import (
     LeaveRequest,
     LeaveType,
     LinkField,
-    NotSupported,
-    SessionCrossesMidnight,
-    VendorAuthError,
-    VendorError,
     VendorPerson,
-    VendorRejected,
-    VendorSpec,
     VendorUser,
 )
+from bot.errors import SessionCrossesMidnight, VendorAuthError, VendorError, VendorRejected
+from bot.vendors.base import VendorSpec
 from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
@@ -208,9 +204,6 @@ class TimeClock:
         profile = self._json(self._call(user, "GET", "/api/profile")) or {}
         return user, VendorPerson(user.vendor_user_id, profile.get("email"), profile.get("name"))
 
-    def people(self) -> list[VendorPerson]:
-        raise NotSupported(self.label, Action.IDENTITY)
-
     # --- clock -----------------------------------------------------------------------------
 
     def _session(self, row: dict[str, Any]) -> ClockSession:
@@ -345,10 +338,6 @@ class TimeClock:
                 if start <= day <= end:
                     found.append(Holiday(day, "Public holiday"))
         return found
-
-    def use_for_company_reads(self, user: VendorUser) -> None:
-        """Remember a linked person's key for company-wide reads such as holidays."""
-        self._any_user = self._any_user or user
 
     def check(self) -> str:
         if self._any_user is not None:

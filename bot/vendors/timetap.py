@@ -31,23 +31,10 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain import Absence, Action, LeaveRequest, LeaveType, LinkField, VendorPerson, VendorUser
+from bot.errors import VendorAuthError, VendorError, VendorRejected
 from bot.vendors.auth import Token, TokenCache, with_token
-from bot.vendors.base import (
-    Absence,
-    Action,
-    Holiday,
-    LeaveRequest,
-    LeaveType,
-    LinkField,
-    NotSupported,
-    VendorAuthError,
-    VendorError,
-    VendorPerson,
-    VendorRejected,
-    VendorSpec,
-    VendorUser,
-    WithoutClock,
-)
+from bot.vendors.base import VendorSpec
 from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl
 
@@ -161,7 +148,7 @@ def _error_text(response: httpx.Response) -> str:
     return ""
 
 
-class TimeTap(WithoutClock):
+class TimeTap:
     """The ``Vendor`` protocol over one TimeTap business."""
 
     name: ClassVar[str] = "timetap"
@@ -310,8 +297,6 @@ class TimeTap(WithoutClock):
                 people = []
         return {p.vendor_user_id: p for p in people}
 
-    def holidays(self, start: date, end: date) -> list[Holiday]:
-        raise NotSupported(self.label, Action.HOLIDAYS)
 
     # --- leave -----------------------------------------------------------------------------
 

@@ -24,25 +24,10 @@ import httpx
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain import Absence, Action, Holiday, LeaveRequest, LeaveType, LinkField, Portion, VendorPerson, VendorUser
+from bot.errors import OutcomeUnknown, VendorAuthError, VendorError, VendorRejected, VendorUnavailable
 from bot.vendors.auth import Token, TokenCache, with_token
-from bot.vendors.base import (
-    Absence,
-    Action,
-    Holiday,
-    LeaveRequest,
-    LeaveType,
-    LinkField,
-    OutcomeUnknown,
-    Portion,
-    VendorAuthError,
-    VendorError,
-    VendorPerson,
-    VendorRejected,
-    VendorSpec,
-    VendorUnavailable,
-    VendorUser,
-    WithoutClock,
-)
+from bot.vendors.base import VendorSpec
 from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
@@ -188,7 +173,7 @@ def _email(row: Mapping[str, Any]) -> str | None:
     return None
 
 
-class WhosOff(WithoutClock):
+class WhosOff:
     name: ClassVar[str] = "whosoff"
     label: ClassVar[str] = "WhosOff"
     capabilities: ClassVar[frozenset[Action]] = frozenset(

@@ -1,0 +1,139 @@
+"""What a vendor connector is, split by capability.
+
+Every connector is a ``Vendor``; for each ``Action`` it declares in ``capabilities`` it also
+implements that action's protocol, and nothing else: an action it lacks has no method to call.
+The router checks the declaration against the methods once, when it is built, and hands use
+cases a connector typed for the action (``Router.clock()`` is a ``ClockVendor``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import ClassVar, Protocol, cast, runtime_checkable
+
+from pydantic_settings import BaseSettings
+
+from bot.domain import (
+    Absence,
+    Action,
+    ClockSession,
+    Holiday,
+    LeaveRequest,
+    LeaveType,
+    LinkField,
+    VendorPerson,
+    VendorUser,
+)
+
+
+@runtime_checkable
+class Vendor(Protocol):
+    """What every connector does, whatever it can: link a person, check itself, close."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[frozenset[Action]]
+    link_fields: ClassVar[tuple[LinkField, ...]]
+
+    def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:
+        """Exchange what the person typed in the link modal for their identity."""
+        ...
+
+    def check(self) -> str:
+        """Authenticate and make one read call; return a short description of what was read."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ClockVendor(Vendor, Protocol):
+    """Action.CLOCK."""
+
+    clock_notes: ClassVar[bool]  # a clock-out note is kept; when not, the person is told it wasn't
+
+    def current_session(self, user: VendorUser) -> ClockSession | None: ...
+
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession: ...
+
+    def clock_out(
+        self, user: VendorUser, session: ClockSession, *, at: datetime | None = None, note: str | None = None
+    ) -> ClockSession: ...
+
+    def session_day_end(self, session: ClockSession) -> datetime | None:
+        """The latest end the vendor accepts for ``session`` (its day's midnight), or None."""
+        ...
+
+
+@runtime_checkable
+class LeaveVendor(Vendor, Protocol):
+    """Action.LEAVE."""
+
+    half_days: ClassVar[bool]
+
+    def leave_types(self) -> list[LeaveType]: ...
+
+    def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence: ...
+
+    def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
+        """The person's own absences overlapping [start, end] (App Home, outcome checks)."""
+        ...
+
+
+@runtime_checkable
+class WhosOffVendor(Vendor, Protocol):
+    """Action.WHOS_OFF."""
+
+    def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
+        """Everyone's absences overlapping [start, end]. ``users`` are the linked people, for
+        vendors that can only be asked per person; company-wide vendors may ignore it."""
+        ...
+
+
+@runtime_checkable
+class HolidaysVendor(Vendor, Protocol):
+    """Action.HOLIDAYS."""
+
+    def holidays(self, start: date, end: date) -> list[Holiday]: ...
+
+
+@runtime_checkable
+class IdentityVendor(Vendor, Protocol):
+    """Action.IDENTITY: people are matched by email."""
+
+    def people(self) -> list[VendorPerson]:
+        """Everyone in the vendor's directory."""
+        ...
+
+
+PROTOCOLS: Mapping[Action, type[Vendor]] = {
+    Action.CLOCK: ClockVendor,
+    Action.LEAVE: LeaveVendor,
+    Action.WHOS_OFF: WhosOffVendor,
+    Action.HOLIDAYS: HolidaysVendor,
+    Action.IDENTITY: IdentityVendor,
+}
+
+
+def undeclared(vendor: Vendor) -> list[Action]:
+    """Actions ``vendor`` declares without implementing their protocol (a connector bug)."""
+    return [a for a in vendor.capabilities if not isinstance(vendor, PROTOCOLS[a])]
+
+
+def as_identity(vendor: Vendor) -> IdentityVendor | None:
+    """``vendor`` as a directory to match people by email, when it declares one."""
+    return cast(IdentityVendor, vendor) if Action.IDENTITY in vendor.capabilities else None
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    """How the registry finds, configures and builds one vendor."""
+
+    name: str
+    label: str
+    settings_cls: type[BaseSettings]
+    is_configured: Callable[[BaseSettings], bool]
+    build: Callable[..., Vendor]
+    settings_hint: str = ""
