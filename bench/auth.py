@@ -37,7 +37,7 @@ from bot.app import Runtime, create_app
 from bot.config import Settings
 from bot.domain import LeaveRequest
 from bot.parse import parse_period
-from bot.usecases import Timebot
+from bot.services import Services
 from bot.vendors.base import Vendor
 from bot.vendors.http import HttpPolicy
 from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
@@ -217,27 +217,27 @@ def plan(cycle: Sequence[str], people: int, actions: int, today: date) -> list[A
     return out
 
 
-def act(bot: Timebot, rig: Rig, action: Action) -> str:
+def act(bot: Services, rig: Rig, action: Action) -> str:
     """One action as the handler behind it runs it (after the ack); returns its outcome."""
     kind, i, day = action
     try:
-        actor = bot.actor(TEAM, slack_id(i))
+        actor = bot.people.actor(TEAM, slack_id(i))
         if kind == "clockin":
-            return bot.clock_in(actor).outcome
+            return bot.clock.clock_in(actor).outcome
         if kind == "clockout":
-            return bot.clock_out(actor).outcome
+            return bot.clock.clock_out(actor).outcome
         if kind == "home":
-            state = bot.home(actor)
+            state = bot.home.home(actor)
             return "home" if state.status.clock_error is None and state.leave_error is None else "home_error"
         if kind == "timeoff":
-            return "form" if bot.leave_form(actor).types else "form_empty"
+            return "form" if bot.leave.leave_form(actor).types else "form_empty"
         if kind == "submit":
             assert day is not None
-            bot.request_leave(actor, LeaveRequest(day, day, rig.leave_type, note="bench"))
+            bot.leave.request_leave(actor, LeaveRequest(day, day, rig.leave_type, note="bench"))
             return "requested"
         if kind == "whosoff":
             start, end = parse_period("week", actor.today(bot.now()))
-            bot.whos_off(TEAM, start, end)
+            bot.whos_off.whos_off(TEAM, start, end)
             return "listed"
     except Exception as exc:  # counted and shown: a benchmark that hides failures measures nothing
         return f"error:{type(exc).__name__}:{getattr(exc, 'user_message', None) or getattr(exc, 'message', exc)}"
@@ -254,7 +254,7 @@ class Step:
     after: threading.Event | None
     done: threading.Event = field(default_factory=threading.Event)
 
-    def __call__(self, bot: Timebot, rig: Rig) -> str:
+    def __call__(self, bot: Services, rig: Rig) -> str:
         if self.after is not None:
             self.after.wait()  # submitted earlier, so already running or done: no deadlock
         try:
@@ -297,7 +297,7 @@ def run(rig: Rig, slack: SlackStandIn, people: int, actions: int, threads: int, 
     todo = plan(rig.cycle, people, actions, datetime.now(UTC).date())
     with tempfile.TemporaryDirectory(prefix="timebot-auth-") as tmp:
         runtime = start_bot(rig, slack, Path(tmp), people)
-        bot = runtime.services.bot
+        bot = runtime.services
         outcomes: Counter[str] = Counter()
         before = seen = 0
         started = time.perf_counter()

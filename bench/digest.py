@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.digest import Digests
+from bot.digests.poster import Digests
 from bot.domain import Portion
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
@@ -82,7 +82,7 @@ def main() -> int:
                                  email=f"p{n}@bench.example", tz="UTC", updated_at=now)
                           for n in range(args.people * 4 // 5))
                 s.commit()
-            digests: Digests = runtime.services.extras["digests"]
+            digests: Digests = runtime.digests
             sub, _ = digests.store.save_subscription(DigestSubscription(
                 team_id=TEAM, channel_id=CHANNEL, hour=9, minute=0, tz="UTC", created_by="U0BENCH"), now)
 

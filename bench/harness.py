@@ -259,7 +259,7 @@ def link_all(runtime: Any, users: int) -> None:
 
     from storage.models import Identity
 
-    box = runtime.services.bot.box
+    box = runtime.services.people.box
     with Session(runtime.engine) as s:
         for i in range(1, users + 1):
             s.add(Identity(team_id=TEAM, slack_user_id=slack_id(i), vendor="timeclock", vendor_user_id=str(i),

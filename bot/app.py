@@ -18,14 +18,25 @@ from sqlalchemy.engine import Engine
 
 import handlers
 from bot.config import ConfigError, Settings, routing_setting
-from bot.context import Services
 from bot.crypto import SecretBox
-from bot.usecases import Timebot
+from bot.digests.admin import DigestAdmin
+from bot.digests.content import DigestBuilder
+from bot.digests.poster import Digests, digest_client
+from bot.digests.scheduler import start_scheduler
+from bot.housekeeping import start_housekeeping
+from bot.services import Services
+from bot.usecases.clock import Clock
+from bot.usecases.home import Home
+from bot.usecases.leave import Leave
+from bot.usecases.people import People
+from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import Vendor
 from bot.vendors.registry import Router, load_vendors
 from bot.work import WorkPool
-from handlers.common import request_key
+from handlers.render.whos_off import render_digest
+from handlers.turn import request_key
 from storage.db import make_engine, upgrade
+from storage.digests import DigestStore
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -41,6 +52,7 @@ class Runtime:
     services: Services
     client: WebClient
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -110,9 +122,12 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
                 f"set its {name.upper()}_* settings or choose another vendor."
             )
     router = Router(configured, settings.routing)
-    bot = Timebot(settings, store, router, box, client, clock=clock)
+    people = People(settings, store, router, box, client, clock=clock)
+    clock_cases = Clock(people, store, router)
+    whos_off = WhosOff(people, store, router)
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
-    services = Services(settings, store, bot, pool)
+    services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
+                        Home(people, clock_cases, store, router))
 
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
@@ -138,15 +153,20 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
-    _install_features(runtime)
+    runtime.digests = _install_digests(runtime)
+    if settings.scheduler_enabled:
+        start_housekeeping(store, runtime.on_close)
     return runtime
 
 
-def _install_features(runtime: Runtime) -> None:
-    """Optional features that hook into the runtime (kept apart from the core wiring above)."""
-    from bot.digest import install_digests  # daily digests: /timebot digest and the scheduler
-    from bot.housekeeping import install_housekeeping  # forget Slack request keys past any retry
-    from handlers.digest import render_digest  # also registers /timebot digest
-
-    install_digests(runtime, render_digest)
-    install_housekeeping(runtime)
+def _install_digests(runtime: Runtime) -> Digests:
+    """Daily digests: ``/timebot digest`` (through ``services.digests``), and the scheduler when
+    ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
+    services = runtime.services
+    builder = DigestBuilder(services.whos_off, render_digest, runtime.settings.show_leave_kind)
+    digests = Digests(builder, DigestStore(runtime.engine), services.people, services.router,
+                      digest_client(runtime.client), default_tz=runtime.settings.default_tz)
+    services.digests = DigestAdmin(digests, services.people)
+    if runtime.settings.scheduler_enabled:
+        start_scheduler(digests, runtime.on_close)
+    return digests

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot.config import ConfigError, Settings, load_settings, routing_setting
+from bot.digests import cli as digest_cli
 from bot.vendors.registry import VENDOR_MODULES
 
 log = logging.getLogger("timebot")
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {}
-PARSER_HOOKS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
 def command(name: str) -> Callable[[Callable[[argparse.Namespace, Settings], int]], Callable[..., int]]:
@@ -58,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("action", choices=["sync", "unmatched"])
     users.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
 
-    for hook in PARSER_HOOKS:
-        hook(sub)
+    digest_cli.add_parser(sub)
     return parser
 
 
@@ -71,7 +70,6 @@ def _no_slack_debug(record: logging.LogRecord) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_features()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -107,16 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
-
-
-def _load_features() -> None:
-    """Optional features register their own sub-commands (``timebot digest …``)."""
-    for module in ("bot.digest_cli",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -234,6 +222,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             vendor.close()
     return worst
+
+
+command("digest")(digest_cli.run_digest_command)
 
 
 @command("users")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 
 class Action(enum.StrEnum):
@@ -149,3 +150,18 @@ class LinkField:
     label: str
     hint: str = ""
     secret: bool = False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: their Slack identity, time zone and whether they may administer."""
+
+    team_id: str
+    user_id: str
+    tz: ZoneInfo
+    name: str | None = None
+    email: str | None = None
+    is_admin: bool = False
+
+    def today(self, now: datetime | None = None) -> date:
+        return (now or datetime.now(UTC)).astimezone(self.tz).date()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.crypto import UndecryptableSecret
 from bot.domain import Action, ClockSession
 
 
@@ -80,3 +81,28 @@ class NotLinked(UserError):
 
 class Busy(UserError):
     pass
+
+
+def explain(exc: BaseException) -> str:
+    """The one line a person sees for any failure we know how to describe."""
+    if isinstance(exc, NotSupported):
+        return exc.user_message
+    if isinstance(exc, OutcomeUnknown):
+        return f"{exc.user_message} Check with `/timebot status` (or in {exc.vendor}) before trying again."
+    if isinstance(exc, VendorError):
+        return exc.user_message
+    if isinstance(exc, UserError):
+        return exc.message
+    if isinstance(exc, UndecryptableSecret):
+        return ("I can no longer read the key you linked with. Nothing was changed; please link again with "
+                "`/timebot link` (and let a Timebot admin know).")
+    return "Something went wrong on my side. Nothing was changed; please try again."
+
+
+def outcome(exc: VendorError) -> str:
+    """How the audit log records a vendor failure."""
+    if isinstance(exc, VendorRejected):
+        return "rejected"
+    if isinstance(exc, OutcomeUnknown):
+        return "unknown"
+    return "failed"

@@ -7,17 +7,14 @@ this the processed-request table would grow by a row for every command, click an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from storage.models import utcnow
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
-    from storage.queries import Store
+from storage.queries import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +28,11 @@ def forget_old_requests(store: Store) -> int:
     return forgotten
 
 
-def install_housekeeping(runtime: Runtime, *, every: timedelta = timedelta(hours=1)) -> None:
+def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
+                       every: timedelta = timedelta(hours=1)) -> None:
     """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on)."""
-    if not runtime.settings.scheduler_enabled:
-        return
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
-                      args=(runtime.services.store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
+                      args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
     scheduler.start()
-    runtime.on_close.append(lambda: scheduler.shutdown(wait=True))
+    on_close.append(lambda: scheduler.shutdown(wait=True))

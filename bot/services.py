@@ -1,12 +1,21 @@
-"""What handlers get to work with: the use cases and the pool that runs them after the ack."""
+"""What handlers get to work with: the use cases, and the pool that runs them after the ack.
+
+Built once by the composition root (``bot/app.py``) and handed to every listener through Bolt's
+context (``context["services"]``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from bot.config import Settings
-from bot.usecases import Timebot
+from bot.digests.admin import DigestAdmin
+from bot.usecases.clock import Clock
+from bot.usecases.home import Home
+from bot.usecases.leave import Leave
+from bot.usecases.people import People
+from bot.usecases.whos_off import WhosOff
+from bot.vendors.registry import Router
 from bot.work import WorkPool
 from storage.queries import Store
 
@@ -15,6 +24,21 @@ from storage.queries import Store
 class Services:
     settings: Settings
     store: Store
-    bot: Timebot
     pool: WorkPool
-    extras: dict[str, Any] = field(default_factory=dict)  # optional features (digests) register here
+    router: Router
+    people: People
+    clock: Clock
+    leave: Leave
+    whos_off: WhosOff
+    home: Home
+    digests: DigestAdmin | None = None  # set when digests are installed
+
+    def now(self) -> datetime:
+        return self.people.now()
+
+    def claim_delivery(self, key: str) -> bool:
+        """Claim a Slack delivery for this process, once across all of them (retries, double clicks)."""
+        return self.store.claim_request(key)
+
+    def delivery_seen(self, key: str) -> bool:
+        return self.store.request_seen(key)

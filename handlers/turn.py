@@ -1,5 +1,5 @@
-"""The one pattern every listener follows: ack at once, run the use case on the work pool,
-answer through ``response_url`` (or a DM when there is none or it has expired).
+"""The one pattern every listener follows: ack at once, run the use case on the work pool
+(``Turn.later``), answer through ``response_url`` (or a DM when there is none or it has expired).
 
 A Slack retry or a double click is dropped on the work pool, where the request key is claimed in
 the database before any vendor call: the claim is a write, and writes kept off the ack path are
@@ -7,23 +7,20 @@ what keeps acks fast in a 9:00 burst."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse, Respond
-from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.context import Services
-from bot.errors import VendorError
+from bot.domain import Actor
+from bot.errors import UserError, VendorError, explain
 from bot.parse import InputError, esc
-from bot.usecases import Actor, UserError
-from handlers.blocks import message_view
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -66,105 +63,71 @@ def request_key(body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def describe(services: Services, exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     """The failure in words for the person, safe to put in mrkdwn: vendor messages can carry
     anything (a project called ``<!everyone>``, a link)."""
     if isinstance(exc, InputError):
         return str(exc)  # built with bot.parse.quote: escaped already
     if not isinstance(exc, VendorError | UserError):
         log.exception("unexpected failure", exc_info=exc)
-    return esc(services.bot.explain(exc))  # type: ignore[arg-type]
+    return esc(explain(exc))
 
 
-def later(
-    services: Services,
-    team_id: str,
-    user_id: str,
-    client: WebClient,
-    work: Callable[[Actor], Reply | None],
-    *,
-    request: Mapping[str, Any] | None,
-    respond: Respond | None = None,
-    slow: str | None = None,
-    on_slow: Callable[[], None] | None = None,
-    on_error: Callable[[BaseException], Reply | None] | None = None,
-) -> None:
-    """Run ``work`` after the ack, once per Slack request (``request`` is its body; None only for
-    work that is not a person's request); the person always hears back, even when the vendor fails."""
-    key = request_key(request) if request is not None else None
-    claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
+@dataclass
+class Turn:
+    """One person's request, as every listener hands it on: who asked, where to answer, and the
+    delivery's body (its key drops Slack's retries)."""
 
-    def job() -> None:
-        try:
-            if key is not None:
-                if not services.store.claim_request(key):
-                    log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
-                    return
-                claimed.set()
-            actor = services.bot.actor(team_id, user_id)
-            reply = work(actor)
-        except Exception as exc:
-            reply = on_error(exc) if on_error else None
-            if reply is None and on_error is None:
-                reply = Reply(describe(services, exc))
-        if reply is not None:
-            send(client, user_id, reply, respond)
+    services: Services
+    client: WebClient
+    team_id: str
+    user_id: str
+    request: Mapping[str, Any] | None  # None only for work that is not a person's request
+    respond: Respond | None = None
 
-    def when_slow() -> None:
-        if key is not None and not claimed.is_set() and services.store.request_seen(key):
-            return  # a repeat still queued behind a burst: whoever claimed the request answers
-        if on_slow is not None:
-            on_slow()
-        elif slow:
-            send(client, user_id, Reply(slow), respond)
+    def send(self, reply: Reply) -> None:
+        send(self.client, self.user_id, reply, self.respond)
 
-    services.pool.submit(job, when_slow if on_slow is not None or slow else None)
+    def later(
+        self,
+        work: Callable[[Actor], Reply | None],
+        *,
+        slow: str | None = None,
+        on_slow: Callable[[], None] | None = None,
+        on_error: Callable[[BaseException], Reply | None] | None = None,
+    ) -> None:
+        """Run ``work`` after the ack, once per Slack request; the person always hears back, even
+        when the vendor fails."""
+        services = self.services
+        key = request_key(self.request) if self.request is not None else None
+        claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
 
+        def job() -> None:
+            try:
+                if key is not None:
+                    if not services.claim_delivery(key):
+                        log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+                        return
+                    claimed.set()
+                actor = services.people.actor(self.team_id, self.user_id)
+                reply = work(actor)
+            except Exception as exc:
+                reply = on_error(exc) if on_error else None
+                if reply is None and on_error is None:
+                    reply = Reply(describe(exc))
+            if reply is not None:
+                self.send(reply)
 
-def register_error_handler(app: App, services: Services) -> None:
-    """A listener that fails still tells the person what happened, in the place they asked,
-    and never with a stack trace: ephemeral text for a command, a message view for a modal,
-    response_url or a DM otherwise."""
+        def when_slow() -> None:
+            if key is not None and not claimed.is_set() and services.delivery_seen(key):
+                return  # a repeat still queued behind a burst: whoever claimed the request answers
+            if on_slow is not None:
+                on_slow()
+            elif slow:
+                self.send(Reply(slow))
 
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
-                 respond: Respond | None, client: WebClient, context: BoltContext) -> BoltResponse | None:
-        if isinstance(error, BoltUnhandledRequestError):
-            return _unhandled(body)
-        text = describe(services, error)
-        user_id = context.user_id
-
-        def tell() -> None:
-            if user_id:
-                send(client, user_id, Reply(text), respond)
-
-        if response is None:  # the ack has gone already
-            services.pool.submit(tell)
-            return None
-        answered = _ack_saying(body, text)
-        if answered is None:
-            services.pool.submit(tell)
-        return answered or BoltResponse(status=200, body="")
+        services.pool.submit(job, when_slow if on_slow is not None or slow else None)
 
 
-def _ack_saying(body: dict[str, Any], text: str) -> BoltResponse | None:
-    """An ack that shows ``text`` where the person is looking: the form they submitted, or the
-    channel they typed the command in; None for anything else (buttons, events)."""
-    if body.get("type") == "view_submission":
-        payload: dict[str, Any] = {"response_action": "update", "view": message_view("Timebot", text)}
-    elif body.get("command"):
-        payload = {"response_type": "ephemeral", "text": text}
-    else:
-        return None
-    return BoltResponse(status=200, body=json.dumps(payload), headers={"Content-Type": "application/json"})
-
-
-def _unhandled(body: dict[str, Any]) -> BoltResponse:
-    """Slack traffic nothing listens for (a button or form from an older version, an event we
-    never asked for): a 200, so Slack neither warns the person nor retries, and a plain word
-    where the person is looking at a form."""
-    kind = body.get("type") or ("command" if body.get("command") else "event")
-    log.info("nothing handles this %s; acknowledged", kind)
-    text = (f"I don't know `{body.get('command', '')}`. Try `/timebot help`." if kind == "command" else
-            "This form is out of date. Close it and start again from the command.")
-    return _ack_saying(body, text) or BoltResponse(status=200, body="")
+def slow_notice(label: str) -> str:
+    return f":hourglass_flowing_sand: {label} is slow to answer; I'll tell you here as soon as it does."

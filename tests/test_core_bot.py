@@ -15,8 +15,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import SecretBox
-from bot.usecases import UserError
-from handlers import blocks
+from bot.errors import UserError
+from handlers.render import blocks
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -26,7 +26,7 @@ from tests.support import eventually, leave_values, next_monday, text_input, tim
 
 def link(bot: BotUnderTest, user: str, pin: str) -> None:
     services = bot.runtime.services
-    services.bot.link(services.bot.actor("T0DEMO", user), "timeclock", {"pin": pin})
+    services.people.link(services.people.actor("T0DEMO", user), "timeclock", {"pin": pin})
 
 
 def ada_pin(sim: TimeClockSim) -> str:
@@ -88,7 +88,7 @@ def test_a_timeclock_account_linked_in_one_workspace_cannot_be_linked_from_anoth
     bot: BotUnderTest, tc_sim: TimeClockSim
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
-    usecases = bot.runtime.services.bot
+    usecases = bot.runtime.services.people
     with pytest.raises(UserError, match="already linked to Ada Lovelace"):
         usecases.link(usecases.actor("T0OTHER", "U0ALAN"), "timeclock", {"pin": ada_pin(tc_sim)})
     usecases.link(usecases.actor("T0OTHER", "U0ADA"), "timeclock", {"pin": ada_pin(tc_sim)})  # Grid: still Ada

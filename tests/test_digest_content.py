@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import DigestContent
+from bot.digests.content import DigestContent
 from bot.domain import Portion
-from bot.usecases import DayReport, OffEntry
-from handlers.digest import render_digest
+from bot.usecases.whos_off import DayReport, OffEntry
+from handlers.render.whos_off import render_digest
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim

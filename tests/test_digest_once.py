@@ -244,7 +244,7 @@ def test_an_admin_can_resend_a_days_digest_only_by_forcing_it(tmp_path: Path, wo
     try:
         seed_demo_people(bot.runtime.engine)
         subscribe(bot.runtime.engine)
-        service = bot.runtime.services.extras["digests"]
+        service = bot.runtime.digests
         outcomes = [service.send(CHANNEL).outcome, service.send(CHANNEL).outcome,
                     service.send(CHANNEL, force=True).outcome]
     finally:
@@ -261,7 +261,7 @@ def test_a_day_missed_while_the_bot_was_down_can_be_sent_by_hand(tmp_path: Path,
         subscribe(bot.runtime.engine)
         store = DigestStore(bot.runtime.engine)
         assert store.mark_missed(TEAM, CHANNEL, FIRE.date(), owner="x", now=datetime.now(UTC), detail="down")
-        result = bot.runtime.services.extras["digests"].send(CHANNEL, day=FIRE.date())
+        result = bot.runtime.digests.send(CHANNEL, day=FIRE.date())
     finally:
         bot.close()
         slack.stop()
@@ -278,7 +278,7 @@ def test_a_post_whose_answer_is_lost_is_not_retried_and_is_flagged_unknown(
         assert slack.server is not None
         slack.server.faults.only_methods = frozenset({"POST"})
         slack.server.faults.script.append("drop")  # Slack takes the post, then the connection dies
-        result = bot.runtime.services.extras["digests"].send(CHANNEL, day=FIRE.date())
+        result = bot.runtime.digests.send(CHANNEL, day=FIRE.date())
         alert = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage")
                                         if c.args["channel"] == ADMIN])[0]
     finally:

@@ -109,7 +109,7 @@ def test_a_run_missed_on_an_earlier_day_is_skipped_and_logged(
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
     subscribe(migrated(url), hour=9, since=ny(2026, 3, 2, 12, 0))
     clock = Clock(ny(2026, 3, 10, 8, 0))  # Tuesday 08:00: Monday's run was missed, today's is not due yet
-    caplog.set_level(logging.WARNING, logger="bot.digest")
+    caplog.set_level(logging.WARNING, logger="bot.digests")
     bot = start(tmp_path, slack, wo_server, clock)
     try:
         [run] = wait_until(lambda: runs(bot.runtime.engine), what="the missed run recorded")

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot.app import create_app
-from bot.digest import Digests
+from bot.digests.poster import Digests
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
 from bot.web import HttpServer, SlackWsgi
@@ -101,7 +101,7 @@ def start_digest_bot(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, 
 
 
 def digests(bot: BotUnderTest) -> Digests:
-    return bot.runtime.services.extras["digests"]  # type: ignore[no-any-return]
+    return bot.runtime.digests  # type: ignore[no-any-return]
 
 
 def seed_people(engine: Any, people: Iterable[tuple[str, str, str | None]], tz: str = NY) -> None:
@@ -222,7 +222,7 @@ from datetime import datetime
 import time
 from datetime import timedelta
 import time_machine
-import bot.app, bot.cli, bot.digest, handlers.digest, bot.vendors.whosoff  # the slow imports, before the start line
+import bot.app, bot.cli, bot.digests.poster, handlers.render.whos_off, bot.vendors.whosoff  # the slow imports
 print("ready", flush=True)
 line = sys.stdin.readline().split()
 argv = sys.argv[1:]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.digest_spec import MAX_DAYS_AHEAD, parse_days, parse_spec
+from bot.digests.spec import MAX_DAYS_AHEAD, parse_days, parse_spec
 from bot.domain import Portion
 from bot.parse import (
     MAX_WHOSOFF_DAYS,
@@ -26,7 +26,7 @@ from bot.parse import (
     parse_user,
     split_args,
 )
-from bot.usecases import working_days
+from bot.usecases.leave import working_days
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -255,7 +255,8 @@ def test_control_characters_and_bidi_overrides_never_get_through(text: str) -> N
 
 def link(bot: BotUnderTest, sim: TimeClockSim, user: str = "U0ADA", user_id: int = 1) -> None:
     services = bot.runtime.services
-    services.bot.link(services.bot.actor("T0DEMO", user), "timeclock", {"pin": f"{user_id}{sim.users[user_id].pin}"})
+    pin = f"{user_id}{sim.users[user_id].pin}"
+    services.people.link(services.people.actor("T0DEMO", user), "timeclock", {"pin": pin})
 
 
 def tables(tmp_path: Path) -> set[str]:

@@ -22,7 +22,7 @@ import pytest
 
 from bot.config import Settings
 from bot.vendors.http import HttpPolicy
-from handlers import blocks
+from handlers.render import blocks
 from sandbox.server import Request, Response, SimServer
 from sandbox.slack import Call, SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -70,7 +70,7 @@ class ArrivalLog(SimServer):
 def link(bot: BotUnderTest, slack_user: str, sim: TimeClockSim, tc_user: int = 1) -> None:
     services = bot.runtime.services
     pin = f"{tc_user}{sim.users[tc_user].pin}"
-    services.bot.link(services.bot.actor(TEAM, slack_user), "timeclock", {"pin": pin})
+    services.people.link(services.people.actor(TEAM, slack_user), "timeclock", {"pin": pin})
 
 
 def shipped_default(alias: str) -> Any:
@@ -251,7 +251,7 @@ def test_while_the_breaker_is_open_a_recovered_timeclock_gets_no_calls_then_one_
         _, text = ask(bot, slack, "/clockin")
         assert "too many recent failures" in text
         assert back.requests == []
-        breaker = bot.runtime.services.bot.router.vendors["timeclock"].http.breaker  # type: ignore[attr-defined]
+        breaker = bot.runtime.services.router.vendors["timeclock"].http.breaker  # type: ignore[attr-defined]
         eventually(lambda: not breaker.is_open, timeout=5)  # the 1 s cooldown passes
         _, text = ask(bot, slack, "/clockin")
         assert "Clocked in" in text

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import blocks
+from handlers.render import blocks
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import SwipeClockSim

@@ -27,7 +27,7 @@ from cryptography.fernet import Fernet
 
 from bot.crypto import SecretBox
 from bot.vendors.timetap import signature as tt_signature
-from handlers import blocks
+from handlers.render import blocks
 from sandbox.server import Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import SwipeClockSim
@@ -53,7 +53,7 @@ def link_with_pin(bot: BotUnderTest, slack: SlackStandIn, pin: str, user: str = 
 
 def link_directly(bot: BotUnderTest, user: str, pin: str) -> None:
     services = bot.runtime.services
-    services.bot.link(services.bot.actor("T0DEMO", user), "timeclock", {"pin": pin})
+    services.people.link(services.people.actor("T0DEMO", user), "timeclock", {"pin": pin})
 
 
 def sessions_posted(server: SimServer) -> list:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handlers import blocks
+from handlers.render import blocks
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim

@@ -10,16 +10,12 @@ channel).
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from datetime import date
-from types import ModuleType
 
-import bot.cli
 from bot.config import ConfigError, Settings
 
 
-def _add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     digest = sub.add_parser("digest", help="daily who's-off digests: post one now, list subscriptions")
     actions = digest.add_subparsers(dest="digest_action", required=True)
     send = actions.add_parser("send", help="post a channel's digest now (once per channel and local date)")
@@ -39,28 +35,10 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-09") from None
 
 
-def _cli_modules() -> list[ModuleType]:
-    """``bot.cli``, and ``__main__`` too under ``python -m bot.cli`` (then a second copy of it)."""
-    modules = [bot.cli]
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if main is not None and main is not bot.cli and spec is not None and spec.name == "bot.cli":
-        modules.append(main)
-    return modules
-
-
-def _register(fn: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace, Settings], int]:
-    for module in _cli_modules():
-        module.PARSER_HOOKS.append(_add_parser)
-        module.COMMANDS["digest"] = fn
-    return fn
-
-
-@_register
-def _digest(args: argparse.Namespace, settings: Settings) -> int:
+def run_digest_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
-    from bot.digest import Digests, next_run
-    from bot.digest_spec import describe_days
+    from bot.digests.schedule import next_run
+    from bot.digests.spec import describe_days
     from bot.parse import InputError, parse_channel
 
     if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
@@ -68,7 +46,8 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}),  # a one-shot: no scheduler
                          env_file=args.env_file)
     try:
-        digests: Digests = runtime.services.extras["digests"]
+        digests = runtime.digests
+        assert digests is not None
         if args.digest_action == "list":
             subs = digests.store.subscriptions()
             for s in subs:

@@ -47,38 +47,30 @@ import time as _time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.digest_spec import DEFAULT_DAYS, DigestSpec, day_set
+from bot.digests.content import DigestBuilder, DigestMessage
+from bot.digests.schedule import CATCH_UP_AFTER, LATE_AFTER, latest_due, scheduled_at
+from bot.digests.spec import DEFAULT_DAYS
 from bot.domain import Action
+from bot.errors import UserError
 from bot.parse import esc
-from bot.usecases import Actor, DayReport, UserError
+from bot.usecases.people import People
+from bot.vendors.registry import Router
 from storage.digests import ClaimPolicy, DigestStore, settled
 from storage.models import DigestRun, DigestSubscription
 
 if TYPE_CHECKING:
-    from bot.app import Runtime
-    from bot.context import Services
+    from bot.digests.scheduler import DigestScheduler
 
 log = logging.getLogger(__name__)
 
-LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
-CATCH_UP_AFTER = timedelta(minutes=2)  # the cron job's own window; catch-up waits it out
-DUE_TOLERANCE = timedelta(seconds=5)  # a job may fire a hair before the clock says it is due
-MISFIRE_GRACE_SECONDS = 6 * 3600  # APScheduler's default is 1 s; the run itself checks the date
-RESYNC_SECONDS = 60
-CONTENT_TTL_SECONDS = 60.0  # channels due at the same minute share one vendor fetch
 POST_INTERVAL_SECONDS = 1.0  # chat.postMessage: about one message per second (per channel)
 # Slack's documented chat.postMessage errors that say nothing was posted and pass by themselves:
 # a partial run stopped by one of these is resumed by the scheduler. Any other refusal
@@ -95,75 +87,6 @@ MAYBE_POSTED = frozenset({"fatal_error", "internal_error"})
 MAX_RESUMABLE_MESSAGES = 50  # the fingerprints and ts of this many fit their columns
 
 
-
-# --- schedule arithmetic (pure) ------------------------------------------------------------------
-
-
-def scheduled_at(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
-    """The UTC instant of ``hour:minute`` wall clock on ``day`` in ``tz``. A time that does not
-    exist that day (spring forward) is read with the offset from before the gap (PEP 495, as
-    APScheduler does), so 02:30 fires at 03:30 new time; a time that occurs twice fires at its
-    first occurrence (the second finds the day's run claimed)."""
-    return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(UTC)
-
-
-def latest_due(sub: DigestSubscription, now: datetime, *, lookback_days: int = 8) -> datetime | None:
-    """The latest scheduled instant at or before ``now`` (UTC), on one of the subscribed days."""
-    tz = ZoneInfo(sub.tz)
-    days = day_set(sub.days)
-    today = now.astimezone(tz).date()
-    for back in range(lookback_days):
-        day = today - timedelta(days=back)
-        if day.weekday() not in days:
-            continue
-        moment = scheduled_at(day, sub.hour, sub.minute, tz)
-        if moment <= now + DUE_TOLERANCE:
-            return moment
-    return None
-
-
-def cron_trigger(sub: DigestSubscription) -> CronTrigger:
-    return CronTrigger(day_of_week=sub.days, hour=sub.hour, minute=sub.minute, timezone=ZoneInfo(sub.tz))
-
-
-def next_run(sub: DigestSubscription, now: datetime) -> datetime | None:
-    fire = cron_trigger(sub).get_next_fire_time(None, now)
-    return fire.astimezone(ZoneInfo(sub.tz)) if fire else None
-
-
-# --- what a digest says (rendered by handlers/digest.py) -------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigestContent:
-    """Everything a channel's digest for one local date shows; reasons never get here."""
-
-    channel_id: str
-    day: date
-    tz: str
-    today: DayReport
-    upcoming: list[DayReport]
-    days_ahead: int
-    notes: list[str] = field(default_factory=list)
-    due_at: datetime | None = None  # set when the post is late: when it was due
-    preview: bool = False
-    skip_empty: bool = False
-
-    @property
-    def empty(self) -> bool:
-        """Nobody off and no holiday today: the day a subscription may skip."""
-        return not self.today.entries and not self.today.holidays
-
-
-@dataclass(frozen=True)
-class DigestMessage:
-    text: str
-    blocks: list[dict[str, Any]]
-
-
-Renderer = Callable[[DigestContent, bool], list[DigestMessage]]
-
-
 @dataclass(frozen=True)
 class RunResult:
     """What one attempt to post a channel's digest came to (for logs, the CLI and tests)."""
@@ -176,13 +99,6 @@ class RunResult:
     messages: int = 0  # how many that is
     run: DigestRun | None = None
     resumed: int = 0  # of those, how many earlier attempts had posted (a partial run resumed)
-
-
-@dataclass(frozen=True)
-class SubscriptionView:
-    sub: DigestSubscription
-    next_at: datetime | None
-    last: DigestRun | None
 
 
 class _PostGate:
@@ -213,123 +129,29 @@ def digest_client(client: WebClient) -> WebClient:
 
 
 class Digests:
-    """The digest use cases: subscribe, list, preview, and post a channel's digest exactly once."""
+    """Posts a channel's digest exactly once, from the schedule, catch-up or the CLI."""
 
-    def __init__(self, services: Services, client: WebClient, render: Renderer, *,
-                 clock: Callable[[], float] | None = None, policy: ClaimPolicy | None = None,
-                 post_interval: float = POST_INTERVAL_SECONDS) -> None:
-        self.services = services
-        self.bot = services.bot
-        self.settings = services.settings
-        self.store = DigestStore(services.store.engine)
+    def __init__(self, builder: DigestBuilder, store: DigestStore, people: People, router: Router,
+                 client: WebClient, *, default_tz: str, clock: Callable[[], float] | None = None,
+                 policy: ClaimPolicy | None = None, post_interval: float = POST_INTERVAL_SECONDS) -> None:
+        self.builder = builder
+        self.store = store
+        self.people = people
+        self.router = router
         self.client = client
-        self.render = render
-        self.clock = clock or services.bot.clock
+        self.default_tz = default_tz
+        self.clock = clock or people.clock
         self.policy = policy or ClaimPolicy()
         self.gate = _PostGate(post_interval)
         self.scheduler: DigestScheduler | None = None
-        self._cache: dict[tuple[str, date, int], tuple[float, Any]] = {}
-        self._cache_locks: dict[tuple[str, date, int], threading.Lock] = {}
-        self._cache_lock = threading.Lock()
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    # --- admin use cases -------------------------------------------------------------------
-
-    def subscribe(self, actor: Actor, channel_id: str, spec: DigestSpec) -> tuple[DigestSubscription, bool]:
-        self.bot.require_admin(actor, "digest add")
-        tz = spec.tz or actor.tz.key
-        sub = DigestSubscription(team_id=actor.team_id, channel_id=channel_id, hour=spec.hour, minute=spec.minute,
-                                 tz=tz, days=spec.days, skip_empty=spec.skip_empty, days_ahead=spec.days_ahead,
-                                 created_by=actor.user_id)
-        saved, created = self.store.save_subscription(sub, self.now())
-        if self.scheduler is not None:
-            self.scheduler.schedule(saved)
-        self.services.store.audit(actor.team_id, actor.user_id, "-", "digest add", "ok",
-                                  f"{channel_id} {saved.hour:02d}:{saved.minute:02d} {saved.tz} {saved.days}")
-        return saved, created
-
-    def unsubscribe(self, actor: Actor, channel_id: str) -> bool:
-        self.bot.require_admin(actor, "digest remove")
-        removed = self.store.delete_subscription(actor.team_id, channel_id)
-        if self.scheduler is not None:
-            self.scheduler.unschedule(actor.team_id, channel_id)
-        self.services.store.audit(actor.team_id, actor.user_id, "-", "digest remove", "ok" if removed else "none",
-                                  channel_id)
-        return removed
-
-    def overview(self, actor: Actor) -> list[SubscriptionView]:
-        self.bot.require_admin(actor, "digest list")
-        now = self.now()
-        last = self.store.last_runs(actor.team_id, since=now.date() - timedelta(days=14))
-        return [SubscriptionView(s, next_run(s, now), last.get(s.channel_id))
-                for s in self.store.subscriptions(actor.team_id)]
-
-    def preview(self, actor: Actor, channel_id: str) -> tuple[DigestSubscription, list[DigestMessage]]:
-        """The digest the channel would get today, whether or not it is subscribed."""
-        self.bot.require_admin(actor, "digest preview")
-        sub = self.store.subscription(actor.team_id, channel_id) or self._adhoc(actor.team_id, channel_id,
-                                                                                   actor.tz.key)
-        day = self.now().astimezone(ZoneInfo(sub.tz)).date()
-        content = self.content(sub, day, preview=True, fresh=True)
-        return sub, self.render(content, self.settings.show_leave_kind)
-
-    def _adhoc(self, team_id: str, channel_id: str, tz: str | None = None) -> DigestSubscription:
+    def adhoc(self, team_id: str, channel_id: str, tz: str | None = None) -> DigestSubscription:
         """The options of an unsubscribed channel (preview, CLI): defaults, not stored."""
         return DigestSubscription(team_id=team_id, channel_id=channel_id, hour=9, minute=0,
-                                  tz=tz or self.settings.default_tz, days=DEFAULT_DAYS, created_by="-")
-
-    # --- building --------------------------------------------------------------------------
-
-    def content(self, sub: DigestSubscription, day: date, *, due_at: datetime | None = None,
-                preview: bool = False, fresh: bool = False) -> DigestContent:
-        """Today and the next working days, from one company-wide vendor query (cached briefly so
-        channels due at the same minute share it; ``fresh`` skips the cache); names come from the
-        identity and person tables, never from Slack."""
-        horizon = day + timedelta(days=sub.days_ahead * 2 + 7)  # N working days past weekends and holidays
-        report = self._whos_off(sub.team_id, day, horizon, fresh=fresh)
-        by_day = {d.day: d for d in report.days}
-        off_days = {h.day for d in report.days for h in d.holidays}
-        today = by_day.get(day) or DayReport(day)
-        upcoming: list[DayReport] = []
-        working = 0
-        cursor = day + timedelta(days=1)
-        while working < sub.days_ahead and cursor <= horizon:
-            known = by_day.get(cursor)
-            if cursor.weekday() < 5 and cursor not in off_days:
-                upcoming.append(known or DayReport(cursor))
-                working += 1
-            elif known is not None and known.holidays:
-                upcoming.append(DayReport(cursor, holidays=known.holidays))
-            cursor += timedelta(days=1)
-        return DigestContent(sub.channel_id, day, sub.tz, today, upcoming, sub.days_ahead, list(report.notes),
-                             due_at.astimezone(ZoneInfo(sub.tz)) if due_at else None, preview, sub.skip_empty)
-
-    def _whos_off(self, team_id: str, start: date, end: date, *, fresh: bool = False) -> Any:
-        key = (team_id, start, (end - start).days)
-        with self._cache_lock:
-            lock = self._cache_locks.setdefault(key, threading.Lock())
-        with lock:  # one fetch per key at a time: the others wait and reuse it
-            cached = self._cache.get(key)
-            if cached and not fresh and _time.monotonic() - cached[0] < CONTENT_TTL_SECONDS:
-                return cached[1]
-            report = self.bot.whos_off(team_id, start, end)
-            with self._cache_lock:
-                self._cache = {k: v for k, v in self._cache.items()
-                               if _time.monotonic() - v[0] < CONTENT_TTL_SECONDS}
-                self._cache_locks = {k: v for k, v in self._cache_locks.items() if k in self._cache or k == key}
-                self._cache[key] = (_time.monotonic(), report)
-            return report
-
-    def messages(self, sub: DigestSubscription, day: date, *, due_at: datetime | None = None) -> list[DigestMessage]:
-        """What to post; nothing on an empty day when the channel skips empty days."""
-        content = self.content(sub, day, due_at=due_at)
-        if content.empty and sub.skip_empty:
-            return []
-        return self.render(content, self.settings.show_leave_kind)
-
-    # --- posting exactly once --------------------------------------------------------------
+                                  tz=tz or self.default_tz, days=DEFAULT_DAYS, created_by="-")
 
     def post(self, sub: DigestSubscription, day: date, *, trigger: str, due_at: datetime | None = None,
              force: bool = False) -> RunResult:
@@ -353,7 +175,7 @@ class Digests:
         if done:  # rebuild what was first planned: a "posted late" note that came or went would shift the split
             due_at = scheduled_at(day, sub.hour, sub.minute, ZoneInfo(sub.tz)) if run.late else None
         try:
-            messages = self.messages(sub, day, due_at=due_at)
+            messages = self.builder.messages(sub, day, due_at=due_at)
         except Exception as exc:
             detail = getattr(exc, "user_message", None) or getattr(exc, "message", None) or type(exc).__name__
             status = "partial" if done else "failed"  # the messages already posted stay recorded
@@ -474,15 +296,13 @@ class Digests:
         self._audit(sub, outcome, f"{sub.channel_id} {day}: {text}")
         if sub.created_by and sub.created_by.startswith(("U", "W")):
             try:
-                self.bot.slack.chat_postMessage(channel=sub.created_by, text=full)
+                self.people.slack.chat_postMessage(channel=sub.created_by, text=full)
             except Exception as exc:
                 log.warning("could not DM %s about the digest: %s", sub.created_by, type(exc).__name__)
 
     def _audit(self, sub: DigestSubscription, outcome: str, detail: str) -> None:
-        vendor = self.bot.router.maybe(Action.WHOS_OFF)
-        self.bot.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome, detail)
-
-    # --- entry points: the schedule, catch-up and the CLI ---------------------------------------
+        vendor = self.router.maybe(Action.WHOS_OFF)
+        self.people.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome, detail)
 
     def fire(self, team_id: str, channel_id: str) -> RunResult | None:
         """The cron job: post today's digest if today's run is really due (a misfire carried past
@@ -542,8 +362,8 @@ class Digests:
         sub = self.store.subscription_for_channel(channel_id)
         if sub is None:
             if team_id is None:
-                team_id = str(self.bot.slack.auth_test()["team_id"])
-            sub = self._adhoc(team_id, channel_id)
+                team_id = str(self.people.slack.auth_test()["team_id"])
+            sub = self.adhoc(team_id, channel_id)
         local_day = day or self.now().astimezone(ZoneInfo(sub.tz)).date()
         return self.post(sub, local_day, trigger="cli", force=force)
 
@@ -563,104 +383,3 @@ def _continues(planned: str, rebuilt: str, posted: int) -> bool:
     messages of the plan: as many messages, the first ``posted`` of them unchanged."""
     old, new = planned.split(",") if planned else [], rebuilt.split(",") if rebuilt else []
     return posted < len(old) == len(new) and old[:posted] == new[:posted]
-
-
-class DigestScheduler:
-    """APScheduler 3 ``BackgroundScheduler`` with one CronTrigger job per subscription.
-
-    Jobs live in memory and are rebuilt from the table (never a shared pickled job store);
-    ``misfire_grace_time`` is generous and ``coalesce`` on, so a busy or briefly stopped process
-    still runs the day's job once; the run itself decides whether it is still the right day.
-    """
-
-    def __init__(self, digests: Digests, *, resync_seconds: float = RESYNC_SECONDS) -> None:
-        self.digests = digests
-        self.resync_seconds = resync_seconds
-        self.scheduler = BackgroundScheduler(
-            timezone=UTC,
-            jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(max_workers=4)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
-        )
-        self._signatures: dict[str, tuple[int, int, str, str]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def job_id(team_id: str, channel_id: str) -> str:
-        return f"digest:{team_id}:{channel_id}"
-
-    def start(self) -> None:
-        self.scheduler.start()
-        self.sync()
-        self.scheduler.add_job(self.resync, IntervalTrigger(seconds=self.resync_seconds), id="digest:resync",
-                               misfire_grace_time=max(1, int(self.resync_seconds)), replace_existing=True)
-        self.scheduler.add_job(self.digests.catch_up, kwargs={"at_start": True}, id="digest:catch-up",
-                               misfire_grace_time=None, replace_existing=True)  # runs at once, off this thread
-
-    def shutdown(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
-
-    def wakeup(self) -> None:
-        """Re-read the clock now (tests that move time call this)."""
-        self.scheduler.wakeup()
-
-    def resync(self) -> None:
-        try:
-            self.sync()
-        except Exception:
-            log.exception("digest schedule resync failed")
-        self.digests.catch_up()
-
-    def sync(self) -> None:
-        """Make the jobs match the table: add new, replace changed, drop removed subscriptions."""
-        subs = self.digests.store.subscriptions()
-        wanted = {self.job_id(s.team_id, s.channel_id): s for s in subs}
-        with self._lock:
-            for job_id in [j for j in self._signatures if j not in wanted]:
-                self._remove(job_id)
-        for sub in subs:
-            self.schedule(sub)
-
-    def schedule(self, sub: DigestSubscription) -> None:
-        job_id = self.job_id(sub.team_id, sub.channel_id)
-        signature = (sub.hour, sub.minute, sub.tz, sub.days)
-        with self._lock:
-            if self._signatures.get(job_id) == signature:
-                return
-            try:
-                trigger = cron_trigger(sub)
-            except (ValueError, ZoneInfoNotFoundError) as exc:
-                log.error("digest for %s has an unusable schedule (%s); not scheduled", sub.channel_id, exc)
-                return
-            self.scheduler.add_job(self.digests.fire, trigger, args=(sub.team_id, sub.channel_id), id=job_id,
-                                   name=f"digest {sub.channel_id}", replace_existing=True)
-            self._signatures[job_id] = signature
-        log.info("digest for %s scheduled %02d:%02d %s on %s", sub.channel_id, sub.hour, sub.minute, sub.tz, sub.days)
-
-    def unschedule(self, team_id: str, channel_id: str) -> None:
-        with self._lock:
-            self._remove(self.job_id(team_id, channel_id))
-
-    def _remove(self, job_id: str) -> None:
-        self._signatures.pop(job_id, None)
-        if self.scheduler.get_job(job_id) is not None:
-            self.scheduler.remove_job(job_id)
-
-    def next_fire(self, team_id: str, channel_id: str) -> datetime | None:
-        job = self.scheduler.get_job(self.job_id(team_id, channel_id))
-        return job.next_run_time if job is not None else None
-
-
-def install_digests(runtime: Runtime, render: Renderer, *, clock: Callable[[], float] | None = None) -> Digests:
-    """Wire digests into a runtime: ``/timebot digest``, and the scheduler when
-    ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
-    services = runtime.services
-    digests = Digests(services, digest_client(runtime.client), render, clock=clock)
-    services.extras["digests"] = digests
-    if runtime.settings.scheduler_enabled:
-        scheduler = DigestScheduler(digests)
-        digests.scheduler = scheduler
-        scheduler.start()
-        runtime.on_close.append(scheduler.shutdown)
-    return digests

@@ -112,6 +112,9 @@ class Router:
     def leave(self) -> LeaveVendor:
         return cast(LeaveVendor, self.for_action(Action.LEAVE))
 
+    def maybe_leave(self) -> LeaveVendor | None:
+        return cast(LeaveVendor | None, self.maybe(Action.LEAVE))
+
     def whos_off(self) -> WhosOffVendor:
         return cast(WhosOffVendor, self.for_action(Action.WHOS_OFF))
 

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Absence, LinkField, Portion
 from bot.parse import esc
-from bot.usecases import ClockResult, HomeState, LeaveForm, LeaveResult, StatusReport, WhosOffReport
+from bot.usecases.clock import ClockResult
+from bot.usecases.home import HomeState, StatusReport
+from bot.usecases.leave import LeaveForm, LeaveResult
 
 Blocks = list[dict[str, Any]]
 
@@ -33,8 +35,6 @@ def plain(text: str, limit: int = 75) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:limit], "emoji": True}
 
 
-MAX_BLOCKS = 50  # per message
-NAME_LIMIT = 200  # a vendor name this long is cut, so one person's line always fits a section
 
 
 def section(text: str) -> dict[str, Any]:
@@ -147,52 +147,6 @@ def _portions(a: Absence) -> str:
     if a.end_portion is not Portion.FULL and a.end != a.start:
         parts.append(f"morning of {a.end:%d %b}" if a.end_portion is Portion.AM else f"afternoon of {a.end:%d %b}")
     return f" ({', '.join(parts)} only)" if parts else ""
-
-
-def _portion_tag(portion: Portion) -> str:
-    return {Portion.FULL: "", Portion.AM: " _(morning)_", Portion.PM: " _(afternoon)_"}[portion]
-
-
-def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
-    blocks: Blocks = []
-    if report.start == report.end:
-        title = f"*Who's off on {fmt_day(report.start)}*"
-    else:
-        title = f"*Who's off, {fmt_day(report.start)} to {fmt_day(report.end)}*"
-    blocks.append(section(title))
-    nobody = True
-    for day in report.days:
-        lines = [f":tada: {esc(h.name[:NAME_LIMIT])}" for h in day.holidays]
-        for e in day.entries:
-            nobody = False
-            who = f"<@{e.slack_user_id}>" if e.slack_user_id else esc(e.name[:NAME_LIMIT])
-            kind = f" · {esc(e.kind[:NAME_LIMIT])}" if show_kind and e.kind else ""
-            pending = " · pending" if e.status == "pending" else ""
-            lines.append(f"• {who}{_portion_tag(e.portion)}{kind}{pending}")
-        if lines:
-            blocks.extend(packed(f"*{fmt_day(day.day)}*", lines))
-    if nobody and not any(d.holidays for d in report.days):  # weekends without anyone off have no day
-        blocks.append(section("Everyone's in. :sunny:"))
-    notes = [context(esc(note)) for note in report.notes]
-    if len(blocks) + len(notes) > MAX_BLOCKS:  # say so rather than leave people out without a word
-        blocks = blocks[: MAX_BLOCKS - len(notes) - 1]
-        blocks.append(context("That's more than one message holds: ask for fewer days, like `/whosoff today`."))
-    return blocks + notes
-
-
-def packed(header: str, lines: list[str], limit: int = 3000) -> Blocks:
-    """``header`` then ``lines``, one to a line, in as few sections as Slack's text limit allows
-    (a long line list is split, never cut)."""
-    sections: Blocks = []
-    current = header
-    for line in lines:
-        if len(current) + 1 + len(line) > limit:
-            sections.append(section(current))
-            current = line
-        else:
-            current = f"{current}\n{line}"
-    sections.append(section(current))
-    return sections
 
 
 def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:

@@ -1,0 +1,73 @@
+"""The admins' digest use cases: subscribe, unsubscribe, list and preview a channel's digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.digests.content import DigestMessage
+from bot.digests.poster import Digests
+from bot.digests.schedule import next_run
+from bot.digests.spec import DigestSpec
+from bot.domain import Actor
+from bot.usecases.people import People
+from storage.models import DigestRun, DigestSubscription
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    sub: DigestSubscription
+    next_at: datetime | None
+    last: DigestRun | None
+
+
+
+class DigestAdmin:
+    """Admin-only: every use case checks the person first."""
+
+    def __init__(self, digests: Digests, people: People) -> None:
+        self.digests = digests
+        self.people = people
+        self.store = digests.store
+
+    def now(self) -> datetime:
+        return self.digests.now()
+
+    def subscribe(self, actor: Actor, channel_id: str, spec: DigestSpec) -> tuple[DigestSubscription, bool]:
+        self.people.require_admin(actor, "digest add")
+        tz = spec.tz or actor.tz.key
+        sub = DigestSubscription(team_id=actor.team_id, channel_id=channel_id, hour=spec.hour, minute=spec.minute,
+                                 tz=tz, days=spec.days, skip_empty=spec.skip_empty, days_ahead=spec.days_ahead,
+                                 created_by=actor.user_id)
+        saved, created = self.store.save_subscription(sub, self.now())
+        if self.digests.scheduler is not None:
+            self.digests.scheduler.schedule(saved)
+        self.people.audit(actor.team_id, actor.user_id, "-", "digest add", "ok",
+                                  f"{channel_id} {saved.hour:02d}:{saved.minute:02d} {saved.tz} {saved.days}")
+        return saved, created
+
+    def unsubscribe(self, actor: Actor, channel_id: str) -> bool:
+        self.people.require_admin(actor, "digest remove")
+        removed = self.store.delete_subscription(actor.team_id, channel_id)
+        if self.digests.scheduler is not None:
+            self.digests.scheduler.unschedule(actor.team_id, channel_id)
+        self.people.audit(actor.team_id, actor.user_id, "-", "digest remove", "ok" if removed else "none",
+                                  channel_id)
+        return removed
+
+    def overview(self, actor: Actor) -> list[SubscriptionView]:
+        self.people.require_admin(actor, "digest list")
+        now = self.now()
+        last = self.store.last_runs(actor.team_id, since=now.date() - timedelta(days=14))
+        return [SubscriptionView(s, next_run(s, now), last.get(s.channel_id))
+                for s in self.store.subscriptions(actor.team_id)]
+
+    def preview(self, actor: Actor, channel_id: str) -> tuple[DigestSubscription, list[DigestMessage]]:
+        """The digest the channel would get today, whether or not it is subscribed."""
+        self.people.require_admin(actor, "digest preview")
+        sub = self.store.subscription(actor.team_id, channel_id) or self.digests.adhoc(actor.team_id, channel_id,
+                                                                                   actor.tz.key)
+        day = self.now().astimezone(ZoneInfo(sub.tz)).date()
+        content = self.digests.builder.content(sub, day, preview=True, fresh=True)
+        return sub, self.digests.builder.render(content, self.digests.builder.show_kind)

@@ -1,0 +1,149 @@
+"""Clocking in and out: one action per person at a time, and a lost answer checked with the
+vendor before anything is said or sent again."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as wall_time
+from zoneinfo import ZoneInfo
+
+from bot.domain import Actor, ClockSession, VendorUser
+from bot.errors import Busy, OutcomeUnknown, SessionCrossesMidnight, UserError, VendorError, outcome
+from bot.usecases.people import People
+from bot.usecases.writes import write_once
+from bot.vendors.base import ClockVendor
+from bot.vendors.registry import Router
+from storage.queries import Store
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    outcome: str  # clocked_in | already_in | clocked_out | not_in | crosses_midnight
+    vendor: str
+    session: ClockSession | None = None
+    day: date | None = None
+    tz: ZoneInfo = UTC  # type: ignore[assignment]
+    latest_end: datetime | None = None
+    note_dropped: bool = False  # the person wrote a note the vendor has nowhere to keep
+
+
+
+def end_for_picked_time(started: datetime, picked: wall_time, tz: ZoneInfo, latest: datetime | None) -> datetime:
+    """The moment a person means by a wall-clock end time picked on their own clock: on the day
+    they started, or, when the vendor's day runs past their midnight (``latest``), the next one."""
+    day = started.astimezone(tz).date()
+    end = datetime.combine(day, picked, tz)
+    if end <= started and latest is not None:
+        next_day = datetime.combine(day + timedelta(days=1), picked, tz)
+        if next_day <= latest:
+            return next_day
+    return end
+
+
+
+class Clock:
+    def __init__(self, people: People, store: Store, router: Router) -> None:
+        self.people = people
+        self.store = store
+        self.router = router
+        self._user_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    @contextmanager
+    def _one_at_a_time(self, actor: Actor, what: str) -> Iterator[None]:
+        """One clock action per person at a time, across processes (double clicks, retries)."""
+        key = (actor.team_id, actor.user_id)
+        with self._locks_lock:
+            lock = self._user_locks.setdefault(key, threading.Lock())
+        if not lock.acquire(timeout=30):
+            raise Busy("I'm still working on your last request. Give it a moment.")
+        db_key = f"inflight:{actor.team_id}:{actor.user_id}:{what}"
+        try:
+            lease = self.store.claim_lock(db_key, ttl=timedelta(minutes=2))
+            if lease is None:
+                raise Busy("I'm still working on your last request. Give it a moment.")
+            try:
+                yield
+            finally:
+                self.store.release_lock(db_key, lease)
+        finally:
+            lock.release()
+
+    def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None) -> ClockResult:
+        vendor = self.router.clock()
+        user = self.people.identity(actor, vendor)
+        with self._one_at_a_time(actor, "clock"):
+            current = vendor.current_session(user)
+            if current is not None:
+                return ClockResult("already_in", vendor.label, current, tz=actor.tz)
+            try:
+                session = write_once(
+                    "a clock-in", vendor.label, lambda: vendor.clock_in(user, project=project, note=note),
+                    lambda asked_at: _confirm_clock_in(vendor, user, asked_at), self.people.now)
+            except OutcomeUnknown:
+                self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
+                raise
+            except VendorError as exc:
+                self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", outcome(exc), exc.user_message)
+                raise
+            self.people.audit(
+                actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}"
+            )
+            return ClockResult("clocked_in", vendor.label, session, tz=actor.tz)
+
+    def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
+        vendor = self.router.clock()
+        user = self.people.identity(actor, vendor)
+        with self._one_at_a_time(actor, "clock"):
+            current = vendor.current_session(user)
+            if current is None:
+                return ClockResult("not_in", vendor.label, tz=actor.tz)
+            if at is not None and at <= current.started_at:
+                raise UserError("The end time must be after you clocked in.")
+            try:
+                session = vendor.clock_out(user, current, at=at, note=note)
+            except SessionCrossesMidnight as exc:
+                return ClockResult(
+                    "crosses_midnight", vendor.label, current, exc.day, actor.tz, vendor.session_day_end(current)
+                )
+            except OutcomeUnknown as unknown:
+                try:
+                    still = vendor.current_session(user)
+                except VendorError:  # can't tell: say so rather than claim either way
+                    self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                    raise unknown from None
+                if still is None or still.session_id != current.session_id:
+                    self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
+                    return ClockResult("clocked_out", vendor.label, current, tz=actor.tz)
+                self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                raise
+            except VendorError as exc:
+                self.people.audit(
+                    actor.team_id, actor.user_id, vendor.name, "clock_out", outcome(exc), exc.user_message
+                )
+                raise
+            self.people.audit(
+                actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
+            )
+            return ClockResult("clocked_out", vendor.label, session, tz=actor.tz,
+                               note_dropped=bool(note) and not vendor.clock_notes)
+
+    def clock_state(self, actor: Actor) -> ClockSession | None:
+        vendor = self.router.clock()
+        return vendor.current_session(self.people.identity(actor, vendor))
+
+
+def _confirm_clock_in(vendor: ClockVendor, user: VendorUser, asked_at: datetime) -> tuple[ClockSession | None, bool]:
+    """After a lost answer: the session the clock-in made, if any, and whether the vendor
+    showed for certain that nothing is running (False when it could not be asked)."""
+    try:
+        session = vendor.current_session(user)
+    except VendorError:
+        return None, False
+    if session is not None and session.started_at >= asked_at - timedelta(minutes=2):
+        return session, False
+    return None, session is None

@@ -1,0 +1,148 @@
+"""Leave requests: the one place a request is validated, half days for vendors without them,
+and the working days it costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.domain import Absence, Actor, LeaveRequest, LeaveType, Portion, VendorUser
+from bot.errors import OutcomeUnknown, VendorError, VendorRejected, outcome
+from bot.usecases.people import People
+from bot.usecases.whos_off import holiday_days
+from bot.usecases.writes import write_once
+from bot.vendors.base import LeaveVendor
+from bot.vendors.registry import Router
+
+MAX_LEAVE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class LeaveResult:
+    absence: Absence
+    vendor: str
+    working_days: float
+    half_day_note: bool = False
+
+
+@dataclass(frozen=True)
+class LeaveForm:
+    vendor: str
+    types: list[LeaveType]
+    half_days: bool
+
+
+def working_days(start: date, end: date, start_portion: Portion, end_portion: Portion, holidays: set[date]) -> float:
+    """Weekdays in [start, end] that are not public holidays; half days count 0.5 (on a single
+    day, the half marked at either end)."""
+    if start == end and start_portion is Portion.FULL:
+        start_portion = end_portion
+    total = 0.0
+    day = start
+    while day <= end:
+        if day.weekday() < 5 and day not in holidays:
+            portion = start_portion if day == start else end_portion if day == end else Portion.FULL
+            total += 1.0 if portion is Portion.FULL else 0.5
+        day += timedelta(days=1)
+    return total
+
+
+def validate_leave(request: LeaveRequest, today: date) -> dict[str, str]:
+    """Field errors for a leave request, keyed by field name (start, end, start_portion …)."""
+    errors: dict[str, str] = {}
+    if request.start < today:
+        errors["start"] = "The first day is in the past."
+    if request.end < request.start:
+        errors["end"] = "The last day is before the first day."
+    elif (request.end - request.start).days + 1 > MAX_LEAVE_DAYS:
+        errors["end"] = f"That's over a year ({(request.end - request.start).days + 1} days). Split it up."
+    if (
+        request.start == request.end
+        and request.start_portion is not Portion.FULL
+        and request.end_portion is not Portion.FULL
+        and request.start_portion != request.end_portion
+    ):
+        errors["end_portion"] = "A one-day request can be a morning or an afternoon, not both."
+    if request.start != request.end and request.start_portion is Portion.AM:
+        errors["start_portion"] = "A leave that goes on past its first day can only start in the afternoon."
+    if request.start != request.end and request.end_portion is Portion.PM:
+        errors["end_portion"] = "A leave that began earlier can only end after the morning."
+    return errors
+
+
+class Leave:
+    def __init__(self, people: People, router: Router) -> None:
+        self.people = people
+        self.router = router
+
+    def leave_form(self, actor: Actor) -> LeaveForm:
+        vendor = self.router.leave()
+        self.people.identity(actor, vendor)
+        return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days)
+
+    def problems(self, team_id: str, user_id: str, request: LeaveRequest) -> dict[str, str]:
+        """Field errors for the form, before the ack: today is the person's, from the cached profile."""
+        return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date())
+
+    def request_leave(self, actor: Actor, request: LeaveRequest) -> LeaveResult:
+        errors = validate_leave(request, actor.today(self.people.now()))
+        if errors:
+            raise VendorRejected("Timebot", next(iter(errors.values())), field=next(iter(errors)))
+        vendor = self.router.leave()
+        user = self.people.identity(actor, vendor)
+        half_note = False
+        if not vendor.half_days and (
+            request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL
+        ):
+            half_note = True
+            parts = []
+            if request.start_portion is not Portion.FULL:
+                parts.append(f"{request.start.isoformat()} {_portion_word(request.start_portion)} only")
+            if request.end_portion is not Portion.FULL and request.end != request.start:
+                parts.append(f"{request.end.isoformat()} {_portion_word(request.end_portion)} only")
+            extra = "Half day: " + ", ".join(parts)
+            request = LeaveRequest(
+                request.start,
+                request.end,
+                request.leave_type,
+                request.start_portion,
+                request.end_portion,
+                f"{request.note} ({extra})" if request.note else extra,
+            )
+        try:
+            absence = write_once(
+                "a leave request", vendor.label, lambda: vendor.request_leave(user, request),
+                lambda _: _find_leave(vendor, user, request), self.people.now)
+        except OutcomeUnknown:
+            self.people.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
+            raise
+        except VendorError as exc:
+            self.people.audit(
+                actor.team_id, actor.user_id, vendor.name, "request_leave", outcome(exc), exc.user_message
+            )
+            raise
+        holidays, _ = holiday_days(self.router, request.start, request.end)
+        days = working_days(request.start, request.end, request.start_portion, request.end_portion, holidays)
+        self.people.audit(
+            actor.team_id,
+            actor.user_id,
+            vendor.name,
+            "request_leave",
+            "ok",
+            f"{request.start}..{request.end} ({absence.absence_id})",
+        )
+        return LeaveResult(absence, vendor.label, days, half_note)
+
+
+def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> tuple[Absence | None, bool]:
+    """The person's request for exactly these days, if the vendor has it; and whether the
+    vendor could be asked at all."""
+    try:
+        mine = vendor.my_absences(user, request.start, request.end)
+    except VendorError:
+        return None, False
+    return next((a for a in mine if a.start == request.start and a.end == request.end), None), True
+
+
+def _portion_word(portion: Portion) -> str:
+    return {Portion.AM: "morning", Portion.PM: "afternoon", Portion.FULL: "all day"}[portion]

@@ -1,0 +1,34 @@
+"""The "pick an end time" button under a clock-out that crossed midnight."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.services import Services
+from handlers.modals import open_view
+from handlers.render import blocks
+from handlers.turn import Reply, Turn
+from handlers.views.state import OUT_OF_DATE, session_times
+
+
+def pick_time(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    ack()
+    turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
+    try:
+        meta = json.loads(body["actions"][0].get("value") or "{}")
+    except ValueError:
+        meta = None
+    times = session_times(meta)
+    if times is None:
+        turn.send(Reply(OUT_OF_DATE))
+        return
+    started, latest = times
+    tz = services.people.cached_zone(turn.team_id, turn.user_id)
+    initial = min(started + timedelta(hours=8), latest or started + timedelta(hours=8))
+    open_view(turn, body["trigger_id"], blocks.end_time_view(meta, initial.astimezone(tz).strftime("%H:%M")),
+              "`/clockout` again")

@@ -1,0 +1,51 @@
+"""The App Home buttons: clock in or out (then the tab is refreshed), request leave, link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot.domain import Actor
+from bot.services import Services
+from handlers.commands.clock import clock_out_reply
+from handlers.events.home import publish_home
+from handlers.modals import open_leave_modal, open_link_modal
+from handlers.render import blocks
+from handlers.turn import Reply, Turn
+
+
+def _then_refresh(turn: Turn, work: Callable[[Actor], Reply | None]) -> None:
+    def run(actor: Actor) -> Reply | None:
+        reply = work(actor)
+        publish_home(turn.services, turn.client, actor)
+        return reply
+
+    turn.later(run)
+
+
+def _turn(body: dict[str, Any], client: WebClient, services: Services) -> Turn:
+    return Turn(services, client, body["team"]["id"], body["user"]["id"], body)
+
+
+def home_clock_in(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    _then_refresh(_turn(body, client, services),
+                  lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())))
+
+
+def home_clock_out(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    _then_refresh(_turn(body, client, services), lambda actor: clock_out_reply(services, actor))
+
+
+def home_request_leave(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    open_leave_modal(_turn(body, client, services), body["trigger_id"], None)
+
+
+def home_link(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    open_link_modal(_turn(body, client, services), body["trigger_id"], None)

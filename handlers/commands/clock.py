@@ -1,0 +1,47 @@
+"""``/clockin [project]`` and ``/clockout [note]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.domain import Action, Actor
+from bot.parse import InputError, clean_text
+from bot.services import Services
+from handlers.render import blocks
+from handlers.turn import Reply, Turn, slow_notice
+
+
+def clockin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
+    try:
+        project = clean_text(command.get("text"), what="project name", limit=100)
+    except InputError as exc:
+        ack(text=str(exc))
+        return
+    ack()
+    turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    turn.later(lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor, project=project),
+                                                        services.now())),
+               slow=slow_notice(services.router.label_for(Action.CLOCK)))
+
+
+def clockout(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
+    try:
+        note = clean_text(command.get("text"), what="note", limit=300)
+    except InputError as exc:
+        ack(text=str(exc))
+        return
+    ack()
+    turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    turn.later(lambda actor: clock_out_reply(services, actor, note),
+               slow=slow_notice(services.router.label_for(Action.CLOCK)))
+
+
+def clock_out_reply(services: Services, actor: Actor, note: str | None = None) -> Reply:
+    """The answer to a clock-out, with the end-time picker when the session crossed midnight."""
+    result = services.clock.clock_out(actor, note=note)
+    if result.outcome == "crosses_midnight":
+        return Reply(blocks.clock_message(result, services.now()), blocks.midnight_blocks(result, services.now()))
+    return Reply(blocks.clock_message(result, services.now()))

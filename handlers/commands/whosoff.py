@@ -1,0 +1,37 @@
+"""``/whosoff [period]``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.domain import Action, Actor
+from bot.parse import InputError, clean_text, parse_period
+from bot.services import Services
+from handlers.render import blocks
+from handlers.render.whos_off import whos_off_blocks
+from handlers.turn import Reply, Turn, slow_notice
+
+
+def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
+    text = command.get("text") or ""
+    try:
+        clean_text(text, what="period", limit=100)
+        parse_period(text, datetime.now(UTC).date())  # syntax only; the person's own today comes next
+    except InputError as exc:
+        ack(text=str(exc))
+        return
+    ack()
+
+    def work(actor: Actor) -> Reply:
+        start, end = parse_period(text, actor.today(services.now()))
+        report = services.whos_off.whos_off(actor.team_id, start, end)
+        rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
+        period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"
+        return Reply(f"Who's off: {period}", rendered)
+
+    Turn(services, client, command["team_id"], command["user_id"], command, respond).later(
+        work, slow=slow_notice(services.router.label_for(Action.WHOS_OFF)))

@@ -1,0 +1,1 @@
+"""Block Kit: every message, modal and tab Timebot shows, built from use-case results."""

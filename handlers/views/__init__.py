@@ -1,0 +1,16 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.render import blocks
+from handlers.views.end_time import end_time_submitted
+from handlers.views.leave import leave_submitted
+from handlers.views.link import link_submitted
+
+
+def register(app: App) -> None:
+    app.view(blocks.LEAVE_CALLBACK)(leave_submitted)
+    app.view(blocks.LINK_CALLBACK)(link_submitted)
+    app.view(blocks.END_TIME_CALLBACK)(end_time_submitted)
