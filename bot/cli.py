@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from bot import digest_cli
 from bot.config import ConfigError, Settings, load_settings, routing_setting
-from bot.digests import cli as digest_cli
 from bot.vendors.registry import VENDOR_MODULES
 
 log = logging.getLogger("timebot")

@@ -48,7 +48,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -65,9 +65,6 @@ from bot.usecases.people import People
 from bot.vendors.registry import Router
 from storage.digests import ClaimPolicy, DigestStore, settled
 from storage.models import DigestRun, DigestSubscription
-
-if TYPE_CHECKING:
-    from bot.digests.scheduler import DigestScheduler
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +125,14 @@ def digest_client(client: WebClient) -> WebClient:
                      retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
 
 
+class Schedule(Protocol):
+    """What admins' changes tell the scheduler of this process (``bot.digests.scheduler``)."""
+
+    def schedule(self, sub: DigestSubscription) -> None: ...
+
+    def unschedule(self, team_id: str, channel_id: str) -> None: ...
+
+
 class Digests:
     """Posts a channel's digest exactly once, from the schedule, catch-up or the CLI."""
 
@@ -143,7 +148,7 @@ class Digests:
         self.clock = clock or people.clock
         self.policy = policy or ClaimPolicy()
         self.gate = _PostGate(post_interval)
-        self.scheduler: DigestScheduler | None = None
+        self.scheduler: Schedule | None = None  # set when this process runs the schedule
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
