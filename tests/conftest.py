@@ -94,7 +94,7 @@ def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict) -> BotUnde
 @pytest.fixture
 def wo_sim() -> WhosOffSim:
     """WhosOff with the demo company (the digests' vendor)."""
-    from tests.test_digest_support import company  # it imports this module
+    from tests.bot.digests.support import company  # it imports this module
 
     return company()
 

@@ -18,8 +18,8 @@ from handlers.views.leave import leave_submitted
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.conftest import BotUnderTest
+from tests.e2e.test_core_bot import ada_pin, link
 from tests.support import TEAM, Deliveries, leave_values
-from tests.test_core_bot import ada_pin, link
 
 
 def command(name: str, text: str, key: str, slack: SlackStandIn) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Security, end to end: signed requests only, keys encrypted at rest and rotatable, no secret in any log.
 
 Everything runs over real HTTP against the simulators; nothing of the bot's own is mocked. Admin-only
-commands refusing others are specified where those commands are: tests/test_identity.py (link someone else)
-and tests/test_digest_commands.py (digest add), both checking the refusal is logged or audited.
+commands refusing others are specified where those commands are: tests/bot/usecases/test_people.py (link someone else)
+and tests/bot/digests/test_commands.py (digest add), both checking the refusal is logged or audited.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from sandbox.whosoff import WhosOffSim
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import BOT_TOKEN, SIGNING_SECRET, datepicker, select, signature, text_input
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 FORM = "application/x-www-form-urlencoded"
 
 

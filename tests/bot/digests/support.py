@@ -47,7 +47,7 @@ APP_ID, CLIENT_SECRET = "digest-app", "digest-client-secret"
 SERVICE_EMAIL, SERVICE_PASSWORD = "timebot@example.com", "service-password"
 ADMIN = "U0GRACE"  # in TIMEBOT_ADMINS (tests/conftest.py); Slack zone America/New_York
 NY = "America/New_York"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 
 
 # --- the vendor ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from storage.queries import Store
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot
 from tests.support import BOT_TOKEN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 
 
 @pytest.fixture

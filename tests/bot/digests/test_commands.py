@@ -19,9 +19,7 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
 from storage.digests import DigestStore
-from tests.conftest import BotUnderTest
-from tests.support import TEAM
-from tests.test_digest_support import (
+from tests.bot.digests.support import (
     ADMIN,
     CHANNEL,
     NY,
@@ -32,6 +30,8 @@ from tests.test_digest_support import (
     start_digest_bot,
     user_id,
 )
+from tests.conftest import BotUnderTest
+from tests.support import TEAM
 
 MENTION = f"<#{CHANNEL}|team-digest>"
 

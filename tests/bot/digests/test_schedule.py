@@ -14,8 +14,7 @@ import time_machine
 from sandbox.server import Request, Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
-from tests.conftest import BotUnderTest
-from tests.test_digest_support import (
+from tests.bot.digests.support import (
     ADMIN,
     CHANNEL,
     all_text,
@@ -29,6 +28,7 @@ from tests.test_digest_support import (
     subscribe,
     wait_until,
 )
+from tests.conftest import BotUnderTest
 
 MENTION = f"<#{CHANNEL}|team-digest>"
 

@@ -17,8 +17,7 @@ from handlers.render.whos_off import render_digest
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
-from tests.conftest import BotUnderTest
-from tests.test_digest_support import (
+from tests.bot.digests.support import (
     CHANNEL,
     a_monday,
     all_text,
@@ -34,6 +33,7 @@ from tests.test_digest_support import (
     user_id,
     vendor_calls,
 )
+from tests.conftest import BotUnderTest
 
 MONDAY = a_monday()
 

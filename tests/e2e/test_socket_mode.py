@@ -21,10 +21,10 @@ from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.conftest import SECRET_KEY
 from tests.doubles.socket_mode import SocketModeStandIn
+from tests.e2e.test_core_bot import ada_pin
 from tests.support import BOT_TOKEN, SocketDriver, leave_values, next_monday, text_input
-from tests.test_core_bot import ada_pin
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 APP_TOKEN = "xapp-1-A0TIMEBOT-1-socketmode"
 
 

@@ -16,8 +16,7 @@ from sandbox.server import Request, Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
 from storage.digests import ClaimPolicy, DigestStore
-from tests.support import BOT_TOKEN, TEAM
-from tests.test_digest_support import (
+from tests.bot.digests.support import (
     ADMIN,
     CHANNEL,
     all_text,
@@ -37,6 +36,7 @@ from tests.test_digest_support import (
     wait_ready,
     wait_until,
 )
+from tests.support import BOT_TOKEN, TEAM
 
 FIRE = datetime(2026, 3, 9, 13, 0, tzinfo=UTC)  # Monday 09:00 in New York (EDT)
 

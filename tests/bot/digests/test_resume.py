@@ -16,10 +16,7 @@ from sandbox.server import Request, Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
 from storage.digests import ClaimPolicy, DigestStore
-from tests.conftest import BotUnderTest
-from tests.support import BOT_TOKEN, TEAM
-from tests.test_digest_schedule import Clock, ny
-from tests.test_digest_support import (
+from tests.bot.digests.support import (
     ADMIN,
     CHANNEL,
     a_monday,
@@ -33,6 +30,9 @@ from tests.test_digest_support import (
     subscribe,
     wait_ready,
 )
+from tests.bot.digests.test_schedule import Clock, ny
+from tests.conftest import BotUnderTest
+from tests.support import BOT_TOKEN, TEAM
 
 MONDAY = a_monday()
 NINE = ny(2026, 3, 9, 9, 0)  # Monday 09:00 in New York, when the digest is due
