@@ -15,31 +15,34 @@ from handlers.turn import Reply, Turn, describe
 log = logging.getLogger(__name__)
 
 
-def open_view(turn: Turn, trigger_id: str, view: dict[str, Any], again: str) -> str | None:
-    """Open ``view``; its id, or None after telling the person to try ``again``."""
+def open_view(turn: Turn, trigger_id: str, view: dict[str, Any], again: str) -> tuple[str, str] | None:
+    """Open ``view`` (a trigger works once, within 3 s): its id and hash, or None after telling
+    the person to try ``again``."""
     try:
         opened = turn.client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
         turn.later(lambda _: Reply(f"Slack didn't let me open the form in time. Please try {again}."))
         return None
-    return str(opened["view"]["id"])
+    return str(opened["view"]["id"]), str(opened["view"].get("hash") or "")
 
 
 def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None) -> None:
-    """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor."""
-    view_id = open_view(turn, trigger_id, blocks.loading_view("Request leave"), "`/timeoff` again")
-    if view_id is None:
+    """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor; the
+    update carries the loading view's hash, so it never overwrites a view that moved on."""
+    opened = open_view(turn, trigger_id, blocks.loading_view("Request leave"), "`/timeoff` again")
+    if opened is None:
         return
-    services, client = turn.services, turn.client
+    view_id, view_hash = opened
+    services = turn.services
 
     def work(actor: Actor) -> None:
         form = services.leave.leave_form(actor)
-        client.views_update(view_id=view_id, view=blocks.leave_view(form, actor.today(services.now()),
-                                                                     {"channel": channel_id}))
+        update_view(turn, view_id, blocks.leave_view(form, actor.today(services.now()), {"channel": channel_id}),
+                    view_hash)
 
     def on_error(exc: BaseException) -> None:
-        client.views_update(view_id=view_id, view=blocks.message_view("Request leave", describe(exc)))
+        update_view(turn, view_id, blocks.message_view("Request leave", describe(exc)), view_hash)
 
     turn.later(work, on_error=on_error)
 
@@ -50,8 +53,13 @@ def open_link_modal(turn: Turn, trigger_id: str, target: str | None) -> None:
     open_view(turn, trigger_id, blocks.link_view(vendor.label, vendor.link_fields, meta, for_whom=target), "again")
 
 
-def update_view(turn: Turn, view_id: str, view: dict[str, Any]) -> None:
+def update_view(turn: Turn, view_id: str, view: dict[str, Any], view_hash: str | None = None) -> None:
+    """Replace a view. ``view_hash``: the hash this update was made against (``hash_conflict``
+    when the view changed since; none after a submission, whose view only the bot changes)."""
     try:
-        turn.client.views_update(view_id=view_id, view=view)
+        if view_hash:
+            turn.client.views_update(view_id=view_id, view=view, hash=view_hash)
+        else:
+            turn.client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:
-        log.info("views.update failed (the person may have closed it): %s", exc.response.get("error"))
+        log.info("views.update failed (the person may have closed it or moved on): %s", exc.response.get("error"))

@@ -7,6 +7,8 @@ what keeps acks fast in a 9:00 burst."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -58,9 +60,16 @@ def request_key(body: Mapping[str, Any]) -> str | None:
     if body.get("type") == "block_actions" and body.get("trigger_id"):
         return f"act:{body['trigger_id']}"
     if body.get("type") == "view_submission":
+        # Slack re-hashes a view only when the app opens or updates it, not after an ``errors``
+        # ack: a corrected form comes back with the same id and hash, but different values.
         view = body.get("view") or {}
-        return f"view:{view.get('id')}:{view.get('hash')}"
+        return f"view:{view.get('id')}:{view.get('hash')}:{_digest((view.get('state') or {}).get('values'))}"
     return None
+
+
+def _digest(values: object) -> str:
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def describe(exc: BaseException) -> str:

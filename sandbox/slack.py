@@ -2,6 +2,13 @@
 
 It checks the bot token, records every call (method + arguments) for tests to assert on, answers
 the user look-ups from a small directory, and can rate-limit any method with 429 + Retry-After.
+
+It also holds to Slack's documented rules that bite an app (``slack_rules`` below): a view's
+``hash`` changes only when the app opens/updates it and a stale one is a ``hash_conflict``; a
+``trigger_id`` works once and for 3 s; a ``response_url`` takes 5 posts in 30 minutes;
+``chat.postMessage`` allows about one message a second per channel (after a short burst);
+``chat.postEphemeral`` needs both the person and the bot in the channel; every answer carries the
+token's scopes in ``x-oauth-scopes``. Its clock can be moved (``advance``) so tests never sleep.
 """
 
 from __future__ import annotations
@@ -47,10 +54,53 @@ class SocketModeEndpoint(Protocol):
     def stop(self) -> None: ...
 
 
+# Which scope each Web API method needs with a bot token (docs.slack.dev/reference/methods/<method>,
+# "Required scopes"); None: no scope. conversations.open takes any one of several; im:write is ours.
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "users.list": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "views.open": None,
+    "views.update": None,
+    "views.push": None,
+    "views.publish": None,
+}
+DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email")
+DEMO_CHANNEL = "C0TEAM"
+BOT_USER_ID = "UBOT"
+
+
+@dataclass
+class SlackRules:
+    """Slack's documented limits, as numbers a test can change."""
+
+    trigger_seconds: float = 3.0  # docs: "trigger_ids expire in three seconds" and "may only be used once"
+    response_url_posts: int = 5  # docs: "use response_url to publish up to 5 times within 30 minutes"
+    response_url_seconds: float = 30 * 60
+    post_per_second: float = 1.0  # docs: chat.postMessage "one message per second per channel"
+    post_burst: int = 3  # docs: "Short bursts >1 allowed" (no number given): a small allowance
+
+
 class SlackStandIn:
     def __init__(self, bot_token: str = "xoxb-test-token", team_id: str = DEMO_TEAM_ID) -> None:  # noqa: S107
         self.bot_token = bot_token
         self.team_id = team_id
+        self.rules = SlackRules()
+        self.scopes: list[str] = list(DEFAULT_SCOPES)
+        self.clock: Callable[[], float] = time.monotonic
+        self._skew = 0.0
+        self.triggers: dict[str, float] = {}  # trigger_id -> issued at; removed once used
+        self.used_triggers: set[str] = set()
+        self.views: dict[str, str] = {}  # view_id -> current hash
+        self.home_views: dict[str, str] = {}  # user id -> view_id of their Home
+        self.response_urls: dict[str, float] = {}  # response_url key -> issued at
+        self.channels: dict[str, set[str]] = {DEMO_CHANNEL: {BOT_USER_ID}}  # channel -> members
+        self._post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
         self.users: dict[str, SlackUser] = {}
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)  # response_url id -> payloads
@@ -68,7 +118,39 @@ class SlackStandIn:
         self, user_id: str, name: str, email: str | None, tz: str | None = "UTC", *, is_admin: bool = False
     ) -> SlackUser:
         self.users[user_id] = SlackUser(user_id, name, email, tz, is_admin)
+        self.channels[DEMO_CHANNEL].add(user_id)
         return self.users[user_id]
+
+    def add_channel(self, channel_id: str, members: set[str], *, bot: bool = True) -> None:
+        self.channels[channel_id] = set(members) | ({BOT_USER_ID} if bot else set())
+
+    # --- time and what Slack hands out ------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock() + self._skew
+
+    def advance(self, seconds: float) -> None:
+        """Move the stand-in's clock on (trigger and response_url ages, rate-limit buckets)."""
+        with self._lock:
+            self._skew += seconds
+
+    def issue_trigger(self) -> str:
+        """A fresh trigger_id, as Slack puts in a slash command or an interaction."""
+        trigger = f"{next(self._ts)}.{time.time_ns()}.trigger"
+        with self._lock:
+            self.triggers[trigger] = self.now()
+        return trigger
+
+    def open_view(self, view_id: str | None = None) -> tuple[str, str]:
+        """A modal as if the app had opened it (for a test that starts at its submission): id, hash."""
+        with self._lock:
+            view_id = view_id or f"V{next(self._view_ids):06d}"
+            if view_id not in self.views:
+                self.views[view_id] = self._new_hash()
+            return view_id, self.views[view_id]
+
+    def _new_hash(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):08x}"
 
     @classmethod
     def demo(cls, bot_token: str = "xoxb-test-token") -> SlackStandIn:  # noqa: S107
@@ -101,7 +183,10 @@ class SlackStandIn:
         return f"{self.server.base_url}/api/"
 
     def response_url(self, key: str) -> str:
+        """The response_url of one request, issued now (its 30 minutes and 5 posts start here)."""
         assert self.server is not None
+        with self._lock:
+            self.response_urls.setdefault(key, self.now())
         return f"{self.server.base_url}/respond/{key}"
 
     # --- assertions ------------------------------------------------------------------------
@@ -133,37 +218,71 @@ class SlackStandIn:
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/respond/"):
-            key = request.path[len("/respond/") :]
-            if key in self.expired_response_urls:
-                return Response.text("expired_url", 404)
-            payload = request.json() or {}
-            with self._lock:
-                self.responses[key].append(payload)
-                self._lock.notify_all()
-            return Response.text("ok")
+            return self._respond(request.path[len("/respond/") :], request)
         if not request.path.startswith("/api/"):
             return Response.text("not found", 404)
         method = request.path[len("/api/") :]
         args = self._args(request)
-        limit = self.rate_limits.get(method)
-        if limit and limit[0] > 0:
-            limit[0] -= 1
-            with self._lock:
-                self.calls.append(Call(f"{method}#429", args))
-                self._lock.notify_all()
-            return Response.json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(limit[1])})
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token")
         if method == "apps.connections.open":
             return Response.json(self._connections_open(token))
+        if not token:
+            return Response.json({"ok": False, "error": "not_authed"})
         if token != self.bot_token:
             return Response.json({"ok": False, "error": "invalid_auth"})
+        limit = self.rate_limits.get(method)
+        if (limit and limit[0] > 0) or (method == "chat.postMessage" and not self._may_post(str(args.get("channel")))):
+            retry_after = 1
+            if limit and limit[0] > 0:
+                limit[0] -= 1
+                retry_after = limit[1]
+            with self._lock:
+                self.calls.append(Call(f"{method}#429", args))
+                self._lock.notify_all()
+            return Response.json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry_after)})
         with self._lock:
             self.calls.append(Call(method, args))
             self._lock.notify_all()
+        headers = {"x-oauth-scopes": ",".join(self.scopes)}
+        needed = METHOD_SCOPES.get(method)
+        if needed is not None and needed not in self.scopes:
+            return Response.json({"ok": False, "error": "missing_scope", "needed": needed,
+                                  "provided": ",".join(self.scopes)}, headers=headers)
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
-            return Response.json({"ok": False, "error": "unknown_method"})
-        return Response.json(handler(args))
+            return Response.json({"ok": False, "error": "unknown_method"}, headers=headers)
+        with self._lock:
+            answer = handler(args)
+        return Response.json(answer, headers=headers)
+
+    def _respond(self, key: str, request: Request) -> Response:
+        """A post to a response_url: at most ``response_url_posts`` within ``response_url_seconds``
+        of the request; after that Slack answers 404 ``used_url`` / ``expired_url``."""
+        with self._lock:
+            issued = self.response_urls.get(key)
+            if issued is None:
+                return Response.text("invalid_url", 404)
+            if key in self.expired_response_urls or self.now() - issued > self.rules.response_url_seconds:
+                return Response.text("expired_url", 404)
+            if len(self.responses[key]) >= self.rules.response_url_posts:
+                return Response.text("used_url", 404)
+            self.responses[key].append(request.json() or {})
+            self._lock.notify_all()
+        return Response.text("ok")
+
+    def _may_post(self, channel: str) -> bool:
+        """A token bucket per channel: ``post_burst`` at once, refilled at ``post_per_second``."""
+        if channel.startswith("U"):
+            channel = "D" + channel[1:]
+        with self._lock:
+            now = self.now()
+            tokens, at = self._post_buckets.get(channel, (float(self.rules.post_burst), now))
+            tokens = min(float(self.rules.post_burst), tokens + (now - at) * self.rules.post_per_second)
+            if tokens < 1:
+                self._post_buckets[channel] = (tokens, now)
+                return False
+            self._post_buckets[channel] = (tokens - 1, now)
+            return True
 
     @staticmethod
     def _args(request: Request) -> dict[str, Any]:
@@ -220,18 +339,59 @@ class SlackStandIn:
             channel = "D" + channel[1:]
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
-    def _m_chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.channels.get(str(args.get("channel")))
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if args.get("user") not in members or BOT_USER_ID not in members:
+            return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
 
-    def _view(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = args.get("view") or {}
-        view_id = args.get("view_id") or f"V{next(self._view_ids):06d}"
-        return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{time.time_ns()}"}}
+    def _use_trigger(self, trigger: str | None) -> str | None:
+        """The error for a trigger_id that can't open a view now, or None (and it is spent)."""
+        if not trigger:
+            return "invalid_arguments"
+        if trigger in self.used_triggers:
+            return "exchanged_trigger_id"
+        issued = self.triggers.pop(trigger, None)
+        if issued is None:
+            return "invalid_trigger_id"
+        self.used_triggers.add(trigger)
+        if self.now() - issued > self.rules.trigger_seconds:
+            return "expired_trigger_id"
+        return None
 
-    _m_views_open = _m_views_update = _m_views_push = _m_views_publish = _view
+    def _shown(self, view: dict[str, Any], view_id: str) -> dict[str, Any]:
+        self.views[view_id] = self._new_hash()
+        return {"ok": True, "view": {**view, "id": view_id, "hash": self.views[view_id], "team_id": self.team_id,
+                                     "state": {"values": {}}}}
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if error := self._use_trigger(args.get("trigger_id")):
+            return {"ok": False, "error": error}
+        return self._shown(args.get("view") or {}, f"V{next(self._view_ids):06d}")
+
+    _m_views_push = _m_views_open
+
+    def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id") or "")
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != self.views[view_id]:
+            return {"ok": False, "error": "hash_conflict"}
+        return self._shown(args.get("view") or {}, view_id)
+
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        view_id = self.home_views.setdefault(user, f"V{next(self._view_ids):06d}")
+        if args.get("hash") and view_id in self.views and args["hash"] != self.views[view_id]:
+            return {"ok": False, "error": "hash_conflict"}
+        return self._shown(args.get("view") or {}, view_id)
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

@@ -44,32 +44,34 @@ class Deliveries:
         fields = {
             "token": "legacy", "team_id": TEAM, "team_domain": "demo", "channel_id": "C0TEAM", "channel_name": "team",
             "user_id": user, "user_name": user.lower(), "command": command, "text": text,
-            "response_url": self.slack.response_url(key), "trigger_id": f"{n}.{time.time_ns()}.trigger",
+            "response_url": self.slack.response_url(key), "trigger_id": self.slack.issue_trigger(),
             "api_app_id": "A0TIMEBOT", **extra,
         }
         return fields, key
 
-    @staticmethod
-    def view_submission(callback_id: str, values: dict[str, dict[str, Any]], *, user: str = "U0ADA",
-                        private_metadata: str = "{}", view_id: str = "V000001") -> dict[str, Any]:
+    def view_submission(self, callback_id: str, values: dict[str, dict[str, Any]], *, user: str = "U0ADA",
+                        private_metadata: str = "{}", view_id: str | None = None) -> dict[str, Any]:
+        """A submission of a modal the stand-in knows (opened now unless ``view_id`` names one),
+        with the hash Slack holds for it: Slack doesn't re-hash a view for an ``errors`` ack."""
+        view_id, view_hash = self.slack.open_view(view_id)
         state = {"values": {block: {"value": element} for block, element in values.items()}}
         return {
             "type": "view_submission", "team": {"id": TEAM, "domain": "demo"},
-            "user": {"id": user, "team_id": TEAM}, "api_app_id": "A0TIMEBOT", "trigger_id": f"{time.time_ns()}.t",
+            "user": {"id": user, "team_id": TEAM}, "api_app_id": "A0TIMEBOT", "trigger_id": self.slack.issue_trigger(),
             "view": {"id": view_id, "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
-                     "state": state, "hash": f"h{time.time_ns()}", "team_id": TEAM},
+                     "state": state, "hash": view_hash, "team_id": TEAM},
         }
 
-    @staticmethod
-    def click(action_id: str, *, user: str = "U0ADA", value: str = "", container: str = "view") -> dict[str, Any]:
+    def click(self, action_id: str, *, user: str = "U0ADA", value: str = "", container: str = "view") -> dict[str, Any]:
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": TEAM, "domain": "demo"}, "user": {"id": user, "team_id": TEAM},
-            "api_app_id": "A0TIMEBOT", "trigger_id": f"{time.time_ns()}.t",
+            "api_app_id": "A0TIMEBOT", "trigger_id": self.slack.issue_trigger(),
             "container": {"type": container}, "actions": [{"action_id": action_id, "block_id": "b", "value": value,
                                                            "type": "button", "action_ts": str(time.time())}],
         }
         if container == "view":
-            payload["view"] = {"id": "VHOME", "type": "home", "hash": "h"}
+            view_id, view_hash = self.slack.open_view(f"VHOME{user}")
+            payload["view"] = {"id": view_id, "type": "home", "hash": view_hash}
         return payload
 
     @staticmethod

@@ -24,7 +24,7 @@ from tests.support import TEAM, Deliveries, leave_values
 
 def command(name: str, text: str, key: str, slack: SlackStandIn) -> dict[str, Any]:
     return {"command": name, "text": text, "team_id": TEAM, "user_id": "U0ADA", "channel_id": "C0TEAM",
-            "trigger_id": f"trigger-{key}", "response_url": slack.response_url(key)}
+            "trigger_id": slack.issue_trigger(), "response_url": slack.response_url(key)}
 
 
 def test_clockin_with_a_bad_project_name_answers_in_the_ack_and_queues_nothing(bot: BotUnderTest,
@@ -69,7 +69,7 @@ def test_an_unknown_timebot_subcommand_gets_the_help_in_the_ack(bot: BotUnderTes
 
 def test_a_leave_form_ending_before_it_starts_comes_back_as_a_field_error(bot: BotUnderTest,
                                                                          slack: SlackStandIn) -> None:
-    body = Deliveries.view_submission(blocks.LEAVE_CALLBACK, leave_values(date(2099, 3, 10), date(2099, 3, 9)))
+    body = Deliveries(slack).view_submission(blocks.LEAVE_CALLBACK, leave_values(date(2099, 3, 10), date(2099, 3, 9)))
     view = body["view"]
     ack = Ack()
     leave_submitted(ack, body, view, bot.runtime.client, bot.runtime.services)
