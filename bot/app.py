@@ -75,6 +75,19 @@ class _WithholdRejectedBodies(logging.Filter):
 logging.getLogger("slack_bolt.RequestVerification").addFilter(_WithholdRejectedBodies())
 
 
+class _OwnClientsToken(logging.Filter):
+    """Bolt falls back to the SLACK_BOT_TOKEN environment variable even when handed a client, then
+    warns that this token "will be unused": it is the token our client already carries (settings
+    read the same variable), so the warning is about nothing. Passing no client would lose the
+    configurable base URL and retry handlers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("As you gave `client` as well, `token` will be unused")
+
+
+logging.getLogger("slack_bolt.App").addFilter(_OwnClientsToken())
+
+
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client every Slack call uses: configurable base URL and 429/5xx retries."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None

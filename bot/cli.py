@@ -12,12 +12,18 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot import digest_cli
 from bot.config import ConfigError, Settings, load_settings, routing_setting
 from bot.vendors.registry import VENDOR_MODULES
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+    from bot.errors import VendorError
+    from bot.vendors.base import VendorSpec
 
 log = logging.getLogger("timebot")
 
@@ -52,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="encryption keys for stored vendor credentials")
     keys.add_argument("action", choices=["generate", "rotate"])
 
-    sub.add_parser("check", help="authenticate with each configured vendor and make one read call")
+    sub.add_parser("check", help="check the Slack token and scopes, then each configured vendor (one read call)")
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (Socket Mode, or HTTP mode with --http)")
+    manifest.add_argument("--http", metavar="URL", default=None,
+                          help="the bot's public base URL, e.g. https://bot.example.com: every request URL filled in")
 
     users = sub.add_parser("users", help="match Slack users to vendor users by email")
     users.add_argument("action", choices=["sync", "unmatched"])
@@ -82,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.cmd == "sandbox":
             return _sandbox(args)
+        if args.cmd == "manifest":
+            return _manifest(args)
         if args.cmd == "keys" and args.action == "generate":
             from bot.crypto import SecretBox
 
@@ -113,33 +125,62 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifest(args: argparse.Namespace) -> int:
+    from bot.slack_setup import dump_manifest, http_manifest, load_manifest
+
+    if args.http is None:
+        print(dump_manifest(load_manifest()), end="")
+        return 0
+    if not args.http.startswith(("https://", "http://")):
+        raise ConfigError(f"--http {args.http}: give the bot's public base URL, like https://bot.example.com.")
+    print(dump_manifest(http_manifest(args.http)), end="")
+    return 0
+
+
+def _summary(runtime: Runtime, mode: str, team: str) -> None:
+    """What an operator wants to see once: where it runs and which vendor serves what."""
+    from bot.domain import Action
+
+    router = runtime.services.router
+    served = ", ".join(f"{action.phrase} → {v.label}" for action in Action if (v := router.maybe(action)))
+    log.info("Timebot is running in %s for %s; %s", mode, team or "this workspace", served or "no vendor configured")
+
+
 @command("run")
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     from bot.app import create_app
+    from bot.slack_setup import verify_app_token, verify_bot_token
 
     runtime = create_app(settings, env_file=args.env_file)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        identity = verify_bot_token(runtime.client, settings)
+        team = f"{identity.team} as @{identity.user}" if identity.team else ""
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+            verify_app_token(settings)
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
             handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(),
                                         concurrency=settings.http_threads)
-            log.info("Timebot is running in Socket Mode")
             handler.connect()
             runtime.on_close.append(handler.close)
+            _summary(runtime, "Socket Mode", team)
             stop.wait()
         else:
             from bot.web import HttpServer, SlackWsgi
 
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-            server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host, args.port,
-                                settings.http_threads).start()
+            try:
+                server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host,
+                                    args.port, settings.http_threads).start()
+            except OSError as exc:
+                raise ConfigError(f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "
+                                  "probably in use; stop what is using it or pick another with --port.") from None
             runtime.on_close.append(server.stop)
-            log.info("Timebot is listening on http://%s:%s/slack/events", args.host, server.port)
+            _summary(runtime, f"HTTP mode on http://{args.host}:{server.port}/slack/events", team)
             stop.wait()
     except KeyboardInterrupt:
         pass
@@ -189,14 +230,14 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
     from bot.errors import NotSupported, VendorError
-    from bot.vendors.registry import load_vendors, specs
+    from bot.vendors.registry import load_vendors, spec, specs
 
     vendors = load_vendors(settings.http_policy, args.env_file)
     if not vendors:
         hints = "; ".join(s.settings_hint for s in specs())
         print(f"no vendor is configured: set one of {hints}")
         return 2
-    worst = 0
+    worst = _check_slack(settings)
     try:
         settings.require_secret_key()
     except ConfigError as exc:  # `run` would stop on it: say so here too
@@ -210,7 +251,6 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         elif action not in vendors[name].capabilities:
             worst = 1
             print(f"routing: {setting}, but {NotSupported(vendors[name].label, action).user_message}")
-    hints = {s.name: s.settings_hint for s in specs()}
     for name, vendor in vendors.items():
         started = time.perf_counter()
         try:
@@ -218,10 +258,44 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{vendor.label}: ok in {(time.perf_counter() - started) * 1000:.0f} ms ({what})")
         except VendorError as exc:
             worst = 1
-            print(f"{vendor.label}: FAILED: {exc.user_message} {exc.detail} (check {hints.get(name, name)})".rstrip())
+            print(f"{vendor.label}: FAILED: {operator_advice(spec(name), exc)}")
         finally:
             vendor.close()
     return worst
+
+
+def operator_advice(vendor: VendorSpec, exc: VendorError) -> str:
+    """What went wrong for the person running ``check``, naming the setting at fault (the
+    connector's ``user_message`` is written for someone in Slack)."""
+    from bot.errors import VendorAuthError, VendorUnavailable
+
+    detail = f" ({exc.detail})" if exc.detail else ""
+    if isinstance(exc, VendorAuthError):
+        where = vendor.credentials_hint or vendor.settings_hint
+        return f"{vendor.label} refused the credentials{detail}: check {where}."
+    if isinstance(exc, VendorUnavailable):
+        return f"{vendor.label} could not be reached{detail}: check {vendor.url_hint or vendor.settings_hint}."
+    return f"{exc.user_message}{detail} (check {vendor.settings_hint})"
+
+
+def _check_slack(settings: Settings) -> int:
+    """The bot token (who the bot is) and its scopes against manifest.yml; 1 when anything is off."""
+    from bot.app import slack_client
+    from bot.slack_setup import manifest_scopes, scope_report, verify_app_token, verify_bot_token
+
+    if settings.slack_bot_token is None:
+        print("Slack: SLACK_BOT_TOKEN is not set (skipped)")
+        return 1
+    try:
+        identity = verify_bot_token(slack_client(settings), settings)
+        if settings.slack_app_token is not None:
+            verify_app_token(settings)
+    except ConfigError as exc:
+        print(f"Slack: FAILED: {exc}")
+        return 1
+    line, missing = scope_report(identity, manifest_scopes())
+    print(f"Slack: ok, @{identity.user} ({identity.user_id}) in {identity.team} ({identity.team_id}); {line}")
+    return 1 if missing else 0
 
 
 command("digest")(digest_cli.run_digest_command)

@@ -67,6 +67,14 @@ class NotSupported(VendorError):
         self.action = action
 
 
+class NoVendorCan(NotSupported):
+    """Several vendors are configured and none of them has the action."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__("Timebot", action)
+        self.user_message = f"None of the systems Timebot is connected to supports {action.phrase}."
+
+
 class UserError(Exception):
     """Something the person must hear about, in words written for them."""
 

@@ -26,6 +26,7 @@ from bot.domain import (
     VendorPerson,
     VendorUser,
 )
+from bot.vendors.settings import env_name
 
 
 @runtime_checkable
@@ -137,3 +138,13 @@ class VendorSpec:
     is_configured: Callable[[BaseSettings], bool]
     build: Callable[..., Vendor]
     settings_hint: str = ""
+    required: tuple[str, ...] = ()  # settings fields without which the vendor is not configured
+    credentials_hint: str = ""  # for an operator: the settings holding the credentials ``check()`` uses
+    url_hint: str = ""  # … and where the vendor is
+
+    def missing(self, settings: BaseSettings) -> list[str]:
+        """The required settings ``settings`` lacks, by their environment names."""
+        def empty(value: object) -> bool:
+            return not (value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+
+        return [env_name(self.settings_cls, f) for f in self.required if empty(getattr(settings, f, None))]

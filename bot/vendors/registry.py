@@ -14,7 +14,7 @@ from typing import Literal, cast, get_args
 from pydantic import ValidationError
 
 from bot.domain import Action
-from bot.errors import NotSupported
+from bot.errors import NotSupported, NoVendorCan
 from bot.vendors.base import (
     ClockVendor,
     HolidaysVendor,
@@ -26,7 +26,7 @@ from bot.vendors.base import (
     undeclared,
 )
 from bot.vendors.http import HttpPolicy
-from bot.vendors.settings import ConfigError, one_line
+from bot.vendors.settings import ConfigError, env_name, one_line
 
 VendorName = Literal["timeclock", "timetap", "swipeclock", "whosoff"]
 VENDOR_MODULES: tuple[VendorName, ...] = get_args(VendorName)  # the one list of vendor names, in routing order
@@ -61,6 +61,11 @@ def load_vendors(policy: HttpPolicy, env_file: str | None = ".env") -> dict[str,
             settings = s.settings_cls(_env_file=env_file)  # type: ignore[call-arg]
         except ValidationError as exc:
             raise ConfigError(one_line(exc, s.settings_cls)) from None
+        if not s.is_configured(settings) and settings.model_fields_set:
+            missing = ", ".join(s.missing(settings)) or s.settings_hint
+            given = ", ".join(sorted(env_name(s.settings_cls, f) for f in settings.model_fields_set))
+            raise ConfigError(f"{s.label} is partly configured ({given} set): also set {missing}, "
+                              f"or remove the {s.name.upper()}_* settings.")
         if s.is_configured(settings):
             try:
                 vendors[s.name] = s.build(settings, policy)
@@ -96,7 +101,7 @@ class Router:
         if len(self.vendors) == 1:
             only = next(iter(self.vendors.values()))
             raise NotSupported(only.label, action)
-        raise NotSupported("No configured vendor", action)
+        raise NoVendorCan(action)
 
     def maybe(self, action: Action) -> Vendor | None:
         try:

@@ -597,4 +597,7 @@ SPEC = VendorSpec(
     is_configured=_configured,
     build=lambda s, policy: SwipeClock.for_settings(s, policy),
     settings_hint="SWIPECLOCK_SITE_ID, SWIPECLOCK_API_SECRET (plus SWIPECLOCK_PARTNER_ID for a partner secret)",
+    required=("site_id", "api_secret"),
+    credentials_hint="SWIPECLOCK_SITE_ID and SWIPECLOCK_API_SECRET (plus SWIPECLOCK_PARTNER_ID for a partner secret)",
+    url_hint="SWIPECLOCK_API_URL and SWIPECLOCK_AUTH_URL",
 )

@@ -360,4 +360,7 @@ SPEC = VendorSpec(
     is_configured=lambda s: bool(s.base_url),  # type: ignore[attr-defined]
     build=lambda s, policy: TimeClock(s, policy),
     settings_hint="TIMECLOCK_BASE_URL",
+    required=("base_url",),
+    credentials_hint="TIMECLOCK_SERVICE_USER_ID and TIMECLOCK_SERVICE_API_KEY",
+    url_hint="TIMECLOCK_BASE_URL",
 )

@@ -449,4 +449,7 @@ SPEC = VendorSpec(
     is_configured=lambda s: bool(s.api_key and s.private_key),  # type: ignore[attr-defined]
     build=lambda s, policy: TimeTap(s, policy),
     settings_hint="TIMETAP_API_KEY / TIMETAP_PRIVATE_KEY / TIMETAP_BASE_URL",
+    required=("api_key", "private_key"),
+    credentials_hint="TIMETAP_API_KEY and TIMETAP_PRIVATE_KEY",
+    url_hint="TIMETAP_BASE_URL and TIMETAP_ENVIRONMENT",
 )

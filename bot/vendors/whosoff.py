@@ -484,4 +484,7 @@ SPEC = VendorSpec(
     build=lambda s, policy: WhosOff(s, policy),
     settings_hint="WHOSOFF_BASE_URL, WHOSOFF_APP_ID, WHOSOFF_CLIENT_SECRET, WHOSOFF_USERNAME (a Super User), "
                   "WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS",
+    required=("base_url", "app_id", "client_secret", "username", "password"),
+    credentials_hint="WHOSOFF_APP_ID, WHOSOFF_CLIENT_SECRET, WHOSOFF_USERNAME, WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS",
+    url_hint="WHOSOFF_BASE_URL",
 )
