@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         if self.secret_key is None or not self.secret_key.get_secret_value():
             raise ConfigError(
                 "TIMEBOT_SECRET_KEY is not set: it encrypts stored vendor keys. "
-                "Create one with `timebot keys generate` and put it in .env."
+                "Create one with `./dev keys generate` (or `timebot keys generate`) and put it in .env."
             )
         for name, key in [("TIMEBOT_SECRET_KEY", self.secret_key.get_secret_value())] + [
             ("TIMEBOT_OLD_SECRET_KEYS", k) for k in self.old_keys
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
             except (ValueError, TypeError) as exc:
                 raise ConfigError(
                     f"{name} is not a valid key (it must be 32 url-safe base64 bytes): "
-                    "create one with `timebot keys generate`."
+                    "create one with `./dev keys generate` (or `timebot keys generate`)."
                 ) from exc
 
     @property

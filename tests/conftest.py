@@ -111,3 +111,12 @@ def bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[B
     under_test = start_bot(settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
     yield under_test
     under_test.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say in one line why the PostgreSQL tests were skipped (a bare "12 skipped" hides it)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "TIMEBOT_TEST_POSTGRES_URL" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} PostgreSQL tests skipped: TIMEBOT_TEST_POSTGRES_URL is not set "
+            "(`source .ci/postgres` starts PostgreSQL and sets it; `bash .ci/run` runs everything).")

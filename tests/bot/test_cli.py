@@ -62,7 +62,7 @@ def test_a_missing_secret_key_stops_start_up_and_says_how_to_make_one(tmp_path: 
     result = timebot(tmp_path, "run", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s",
                      DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
     assert result.returncode == 2
-    assert "TIMEBOT_SECRET_KEY" in result.stderr and "timebot keys generate" in result.stderr
+    assert "TIMEBOT_SECRET_KEY" in result.stderr and "`./dev keys generate`" in result.stderr
 
 
 def test_a_malformed_secret_key_is_refused(tmp_path: Path) -> None:

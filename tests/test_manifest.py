@@ -1,0 +1,50 @@
+"""manifest.yml asks for exactly the scopes the code needs: every scope is used by a Web API
+method the code calls (or a feature that needs it), and every method called is covered."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.slack_setup import load_manifest, manifest_scopes
+from sandbox.slack import METHOD_SCOPES
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+CALL = re.compile(r"\.((?:chat|users|views|auth|conversations|apps|team|im|reactions|files|pins)_[A-Za-z_]+)\(")
+API_CALL = re.compile(r"api_call\(\s*[\"']([\w.]+)[\"']")
+APP_TOKEN_METHODS = {"apps.connections.open"}  # called with the app-level token (connections:write), not the bot's
+
+# Scopes a feature needs beyond the methods' own (docs.slack.dev/reference/scopes/<scope>):
+FEATURE_SCOPES = {
+    "commands": "slash commands (features.slash_commands)",
+    "chat:write.public": "digests post to public channels the bot was never invited to",
+    "users:read.email": "profile.email in users.info / users.list, to match people to vendor accounts by email",
+}
+
+
+def methods_called() -> set[str]:
+    found: set[str] = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]:
+        text = path.read_text()
+        found |= {m.replace("_", ".") for m in CALL.findall(text)}  # no Slack method name has an underscore
+        found |= set(API_CALL.findall(text))
+    return found - APP_TOKEN_METHODS
+
+
+def test_the_scan_finds_the_calls_the_bot_is_known_to_make() -> None:
+    assert {"chat.postMessage", "views.open", "views.update", "views.publish", "users.info", "auth.test"} \
+        <= methods_called()
+
+
+def test_every_method_the_code_calls_is_covered_by_a_scope_in_the_manifest() -> None:
+    scopes = set(manifest_scopes())
+    unknown = {m for m in methods_called() if m not in METHOD_SCOPES}
+    assert not unknown, f"add these methods' scopes (from Slack's docs) to sandbox.slack.METHOD_SCOPES: {unknown}"
+    uncovered = {m: METHOD_SCOPES[m] for m in methods_called() if METHOD_SCOPES[m] and METHOD_SCOPES[m] not in scopes}
+    assert not uncovered
+
+
+def test_every_scope_in_the_manifest_is_used() -> None:
+    used = {METHOD_SCOPES[m] for m in methods_called() if METHOD_SCOPES.get(m)} | set(FEATURE_SCOPES)
+    assert set(manifest_scopes()) - used == set()
+    assert load_manifest()["features"]["slash_commands"]  # what `commands` is for
