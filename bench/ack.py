@@ -37,13 +37,13 @@ def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bo
     settings = bot.runtime.settings
     bare = start_bare(sims, settings.http_threads, settings.listener_threads)
     try:
-        bare_bodies = [command_body("/clockin", slack_id(i), f"{sims.respond_base}bare-{i}", serial=i)
+        bare_bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bare-{i}"), serial=i)
                        for i in range(1, n + 1)]
         bare_lat = latency(send_burst(bare.url, bare_bodies))
         bare.close()
         time.sleep(settle)
 
-        bodies = [command_body("/clockin", slack_id(i), f"{sims.respond_base}bot-{i}", serial=i)
+        bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i)
                   for i in range(1, n + 1)]
         started = time.monotonic()
         bot_lat = latency(send_burst(bot.url, bodies))

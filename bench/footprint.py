@@ -116,7 +116,7 @@ def wave(sims: Sims, number: int, people: int, whosoff: int) -> tuple[list[str],
     bodies = []
     for i in range(1, people + 1):
         command = "/whosoff" if i in askers else clock
-        bodies.append(command_body(command, slack_id(i), f"{sims.respond_base}w{number}-{i}",
+        bodies.append(command_body(command, slack_id(i), sims.response_url(f"w{number}-{i}"),
                                    serial=number * people + i))
     return bodies, people - len(askers), len(askers)
 

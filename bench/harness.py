@@ -64,12 +64,14 @@ def _sims_main(conn: Connection, users: int, latency: float) -> None:
         slack.add_user(slack_id(i), f"Person {i}", f"p{i}@example.com", "UTC")
     tc = SimServer(sim.handle, name="timeclock").start()
     tc.faults.latency = latency
-    conn.send({"slack_api": slack.api_url, "respond_base": f"{slack.server.base_url}/respond/",
-               "timeclock": tc.base_url})
+    conn.send({"slack_api": slack.api_url, "timeclock": tc.base_url})
     while True:
         message = conn.recv()
         if message == "stop":
             break
+        if isinstance(message, tuple) and message[0] == "response_url":
+            conn.send(slack.response_url(message[1]))  # issued now, as Slack issues one per request
+            continue
         if message == "stats":
             with slack._lock:
                 replies = {k: list(v) for k, v in slack.responses.items()}
@@ -99,8 +101,12 @@ class Sims:
         self._proc.start()
         info = self._conn.recv()
         self.slack_api: str = info["slack_api"]
-        self.respond_base: str = info["respond_base"]
         self.timeclock: str = info["timeclock"]
+
+    def response_url(self, key: str) -> str:
+        """A response_url the stand-in issued (it refuses ones it never gave out)."""
+        self._conn.send(("response_url", key))
+        return self._conn.recv()
 
     def stats(self) -> dict[str, Any]:
         self._conn.send("stats")
