@@ -9,7 +9,7 @@ from bot.domain import Absence, Action, Actor, ClockSession
 from bot.errors import NotLinked, UserError, VendorError
 from bot.usecases.clock import Clock
 from bot.usecases.people import LinkedIdentity, People
-from bot.vendors.base import Vendor, as_identity
+from bot.vendors.base import as_identity
 from bot.vendors.registry import Router
 from storage.queries import Store
 
@@ -68,14 +68,6 @@ class Home:
         return StatusReport(identities, clock_vendor.label if clock_vendor else None, session, error, needs,
                             unmatched)
 
-    def _routed(self) -> list[Vendor]:
-        seen: list[Vendor] = []
-        for action in (Action.CLOCK, Action.LEAVE, Action.WHOS_OFF):
-            vendor = self.router.maybe(action)
-            if vendor is not None and vendor not in seen:
-                seen.append(vendor)
-        return seen
-
     def _by_email(self, actor: Actor, identities: list[LinkedIdentity], linked: set[str],
                   ) -> tuple[list[LinkedIdentity], list[tuple[str, str]]]:
         """Vendors that match people by email have no row until first use: match now, so status
@@ -93,7 +85,7 @@ class Home:
                 i = LinkedIdentity(i.vendor, i.label, i.vendor_user_id, i.linked_by, person.name if person else None)
             named.append(i)
         unmatched = []
-        for vendor in self._routed():
+        for vendor in self.people.routed_vendors():
             if vendor.link_fields or vendor.name in linked or as_identity(vendor) is None:
                 continue
             try:
