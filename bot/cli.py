@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("vendor", choices=VENDOR_MODULES)
     sandbox.add_argument("--port", type=int, required=True)
 
+    console = sub.add_parser("console", help="try Timebot here: the real bot, a stand-in Slack and a vendor "
+                             "sandbox with demo data; type slash commands")
+    console.add_argument("--vendor", choices=VENDOR_MODULES, default="timeclock")
+    console.add_argument("--as", dest="person", default="ada", help="demo person (ada, grace, alan, katherine, linus)")
+
     keys = sub.add_parser("keys", help="encryption keys for stored vendor credentials")
     keys.add_argument("action", choices=["generate", "rotate"])
 
@@ -94,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args)
         if args.cmd == "manifest":
             return _manifest(args)
+        if args.cmd == "console":  # needs no settings: it makes its own
+            from sandbox.console import run_console
+
+            return run_console(args.vendor, args.person)
         if args.cmd == "keys" and args.action == "generate":
             from bot.crypto import SecretBox
 

@@ -29,6 +29,10 @@ class VendorAuthError(VendorError):
 class VendorUnavailable(VendorError):
     """The vendor could not be reached, timed out, or its circuit is open."""
 
+    def __init__(self, vendor: str, user_message: str, *, detail: str = "", what: str = "") -> None:
+        super().__init__(vendor, user_message, detail=detail)
+        self.what = what  # "timed out", "connection refused": worded again for reads by explain()
+
 
 class VendorRejected(VendorError):
     """The vendor understood the request and refused it (validation, conflict, not found)."""
@@ -91,8 +95,13 @@ class Busy(UserError):
     pass
 
 
-def explain(exc: BaseException) -> str:
-    """The one line a person sees for any failure we know how to describe."""
+def explain(exc: BaseException, *, reading: bool = False) -> str:
+    """The one line a person sees for any failure we know how to describe. ``reading``: the
+    person only asked to see something, so "Nothing was changed" would be an odd comfort."""
+    if reading and isinstance(exc, VendorUnavailable) and exc.what:
+        return f"{exc.vendor} isn't answering right now ({exc.what}). Try again shortly."
+    if reading and not isinstance(exc, VendorError | UserError | UndecryptableSecret):
+        return "Something went wrong on my side; please try again."
     if isinstance(exc, NotSupported):
         return exc.user_message
     if isinstance(exc, OutcomeUnknown):

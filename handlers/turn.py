@@ -72,14 +72,14 @@ def _digest(values: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def describe(exc: BaseException) -> str:
+def describe(exc: BaseException, *, reading: bool = False) -> str:
     """The failure in words for the person, safe to put in mrkdwn: vendor messages can carry
-    anything (a project called ``<!everyone>``, a link)."""
+    anything (a project called ``<!everyone>``, a link). ``reading``: a request that changes nothing."""
     if isinstance(exc, InputError):
         return str(exc)  # built with bot.parse.quote: escaped already
     if not isinstance(exc, VendorError | UserError):
         log.exception("unexpected failure", exc_info=exc)
-    return esc(explain(exc))
+    return esc(explain(exc, reading=reading))
 
 
 @dataclass

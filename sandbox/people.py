@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,20 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("U0KATH", "Katherine Johnson", "katherine@example.com", "America/Chicago"),
     DemoPerson("U0LINUS", "Linus Torvalds", "linus@example.com", "Europe/Helsinki"),
 )
+
+
+@dataclass(frozen=True)
+class DemoWeek:
+    """Days the demo leave falls on, relative to today, so a trial always has something to show:
+    ``first`` is today (or next Monday at the weekend), ``monday`` is next week's Monday."""
+
+    first: date
+    monday: date
+
+    @classmethod
+    def of(cls, today: date) -> DemoWeek:
+        monday = today + timedelta(days=7 - today.weekday())
+        return cls(today if today.weekday() < 5 else monday, monday)
+
+    def next_week(self, weekday: int) -> date:
+        return self.monday + timedelta(days=weekday)

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from jwt import PyJWTError, api_jws
 
-from sandbox.people import DEMO_PEOPLE
+from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 
 AUTH_PATH = "/authenticationservice/oauth2/usertoken"  # matched without regard to case (obs: PBI)
@@ -215,8 +215,9 @@ class SwipeClockSim:
             return next((p for p in self.punches if p.code.lower() == code.lower() and p.punch_out is None), None)
 
     @classmethod
-    def demo(cls, clock: Callable[[], float] = time.time) -> SwipeClockSim:
-        """The shared demo company, with fixed secrets so a ``.env`` survives restarts."""
+    def demo(cls, clock: Callable[[], float] = time.time, *, leave: bool = False) -> SwipeClockSim:
+        """The shared demo company, with fixed secrets so a ``.env`` survives restarts; ``leave``
+        adds sick days next week (the sandbox and the console)."""
         sim = cls(site_secret=DEMO_SITE_SECRET, partner_secret=DEMO_PARTNER_SECRET, clock=clock)
         for i, person in enumerate(DEMO_PEOPLE, start=1):
             first, _, last = person.name.partition(" ")
@@ -228,6 +229,9 @@ class SwipeClockSim:
         if len(DEMO_PEOPLE) >= 4:
             sim.add_time_off("EMP003", today, today + timedelta(days=1), comments="Bletchley reunion")
             sim.add_time_off("EMP004", today + timedelta(days=7), today + timedelta(days=8), status="Pending")
+        if leave:
+            week = DemoWeek.of(today)
+            sim.add_time_off("EMP002", week.next_week(1), week.next_week(2), category="SICK")
         return sim
 
     # --- dispatch --------------------------------------------------------------------------
@@ -722,7 +726,7 @@ class SwipeClockSim:
 
 def serve(port: int) -> None:
     """``timebot sandbox swipeclock --port N``: the demo company, both services on one port."""
-    sim = SwipeClockSim.demo()
+    sim = SwipeClockSim.demo(leave=True)
     base = f"http://127.0.0.1:{port}"
     print(f"SwipeClock sandbox (auth service and TWP API) on {base}")
     print(f"SWIPECLOCK_AUTH_URL={base}/AuthenticationService/oauth2/userToken")

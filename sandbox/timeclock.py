@@ -14,12 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.people import DEMO_PEOPLE
+from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 
 _TOKEN = re.compile(r"^(\d+):(\d+):(.+)$")
@@ -106,12 +106,20 @@ class TimeClockSim:
             return self._insert_off(user_id, start.isoformat(), end.isoformat(), type_, note)
 
     @classmethod
-    def demo(cls) -> TimeClockSim:
+    def demo(cls, *, leave: bool = False) -> TimeClockSim:
+        """The demo people with PINs and projects; ``leave`` adds leave this week and next and a
+        public holiday next week (``timebot sandbox`` and ``timebot console``; tests start empty)."""
         sim = cls()
         for i, person in enumerate(DEMO_PEOPLE, start=1):
             sim.add_user(i, person.name, person.email, pin=f"{100 + i}")
         sim.add_project(1, "Website", {u for u in sim.users})
         sim.add_project(2, "Support", {u for u in sim.users})
+        if leave:
+            week = DemoWeek.of(datetime.fromtimestamp(sim.clock(), sim.tz).date())
+            sim.add_off_time(2, week.first, week.first + timedelta(days=1), type_=1, note="Conference")
+            sim.add_off_time(4, week.next_week(1), week.next_week(3), type_=1, note="Family visit")
+            sim.add_off_time(3, week.next_week(2), week.next_week(2), type_=0, note="Dentist")
+            sim.add_holiday(week.next_week(4))
         return sim
 
     # --- auth ------------------------------------------------------------------------------
@@ -501,7 +509,7 @@ def _compare(actual: Any, op: str, raw: str) -> bool:
 
 
 def serve(port: int) -> None:
-    sim = TimeClockSim.demo()
+    sim = TimeClockSim.demo(leave=True)
     print(f"TimeClock sandbox on http://127.0.0.1:{port}")
     print(f"TIMECLOCK_BASE_URL=http://127.0.0.1:{port}")
     print("Demo PINs (link with /timebot link):")

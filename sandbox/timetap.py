@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sandbox.people import DEMO_PEOPLE
+from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 
 TOKEN_IDLE_SECONDS = 4 * 3600  # doc: TT-intro
@@ -196,9 +196,10 @@ class TimeTapSim:
             return [t for t in self.time_off if t["active"]]
 
     @classmethod
-    def demo(cls, clock: Callable[[], float] = time.time) -> TimeTapSim:
+    def demo(cls, clock: Callable[[], float] = time.time, *, leave: bool = False) -> TimeTapSim:
         """The demo business: the shared demo people as staff, two time-off reasons, a client
-        booking and one block of leave, with the sandbox's fixed keys."""
+        booking and one block of leave, with the sandbox's fixed keys; ``leave`` adds a sick day
+        this week and a vacation next week (the sandbox and the console)."""
         sim = cls(DEMO_API_KEY, DEMO_PRIVATE_KEY, clock)
         for person in DEMO_PEOPLE:
             first, _, last = person.name.partition(" ")
@@ -211,6 +212,11 @@ class TimeTapSim:
         staff = list(sim.staff)
         sim.add_appointment(staff[0], today)
         sim.add_time_off(staff[-1], today + timedelta(days=7), today + timedelta(days=9), note="Family trip")
+        if leave:
+            week = DemoWeek.of(today)
+            sick = next(r["reasonId"] for r in sim.reasons.values() if r["reasonDesc"] == "Sick day")
+            sim.add_time_off(staff[1], week.first, week.first + timedelta(days=1), reason_id=sick)
+            sim.add_time_off(staff[2], week.next_week(1), week.next_week(2), note="Bletchley reunion")
         return sim
 
     # --- auth ------------------------------------------------------------------------------
@@ -429,7 +435,7 @@ def _is_number(value: str) -> bool:
 
 
 def serve(port: int) -> None:
-    sim = TimeTapSim.demo()
+    sim = TimeTapSim.demo(leave=True)
     print(f"TimeTap sandbox on http://127.0.0.1:{port} (prefixes /test and /live)")
     print(f"TIMETAP_BASE_URL=http://127.0.0.1:{port}")
     print("TIMETAP_ENVIRONMENT=test")

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import Portion
-from sandbox.people import DEMO_PEOPLE
+from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 
 # User levels (doc: WO-AUTH, WO-USER).
@@ -318,9 +318,10 @@ class WhosOffSim:
         raise KeyError(leave_type)
 
     @classmethod
-    def demo(cls, clock: Callable[[], float] = time.time) -> WhosOffSim:
+    def demo(cls, clock: Callable[[], float] = time.time, *, leave: bool = False) -> WhosOffSim:
         """The shared demo company, a Super User service account for the bot, a few leave types,
-        some upcoming leave (one of it a half day) and the next Christmas holidays."""
+        some upcoming leave (one of it a half day) and the next Christmas holidays; ``leave`` adds
+        sickness this week and a company holiday next week (the sandbox and the console)."""
         sim = cls(app_id="demo-whosoff-app", client_secret="demo-whosoff-client-secret", clock=clock)  # noqa: S106
         sim.add_user("Timebot Service", "timebot@example.com", department="Operations",
                      user_type_id=SUPER_USER, password="demo-whosoff-password")  # noqa: S106 - sandbox login
@@ -343,6 +344,10 @@ class WhosOffSim:
         sim.add_holiday(date(year, 12, 26), "Boxing Day")
         sim.add_holiday(date(year + 1, 1, 1), "New Year's Day")
         sim.add_holiday(date(year, 12, 31), "Year-end close", restricted=True)
+        if leave:
+            week = DemoWeek.of(today)
+            sim.add_leave(ids[4], week.first, week.first + timedelta(days=1), leave_type="Sickness")
+            sim.add_holiday(week.next_week(4), "Founders' Day")
         return sim
 
     # --- dispatch ----------------------------------------------------------------------------
@@ -764,7 +769,7 @@ class WhosOffSim:
 
 def serve(port: int) -> None:
     """``timebot sandbox whosoff``: the demo company on 127.0.0.1 and the settings that reach it."""
-    sim = WhosOffSim.demo()
+    sim = WhosOffSim.demo(leave=True)
     service = next(u for u in sim.users.values() if u.user_type_id == SUPER_USER)
     print(f"WhosOff sandbox on http://127.0.0.1:{port}")
     print(f"WHOSOFF_BASE_URL=http://127.0.0.1:{port}")

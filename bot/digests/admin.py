@@ -63,6 +63,9 @@ class DigestAdmin:
         return [SubscriptionView(s, next_run(s, now), last.get(s.channel_id))
                 for s in self.store.subscriptions(actor.team_id)]
 
+    def has_digest(self, team_id: str, channel_id: str) -> bool:
+        return self.store.subscription(team_id, channel_id) is not None
+
     def preview(self, actor: Actor, channel_id: str) -> tuple[DigestSubscription, list[DigestMessage]]:
         """The digest the channel would get today, whether or not it is subscribed."""
         self.people.require_admin(actor, "digest preview")

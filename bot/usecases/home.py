@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.domain import Absence, Action, Actor, ClockSession
-from bot.errors import UserError, VendorError
+from bot.errors import NotLinked, UserError, VendorError
 from bot.usecases.clock import Clock
 from bot.usecases.people import LinkedIdentity, People
+from bot.vendors.base import as_identity
 from bot.vendors.registry import Router
 from storage.queries import Store
 
@@ -20,6 +21,7 @@ class StatusReport:
     session: ClockSession | None
     clock_error: str | None
     needs_link: list[tuple[str, str]]  # (vendor name, label) the person must link themselves
+    unmatched: list[tuple[str, str]] = field(default_factory=list)  # (label, what to do) for email vendors
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class HomeState:
     leave_vendor: str | None
     upcoming: list[Absence]
     leave_error: str | None
+    leave_ready: bool = True  # False: the person can't request leave yet (the Home shows how to link)
 
 
 class Home:
@@ -49,6 +52,7 @@ class Home:
             for r in rows
         ]
         linked = {r.vendor for r in rows}
+        identities, unmatched = self._by_email(actor, identities, linked)
         needs = []
         for action in (Action.CLOCK, Action.LEAVE):
             v = self.router.maybe(action)
@@ -56,19 +60,58 @@ class Home:
                 needs.append((v.name, v.label))
         session = error = None
         clock_vendor = self.router.maybe(Action.CLOCK)
-        if clock_vendor is not None and (clock_vendor.name in linked or not clock_vendor.link_fields):
+        if clock_vendor is not None and clock_vendor.name in {i.vendor for i in identities}:
             try:
                 session = self.clock.clock_state(actor)
             except (VendorError, UserError) as exc:
                 error = _words(exc)
-        return StatusReport(identities, clock_vendor.label if clock_vendor else None, session, error, needs)
+        return StatusReport(identities, clock_vendor.label if clock_vendor else None, session, error, needs,
+                            unmatched)
+
+    def _by_email(self, actor: Actor, identities: list[LinkedIdentity], linked: set[str],
+                  ) -> tuple[list[LinkedIdentity], list[tuple[str, str]]]:
+        """Vendors that match people by email have no row until first use: match now, so status
+        says how the person is known there (with their name), or what to do when nobody matches."""
+        named = []
+        for i in identities:
+            vendor = self.router.vendors.get(i.vendor)
+            directory = as_identity(vendor) if vendor is not None and i.linked_by == "email" else None
+            if directory is not None:
+                try:
+                    person = next((p for p in self.people.directory(directory)
+                                   if p.vendor_user_id == i.vendor_user_id), None)
+                except VendorError:
+                    person = None
+                i = LinkedIdentity(i.vendor, i.label, i.vendor_user_id, i.linked_by, person.name if person else None)
+            named.append(i)
+        unmatched = []
+        for vendor in self.people.routed_vendors():
+            if vendor.link_fields or vendor.name in linked or as_identity(vendor) is None:
+                continue
+            try:
+                user = self.people.identity(actor, vendor)
+            except NotLinked as exc:
+                unmatched.append((vendor.label, exc.message))
+                continue
+            except VendorError as exc:
+                unmatched.append((vendor.label, exc.user_message))
+                continue
+            directory = as_identity(vendor)
+            assert directory is not None
+            person = next((p for p in self.people.directory(directory) if p.vendor_user_id == user.vendor_user_id),
+                          None)
+            named.append(LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, "email",
+                                        person.name if person else None))
+        return named, unmatched
 
     def home(self, actor: Actor) -> HomeState:
         status = self.status(actor)
         leave_vendor = self.router.maybe_leave()
         upcoming: list[Absence] = []
         error = None
-        if leave_vendor is not None:
+        ready = leave_vendor is not None and not any(name == leave_vendor.name for name, _ in status.needs_link) \
+            and not any(label == leave_vendor.label for label, _ in status.unmatched)
+        if leave_vendor is not None and ready:
             try:
                 user = self.people.identity(actor, leave_vendor)
                 today = actor.today(self.people.now())
@@ -77,7 +120,7 @@ class Home:
                 )
             except (VendorError, UserError) as exc:
                 error = _words(exc)
-        return HomeState(status, leave_vendor.label if leave_vendor else None, upcoming, error)
+        return HomeState(status, leave_vendor.label if leave_vendor else None, upcoming, error, ready)
 
 
 def _words(exc: VendorError | UserError) -> str:

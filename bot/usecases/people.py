@@ -165,13 +165,18 @@ class People:
     def _match_email(self, vendor: IdentityVendor, email: str) -> VendorPerson | None:
         return email_index(self.directory(vendor)).get(email_key(email))
 
-    def link_vendor(self) -> Vendor:
-        """The vendor people link themselves to: the first routed vendor that asks for fields."""
-        seen = []
+    def routed_vendors(self) -> list[Vendor]:
+        """Every vendor that serves a person's action (clock, leave, who's off), once each."""
+        seen: list[Vendor] = []
         for action in (Action.CLOCK, Action.LEAVE, Action.WHOS_OFF):
             vendor = self.router.maybe(action)
             if vendor is not None and vendor not in seen:
                 seen.append(vendor)
+        return seen
+
+    def link_vendor(self) -> Vendor:
+        """The vendor people link themselves to: the first routed vendor that asks for fields."""
+        seen = self.routed_vendors()
         for vendor in seen:
             if vendor.link_fields:
                 return vendor

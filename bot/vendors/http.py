@@ -156,7 +156,8 @@ class VendorHttp:
     def _unavailable(self, what: str) -> VendorUnavailable:
         log.warning("%s unavailable: %s", self.label, what)
         return VendorUnavailable(
-            self.label, f"{self.label} isn't answering right now ({what}). Nothing was changed; try again shortly."
+            self.label, f"{self.label} isn't answering right now ({what}). Nothing was changed; try again shortly.",
+            what=what,
         )
 
     def _unknown(self, method: str, url: str, what: str, status: int | None = None) -> OutcomeUnknown:

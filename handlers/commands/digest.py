@@ -80,6 +80,9 @@ def _listed(digests: DigestAdmin, actor: Actor) -> Reply:
 
 def _previewed(digests: DigestAdmin, actor: Actor, channel: str, turn: Turn) -> Reply:
     _, messages = digests.preview(actor, channel)
+    if not digests.has_digest(actor.team_id, channel):  # say so: a preview of defaults would pass for the real one
+        turn.send(Reply(f"<#{channel}> has no daily digest. Here is what one with the default settings would post "
+                        f"today; add it with `/timebot digest add <#{channel}> 09:00 mon-fri`."))
     for message in messages[:-1]:
         turn.send(Reply(message.text, message.blocks))
     last = messages[-1]

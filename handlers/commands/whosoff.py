@@ -13,7 +13,7 @@ from bot.parse import InputError, clean_text, parse_period
 from bot.services import Services
 from handlers.render import blocks
 from handlers.render.whos_off import whos_off_blocks
-from handlers.turn import Reply, Turn, slow_notice
+from handlers.turn import Reply, Turn, describe, slow_notice
 
 
 def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
@@ -34,4 +34,5 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         return Reply(f"Who's off: {period}", rendered)
 
     Turn(services, client, command["team_id"], command["user_id"], command, respond).later(
-        work, slow=slow_notice(services.router.label_for(Action.WHOS_OFF)))
+        work, slow=slow_notice(services.router.label_for(Action.WHOS_OFF)),
+        on_error=lambda exc: Reply(describe(exc, reading=True)))  # only reads: nothing to reassure about

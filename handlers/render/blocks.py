@@ -131,13 +131,28 @@ def leave_confirmation(result: LeaveResult, tz: ZoneInfo) -> str:
     span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
     status = " It's waiting for approval." if a.status == "pending" else ""
     text = (
-        f":palm_tree: Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
+        f"{leave_emoji(a.kind)} Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
         f"{fmt_days(result.working_days)}.{status}"
     )
     if result.half_day_note:
         text += (f"\n{result.vendor} has no morning or afternoon on a request, so the half day is written "
                  "in its note.")
     return text
+
+
+LEAVE_EMOJI = (
+    (("sick", "ill", "medical", "doctor", "dentist"), ":face_with_thermometer:"),
+    (("home", "wfh", "remote"), ":house_with_garden:"),
+    (("parental", "maternity", "paternity"), ":baby:"),
+    (("bereavement", "compassionate"), ":white_flower:"),
+    (("training", "course", "conference"), ":books:"),
+)
+
+
+def leave_emoji(kind: str | None) -> str:
+    """The emoji follows the kind of leave: a sick day is no holiday."""
+    words = (kind or "").lower()
+    return next((emoji for keys, emoji in LEAVE_EMOJI if any(k in words for k in keys)), ":palm_tree:")
 
 
 def _portions(a: Absence) -> str:
@@ -151,20 +166,20 @@ def _portions(a: Absence) -> str:
 
 def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
     lines = ["*Your Timebot status*"]
-    if report.identities:
-        for i in report.identities:
-            how = (
-                "matched by email"
-                if i.linked_by == "email"
-                else "linked by an admin"
-                if i.linked_by.startswith("admin")
-                else "linked by you"
-            )
+    for i in report.identities:
+        if i.linked_by == "email":
+            who = f" as {esc(i.name)}" if i.name else ""
+            lines.append(f"• Matched by email{who} in {esc(i.label)} (user {esc(i.vendor_user_id)}).")
+        else:
+            how = "linked by an admin" if i.linked_by.startswith("admin") else "linked by you"
             lines.append(f"• {esc(i.label)}: user {esc(i.vendor_user_id)} ({how})")
-    else:
-        lines.append("• Not linked to any vendor yet.")
     for _, label in report.needs_link:
-        lines.append(f"• {esc(label)}: not linked. Type `/timebot link`.")
+        lines.append(f"• {esc(label)}: not linked yet. Type `/timebot link` to connect your account.")
+    for label, what in report.unmatched:
+        lines.append(f"• {esc(label)}: {esc(what)}")
+    if not (report.identities or report.needs_link or report.unmatched):
+        lines.append("• No vendor is set up yet: an admin needs to configure one (see the README).")
+    clock_ready = report.clock_vendor in {i.label for i in report.identities}
     if report.clock_error:
         lines.append(f"Clock: {esc(report.clock_error)}")
     elif report.session:
@@ -172,7 +187,7 @@ def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
             f"Clock: :large_green_circle: clocked in since "
             f"{fmt_time(report.session.started_at, tz, with_day=True, today=now.astimezone(tz).date())}"
         )
-    elif report.clock_vendor and not report.needs_link:
+    elif clock_ready:
         lines.append("Clock: not clocked in.")
     lines.append(f"Times are shown in your Slack time zone ({tz.key}).")
     return "\n".join(lines)
@@ -271,7 +286,8 @@ def link_view(
     error: str | None = None,
     for_whom: str | None = None,
 ) -> dict[str, Any]:
-    blocks: Blocks = [section(f"Connect {'<@' + for_whom + '>' if for_whom else 'your'} {esc(label)} account.")]
+    whose = f"<@{for_whom}>'s" if for_whom else "your"
+    blocks: Blocks = [section(f"Connect {whose} {esc(label)} account.")]
     if error:  # already mrkdwn-safe (handlers.common.describe)
         blocks.append(section(f":warning: {error}"))
     for f in fields:
@@ -334,7 +350,9 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
                 ],
             }
         )
-    if status.clock_vendor:
+    for label, what in status.unmatched:
+        blocks.append(section(f":link: *{esc(label)}*: {esc(what)}"))
+    if status.clock_vendor and status.clock_vendor in {i.label for i in status.identities}:
         if status.clock_error:
             blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n{esc(status.clock_error)}"))
         elif status.session:
@@ -352,7 +370,7 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
                     ],
                 }
             )
-        elif not status.needs_link:
+        else:
             blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n:white_circle: Not clocked in"))
             blocks.append(
                 {
@@ -362,7 +380,7 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
                     ],
                 }
             )
-    if state.leave_vendor:
+    if state.leave_vendor and state.leave_ready:  # otherwise the link line above says what to do first
         blocks.append({"type": "divider"})
         lines = [f"*Upcoming leave* ({esc(state.leave_vendor)})"]
         if state.leave_error:

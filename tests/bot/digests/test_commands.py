@@ -125,12 +125,23 @@ def test_preview_shows_todays_digest_to_the_caller_only(bot: BotUnderTest, slack
                                                         wo_sim: WhosOffSim) -> None:
     today = local(datetime.now(UTC)).date()  # the admin's (and so the preview's) zone
     wo_sim.add_leave(user_id(wo_sim, "ada@example.com"), today, today + timedelta(days=1), note="secret reason")
+    reply(bot, slack, f"digest add {MENTION} 09:00 mon-sun")
     answer = reply(bot, slack, f"digest preview {MENTION}")
     assert answer["response_type"] == "ephemeral"
     text = json.dumps(answer["blocks"])
     assert "<@U0ADA>" in text and "only you can see this" in text and "secret reason" not in text
     assert not posts(slack)
     assert not store(bot).runs(CHANNEL)
+
+
+def test_preview_of_a_channel_without_a_digest_says_there_is_none_and_how_to_add_one(
+        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    response, key = bot.driver.command("/timebot", f"digest preview {MENTION}", user=ADMIN)
+    assert response.status_code == 200
+    note, preview = slack.wait_response(key, count=2)[:2]
+    assert f"<#{CHANNEL}> has no daily digest" in note["text"]
+    assert f"/timebot digest add <#{CHANNEL}> 09:00" in note["text"]
+    assert preview["blocks"] and not posts(slack)
 
 
 def test_a_scheduler_picks_up_a_digest_added_by_another_process_on_resync(bot: BotUnderTest) -> None:

@@ -1,0 +1,101 @@
+"""``timebot console``: the real bot against the Slack stand-in and a vendor sandbox with demo data,
+driven by typed (or piped) slash commands over signed HTTP, its replies printed as text."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sandbox.console import Console
+from sandbox.timeclock import TimeClockSim
+from sandbox.whosoff import WhosOffSim
+from tests.support import next_monday
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+
+# Who the demo data puts on leave this week (today, or next Monday at the weekend), per vendor.
+OFF_THIS_WEEK = {"timeclock": "Grace Hopper", "whosoff": "Linus Torvalds", "timetap": "Grace Hopper",
+                 "swipeclock": "Alan Turing"}
+
+
+def console_run(lines: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIMEBOT_", "DATABASE_URL"))}
+    return subprocess.run([sys.executable, "-m", "bot.cli", "console", *args], input=lines, capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=90, check=False)
+
+
+@pytest.fixture
+def console(request: pytest.FixtureRequest) -> Iterator[tuple[Console, io.StringIO]]:
+    """Ada at a console; ``vendor`` from the test's parameters, typed answers from the fixture's."""
+    params = request.node.callspec.params if hasattr(request.node, "callspec") else {}
+    answers = iter(getattr(request, "param", ()))
+    out = io.StringIO()
+    started = Console(params.get("vendor", "timeclock"), "ada", out, ask=lambda prompt: next(answers, None)).start()
+    yield started, out
+    started.close()
+
+
+def test_piped_clockin_whosoff_and_status_print_a_confirmation_a_list_and_a_status() -> None:
+    result = console_run("/clockin\n/whosoff week\n/timebot status\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert ":large_green_circle: Clocked in at" in out
+    assert "Who's off" in out and OFF_THIS_WEEK["timeclock"] in out
+    assert "Your Timebot status" in out and "TimeClock: user 1 (linked by you)" in out
+    assert "Traceback" not in out + result.stderr
+    assert " INFO " not in out and " WARNING " not in out  # logs go to a file, not into the conversation
+
+
+@pytest.mark.parametrize("vendor", ["timeclock", "whosoff", "timetap", "swipeclock"])
+def test_whosoff_week_lists_demo_people_for_each_vendor(vendor: str, console: tuple[Console, io.StringIO]) -> None:
+    bot, out = console
+    bot.line("/whosoff week")
+    assert OFF_THIS_WEEK[vendor] in out.getvalue()
+    assert "Everyone's in" not in out.getvalue()
+
+
+def test_the_timeoff_shortcut_fills_and_sends_the_real_form_as_the_person_switched_to() -> None:
+    out = io.StringIO()
+    bot = Console("whosoff", "ada", out).start()
+    try:
+        monday = next_monday() + timedelta(days=7)
+        bot.line("/as katherine")
+        bot.line(f"/timeoff {monday}..{monday + timedelta(days=1)} half-end sickness")
+        sim = bot.sim
+        assert isinstance(sim, WhosOffSim)
+        katherine = next(u.user_id for u in sim.users.values() if u.email_address == "katherine@example.com")
+        mine = [leave for leave in sim.leave.values() if leave.user_id == katherine]
+    finally:
+        bot.close()
+    text = out.getvalue()
+    assert "You are now Katherine Johnson" in text
+    assert ":face_with_thermometer: Leave requested in WhosOff" in text and "1.5 working days" in text
+    assert any(sim.leave_types[leave.leave_type_id].name == "Sickness" for leave in mine)
+
+
+MONDAY = next_monday().isoformat()
+
+
+@pytest.mark.parametrize("console", [["", MONDAY, "", MONDAY, "", "family visit"]], indirect=True)
+def test_a_form_is_shown_as_its_fields_and_filled_in_field_by_field(console: tuple[Console, io.StringIO]) -> None:
+    bot, out = console
+    bot.line("/timeoff")
+    text = out.getvalue()
+    assert "[Form: Request leave]" in text and "Type of leave: Vacation" in text and "[Request]" in text
+    assert "Leave requested in TimeClock" in text and "1 working day" in text  # Monday, full day
+    sim = bot.sim
+    assert isinstance(sim, TimeClockSim)
+    assert any(off["note"] == "family visit" for off in sim.off_times.values())
+
+
+def test_the_sandboxes_start_empty_unless_asked_for_demo_leave() -> None:
+    assert not TimeClockSim.demo().off_times and not TimeClockSim.demo().holidays
+    demo = TimeClockSim.demo(leave=True)
+    assert len(demo.off_times) >= 3 and demo.holidays
