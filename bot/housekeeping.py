@@ -29,10 +29,22 @@ def forget_old_requests(store: Store) -> int:
 
 
 def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
-                       every: timedelta = timedelta(hours=1)) -> None:
+                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None) -> None:
     """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
                       args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
+    if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
+        scheduler.add_job(_logged(refresh), IntervalTrigger(seconds=every.total_seconds()),
+                          id="housekeeping:directory")
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
+
+
+def _logged(job: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:  # Slack unreachable: the names stay as last read
+            log.warning("directory refresh failed: %s", type(exc).__name__)
+    return run

@@ -48,12 +48,25 @@ def identity_vendors(router: Router) -> list[IdentityVendor]:
     return [d for v in router.vendors.values() if (d := as_identity(v)) is not None]
 
 
-def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write: bool = True) -> list[SyncReport]:
-    members = list(slack_members(client))
+def save_members(store: Store, team_id: str, members: list[dict[str, Any]]) -> None:
+    """Person rows from Slack's directory: the one name every list shows for a person."""
     for m in members:
         profile = m.get("profile") or {}
         store.save_person(team_id, m["id"], name=m.get("real_name") or m.get("name"), email=profile.get("email"),
                           tz=m.get("tz"), is_admin=bool(m.get("is_admin") or m.get("is_owner")))
+
+
+def refresh_directory(store: Store, client: WebClient) -> int:
+    """Housekeeping, hourly: re-read everyone's name (and email, zone) from Slack's users.list."""
+    team_id = str(client.auth_test()["team_id"])
+    members = list(slack_members(client))
+    save_members(store, team_id, members)
+    return len(members)
+
+
+def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write: bool = True) -> list[SyncReport]:
+    members = list(slack_members(client))
+    save_members(store, team_id, members)
     reports = []
     for vendor in identity_vendors(router):
         report = SyncReport(vendor.label)
