@@ -23,8 +23,7 @@ from bot.digests.admin import DigestAdmin
 from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
-from bot.housekeeping import start_housekeeping
-from bot.identity_sync import refresh_directory
+from bot.housekeeping import refresh_directory, start_housekeeping
 from bot.services import Services
 from bot.usecases.clock import Clock
 from bot.usecases.home import Home
