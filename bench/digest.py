@@ -3,6 +3,8 @@
 Runs everything on 127.0.0.1: the WhosOff simulator with 50 ms added to every vendor call
 (``SimServer.faults.latency``), the Slack stand-in, and the bot's own digest code on SQLite.
 Prints the time to build (vendor fetch + render) and to post, and how many vendor calls it took.
+Then the scoped case: a ``members`` digest for a channel of 1,500 (``--members``), with the Slack
+calls (the member list costs ceil(1500 / 200) ``conversations.members`` pages) and vendor calls.
 
     .venv/bin/python bench/digest.py [--people 5000] [--absent 300] [--latency 0.05]
 """
@@ -60,6 +62,7 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--absent", type=int, default=300)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every vendor call")
+    parser.add_argument("--members", type=int, default=1500, help="members of the scoped digest's channel")
     args = parser.parse_args()
 
     day = datetime.now(UTC).date()
@@ -87,7 +90,7 @@ def main() -> int:
                 team_id=TEAM, channel_id=CHANNEL, hour=9, minute=0, tz="UTC", created_by="U0BENCH"), now)
 
             started = time.perf_counter()
-            messages = digests.messages(sub, day)  # vendor fetch + names + render (cold: includes sign-in)
+            messages = digests.builder.messages(sub, day)  # vendor fetch + names + render (cold: includes sign-in)
             built = time.perf_counter() - started
             vendor_calls = Counter(r.path for r in wo_server.requests)
             slack_before = len(slack.calls)
@@ -95,11 +98,12 @@ def main() -> int:
             started = time.perf_counter()
             result = digests.post(sub, day, trigger="bench")  # claim, post, record (report reused: same minute)
             posted = time.perf_counter() - started
+            calls = slack.calls[slack_before:]
+            scoped = _scoped_case(digests, slack, wo_server, args.members, day, now)
         finally:
             runtime.close()
     slack.stop()
 
-    calls = slack.calls[slack_before:]
     blocks = [len(m.blocks) for m in messages]
     longest = max(len(t) for m in messages for b in m.blocks for t in _texts(b))
     listed = sum(t.count("\n• ") for m in messages for b in m.blocks for t in _texts(b))
@@ -115,7 +119,30 @@ def main() -> int:
           f"{sum(c.method.startswith('users.') for c in calls)}")
     print(f"  messages: {len(messages)}, blocks per message: {blocks} (limit 50), "
           f"longest text field: {longest} chars (limit 3000), lines listed: {listed}")
+    print(scoped)
     return 0
+
+
+def _scoped_case(digests: Digests, slack: SlackStandIn, wo_server: SimServer, members: int, day: date,
+                 now: datetime) -> str:
+    """A ``members`` digest for a channel of ``members`` people spread over the company."""
+    from bot.usecases.scope import MEMBERS_PAGE
+    slack.add_channel("C0SCOPED", "scoped", [f"U{n:08d}" for n in range(0, members * 2, 2)])
+    sub, _ = digests.store.save_subscription(DigestSubscription(
+        team_id=TEAM, channel_id="C0SCOPED", hour=9, minute=0, tz="UTC", created_by="U0BENCH",
+        scope="members:C0SCOPED"), now)
+    slack_before, vendor_before = len(slack.calls), len(wo_server.requests)
+    started = time.perf_counter()
+    result = digests.post(sub, day, trigger="bench")
+    took = time.perf_counter() - started
+    calls = Counter(c.method for c in slack.calls[slack_before:])
+    vendor = Counter(r.path for r in list(wo_server.requests)[vendor_before:])
+    pages = calls["conversations.members"]
+    return (f"scoped digest: channel of {members:,} members ({result.outcome}, {result.messages} message(s))\n"
+            f"  build + post: {took:.3f} s\n"
+            f"  Slack calls: {sum(calls.values())} ({', '.join(f'{m} x{n}' for m, n in sorted(calls.items()))}); "
+            f"member list: {pages} call(s), at most ceil({members}/{MEMBERS_PAGE}) = {-(-members // MEMBERS_PAGE)}\n"
+            f"  vendor calls: {sum(vendor.values())} ({', '.join(f'{p} x{n}' for p, n in sorted(vendor.items()))})")
 
 
 def _texts(block: dict) -> list[str]:

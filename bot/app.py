@@ -23,7 +23,7 @@ from bot.digests.admin import DigestAdmin
 from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
-from bot.housekeeping import start_housekeeping
+from bot.housekeeping import refresh_directory, start_housekeeping
 from bot.services import Services
 from bot.usecases.clock import Clock
 from bot.usecases.home import Home
@@ -168,7 +168,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
     runtime.digests = _install_digests(runtime)
     if settings.scheduler_enabled:
-        start_housekeeping(store, runtime.on_close)
+        start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
     return runtime
 
 
@@ -176,7 +176,8 @@ def _install_digests(runtime: Runtime) -> Digests:
     """Daily digests: ``/timebot digest`` (through ``services.digests``), and the scheduler when
     ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
     services = runtime.services
-    builder = DigestBuilder(services.whos_off, render_digest, runtime.settings.show_leave_kind)
+    builder = DigestBuilder(services.whos_off, render_digest, runtime.settings.show_leave_kind,
+                            runtime.settings.sick_leave_names)
     digests = Digests(builder, DigestStore(runtime.engine), services.people, services.router,
                       digest_client(runtime.client), default_tz=runtime.settings.default_tz)
     services.digests = DigestAdmin(digests, services.people)

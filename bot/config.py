@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     ack_first_seconds: float = Field(default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS")
     show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
     scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
+    sick_leave_types: str = Field(default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES")
 
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
     http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    @property
+    def sick_leave_names(self) -> frozenset[str]:
+        """Leave types (by name, case-insensitive) shown only as "off" except to the person and admins."""
+        return frozenset(t.strip().lower() for t in self.sick_leave_types.split(",") if t.strip())
 
     @property
     def http_policy(self) -> HttpPolicy:

@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     WHOS_OFF = "whos_off"
     HOLIDAYS = "holidays"
     IDENTITY = "identity"
+    DEPARTMENTS = "departments"
 
     @property
     def phrase(self) -> str:
@@ -30,6 +31,7 @@ class Action(enum.StrEnum):
             Action.WHOS_OFF: "who's off",
             Action.HOLIDAYS: "public holidays",
             Action.IDENTITY: "matching people by email",
+            Action.DEPARTMENTS: "departments",
         }[self]
 
 

@@ -1,4 +1,5 @@
-"""Housekeeping on a schedule: forget Slack request keys once no retry of them can come.
+"""Housekeeping on a schedule: forget Slack request keys once no retry of them can come, and
+re-read names from the Slack directory hourly.
 
 Slack retries a delivery within minutes, so a key kept for two days has done its work; without
 this the processed-request table would grow by a row for every command, click and event.
@@ -7,11 +8,13 @@ this the processed-request table would grow by a row for every command, click an
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
 
 from storage.models import utcnow
 from storage.queries import Store
@@ -28,11 +31,53 @@ def forget_old_requests(store: Store) -> int:
     return forgotten
 
 
+def slack_members(client: WebClient) -> Iterator[dict[str, Any]]:
+    """Real, active people in the workspace (no bots, no deactivated accounts)."""
+    cursor = None
+    while True:
+        page = client.users_list(limit=200, cursor=cursor)
+        for member in page["members"]:
+            if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
+                continue
+            yield member
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def save_members(store: Store, team_id: str, members: list[dict[str, Any]]) -> None:
+    """Person rows from Slack's directory: the one name every list shows for a person."""
+    for m in members:
+        profile = m.get("profile") or {}
+        store.save_person(team_id, m["id"], name=m.get("real_name") or m.get("name"), email=profile.get("email"),
+                          tz=m.get("tz"), is_admin=bool(m.get("is_admin") or m.get("is_owner")))
+
+
+def refresh_directory(store: Store, client: WebClient) -> int:
+    """Housekeeping, hourly: re-read everyone's name (and email, zone) from Slack's users.list."""
+    team_id = str(client.auth_test()["team_id"])
+    members = list(slack_members(client))
+    save_members(store, team_id, members)
+    return len(members)
+
+
 def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
-                       every: timedelta = timedelta(hours=1)) -> None:
+                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None) -> None:
     """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
                       args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
+    if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
+        scheduler.add_job(_logged(refresh), IntervalTrigger(seconds=every.total_seconds()),
+                          id="housekeeping:directory")
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
+
+
+def _logged(job: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:  # Slack unreachable: the names stay as last read
+            log.warning("directory refresh failed: %s", type(exc).__name__)
+    return run

@@ -7,15 +7,14 @@ and who's-off can name everyone from the first day, and shows admins who needs a
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.domain import email_index, email_key
 from bot.errors import VendorError
+from bot.housekeeping import save_members, slack_members
 from bot.vendors.base import IdentityVendor, as_identity
 from bot.vendors.registry import Router, load_vendors
 from storage.queries import Store
@@ -30,30 +29,13 @@ class SyncReport:
     unmatched_vendor: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (id, name, email)
 
 
-def slack_members(client: WebClient) -> Iterator[dict[str, Any]]:
-    """Real, active people in the workspace (no bots, no deactivated accounts)."""
-    cursor = None
-    while True:
-        page = client.users_list(limit=200, cursor=cursor)
-        for member in page["members"]:
-            if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
-                continue
-            yield member
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return
-
-
 def identity_vendors(router: Router) -> list[IdentityVendor]:
     return [d for v in router.vendors.values() if (d := as_identity(v)) is not None]
 
 
 def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write: bool = True) -> list[SyncReport]:
     members = list(slack_members(client))
-    for m in members:
-        profile = m.get("profile") or {}
-        store.save_person(team_id, m["id"], name=m.get("real_name") or m.get("name"), email=profile.get("email"),
-                          tz=m.get("tz"), is_admin=bool(m.get("is_admin") or m.get("is_owner")))
+    save_members(store, team_id, members)
     reports = []
     for vendor in identity_vendors(router):
         report = SyncReport(vendor.label)

@@ -40,6 +40,16 @@ class SlackUser:
 
 
 @dataclass
+class SlackChannel:
+    """A channel as conversations.info and conversations.members see it."""
+
+    id: str
+    name: str
+    is_private: bool = False
+    members: list[str] = field(default_factory=list)  # in join order, the bot ("UBOT") among them if invited
+
+
+@dataclass
 class Call:
     method: str
     args: dict[str, Any]
@@ -61,7 +71,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postMessage": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.update": "chat:write",
+    "conversations.info": "channels:read",  # groups:read for a private channel
+    "conversations.members": "channels:read",  # groups:read for a private channel
     "conversations.open": "im:write",
+    "usergroups.list": "usergroups:read",
+    "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "users.list": "users:read",
     "users.lookupByEmail": "users:read.email",
@@ -70,7 +84,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.push": None,
     "views.publish": None,
 }
-DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email")
+DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email", "channels:read",
+                  "groups:read", "usergroups:read")
 DEMO_CHANNEL = "C0TEAM"
 BOT_USER_ID = "UBOT"
 
@@ -99,13 +114,15 @@ class SlackStandIn:
         self.views: dict[str, str] = {}  # view_id -> current hash
         self.home_views: dict[str, str] = {}  # user id -> view_id of their Home
         self.response_urls: dict[str, float] = {}  # response_url key -> issued at
-        self.channels: dict[str, set[str]] = {DEMO_CHANNEL: {BOT_USER_ID}}  # channel -> members
+        self.channels: dict[str, SlackChannel] = {
+            DEMO_CHANNEL: SlackChannel(DEMO_CHANNEL, "team", members=[BOT_USER_ID])}
         self._post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
         self.users: dict[str, SlackUser] = {}
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)  # response_url id -> payloads
         self.expired_response_urls: set[str] = set()
         self.rate_limits: dict[str, list[int]] = {}  # method -> [remaining 429s, retry_after]
+        self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, user ids)
         self.server: SimServer | None = None
         self.socket_mode: SocketModeEndpoint | None = None
         self._ts = itertools.count(1)
@@ -118,11 +135,9 @@ class SlackStandIn:
         self, user_id: str, name: str, email: str | None, tz: str | None = "UTC", *, is_admin: bool = False
     ) -> SlackUser:
         self.users[user_id] = SlackUser(user_id, name, email, tz, is_admin)
-        self.channels[DEMO_CHANNEL].add(user_id)
+        if user_id not in self.channels[DEMO_CHANNEL].members:
+            self.channels[DEMO_CHANNEL].members.append(user_id)
         return self.users[user_id]
-
-    def add_channel(self, channel_id: str, members: set[str], *, bot: bool = True) -> None:
-        self.channels[channel_id] = set(members) | ({BOT_USER_ID} if bot else set())
 
     # --- time and what Slack hands out ------------------------------------------------------
 
@@ -158,6 +173,15 @@ class SlackStandIn:
         for p in DEMO_PEOPLE:
             slack.add_user(p.slack_id, p.name, p.email, p.tz)
         return slack
+
+    def add_channel(self, channel_id: str, name: str, members: list[str], *, is_private: bool = False,
+                    bot_member: bool = True) -> SlackChannel:
+        channel = SlackChannel(channel_id, name, is_private, [*members, *([BOT_USER_ID] if bot_member else [])])
+        self.channels[channel_id] = channel
+        return channel
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> None:
+        self.usergroups[group_id] = (handle, list(users))
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         self.rate_limits[method] = [times, retry_after]
@@ -340,10 +364,10 @@ class SlackStandIn:
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        members = self.channels.get(str(args.get("channel")))
-        if members is None:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        if args.get("user") not in members or BOT_USER_ID not in members:
+        if args.get("user") not in channel.members or BOT_USER_ID not in channel.members:
             return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
@@ -417,3 +441,53 @@ class SlackStandIn:
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", "U0")).split(",")[0]
         return {"ok": True, "channel": {"id": "D" + users[1:]}}
+
+    # --- channels and user groups (docs.slack.dev/reference/methods/conversations.members,
+    # conversations.info, usergroups.users.list) -------------------------------------------------
+
+    def _visible(self, channel_id: str) -> SlackChannel | None:
+        """A private channel is invisible to a bot that isn't in it: Slack answers channel_not_found."""
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel.is_private and "UBOT" not in channel.members):
+            return None
+        return channel
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(str(args.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {
+            "id": channel.id, "name": channel.name, "is_channel": True, "is_group": False, "is_im": False,
+            "is_private": channel.is_private, "is_archived": False, "is_member": "UBOT" in channel.members}}
+
+    def _m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Cursor paging as documented: ``limit`` (default 100, under 1000), ``cursor`` from the
+        previous page's ``response_metadata.next_cursor``, empty on the last page."""
+        channel = self._visible(str(args.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        cursor = str(args.get("cursor") or "")
+        if cursor and not (cursor.startswith("offset:") and cursor[7:].isdigit()):
+            return {"ok": False, "error": "invalid_cursor"}
+        start = int(cursor[7:]) if cursor else 0
+        try:
+            limit = int(args.get("limit") or 100)
+        except ValueError:
+            return {"ok": False, "error": "invalid_limit"}
+        if not 1 <= limit < 1000:
+            return {"ok": False, "error": "invalid_limit"}
+        page = channel.members[start:start + limit]
+        more = start + limit < len(channel.members)
+        return {"ok": True, "members": page,
+                "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""}}
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Documented without paging: every user id of the group in one answer."""
+        group = self.usergroups.get(str(args.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group[1])}
+
+    def _m_usergroups_list(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "usergroups": [{"id": gid, "handle": handle, "name": handle, "user_count": len(users)}
+                                           for gid, (handle, users) in self.usergroups.items()]}

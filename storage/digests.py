@@ -94,6 +94,8 @@ class DigestStore(SqlStore):
                                              created_at=now)
                 row.hour, row.minute, row.tz, row.days = sub.hour, sub.minute, sub.tz, sub.days
                 row.skip_empty, row.days_ahead, row.created_by = sub.skip_empty, sub.days_ahead, sub.created_by
+                row.scope, row.cadence = sub.scope, sub.cadence
+                row.show_kind, row.mentions = sub.show_kind, sub.mentions
                 row.updated_at = now
                 s.add(row)
                 try:

@@ -88,6 +88,10 @@ class DigestSubscription(SQLModel, table=True):
     days: str = Field(default="mon-fri", max_length=64)
     skip_empty: bool = False
     days_ahead: int = 3
+    scope: str = Field(default="", max_length=300)  # "" everyone | members:C… | group:S…|handle | dept:NAME
+    cadence: str = Field(default="daily", max_length=16)  # daily | weekly (the week ahead, compact ranges)
+    show_kind: bool | None = None  # None: TIMEBOT_SHOW_LEAVE_KIND; kind=hide / kind=show override it
+    mentions: bool = False  # <@U…> (notifies people on leave) instead of plain names
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -10,7 +10,8 @@ from bot.slack_setup import load_manifest, manifest_scopes
 from sandbox.slack import METHOD_SCOPES
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
-CALL = re.compile(r"\.((?:chat|users|views|auth|conversations|apps|team|im|reactions|files|pins)_[A-Za-z_]+)\(")
+CALL = re.compile(
+    r"\.((?:chat|users|usergroups|views|auth|conversations|apps|team|im|reactions|files|pins)_[A-Za-z_]+)\(")
 API_CALL = re.compile(r"api_call\(\s*[\"']([\w.]+)[\"']")
 APP_TOKEN_METHODS = {"apps.connections.open"}  # called with the app-level token (connections:write), not the bot's
 
@@ -19,6 +20,7 @@ FEATURE_SCOPES = {
     "commands": "slash commands (features.slash_commands)",
     "chat:write.public": "digests post to public channels the bot was never invited to",
     "users:read.email": "profile.email in users.info / users.list, to match people to vendor accounts by email",
+    "groups:read": "conversations.info / conversations.members on a private channel (a members-scoped digest there)",
 }
 
 

@@ -20,7 +20,7 @@ class SubscriptionView:
     sub: DigestSubscription
     next_at: datetime | None
     last: DigestRun | None
-
+    warning: str = ""  # what the admin must do before it can post (a private channel to join)
 
 
 class DigestAdmin:
@@ -34,18 +34,25 @@ class DigestAdmin:
     def now(self) -> datetime:
         return self.digests.now()
 
-    def subscribe(self, actor: Actor, channel_id: str, spec: DigestSpec) -> tuple[DigestSubscription, bool]:
+    def subscribe(self, actor: Actor, channel_id: str, spec: DigestSpec) -> tuple[SubscriptionView, bool]:
+        """Save and schedule; the view says when the bot can't post there (a private channel it
+        isn't in: Slack hides those from it, so the digest and a ``members`` scope would fail)."""
         self.people.require_admin(actor, "digest add")
         tz = spec.tz or actor.tz.key
         sub = DigestSubscription(team_id=actor.team_id, channel_id=channel_id, hour=spec.hour, minute=spec.minute,
                                  tz=tz, days=spec.days, skip_empty=spec.skip_empty, days_ahead=spec.days_ahead,
-                                 created_by=actor.user_id)
+                                 scope=spec.scope.stored(), cadence=spec.cadence, show_kind=spec.show_kind,
+                                 mentions=spec.mentions, created_by=actor.user_id)
+        access = self.digests.builder.whos_off.directory.access(channel_id)
+        warning = "" if access.visible and (access.is_member or not access.is_private) else (
+            f"<#{channel_id}> is a private channel I'm not in (or one I can't see), so I can't post there. "
+            "Invite me with `/invite @Timebot` in that channel; the digest starts with its next run after that.")
         saved, created = self.store.save_subscription(sub, self.now())
         if self.digests.scheduler is not None:
             self.digests.scheduler.schedule(saved)
         self.people.audit(actor.team_id, actor.user_id, "-", "digest add", "ok",
                                   f"{channel_id} {saved.hour:02d}:{saved.minute:02d} {saved.tz} {saved.days}")
-        return saved, created
+        return SubscriptionView(saved, next_run(saved, self.now()), None, warning), created
 
     def unsubscribe(self, actor: Actor, channel_id: str) -> bool:
         self.people.require_admin(actor, "digest remove")

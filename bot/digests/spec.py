@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.parse import InputError, parse_clock_time, quote
+from bot.usecases.scope import Scope, parse_scope
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DAYS = "mon-fri"
@@ -31,7 +32,9 @@ _RANGE = re.compile(r"^([a-z]+)\s*(?:-|–|\.\.)\s*([a-z]+)$")
 EMPTY_WORDS = {"skip-empty": True, "quiet": True, "show-empty": False, "always": False}
 _AHEAD = re.compile(r"^(?:ahead|next)=(\d{1,2})$")
 
-DIGEST_SYNTAX = ("`/timebot digest add #channel 09:00 [Time/Zone] [mon-fri] [skip-empty] [ahead=3]`, "
+_KIND = re.compile(r"^kind=(hide|show)$")
+DIGEST_SYNTAX = ("`/timebot digest add #channel [mon] 09:00 [Time/Zone] [mon-fri] [weekly] "
+                 "[members | @group | dept=NAME] [kind=hide] [mentions] [skip-empty] [ahead=3]`, "
                  "`/timebot digest list`, `/timebot digest remove #channel`, `/timebot digest preview [#channel]`")
 
 
@@ -139,19 +142,43 @@ class DigestSpec:
     days: str = DEFAULT_DAYS
     skip_empty: bool = False
     days_ahead: int = DEFAULT_DAYS_AHEAD
+    scope: Scope = field(default_factory=Scope)
+    cadence: str = "daily"
+    show_kind: bool | None = None
+    mentions: bool = False
 
 
-def parse_spec(args: Sequence[str]) -> DigestSpec:
+def _time_index(args: Sequence[str]) -> int:
+    """Where the time is: first, or after the day of a weekly digest (``mon 09:00 weekly``)."""
+    for i, token in enumerate(args[:2]):
+        if token[:1].isdigit():
+            return i
+    return 0
+
+
+def parse_spec(args: Sequence[str], channel: str | None = None) -> DigestSpec:
     if not args:
         raise InputError(f"When should it post? For example: {DIGEST_SYNTAX.split(', ')[0]}")
-    at = parse_clock_time(args[0])
+    at_index = _time_index(args)
+    at = parse_clock_time(args[at_index])
     tz: str | None = None
     days = DEFAULT_DAYS
+    named_days = False
     skip_empty = False
     ahead = DEFAULT_DAYS_AHEAD
-    for token in args[1:]:
+    scope, cadence, show_kind, mentions = Scope(), "daily", None, False
+    for token in [*args[:at_index], *args[at_index + 1:]]:
         low = token.strip().lower()
-        if low in EMPTY_WORDS:
+        found = parse_scope(token, channel)
+        if found is not None:
+            scope = found
+        elif low == "weekly":
+            cadence = "weekly"
+        elif low in {"mentions", "mention"}:
+            mentions = True
+        elif m := _KIND.match(low):
+            show_kind = m.group(1) == "show"
+        elif low in EMPTY_WORDS:
             skip_empty = EMPTY_WORDS[low]
         elif m := _AHEAD.match(low):
             ahead = int(m.group(1))
@@ -164,9 +191,15 @@ def parse_spec(args: Sequence[str]) -> DigestSpec:
         else:
             try:
                 days = parse_days(token)
+                named_days = True
             except InputError as exc:
                 zone = parse_zone(token)
                 if zone is None:
                     raise InputError(f"{exc} Usage: {DIGEST_SYNTAX.split(', ')[0]}") from None
                 tz = zone
-    return DigestSpec(at.hour, at.minute, tz, days, skip_empty, ahead)
+    if cadence == "weekly":
+        if not named_days:
+            days = "mon"
+        elif len(day_set(days)) != 1:
+            raise InputError("A weekly digest posts on one day: name it, like `mon 09:00 weekly`.")
+    return DigestSpec(at.hour, at.minute, tz, days, skip_empty, ahead, scope, cadence, show_kind, mentions)

@@ -47,8 +47,12 @@ def working_days(start: date, end: date, start_portion: Portion, end_portion: Po
     return total
 
 
-def validate_leave(request: LeaveRequest, today: date) -> dict[str, str]:
-    """Field errors for a leave request, keyed by field name (start, end, start_portion …)."""
+NO_WORKING_DAYS = "Those days are all weekend or public holiday"
+
+
+def validate_leave(request: LeaveRequest, today: date, holidays: set[date] | None = None) -> dict[str, str]:
+    """Field errors for a leave request, keyed by field name (start, end, start_portion …);
+    ``holidays`` known (after the ack, from the vendor) make a request of holidays only an error too."""
     errors: dict[str, str] = {}
     if request.start < today:
         errors["start"] = "The first day is in the past."
@@ -67,6 +71,9 @@ def validate_leave(request: LeaveRequest, today: date) -> dict[str, str]:
         errors["start_portion"] = "A leave that goes on past its first day can only start in the afternoon."
     if request.start != request.end and request.end_portion is Portion.PM:
         errors["end_portion"] = "A leave that began earlier can only end after the morning."
+    if not errors and not working_days(request.start, request.end, request.start_portion, request.end_portion,
+                                       holidays or set()):
+        errors["start"] = NO_WORKING_DAYS
     return errors
 
 
@@ -85,7 +92,8 @@ class Leave:
         return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date())
 
     def request_leave(self, actor: Actor, request: LeaveRequest) -> LeaveResult:
-        errors = validate_leave(request, actor.today(self.people.now()))
+        holidays, _ = holiday_days(self.router, request.start, request.end)
+        errors = validate_leave(request, actor.today(self.people.now()), holidays)
         if errors:
             raise VendorRejected("Timebot", next(iter(errors.values())), field=next(iter(errors)))
         vendor = self.router.leave()
@@ -121,7 +129,6 @@ class Leave:
                 actor.team_id, actor.user_id, vendor.name, "request_leave", outcome(exc), exc.user_message
             )
             raise
-        holidays, _ = holiday_days(self.router, request.start, request.end)
         days = working_days(request.start, request.end, request.start_portion, request.end_portion, holidays)
         self.people.audit(
             actor.team_id,

@@ -1,15 +1,18 @@
-"""Who's off: everyone's absences and the public holidays, per day, named as Slack knows them."""
+"""Who's off: everyone's absences (or a scope's) and the public holidays, per working day and as
+compact ranges, named as the Slack directory knows them; sick leave masked for everyone else."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bot.crypto import UndecryptableSecret
 from bot.domain import Absence, Action, Holiday, Portion
-from bot.errors import VendorError
+from bot.errors import UserError, VendorError
 from bot.usecases.people import People
+from bot.usecases.ranges import OffSpan, compact_spans, is_working_day
+from bot.usecases.scope import Scope, SlackDirectory
 from bot.vendors.registry import Router
 from storage.queries import Store
 
@@ -40,6 +43,26 @@ class WhosOffReport:
     end: date
     days: list[DayReport]
     notes: list[str] = field(default_factory=list)
+    spans: list[OffSpan] = field(default_factory=list)  # one per person per continuous absence
+    holidays: list[Holiday] = field(default_factory=list)
+    scope: Scope = field(default_factory=Scope)
+
+    def masked(self, *, show_kind: bool, sick: frozenset[str], viewer: str | None = None,
+               admin: bool = False) -> WhosOffReport:
+        """What ``viewer`` (None: a channel) may read: kinds hidden when ``show_kind`` is off, and a
+        sick leave type shown only as "off" to anyone but the person and admins."""
+
+        def kind(slack_id: str | None, value: str | None) -> str | None:
+            if not show_kind or not value:
+                return None
+            if value.strip().lower() in sick and not admin and (viewer is None or viewer != slack_id):
+                return "off"
+            return value
+
+        days = [DayReport(d.day, [replace(e, kind=kind(e.slack_user_id, e.kind)) for e in d.entries], d.holidays)
+                for d in self.days]
+        spans = [replace(s, kind=kind(s.slack_user_id, s.kind)) for s in self.spans]
+        return replace(self, days=days, spans=spans)
 
 
 def holiday_days(router: Router, start: date, end: date) -> tuple[set[date], list[Holiday]]:
@@ -56,14 +79,22 @@ def holiday_days(router: Router, start: date, end: date) -> tuple[set[date], lis
 
 
 class WhosOff:
-    def __init__(self, people: People, store: Store, router: Router) -> None:
+    def __init__(self, people: People, store: Store, router: Router, directory: SlackDirectory | None = None) -> None:
         self.people = people
         self.store = store
         self.router = router
+        self.directory = directory or SlackDirectory(people.slack, people.clock)
 
-    def whos_off(self, team_id: str, start: date, end: date) -> WhosOffReport:
+    def whos_off(self, team_id: str, start: date, end: date, scope: Scope | None = None, *,
+                 fresh: bool = False) -> WhosOffReport:
+        """Absences on working days only (no weekend, no public holiday), of ``scope``'s people:
+        for vendors asked per person (TimeClock) only those are asked."""
+        scope = scope or Scope()
         vendor = self.router.whos_off()
         rows = self.store.identities_for_vendor(team_id, vendor.name)
+        in_slack, in_vendor = self._in_scope(scope, fresh=fresh)
+        if in_slack is not None:
+            rows = [r for r in rows if r.slack_user_id in in_slack]
         users = []
         for row in rows:
             try:
@@ -72,26 +103,32 @@ class WhosOff:
                 log.warning("who's off skips identity %s: its stored key cannot be decrypted", row.id)
         absences = vendor.absences(start, end, users)
         _, holidays = holiday_days(self.router, start, end)
+        off_days = {h.day for h in holidays}
         by_vendor_id = {r.vendor_user_id: r.slack_user_id for r in rows}
         people = {p.slack_user_id: p for p in self.store.people(team_id)}
         by_email = {p.email.lower(): p.slack_user_id for p in people.values() if p.email}
+        named: list[tuple[Absence, str | None, str]] = []
+        for a in absences:
+            if a.status in {"denied", "cancelled"}:
+                continue
+            slack_id = by_vendor_id.get(a.vendor_user_id) or (
+                by_email.get(a.person_email.lower()) if a.person_email else None)
+            if (in_slack is not None and slack_id not in in_slack) or (
+                    in_vendor is not None and a.vendor_user_id not in in_vendor):
+                continue
+            name = ((people[slack_id].name if slack_id in people and people[slack_id].name else None)
+                    or a.person_name or f"{vendor.label} user {a.vendor_user_id}")
+            named.append((a, slack_id, name))
         days = []
         day = start
         while day <= end:
             report = DayReport(day, holidays=[h for h in holidays if h.day == day])
-            for a in absences:
-                portion = a.portion_on(day)
-                if portion is None or a.status in {"denied", "cancelled"}:
-                    continue
-                slack_id = by_vendor_id.get(a.vendor_user_id) or (
-                    by_email.get(a.person_email.lower()) if a.person_email else None
-                )
-                name = (
-                    (people[slack_id].name if slack_id in people and people[slack_id].name else None)
-                    or a.person_name
-                    or f"{vendor.label} user {a.vendor_user_id}"
-                )
-                report.entries.append(OffEntry(slack_id, name, portion, a.kind, a.status, _back_on(a, holidays)))
+            if is_working_day(day, off_days):
+                for a, slack_id, name in named:
+                    portion = a.portion_on(day)
+                    if portion is not None:
+                        report.entries.append(OffEntry(slack_id, name, portion, a.kind, a.status,
+                                                       _back_on(a, holidays)))
             report.entries.sort(key=lambda e: e.name.lower())
             if report.entries or report.holidays or day.weekday() < 5:
                 days.append(report)
@@ -99,7 +136,24 @@ class WhosOff:
         notes = []
         if Action.IDENTITY not in vendor.capabilities:
             notes.append(f"{vendor.label} only shows people who linked their account ({len(rows)} so far).")
-        return WhosOffReport(vendor.label, start, end, days, notes)
+        spans = compact_spans(named, start, end, off_days)
+        return WhosOffReport(vendor.label, start, end, days, notes, spans, holidays, scope)
+
+    def _in_scope(self, scope: Scope, *, fresh: bool) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        """(Slack ids, vendor ids) the scope admits; None for no limit of that kind."""
+        if scope.everyone:
+            return None, None
+        if scope.kind == "dept":
+            vendor = self.router.departments()
+            if vendor is None:
+                raise UserError(f"{self.router.label_for(Action.WHOS_OFF)} has no departments, so `dept=` can't "
+                                "be used here. Use a channel's `members` or a user group instead.")
+            wanted = scope.ref.strip().lower()
+            found = frozenset(u for u, d in vendor.departments().items() if d.strip().lower() == wanted)
+            if not found:
+                raise UserError(f"{vendor.label} has no department called {scope.ref}.")
+            return None, found
+        return self.directory.people(scope, fresh=fresh), None
 
 
 def _back_on(absence: Absence, holidays: list[Holiday]) -> date | None:

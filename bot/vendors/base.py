@@ -109,12 +109,22 @@ class IdentityVendor(Vendor, Protocol):
         ...
 
 
+@runtime_checkable
+class DepartmentsVendor(Vendor, Protocol):
+    """Action.DEPARTMENTS: people belong to departments (a ``dept=NAME`` scope)."""
+
+    def departments(self) -> dict[str, str]:
+        """Each vendor user id's department name."""
+        ...
+
+
 PROTOCOLS: Mapping[Action, type[Vendor]] = {
     Action.CLOCK: ClockVendor,
     Action.LEAVE: LeaveVendor,
     Action.WHOS_OFF: WhosOffVendor,
     Action.HOLIDAYS: HolidaysVendor,
     Action.IDENTITY: IdentityVendor,
+    Action.DEPARTMENTS: DepartmentsVendor,
 }
 
 

@@ -17,6 +17,7 @@ from bot.domain import Action
 from bot.errors import NotSupported, NoVendorCan
 from bot.vendors.base import (
     ClockVendor,
+    DepartmentsVendor,
     HolidaysVendor,
     IdentityVendor,
     LeaveVendor,
@@ -128,6 +129,9 @@ class Router:
 
     def identity(self) -> IdentityVendor | None:
         return cast(IdentityVendor | None, self.maybe(Action.IDENTITY))
+
+    def departments(self) -> DepartmentsVendor | None:
+        return cast(DepartmentsVendor | None, self.maybe(Action.DEPARTMENTS))
 
     def label_for(self, action: Action) -> str:
         """The routed vendor's name for messages, before anything is asked of it."""

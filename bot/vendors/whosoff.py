@@ -177,7 +177,7 @@ class WhosOff:
     name: ClassVar[str] = "whosoff"
     label: ClassVar[str] = "WhosOff"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY})
+        {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.DEPARTMENTS})
     half_days: ClassVar[bool] = True
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
@@ -353,6 +353,11 @@ class WhosOff:
         """Every active user, in one company-wide call (the API has no email filter)."""
         rows = self._call("user/retrieve", {"map_type_id": 0, "map_id": 0, "status_id": 1})
         return [VendorPerson(str(r["user_id"]), _email(r), _name(r)) for r in rows if r.get("user_id") is not None]
+
+    def departments(self) -> dict[str, str]:
+        """Each active user's department, from the same company-wide ``user/retrieve`` (doc: WO-USER)."""
+        rows = self._call("user/retrieve", {"map_type_id": 0, "map_id": 0, "status_id": 1})
+        return {str(r["user_id"]): str(r.get("department_name") or "") for r in rows if r.get("user_id") is not None}
 
     # --- leave -------------------------------------------------------------------------------
 

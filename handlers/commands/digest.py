@@ -12,6 +12,7 @@ from bot.digests.spec import DIGEST_SYNTAX, DigestSpec, describe_days, parse_spe
 from bot.domain import Actor
 from bot.parse import InputError, esc, parse_channel
 from bot.services import Services
+from bot.usecases.scope import Scope
 from handlers.render.whos_off import fmt_short_day
 from handlers.turn import Reply, Turn
 
@@ -36,7 +37,7 @@ def digest(turn: Turn, args: list[str], ack: Ack) -> None:
     command = turn.request or {}
     if action == "add":
         channel = _channel_arg(rest, "add")
-        spec = parse_spec(rest[1:])
+        spec = parse_spec(rest[1:], channel)
         ack()
         turn.later(lambda actor: _added(digests, actor, channel, spec))
     elif action in {"list", "ls"}:
@@ -53,15 +54,14 @@ def digest(turn: Turn, args: list[str], ack: Ack) -> None:
         ack()
         turn.later(lambda actor: _previewed(digests, actor, channel, turn))
     else:
-        ack(text=f"Daily digests of who's off: {DIGEST_SYNTAX}.")
+        ack(text=f"Digests of who's off: {DIGEST_SYNTAX}.")
 
 
 def _added(digests: DigestAdmin, actor: Actor, channel: str, spec: DigestSpec) -> Reply:
-    sub, created = digests.subscribe(actor, channel, spec)
-    view = SubscriptionView(sub, None, None)
+    view, created = digests.subscribe(actor, channel, spec)
     what = "Added a" if created else "Updated the"
-    return Reply(f"{what} daily digest: {describe(view, digests)}.\n"
-                 f"If <#{channel}> is private, invite me first (`/invite @Timebot`) or the post will fail.")
+    text = f"{what} {view.sub.cadence} digest: {describe(view, digests)}."
+    return Reply(text + (f"\n:warning: {view.warning}" if view.warning else ""))
 
 
 def _removed(digests: DigestAdmin, actor: Actor, channel: str) -> Reply:
@@ -73,8 +73,8 @@ def _removed(digests: DigestAdmin, actor: Actor, channel: str) -> Reply:
 def _listed(digests: DigestAdmin, actor: Actor) -> Reply:
     views = digests.overview(actor)
     if not views:
-        return Reply("No channel gets a daily digest yet. Add one: `/timebot digest add #team 09:00 mon-fri`.")
-    lines = ["*Daily digests*"] + [f"• {describe(v, digests)}" for v in views]
+        return Reply("No channel gets a digest yet. Add one: `/timebot digest add #team 09:00 mon-fri`.")
+    lines = ["*Digests*"] + [f"• {describe(v, digests)}" for v in views]
     return Reply("\n".join(lines))  # plain message text: Slack takes 40,000 characters, no block to fit
 
 
@@ -90,14 +90,23 @@ def _previewed(digests: DigestAdmin, actor: Actor, channel: str, turn: Turn) -> 
 
 
 def describe(view: SubscriptionView, digests: DigestAdmin) -> str:
+    """One line: channel, scope, cadence, zone, next run (then options and the last run)."""
     s = view.sub
-    empty = "skips empty days" if s.skip_empty else "says so on empty days"
-    ahead = (f"looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead" if s.days_ahead
-             else "today only")
-    text = f"<#{s.channel_id}> at {s.hour:02d}:{s.minute:02d} {esc(s.tz)}, {describe_days(s.days)}; {empty}; {ahead}"
+    weekly = s.cadence == "weekly"
+    cadence = (f"weekly on {describe_days(s.days)} at {s.hour:02d}:{s.minute:02d}" if weekly
+               else f"daily at {s.hour:02d}:{s.minute:02d} on {describe_days(s.days)}")
+    text = f"<#{s.channel_id}> · {Scope.from_stored(s.scope).describe()} · {cadence} · {esc(s.tz)}"
     upcoming = view.next_at or next_run(s, digests.now())
-    if upcoming is not None:
-        text += f". Next: {upcoming:%a %d %b %H:%M %Z}"
+    text += f" · next {upcoming:%a %d %b %H:%M %Z}" if upcoming is not None else " · no next run"
+    options = ["skips empty days" if s.skip_empty else "says so on empty days"]
+    if not weekly:
+        options.append(f"looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead" if s.days_ahead
+                       else "today only")
+    if s.show_kind is not None:
+        options.append("kinds shown" if s.show_kind else "kinds hidden")
+    if s.mentions:
+        options.append("mentions people")
+    text += f" ({'; '.join(options)})"
     if view.last is not None:
         text += f". Last: {fmt_short_day(view.last.local_date)} {view.last.status}"
     return text

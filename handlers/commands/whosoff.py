@@ -1,4 +1,4 @@
-"""``/whosoff [period]``."""
+"""``/whosoff [period] [#channel | @group | dept=NAME]``: names, never mentions (README)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from slack_sdk import WebClient
 from bot.domain import Action, Actor
 from bot.parse import InputError, clean_text, parse_period
 from bot.services import Services
+from bot.usecases.scope import Scope, parse_scope
 from handlers.render import blocks
 from handlers.render.whos_off import whos_off_blocks
 from handlers.turn import Reply, Turn, describe, slow_notice
 
 
 def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
-    text = command.get("text") or ""
+    raw = command.get("text") or ""
     try:
-        clean_text(text, what="period", limit=100)
+        clean_text(raw, what="period", limit=200)
+        text, scope = split_scope(raw)
         parse_period(text, datetime.now(UTC).date())  # syntax only; the person's own today comes next
     except InputError as exc:
         ack(text=str(exc))
@@ -28,7 +30,9 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
 
     def work(actor: Actor) -> Reply:
         start, end = parse_period(text, actor.today(services.now()))
-        report = services.whos_off.whos_off(actor.team_id, start, end)
+        report = services.whos_off.whos_off(actor.team_id, start, end, scope).masked(
+            show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave_names,
+            viewer=actor.user_id, admin=actor.is_admin)
         rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
         period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"
         return Reply(f"Who's off: {period}", rendered)
@@ -36,3 +40,15 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     Turn(services, client, command["team_id"], command["user_id"], command, respond).later(
         work, slow=slow_notice(services.router.label_for(Action.WHOS_OFF)),
         on_error=lambda exc: Reply(describe(exc, reading=True)))  # only reads: nothing to reassure about
+
+
+def split_scope(text: str) -> tuple[str, Scope]:
+    """The period words and the scope (a channel's members, a user group, a department)."""
+    words, scope = [], Scope()
+    for token in text.split():
+        found = parse_scope(token) if token.lower() != "members" else None
+        if found is None:
+            words.append(token)
+        else:
+            scope = found
+    return " ".join(words), scope

@@ -15,6 +15,7 @@ from typing import Any
 from bot.digests.content import DigestContent, DigestMessage
 from bot.domain import Portion
 from bot.parse import esc
+from bot.usecases.ranges import OffSpan
 from bot.usecases.whos_off import OffEntry, WhosOffReport
 from handlers.render.blocks import context, fmt_day, plain
 
@@ -30,11 +31,36 @@ def fmt_short_day(day: date) -> str:
     return day.strftime("%a %d %b")
 
 
-def who(entry: OffEntry) -> str:
-    if entry.slack_user_id:
+def who(entry: OffEntry | OffSpan, mentions: bool = False) -> str:
+    """Everyone by the name the Slack directory gives them (no notification); ``mentions`` (a digest
+    option) makes people Slack knows ``<@U…>`` instead, which notifies them."""
+    if mentions and entry.slack_user_id:
         return f"<@{entry.slack_user_id}>"
     name = entry.name if len(entry.name) <= MAX_NAME else entry.name[: MAX_NAME - 1] + "…"
     return esc(name)
+
+
+def fmt_span(span: OffSpan) -> str:
+    """``Fri 4 to Mon 7 Dec`` (en dash), ``afternoon Wed 9 Dec``, ``Mon 30 Nov to Wed 2 Dec``."""
+    half = {Portion.AM: "morning ", Portion.PM: "afternoon ", Portion.FULL: ""}
+    if span.first == span.last:
+        return f"{half[span.first_portion]}{span.first:%a} {span.first.day} {span.first:%b}"
+    same_month = (span.first.year, span.first.month) == (span.last.year, span.last.month)
+    first = f"{span.first:%a} {span.first.day}" + ("" if same_month else f" {span.first:%b}")
+    last = f"{span.last:%a} {span.last.day} {span.last:%b}"
+    end_half = "morning " if span.last_portion is Portion.AM else ""
+    return f"{half[span.first_portion] if span.first_portion is Portion.PM else ''}{first} – {end_half}{last}"
+
+
+def span_line(span: OffSpan, mentions: bool = False) -> str:
+    """One person per continuous absence: who · kind · when (kind already masked for the reader)."""
+    parts = [f"• {who(span, mentions)}"]
+    if span.kind:
+        parts.append(esc(span.kind[:100]))
+    parts.append(fmt_span(span))
+    if span.status == "pending":
+        parts.append("pending")
+    return " · ".join(parts)
 
 
 def _back(entry: OffEntry, today: date) -> str:
@@ -47,9 +73,10 @@ def _back(entry: OffEntry, today: date) -> str:
     return f" — back {fmt_short_day(entry.back_on)}"
 
 
-def line(entry: OffEntry, show_kind: bool, *, today: date | None = None, portion_tag: bool = False) -> str:
+def line(entry: OffEntry, show_kind: bool, *, today: date | None = None, portion_tag: bool = False,
+         mentions: bool = False) -> str:
     """One person: who, (portion), kind if allowed, pending, when back. Never the reason."""
-    parts = [f"• {who(entry)}"]
+    parts = [f"• {who(entry, mentions)}"]
     if portion_tag and entry.portion is not Portion.FULL:
         parts.append(" _(morning)_" if entry.portion is Portion.AM else " _(afternoon)_")
     if show_kind and entry.kind:
@@ -92,16 +119,11 @@ def _paginate(title: str, body: Blocks, summary: str) -> list[DigestMessage]:
 
 def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage]:
     """The channel's digest as one or more messages Slack accepts."""
+    if content.cadence == "weekly":
+        return _render_week(content)
     today = content.day
     title = f"Who's off today · {fmt_short_day(today)}"
-    body: Blocks = []
-    if content.preview:
-        body.append(context(f"Preview for <#{content.channel_id}>: only you can see this."
-                            + (" It skips empty days, so today it would get nothing."
-                               if content.skip_empty and content.empty else "")))
-    if content.due_at is not None:
-        body.append(context(f":hourglass_flowing_sand: Posted late: this digest was due at "
-                            f"{content.due_at:%H:%M %Z}."))
+    body: Blocks = _preamble(content)
     for holiday in content.today.holidays:
         body.append(section(f":tada: *Public holiday:* {esc(holiday.name[:MAX_NAME])}"))
     entries = content.today.entries
@@ -112,32 +134,59 @@ def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage
     for label, portion in groups:
         members = [e for e in entries if e.portion is portion]
         if members:
-            body.extend(sections(f"*{label}* ({len(members)})", [line(e, show_kind, today=today) for e in members]))
-    upcoming_lines = 0
-    coming: Blocks = []
-    for report in content.upcoming:
-        lines = [f":tada: {esc(h.name[:MAX_NAME])}" for h in report.holidays]
-        lines += [line(e, show_kind, portion_tag=True) for e in report.entries]
-        upcoming_lines += len(report.entries)
-        if lines:
-            coming.extend(sections(f"*{fmt_short_day(report.day)}*", lines))
+            body.extend(sections(f"*{label}* ({len(members)})",
+                                 [line(e, show_kind, today=today, mentions=content.mentions) for e in members]))
     if content.days_ahead:
         body.append({"type": "divider"})
         span = f"next {content.days_ahead} working day" + ("s" if content.days_ahead != 1 else "")
-        if coming:
-            body.append(section(f"*Coming up* ({span})"))
-            body.extend(coming)
+        lines = [f":tada: {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}" for h in content.coming_holidays]
+        lines += [span_line(s, content.mentions) for s in content.coming]
+        if lines:
+            body.extend(sections(f"*Coming up* ({span})", lines))
         else:
             body.append(context(f"Nobody is off in the {span}."))
-    for note in content.notes:
-        body.append(context(esc(note)))
-    body.append(context(f"Dates in {esc(content.tz)}."))
+    body += _footer(content)
     count = len(entries)
     summary = f"Who's off today ({fmt_short_day(today)}): " + (f"{count} " + ("person" if count == 1 else "people")
                                                       if count else "everyone's in")
     return _paginate(title, body, summary)
 
 
+def _preamble(content: DigestContent) -> Blocks:
+    body: Blocks = []
+    if content.preview:
+        body.append(context(f"Preview for <#{content.channel_id}>: only you can see this."
+                            + (" It skips empty days, so today it would get nothing."
+                               if content.skip_empty and content.empty else "")))
+    if content.due_at is not None:
+        body.append(context(f":hourglass_flowing_sand: Posted late: this digest was due at "
+                            f"{content.due_at:%H:%M %Z}."))
+    return body
+
+
+def _footer(content: DigestContent) -> Blocks:
+    notes = [context(esc(note)) for note in content.notes]
+    whose = "" if content.scope.everyone else f"Showing {content.scope.describe()}. "
+    return [*notes, context(f"{whose}Dates in {esc(content.tz)}.")]
+
+
+def _render_week(content: DigestContent) -> list[DigestMessage]:
+    """The working week ahead: one line per person per continuous absence, and the holidays."""
+    end = content.week_end or content.day
+    title = f"Who's off this week · {fmt_short_day(content.day)} – {fmt_short_day(end)}"
+    body = _preamble(content)
+    lines = [f":tada: *Public holiday:* {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}"
+             for h in content.coming_holidays]
+    lines += [span_line(s, content.mentions) for s in content.coming]
+    if content.coming:
+        body.extend(sections(f"*Off this week* ({len({s.name for s in content.coming})})", lines))
+    else:
+        body.extend(sections(":sunny: Everyone's in this week.", lines[:len(content.coming_holidays)]))
+    body += _footer(content)
+    people = len({s.name for s in content.coming})
+    summary = f"Who's off this week ({fmt_short_day(content.day)} – {fmt_short_day(end)}): " + (
+        f"{people} " + ("person" if people == 1 else "people") if people else "everyone's in")
+    return _paginate(title, body, summary)
 
 
 def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
@@ -157,6 +206,8 @@ def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
     if nobody and not any(d.holidays for d in report.days):  # weekends without anyone off have no day
         blocks.append(section("Everyone's in. :sunny:"))
     notes = [context(esc(note)) for note in report.notes]
+    if not report.scope.everyone:
+        notes.append(context(f"Showing {report.scope.describe()}."))
     if len(blocks) + len(notes) > MAX_BLOCKS:  # say so rather than leave people out without a word
         blocks = blocks[: MAX_BLOCKS - len(notes) - 1]
         blocks.append(context("That's more than one message holds: ask for fewer days, like `/whosoff today`."))

@@ -86,12 +86,12 @@ def test_post_message_beyond_the_burst_is_429_with_retry_after_per_channel(slack
 
 def test_post_ephemeral_needs_the_person_and_the_bot_in_the_channel(slack: SlackStandIn, web: WebClient) -> None:
     web.chat_postEphemeral(channel=DEMO_CHANNEL, user="U0ADA", text="ok")
-    slack.add_channel("C0PRIVATE", {"U0GRACE"}, bot=False)
-    slack.add_channel("C0SMALL", {"U0GRACE"})
+    slack.add_channel("C0PRIVATE", "private", ["U0GRACE"], bot_member=False)
+    slack.add_channel("C0SMALL", "small", ["U0GRACE"])
     assert error_of(lambda: web.chat_postEphemeral(channel="C0PRIVATE", user="U0GRACE", text="x")) \
         == "user_not_in_channel"
     assert error_of(lambda: web.chat_postEphemeral(channel="C0SMALL", user="U0ADA", text="x")) == "user_not_in_channel"
-    assert BOT_USER_ID in slack.channels["C0SMALL"]
+    assert BOT_USER_ID in slack.channels["C0SMALL"].members
 
 
 def test_a_bad_token_is_invalid_auth_and_none_is_not_authed(slack: SlackStandIn) -> None:

@@ -89,6 +89,8 @@ def vendor_calls(server: SimServer, route: str = "") -> list[Request]:
 def start_digest_bot(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, *,
                      clock: Callable[[], float] = time.time, database_url: str | None = None,
                      **overrides: object) -> BotUnderTest:
+    if CHANNEL not in slack.channels:  # a public channel everyone (and the bot) is in
+        slack.add_channel(CHANNEL, "digest", [p.slack_id for p in DEMO_PEOPLE])
     values: dict[str, object] = {"TIMEBOT_WHOSOFF_VENDOR": "whosoff", **overrides}
     if database_url:
         values["DATABASE_URL"] = database_url
@@ -119,10 +121,11 @@ def seed_demo_people(engine: Any) -> None:
 
 def subscribe(engine: Any, *, hour: int = 9, minute: int = 0, tz: str = NY, days: str = "mon-sun",
               skip_empty: bool = False, days_ahead: int = 3, since: datetime | None = None,
-              channel: str = CHANNEL) -> DigestSubscription:
-    """A subscription as another process (or an earlier run) left it in the table."""
+              channel: str = CHANNEL, **options: Any) -> DigestSubscription:
+    """A subscription as another process (or an earlier run) left it in the table; ``options``:
+    scope, cadence, show_kind, mentions."""
     sub = DigestSubscription(team_id=TEAM, channel_id=channel, hour=hour, minute=minute, tz=tz, days=days,
-                             skip_empty=skip_empty, days_ahead=days_ahead, created_by=ADMIN)
+                             skip_empty=skip_empty, days_ahead=days_ahead, created_by=ADMIN, **options)
     saved, _ = DigestStore(engine).save_subscription(sub, since or datetime.now(UTC))
     return saved
 

@@ -62,7 +62,9 @@ def job_time(bot: BotUnderTest, channel: str = CHANNEL) -> datetime | None:
 
 def test_an_admin_adds_a_digest_that_is_stored_and_scheduled_at_once(bot: BotUnderTest, slack: SlackStandIn) -> None:
     answer = reply(bot, slack, f"digest add {MENTION} 09:00 America/New_York mon-fri")
-    assert answer["text"].startswith("Added a daily digest: <#C0DIGEST> at 09:00 America/New_York, Mon–Fri")
+    assert answer["text"].startswith("Added a daily digest: <#C0DIGEST> · everyone · daily at 09:00 on Mon–Fri · "
+                                     "America/New_York · next ")
+    assert ":warning:" not in answer["text"]
     assert answer["response_type"] == "ephemeral"
     sub = store(bot).subscription(TEAM, CHANNEL)
     assert sub is not None and (sub.hour, sub.minute, sub.tz, sub.days) == (9, 0, NY, "mon-fri")
@@ -109,8 +111,8 @@ def test_adding_the_same_channel_again_changes_its_schedule_without_a_restart(
 def test_list_shows_each_digest_with_its_next_run(bot: BotUnderTest, slack: SlackStandIn) -> None:
     reply(bot, slack, f"digest add {MENTION} 09:00 {NY} mon,wed,fri skip-empty")
     text = reply(bot, slack, "digest list")["text"]
-    assert "<#C0DIGEST> at 09:00 America/New_York, Mon, Wed, Fri; skips empty days" in text
-    assert "Next: " in text and ("EST" in text or "EDT" in text)
+    assert "<#C0DIGEST> · everyone · daily at 09:00 on Mon, Wed, Fri · America/New_York · next " in text
+    assert "skips empty days" in text and ("EST" in text or "EDT" in text)
 
 
 def test_remove_deletes_the_digest_and_its_job(bot: BotUnderTest, slack: SlackStandIn) -> None:
@@ -129,7 +131,7 @@ def test_preview_shows_todays_digest_to_the_caller_only(bot: BotUnderTest, slack
     answer = reply(bot, slack, f"digest preview {MENTION}")
     assert answer["response_type"] == "ephemeral"
     text = json.dumps(answer["blocks"])
-    assert "<@U0ADA>" in text and "only you can see this" in text and "secret reason" not in text
+    assert "Ada Lovelace" in text and "only you can see this" in text and "secret reason" not in text
     assert not posts(slack)
     assert not store(bot).runs(CHANNEL)
 

@@ -216,11 +216,17 @@ def test_connector_authenticates_and_check_reads_the_directory(vendor, sim):
     assert sim.credential_auth_count == 1
 
 
-def test_connector_is_a_vendor_with_leave_whos_off_holidays_identity_but_no_clock(vendor):
+def test_connector_is_a_vendor_with_leave_whos_off_holidays_identity_departments_but_no_clock(vendor):
     assert isinstance(vendor, Vendor)
-    assert vendor.capabilities == {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY}
+    assert vendor.capabilities == {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY,
+                                   Action.DEPARTMENTS}
     assert vendor.half_days is True
     assert vendor.link_fields == ()
+
+
+def test_departments_come_from_the_company_wide_user_list(vendor, sim):
+    departments = vendor.departments()
+    assert departments and set(departments.values()) <= {u.department_name for u in sim.users.values()}
 
 
 def test_connector_sends_a_fresh_32_character_nonce_and_its_sha512_secret_each_time(vendor, sim, server):
