@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("action", choices=["sync", "unmatched"])
     users.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
 
+    reminders = sub.add_parser("reminders", help="forgotten clock-out/clock-in reminders: run one check now")
+    reminders.add_argument("action", choices=["check"])
+
     digest_cli.add_parser(sub)
     return parser
 
@@ -110,6 +113,20 @@ def _first_line(exc: BaseException) -> str:
 def _sandbox(args: argparse.Namespace) -> int:
     module = importlib.import_module(f"sandbox.{args.vendor}")
     module.serve(args.port)
+    return 0
+
+
+@command("reminders")
+def _reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """One clock-hygiene check, as the scheduler runs it (claims make it safe beside running bots)."""
+    from bot.app import create_app
+
+    runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}), env_file=args.env_file)
+    try:
+        sent = runtime.services.hygiene.check()
+    finally:
+        runtime.close()
+    print(f"reminders sent by this process: {sent}")
     return 0
 
 

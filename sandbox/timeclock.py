@@ -105,6 +105,18 @@ class TimeClockSim:
         with self._lock:
             return self._insert_off(user_id, start.isoformat(), end.isoformat(), type_, note)
 
+    def add_session(self, user_id: int, clock_in: float, clock_out: float | None = None, *,
+                    project_id: int | None = None, note: str | None = None) -> dict[str, Any]:
+        """A session as if made in TimeClock's web UI (seeding; no validation)."""
+        with self._lock:
+            self._ids["session"] += 1
+            now = int(self.clock())
+            row = {"id": self._ids["session"], "user_id": user_id, "clock_in": int(clock_in),
+                   "clock_out": None if clock_out is None else int(clock_out), "note": note,
+                   "project_id": project_id, "created_at": now, "updated_at": now}
+            self.sessions[row["id"]] = row
+            return row
+
     @classmethod
     def demo(cls) -> TimeClockSim:
         sim = cls()

@@ -17,9 +17,11 @@ from bot.domain import Action
 from bot.errors import NotSupported
 from bot.vendors.base import (
     ClockVendor,
+    CompanyClockState,
     HolidaysVendor,
     IdentityVendor,
     LeaveVendor,
+    SessionsReader,
     Vendor,
     VendorSpec,
     WhosOffVendor,
@@ -123,6 +125,20 @@ class Router:
 
     def identity(self) -> IdentityVendor | None:
         return cast(IdentityVendor | None, self.maybe(Action.IDENTITY))
+
+    def clock_capability(self, action: Action) -> Vendor:
+        """The clock vendor, for an action that reads its sessions (hours, who's in): those go
+        wherever clocking goes; NotSupported when that vendor can't do ``action``."""
+        vendor = self.for_action(Action.CLOCK)
+        if action not in vendor.capabilities:
+            raise NotSupported(vendor.label, action)
+        return vendor
+
+    def sessions(self) -> SessionsReader:
+        return cast(SessionsReader, self.clock_capability(Action.HOURS))
+
+    def whos_in(self) -> CompanyClockState:
+        return cast(CompanyClockState, self.clock_capability(Action.WHOS_IN))
 
     def label_for(self, action: Action) -> str:
         """The routed vendor's name for messages, before anything is asked of it."""
