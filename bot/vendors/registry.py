@@ -129,7 +129,10 @@ class Router:
     def clock_capability(self, action: Action) -> Vendor:
         """The clock vendor, for an action that reads its sessions (hours, who's in): those go
         wherever clocking goes; NotSupported when that vendor can't do ``action``."""
-        vendor = self.for_action(Action.CLOCK)
+        try:
+            vendor = self.for_action(Action.CLOCK)
+        except NotSupported as exc:  # no clock at all: say what was asked for
+            raise NotSupported(exc.vendor, action) from None
         if action not in vendor.capabilities:
             raise NotSupported(vendor.label, action)
         return vendor
