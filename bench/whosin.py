@@ -21,24 +21,25 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import create_app  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.vendors.http import HttpPolicy  # noqa: E402
-from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings  # noqa: E402
-from bot.vendors.whosoff import WhosOff, WhosOffSettings  # noqa: E402
-from handlers.render.hours import whos_in_blocks  # noqa: E402
-from sandbox.server import SimServer  # noqa: E402
-from sandbox.slack import SlackStandIn  # noqa: E402
-from sandbox.swipeclock import PunchLine, SwipeClockSim  # noqa: E402
-from sandbox.whosoff import SUPER_USER, WhosOffSim  # noqa: E402
+from bot.app import create_app
+from bot.config import Settings
+from bot.vendors.http import HttpPolicy
+from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
+from bot.vendors.whosoff import WhosOff, WhosOffSettings
+from handlers.render.hours import whos_in_blocks
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.swipeclock import PunchLine, SwipeClockSim
+from sandbox.whosoff import SUPER_USER, WhosOffSim
 
 TOKEN = "xoxb-bench"
 TEAM = "T0DEMO"
+SITE_SECRET = "bench-site-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+PARTNER_SECRET = "bench-partner-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def swipeclock(people: int, clocked_in: int, today: date) -> SwipeClockSim:
-    sim = SwipeClockSim(site_id=5543, site_secret="bench-site-secret-0123456789abcdefghijklmnopqrstuvwxyz", partner_id=1234,
-                        partner_secret="bench-partner-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+    sim = SwipeClockSim(site_id=5543, site_secret=SITE_SECRET, partner_id=1234, partner_secret=PARTNER_SECRET)
     for n in range(people):
         sim.add_employee(f"E{n:05d}", f"Person{n:04d}", "Surname", f"p{n}@bench.example")
     for n in range(clocked_in):
@@ -72,8 +73,10 @@ def main() -> int:
     with SimServer(sc_sim.handle, name="swipeclock") as sc, SimServer(wo_sim.handle, name="whosoff") as wo, \
             tempfile.TemporaryDirectory() as tmp:
         sc.faults.latency = wo.faults.latency = args.latency
-        sc_settings = SwipeClockSettings(_env_file=None, auth_url=f"{sc.base_url}/AuthenticationService/oauth2/userToken",  # type: ignore[call-arg]
-                                         api_url=f"{sc.base_url}/api", site_id=5543, api_secret="bench-site-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+        auth_url = f"{sc.base_url}/AuthenticationService/oauth2/userToken"
+        sc_settings = SwipeClockSettings(_env_file=None, auth_url=auth_url,  # type: ignore[call-arg]
+                                         api_url=f"{sc.base_url}/api", site_id=5543,
+                                         api_secret=SITE_SECRET)
         wo_settings = WhosOffSettings(_env_file=None, base_url=wo.base_url, app_id="bench-app",  # type: ignore[call-arg]
                                       client_secret="bench-secret", username="svc@bench.example", password="pw",
                                       ip_address="127.0.0.1")

@@ -133,8 +133,9 @@ class SessionWatch(SQLModel, table=True):
     vendor read), and the exactly-once claim on its forgotten-clock-out reminder.
 
     ``status``: ``open`` (no reminder yet) → ``reminding`` (claimed by ``owner``, DM on its way) →
-    ``reminded`` (``channel_id``/``message_ts`` say where) → ``done`` (clocked out from the DM, or
-    automatically). ``gone``: the session ended elsewhere. Every move is a conditional UPDATE,
+    ``reminded`` (``channel_id``/``message_ts`` say where) → ``ending`` (a click) or ``closing``
+    (the automatic clock-out) → ``done``. ``gone``: the session ended elsewhere; ``failed``: Slack
+    refused the DM for good. Every move is a conditional UPDATE,
     so one process wins it, on SQLite and PostgreSQL alike.
     """
 

@@ -258,25 +258,32 @@ class ClockHygiene:
 
     def end_session(self, actor: Actor, watch_id: int, at: datetime | None = None) -> ReminderOutcome:
         """"Clock out now" / "I left at…": end the reminded session (only that one), once however
-        often it is clicked: Clock runs one action per person at a time and checks first."""
+        often it is clicked: the first click claims the watch (``ending``), a later one finds it taken."""
         watch = self.watched_session(actor, watch_id)
         if watch is None:
             raise UserError("That reminder is out of date. Use `/clockout` instead.")
-        if watch.status == "done":
-            return ReminderOutcome("already_done")
-        vendor = self.router.clock()
-        current = vendor.current_session(self.people.identity(actor, vendor))
-        if current is None or current.session_id != watch.session_id:
-            self.hygiene.move(watch_id, ["open", "reminding", "reminded"], "gone")
+        prior = watch.status
+        if prior == "gone":
             return ReminderOutcome("already_out")
-        result = self.clock.clock_out(actor, at=at)
+        if prior not in ("open", "reminding", "reminded") or not self.hygiene.move(watch_id, [prior], "ending"):
+            return ReminderOutcome("already_done")  # another click (or the automatic clock-out) has it
+        try:
+            vendor = self.router.clock()
+            current = vendor.current_session(self.people.identity(actor, vendor))
+            if current is None or current.session_id != watch.session_id:
+                self.hygiene.move(watch_id, ["ending"], "gone")
+                return ReminderOutcome("already_out")
+            result = self.clock.clock_out(actor, at=at)
+        except BaseException:
+            self.hygiene.move(watch_id, ["ending"], prior)  # nothing ended: the buttons still work
+            raise
         if result.outcome == "not_in":
-            again = self.hygiene.watched(watch_id)
-            return ReminderOutcome("already_done" if again is not None and again.status == "done" else "already_out")
+            self.hygiene.move(watch_id, ["ending"], "gone")
+            return ReminderOutcome("already_out")
         if result.outcome == "crosses_midnight":
+            self.hygiene.move(watch_id, ["ending"], prior)
             return ReminderOutcome("crosses_midnight", result)
-        self.hygiene.move(watch_id, ["open", "reminding", "reminded", "closing"], "done",
-                          detail="clocked out from the reminder")
+        self.hygiene.move(watch_id, ["ending"], "done", detail="clocked out from the reminder")
         return ReminderOutcome("clocked_out", result)
 
     # --- forgotten clock-ins -----------------------------------------------------------------

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import Actor, ClockSession
+from bot.domain import Action, Actor, ClockSession
+from bot.errors import UserError, VendorError
 from bot.parse import InputError, parse_date, quote
 from bot.usecases.people import People
 from bot.vendors.registry import Router
@@ -110,3 +111,17 @@ class Hours:
         report = day_totals(sessions, start, end, actor.tz, now)
         return HoursReport(vendor.label, report.start, report.end, report.tz, report.days, report.total,
                            report.projects, report.running_since)
+
+    def today_and_week(self, actor: Actor) -> tuple[HoursReport, HoursReport] | None:
+        """The App Home line: today, and the week so far (one vendor read); None when the clock
+        vendor can't report hours or the person isn't linked yet."""
+        if Action.HOURS not in getattr(self.router.maybe(Action.CLOCK), "capabilities", ()):
+            return None
+        today = actor.today(self.people.now())
+        try:
+            week = self.hours(actor, today - timedelta(days=today.weekday()), today)
+        except (VendorError, UserError):
+            return None
+        day = week.days[-1]
+        only_today = HoursReport(week.vendor, today, today, week.tz, [day], day.worked, {}, week.running_since)
+        return only_today, week

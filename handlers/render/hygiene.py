@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.usecases.clock import ClockResult
 from bot.usecases.clock_hygiene import ClockOutReminder, ReminderOutcome
+from bot.usecases.hours import HoursReport
 from handlers.render.blocks import Blocks, clock_message, context, fmt_time, plain, section
+from handlers.render.hours import hm
 
 REMINDER_CLOCK_OUT = "reminder_clock_out"
 REMINDER_LEFT_AT = "reminder_left_at"
@@ -86,6 +88,28 @@ def left_at_view(metadata: dict[str, Any], initial: str, tz: ZoneInfo) -> dict[s
             context(f"In your time zone ({tz.key})."),
         ],
     }
+
+
+def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_at: time | None) -> Blocks:
+    """App Home: the hours line, and the opt-in clock-in reminder (a time picker; off button)."""
+    found: Blocks = [{"type": "divider"}]
+    if hours is not None:
+        today, week = hours
+        found.append(section(f"*Hours* ({today.vendor}): today {hm(today.total)} · this week {hm(week.total)}"
+                             + (" _(running)_" if today.running_since else "")))
+    picker: dict[str, Any] = {"type": "timepicker", "action_id": HOME_CLOCK_IN_REMINDER,
+                              "placeholder": plain("Pick a time")}
+    if reminder_at is not None:
+        picker["initial_time"] = reminder_at.strftime("%H:%M")
+        status = f"*Clock-in reminder*: on working days, if you haven't clocked in by {reminder_at:%H:%M}."
+    else:
+        status = "*Clock-in reminder*: off. Pick a time to get a nudge on working days you forget to clock in."
+    found.append(section(status))
+    elements: list[dict[str, Any]] = [picker]
+    if reminder_at is not None:
+        elements.append({"type": "button", "action_id": HOME_CLOCK_IN_REMINDER_OFF, "text": plain("Turn off")})
+    found.append({"type": "actions", "block_id": "clock_in_reminder", "elements": elements})
+    return found
 
 
 class Render:

@@ -8,12 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.render import hygiene
-from tests.bot.usecases.hygiene_support import (  # noqa: F401 - fixture
-    World,
-    button_value,
-    message_click,
-    world_factory,
-)
+from tests.bot.usecases.hygiene_support import World, button_value, message_click
 from tests.support import timepicker
 
 LONDON = ZoneInfo("Europe/London")

@@ -11,7 +11,6 @@ import pytest
 from bot.domain import ClockSession
 from bot.parse import InputError
 from bot.usecases.hours import day_totals, parse_hours_period
-from tests.bot.usecases.hygiene_support import world_factory  # noqa: F401 - fixture
 from tests.support import TEAM
 
 LONDON = ZoneInfo("Europe/London")
@@ -22,7 +21,7 @@ def at(day: int, hour: int, minute: int = 0) -> float:
     return datetime(2026, 7, day, hour, minute, tzinfo=LONDON).timestamp()
 
 
-def seed_week(sim) -> None:  # noqa: ANN001
+def seed_week(sim) -> None:
     sim.add_session(1, at(12, 20), at(12, 22))  # last week's Sunday: not counted
     sim.add_session(1, at(13, 8), at(13, 12), project_id=1)  # Website 4h
     sim.add_session(1, at(13, 13), at(13, 17, 30))  # 4h30

@@ -10,7 +10,6 @@ from bot.vendors.http import HttpPolicy
 from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
 from sandbox.server import SimServer
 from sandbox.swipeclock import PunchLine, SwipeClockSim
-from tests.bot.usecases.hygiene_support import world_factory  # noqa: F401 - fixture
 from tests.conftest import make_settings
 from tests.support import TEAM
 
@@ -32,7 +31,7 @@ def test_whosin_on_timeclock_asks_each_linked_person_and_shows_leave_apart(world
     assert "*On leave today* (1)\n• <@U0ALAN>" in text
 
 
-def test_whosin_on_a_company_wide_vendor_reads_every_timecard_in_one_call(tmp_path, slack) -> None:  # noqa: ANN001
+def test_whosin_on_a_company_wide_vendor_reads_every_timecard_in_one_call(tmp_path, slack) -> None:
     from bot.app import create_app
 
     sim = SwipeClockSim(site_id=77, site_secret=SECRET, clock=NOON.timestamp, timezone="Europe/London")
