@@ -14,7 +14,7 @@ LONDON = ZoneInfo("Europe/London")
 TUESDAY_0931 = datetime(2026, 7, 14, 9, 31, tzinfo=LONDON)
 
 
-def opt_in(world, at: time = time(9, 30)) -> None:  # noqa: ANN001
+def opt_in(world, at: time = time(9, 30)) -> None:
     world.link("U0ADA", 1)
     world.services.hygiene.set_clock_in_reminder(world.services.people.actor(TEAM, "U0ADA"), at)
 
