@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Action, Actor, ClockSession
 from bot.errors import UserError, VendorError
-from bot.parse import InputError, parse_date, quote
+from bot.parse import InputError, parse_date, parse_date_range, quote
 from bot.usecases.people import People
 from bot.vendors.registry import Router
 
@@ -34,16 +34,7 @@ def parse_hours_period(text: str | None, today: date) -> tuple[date, date]:
     if raw == "last week":
         return monday - timedelta(days=7), monday - timedelta(days=1)
     if ".." in raw:
-        left, _, right = raw.partition("..")
-        try:
-            start, end = parse_date(left), parse_date(right)
-        except InputError as exc:
-            raise InputError(f"{exc} Try {HOURS_HELP}.") from None
-        if end < start:
-            raise InputError(f"The range {quote(text or '')} ends before it starts.")
-        if (end - start).days + 1 > MAX_HOURS_DAYS:
-            raise InputError(f"That range is {(end - start).days + 1} days; ask for {MAX_HOURS_DAYS} days at most.")
-        return start, end
+        return parse_date_range(raw, text or "", MAX_HOURS_DAYS, HOURS_HELP)
     try:
         day = parse_date(raw)
     except InputError:

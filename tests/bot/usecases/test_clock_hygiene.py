@@ -19,6 +19,14 @@ def running_for(world: World, span: timedelta, user: int = 1) -> dict:
     return world.sim.add_session(user, world.clock() - span.total_seconds())
 
 
+def reminded(world: World, button: str) -> tuple[dict, str]:
+    """Ada linked, a session 10 h 5 min old, one check: the session row and ``button``'s value."""
+    world.link("U0ADA", 1)
+    row = running_for(world, timedelta(hours=10, minutes=5))
+    world.services.hygiene.check()
+    return row, button_value(world.dms("U0ADA")[0], button)
+
+
 def test_a_session_ten_hours_five_minutes_old_gets_exactly_one_reminder_within_one_check(world_factory) -> None:
     world = world_factory(EVENING)
     world.link("U0ADA", 1)
@@ -51,11 +59,7 @@ def test_a_session_closed_elsewhere_before_the_reminder_is_due_gets_none(world_f
 
 def test_clock_out_now_ends_the_session_at_the_vendor_and_updates_the_reminder_in_place(world_factory) -> None:
     world = world_factory(EVENING)
-    world.link("U0ADA", 1)
-    row = running_for(world, timedelta(hours=10, minutes=5))
-    world.services.hygiene.check()
-    [dm] = world.dms("U0ADA")
-    value = button_value(dm, hygiene.REMINDER_CLOCK_OUT)
+    row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
     assert world.bot.driver.interaction(message_click(hygiene.REMINDER_CLOCK_OUT, value)).status_code == 200
     [update] = world.slack.wait_call("chat.update")
     assert update.args["channel"] == "D0ADA" and update.args["ts"] == "1.000001"
@@ -65,10 +69,7 @@ def test_clock_out_now_ends_the_session_at_the_vendor_and_updates_the_reminder_i
 
 def test_a_double_click_on_clock_out_now_ends_the_session_once(world_factory) -> None:
     world = world_factory(EVENING)
-    world.link("U0ADA", 1)
-    row = running_for(world, timedelta(hours=10, minutes=5))
-    world.services.hygiene.check()
-    value = button_value(world.dms("U0ADA")[0], hygiene.REMINDER_CLOCK_OUT)
+    row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
     for _ in range(2):
         world.bot.driver.interaction(message_click(hygiene.REMINDER_CLOCK_OUT, value))
     world.slack.wait_call("chat.update")
@@ -81,10 +82,7 @@ def test_a_double_click_on_clock_out_now_ends_the_session_once(world_factory) ->
 
 def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_factory) -> None:
     world = world_factory(EVENING)
-    world.link("U0ADA", 1)
-    row = running_for(world, timedelta(hours=10, minutes=5))
-    world.services.hygiene.check()
-    value = button_value(world.dms("U0ADA")[0], hygiene.REMINDER_LEFT_AT)
+    row, value = reminded(world, hygiene.REMINDER_LEFT_AT)
     world.bot.driver.interaction(message_click(hygiene.REMINDER_LEFT_AT, value))
     [opened] = world.slack.wait_call("views.open")
     view = opened.args["view"]
@@ -99,10 +97,7 @@ def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_facto
 
 def test_i_left_at_a_time_still_to_come_is_a_field_error(world_factory) -> None:
     world = world_factory(EVENING)
-    world.link("U0ADA", 1)
-    running_for(world, timedelta(hours=10, minutes=5))
-    world.services.hygiene.check()
-    meta = json.loads(button_value(world.dms("U0ADA")[0], hygiene.REMINDER_LEFT_AT))
+    meta = json.loads(reminded(world, hygiene.REMINDER_LEFT_AT)[1])
     response = world.bot.driver.submit_view(hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("19:00")},
                                             private_metadata=json.dumps(meta))
     assert response.json()["response_action"] == "errors"
