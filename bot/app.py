@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -23,20 +24,27 @@ from bot.digests.admin import DigestAdmin
 from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
+from bot.domain import QuietHours
 from bot.housekeeping import refresh_directory, start_housekeeping
+from bot.reminders import start_reminders
 from bot.services import Services
 from bot.usecases.clock import Clock
+from bot.usecases.clock_hygiene import ClockHygiene, HygienePolicy
 from bot.usecases.home import Home
+from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.people import People
+from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import Vendor
 from bot.vendors.registry import Router, load_vendors
 from bot.work import WorkPool
+from handlers.render import hygiene as hygiene_render
 from handlers.render.whos_off import render_digest
 from handlers.turn import request_key
 from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
+from storage.hygiene import HygieneStore
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -161,6 +169,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         with pool.acks.acking():
             return next()
 
+    _install_hygiene(services, engine, client)
     handlers.register(app, services)
     runtime = Runtime(settings, engine, app, services, client)
     runtime.on_close.append(engine.dispose)
@@ -169,7 +178,26 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.digests = _install_digests(runtime)
     if settings.scheduler_enabled:
         start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
+        start_reminders(services.hygiene, runtime.on_close,
+                        every=timedelta(seconds=settings.hygiene_check_seconds))
     return runtime
+
+
+def hygiene_policy(settings: Settings) -> HygienePolicy:
+    auto = settings.auto_clockout_hours
+    return HygienePolicy(remind_after=timedelta(hours=settings.clockout_reminder_hours),
+                         quiet=QuietHours.parse(settings.quiet_hours),
+                         auto_after=timedelta(hours=auto) if auto else None,
+                         sweep_every=timedelta(minutes=settings.session_sweep_minutes))
+
+
+def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> None:
+    """Hours worked, who's in now, and the forgotten clock-out/clock-in reminders (issue 13)."""
+    services.hours = Hours(services.people, services.router)
+    services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
+    services.hygiene = ClockHygiene(services.people, services.store, HygieneStore(engine), services.router,
+                                    services.clock, hygiene_policy(services.settings), hygiene_render.Render(),
+                                    digest_client(client))
 
 
 def _install_digests(runtime: Runtime) -> Digests:

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("action", choices=["sync", "unmatched"])
     users.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
 
+    reminders = sub.add_parser("reminders", help="forgotten clock-out/clock-in reminders: run one check now")
+    reminders.add_argument("action", choices=["check"])
+
     digest_cli.add_parser(sub)
     return parser
 
@@ -153,6 +156,20 @@ def _summary(runtime: Runtime, mode: str, team: str) -> None:
     router = runtime.services.router
     served = ", ".join(f"{action.phrase} → {v.label}" for action in Action if (v := router.maybe(action)))
     log.info("Timebot is running in %s for %s; %s", mode, team or "this workspace", served or "no vendor configured")
+
+
+@command("reminders")
+def _reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """One clock-hygiene check, as the scheduler runs it (claims make it safe beside running bots)."""
+    from bot.app import create_app
+
+    runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}), env_file=args.env_file)
+    try:
+        sent = runtime.services.hygiene.check()
+    finally:
+        runtime.close()
+    print(f"reminders sent by this process: {sent}")
+    return 0
 
 
 @command("run")

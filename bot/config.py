@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain import Action
+from bot.domain import Action, QuietHours
 from bot.vendors.http import HttpPolicy
 from bot.vendors.registry import VendorName
 from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
     scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
     sick_leave_types: str = Field(default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES")
+    clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS")
+    auto_clockout_hours: float | None = Field(default=None, gt=0, alias="TIMEBOT_AUTO_CLOCKOUT_HOURS")
+    quiet_hours: str = Field(default="21:00-07:00", alias="TIMEBOT_QUIET_HOURS")
+    hygiene_check_seconds: float = Field(default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS")
+    session_sweep_minutes: float = Field(default=30.0, gt=0, alias="TIMEBOT_SESSION_SWEEP_MINUTES")
 
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
     http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
@@ -56,6 +61,17 @@ class Settings(BaseSettings):
     whosoff_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_WHOSOFF_VENDOR")
     holidays_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_HOLIDAYS_VENDOR")
     identity_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_IDENTITY_VENDOR")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, v: str) -> str:
+        QuietHours.parse(v)
+        return v
+
+    @field_validator("auto_clockout_hours", mode="before")
+    @classmethod
+    def _blank_auto(cls, v: object) -> object:
+        return None if v == "" else v
 
     @field_validator("clock_vendor", "leave_vendor", "whosoff_vendor", "holidays_vendor", "identity_vendor",
                      mode="before")

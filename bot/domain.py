@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 
@@ -21,6 +21,8 @@ class Action(enum.StrEnum):
     HOLIDAYS = "holidays"
     IDENTITY = "identity"
     DEPARTMENTS = "departments"
+    HOURS = "hours"  # the person's own sessions over a period (hours worked)
+    WHOS_IN = "whos_in"  # who is clocked in right now
 
     @property
     def phrase(self) -> str:
@@ -32,6 +34,8 @@ class Action(enum.StrEnum):
             Action.HOLIDAYS: "public holidays",
             Action.IDENTITY: "matching people by email",
             Action.DEPARTMENTS: "departments",
+            Action.HOURS: "hours worked",
+            Action.WHOS_IN: "who's in now",
         }[self]
 
 
@@ -88,6 +92,15 @@ class ClockSession:
     @property
     def running(self) -> bool:
         return self.ended_at is None
+
+
+@dataclass(frozen=True)
+class RunningSession:
+    """Someone clocked in right now, as a company-wide or per-person read found them."""
+
+    vendor_user_id: str
+    session: ClockSession
+    person_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,3 +180,31 @@ class Actor:
 
     def today(self, now: datetime | None = None) -> date:
         return (now or datetime.now(UTC)).astimezone(self.tz).date()
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily span in each person's own zone when no reminder is sent (it may wrap midnight)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """``21:00-07:00``; empty or ``off`` for none."""
+        raw = text.strip().lower()
+        if raw in {"", "off", "none"}:
+            return None
+        left, sep, right = raw.partition("-")
+        try:
+            if not sep:
+                raise ValueError
+            return cls(time.fromisoformat(left.strip()), time.fromisoformat(right.strip()))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a span like 21:00-07:00 (or off)") from None
+
+    def contains(self, local: datetime) -> bool:
+        now = local.time().replace(tzinfo=None)
+        if self.start <= self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end

@@ -90,20 +90,25 @@ def parse_period(text: str | None, today: date) -> tuple[date, date]:
         ahead = (_WEEKDAYS.index(raw) - today.weekday()) % 7
         return today + timedelta(days=ahead), today + timedelta(days=ahead)
     if ".." in raw:
-        left, _, right = raw.partition("..")
-        try:
-            start, end = parse_date(left), parse_date(right)
-        except InputError as exc:
-            raise InputError(f"{exc} Try {PERIOD_HELP}.") from None
-        if end < start:
-            raise InputError(f"The range {quote(text or '')} ends before it starts.")
-        if (end - start).days + 1 > MAX_WHOSOFF_DAYS:
-            raise InputError(f"That range is {(end - start).days + 1} days; ask for {MAX_WHOSOFF_DAYS} days at most.")
-        return start, end
+        return parse_date_range(raw, text or "", MAX_WHOSOFF_DAYS, PERIOD_HELP)
     if _ISO.match(raw):
         day = parse_date(raw)
         return day, day
     raise InputError(f"I don't understand {quote(text or '')}. Try {PERIOD_HELP}.")
+
+
+def parse_date_range(raw: str, text: str, max_days: int, help_: str) -> tuple[date, date]:
+    """``2026-12-01..2026-12-07`` → inclusive range of at most ``max_days``; ``help_`` says what works."""
+    left, _, right = raw.partition("..")
+    try:
+        start, end = parse_date(left), parse_date(right)
+    except InputError as exc:
+        raise InputError(f"{exc} Try {help_}.") from None
+    if end < start:
+        raise InputError(f"The range {quote(text)} ends before it starts.")
+    if (end - start).days + 1 > max_days:
+        raise InputError(f"That range is {(end - start).days + 1} days; ask for {max_days} days at most.")
+    return start, end
 
 
 def parse_clock_time(text: str) -> time:

@@ -11,9 +11,12 @@ from datetime import datetime
 from bot.config import Settings
 from bot.digests.admin import DigestAdmin
 from bot.usecases.clock import Clock
+from bot.usecases.clock_hygiene import ClockHygiene
 from bot.usecases.home import Home
+from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.people import People
+from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.registry import Router
 from bot.work import WorkPool
@@ -32,6 +35,9 @@ class Services:
     whos_off: WhosOff
     home: Home
     digests: DigestAdmin | None = None  # set when digests are installed
+    hours: Hours = None  # type: ignore[assignment]  # set by bot/app.py (clock hygiene, issue 13)
+    whos_in: WhosIn = None  # type: ignore[assignment]
+    hygiene: ClockHygiene = None  # type: ignore[assignment]
 
     def now(self) -> datetime:
         return self.people.now()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sandbox.people import DEMO_PEOPLE, DemoWeek
@@ -26,6 +27,16 @@ _TOKEN = re.compile(r"^(\d+):(\d+):(.+)$")
 _BEARER = re.compile(r"^Bearer\s+(.*?)$")
 _FILTER = re.compile(r"^filter\[(\w+)\](?:\[(\w+)\])?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What each index may be filtered on, and how a value is validated (contract §1.6): "int" ≥ 1,
+# "date" yyyy-MM-dd, "str" anything. Keyed by the index's default sort, which names it.
+_FILTERABLE: dict[str, dict[str, str]] = {
+    "clockIn": {"id": "int", "clockIn": "int", "clockOut": "int", "createdAt": "int", "updatedAt": "int",
+                "note": "str"},
+    "startAt": {"id": "int", "createdAt": "int", "updatedAt": "int", "startAt": "date", "endAt": "date",
+                "type": "int0", "approved": "int0", "note": "str"},
+    "year": {"year": "int", "month": "int", "day": "int"},
+    "name": {"id": "int", "name": "str", "color": "str"},
+}
 
 
 @dataclass
@@ -104,6 +115,18 @@ class TimeClockSim:
     def add_off_time(self, user_id: int, start: date, end: date, *, type_: int = 1, note: str | None = None) -> dict:
         with self._lock:
             return self._insert_off(user_id, start.isoformat(), end.isoformat(), type_, note)
+
+    def add_session(self, user_id: int, clock_in: float, clock_out: float | None = None, *,
+                    project_id: int | None = None, note: str | None = None) -> dict[str, Any]:
+        """A session as if made in TimeClock's web UI (seeding; no validation)."""
+        with self._lock:
+            self._ids["session"] += 1
+            now = int(self.clock())
+            row = {"id": self._ids["session"], "user_id": user_id, "clock_in": int(clock_in),
+                   "clock_out": None if clock_out is None else int(clock_out), "note": note,
+                   "project_id": project_id, "created_at": now, "updated_at": now}
+            self.sessions[row["id"]] = row
+            return row
 
     @classmethod
     def demo(cls, *, leave: bool = False) -> TimeClockSim:
@@ -266,18 +289,20 @@ class TimeClockSim:
         return self._not_allowed("GET, HEAD, PUT, PATCH, DELETE")
 
     def _index(self, request: Request, rows: list[dict[str, Any]], default_sort: str) -> Response:
-        errors = []
+        allowed = _FILTERABLE.get(default_sort, {})
         for key, values in request.query.items():
             m = _FILTER.match(key)
             if not m:
                 continue
             attr, op = m.group(1), m.group(2) or "eq"
-            if rows and attr not in rows[0] and attr not in {"id"}:
-                errors.append(("filter", f'Unknown filter attribute "{attr}"'))
-                continue
+            kind = allowed.get(attr)
+            if kind is None:
+                return _invalid([("filter", f'Unknown filter attribute "{attr}"')])
+            if op not in _OPERATORS:
+                return _invalid([("filter", f'Operator "{op}" is not allowed.')])
+            if not _valid_filter_value(kind, op, values[0]):
+                return _invalid([("filter", f'Invalid value for "{attr}".')])
             rows = [r for r in rows if _compare(r.get(attr), op, values[0])]
-        if errors:
-            return _invalid(errors[:1])
         sort = request.arg("sort") or default_sort
         for key in reversed(sort.split(",")):
             desc = key.startswith("-")
@@ -293,7 +318,17 @@ class TimeClockSim:
             "X-Pagination-Current-Page": str(page),
             "X-Pagination-Per-Page": str(per_page),
         }
+        links = [f"<{self._page_url(request, page)}>; rel=self"]
+        if page * per_page < total:
+            links.append(f"<{self._page_url(request, page + 1)}>; rel=next")
+        headers["Link"] = ", ".join(links)
         return Response.json(page_rows, 200, headers)
+
+    @staticmethod
+    def _page_url(request: Request, page: int) -> str:
+        query = {k: v[0] for k, v in request.query.items() if k != "page"}
+        query["page"] = str(page)
+        return f"http://{request.headers.get('host', '127.0.0.1')}{request.path}?{urlencode(query)}"
 
     # --- sessions --------------------------------------------------------------------------
 
@@ -484,6 +519,21 @@ def _valid_date(value: str) -> bool:
     return True
 
 
+_OPERATORS = {"lt", "gt", "lte", "gte", "eq", "neq", "in", "nin", "like"}
+
+
+def _valid_filter_value(kind: str, op: str, raw: str) -> bool:
+    """Yii's search-model rules: ids and stamps are integers ≥ 1, dates yyyy-MM-dd."""
+    values = raw.split(",") if op in {"in", "nin"} else [raw]
+    for value in values:
+        if kind in {"int", "int0"}:
+            if not value.lstrip("-").isdigit() or int(value) < (1 if kind == "int" else 0):
+                return False
+        elif kind == "date" and not (_DATE.match(value) and _valid_date(value)):
+            return False
+    return True
+
+
 def _compare(actual: Any, op: str, raw: str) -> bool:
     if actual is None:
         return op == "neq"
@@ -497,6 +547,8 @@ def _compare(actual: Any, op: str, raw: str) -> bool:
         return str(raw).lower() in str(actual).lower()
     if op == "in":
         return str(actual) in raw.split(",")
+    if op == "nin":
+        return str(actual) not in raw.split(",")
     ops: dict[str, Callable[[Any, Any], bool]] = {
         "eq": lambda a, b: a == b,
         "neq": lambda a, b: a != b,

@@ -130,3 +130,46 @@ class DigestRun(SQLModel, table=True):
     plan: str = Field(default="", max_length=1000)  # comma-separated fingerprints of all the messages
     resumable: bool = False  # partial after a refusal that passes by itself: resumed automatically
     detail: str = Field(default="", max_length=2000)
+
+
+class SessionWatch(SQLModel, table=True):
+    """A running clock session Timebot knows of (clocked in through it, or found by the periodic
+    vendor read), and the exactly-once claim on its forgotten-clock-out reminder.
+
+    ``status``: ``open`` (no reminder yet) → ``reminding`` (claimed by ``owner``, DM on its way) →
+    ``reminded`` (``channel_id``/``message_ts`` say where) → ``ending`` (a click) or ``closing``
+    (the automatic clock-out) → ``done``. ``gone``: the session ended elsewhere; ``failed``: Slack
+    refused the DM for good. Every move is a conditional UPDATE,
+    so one process wins it, on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "session_watch"
+    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", "vendor", "session_id",
+                                       name="uq_session_watch_session"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32)
+    vendor: str = Field(max_length=32)
+    session_id: str = Field(max_length=128)
+    started_at: datetime
+    status: str = Field(default="open", max_length=16, index=True)
+    owner: str = Field(default="", max_length=64)
+    reminded_at: datetime | None = None
+    channel_id: str = Field(default="", max_length=32)
+    message_ts: str = Field(default="", max_length=32)
+    detail: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ClockInReminder(SQLModel, table=True):
+    """A person's opt-in "remind me to clock in by HH:MM" (their own zone), set on App Home."""
+
+    __tablename__ = "clock_in_reminder"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    slack_user_id: str = Field(max_length=32, primary_key=True)
+    hour: int
+    minute: int
+    enabled: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)

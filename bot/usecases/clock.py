@@ -3,8 +3,9 @@ vendor before anything is said or sent again."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,8 @@ from bot.usecases.writes import write_once
 from bot.vendors.base import ClockVendor
 from bot.vendors.registry import Router
 from storage.queries import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,15 @@ class Clock:
         self.router = router
         self._user_locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self.on_change: list[Callable[[Actor, str, ClockResult], None]] = []  # clock hygiene watches
+
+    def _told(self, actor: Actor, vendor: str, result: ClockResult) -> ClockResult:
+        for listener in self.on_change:
+            try:
+                listener(actor, vendor, result)
+            except Exception:  # the person's clock action happened; a watcher's failure must not hide it
+                log.exception("clock change listener failed")
+        return result
 
     @contextmanager
     def _one_at_a_time(self, actor: Actor, what: str) -> Iterator[None]:
@@ -79,7 +91,7 @@ class Clock:
         with self._one_at_a_time(actor, "clock"):
             current = vendor.current_session(user)
             if current is not None:
-                return ClockResult("already_in", vendor.label, current, tz=actor.tz)
+                return self._told(actor, vendor.name, ClockResult("already_in", vendor.label, current, tz=actor.tz))
             try:
                 session = write_once(
                     "a clock-in", vendor.label, lambda: vendor.clock_in(user, project=project, note=note),
@@ -93,7 +105,7 @@ class Clock:
             self.people.audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}"
             )
-            return ClockResult("clocked_in", vendor.label, session, tz=actor.tz)
+            return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz))
 
     def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
         vendor = self.router.clock()
@@ -101,7 +113,7 @@ class Clock:
         with self._one_at_a_time(actor, "clock"):
             current = vendor.current_session(user)
             if current is None:
-                return ClockResult("not_in", vendor.label, tz=actor.tz)
+                return self._told(actor, vendor.name, ClockResult("not_in", vendor.label, tz=actor.tz))
             if at is not None and at <= current.started_at:
                 raise UserError("The end time must be after you clocked in.")
             try:
@@ -129,8 +141,8 @@ class Clock:
             self.people.audit(
                 actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
             )
-            return ClockResult("clocked_out", vendor.label, session, tz=actor.tz,
-                               note_dropped=bool(note) and not vendor.clock_notes)
+            return self._told(actor, vendor.name, ClockResult(
+                "clocked_out", vendor.label, session, tz=actor.tz, note_dropped=bool(note) and not vendor.clock_notes))
 
     def clock_state(self, actor: Actor) -> ClockSession | None:
         vendor = self.router.clock()

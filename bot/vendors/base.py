@@ -23,6 +23,7 @@ from bot.domain import (
     LeaveRequest,
     LeaveType,
     LinkField,
+    RunningSession,
     VendorPerson,
     VendorUser,
 )
@@ -118,6 +119,27 @@ class DepartmentsVendor(Vendor, Protocol):
         ...
 
 
+@runtime_checkable
+class SessionsReader(ClockVendor, Protocol):
+    """Action.HOURS: a person's own sessions, read back from the vendor (hours worked)."""
+
+    def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
+        """The person's sessions overlapping [start, end), a running one included (ended_at None)."""
+        ...
+
+
+@runtime_checkable
+class CompanyClockState(ClockVendor, Protocol):
+    """Action.WHOS_IN: who is clocked in right now."""
+
+    company_wide: ClassVar[bool]  # one read (a call per page) sees everyone; else one read per linked person
+
+    def clocked_in(self, users: Sequence[VendorUser]) -> list[RunningSession]:
+        """Everyone with a running session. ``users`` are the linked people, for vendors that can
+        only be asked per person; company-wide vendors may ignore it and name people themselves."""
+        ...
+
+
 PROTOCOLS: Mapping[Action, type[Vendor]] = {
     Action.CLOCK: ClockVendor,
     Action.LEAVE: LeaveVendor,
@@ -125,6 +147,8 @@ PROTOCOLS: Mapping[Action, type[Vendor]] = {
     Action.HOLIDAYS: HolidaysVendor,
     Action.IDENTITY: IdentityVendor,
     Action.DEPARTMENTS: DepartmentsVendor,
+    Action.HOURS: SessionsReader,
+    Action.WHOS_IN: CompanyClockState,
 }
 
 

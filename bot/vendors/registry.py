@@ -17,10 +17,12 @@ from bot.domain import Action
 from bot.errors import NotSupported, NoVendorCan
 from bot.vendors.base import (
     ClockVendor,
+    CompanyClockState,
     DepartmentsVendor,
     HolidaysVendor,
     IdentityVendor,
     LeaveVendor,
+    SessionsReader,
     Vendor,
     VendorSpec,
     WhosOffVendor,
@@ -132,6 +134,22 @@ class Router:
 
     def departments(self) -> DepartmentsVendor | None:
         return cast(DepartmentsVendor | None, self.maybe(Action.DEPARTMENTS))
+    def clock_capability(self, action: Action) -> Vendor:
+        """The clock vendor, for an action that reads its sessions (hours, who's in): those go
+        wherever clocking goes; NotSupported when that vendor can't do ``action``."""
+        try:
+            vendor = self.for_action(Action.CLOCK)
+        except NotSupported as exc:  # no clock at all: say what was asked for
+            raise NotSupported(exc.vendor, action) from None
+        if action not in vendor.capabilities:
+            raise NotSupported(vendor.label, action)
+        return vendor
+
+    def sessions(self) -> SessionsReader:
+        return cast(SessionsReader, self.clock_capability(Action.HOURS))
+
+    def whos_in(self) -> CompanyClockState:
+        return cast(CompanyClockState, self.clock_capability(Action.WHOS_IN))
 
     def label_for(self, action: Action) -> str:
         """The routed vendor's name for messages, before anything is asked of it."""

@@ -39,6 +39,7 @@ from bot.domain import (
     LeaveType,
     LinkField,
     Portion,
+    RunningSession,
     VendorPerson,
     VendorUser,
 )
@@ -187,7 +188,9 @@ class SwipeClock:
 
     name: ClassVar[str] = "swipeclock"
     label: ClassVar[str] = "SwipeClock"
-    capabilities: ClassVar[frozenset[Action]] = frozenset({Action.CLOCK, Action.WHOS_OFF, Action.IDENTITY})
+    capabilities: ClassVar[frozenset[Action]] = frozenset(
+        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY})
+    company_wide: ClassVar[bool] = True  # a site token reads every employee's timecard at once
     clock_notes: ClassVar[bool] = False  # punches carry no note (contract: none documented)
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
@@ -393,26 +396,69 @@ class SwipeClock:
         params = {"periodDate": day.isoformat(), "ids": code}
         return self._json(self._call(key, "GET", self._path("timecards"), params=params)) or {}
 
-    def _open_line(self, card: Mapping[str, Any], code: str) -> ClockSession | None:
-        """The latest line with a punch in and no punch out. The ``In``/``Out`` line fields are the
-        simulator's (inferred, §1.5.4): the contract knows no punch times inside a line."""
-        latest: tuple[datetime, Mapping[str, Any]] | None = None
+    def _punch_lines(self, card: Mapping[str, Any], code: str | None = None
+                     ) -> Iterable[tuple[str, str | None, ClockSession]]:
+        """(employee code, name, session) for each line with a punch in, of ``code`` or everyone.
+        The ``In``/``Out`` line fields are the simulator's (inferred, §1.5.4): the contract knows
+        no punch times inside a line, so lines without them (time off, edits) are not sessions."""
         for timecard in card.get("TimeCards") or []:
             employee = timecard.get("Employee") or {}
-            if str(employee.get("EmployeeCode", "")).lower() != code.lower():
+            who = str(employee.get("EmployeeCode", ""))
+            if code is not None and who.lower() != code.lower():
                 continue
+            name = " ".join(str(employee.get(k) or "").strip() for k in ("FirstName", "LastName")).strip() or None
             for entry in timecard.get("Dates") or []:
                 for line in entry.get("Lines") or []:
                     started = self._local_stamp(line.get("In"))
-                    if started is None or line.get("Out"):
+                    if started is None:
                         continue
-                    if latest is None or started > latest[0]:
-                        latest = (started, line)
-        if latest is None:
-            return None
-        started, line = latest
-        job = (line.get("Variables") or {}).get("Job")
-        return ClockSession(started.isoformat(), self._utc(started), project=str(job) if job else None)
+                    ended = self._local_stamp(line.get("Out"))
+                    job = (line.get("Variables") or {}).get("Job")
+                    yield who, name, ClockSession(started.isoformat(), self._utc(started),
+                                                  self._utc(ended) if ended else None,
+                                                  project=str(job) if job else None)
+
+    def _open_line(self, card: Mapping[str, Any], code: str) -> ClockSession | None:
+        """The latest line with a punch in and no punch out."""
+        running = [s for _, _, s in self._punch_lines(card, code) if s.running]
+        return max(running, key=lambda s: s.started_at, default=None)
+
+    def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
+        """The person's timecards for every pay period the range touches (a shift may begin the
+        evening before ``start``): one call per period."""
+        key, code = self._person_key(user), user.vendor_user_id
+        day, last = (start - timedelta(days=1)).astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        found: dict[str, ClockSession] = {}
+        while day <= last:
+            card = self._timecard(key, code, day)
+            for _, _, session in self._punch_lines(card, code):
+                found[session.session_id] = session
+            period_end = _day(card.get("PayPeriodEndDate"))
+            day = period_end + timedelta(days=1) if period_end and period_end >= day else last + timedelta(days=1)
+        return sorted((s for s in found.values() if s.started_at < end and (s.ended_at is None or s.ended_at > start)),
+                      key=lambda s: s.started_at)
+
+    def clocked_in(self, users: Sequence[VendorUser]) -> list[RunningSession]:
+        """Company-wide: the site's timecards for this pay period in one read (no ``ids``: every
+        employee), and the previous period's too on its first two days, where last night's open
+        shift sits. ``users`` is not needed; people are named by their timecards."""
+        today = self._now_local().date()
+        card = self._site_timecards(today)
+        begin = _day(card.get("PayPeriodBeginDate"))
+        cards = [card]
+        if begin is not None and (today - begin).days < 2:
+            cards.append(self._site_timecards(begin - timedelta(days=1)))
+        latest: dict[str, RunningSession] = {}
+        for one in cards:
+            for code, name, session in self._punch_lines(one):
+                seen = latest.get(code.lower())
+                if session.running and (seen is None or session.started_at > seen.session.started_at):
+                    latest[code.lower()] = RunningSession(code, session, name)
+        return sorted(latest.values(), key=lambda r: r.session.started_at)
+
+    def _site_timecards(self, day: date) -> dict[str, Any]:
+        return self._json(self._call(self._site_key, "GET", self._path("timecards"),
+                                     params={"periodDate": day.isoformat()})) or {}
 
     def current_session(self, user: VendorUser) -> ClockSession | None:
         key, code = self._person_key(user), user.vendor_user_id

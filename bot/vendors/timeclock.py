@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -31,6 +31,7 @@ from bot.domain import (
     LeaveRequest,
     LeaveType,
     LinkField,
+    RunningSession,
     VendorPerson,
     VendorUser,
 )
@@ -40,6 +41,7 @@ from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 LEAVE_TYPES = (LeaveType("1", "Vacation"), LeaveType("0", "Other time off"))
 _FIELD_NAMES = {"startAt": "start", "endAt": "end", "type": "leave_type", "note": "note"}
@@ -52,7 +54,7 @@ class TimeClockSettings(BaseSettings):
     timezone: TimeZoneName = "UTC"  # the server's ``timeZone``: where "midnight" is
     service_user_id: str | None = None  # optional key used for company-wide reads (holidays, check)
     service_api_key: SecretStr | None = None
-    concurrency: int = 8  # parallel per-person reads for who's off
+    concurrency: int = 8  # parallel per-person reads for who's off and who's in
 
 
 def sign(user_id: str, api_key: str, timestamp: int) -> str:
@@ -69,8 +71,9 @@ class TimeClock:
     name: ClassVar[str] = "timeclock"
     label: ClassVar[str] = "TimeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS}
+        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS}
     )
+    company_wide: ClassVar[bool] = False  # every call is the key owner's: who's in asks each person
     half_days: ClassVar[bool] = False
     clock_notes: ClassVar[bool] = True
     link_fields: ClassVar[tuple[LinkField, ...]] = (
@@ -264,6 +267,39 @@ class TimeClock:
                 pass
         return self._session(self._json(response))
 
+    def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
+        """Filtered on ``clockIn`` (documented, §1.6): a closed session never passes midnight, so one
+        overlapping ``start`` began at most a day before it; a running one may be older (forgotten),
+        so the current session is asked for too when the range reaches now."""
+        params = {"filter[clockIn][gte]": max(1, int((start - timedelta(days=1)).timestamp())),
+                  "filter[clockIn][lt]": int(end.timestamp()), "sort": "clockIn"}
+        found = [self._session(r) for r in self._pages(user, "/api/sessions", params)]
+        now = datetime.fromtimestamp(self._clock() + self.skew, UTC)
+        if end > now - timedelta(minutes=1) and not any(s.running for s in found):
+            current = self.current_session(user)
+            if current is not None:
+                found.insert(0, current)
+        return [s for s in found if s.started_at < end and (s.ended_at is None or s.ended_at > start)]
+
+    def clocked_in(self, users: Sequence[VendorUser]) -> list[RunningSession]:
+        """One read per linked person (keys are per person), concurrent but bounded."""
+
+        def one(user: VendorUser) -> list[RunningSession]:
+            try:
+                session = self.current_session(user)
+            except VendorAuthError:
+                log.warning("TimeClock refused the key of user %s; left out of who's in", user.vendor_user_id)
+                return []
+            return [RunningSession(user.vendor_user_id, session)] if session is not None else []
+
+        return [r for batch in self._each(users, one) for r in batch]
+
+    def _each(self, users: Sequence[VendorUser], one: Callable[[VendorUser], list[_T]]) -> list[list[_T]]:
+        if not users:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(users)))) as pool:
+            return list(pool.map(one, users))
+
     def session_day_end(self, session: ClockSession) -> datetime:
         """The last instant a session may end: 23:59 on its start day in the server's zone."""
         day = session.started_at.astimezone(self.tz).date()
@@ -320,10 +356,7 @@ class TimeClock:
                 log.warning("TimeClock refused the key of user %s; their leave is left out", user.vendor_user_id)
                 return []
 
-        if not users:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(users)))) as pool:
-            return [a for batch in pool.map(one, users) for a in batch]
+        return [a for batch in self._each(users, one) for a in batch]
 
     # --- holidays --------------------------------------------------------------------------
 

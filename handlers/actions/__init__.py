@@ -6,6 +6,8 @@ from slack_bolt import App
 
 from handlers.actions.clockout import pick_time
 from handlers.actions.home import home_clock_in, home_clock_out, home_link, home_request_leave
+from handlers.actions.reminder import home_clock_in_reminder, nudge_clock_in, reminder_clock_out, reminder_left_at
+from handlers.render import hygiene
 
 
 def register(app: App) -> None:
@@ -14,3 +16,8 @@ def register(app: App) -> None:
     app.action("home_clock_out")(home_clock_out)
     app.action("home_request_leave")(home_request_leave)
     app.action("home_link")(home_link)
+    app.action(hygiene.REMINDER_CLOCK_OUT)(reminder_clock_out)
+    app.action(hygiene.REMINDER_LEFT_AT)(reminder_left_at)
+    app.action(hygiene.NUDGE_CLOCK_IN)(nudge_clock_in)
+    app.action(hygiene.HOME_CLOCK_IN_REMINDER)(home_clock_in_reminder)
+    app.action(hygiene.HOME_CLOCK_IN_REMINDER_OFF)(home_clock_in_reminder)

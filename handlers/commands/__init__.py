@@ -7,6 +7,7 @@ from slack_bolt import App
 from handlers.commands.clock import clockin, clockout
 from handlers.commands.timebot import timebot
 from handlers.commands.timeoff import timeoff
+from handlers.commands.whosin import whosin
 from handlers.commands.whosoff import whosoff
 
 
@@ -15,4 +16,5 @@ def register(app: App) -> None:
     app.command("/clockout")(clockout)
     app.command("/timeoff")(timeoff)
     app.command("/whosoff")(whosoff)
+    app.command("/whosin")(whosin)
     app.command("/timebot")(timebot)

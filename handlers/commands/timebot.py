@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.parse import InputError, clean_text, parse_user, quote, split_args
 from bot.services import Services
 from handlers.commands.digest import digest
+from handlers.commands.hours import hours
 from handlers.modals import open_link_modal
 from handlers.render import blocks
 from handlers.turn import Reply, Turn, slow_notice
@@ -99,4 +100,4 @@ def status(turn: Turn, args: list[str], ack: Ack) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {"help": help_, "link": link, "unlink": unlink, "status": status,
-                                      "digest": digest}
+                                      "digest": digest, "hours": hours}

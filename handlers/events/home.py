@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.domain import Actor
 from bot.services import Services
 from handlers.render import blocks
+from handlers.render.hygiene import home_hygiene_blocks
 from handlers.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -26,4 +27,9 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
     state = services.home.home(actor)
-    client.views_publish(user_id=actor.user_id, view=blocks.home_view(state, actor.tz, services.now()))
+    view = blocks.home_view(state, actor.tz, services.now())
+    if services.hygiene is not None:  # hours worked and the clock-in reminder (issue 13)
+        hours = services.hours.today_and_week(actor)
+        extra = home_hygiene_blocks(hours, services.hygiene.clock_in_reminder(actor))
+        view["blocks"] = (view["blocks"][:-1] + extra + view["blocks"][-1:])[:100]
+    client.views_publish(user_id=actor.user_id, view=view)

@@ -26,6 +26,8 @@ HELP = (
     "• `/clockout [note]`: stop working\n"
     "• `/timeoff`: request leave\n"
     "• `/whosoff [today|tomorrow|week|next week|2026-12-24|2026-12-24..2026-12-31]`: who is off\n"
+    "• `/whosin`: who is clocked in right now\n"
+    "• `/timebot hours [today|week|last week|2026-12-01..2026-12-07]`: hours worked\n"
     "• `/timebot link`: connect your account · `/timebot unlink` · `/timebot status`\n"
     "• Admins: `/timebot link @person [id]`, `/timebot digest add|list|remove|preview`"
 )

@@ -256,7 +256,7 @@ def test_the_connector_meets_the_vendor_protocol_and_spec(vendor, server):
     assert isinstance(vendor, Vendor)
     assert server.requests == []  # building a connector sends nothing
     assert SPEC.name == SwipeClock.name == "swipeclock"
-    assert SwipeClock.capabilities == {Action.CLOCK, Action.WHOS_OFF, Action.IDENTITY}
+    assert SwipeClock.capabilities == {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY}
     assert not SPEC.is_configured(SwipeClockSettings(_env_file=None))  # type: ignore[call-arg]
     assert SPEC.is_configured(SwipeClockSettings(_env_file=None, site_id=1, api_secret="s"))  # type: ignore[call-arg]
 
@@ -496,3 +496,29 @@ def test_the_sandbox_demo_matches_the_shared_demo_people():
     sim = SwipeClockSim.demo(clock=lambda: MONDAY_9AM)
     assert sorted(e.email for e in sim.employees.values() if e.email) == sorted(p.email for p in DEMO_PEOPLE)
     assert sim.auth_count == 0
+
+
+# --- hours and who's in (issue 13) ----------------------------------------------------------------
+
+
+def test_sessions_come_from_the_timecards_of_each_pay_period_the_range_touches(vendor, sim, server):
+    from sandbox.swipeclock import PunchLine
+
+    # pay periods run Sunday to Saturday fortnight: 28 Apr - 11 May, 12 - 25 May 2024
+    sim.punches.append(PunchLine("EMP001", datetime(2024, 5, 11, 22, 0), datetime(2024, 5, 12, 2, 0)))
+    sim.punches.append(PunchLine("EMP001", datetime(2024, 5, 13, 8, 0), job="Website"))  # running
+    found = vendor.sessions(ADA, datetime(2024, 5, 12, tzinfo=UTC), datetime(2024, 5, 14, tzinfo=UTC))
+    assert [(s.started_at, s.ended_at, s.project) for s in found] == [
+        (datetime(2024, 5, 11, 22, 0, tzinfo=UTC), datetime(2024, 5, 12, 2, 0, tzinfo=UTC), None),
+        (datetime(2024, 5, 13, 8, 0, tzinfo=UTC), None, "Website")]
+    assert len([r for r in server.requests if r.path.endswith("/timecards")]) == 2  # two pay periods
+
+
+def test_who_is_in_is_one_read_of_every_timecard(vendor, sim, server):
+    from sandbox.swipeclock import PunchLine
+
+    sim.punches.append(PunchLine("EMP002", datetime(2024, 5, 6, 8, 30)))
+    sim.punches.append(PunchLine("EMP003", datetime(2024, 5, 6, 7, 0), datetime(2024, 5, 6, 8, 0)))
+    running = vendor.clocked_in([])
+    assert [(r.vendor_user_id, r.person_name) for r in running] == [("EMP002", "Grace Hopper")]
+    assert len([r for r in server.requests if r.path.endswith("/timecards")]) == 1

@@ -152,3 +152,42 @@ def test_a_leave_type_timeclock_does_not_offer_is_refused_on_the_field_not_booke
         vendor.request_leave(user(tc_sim), LeaveRequest(start, start, "whosoff-77"))
     assert refused.value.field == "leave_type" and "out of date" in refused.value.user_message
     assert not tc_sim.off_times
+
+
+# --- sessions: filters and pages (issue 13) -------------------------------------------------------
+
+
+def test_the_simulator_filters_sessions_on_clock_in_and_pages_them_as_documented(
+        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    base = int(time.time()) - 100 * 3600
+    for i in range(30):
+        tc_sim.add_session(1, base + i * 3600, base + i * 3600 + 1800)
+    query = {"filter[clockIn][gte]": base + 5 * 3600, "filter[clockIn][lt]": base + 28 * 3600, "per-page": 10,
+             "page": 2}
+    response = httpx.get(f"{tc_server.base_url}/api/sessions", params=query,
+                         headers={"Authorization": tc_sim.sign(1)})
+    assert response.status_code == 200
+    assert [r["clockIn"] for r in response.json()] == [base + i * 3600 for i in range(15, 25)]
+    assert response.headers["X-Pagination-Total-Count"] == "23"
+    assert response.headers["X-Pagination-Page-Count"] == "3"
+    assert "rel=next" in response.headers["Link"]
+
+
+def test_the_simulator_refuses_a_filter_on_an_attribute_the_api_does_not_filter(
+        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    for params in ({"filter[userId]": "2"}, {"filter[clockIn][gte]": "yesterday"}):
+        response = httpx.get(f"{tc_server.base_url}/api/sessions", params=params,
+                             headers={"Authorization": tc_sim.sign(1)})
+        assert response.status_code == 422
+        assert response.json()[0]["field"] == "filter"
+
+
+def test_sessions_reads_every_page_of_the_range(tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    from datetime import UTC, datetime
+
+    base = int(time.time()) - 100 * 3600
+    for i in range(60):
+        tc_sim.add_session(1, base + i * 3600, base + i * 3600 + 1800)
+    found = timeclock_vendor(tc_server.base_url).sessions(
+        user(tc_sim), datetime.fromtimestamp(base + 2 * 3600, UTC), datetime.fromtimestamp(base + 58 * 3600, UTC))
+    assert len(found) == 56

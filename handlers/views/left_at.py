@@ -1,0 +1,60 @@
+"""The "I left at…" form of a forgotten-clock-out reminder: checked in the ack, ended after it,
+and the reminder updated in place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain import Actor
+from bot.services import Services
+from handlers.render.hygiene import outcome_message
+from handlers.turn import Reply, Turn
+from handlers.views.end_time import picked_end
+from handlers.views.state import metadata
+
+log = logging.getLogger(__name__)
+
+
+def update_reminder(turn: Turn, meta: dict[str, Any], text: str, blocks_: list[dict[str, Any]]) -> Reply | None:
+    """Say it in the reminder itself; a reply (DM) only when that can't be done."""
+    channel, ts = meta.get("channel"), meta.get("ts")
+    if channel and ts:
+        try:
+            turn.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks_)
+            return None
+        except SlackApiError as exc:
+            log.info("chat.update of the reminder failed: %s", exc.response.get("error"))
+    return Reply(text)
+
+
+def end_from_reminder(turn: Turn, meta: dict[str, Any], at: Any = None) -> None:
+    services = turn.services
+
+    def work(actor: Actor) -> Reply | None:
+        outcome = services.hygiene.end_session(actor, meta["watch"], at=at)
+        if outcome.outcome == "already_done":
+            return None  # a second click: the first one's answer stands
+        text, blocks_ = outcome_message(outcome, services.now())
+        return update_reminder(turn, meta, text, blocks_)
+
+    turn.later(work)
+
+
+def left_at_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                      services: Services) -> None:
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    tz = services.people.cached_zone(team_id, user_id)  # no Slack call before the ack
+    end = picked_end(ack, view, tz, "Clock out", now=services.now())
+    if end is None:
+        return
+    meta = metadata(view)
+    if not isinstance(meta.get("watch"), int):
+        ack(response_action="errors", errors={"end_time": "This form is out of date; use `/clockout`."})
+        return
+    ack()
+    end_from_reminder(Turn(services, client, team_id, user_id, body), meta, at=end)

@@ -1,0 +1,142 @@
+"""Forgotten clock-outs: one reminder per session, its buttons end that session once, quiet hours
+wait for the morning. Bot, TimeClock simulator and Slack stand-in share a controllable clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.render import hygiene
+from tests.bot.usecases.hygiene_support import World, button_value, message_click
+from tests.support import timepicker
+
+LONDON = ZoneInfo("Europe/London")
+EVENING = datetime(2026, 7, 14, 18, 7, tzinfo=LONDON)  # a Tuesday; BST, so London is not UTC
+
+
+def running_for(world: World, span: timedelta, user: int = 1) -> dict:
+    return world.sim.add_session(user, world.clock() - span.total_seconds())
+
+
+def reminded(world: World, button: str) -> tuple[dict, str]:
+    """Ada linked, a session 10 h 5 min old, one check: the session row and ``button``'s value."""
+    world.link("U0ADA", 1)
+    row = running_for(world, timedelta(hours=10, minutes=5))
+    world.services.hygiene.check()
+    return row, button_value(world.dms("U0ADA")[0], button)
+
+
+def test_a_session_ten_hours_five_minutes_old_gets_exactly_one_reminder_within_one_check(world_factory) -> None:
+    world = world_factory(EVENING)
+    world.link("U0ADA", 1)
+    running_for(world, timedelta(hours=10, minutes=5))
+    assert world.services.hygiene.check() == 1
+    world.services.hygiene.check()
+    [dm] = world.dms("U0ADA")
+    assert dm.args["text"] == "You've been clocked in since 08:02 BST (10 h). Still working?"
+    assert button_value(dm, hygiene.REMINDER_CLOCK_OUT) and button_value(dm, hygiene.REMINDER_LEFT_AT)
+
+
+def test_a_session_younger_than_the_limit_gets_no_reminder(world_factory) -> None:
+    world = world_factory(EVENING)
+    world.link("U0ADA", 1)
+    running_for(world, timedelta(hours=9, minutes=55))
+    world.services.hygiene.check()
+    assert world.dms("U0ADA") == []
+
+
+def test_a_session_closed_elsewhere_before_the_reminder_is_due_gets_none(world_factory) -> None:
+    world = world_factory(EVENING - timedelta(hours=2))
+    world.link("U0ADA", 1)
+    row = running_for(world, timedelta(hours=8, minutes=5))
+    world.services.hygiene.check()  # the sweep finds it running
+    row["clock_out"] = int(world.clock())  # closed in TimeClock's web UI
+    world.clock.set(EVENING)
+    world.services.hygiene.check()
+    assert world.dms("U0ADA") == []
+
+
+def test_clock_out_now_ends_the_session_at_the_vendor_and_updates_the_reminder_in_place(world_factory) -> None:
+    world = world_factory(EVENING)
+    row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
+    assert world.bot.driver.interaction(message_click(hygiene.REMINDER_CLOCK_OUT, value)).status_code == 200
+    [update] = world.slack.wait_call("chat.update")
+    assert update.args["channel"] == "D0ADA" and update.args["ts"] == "1.000001"
+    assert "Clocked out at 18:07 BST after 10h 05m" in update.args["text"]
+    assert row["clock_out"] == int(EVENING.timestamp())
+
+
+def test_a_double_click_on_clock_out_now_ends_the_session_once(world_factory) -> None:
+    world = world_factory(EVENING)
+    row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
+    for _ in range(2):
+        world.bot.driver.interaction(message_click(hygiene.REMINDER_CLOCK_OUT, value))
+    world.slack.wait_call("chat.update")
+    world.services.pool.shutdown(wait=True)  # both clicks handled to the end
+    patches = [r for r in world.server.requests if r.method == "PATCH"]
+    assert len(patches) == 1
+    assert row["clock_out"] == int(EVENING.timestamp())
+    assert len(world.slack.calls_to("chat.update")) == 1  # the second click leaves the first's answer
+
+
+def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_factory) -> None:
+    world = world_factory(EVENING)
+    row, value = reminded(world, hygiene.REMINDER_LEFT_AT)
+    world.bot.driver.interaction(message_click(hygiene.REMINDER_LEFT_AT, value))
+    [opened] = world.slack.wait_call("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == hygiene.LEFT_AT_CALLBACK
+    response = world.bot.driver.submit_view(hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("17:30")},
+                                            private_metadata=view["private_metadata"])
+    assert response.status_code == 200 and not response.content
+    [update] = world.slack.wait_call("chat.update")
+    assert "Clocked out at 17:30 BST" in update.args["text"]
+    assert row["clock_out"] == int(datetime(2026, 7, 14, 17, 30, tzinfo=LONDON).timestamp())
+
+
+def test_i_left_at_a_time_still_to_come_is_a_field_error(world_factory) -> None:
+    world = world_factory(EVENING)
+    meta = json.loads(reminded(world, hygiene.REMINDER_LEFT_AT)[1])
+    response = world.bot.driver.submit_view(hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("19:00")},
+                                            private_metadata=json.dumps(meta))
+    assert response.json()["response_action"] == "errors"
+    assert "end_time" in response.json()["errors"]
+
+
+def test_no_reminder_in_quiet_hours_it_comes_when_they_end(world_factory) -> None:
+    late = datetime(2026, 7, 14, 22, 0, tzinfo=LONDON)
+    world = world_factory(late)
+    world.link("U0ADA", 1)
+    running_for(world, timedelta(hours=10, minutes=5))
+    world.services.hygiene.check()
+    world.clock.set(datetime(2026, 7, 15, 6, 55, tzinfo=LONDON))
+    world.services.hygiene.check()
+    assert world.dms("U0ADA") == []
+    world.clock.set(datetime(2026, 7, 15, 7, 0, tzinfo=LONDON))
+    world.services.hygiene.check()
+    [dm] = world.dms("U0ADA")
+    assert "since Tue 14 Jul 11:55 BST (19 h)" in dm.args["text"]
+
+
+def test_automatic_clock_out_ends_the_session_when_the_reminder_was_sent_and_says_so(world_factory) -> None:
+    world = world_factory(EVENING - timedelta(hours=2), TIMEBOT_AUTO_CLOCKOUT_HOURS=12)
+    world.link("U0ADA", 1)
+    row = running_for(world, timedelta(hours=10, minutes=5))
+    world.services.hygiene.check()
+    asked = world.clock()
+    world.clock.set(EVENING)  # 12 h 05 m in
+    world.services.hygiene.check()
+    assert row["clock_out"] == int(asked)
+    [update] = world.slack.wait_call("chat.update")
+    assert "I clocked you out at 16:07 BST, when I asked" in update.args["text"]
+
+
+def test_a_clock_in_through_timebot_is_watched_without_a_vendor_sweep(world_factory) -> None:
+    world = world_factory(EVENING - timedelta(hours=10, minutes=5), TIMEBOT_SESSION_SWEEP_MINUTES=100000)
+    world.link("U0ADA", 1)
+    world.services.hygiene.check()  # the first sweep: nothing running yet
+    actor = world.services.people.actor("T0DEMO", "U0ADA")
+    world.services.clock.clock_in(actor)
+    world.clock.set(EVENING)
+    assert world.services.hygiene.check() == 1
