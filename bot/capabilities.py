@@ -16,7 +16,8 @@ from bot.vendors.registry import specs
 
 START, END = "<!-- capabilities:start -->", "<!-- capabilities:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
-COLUMNS = (Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY)
+COLUMNS = (Action.CLOCK, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.LEAVE_STATUS,
+           Action.CANCEL, Action.BALANCES)
 
 
 def connector_class(name: str) -> type[Vendor]:

@@ -136,7 +136,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             from bot.web import HttpServer, SlackWsgi
 
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-            server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host, args.port,
+            server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
+                                          webhooks=runtime.webhooks), args.host, args.port,
                                 settings.http_threads).start()
             runtime.on_close.append(server.stop)
             log.info("Timebot is listening on http://%s:%s/slack/events", args.host, server.port)

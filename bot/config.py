@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
     scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
 
+    # Leave follow-up (issue 12)
+    leave_poll_seconds: float = Field(default=300.0, gt=0, alias="TIMEBOT_LEAVE_POLL_SECONDS")
+    leave_approvers: str = Field(default="", alias="TIMEBOT_LEAVE_APPROVERS")
+    approval_remind_hours: float = Field(default=24.0, gt=0, alias="TIMEBOT_APPROVAL_REMIND_HOURS")
+    leave_backdate_days: int = Field(default=14, ge=0, le=366, alias="TIMEBOT_LEAVE_BACKDATE_DAYS")
+    sick_leave_types: str = Field(default="", alias="TIMEBOT_SICK_LEAVE_TYPES")
+    whosoff_webhook_secret: SecretStr | None = Field(default=None, alias="WHOSOFF_WEBHOOK_SECRET")
+    whosoff_webhook_header: str = Field(default="X-WhosOff-Signature", alias="WHOSOFF_WEBHOOK_HEADER")
+
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
     http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
     http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
@@ -65,6 +74,11 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    @property
+    def sick_types(self) -> frozenset[str]:
+        """Leave type names the company marks as sick, compared case-insensitively."""
+        return frozenset(t.strip().lower() for t in self.sick_leave_types.split(",") if t.strip())
 
     @property
     def http_policy(self) -> HttpPolicy:

@@ -20,6 +20,9 @@ class Action(enum.StrEnum):
     WHOS_OFF = "whos_off"
     HOLIDAYS = "holidays"
     IDENTITY = "identity"
+    LEAVE_STATUS = "leave_status"  # the vendor reports approved / declined / cancelled
+    CANCEL = "cancel"  # a person can withdraw their own request
+    BALANCES = "balances"  # the vendor states what is left of a person's allowance
 
     @property
     def phrase(self) -> str:
@@ -30,6 +33,9 @@ class Action(enum.StrEnum):
             Action.WHOS_OFF: "who's off",
             Action.HOLIDAYS: "public holidays",
             Action.IDENTITY: "matching people by email",
+            Action.LEAVE_STATUS: "approval status",
+            Action.CANCEL: "cancelling leave",
+            Action.BALANCES: "leave balances",
         }[self]
 
 
@@ -124,6 +130,7 @@ class Absence:
     absence_id: str | None = None
     person_name: str | None = None
     person_email: str | None = None
+    decided_by: str | None = None  # who approved or declined it, where the vendor says
 
     def portion_on(self, day: date) -> Portion | None:
         """The part of ``day`` this absence covers, or None when it does not cover it."""
@@ -165,3 +172,18 @@ class Actor:
 
     def today(self, now: datetime | None = None) -> date:
         return (now or datetime.now(UTC)).astimezone(self.tz).date()
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What is left of an allowance, in the vendor's own figure and unit: shown, never recomputed.
+
+    ``applies_to`` names the leave types it is drawn from (empty: every type)."""
+
+    label: str
+    remaining: str
+    unit: str = ""
+    applies_to: frozenset[str] = frozenset()
+
+    def text(self) -> str:
+        return f"{self.label}: {self.remaining} {self.unit} left".replace("  ", " ")

@@ -13,6 +13,7 @@ from bot.digests.admin import DigestAdmin
 from bot.usecases.clock import Clock
 from bot.usecases.home import Home
 from bot.usecases.leave import Leave
+from bot.usecases.leave_followup import LeaveFollowup
 from bot.usecases.people import People
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.registry import Router
@@ -32,6 +33,7 @@ class Services:
     whos_off: WhosOff
     home: Home
     digests: DigestAdmin | None = None  # set when digests are installed
+    followup: LeaveFollowup | None = None  # set by the composition root (leave follow-up)
 
     def now(self) -> datetime:
         return self.people.now()

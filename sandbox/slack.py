@@ -61,6 +61,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._lock = threading.Condition()
+        self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, member ids)
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -257,3 +258,18 @@ class SlackStandIn:
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", "U0")).split(",")[0]
         return {"ok": True, "channel": {"id": "D" + users[1:]}}
+
+    # --- user groups (leave approvers may be one) ---------------------------------------------
+
+    def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:
+        self.usergroups[group_id] = (handle, list(members))
+
+    def _m_usergroups_list(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "usergroups": [{"id": gid, "team_id": self.team_id, "handle": handle, "name": handle}
+                                           for gid, (handle, _) in self.usergroups.items()]}
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(args.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": group[1]}

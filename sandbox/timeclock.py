@@ -105,6 +105,14 @@ class TimeClockSim:
         with self._lock:
             return self._insert_off(user_id, start.isoformat(), end.isoformat(), type_, note)
 
+    def decide(self, off_id: int, approved: int) -> None:
+        """The admin hook: what ``admin/off-approve`` (1) and ``admin/off-deny`` (2) do in the web
+        UI. ``approved`` is not writable through the API, as in the real product."""
+        if approved not in (0, 1, 2):
+            raise ValueError("approved is 0 (pending), 1 (approved) or 2 (denied)")
+        with self._lock:
+            self.off_times[off_id].update(approved=approved, updated_at=int(self.clock()))
+
     @classmethod
     def demo(cls) -> TimeClockSim:
         sim = cls()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from handlers.actions.clockout import pick_time
 from handlers.actions.home import home_clock_in, home_clock_out, home_link, home_request_leave
+from handlers.actions.leave import leave_cancel, leave_page
 
 
 def register(app: App) -> None:
@@ -14,3 +17,6 @@ def register(app: App) -> None:
     app.action("home_clock_out")(home_clock_out)
     app.action("home_request_leave")(home_request_leave)
     app.action("home_link")(home_link)
+    app.action("leave_cancel")(leave_cancel)
+    app.action(re.compile(r"^leave_page_(prev|next)$"))(leave_page)
+    app.action("leave_open_vendor")(lambda ack: ack())  # a link button: Slack still sends the click

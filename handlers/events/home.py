@@ -7,10 +7,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.domain import Actor
+from bot.domain import Action, Actor
+from bot.errors import UserError, VendorError
 from bot.services import Services
-from handlers.render import blocks
-from handlers.turn import Turn
+from bot.usecases.leave_followup import Balances, MyLeave
+from handlers.render import blocks, leave
+from handlers.turn import Turn, describe
 
 log = logging.getLogger(__name__)
 
@@ -26,4 +28,17 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
     state = services.home.home(actor)
-    client.views_publish(user_id=actor.user_id, view=blocks.home_view(state, actor.tz, services.now()))
+    view = blocks.home_view(state, actor.tz, services.now())
+    if services.followup is not None and state.leave_vendor:
+        view = leave.with_my_leave(view, *_my_leave(services, actor))
+    client.views_publish(user_id=actor.user_id, view=view)
+
+
+def _my_leave(services: Services, actor: Actor) -> tuple[MyLeave, Balances | None]:
+    followup = services.followup
+    assert followup is not None
+    try:
+        mine = followup.my_leave(actor)
+    except (VendorError, UserError) as exc:
+        mine = MyLeave(services.router.label_for(Action.LEAVE), [], False, describe(exc))
+    return mine, followup.balances(actor)
