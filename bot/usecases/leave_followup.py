@@ -285,7 +285,7 @@ class LeaveFollowup:
             self.slack.chat_postMessage(channel=row.slack_user_id, text=text, blocks=blocks)
         except SlackApiError as exc:
             log.error("could not tell %s about their leave: %s", row.slack_user_id, exc.response.get("error"))
-        self._update_approvers(row, news)
+        self._update_approvers(self.store.tracked(row.vendor, row.request_id) or row, news)  # the latest DMs
         return True
 
     def _update_approvers(self, row: LeaveTrack, news: LeaveNews) -> None:

@@ -63,8 +63,10 @@ def request_leave(bot: BotUnderTest, slack: SlackStandIn, wo: WhosOffSim) -> int
                                                                leave_type=str(next(iter(wo.leave_types))),
                                                                note="family trip"))
     eventually(lambda: len(set(wo.leave) - before) == 1)
-    slack.wait_for(lambda: dms_to(slack, "U0GRACE"))
-    return (set(wo.leave) - before).pop()
+    leave_id = (set(wo.leave) - before).pop()
+    store = followup(bot).store
+    eventually(lambda: bool((row := store.tracked("whosoff", str(leave_id))) and row.approver_dms))
+    return leave_id
 
 
 def test_an_approval_reaches_the_requester_once_and_updates_the_approvers_message(
