@@ -179,9 +179,12 @@ class LeaveFollowup:
             return []
 
     def _news(self, row: LeaveTrack, vendor: LeaveStatusVendor | None, *, note: str | None = None,
-              working_days: float | None = None) -> LeaveNews:
+              working_days: float | None = None, others_off: bool = True) -> LeaveNews:
+        """``others_off``: ask who else is off then (one who's-off read), for approvers' messages."""
         others: tuple[str, ...] = ()
         try:
+            if not others_off:
+                raise UserError("not asked")
             report = self.whos_off.whos_off(row.team_id, row.start_day, row.end_day)
             names = {e.name for d in report.days for e in d.entries if e.slack_user_id != row.slack_user_id}
             others = tuple(sorted(names))
@@ -278,14 +281,15 @@ class LeaveFollowup:
         self.store.settle(row, status, decided_by)
         if not first:
             return False
-        news = self._news(LeaveTrack(**{**row.model_dump(), "status": status, "decided_by": decided_by or ""}),
-                          self._status_vendor(row.vendor))
+        latest = self.store.tracked(row.vendor, row.request_id) or row
+        news = self._news(LeaveTrack(**{**latest.model_dump(), "status": status, "decided_by": decided_by or ""}),
+                          self._status_vendor(row.vendor), others_off=bool(latest.approver_dms))
         text, blocks = self.render.requester(news)
         try:
             self.slack.chat_postMessage(channel=row.slack_user_id, text=text, blocks=blocks)
         except SlackApiError as exc:
             log.error("could not tell %s about their leave: %s", row.slack_user_id, exc.response.get("error"))
-        self._update_approvers(self.store.tracked(row.vendor, row.request_id) or row, news)  # the latest DMs
+        self._update_approvers(latest, news)
         return True
 
     def _update_approvers(self, row: LeaveTrack, news: LeaveNews) -> None:
