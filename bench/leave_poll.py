@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sim = WhosOffSim(app_id="bench", client_secret="bench-secret")
-    sim.add_user("Timebot Service", "svc@example.com", user_type_id=SUPER_USER, password="pw")  # noqa: S106
+    sim.add_user("Timebot Service", "svc@example.com", user_type_id=SUPER_USER, password="pw")
     leave_type = sim.add_leave_type("Annual Leave", requires_approval=True)
     start = date.today() + timedelta(days=14)
     ids = []
