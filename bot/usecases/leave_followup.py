@@ -346,16 +346,16 @@ class LeaveFollowup:
         today = actor.today(self.people.now())
         mine = vendor.my_absences(user, today - timedelta(days=self.settings.backdate_days), today + LIST_AHEAD)
         absence = next((a for a in mine if a.absence_id == request_id), None)
+        mine_key = f"cancel:{vendor.name}:{request_id}:{actor.team_id}:{actor.user_id}"
         if absence is None:
-            tracked = self.store.tracked(vendor.name, request_id)
-            if self.store.claimed(f"cancel:{vendor.name}:{request_id}") and tracked is not None \
-                    and tracked.slack_user_id == actor.user_id:
+            if self.store.claimed(mine_key):  # a double click that arrived after the delete
                 return "That request is cancelled already."
             self.people.audit(actor.team_id, actor.user_id, vendor.name, "cancel_leave", "refused",
                               f"request {request_id[:64]} is not theirs")
             raise VendorRejected(vendor.label, "That isn't one of your requests, so it wasn't cancelled.")
         if not self.store.claim(f"cancel:{vendor.name}:{request_id}"):
             return "That request is being cancelled already."
+        self.store.claim(mine_key)
         try:
             canceller.cancel_leave(user, request_id)
         except VendorError as exc:
