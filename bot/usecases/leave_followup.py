@@ -123,8 +123,11 @@ class LeaveFollowup:
             kind=absence.kind or "Leave", status=absence.status, via="timebot"))
         if row.status != "pending":
             return
+        approvers = self.approver_ids(actor, vendor, user)
+        if not approvers:
+            return
         news = self._news(row, vendor, note=request.note, working_days=result.working_days)
-        for approver in self.approver_ids(actor, vendor, user):
+        for approver in approvers:
             if not self.store.claim(f"ask:{vendor.name}:{row.request_id}:{approver}"):
                 continue
             text, blocks = self.render.approver(news)
