@@ -26,6 +26,7 @@ from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
 from bot.housekeeping import refresh_directory, start_housekeeping
+from bot.leave_scheduler import start_followup_scheduler
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.usecases.clock import Clock
@@ -33,17 +34,21 @@ from bot.usecases.clock_hygiene import ClockHygiene, HygienePolicy
 from bot.usecases.home import Home
 from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
+from bot.usecases.leave_followup import FollowupSettings, LeaveFollowup
 from bot.usecases.people import People
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import Vendor
 from bot.vendors.registry import Router, load_vendors
+from bot.webhooks import Webhook, whosoff_webhook
 from bot.work import WorkPool
 from handlers.render import hygiene as hygiene_render
+from handlers.render.leave import LeaveRender
 from handlers.render.whos_off import render_digest
 from handlers.turn import request_key
 from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
+from storage.followup import FollowupStore
 from storage.hygiene import HygieneStore
 from storage.queries import Store
 
@@ -61,6 +66,7 @@ class Runtime:
     client: WebClient
     on_close: list[Callable[[], None]] = field(default_factory=list)
     digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -176,6 +182,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
     runtime.digests = _install_digests(runtime)
+    _install_followup(runtime)
     if settings.scheduler_enabled:
         start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
         start_reminders(services.hygiene, runtime.on_close,
@@ -212,3 +219,20 @@ def _install_digests(runtime: Runtime) -> Digests:
     if runtime.settings.scheduler_enabled:
         start_scheduler(digests, runtime.on_close)
     return digests
+
+
+def _install_followup(runtime: Runtime) -> LeaveFollowup:
+    """Leave follow-up: hooked after each request, the status poll and reminders on the scheduler,
+    and WhosOff's webhook route when its secret is set."""
+    services, settings = runtime.services, runtime.settings
+    followup = LeaveFollowup(services.people, services.whos_off, FollowupStore(runtime.engine), LeaveRender(),
+                             FollowupSettings(settings.leave_approvers, settings.approval_remind_hours,
+                                              settings.leave_backdate_days, settings.sick_leave_names))
+    services.followup = followup
+    services.leave.after.append(followup.requested)
+    secret = settings.whosoff_webhook_secret.get_secret_value() if settings.whosoff_webhook_secret else ""
+    if secret and "whosoff" in services.router.vendors:
+        runtime.webhooks["/webhooks/whosoff"] = whosoff_webhook(followup, secret, settings.whosoff_webhook_header)
+    if settings.scheduler_enabled:
+        start_followup_scheduler(followup, settings.leave_poll_seconds, runtime.on_close)
+    return followup

@@ -16,8 +16,8 @@ from bot.vendors.registry import specs
 
 START, END = "<!-- capabilities:start -->", "<!-- capabilities:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
-COLUMNS = (Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS,
-           Action.IDENTITY, Action.DEPARTMENTS)
+COLUMNS = (Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.LEAVE_STATUS, Action.CANCEL,
+           Action.BALANCES, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.DEPARTMENTS)
 
 
 def connector_class(name: str) -> type[Vendor]:

@@ -200,8 +200,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
             try:
-                server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host,
-                                    args.port, settings.http_threads).start()
+                server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
+                                              webhooks=runtime.webhooks), args.host, args.port,
+                                    settings.http_threads).start()
             except OSError as exc:
                 raise ConfigError(f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "
                                   "probably in use; stop what is using it or pick another with --port.") from None

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     hygiene_check_seconds: float = Field(default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS")
     session_sweep_minutes: float = Field(default=30.0, gt=0, alias="TIMEBOT_SESSION_SWEEP_MINUTES")
 
+    # Leave follow-up (issue 12)
+    leave_poll_seconds: float = Field(default=300.0, gt=0, alias="TIMEBOT_LEAVE_POLL_SECONDS")
+    leave_approvers: str = Field(default="", alias="TIMEBOT_LEAVE_APPROVERS")
+    approval_remind_hours: float = Field(default=24.0, gt=0, alias="TIMEBOT_APPROVAL_REMIND_HOURS")
+    leave_backdate_days: int = Field(default=14, ge=0, le=366, alias="TIMEBOT_LEAVE_BACKDATE_DAYS")
+    whosoff_webhook_secret: SecretStr | None = Field(default=None, alias="WHOSOFF_WEBHOOK_SECRET")
+    whosoff_webhook_header: str = Field(default="X-WhosOff-Signature", alias="WHOSOFF_WEBHOOK_HEADER")
+
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
     http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
     http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
@@ -85,7 +93,8 @@ class Settings(BaseSettings):
 
     @property
     def sick_leave_names(self) -> frozenset[str]:
-        """Leave types (by name, case-insensitive) shown only as "off" except to the person and admins."""
+        """Leave types (by name, case-insensitive) the company marks as sick: shown only as "off"
+        except to the person and admins, their reason never shown, and no future date needed."""
         return frozenset(t.strip().lower() for t in self.sick_leave_types.split(",") if t.strip())
 
     @property

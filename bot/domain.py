@@ -23,6 +23,9 @@ class Action(enum.StrEnum):
     DEPARTMENTS = "departments"
     HOURS = "hours"  # the person's own sessions over a period (hours worked)
     WHOS_IN = "whos_in"  # who is clocked in right now
+    LEAVE_STATUS = "leave_status"  # the vendor reports approved / declined / cancelled
+    CANCEL = "cancel"  # a person can withdraw their own request
+    BALANCES = "balances"  # the vendor states what is left of a person's allowance
 
     @property
     def phrase(self) -> str:
@@ -36,6 +39,9 @@ class Action(enum.StrEnum):
             Action.DEPARTMENTS: "departments",
             Action.HOURS: "hours worked",
             Action.WHOS_IN: "who's in now",
+            Action.LEAVE_STATUS: "approval status",
+            Action.CANCEL: "cancelling leave",
+            Action.BALANCES: "leave balances",
         }[self]
 
 
@@ -139,6 +145,7 @@ class Absence:
     absence_id: str | None = None
     person_name: str | None = None
     person_email: str | None = None
+    decided_by: str | None = None  # who approved or declined it, where the vendor says
 
     def portion_on(self, day: date) -> Portion | None:
         """The part of ``day`` this absence covers, or None when it does not cover it."""
@@ -208,3 +215,18 @@ class QuietHours:
         if self.start <= self.end:
             return self.start <= now < self.end
         return now >= self.start or now < self.end
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What is left of an allowance, in the vendor's own figure and unit: shown, never recomputed.
+
+    ``applies_to`` names the leave types it is drawn from (empty: every type)."""
+
+    label: str
+    remaining: str
+    unit: str = ""
+    applies_to: frozenset[str] = frozenset()
+
+    def text(self) -> str:
+        return f"{self.label}: {self.remaining} {self.unit} left".replace("  ", " ")

@@ -15,6 +15,7 @@ from bot.usecases.clock_hygiene import ClockHygiene
 from bot.usecases.home import Home
 from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
+from bot.usecases.leave_followup import LeaveFollowup
 from bot.usecases.people import People
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
@@ -38,6 +39,7 @@ class Services:
     hours: Hours = None  # type: ignore[assignment]  # set by bot/app.py (clock hygiene, issue 13)
     whos_in: WhosIn = None  # type: ignore[assignment]
     hygiene: ClockHygiene = None  # type: ignore[assignment]
+    followup: LeaveFollowup | None = None  # set by the composition root (leave follow-up)
 
     def now(self) -> datetime:
         return self.people.now()

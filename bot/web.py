@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -42,16 +42,20 @@ def bolt_request(raw: str, query: str, headers: dict[str, str]) -> BoltRequest:
 
 class SlackWsgi:
     def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *,
-                 signing_secret: str | None = None) -> None:
+                 signing_secret: str | None = None,
+                 webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.webhooks = dict(webhooks or {})  # path -> handler(raw body, headers) -> status; they verify
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if path == "/healthz" and method in {"GET", "HEAD"}:
             return self._health(start_response)
+        if path in self.webhooks and method == "POST":
+            return self._webhook(environ, start_response, self.webhooks[path])
         if path != self.path or method != "POST":
             return _reply(start_response, 404, b"Not Found", "text/plain")
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -72,6 +76,20 @@ class SlackWsgi:
         body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
         start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)
         return [body]
+
+    def _webhook(self, environ: dict[str, Any], start_response: Callable[..., Any],
+                 handler: Callable[[bytes, Mapping[str, str]], int]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > MAX_BODY:
+            return _reply(start_response, 413, b"Too large", "text/plain")
+        raw = environ["wsgi.input"].read(length) if length else b""
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        try:
+            status = handler(raw, headers)
+        except Exception:
+            log.exception("webhook %s failed", environ.get("PATH_INFO"))
+            status = 500
+        return _reply(start_response, status, b"", "text/plain")
 
     def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:

@@ -128,6 +128,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._lock = threading.Condition()
+        self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, member ids)
 
     # --- set-up ----------------------------------------------------------------------------
 

@@ -127,6 +127,13 @@ class TimeClockSim:
                    "project_id": project_id, "created_at": now, "updated_at": now}
             self.sessions[row["id"]] = row
             return row
+    def decide(self, off_id: int, approved: int) -> None:
+        """The admin hook: what ``admin/off-approve`` (1) and ``admin/off-deny`` (2) do in the web
+        UI. ``approved`` is not writable through the API, as in the real product."""
+        if approved not in (0, 1, 2):
+            raise ValueError("approved is 0 (pending), 1 (approved) or 2 (denied)")
+        with self._lock:
+            self.off_times[off_id].update(approved=approved, updated_at=int(self.clock()))
 
     @classmethod
     def demo(cls, *, leave: bool = False) -> TimeClockSim:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import Portion
 from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
+from sandbox.webhooks import WebhookSender
 
 # User levels (doc: WO-AUTH, WO-USER).
 STAFF, APPROVER, APPROVER_ADD, APPROVER_EDIT, SUPER_USER, SUPER_USER_HUB = 100, 200, 210, 220, 300, 310
@@ -116,6 +117,7 @@ class WoLeave:
     status_id: int
     note: str = ""
     requested_by: int | None = None
+    decided_by: int | None = None
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
@@ -218,6 +220,8 @@ class WhosOffSim:
         self._nonces: set[str] = set()
         self._ids = {"user": 1000, "leave": 50000, "leave_type": 10, "free_restricted": 0}
         self._lock = threading.RLock()
+        self.allowances: dict[int, list[dict[str, Any]]] = {}
+        self.webhook: WebhookSender | None = None  # set by a test (or the sandbox) to receive events
 
     # --- test hooks --------------------------------------------------------------------------
 
@@ -307,6 +311,37 @@ class WhosOffSim:
             self.free_restricted[fid] = WoFreeRestricted(fid, name, day, end or day, RESTRICTED if restricted else FREE)
         return fid
 
+    def set_allowance(self, user_id: int, remaining: float, *, allowance_type_id: int = 0,
+                      name: str = "Annual allowance", opening: float | None = None) -> None:
+        """A user's allowance as the User Allowance controller would give it (fields inferred)."""
+        with self._lock:
+            self.allowances[user_id] = [{"user_id": user_id, "name": name, "allowance_type_id": allowance_type_id,
+                                         "start_date": f"{self.today().year}-01-01",
+                                         "opening": remaining if opening is None else opening,
+                                         "remaining": remaining}]
+
+    def decide(self, leave_id: int, status: str, *, by: int | None = None) -> None:
+        """The admin hook: approve, decline or cancel a request the way an approver does in
+        WhosOff's web app (the API documents no such call); a webhook follows, as WhosOff sends one."""
+        with self._lock:
+            leave = self.leave[leave_id]
+            leave.status_id = _STATUS_IDS[status]
+            leave.decided_by = by
+            data = self._webhook_data(leave)
+        if self.webhook is not None:
+            self.webhook.send("leave.updated" if status == "approved" else "leave.deleted", data)
+
+    def _webhook_data(self, leave: WoLeave) -> dict[str, Any]:
+        user = self.users.get(leave.user_id)
+        lt = self.leave_types.get(leave.leave_type_id)
+        approver = self.users.get(leave.decided_by or 0)
+        words = {PENDING: "pending", APPROVED: "approved", CANCELLED: "cancelled", DECLINED: "declined"}
+        return {"id": str(leave.leave_id), "name": lt.name if lt else "",
+                "staff": f"{user.first_name} {user.last_name}" if user else "",
+                "approver": f"{approver.first_name} {approver.last_name}" if approver else "",
+                "status": words[leave.status_id], "start_date": leave.start.strftime("%Y-%m-%d %H:%M"),
+                "end_date": leave.end.strftime("%Y-%m-%d %H:%M")}
+
     def _leave_type_id(self, leave_type: int | str | None) -> int:
         if leave_type is None:
             return next(iter(self.leave_types))
@@ -378,6 +413,7 @@ class WhosOffSim:
             "whosoff/retrieve": (post, STAFF, self._whosoff_retrieve),
             "reporting/work": (post, APPROVER, self._reporting_work),
             "free-restricted/retrieve": (post, STAFF, self._free_restricted_retrieve),
+            "user-allowance/retrieve": (post, STAFF, self._allowance_retrieve),
         }
         by_id: dict[str, tuple[int, Callable[[_Ctx, int], list[Any]]]] = {
             "user/get-by-id": (STAFF, self._user_by_id),
@@ -597,6 +633,14 @@ class WhosOffSim:
         return [u.json() for u in self.users.values() if u.status_id in statuses and in_scope(u)
                 and (not last or u.last_name.lower() == last.lower())]
 
+    def _allowance_retrieve(self, ctx: _Ctx) -> list[Any]:
+        user_id = self._int(ctx.body, "user_id")
+        if user_id not in self.users:
+            raise _bad("User not found", "SIM-NOT-FOUND")
+        if user_id != ctx.user.user_id and ctx.user.user_type_id < APPROVER:
+            raise SimError(403, "SIM-PERM", "Another user's allowance needs an approver or super user")
+        return list(self.allowances.get(user_id or 0, []))
+
     def _user_by_id(self, ctx: _Ctx, user_id: int) -> list[Any]:
         user = self.users.get(user_id)
         if user is None:
@@ -676,8 +720,12 @@ class WhosOffSim:
             return [result]
         self._ids["leave"] += 1
         leave_id = self._ids["leave"]
-        self.leave[leave_id] = WoLeave(leave_id, user_id, lt.leave_type_id, start, end, status, note, ctx.user.user_id)
+        leave = WoLeave(leave_id, user_id, lt.leave_type_id, start, end, status, note, ctx.user.user_id)
+        self.leave[leave_id] = leave
         self._by_user.setdefault(user_id, []).append(leave_id)
+        if self.webhook is not None:
+            webhook, data = self.webhook, self._webhook_data(leave)
+            threading.Thread(target=webhook.send, args=("leave.created", data), daemon=True).start()
         return [{"leave_id": leave_id, **result}]
 
     @staticmethod

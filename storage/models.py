@@ -173,3 +173,36 @@ class ClockInReminder(SQLModel, table=True):
     minute: int
     enabled: bool = True
     updated_at: datetime = Field(default_factory=utcnow)
+class LeaveTrack(SQLModel, table=True):
+    """A leave request Timebot follows until the vendor settles it: made through Timebot or seen
+    on a vendor's list. ``status`` is the last one announced; ``approver_dms`` the approvers'
+    messages about it ("channel:ts" comma-separated), updated in place when it changes."""
+
+    __tablename__ = "leave_track"
+    __table_args__ = (UniqueConstraint("vendor", "request_id", name="uq_leave_track_request"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32, index=True)
+    vendor: str = Field(max_length=32)
+    request_id: str = Field(max_length=128)
+    vendor_user_id: str = Field(max_length=128)
+    start_day: date
+    end_day: date
+    kind: str = Field(default="", max_length=128)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | approved | denied | cancelled
+    via: str = Field(default="timebot", max_length=16)  # timebot | list
+    approver_dms: str = Field(default="", max_length=2000)
+    decided_by: str = Field(default="", max_length=256)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LeaveNotice(SQLModel, table=True):
+    """A claim: the process that inserts ``key`` (request + status + what) sends that notice; every
+    other process, now or after a restart, sees the row and sends nothing."""
+
+    __tablename__ = "leave_notice"
+
+    key: str = Field(max_length=255, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)

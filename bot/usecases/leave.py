@@ -3,16 +3,21 @@ and the working days it costs."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
-from bot.domain import Absence, Actor, LeaveRequest, LeaveType, Portion, VendorUser
+from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
 from bot.errors import OutcomeUnknown, VendorError, VendorRejected, outcome
 from bot.usecases.people import People
 from bot.usecases.whos_off import holiday_days
 from bot.usecases.writes import write_once
-from bot.vendors.base import LeaveVendor
+from bot.vendors.base import BalanceVendor, LeaveVendor
 from bot.vendors.registry import Router
+
+log = logging.getLogger(__name__)
 
 MAX_LEAVE_DAYS = 366
 
@@ -30,6 +35,7 @@ class LeaveForm:
     vendor: str
     types: list[LeaveType]
     half_days: bool
+    balances: list[Balance] | None = None  # None: the vendor keeps no balance (never shown as 0)
 
 
 def working_days(start: date, end: date, start_portion: Portion, end_portion: Portion, holidays: set[date]) -> float:
@@ -50,12 +56,16 @@ def working_days(start: date, end: date, start_portion: Portion, end_portion: Po
 NO_WORKING_DAYS = "Those days are all weekend or public holiday"
 
 
-def validate_leave(request: LeaveRequest, today: date, holidays: set[date] | None = None) -> dict[str, str]:
-    """Field errors for a leave request, keyed by field name (start, end, start_portion …);
-    ``holidays`` known (after the ack, from the vendor) make a request of holidays only an error too."""
+def validate_leave(request: LeaveRequest, today: date, backdate_days: int = 0,
+                   holidays: set[date] | None = None) -> dict[str, str]:
+    """Field errors for a leave request, keyed by field name (start, end, start_portion …). A
+    request may start up to ``backdate_days`` ago (sick days, a day already taken): the vendor
+    still has the last word on past dates. ``holidays`` known (after the ack, from the vendor) make
+    a request of holidays only an error too."""
     errors: dict[str, str] = {}
-    if request.start < today:
-        errors["start"] = "The first day is in the past."
+    if request.start < today - timedelta(days=backdate_days):
+        errors["start"] = ("The first day is in the past." if not backdate_days
+                           else f"The first day is more than {backdate_days} days ago.")
     if request.end < request.start:
         errors["end"] = "The last day is before the first day."
     elif (request.end - request.start).days + 1 > MAX_LEAVE_DAYS:
@@ -81,19 +91,33 @@ class Leave:
     def __init__(self, people: People, router: Router) -> None:
         self.people = people
         self.router = router
+        # Called after each accepted request (the follow-up: approvers, status news).
+        self.after: list[Callable[[Actor, LeaveResult, LeaveRequest], None]] = []
+
+    @property
+    def backdate_days(self) -> int:
+        return self.people.settings.leave_backdate_days
 
     def leave_form(self, actor: Actor) -> LeaveForm:
         vendor = self.router.leave()
-        self.people.identity(actor, vendor)
-        return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days)
+        user = self.people.identity(actor, vendor)
+        balances: list[Balance] | None = None
+        if Action.BALANCES in vendor.capabilities:
+            try:
+                balances = cast(BalanceVendor, vendor).balances(user)
+            except VendorError as exc:
+                log.info("balances left out of the form: %s", exc.user_message)
+                balances = []
+        return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days, balances)
 
     def problems(self, team_id: str, user_id: str, request: LeaveRequest) -> dict[str, str]:
         """Field errors for the form, before the ack: today is the person's, from the cached profile."""
-        return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date())
+        return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date(),
+                              self.backdate_days)
 
     def request_leave(self, actor: Actor, request: LeaveRequest) -> LeaveResult:
         holidays, _ = holiday_days(self.router, request.start, request.end)
-        errors = validate_leave(request, actor.today(self.people.now()), holidays)
+        errors = validate_leave(request, actor.today(self.people.now()), self.backdate_days, holidays)
         if errors:
             raise VendorRejected("Timebot", next(iter(errors.values())), field=next(iter(errors)))
         vendor = self.router.leave()
@@ -138,7 +162,13 @@ class Leave:
             "ok",
             f"{request.start}..{request.end} ({absence.absence_id})",
         )
-        return LeaveResult(absence, vendor.label, days, half_note)
+        result = LeaveResult(absence, vendor.label, days, half_note)
+        for hook in self.after:
+            try:
+                hook(actor, result, request)
+            except Exception:  # the request went through: a follow-up failure must not hide that
+                log.exception("leave follow-up after a request failed")
+        return result
 
 
 def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> tuple[Absence | None, bool]:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings
 from bot.domain import (
     Absence,
     Action,
+    Balance,
     ClockSession,
     Holiday,
     LeaveRequest,
@@ -120,11 +121,40 @@ class DepartmentsVendor(Vendor, Protocol):
 
 
 @runtime_checkable
+class LeaveStatusVendor(LeaveVendor, Protocol):
+    """Action.LEAVE_STATUS: requests carry approved / pending / denied / cancelled."""
+
+    company_wide_status: ClassVar[bool]  # one call (per page) answers for everyone
+
+    def leave_requests(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
+        """Every request overlapping [start, end] in any status, cancelled and denied included:
+        everyone's for company-wide vendors (``users`` ignored), else ``users``' own."""
+        ...
+
+    def approval_url(self, absence: Absence) -> str:
+        """The vendor's own page where an approver decides (no vendor documents an approve call)."""
+        ...
+
+    def approvers(self, user: VendorUser) -> list[VendorPerson]:
+        """The approvers the vendor names for ``user`` (empty: none named)."""
+        ...
+
+
+@runtime_checkable
 class SessionsReader(ClockVendor, Protocol):
     """Action.HOURS: a person's own sessions, read back from the vendor (hours worked)."""
 
     def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
         """The person's sessions overlapping [start, end), a running one included (ended_at None)."""
+        ...
+
+
+@runtime_checkable
+class CancelVendor(LeaveVendor, Protocol):
+    """Action.CANCEL."""
+
+    def cancel_leave(self, user: VendorUser, absence_id: str) -> None:
+        """Withdraw ``user``'s request; a request already gone counts as done."""
         ...
 
 
@@ -140,7 +170,17 @@ class CompanyClockState(ClockVendor, Protocol):
         ...
 
 
+@runtime_checkable
+class BalanceVendor(Vendor, Protocol):
+    """Action.BALANCES."""
+
+    def balances(self, user: VendorUser) -> list[Balance]: ...
+
+
 PROTOCOLS: Mapping[Action, type[Vendor]] = {
+    Action.LEAVE_STATUS: LeaveStatusVendor,
+    Action.CANCEL: CancelVendor,
+    Action.BALANCES: BalanceVendor,
     Action.CLOCK: ClockVendor,
     Action.LEAVE: LeaveVendor,
     Action.WHOS_OFF: WhosOffVendor,

@@ -34,6 +34,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.domain import (
     Absence,
     Action,
+    Balance,
     ClockSession,
     LeaveRequest,
     LeaveType,
@@ -189,7 +190,7 @@ class SwipeClock:
     name: ClassVar[str] = "swipeclock"
     label: ClassVar[str] = "SwipeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY})
+        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY, Action.BALANCES})
     company_wide: ClassVar[bool] = True  # a site token reads every employee's timecard at once
     clock_notes: ClassVar[bool] = False  # punches carry no note (contract: none documented)
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
@@ -342,22 +343,43 @@ class SwipeClock:
 
     def _employees(self) -> list[dict[str, Any]]:
         """Every active employee, following ``NextPageLink`` like the official SDK (§1.5.1)."""
+        return self._listed(self._site_key, "employees", {"onlyActive": "true"})
+
+    def _listed(self, key: TokenKey, endpoint: str, extra: dict[str, Any],
+                stop: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+        """A list endpoint's ``Results``, page after page (``stop``: a row that ends the search)."""
         rows: list[dict[str, Any]] = []
-        url: str = self._path("employees")
-        first: dict[str, Any] = {"pageSize": self.settings.page_size, "onlyActive": "true"}
+        url: str = self._path(endpoint)
+        first: dict[str, Any] = {"pageSize": self.settings.page_size, **extra}
         params: dict[str, Any] | None = first
         for page in range(2, 10_000):
-            data = self._json(self._call(self._site_key, "GET", url, params=params)) or {}
-            rows.extend(r for r in data.get("Results") or [] if isinstance(r, dict))
+            data = self._json(self._call(key, "GET", url, params=params)) or {}
+            batch = [r for r in data.get("Results") or [] if isinstance(r, dict)]
+            rows.extend(batch)
             link = data.get("NextPageLink")
-            if not link:
+            if not link or (stop is not None and any(stop(r) for r in batch)):
                 break
             if isinstance(link, str) and link.startswith(self._api_url + "/"):
                 url, params = link, None
             else:
                 # Never send our token to a host we weren't configured with; page by number instead.
-                url, params = self._path("employees"), {**first, "page": page}
+                url, params = self._path(endpoint), {**first, "page": page}
         return rows
+
+    def balances(self, user: VendorUser) -> list[Balance]:
+        """``GET /accruals`` (doc: SC-TWPX): each category's ``value`` exactly as SwipeClock states it
+        (hours, inferred from TWP's time-based accruals); hidden categories are left out."""
+        code = user.vendor_user_id.lower()
+        rows = self._listed(self._person_key(user), "accruals", {},
+                            stop=lambda r: str(r.get("EmployeeCode") or "").lower() == code)
+        mine = next((r for r in rows if str(r.get("EmployeeCode") or "").lower() == code), None)
+        found = []
+        for item in (mine or {}).get("Balances") or []:
+            if not isinstance(item, dict) or item.get("isHidden") or item.get("value") in (None, ""):
+                continue
+            category = str(item.get("category") or "Accrual")
+            found.append(Balance(category, str(item["value"]), "hours", frozenset({category.lower()})))
+        return found
 
     @staticmethod
     def _person(row: Mapping[str, Any]) -> VendorPerson:

@@ -71,10 +71,12 @@ class TimeClock:
     name: ClassVar[str] = "timeclock"
     label: ClassVar[str] = "TimeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS}
+        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS,
+         Action.LEAVE_STATUS, Action.CANCEL}
     )
     company_wide: ClassVar[bool] = False  # every call is the key owner's: who's in asks each person
     half_days: ClassVar[bool] = False
+    company_wide_status: ClassVar[bool] = False  # every call is scoped to one person's key
     clock_notes: ClassVar[bool] = True
     link_fields: ClassVar[tuple[LinkField, ...]] = (
         LinkField(
@@ -344,6 +346,36 @@ class TimeClock:
             user, "/api/off-times", {"filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()}
         )
         return [a for a in map(self._absence, rows) if a.status != "denied"]
+
+    def leave_requests(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
+        """Each person's off-times with their ``approved`` state (0 pending, 1 approved, 2 denied),
+        one paged read per person: TimeClock has no admin API to list everyone's."""
+        found: list[Absence] = []
+        for user in users:
+            try:
+                rows = self._pages(user, "/api/off-times", {
+                    "filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()})
+            except VendorAuthError:
+                log.warning("TimeClock refused the key of user %s; their requests are left out", user.vendor_user_id)
+                continue
+            found.extend(map(self._absence, rows))
+        return found
+
+    def approval_url(self, absence: Absence) -> str:
+        """The admins' off-time page of the web UI, where ``admin/off-approve`` and ``off-deny`` live
+        (the page path is inferred from those action names)."""
+        return f"{(self.settings.base_url or '').rstrip('/')}/admin/off"
+
+    def approvers(self, user: VendorUser) -> list[VendorPerson]:
+        return []  # TimeClock names no approver per person: TIMEBOT_LEAVE_APPROVERS says who
+
+    def cancel_leave(self, user: VendorUser, absence_id: str) -> None:
+        """``DELETE /api/off-times/{id}`` (204); a 404 means it is gone already."""
+        if not absence_id.isdigit():
+            raise VendorRejected(self.label, "That isn't a TimeClock off-time.")
+        response = self._call(user, "DELETE", f"/api/off-times/{absence_id}")
+        if response.status_code not in (204, 200, 404):
+            self._raise(response)
 
     def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
         """One query per linked person (TimeClock scopes every call to the key's owner), run

@@ -153,7 +153,8 @@ class TimeTap:
 
     name: ClassVar[str] = "timetap"
     label: ClassVar[str] = "TimeTap"
-    capabilities: ClassVar[frozenset[Action]] = frozenset({Action.LEAVE, Action.WHOS_OFF, Action.IDENTITY})
+    capabilities: ClassVar[frozenset[Action]] = frozenset(
+        {Action.LEAVE, Action.WHOS_OFF, Action.IDENTITY, Action.CANCEL})
     half_days: ClassVar[bool] = False
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
@@ -418,6 +419,20 @@ class TimeTap:
         found = (self._absence(r, {}) for r in self._time_off_rows(start, end))
         return [a for a in found if a is not None and a.vendor_user_id == user.vendor_user_id
                 and a.start <= end and a.end >= start]
+
+    def cancel_leave(self, user: VendorUser, absence_id: str) -> None:
+        """``DELETE /timeOff/{id}``: a soft delete (doc: TT-timeoff); a 404 means it is gone already.
+        The block is read first, so nobody removes another person's time off by its id."""
+        path = f"/timeOff/{_id_value(absence_id)}"
+        found = self._call("GET", path)
+        if found.status_code == 404:
+            return
+        row = self._json(found) or {}
+        if not isinstance(row, dict) or _staff_id(row) != user.vendor_user_id or row.get("active") is False:
+            return
+        response = self._call("DELETE", path, idempotent=True)
+        if response.status_code != 404:
+            self._json(response)
 
     # --- health ----------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ API, so clocking is not offered, and people are matched by email rather than lin
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
 import re
 import time
@@ -24,7 +26,18 @@ import httpx
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain import Absence, Action, Holiday, LeaveRequest, LeaveType, LinkField, Portion, VendorPerson, VendorUser
+from bot.domain import (
+    Absence,
+    Action,
+    Balance,
+    Holiday,
+    LeaveRequest,
+    LeaveType,
+    LinkField,
+    Portion,
+    VendorPerson,
+    VendorUser,
+)
 from bot.errors import OutcomeUnknown, VendorAuthError, VendorError, VendorRejected, VendorUnavailable
 from bot.vendors.auth import Token, TokenCache, with_token
 from bot.vendors.base import VendorSpec
@@ -72,6 +85,9 @@ class WhosOffSettings(BaseSettings):
     timezone: TimeZoneName = "Europe/London"  # of token_expiry_date, which carries no offset (inferred: UK time)
     max_range_days: int = 365  # doc: 004a; longer ranges are split into windows of this many days
     leave_type_status_id: int = 1  # leave-type/retrieve filter (inferred: 1 active, 0 disabled, 99 both)
+    # Where approvers decide: WhosOff's own web app (no approve call is documented). Default: the
+    # scheme and host of the base URL.
+    approval_url: str = ""
 
     def root(self) -> str:
         return (self.sandbox_url if self.use_sandbox else self.base_url).rstrip("/")
@@ -80,6 +96,45 @@ class WhosOffSettings(BaseSettings):
 def make_secret(nonce: str, client_secret: str) -> str:
     """The documented authentication secret: SHA512(nonce + client secret), lowercase hex."""
     return hashlib.sha512((nonce + client_secret).encode("utf-8")).hexdigest()
+
+
+# Outbound webhooks (doc: WO-WH): leave.created / leave.updated / leave.deleted, signed with
+# HMAC SHA-256 under a client secret. The page's excerpt does not name the header, so it is a
+# setting of the bot (``WHOSOFF_WEBHOOK_HEADER``); the digest is over the raw body, hex or base64,
+# optionally prefixed ``sha256=``.
+WEBHOOK_HEADER = "X-WhosOff-Signature"
+_WEBHOOK_STATUS = {"pending": "pending", "requested": "pending", "approved": "approved", "declined": "denied",
+                   "denied": "denied", "cancelled": "cancelled", "canceled": "cancelled"}
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """The HMAC SHA-256 of the raw body under the webhook's client secret, lowercase hex."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_verified(secret: str, body: bytes, signature: str | None) -> bool:
+    """True only for a signature made with ``secret`` over exactly ``body``."""
+    if not secret or not signature:
+        return False
+    given = signature.strip()
+    given = given.split("=", 1)[1] if given.lower().startswith("sha256=") else given
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(given.lower(), digest.hex()) or hmac.compare_digest(
+        given, base64.b64encode(digest).decode())
+
+
+def webhook_change(payload: Mapping[str, Any]) -> tuple[str, str, str | None] | None:
+    """(leave id, status, approver) from a leave webhook, or None for anything else."""
+    if not str(payload.get("event_type") or "").startswith("leave."):
+        return None
+    data = payload.get("data")
+    if not isinstance(data, Mapping) or data.get("id") in (None, ""):
+        return None
+    word = str(data.get("status") or "").strip().lower()
+    status = _WEBHOOK_STATUS.get(word)
+    if status is None:
+        return None
+    return str(data["id"]), status, (str(data.get("approver") or "").strip() or None)
 
 
 def encode_leave(request: LeaveRequest) -> tuple[str, str]:
@@ -177,8 +232,10 @@ class WhosOff:
     name: ClassVar[str] = "whosoff"
     label: ClassVar[str] = "WhosOff"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.DEPARTMENTS})
+        {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.DEPARTMENTS, Action.LEAVE_STATUS,
+         Action.BALANCES})
     half_days: ClassVar[bool] = True
+    company_wide_status: ClassVar[bool] = True
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
     def __init__(self, settings: WhosOffSettings, policy: HttpPolicy | None = None,
@@ -406,7 +463,8 @@ class WhosOff:
             reason=row.get("note") or None,
             status=_status(row.get("status_id")),
             absence_id=None if row.get("leave_id") is None else str(row["leave_id"]),
-            person_name=_name(row) or _name(person), person_email=_email(row) or _email(person))
+            person_name=_name(row) or _name(person), person_email=_email(row) or _email(person),
+            decided_by=str(row.get("approver") or "").strip() or None)
 
     def _collect(self, rows: Sequence[Mapping[str, Any]], person: Mapping[str, Any], start: date, end: date,
                  found: dict[str, Absence]) -> None:
@@ -450,6 +508,58 @@ class WhosOff:
                 "date_option": 0, "start_date": lo.isoformat(), "end_date": hi.isoformat(), "status_id": 0})
             self._collect(rows, {"user_id": user_id}, start, end, found)
         return sorted(found.values(), key=lambda a: a.start)
+
+    # --- after the request ----------------------------------------------------------------------
+
+    def leave_requests(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
+        """Everyone's requests in every status from ``leave/get`` at company scope: the documented
+        status filters need two calls (0: approved + pending, 1010: cancelled + declined) per
+        365-day window, however many people there are. ``users`` is ignored."""
+        found: dict[str, Absence] = {}
+        for lo, hi in _windows(start, end, self.settings.max_range_days):
+            for status_filter in (0, 1010):
+                rows = self._call("leave/get", {
+                    "map_type_id": 0, "map_id": 0, "user_status_id": 99, "leave_type_ids": [], "date_option": 0,
+                    "start_date": lo.isoformat(), "end_date": hi.isoformat(), "status_id": status_filter})
+                for row in rows:
+                    try:
+                        absence = self._absence(row, row)
+                    except (KeyError, TypeError, ValueError):
+                        continue
+                    found[absence.absence_id or f"{absence.vendor_user_id}:{absence.start}"] = absence
+        return sorted(found.values(), key=lambda a: (a.start, a.vendor_user_id))
+
+    def approval_url(self, absence: Absence) -> str:
+        if self.settings.approval_url:
+            return self.settings.approval_url
+        parsed = httpx.URL(self.settings.root())
+        return f"{parsed.scheme}://{parsed.netloc.decode()}/"
+
+    def _user(self, user_id: str) -> dict[str, Any] | None:
+        rows = self._call(f"user/get-by-id/{_as_int(user_id, 'user id')}", None, method="GET")
+        return rows[0] if rows else None
+
+    def approvers(self, user: VendorUser) -> list[VendorPerson]:
+        """The person's ``approver_id`` (doc: WO-USER), looked up for their email."""
+        row = self._user(user.vendor_user_id) or {}
+        approver = row.get("approver_id")
+        if approver in (None, "", 0, "0"):
+            return []
+        found = self._user(str(approver))
+        return [VendorPerson(str(approver), _email(found), _name(found))] if found else []
+
+    def balances(self, user: VendorUser) -> list[Balance]:
+        """The User Allowance controller (route and fields inferred: its page was not readable):
+        ``remaining`` as WhosOff states it, in days or hours (``allowance_type_id`` 0 / 1)."""
+        rows = self._call("user-allowance/retrieve", {"user_id": _as_int(user.vendor_user_id, "user id")})
+        found = []
+        for row in rows:
+            if row.get("remaining") in (None, ""):
+                continue
+            unit = "hours" if str(row.get("allowance_type_id")) == "1" else "days"
+            label = str(row.get("name") or "Allowance")
+            found.append(Balance(label, str(row["remaining"]), unit))
+        return found
 
     # --- holidays ----------------------------------------------------------------------------
 

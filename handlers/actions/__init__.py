@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from handlers.actions.clockout import pick_time
 from handlers.actions.home import home_clock_in, home_clock_out, home_link, home_request_leave
+from handlers.actions.leave import leave_cancel, leave_page
 from handlers.actions.reminder import home_clock_in_reminder, nudge_clock_in, reminder_clock_out, reminder_left_at
 from handlers.render import hygiene
 
@@ -21,3 +24,6 @@ def register(app: App) -> None:
     app.action(hygiene.NUDGE_CLOCK_IN)(nudge_clock_in)
     app.action(hygiene.HOME_CLOCK_IN_REMINDER)(home_clock_in_reminder)
     app.action(hygiene.HOME_CLOCK_IN_REMINDER_OFF)(home_clock_in_reminder)
+    app.action("leave_cancel")(leave_cancel)
+    app.action(re.compile(r"^leave_page_(prev|next)$"))(leave_page)
+    app.action("leave_open_vendor")(lambda ack: ack())  # a link button: Slack still sends the click

@@ -17,7 +17,7 @@ from bot.services import Services
 from handlers.commands.digest import digest
 from handlers.commands.hours import hours
 from handlers.modals import open_link_modal
-from handlers.render import blocks
+from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, slow_notice
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,12 @@ def unlink(turn: Turn, args: list[str], ack: Ack) -> None:
 def status(turn: Turn, args: list[str], ack: Ack) -> None:
     ack()
     services = turn.services
-    turn.later(lambda actor: Reply(blocks.status_text(services.home.status(actor), actor.tz, services.now())),
-               slow=slow_notice(services.router.label_for(Action.CLOCK)))
+    def work(actor: Actor) -> Reply:
+        text = blocks.status_text(services.home.status(actor), actor.tz, services.now())
+        lines = leave.balance_lines(services.followup.balances(actor)) if services.followup else []
+        return Reply("\n".join([text, *lines]))
+
+    turn.later(work, slow=slow_notice(services.router.label_for(Action.CLOCK)))
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {"help": help_, "link": link, "unlink": unlink, "status": status,

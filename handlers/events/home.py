@@ -7,11 +7,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.domain import Actor
+from bot.domain import Action, Actor
+from bot.errors import UserError, VendorError
 from bot.services import Services
-from handlers.render import blocks
+from bot.usecases.leave_followup import Balances, MyLeave
+from handlers.render import blocks, leave
 from handlers.render.hygiene import home_hygiene_blocks
-from handlers.turn import Turn
+from handlers.turn import Turn, describe
 
 log = logging.getLogger(__name__)
 
@@ -32,4 +34,16 @@ def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
         hours = services.hours.today_and_week(actor)
         extra = home_hygiene_blocks(hours, services.hygiene.clock_in_reminder(actor))
         view["blocks"] = (view["blocks"][:-1] + extra + view["blocks"][-1:])[:100]
+    if services.followup is not None and state.leave_vendor:  # my leave and balances (issue 12)
+        view = leave.with_my_leave(view, *_my_leave(services, actor))
     client.views_publish(user_id=actor.user_id, view=view)
+
+
+def _my_leave(services: Services, actor: Actor) -> tuple[MyLeave, Balances | None]:
+    followup = services.followup
+    assert followup is not None
+    try:
+        mine = followup.my_leave(actor)
+    except (VendorError, UserError) as exc:
+        mine = MyLeave(services.router.label_for(Action.LEAVE), [], False, describe(exc))
+    return mine, followup.balances(actor)

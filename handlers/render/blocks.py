@@ -267,6 +267,7 @@ def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[s
             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 300},
         },
     ]
+    blocks.insert(1, _balance_context(form))
     if not form.half_days:
         blocks.append(context(f"{form.vendor} has no morning or afternoon on a request; a half day is added "
                               "to its note."))
@@ -279,6 +280,15 @@ def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[s
         "blocks": blocks,
         "private_metadata": json.dumps(metadata),
     }
+
+
+def _balance_context(form: LeaveForm) -> dict[str, Any]:
+    """Under the leave type: the vendor's balances as it states them, or that it keeps none."""
+    if form.balances is None:
+        return context(f"{esc(form.vendor)} keeps no leave balance.")
+    if not form.balances:
+        return context(f"{esc(form.vendor)} has no balance on record for you.")
+    return context(" · ".join(esc(b.text()) for b in form.balances[:5]))
 
 
 def link_view(

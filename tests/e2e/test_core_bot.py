@@ -358,8 +358,8 @@ def test_leave_ending_before_it_starts_is_a_field_error_and_sends_nothing(
     assert not tc_server.requests
 
 
-def test_leave_starting_in_the_past_is_a_field_error(bot: BotUnderTest) -> None:
-    past = date.today() - timedelta(days=3)
+def test_leave_starting_before_the_backdate_window_is_a_field_error(bot: BotUnderTest) -> None:
+    past = date.today() - timedelta(days=20)  # TIMEBOT_LEAVE_BACKDATE_DAYS is 14 by default
     body = json.loads(bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(past, past)).text)
     assert body["response_action"] == "errors" and "start" in body["errors"]
 

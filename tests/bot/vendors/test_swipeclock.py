@@ -256,7 +256,8 @@ def test_the_connector_meets_the_vendor_protocol_and_spec(vendor, server):
     assert isinstance(vendor, Vendor)
     assert server.requests == []  # building a connector sends nothing
     assert SPEC.name == SwipeClock.name == "swipeclock"
-    assert SwipeClock.capabilities == {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY}
+    assert SwipeClock.capabilities == {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY,
+                                       Action.BALANCES}
     assert not SPEC.is_configured(SwipeClockSettings(_env_file=None))  # type: ignore[call-arg]
     assert SPEC.is_configured(SwipeClockSettings(_env_file=None, site_id=1, api_secret="s"))  # type: ignore[call-arg]
 

@@ -219,7 +219,7 @@ def test_connector_authenticates_and_check_reads_the_directory(vendor, sim):
 def test_connector_is_a_vendor_with_leave_whos_off_holidays_identity_departments_but_no_clock(vendor):
     assert isinstance(vendor, Vendor)
     assert vendor.capabilities == {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY,
-                                   Action.DEPARTMENTS}
+                                   Action.DEPARTMENTS, Action.LEAVE_STATUS, Action.BALANCES}
     assert vendor.half_days is True
     assert vendor.link_fields == ()
 

@@ -1,0 +1,53 @@
+"""The buttons of "your leave": Cancel (Block Kit ``confirm`` asks first) and paging."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.domain import Actor
+from bot.services import Services
+from handlers.commands.timeoff import my_leave_reply
+from handlers.events.home import publish_home
+from handlers.turn import Reply, Turn, describe
+
+
+def _request_id(body: dict[str, Any]) -> str:
+    try:
+        value = json.loads(body["actions"][0].get("value") or "{}")
+    except (ValueError, KeyError, IndexError):
+        return ""
+    return str(value.get("id") or "")[:128] if isinstance(value, dict) else ""
+
+
+def leave_cancel(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
+    ack()
+    turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
+    request_id = _request_id(body)
+    in_home = (body.get("container") or {}).get("type") == "view"
+
+    def work(actor: Actor) -> Reply:
+        assert services.followup is not None
+        if not request_id:
+            return Reply("That button didn't say which request to cancel.")
+        done = services.followup.cancel(actor, request_id)
+        if in_home:
+            publish_home(services, client, actor)
+            return Reply(done)
+        listed = my_leave_reply(services, actor)
+        return Reply(done, [{"type": "section", "text": {"type": "mrkdwn", "text": done}}, *(listed.blocks or [])])
+
+    turn.later(work, on_error=lambda exc: Reply(describe(exc)))
+
+
+def leave_page(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
+    ack()
+    turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
+    try:
+        page = max(0, int(body["actions"][0].get("value") or 0))
+    except (ValueError, KeyError, IndexError):
+        page = 0
+    turn.later(lambda actor: my_leave_reply(services, actor, page))

@@ -1,0 +1,133 @@
+"""Block Kit for what comes after a leave request: the requester's news, the approver's message
+(updated in place), the daily reminder, "my leave" with Cancel buttons, and balances."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.domain import Absence
+from bot.parse import esc
+from bot.usecases.leave_followup import Balances, LeaveNews, MyLeave
+from handlers.render.blocks import Blocks, context, fmt_day, fmt_days, plain, section
+
+PAGE_SIZE = 10  # requests per page: each takes a section (+ button); a message holds 50 blocks
+CANCEL_ACTION = "leave_cancel"
+PAGE_ACTION = "leave_page"
+WORDS = {"approved": "approved", "denied": "declined", "cancelled": "cancelled", "pending": "pending"}
+ICONS = {"approved": ":white_check_mark:", "denied": ":x:", "cancelled": ":wastebasket:", "pending": ":hourglass:"}
+
+
+def span(start: Any, end: Any) -> str:
+    return fmt_day(start) if start == end else f"{fmt_day(start)} to {fmt_day(end)}"
+
+
+class LeaveRender:
+    """The renderer the follow-up use case is given (``bot/app.py`` wires it)."""
+
+    def requester(self, news: LeaveNews) -> tuple[str, Blocks]:
+        word = WORDS.get(news.status, news.status)
+        by = f" by {esc(news.decided_by)}" if news.decided_by else ""
+        text = (f"{ICONS.get(news.status, '')} Your {esc(news.kind)} request for {span(news.start, news.end)} "
+                f"was *{word}*{by} in {esc(news.vendor)}.").strip()
+        return text, [section(text)]
+
+    def approver(self, news: LeaveNews) -> tuple[str, Blocks]:
+        word = WORDS.get(news.status, news.status)
+        lines = [f"*<@{news.slack_user_id}>* asks for *{esc(news.kind)}*: {span(news.start, news.end)}"]
+        if news.working_days is not None:
+            lines.append(fmt_days(news.working_days))
+        if news.note:
+            lines.append(f"Note: {esc(news.note)}")
+        others = ", ".join(esc(n) for n in news.others_off[:20])
+        lines.append(f"Also off then: {others}" if others else "Nobody else is off then.")
+        blocks: Blocks = [section("\n".join(lines))]
+        if news.status == "pending":
+            if news.approval_url:
+                blocks.append({"type": "actions", "elements": [{
+                    "type": "button", "action_id": "leave_open_vendor", "text": plain(f"Decide in {news.vendor}"),
+                    "url": news.approval_url[:3000], "style": "primary"}]})
+            blocks.append(context(f"Status: {ICONS['pending']} pending in {esc(news.vendor)}"))
+        else:
+            by = f" by {esc(news.decided_by)}" if news.decided_by else ""
+            blocks.append(context(f"Status: {ICONS.get(news.status, '')} {word}{by}"))
+        text = f"Leave request from <@{news.slack_user_id}>: {span(news.start, news.end)} ({word})"
+        return text, blocks
+
+    def reminder(self, pending: Sequence[LeaveNews]) -> tuple[str, Blocks]:
+        lines = [f"• <@{n.slack_user_id}>: {esc(n.kind)}, {span(n.start, n.end)}"
+                 + (f" (<{n.approval_url}|decide in {esc(n.vendor)}>)" if n.approval_url else "")
+                 for n in pending[:40]]
+        more = f"\n…and {len(pending) - 40} more." if len(pending) > 40 else ""
+        text = f":bell: {len(pending)} leave request(s) still wait for your decision."
+        return text, [section(text), section("\n".join(lines) + more)]
+
+
+def balance_lines(balances: Balances | None) -> list[str]:
+    """The vendor's own figures; a vendor that keeps none says so (never a 0)."""
+    if balances is None:
+        return []
+    if balances.error:
+        return [f"Balance: {esc(balances.error)}"]
+    if balances.balances is None:
+        return [f"{esc(balances.vendor)} keeps no leave balance."]
+    if not balances.balances:
+        return [f"{esc(balances.vendor)} has no balance on record for you."]
+    return [esc(b.text()) for b in balances.balances]
+
+
+def _request_blocks(a: Absence, can_cancel: bool) -> Blocks:
+    status = WORDS.get(a.status, a.status)
+    text = f"{ICONS.get(a.status, '')} {span(a.start, a.end)} · {esc(a.kind or 'Leave')} · {status}"
+    block = section(text)
+    if can_cancel and a.absence_id and a.status in {"pending", "approved"}:
+        block["accessory"] = {
+            "type": "button", "action_id": CANCEL_ACTION, "text": plain("Cancel"), "style": "danger",
+            "value": json.dumps({"id": a.absence_id})[:2000],
+            "confirm": {"title": plain("Cancel this leave?", 100),
+                        "text": {"type": "mrkdwn", "text": f"{span(a.start, a.end)} · {esc(a.kind or 'Leave')}"},
+                        "confirm": plain("Cancel it", 30), "deny": plain("Keep it", 30), "style": "danger"},
+        }
+    return [block]
+
+
+def my_leave_blocks(mine: MyLeave, page: int = 0, balances: Balances | None = None, *,
+                    page_size: int = PAGE_SIZE) -> Blocks:
+    """Newest first, ``page_size`` a page, with Previous / Next past the end of a page."""
+    pages = max(1, -(-len(mine.requests) // page_size))
+    page = min(max(0, page), pages - 1)
+    shown = mine.requests[page * page_size:(page + 1) * page_size]
+    blocks: Blocks = [section(f"*Your leave* ({esc(mine.vendor)})")]
+    if mine.error:
+        blocks.append(section(esc(mine.error)))
+    elif not shown:
+        blocks.append(section("Nothing upcoming or pending."))
+    for a in shown:
+        blocks.extend(_request_blocks(a, mine.can_cancel))
+    if not mine.can_cancel and shown:
+        blocks.append(context(f"{esc(mine.vendor)} doesn't let Timebot cancel leave: cancel it in {esc(mine.vendor)}."))
+    nav = []
+    if page > 0:
+        nav.append({"type": "button", "action_id": f"{PAGE_ACTION}_prev", "text": plain("Previous"),
+                    "value": str(page - 1)})
+    if page + 1 < pages:
+        nav.append({"type": "button", "action_id": f"{PAGE_ACTION}_next", "text": plain("Next"),
+                    "value": str(page + 1)})
+    if nav:
+        blocks.append({"type": "actions", "elements": nav})
+        blocks.append(context(f"Page {page + 1} of {pages}"))
+    lines = balance_lines(balances)
+    if lines:
+        blocks.append(context(" · ".join(lines)))
+    return blocks
+
+
+def with_my_leave(view: dict[str, Any], mine: MyLeave, balances: Balances | None) -> dict[str, Any]:
+    """The App Home view with the "your leave" section (and balances) before its last line."""
+    blocks = list(view["blocks"])
+    tail = blocks.pop() if blocks and blocks[-1].get("type") == "context" else None
+    blocks += [{"type": "divider"}, *my_leave_blocks(mine, 0, balances)]
+    if tail is not None:
+        blocks.append(tail)
+    return {**view, "blocks": blocks[:100]}

@@ -1,0 +1,73 @@
+"""The requests Timebot follows and the notice claims, through bound parameters only.
+
+A notice is sent by whichever process inserts its claim row first; the primary key makes that
+one process on SQLite and PostgreSQL alike, and a restart finds the row and stays quiet."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from storage.models import LeaveNotice, LeaveTrack, utcnow
+from storage.queries import SqlStore
+
+
+class FollowupStore(SqlStore):
+    def track(self, row: LeaveTrack) -> LeaveTrack:
+        """Insert ``row`` unless the request is followed already; the stored row either way."""
+        with self.session() as s:
+            s.add(row)
+            try:
+                s.commit()
+                return row
+            except IntegrityError:
+                s.rollback()
+        found = self.tracked(row.vendor, row.request_id)
+        assert found is not None
+        return found
+
+    def tracked(self, vendor: str, request_id: str) -> LeaveTrack | None:
+        with self.session() as s:
+            return s.exec(select(LeaveTrack).where(LeaveTrack.vendor == vendor,
+                                                   LeaveTrack.request_id == request_id)).first()
+
+    def open_requests(self, vendor: str | None = None) -> list[LeaveTrack]:
+        with self.session() as s:
+            stmt = select(LeaveTrack).where(LeaveTrack.status == "pending")
+            if vendor is not None:
+                stmt = stmt.where(LeaveTrack.vendor == vendor)
+            return list(s.exec(stmt.order_by(col(LeaveTrack.id))))
+
+    def settle(self, row: LeaveTrack, status: str, decided_by: str | None) -> bool:
+        """Record the new status, once: False when another process recorded it first."""
+        with self.session() as s:
+            result = s.exec(update(LeaveTrack).where(  # type: ignore[call-overload]
+                col(LeaveTrack.id) == row.id, col(LeaveTrack.status) == row.status,
+            ).values(status=status, decided_by=(decided_by or "")[:256], updated_at=utcnow()))
+            s.commit()
+            return bool(result.rowcount)
+
+    def add_approver_dm(self, track_id: int, channel: str, ts: str) -> None:
+        with self.session() as s:
+            row = s.get(LeaveTrack, track_id)
+            if row is None:
+                return
+            row.approver_dms = ",".join(filter(None, [row.approver_dms, f"{channel}:{ts}"]))[:2000]
+            s.add(row)
+            s.commit()
+
+    def claim(self, key: str) -> bool:
+        """True for the one caller that inserts ``key``; False for every other, ever."""
+        with self.session() as s:
+            s.add(LeaveNotice(key=key[:255], at=utcnow()))
+            try:
+                s.commit()
+                return True
+            except IntegrityError:
+                s.rollback()
+                return False
+
+    def claimed(self, key: str) -> bool:
+        with self.session() as s:
+            return s.get(LeaveNotice, key[:255]) is not None
