@@ -20,6 +20,7 @@ import handlers
 from bot.config import ConfigError, Settings
 from bot.context import Services
 from bot.crypto import SecretBox
+from bot.keycheck import check_stored_keys
 from bot.usecases import Timebot
 from bot.vendors.base import Vendor
 from bot.vendors.registry import Router, load_vendors
@@ -101,6 +102,11 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         upgrade(engine)
     store = Store(engine)
     box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
+    try:
+        check_stored_keys(store, box)
+    except ConfigError:
+        engine.dispose()
+        raise
     client = slack_client(settings)
     configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy, env_file)
     for action, name in settings.routing.items():

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot.config import ConfigError, Settings, load_settings
+from storage.db import DatabaseUnusable
 
 log = logging.getLogger("timebot")
 
@@ -100,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OperationalError as exc:
         print(f"timebot: can't use the database at DATABASE_URL: {_first_line(exc.orig or exc)}.", file=sys.stderr)
+        return 2
+    except DatabaseUnusable as exc:
+        print(f"timebot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

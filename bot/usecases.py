@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.admins import AdminCheck
 from bot.config import Settings
 from bot.crypto import SecretBox, UndecryptableSecret
 from bot.vendors.base import (
@@ -41,7 +42,7 @@ from bot.vendors.base import (
 )
 from bot.vendors.registry import Router
 from storage.models import Identity, utcnow
-from storage.queries import Store
+from storage.queries import AccountTaken, Store
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Actor:
     tz: ZoneInfo
     name: str | None = None
     email: str | None = None
-    is_admin: bool = False
+    is_admin: bool = False  # as of the person cache (hours old): admin-only actions ask Timebot.is_admin
 
     def today(self, now: datetime | None = None) -> date:
         return (now or datetime.now(UTC)).astimezone(self.tz).date()
@@ -231,6 +232,8 @@ class Timebot:
         self._dir_lock = threading.Lock()
         self._user_locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self.admins = AdminCheck(slack, settings.admin_ids, clock)
+        self._unreadable_warned = False
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -279,8 +282,12 @@ class Timebot:
             log.error("could not write the audit row for %s %s (%s): %s", action, outcome, slack_user_id,
                       type(exc).__name__)
 
+    def is_admin(self, actor: Actor) -> bool:
+        """Admin rights right now (Slack, cached a minute), not as of the person cache."""
+        return self.admins.is_admin(actor.user_id)
+
     def require_admin(self, actor: Actor, what: str) -> None:
-        if not actor.is_admin:
+        if not self.is_admin(actor):
             log.warning("refused admin-only %s for %s in %s", what, actor.user_id, actor.team_id)
             self.audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
             raise UserError("Only Timebot admins can do that: ask a workspace admin, or whoever runs Timebot.")
@@ -309,10 +316,10 @@ class Timebot:
             match = self._match_email(vendor, actor.email)
             if match is not None:
                 self._not_linked_to_someone_else(actor.user_id, vendor, match.vendor_user_id)
-                self.store.save_identity(
+                self._save_identity(
                     actor.team_id,
                     actor.user_id,
-                    vendor.name,
+                    vendor,
                     match.vendor_user_id,
                     secret_enc=None,
                     email=match.email,
@@ -360,16 +367,16 @@ class Timebot:
         except VendorError as exc:
             self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
             raise
+        secret = self.box.encrypt(user.secret) if user.secret else None
+        by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
         try:
             self._not_linked_to_someone_else(target, vendor, user.vendor_user_id)
+            self._save_identity(
+                actor.team_id, target, vendor, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
+            )
         except UserError as exc:
             self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
             raise
-        secret = self.box.encrypt(user.secret) if user.secret else None
-        by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
-        self.store.save_identity(
-            actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
-        )
         self.audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
         return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by, person.name)
 
@@ -389,10 +396,10 @@ class Timebot:
         if Action.IDENTITY in vendor.capabilities and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
         self._not_linked_to_someone_else(target_user_id, vendor, vendor_user_id)
-        self.store.save_identity(
+        self._save_identity(
             actor.team_id,
             target_user_id,
-            vendor.name,
+            vendor,
             vendor_user_id,
             secret_enc=None,
             email=email,
@@ -400,6 +407,16 @@ class Timebot:
         )
         self.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
+
+    def _save_identity(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str, *,
+                       secret_enc: str | None, email: str | None, linked_by: str) -> None:
+        """Save the link; when someone else won a race for the account, say so as the check would."""
+        try:
+            self.store.save_identity(team_id, target, vendor.name, vendor_user_id, secret_enc=secret_enc,
+                                     email=email, linked_by=linked_by)
+        except AccountTaken:
+            self._not_linked_to_someone_else(target, vendor, vendor_user_id)
+            raise UserError(f"That {vendor.label} account is already linked to someone else.") from None
 
     def _not_linked_to_someone_else(self, target: str, vendor: Vendor, vendor_user_id: str) -> None:
         """One vendor account, one Slack person: otherwise one of them clocks the other in and out."""
@@ -480,8 +497,10 @@ class Timebot:
         asked_at = self.now()
         try:
             return vendor.clock_in(user, project=project, note=note)
-        except OutcomeUnknown:
-            session, _ = self._confirm_clock_in(vendor, user, asked_at)
+        except OutcomeUnknown as exc:
+            session, absent = self._confirm_clock_in(vendor, user, asked_at)
+            if session is None and absent and exc.vendor_finished:
+                raise _not_recorded(exc) from exc
             if session is None:
                 raise
             return session
@@ -620,8 +639,10 @@ class Timebot:
         log.info("%s failed a leave request without recording it; sending it once more", vendor.label)
         try:
             return vendor.request_leave(user, request)
-        except OutcomeUnknown:
-            found, _ = self._find_leave(vendor, user, request)
+        except OutcomeUnknown as exc:
+            found, checked = self._find_leave(vendor, user, request)
+            if found is None and checked and exc.vendor_finished:
+                raise _not_recorded(exc) from exc
             if found is None:
                 raise
             return found
@@ -641,11 +662,16 @@ class Timebot:
         vendor = self.router.for_action(Action.WHOS_OFF)
         rows = self.store.identities_for_vendor(team_id, vendor.name)
         users = []
+        unreadable = 0
         for row in rows:
             try:
                 users.append(self._vendor_user(row))
             except UndecryptableSecret:  # one person's unreadable key must not hide everyone else
-                log.warning("who's off skips identity %s: its stored key cannot be decrypted", row.id)
+                unreadable += 1
+        if unreadable and not self._unreadable_warned:  # once per run: every request would repeat it
+            self._unreadable_warned = True
+            log.warning("who's off leaves out %d people: their stored keys cannot be decrypted (check "
+                        "TIMEBOT_SECRET_KEY and TIMEBOT_OLD_SECRET_KEYS)", unreadable)
         absences = vendor.absences(start, end, users)
         _, holidays = self._holiday_days(start, end)
         by_vendor_id = {r.vendor_user_id: r.slack_user_id for r in rows}
@@ -673,6 +699,9 @@ class Timebot:
                 days.append(report)
             day += timedelta(days=1)
         notes = []
+        if unreadable:
+            notes.append(f"{unreadable} {'person' if unreadable == 1 else 'people'} left out: their stored keys "
+                         "can't be read; an admin should check TIMEBOT_SECRET_KEY.")
         if Action.IDENTITY not in vendor.capabilities:
             notes.append(f"{vendor.label} only shows people who linked their account ({len(rows)} so far).")
         return WhosOffReport(vendor.label, start, end, days, notes)
@@ -745,6 +774,12 @@ def _outcome(exc: VendorError) -> str:
     if isinstance(exc, OutcomeUnknown):
         return "unknown"
     return "failed"
+
+
+def _not_recorded(exc: OutcomeUnknown) -> VendorError:
+    """The vendor failed the write and its own records, read back, hold nothing: a plain failure."""
+    return VendorError(exc.vendor, f"{exc.vendor} had an error and recorded nothing, so this didn't go through. "
+                       "Try again in a moment.", detail=exc.detail)
 
 
 def _portion_word(portion: Portion) -> str:

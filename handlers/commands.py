@@ -250,7 +250,7 @@ def _link(
         ack()  # who is asking may take a users.info call: after the ack, within the trigger's 3 s
         if target and target != command["user_id"]:
             actor = bot.actor(command["team_id"], command["user_id"])
-            if not actor.is_admin:
+            if not bot.is_admin(actor):
                 log.warning("refused admin-only link for %s", actor.user_id)
                 bot.audit(actor.team_id, actor.user_id, "-", "link", "refused", "not an admin")
                 send(client, actor.user_id, Reply("Only Timebot admins can link someone else."), respond)

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context import Services
 from bot.parse import InputError, esc
+from bot.progress import Progress, tracking
 from bot.usecases import Actor, UserError
 from bot.vendors.base import VendorError
 from handlers.blocks import message_view
@@ -86,15 +87,23 @@ def later(
     request: Mapping[str, Any] | None,
     respond: Respond | None = None,
     slow: str | None = None,
-    on_slow: Callable[[], None] | None = None,
+    on_slow: Callable[[str], None] | None = None,
     on_error: Callable[[BaseException], Reply | None] | None = None,
 ) -> None:
     """Run ``work`` after the ack, once per Slack request (``request`` is its body; None only for
-    work that is not a person's request); the person always hears back, even when the vendor fails."""
+    work that is not a person's request); the person always hears back, even when the vendor fails.
+
+    A slow job gets ``slow`` (or ``on_slow(text)``) only once a vendor call has started: before that
+    the holdup is ours, and the note says so."""
     key = request_key(request) if request is not None else None
     claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
+    progress = Progress()
 
     def job() -> None:
+        with tracking(progress):
+            run()
+
+    def run() -> None:
         try:
             if key is not None:
                 if not services.store.claim_request(key):
@@ -113,12 +122,25 @@ def later(
     def when_slow() -> None:
         if key is not None and not claimed.is_set() and services.store.request_seen(key):
             return  # a repeat still queued behind a burst: whoever claimed the request answers
+        text = slow_notice(progress, slow)
         if on_slow is not None:
-            on_slow()
+            on_slow(text)
         elif slow:
-            send(client, user_id, Reply(slow), respond)
+            send(client, user_id, Reply(text), respond)
 
     services.pool.submit(job, when_slow if on_slow is not None or slow else None)
+
+
+def slow_notice(progress: Progress, vendor_slow: str | None) -> str:
+    """The holding note that names what is slow: the vendor (``vendor_slow``) once it was called, else us."""
+    if progress.vendor is not None and vendor_slow:
+        return vendor_slow
+    if progress.vendor is not None:
+        return f":hourglass_flowing_sand: {progress.vendor} is slow to answer; I'll tell you as soon as it does."
+    if not progress.started:
+        return ":hourglass_flowing_sand: I'm busy with other requests; yours is next in line and I'll answer soon."
+    return (":hourglass_flowing_sand: I'm slow on my side (my database is busy), not waiting on any vendor yet; "
+            "I'll answer as soon as I can.")
 
 
 def register_error_handler(app: App, services: Services) -> None:

@@ -131,11 +131,11 @@ def register(app: App, services: Services) -> None:
             _update(client, view_id, blocks.message_view("Request leave", message))
             return Reply(message)
 
-        def on_slow() -> None:
-            text = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
+        def on_slow(text: str) -> None:
             _update(client, view_id, blocks.message_view("Request leave", text))
 
-        later(services, team_id, user_id, client, work, request=body, on_error=on_error, on_slow=on_slow)
+        slow = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
+        later(services, team_id, user_id, client, work, request=body, slow=slow, on_error=on_error, on_slow=on_slow)
 
     @app.view(blocks.LINK_CALLBACK)
     def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
