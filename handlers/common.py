@@ -138,9 +138,10 @@ def slow_notice(progress: Progress, vendor_slow: str | None) -> str:
     if progress.vendor is not None:
         return f":hourglass_flowing_sand: {progress.vendor} is slow to answer; I'll tell you as soon as it does."
     if not progress.started:
-        return ":hourglass_flowing_sand: I'm busy with other requests; yours is next in line and I'll answer soon."
-    return (":hourglass_flowing_sand: I'm slow on my side (my database is busy), not waiting on any vendor yet; "
-            "I'll answer as soon as I can.")
+        return (":hourglass_flowing_sand: I'm slow to answer: many requests came at once and yours is queued. "
+                "I'll tell you as soon as it's done.")
+    return (":hourglass_flowing_sand: I'm slow to answer: my own database is busy (no vendor has been asked yet). "
+            "I'll tell you as soon as it's done.")
 
 
 def register_error_handler(app: App, services: Services) -> None:
