@@ -8,9 +8,13 @@ the person "TimeClock is slow" would blame a vendor that was never called.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _local = threading.local()
 
@@ -38,3 +42,18 @@ def vendor_call(label: str) -> None:
     progress = getattr(_local, "progress", None)
     if progress is not None and progress.vendor is None:
         progress.vendor = label
+
+
+def carried(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` for another thread (a vendor's fan-out pool), still counted as this thread's job."""
+    progress = getattr(_local, "progress", None)
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = getattr(_local, "progress", None)
+        _local.progress = progress
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _local.progress = previous
+
+    return run
