@@ -115,16 +115,6 @@ def test_a_signed_request_never_posts_to_a_response_url_outside_slack_and_dms_in
     assert elsewhere.requests == []
 
 
-def test_a_signed_click_with_a_foreign_response_url_posts_nothing_there(
-    bot: BotUnderTest, slack: SlackStandIn, elsewhere: SimServer
-) -> None:
-    assert bot.driver.post(click_body(f"{elsewhere.base_url}/x"), FORM).status_code == 200
-    _, control = bot.driver.command("/clockin", user="U0ALAN")
-    slack.wait_response(control, timeout=20)
-    time.sleep(0.5)
-    assert elsewhere.requests == []
-
-
 @pytest.mark.parametrize(("url", "allowed"), [
     ("https://hooks.slack.com/commands/T1/1/abc", True),
     ("http://hooks.slack.com/commands/T1/1/abc", False),
@@ -233,3 +223,69 @@ def test_healthz_is_503_when_the_database_file_is_read_only(bot: BotUnderTest) -
         status, body, took = health(bot)
     assert (status, body) == (503, {"ok": False, "database": "read-only"})
     assert took < 5
+
+
+# --- log noise and shutdown -------------------------------------------------------------------
+
+
+def test_a_burst_behind_busy_threads_logs_one_queue_warning_and_one_summary(
+    tmp_path: Path, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.app import create_app
+    from bot.web import HttpServer, SlackWsgi
+    from tests.conftest import make_settings
+
+    runtime = create_app(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), vendors={})
+    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
+                        threads=4).start()
+    holder = sqlite3.connect(runtime.engine.url.database or "", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # every /healthz waits for the lock: the four threads stay busy
+    caplog.set_level(logging.WARNING, logger="waitress.queue")
+    try:
+        with ThreadPoolExecutor(60) as pool:
+            answers = pool.map(lambda _: httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=60).status_code,
+                               range(60))
+            time.sleep(1.5)
+            holder.rollback()
+            assert set(answers) <= {200, 503}
+    finally:
+        holder.close()
+        server.stop()
+        runtime.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "waitress.queue"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Task queue depth is")
+    assert "more queue warnings" in lines[1]
+
+
+def test_sigterm_stops_the_http_server_cleanly(tmp_path: Path, slack: SlackStandIn) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import SECRET_KEY
+    from tests.support import BOT_TOKEN
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "SLACK_BOT_TOKEN": BOT_TOKEN,
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url, "TIMEBOT_SECRET_KEY": SECRET_KEY,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SCHEDULER": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
+                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "listening on" in line:
+            break
+    port = int(seen[-1].rsplit(":", 1)[1].split("/")[0])
+    with httpx.Client() as idle:  # a keep-alive connection still open at SIGTERM
+        assert idle.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        code = proc.wait(timeout=30)
+    assert "Traceback" not in "".join(seen) + rest, rest
+    assert code == 0
