@@ -23,6 +23,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.signing import response_url_allowed
 from tests.conftest import BotUnderTest
 from tests.support import SIGNING_SECRET, TEAM, signature
+from tests.test_storage import PG, pg_schema  # read before the autouse fixture clears TIMEBOT_*
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -289,3 +290,28 @@ def test_sigterm_stops_the_http_server_cleanly(tmp_path: Path, slack: SlackStand
         code = proc.wait(timeout=30)
     assert "Traceback" not in "".join(seen) + rest, rest
     assert code == 0
+
+
+def test_healthz_is_503_while_a_postgresql_lock_blocks_writes() -> None:
+    from slack_bolt import App
+    from sqlalchemy import text
+
+    from bot.web import HttpServer, SlackWsgi
+    from storage.db import make_engine, upgrade
+
+    with pg_schema() as connect_args:
+        engine = make_engine(PG or "", connect_args=connect_args)
+        upgrade(engine)
+        app = App(signing_secret=SIGNING_SECRET, token="xoxb-test", token_verification_enabled=False)
+        server = HttpServer(SlackWsgi(app, engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, threads=4).start()
+        url = f"http://127.0.0.1:{server.port}/healthz"
+        try:
+            assert httpx.get(url, timeout=30).json() == {"ok": True}
+            with engine.connect() as other:
+                other.execute(text("LOCK TABLE alembic_version IN EXCLUSIVE MODE"))
+                locked = httpx.get(url, timeout=30)
+                other.rollback()
+            assert (locked.status_code, locked.json()) == (503, {"ok": False, "database": "write-locked"})
+        finally:
+            server.stop()
+            engine.dispose()
