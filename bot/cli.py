@@ -151,7 +151,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             from bot.web import HttpServer, SlackWsgi
 
-            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host, args.port,
                                 settings.http_threads).start()
             runtime.on_close.append(server.stop)

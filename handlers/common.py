@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context import Services
 from bot.parse import InputError, esc
 from bot.progress import Progress, tracking
+from bot.signing import VERIFIED, response_url_allowed
 from bot.usecases import Actor, UserError
 from bot.vendors.base import VendorError
 from handlers.blocks import message_view
@@ -37,8 +38,12 @@ class Reply:
 
 
 def send(client: WebClient, user_id: str, reply: Reply, respond: Respond | None = None) -> None:
-    """Ephemeral via ``response_url`` when we have one; a DM when it is missing or expired."""
-    if respond is not None and respond.response_url:
+    """Ephemeral via ``response_url`` when we have one on Slack's host; a DM when it is missing,
+    expired or elsewhere (every caller answers a verified request, so the person is real)."""
+    if respond is not None and respond.response_url and not response_url_allowed(respond.response_url,
+                                                                                 client.base_url):
+        log.warning("refused to post to a response_url outside Slack; answering by DM")
+    elif respond is not None and respond.response_url:
         try:
             result = respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral",
                              replace_original=False)
@@ -149,9 +154,23 @@ def register_error_handler(app: App, services: Services) -> None:
     and never with a stack trace: ephemeral text for a command, a message view for a modal,
     response_url or a DM otherwise."""
 
+    @app.middleware
+    def only_slack_response_urls(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Listeners never see a response_url that is not Slack's: ``respond`` then has none."""
+        if context.response_url and not response_url_allowed(context.response_url, app.client.base_url):
+            log.warning("ignored a response_url outside Slack")
+            context["response_url"] = None
+            context.pop("respond", None)
+        return next()
+
     @app.error
-    def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
+    def on_error(error: Exception, body: dict[str, Any], request: BoltRequest, response: BoltResponse | None,
                  respond: Respond | None, client: WebClient, context: BoltContext) -> BoltResponse | None:
+        if not (context.get(VERIFIED) or request.mode == "socket_mode"):
+            # Only a request bot.web verified (or one over the authenticated Socket Mode
+            # connection) may be answered: anything else could name any person or URL.
+            log.info("did not answer a request that was never verified")
+            return BoltResponse(status=401, body="")
         if isinstance(error, BoltUnhandledRequestError):
             return _unhandled(body)
         text = describe(services, error)
