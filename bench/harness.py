@@ -249,7 +249,8 @@ def start_bot(sims: Sims, users: int, **overrides: Any) -> BotProcess:
     vendor = TimeClock(TimeClockSettings(_env_file=None, base_url=sims.timeclock), settings.http_policy)  # type: ignore[call-arg]
     runtime = create_app(settings, vendors={"timeclock": vendor})
     link_all(runtime, users)
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine), "127.0.0.1", 0, settings.http_threads).start()
+    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
+                        settings.http_threads).start()
     return BotProcess(runtime, server, workdir)
 
 
@@ -302,7 +303,7 @@ def start_bare(sims: Sims, http_threads: int, listener_threads: int) -> BareBolt
         ack()
 
     engine = make_engine(f"sqlite:///{Path(workdir.name) / 'health.db'}")  # only /healthz touches it
-    server = HttpServer(SlackWsgi(app, engine), "127.0.0.1", 0, http_threads).start()
+    server = HttpServer(SlackWsgi(app, engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, http_threads).start()
     return BareBolt(server, workdir)
 
 

@@ -24,6 +24,7 @@ from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.housekeeping import start_housekeeping
+from bot.keycheck import check_stored_keys
 from bot.services import Services
 from bot.usecases.clock import Clock
 from bot.usecases.home import Home
@@ -113,6 +114,11 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         upgrade(engine)
     store = Store(engine)
     box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
+    try:
+        check_stored_keys(store, box)
+    except ConfigError:
+        engine.dispose()
+        raise
     client = slack_client(settings)
     configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy, env_file)
     for action, name in settings.routing.items():

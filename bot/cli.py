@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from bot import digest_cli
 from bot.config import ConfigError, Settings, load_settings, routing_setting
 from bot.vendors.registry import VENDOR_MODULES
+from storage.db import DatabaseUnusable
 
 log = logging.getLogger("timebot")
 
@@ -99,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:
         print(f"timebot: can't use the database at DATABASE_URL: {_first_line(exc.orig or exc)}.", file=sys.stderr)
         return 2
+    except DatabaseUnusable as exc:
+        print(f"timebot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -135,7 +139,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             from bot.web import HttpServer, SlackWsgi
 
-            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host, args.port,
                                 settings.http_threads).start()
             runtime.on_close.append(server.stop)

@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import progress
 from bot.domain import (
     Absence,
     Action,
@@ -323,7 +324,7 @@ class TimeClock:
         if not users:
             return []
         with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(users)))) as pool:
-            return [a for batch in pool.map(one, users) for a in batch]
+            return [a for batch in pool.map(progress.carried(one), users) for a in batch]
 
     # --- holidays --------------------------------------------------------------------------
 
