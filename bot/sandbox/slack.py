@@ -79,11 +79,11 @@ class SlackStandIn:
         self.server = SimServer(self.handle, name="slack").start()
         return self
 
-    def enable_socket_mode(self, app_token: str) -> SocketModeStandIn:
+    def enable_socket_mode(self, app_token: str, refresh_close_after: float = 10.0) -> SocketModeStandIn:
         """Accept Socket Mode connections opened with ``app_token`` (see ``bot.sandbox.socket_mode``)."""
-        from bot.sandbox.socket_mode import SocketModeStandIn  # needs websockets, a test dependency
+        from bot.sandbox.socket_mode import SocketModeStandIn
 
-        self.socket_mode = SocketModeStandIn(app_token).start()
+        self.socket_mode = SocketModeStandIn(app_token, refresh_close_after=refresh_close_after).start()
         return self.socket_mode
 
     def stop(self) -> None:
@@ -151,7 +151,7 @@ class SlackStandIn:
             return Response.json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(limit[1])})
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token")
         if method == "apps.connections.open":
-            return Response.json(self._connections_open(token))
+            return Response.json(*self._connections_open(token))
         if token != self.bot_token:
             return Response.json({"ok": False, "error": "invalid_auth"})
         with self._lock:
@@ -191,12 +191,12 @@ class SlackStandIn:
             "profile": {"email": u.email, "real_name": u.name, "display_name": u.name.split()[0]},
         }
 
-    def _connections_open(self, token: str | None) -> dict[str, Any]:
+    def _connections_open(self, token: str | None) -> tuple[dict[str, Any], int]:
         with self._lock:
             self.calls.append(Call("apps.connections.open", {}))
             self._lock.notify_all()
         if self.socket_mode is None:
-            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}, 200
         return self.socket_mode.connections_open(token)
 
     def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
