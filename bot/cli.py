@@ -135,15 +135,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.socket_runner import SocketModeRunner
 
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
-            handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(),
-                                        concurrency=settings.http_threads)
-            log.info("Timebot is running in Socket Mode")
-            handler.connect()
-            runtime.on_close.append(handler.close)
+            runner = SocketModeRunner(runtime.app, settings.slack_app_token.get_secret_value(),
+                                      connections=settings.socket_connections, workers=settings.http_threads,
+                                      on_fatal=stop.set)
+            runtime.on_close.append(runner.close)
+            runner.start()
+            log.info("Timebot is running in Socket Mode (%d connections)", settings.socket_connections)
             stop.wait()
+            if runner.fatal:
+                print(f"timebot: {runner.fatal}", file=sys.stderr)
+                return 2
         else:
             from bot.web import HttpServer, SlackWsgi
 
