@@ -33,18 +33,9 @@ CONNECTIONS = 2  # TIMEBOT_SOCKET_CONNECTIONS's default
 @pytest.fixture
 def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[SocketDriver]:
     """The real ``timebot run`` process, configured only through its environment."""
-    socket = slack.enable_socket_mode(APP_TOKEN)
-    env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
-        "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMEBOT_HTTP_READ_TIMEOUT": "10",
-    }
-    log = (tmp_path / "bot.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"], cwd=tmp_path, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    slack.enable_socket_mode(APP_TOKEN)
+    proc, log = start_run(tmp_path, slack, tc_server)
     try:
-        socket.wait_connected(timeout=30)
         yield SocketDriver(slack)
     finally:
         proc.terminate()
@@ -155,7 +146,7 @@ def start_run(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
         "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMEBOT_HTTP_READ_TIMEOUT": "10", **extra,
     }
     log = (tmp_path / "bot.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"], cwd=tmp_path, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     assert slack.socket_mode is not None
     slack.socket_mode.wait_connected(timeout=30, count=CONNECTIONS)
