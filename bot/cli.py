@@ -124,18 +124,23 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     runtime = create_app(settings, env_file=args.env_file)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    terminated: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
     try:
         if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.socket_runner import SocketModeRunner
 
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
-            handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(),
-                                        concurrency=settings.http_threads)
-            log.info("Timebot is running in Socket Mode")
-            handler.connect()
-            runtime.on_close.append(handler.close)
-            stop.wait()
+            runner = SocketModeRunner(runtime.app, settings.slack_app_token.get_secret_value(),
+                                      connections=settings.socket_connections, workers=settings.http_threads,
+                                      on_fatal=stop.set)
+            runtime.on_close.append(runner.close)
+            runner.start()
+            log.info("Timebot is running in Socket Mode (%d connections)", settings.socket_connections)
+            _wait_for_stop(stop, terminated)
+            if runner.fatal:
+                print(f"timebot: {runner.fatal}", file=sys.stderr)
+                return 2
         else:
             from bot.web import HttpServer, SlackWsgi
 
@@ -144,12 +149,21 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                                 settings.http_threads).start()
             runtime.on_close.append(server.stop)
             log.info("Timebot is listening on http://%s:%s/slack/events", args.host, server.port)
-            stop.wait()
+            _wait_for_stop(stop, terminated)
     except KeyboardInterrupt:
         pass
     finally:
         runtime.close()
     return 0
+
+
+def _wait_for_stop(stop: threading.Event, terminated: list[int]) -> None:
+    """Until SIGTERM (``terminated``) or a fatal error elsewhere (``stop``). Linux may hand the signal
+    to any thread, and a main thread blocked in ``Event.wait()`` without a timeout then never runs
+    Python's handler; a handler calling ``stop.set()`` could also deadlock on the lock ``wait`` holds.
+    So the handler only appends (no lock) and this looks four times a second."""
+    while not terminated and not stop.wait(0.25):
+        pass
 
 
 @command("db")
