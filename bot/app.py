@@ -9,9 +9,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy.engine import Engine
@@ -88,7 +88,7 @@ def slack_client(settings: Settings) -> WebClient:
 class RecentKeys:
     """Request keys this process has seen lately: a retry or double click reaching the same process
     is dropped in the ack path without touching the database (the durable, cross-process check is
-    the claim made on the work pool, see ``handlers.common.later``)."""
+    the claim made on the work pool, see ``handlers.turn.Turn.later``)."""
 
     def __init__(self, size: int = 20_000) -> None:
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -103,6 +103,24 @@ class RecentKeys:
             if len(self._seen) > self._size:
                 self._seen.popitem(last=False)
             return True
+
+
+class DropRepeats(Middleware):
+    """First of the app's middleware: a repeat this process has seen gets a bare 200 without touching
+    the database, and every other request counts as an ack in progress (vendor work waits for acks)."""
+
+    def __init__(self, pool: WorkPool) -> None:
+        self.pool = pool
+        self.recent = RecentKeys()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        key = request_key(req.body)
+        if key is not None and not self.recent.first_time(key):
+            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+            return BoltResponse(status=200, body="")
+        with self.pool.acks.acking():
+            return next()
 
 
 def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
@@ -143,17 +161,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
 
-    recent = RecentKeys()
-
-    @app.middleware
-    def drop_repeats(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        key = request_key(body)
-        if key is not None and not recent.first_time(key):
-            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
-            return BoltResponse(status=200, body="")
-        with pool.acks.acking():
-            return next()
-
+    app.use(DropRepeats(pool))
     handlers.register(app, services)
     runtime = Runtime(settings, engine, app, services, client)
     runtime.on_close.append(engine.dispose)
