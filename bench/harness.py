@@ -47,23 +47,31 @@ def api_key(i: int) -> str:
 # --- simulators (child process) ------------------------------------------------------------------
 
 
-def _sims_main(conn: Connection, users: int, latency: float) -> None:
-    """Slack stand-in + TimeClock simulator; answers ``stats`` requests until told to stop."""
-    import logging
-
-    logging.disable(logging.CRITICAL)
+def timeclock_with_people(slack: Any, users: int, latency: float) -> tuple[Any, Any]:
+    """TimeClock's simulator and its started server answering in ``latency`` s, with ``users`` people
+    Slack knows too."""
     from sandbox.server import SimServer
-    from sandbox.slack import SlackStandIn
     from sandbox.timeclock import TimeClockSim
 
-    slack = SlackStandIn(BOT_TOKEN, team_id=TEAM).start()
-    assert slack.server is not None
     sim = TimeClockSim()
     for i in range(1, users + 1):
         sim.add_user(i, f"Person {i}", f"p{i}@example.com", api_key=api_key(i), pin=f"{i % 1000:03d}")
         slack.add_user(slack_id(i), f"Person {i}", f"p{i}@example.com", "UTC")
     tc = SimServer(sim.handle, name="timeclock").start()
     tc.faults.latency = latency
+    return sim, tc
+
+
+def _sims_main(conn: Connection, users: int, latency: float) -> None:
+    """Slack stand-in + TimeClock simulator; answers ``stats`` requests until told to stop."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    from sandbox.slack import SlackStandIn
+
+    slack = SlackStandIn(BOT_TOKEN, team_id=TEAM).start()
+    assert slack.server is not None
+    sim, tc = timeclock_with_people(slack, users, latency)
     conn.send({"slack_api": slack.api_url, "respond_base": f"{slack.server.base_url}/respond/",
                "timeclock": tc.base_url})
     while True:

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import BOT_TOKEN, Latency, api_key, command_body, link_all, settings_for, slack_id
+from bench.harness import BOT_TOKEN, Latency, command_body, link_all, settings_for, slack_id, timeclock_with_people
 
 APP_TOKEN = "xapp-1-A0TIMEBOT-1-bench"
 SLACK_ACK_DEADLINE = 3.0
@@ -47,20 +47,13 @@ def run(n: int, connections: int | None, vendor_latency: float, gap: float, clos
         probes: int) -> bool:
     from urllib.parse import parse_qs
 
-    from sandbox.server import SimServer
     from sandbox.slack import SlackStandIn
-    from sandbox.timeclock import TimeClockSim
     from tests.doubles.socket_mode import SocketModeStandIn
 
     slack = SlackStandIn(BOT_TOKEN, team_id="T0BENCH").start()
     socket = SocketModeStandIn(APP_TOKEN, refresh_close_after=close_after).start()
     slack.enable_socket_mode(socket)
-    sim = TimeClockSim()
-    for i in range(1, n + 1):
-        sim.add_user(i, f"Person {i}", f"p{i}@example.com", api_key=api_key(i), pin=f"{i % 1000:03d}")
-        slack.add_user(slack_id(i), f"Person {i}", f"p{i}@example.com", "UTC")
-    tc = SimServer(sim.handle, name="timeclock").start()
-    tc.faults.latency = vendor_latency
+    _, tc = timeclock_with_people(slack, n, vendor_latency)
     workdir = tempfile.TemporaryDirectory(prefix="timebot-socket-bench-")
     db = Path(workdir.name) / "timebot.db"
     key = prepare_db(slack.api_url, tc.base_url, db, n)

@@ -151,10 +151,8 @@ def slow_notice(label: str) -> str:
 
 def holding_note(progress: Progress, vendor_slow: str | None) -> str:
     """The holding note that names what is slow: the vendor (``vendor_slow``) once it was called, else us."""
-    if progress.vendor is not None and vendor_slow:
-        return vendor_slow
     if progress.vendor is not None:
-        return f":hourglass_flowing_sand: {progress.vendor} is slow to answer; I'll tell you as soon as it does."
+        return vendor_slow or slow_notice(progress.vendor)
     if not progress.started:
         return (":hourglass_flowing_sand: I'm slow to answer: many requests came at once and yours is queued. "
                 "I'll tell you as soon as it's done.")

@@ -34,14 +34,7 @@ CONNECTIONS = 2  # TIMEBOT_SOCKET_CONNECTIONS's default
 @pytest.fixture
 def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[SocketDriver]:
     """The real ``timebot run`` process, configured only through its environment."""
-    socket = socket_mode(slack)
-    proc, log = start_run(tmp_path, slack, socket, tc_server)
-    try:
-        yield SocketDriver(slack, socket)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    yield from running_bot(tmp_path, slack, tc_server)
 
 
 def link_over_socket(driver: SocketDriver, slack: SlackStandIn, pin: str) -> None:
@@ -128,7 +121,13 @@ def test_only_the_app_level_token_may_open_a_socket_mode_connection(slack: Slack
 @pytest.fixture
 def refresh_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[SocketDriver]:
     """``timebot run`` against a Slack that closes a refreshed connection 1.5 s after telling it to go."""
-    socket = socket_mode(slack, refresh_close_after=1.5)
+    yield from running_bot(tmp_path, slack, tc_server, refresh_close_after=1.5)
+
+
+def running_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
+                refresh_close_after: float = 10.0) -> Iterator[SocketDriver]:
+    """``timebot run`` over a started Socket Mode stand-in, stopped with SIGTERM afterwards."""
+    socket = socket_mode(slack, refresh_close_after)
     proc, log = start_run(tmp_path, slack, socket, tc_server)
     try:
         yield SocketDriver(slack, socket)
