@@ -47,23 +47,31 @@ def api_key(i: int) -> str:
 # --- simulators (child process) ------------------------------------------------------------------
 
 
-def _sims_main(conn: Connection, users: int, latency: float) -> None:
-    """Slack stand-in + TimeClock simulator; answers ``stats`` requests until told to stop."""
-    import logging
-
-    logging.disable(logging.CRITICAL)
+def timeclock_with_people(slack: Any, users: int, latency: float) -> tuple[Any, Any]:
+    """TimeClock's simulator and its started server answering in ``latency`` s, with ``users`` people
+    Slack knows too."""
     from sandbox.server import SimServer
-    from sandbox.slack import SlackStandIn
     from sandbox.timeclock import TimeClockSim
 
-    slack = SlackStandIn(BOT_TOKEN, team_id=TEAM).start()
-    assert slack.server is not None
     sim = TimeClockSim()
     for i in range(1, users + 1):
         sim.add_user(i, f"Person {i}", f"p{i}@example.com", api_key=api_key(i), pin=f"{i % 1000:03d}")
         slack.add_user(slack_id(i), f"Person {i}", f"p{i}@example.com", "UTC")
     tc = SimServer(sim.handle, name="timeclock").start()
     tc.faults.latency = latency
+    return sim, tc
+
+
+def _sims_main(conn: Connection, users: int, latency: float) -> None:
+    """Slack stand-in + TimeClock simulator; answers ``stats`` requests until told to stop."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    from sandbox.slack import SlackStandIn
+
+    slack = SlackStandIn(BOT_TOKEN, team_id=TEAM).start()
+    assert slack.server is not None
+    sim, tc = timeclock_with_people(slack, users, latency)
     conn.send({"slack_api": slack.api_url, "timeclock": tc.base_url})
     while True:
         message = conn.recv()
@@ -255,7 +263,8 @@ def start_bot(sims: Sims, users: int, **overrides: Any) -> BotProcess:
     vendor = TimeClock(TimeClockSettings(_env_file=None, base_url=sims.timeclock), settings.http_policy)  # type: ignore[call-arg]
     runtime = create_app(settings, vendors={"timeclock": vendor})
     link_all(runtime, users)
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine), "127.0.0.1", 0, settings.http_threads).start()
+    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
+                        settings.http_threads).start()
     return BotProcess(runtime, server, workdir)
 
 
@@ -308,7 +317,7 @@ def start_bare(sims: Sims, http_threads: int, listener_threads: int) -> BareBolt
         ack()
 
     engine = make_engine(f"sqlite:///{Path(workdir.name) / 'health.db'}")  # only /healthz touches it
-    server = HttpServer(SlackWsgi(app, engine), "127.0.0.1", 0, http_threads).start()
+    server = HttpServer(SlackWsgi(app, engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, http_threads).start()
     return BareBolt(server, workdir)
 
 

@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy.engine import Engine
@@ -26,6 +26,7 @@ from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
 from bot.housekeeping import refresh_directory, start_housekeeping
+from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.reminders import start_reminders
 from bot.services import Services
@@ -114,7 +115,7 @@ def slack_client(settings: Settings) -> WebClient:
 class RecentKeys:
     """Request keys this process has seen lately: a retry or double click reaching the same process
     is dropped in the ack path without touching the database (the durable, cross-process check is
-    the claim made on the work pool, see ``handlers.common.later``)."""
+    the claim made on the work pool, see ``handlers.turn.Turn.later``)."""
 
     def __init__(self, size: int = 20_000) -> None:
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -131,6 +132,24 @@ class RecentKeys:
             return True
 
 
+class DropRepeats(Middleware):
+    """First of the app's middleware: a repeat this process has seen gets a bare 200 without touching
+    the database, and every other request counts as an ack in progress (vendor work waits for acks)."""
+
+    def __init__(self, pool: WorkPool) -> None:
+        self.pool = pool
+        self.recent = RecentKeys()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        key = request_key(req.body)
+        if key is not None and not self.recent.first_time(key):
+            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+            return BoltResponse(status=200, body="")
+        with self.pool.acks.acking():
+            return next()
+
+
 def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
                clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env") -> Runtime:
     settings.require_secret_key()
@@ -140,6 +159,11 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         upgrade(engine)
     store = Store(engine)
     box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
+    try:
+        check_stored_keys(store, box)
+    except ConfigError:
+        engine.dispose()
+        raise
     client = slack_client(settings)
     configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy, env_file)
     for action, name in settings.routing.items():
@@ -164,16 +188,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
 
-    recent = RecentKeys()
-
-    @app.middleware
-    def drop_repeats(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        key = request_key(body)
-        if key is not None and not recent.first_time(key):
-            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
-            return BoltResponse(status=200, body="")
-        with pool.acks.acking():
-            return next()
+    app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)
     handlers.register(app, services)

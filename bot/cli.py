@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from bot import digest_cli
 from bot.config import ConfigError, Settings, load_settings, routing_setting
 from bot.vendors.registry import VENDOR_MODULES
+from storage.db import DatabaseUnusable
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -123,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:
         print(f"timebot: can't use the database at DATABASE_URL: {_first_line(exc.orig or exc)}.", file=sys.stderr)
         return 2
+    except DatabaseUnusable as exc:
+        print(f"timebot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -180,25 +184,30 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     runtime = create_app(settings, env_file=args.env_file)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    terminated: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
     try:
         identity = verify_bot_token(runtime.client, settings)
         team = f"{identity.team} as @{identity.user}" if identity.team else ""
         if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.socket_runner import SocketModeRunner
 
             verify_app_token(settings)
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
-            handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(),
-                                        concurrency=settings.http_threads)
-            handler.connect()
-            runtime.on_close.append(handler.close)
-            _summary(runtime, "Socket Mode", team)
-            stop.wait()
+            runner = SocketModeRunner(runtime.app, settings.slack_app_token.get_secret_value(),
+                                      connections=settings.socket_connections, workers=settings.http_threads,
+                                      on_fatal=stop.set)
+            runtime.on_close.append(runner.close)
+            runner.start()
+            _summary(runtime, f"Socket Mode ({settings.socket_connections} connections)", team)
+            _wait_for_stop(stop, terminated)
+            if runner.fatal:
+                print(f"timebot: {runner.fatal}", file=sys.stderr)
+                return 2
         else:
             from bot.web import HttpServer, SlackWsgi
 
-            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             try:
                 server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
                                               webhooks=runtime.webhooks), args.host, args.port,
@@ -208,12 +217,21 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                                   "probably in use; stop what is using it or pick another with --port.") from None
             runtime.on_close.append(server.stop)
             _summary(runtime, f"HTTP mode on http://{args.host}:{server.port}/slack/events", team)
-            stop.wait()
+            _wait_for_stop(stop, terminated)
     except KeyboardInterrupt:
         pass
     finally:
         runtime.close()
     return 0
+
+
+def _wait_for_stop(stop: threading.Event, terminated: list[int]) -> None:
+    """Until SIGTERM (``terminated``) or a fatal error elsewhere (``stop``). Linux may hand the signal
+    to any thread, and a main thread blocked in ``Event.wait()`` without a timeout then never runs
+    Python's handler; a handler calling ``stop.set()`` could also deadlock on the lock ``wait`` holds.
+    So the handler only appends (no lock) and this looks four times a second."""
+    while not terminated and not stop.wait(0.25):
+        pass
 
 
 @command("db")

@@ -183,7 +183,7 @@ class Actor:
     tz: ZoneInfo
     name: str | None = None
     email: str | None = None
-    is_admin: bool = False
+    is_admin: bool = False  # as of the person cache (hours old): admin-only actions ask People.is_admin
 
     def today(self, now: datetime | None = None) -> date:
         return (now or datetime.now(UTC)).astimezone(self.tz).date()

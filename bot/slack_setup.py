@@ -7,6 +7,7 @@ Bolt's stock "installation no longer available", and Socket Mode ends in a trace
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 REFUSED = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}
@@ -52,6 +55,11 @@ def verify_bot_token(client: WebClient, settings: Settings) -> SlackIdentity:
                          str(answer.get("user_id") or ""), [s.strip() for s in granted.split(",") if s.strip()])
 
 
+# Answers that mean the token itself is wrong; anything else (internal_error, a 5xx) is passing.
+TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                           "not_allowed_token_type", "missing_scope", "invalid_token"})
+
+
 def verify_app_token(settings: Settings) -> None:
     """Socket Mode: ``apps.connections.open`` must accept SLACK_APP_TOKEN (the URL it gives is
     single-use and left unused; the Socket Mode client asks for its own)."""
@@ -61,6 +69,9 @@ def verify_app_token(settings: Settings) -> None:
         client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
     except SlackApiError as exc:
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
+        if error not in TOKEN_REFUSED:  # Slack having a moment: the Socket Mode runner retries with back-off
+            log.warning("apps.connections.open failed at start-up (%s); Socket Mode will keep trying", error)
+            return
         raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error}): create an app-level token with "
                           "connections:write (Basic Information → App-Level Tokens) and put it in .env.") from None
     except OSError as exc:

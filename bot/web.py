@@ -6,9 +6,11 @@ queue behind each other; waitress gives a thread pool and a deep accept queue.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,9 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from waitress.server import create_server
 
+from bot.signing import VERIFIED, signed_by_slack
+
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
+PROBE_SECONDS = 1  # how long /healthz waits for a write lock before it says the database is locked
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large",
             500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -41,13 +46,15 @@ def bolt_request(raw: str, query: str, headers: dict[str, str]) -> BoltRequest:
 
 
 class SlackWsgi:
-    def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *,
-                 signing_secret: str | None = None,
+    """Refuses before it reads, verifies before it parses: nothing of a request that fails
+    Slack's signature check reaches Bolt (no listener, middleware or error handler runs)."""
+
+    def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *, signing_secret: str,
                  webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
-        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.verifier = SignatureVerifier(signing_secret)
         self.webhooks = dict(webhooks or {})  # path -> handler(raw body, headers) -> status; they verify
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -58,19 +65,25 @@ class SlackWsgi:
             return self._webhook(environ, start_response, self.webhooks[path])
         if path != self.path or method != "POST":
             return _reply(start_response, 404, b"Not Found", "text/plain")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > MAX_BODY:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, 400, b"", "text/plain")
+        if length > MAX_BODY:  # waitress refuses these first (max_request_body_size); kept for other servers
             return _reply(start_response, 413, b"Too large", "text/plain")
-        raw = environ["wsgi.input"].read(length).decode("utf-8", errors="replace") if length else ""
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
+        if not signed_by_slack(self.verifier, raw, headers):
+            log.info("refused a request that failed Slack's signature check")
+            return _reply(start_response, 401, b"", "text/plain")
         try:
-            request = bolt_request(raw, environ.get("QUERY_STRING", ""), headers)
-        except (ValueError, TypeError, AttributeError):  # Bolt parses before it checks the signature
-            signed = self.verifier is not None and self.verifier.is_valid_request(raw, headers)
-            log.info("refused a request body Slack would not send (%s)", "signed" if signed else "unsigned")
-            return _reply(start_response, 400 if signed or self.verifier is None else 401, b"", "text/plain")
+            request = bolt_request(raw.decode("utf-8"), environ.get("QUERY_STRING", ""), headers)
+        except Exception:  # deep nesting (RecursionError), bad UTF-8, a list for a body …
+            log.info("refused a signed request body Slack would not send")
+            return _reply(start_response, 400, b"", "text/plain")
+        request.context[VERIFIED] = True
         response = self.app.dispatch(request)
         out_headers = [(k, v) for k, values in response.headers.items() for v in values]
         body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
@@ -79,7 +92,10 @@ class SlackWsgi:
 
     def _webhook(self, environ: dict[str, Any], start_response: Callable[..., Any],
                  handler: Callable[[bytes, Mapping[str, str]], int]) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, 400, b"", "text/plain")
         if length > MAX_BODY:
             return _reply(start_response, 413, b"Too large", "text/plain")
         raw = environ["wsgi.input"].read(length) if length else b""
@@ -92,13 +108,41 @@ class SlackWsgi:
         return _reply(start_response, status, b"", "text/plain")
 
     def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            log.warning("health check: database unreachable (%s)", type(exc).__name__)
-            return _reply(start_response, 503, json.dumps({"ok": False, "database": "unreachable"}).encode())
+        reason = database_takes_writes(self.engine)
+        if reason is not None:
+            log.warning("health check: %s", reason)
+            return _reply(start_response, 503, json.dumps({"ok": False, "database": reason}).encode())
         return _reply(start_response, 200, json.dumps({"ok": True}).encode())
+
+
+def database_takes_writes(engine: Engine) -> str | None:
+    """None when the database takes a write right now, else why not. A plain ``SELECT 1`` passes
+    on a write-locked or read-only database, so the probe rewrites the schema-version row (every
+    migrated database has it, on SQLite and PostgreSQL alike) and rolls back, waiting for a lock
+    at most PROBE_SECONDS instead of the engine's long busy timeout."""
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                previous = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={PROBE_SECONDS * 1000}")
+            else:
+                conn.execute(text(f"SET LOCAL lock_timeout = '{PROBE_SECONDS}s'"))
+                conn.execute(text(f"SET LOCAL statement_timeout = '{PROBE_SECONDS * 2}s'"))
+            try:
+                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            finally:
+                conn.rollback()
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={previous}")
+    except Exception as exc:  # any failure is the answer, not an error of ours
+        detail = str(getattr(exc, "orig", None) or exc).lower()
+        if "read-only" in detail or "readonly" in detail:
+            return "read-only"
+        if "lock" in detail or "timeout" in detail:
+            return "write-locked"
+        return "unreachable" if "connect" in detail or "unable to open" in detail else "not writable"
+    return None
 
 
 def _reply(start_response: Callable[..., Any], status: int, body: bytes,
@@ -108,14 +152,57 @@ def _reply(start_response: Callable[..., Any], status: int, body: bytes,
     return [body]
 
 
+class QueueDepthSummary(logging.Filter):
+    """waitress warns "Task queue depth is N" for every request queued behind busy threads: 256
+    lines for one 9:00 burst, which is expected and not news. The first goes through; the rest
+    are counted and summed up in one line a minute later (or when the server stops)."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        super().__init__()
+        self.every = every
+        self._lock = threading.Lock()
+        self._held = 0
+        self._deepest = 0
+        self._since: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else 0
+        now = time.monotonic()
+        with self._lock:
+            if self._since is not None and now - self._since < self.every:
+                self._held += 1
+                self._deepest = max(self._deepest, depth if isinstance(depth, int) else 0)
+                return False
+            self._since = now
+            held, deepest, self._held, self._deepest = self._held, self._deepest, 0, 0
+        if held:
+            record.msg, record.args = "%s; %d more queue warnings before it (deepest %d)", (
+                record.getMessage(), held, deepest)
+        return True
+
+    def flush(self) -> None:
+        with self._lock:
+            held, deepest, self._held, self._deepest, self._since = self._held, self._deepest, 0, 0, None
+        if held:
+            logging.getLogger("waitress.queue").warning(
+                "requests queued behind busy threads: %d more queue warnings (deepest %d)", held, deepest)
+
+
+_queue_summary = QueueDepthSummary()
+logging.getLogger("waitress.queue").addFilter(_queue_summary)
+
+
 class HttpServer:
     """waitress in a background thread (tests, benchmarks) or the foreground (``timebot run``)."""
 
     def __init__(self, wsgi: SlackWsgi, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:  # noqa: S104
         # poll(), not waitress's default select(): select() cannot watch a descriptor above 1023 and
         # kills the server thread ("filedescriptor out of range") once a burst opens that many sockets.
+        # max_request_body_size: waitress answers 413 to a larger declared length (or chunked body)
+        # before reading it, instead of buffering up to its default 1 GiB for the app to refuse.
         self.server = create_server(wsgi, host=host, port=port, threads=threads, connection_limit=4000,
-                                    backlog=2048, channel_timeout=60, ident="timebot", asyncore_use_poll=True)
+                                    backlog=2048, channel_timeout=60, ident="timebot", asyncore_use_poll=True,
+                                    max_request_body_size=MAX_BODY + 1)  # waitress refuses ">=" its limit
         self._thread: threading.Thread | None = None
 
     @property
@@ -131,4 +218,21 @@ class HttpServer:
         self.server.run()
 
     def stop(self) -> None:
-        self.server.close()
+        """Close every socket from inside waitress's own loop, then let its threads finish.
+        Closing them from here, while the loop is polling them, is what once logged
+        "OSError: Bad file descriptor" on SIGTERM."""
+        server: Any = self.server
+        if self._thread is not None and self._thread.is_alive():
+            server.trigger.pull_trigger(lambda: _close_all(server))
+            self._thread.join(timeout=5)
+        if self._thread is None or not self._thread.is_alive():
+            _close_all(server)
+        server.task_dispatcher.shutdown(timeout=5)
+        _queue_summary.flush()
+
+
+def _close_all(server: Any) -> None:
+    """Close the listener, the trigger and open connections: waitress's loop ends with its map empty."""
+    for channel in list(server._map.values()):
+        with contextlib.suppress(OSError):
+            channel.close()

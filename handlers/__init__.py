@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.services import Services
 from handlers import actions, commands, errors, events, views
 
 
 def register(app: App, services: Services) -> None:
-    app.middleware(provide(services))
+    app.use(ProvideServices(services))
     commands.register(app)
     views.register(app)
     actions.register(app)
@@ -20,12 +21,15 @@ def register(app: App, services: Services) -> None:
     errors.register(app)
 
 
-def provide(services: Services) -> Callable[[BoltContext, Callable[[], BoltResponse]], BoltResponse | None]:
+class ProvideServices(Middleware):
     """A global middleware that hands listeners the use cases: Bolt passes every context key to a
-    listener that names it, so a listener takes ``services: Services``."""
+    listener that names it, so a listener takes ``services: Services``. A class, not a closure, so
+    everything registered on the app is defined at module level."""
 
-    def with_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        context["services"] = services
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        req.context["services"] = self.services
         return next()
-
-    return with_services

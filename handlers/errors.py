@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from bot.services import Services
+from bot.signing import VERIFIED, response_url_allowed
 from handlers.render.blocks import message_view
 from handlers.turn import Reply, describe, send
 
@@ -19,12 +21,28 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
+    app.middleware(only_slack_response_urls)
     app.error(on_error)
 
 
-def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: Respond | None,
-             client: WebClient, context: BoltContext) -> BoltResponse | None:
+def only_slack_response_urls(context: BoltContext, client: WebClient,
+                             next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    """Listeners never see a response_url that is not Slack's: ``respond`` then has none."""
+    if context.response_url and not response_url_allowed(context.response_url, client.base_url):
+        log.warning("ignored a response_url outside Slack")
+        context["response_url"] = None
+        context.pop("respond", None)
+    return next()
+
+
+def on_error(error: Exception, body: dict[str, Any], request: BoltRequest, response: BoltResponse | None,
+             respond: Respond | None, client: WebClient, context: BoltContext) -> BoltResponse | None:
     """Ephemeral text for a command, a message view for a modal, response_url or a DM otherwise."""
+    if not (context.get(VERIFIED) or request.mode == "socket_mode"):
+        # Only a request bot.web verified (or one over the authenticated Socket Mode
+        # connection) may be answered: anything else could name any person or URL.
+        log.info("did not answer a request that was never verified")
+        return BoltResponse(status=401, body="")
     if isinstance(error, BoltUnhandledRequestError):
         return _unhandled(body)
     services: Services | None = context.get("services")

@@ -22,7 +22,9 @@ from slack_sdk.errors import SlackApiError
 from bot.domain import Actor
 from bot.errors import UserError, VendorError, explain
 from bot.parse import InputError, esc
+from bot.progress import Progress, tracking
 from bot.services import Services
+from bot.signing import response_url_allowed
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,12 @@ class Reply:
 
 
 def send(client: WebClient, user_id: str, reply: Reply, respond: Respond | None = None) -> None:
-    """Ephemeral via ``response_url`` when we have one; a DM when it is missing or expired."""
-    if respond is not None and respond.response_url:
+    """Ephemeral via ``response_url`` when we have one on Slack's host; a DM when it is missing,
+    expired or elsewhere (every caller answers a verified request, so the person is real)."""
+    if respond is not None and respond.response_url and not response_url_allowed(respond.response_url,
+                                                                                 client.base_url):
+        log.warning("refused to post to a response_url outside Slack; answering by DM")
+    elif respond is not None and respond.response_url:
         try:
             result = respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral",
                              replace_original=False)
@@ -102,16 +108,24 @@ class Turn:
         work: Callable[[Actor], Reply | None],
         *,
         slow: str | None = None,
-        on_slow: Callable[[], None] | None = None,
+        on_slow: Callable[[str], None] | None = None,
         on_error: Callable[[BaseException], Reply | None] | None = None,
     ) -> None:
         """Run ``work`` after the ack, once per Slack request; the person always hears back, even
-        when the vendor fails."""
+        when the vendor fails.
+
+        A slow job gets ``slow`` (or ``on_slow(text)``) only once a vendor call has started: before
+        that the holdup is ours, and the note says so."""
         services = self.services
         key = request_key(self.request) if self.request is not None else None
         claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
+        progress = Progress()
 
         def job() -> None:
+            with tracking(progress):
+                run()
+
+        def run() -> None:
             try:
                 if key is not None:
                     if not services.claim_delivery(key):
@@ -130,13 +144,26 @@ class Turn:
         def when_slow() -> None:
             if key is not None and not claimed.is_set() and services.delivery_seen(key):
                 return  # a repeat still queued behind a burst: whoever claimed the request answers
+            text = holding_note(progress, slow)
             if on_slow is not None:
-                on_slow()
+                on_slow(text)
             elif slow:
-                self.send(Reply(slow))
+                self.send(Reply(text))
 
         services.pool.submit(job, when_slow if on_slow is not None or slow else None)
 
 
 def slow_notice(label: str) -> str:
+    """What a slow job says once ``label``'s vendor was called (``holding_note`` decides)."""
     return f":hourglass_flowing_sand: {label} is slow to answer; I'll tell you here as soon as it does."
+
+
+def holding_note(progress: Progress, vendor_slow: str | None) -> str:
+    """The holding note that names what is slow: the vendor (``vendor_slow``) once it was called, else us."""
+    if progress.vendor is not None:
+        return vendor_slow or slow_notice(progress.vendor)
+    if not progress.started:
+        return (":hourglass_flowing_sand: I'm slow to answer: many requests came at once and yours is queued. "
+                "I'll tell you as soon as it's done.")
+    return (":hourglass_flowing_sand: I'm slow to answer: my own database is busy (no vendor has been asked yet). "
+            "I'll tell you as soon as it's done.")

@@ -59,7 +59,9 @@ class Call:
 class SocketModeEndpoint(Protocol):
     """Slack's side of Socket Mode, as far as the Web API stand-in needs it."""
 
-    def connections_open(self, token: str | None) -> dict[str, Any]: ...
+    def connections_open(self, token: str | None) -> tuple[dict[str, Any], int]:
+        """``apps.connections.open``'s JSON answer and its HTTP status."""
+        ...
 
     def stop(self) -> None: ...
 
@@ -192,8 +194,8 @@ class SlackStandIn:
         return self
 
     def enable_socket_mode(self, endpoint: SocketModeEndpoint) -> None:
-        """Hand ``apps.connections.open`` to a started Socket Mode endpoint (the tests' double,
-        ``tests/doubles/socket_mode.py``, needs websockets: a test dependency, kept out of here)."""
+        """Hand ``apps.connections.open`` to a started Socket Mode endpoint: the tests' double
+        (``tests/doubles/socket_mode.py``) or the bench's, so sandbox/ never imports tests/."""
         self.socket_mode = endpoint
 
     def stop(self) -> None:
@@ -250,7 +252,7 @@ class SlackStandIn:
         args = self._args(request)
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token")
         if method == "apps.connections.open":
-            return Response.json(self._connections_open(token))
+            return Response.json(*self._connections_open(token))
         if not token:
             return Response.json({"ok": False, "error": "not_authed"})
         if token != self.bot_token:
@@ -338,12 +340,12 @@ class SlackStandIn:
             "profile": {"email": u.email, "real_name": u.name, "display_name": u.name.split()[0]},
         }
 
-    def _connections_open(self, token: str | None) -> dict[str, Any]:
+    def _connections_open(self, token: str | None) -> tuple[dict[str, Any], int]:
         with self._lock:
             self.calls.append(Call("apps.connections.open", {}))
             self._lock.notify_all()
         if self.socket_mode is None:
-            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+            return {"ok": False, "error": "invalid_auth" if token else "not_authed"}, 200
         return self.socket_mode.connections_open(token)
 
     def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x54696D65  # "Time": any constant shared by every Timebot process
 
 
+class DatabaseUnusable(Exception):
+    """The database can't be used at all (a read-only volume): said in one line, never a traceback."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for many worker threads: WAL and a busy timeout on SQLite."""
     if url.startswith("sqlite"):
@@ -68,7 +72,12 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as lock_file:
+    try:
+        lock_file = open(f"{database}.migrate-lock", "a")  # noqa: SIM115 - closed below, after the unlock
+    except OSError as exc:
+        raise DatabaseUnusable(f"can't write next to the database at DATABASE_URL ({database}.migrate-lock: "
+                               f"{exc.strerror or type(exc).__name__}); is its directory read-only?") from exc
+    with lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield

@@ -16,7 +16,11 @@ class Identity(SQLModel, table=True):
     """A Slack user's identity in one vendor; ``secret_enc`` is their own credential, encrypted."""
 
     __tablename__ = "identity"
-    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", "vendor", name="uq_identity_user_vendor"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "slack_user_id", "vendor", name="uq_identity_user_vendor"),
+        # one account, one person (per workspace: an Enterprise Grid user keeps their id in each)
+        UniqueConstraint("team_id", "vendor", "vendor_user_id", name="uq_identity_account"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)

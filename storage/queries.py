@@ -14,6 +14,10 @@ from sqlmodel import Session, col, delete, select
 from storage.models import AuditLog, Identity, Person, ProcessedRequest, utcnow
 
 
+class AccountTaken(Exception):
+    """Someone else in the workspace holds that vendor account (uq_identity_account)."""
+
+
 class SqlStore:
     """One engine, short sessions whose rows stay readable after commit."""
 
@@ -60,6 +64,13 @@ class Store(SqlStore):
             return list(s.exec(select(Identity).where(Identity.vendor == vendor,
                                                       Identity.vendor_user_id == vendor_user_id)))
 
+    def sample_secrets(self, limit: int) -> list[str]:
+        """Up to ``limit`` stored encrypted secrets, newest links first (the start-up key check)."""
+        with self.session() as s:
+            rows = s.exec(select(Identity.secret_enc).where(col(Identity.secret_enc).is_not(None))
+                          .order_by(col(Identity.updated_at).desc()).limit(limit))
+            return [r for r in rows if r]
+
     def all_identities(self) -> list[Identity]:
         with self.session() as s:
             return list(s.exec(select(Identity)))
@@ -75,7 +86,8 @@ class Store(SqlStore):
         email: str | None,
         linked_by: str,
     ) -> Identity:
-        """Insert or replace the person's identity in ``vendor``."""
+        """Insert or replace the person's identity in ``vendor``; AccountTaken when someone else in the
+        workspace holds ``vendor_user_id`` (the database decides a race the read-then-write check can't)."""
         query = select(Identity).where(
             Identity.team_id == team_id, Identity.slack_user_id == slack_user_id, Identity.vendor == vendor
         )
@@ -88,6 +100,9 @@ class Store(SqlStore):
             row.updated_at = utcnow()
             return row
 
+        taken = select(Identity.id).where(Identity.team_id == team_id, Identity.vendor == vendor,
+                                          Identity.vendor_user_id == vendor_user_id,
+                                          Identity.slack_user_id != slack_user_id)
         with self.session() as s:
             row = s.exec(query).first() or Identity(
                 team_id=team_id, slack_user_id=slack_user_id, vendor=vendor, vendor_user_id=""
@@ -95,11 +110,17 @@ class Store(SqlStore):
             s.add(fill(row))
             try:
                 s.commit()
-            except IntegrityError:  # two first uses at once (email match): the other inserted; replace it
+            except IntegrityError:
                 s.rollback()
-                row = fill(s.exec(query).one())
+                if s.exec(taken).first() is not None:  # two people linking one account at once
+                    raise AccountTaken(vendor_user_id) from None
+                row = fill(s.exec(query).one())  # two first uses at once (email match): replace theirs
                 s.add(row)
-                s.commit()
+                try:
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+                    raise AccountTaken(vendor_user_id) from None
             s.refresh(row)
             return row
 

@@ -85,7 +85,7 @@ class BotUnderTest:
 
 def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict) -> BotUnderTest:
     runtime = create_app(settings, vendors=vendors)
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
                                       webhooks=runtime.webhooks), "127.0.0.1", 0,
                         threads=16).start()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.admins import AdminCheck
 from bot.config import Settings
 from bot.crypto import SecretBox
 from bot.domain import Action, Actor, VendorPerson, VendorUser, email_index, email_key
@@ -22,7 +23,7 @@ from bot.errors import NotLinked, UserError, VendorError
 from bot.vendors.base import IdentityVendor, Vendor, as_identity
 from bot.vendors.registry import Router
 from storage.models import Identity, utcnow
-from storage.queries import Store
+from storage.queries import AccountTaken, Store
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class People:
         self.clock = clock
         self._directory: dict[str, tuple[float, list[VendorPerson]]] = {}
         self._dir_lock = threading.Lock()
+        self.admins = AdminCheck(slack, settings.admin_ids, clock)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -115,8 +117,12 @@ class People:
             log.error("could not write the audit row for %s %s (%s): %s", action, outcome, slack_user_id,
                       type(exc).__name__)
 
+    def is_admin(self, actor: Actor) -> bool:
+        """Admin rights right now (Slack, cached a minute), not as of the person cache."""
+        return self.admins.is_admin(actor.user_id)
+
     def require_admin(self, actor: Actor, what: str, refusal: str | None = None) -> None:
-        if not actor.is_admin:
+        if not self.is_admin(actor):
             log.warning("refused admin-only %s for %s in %s", what, actor.user_id, actor.team_id)
             self.audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
             raise UserError(refusal or "Only Timebot admins can do that: ask a workspace admin, or whoever runs "
@@ -145,10 +151,10 @@ class People:
             match = self._match_email(directory, actor.email)
             if match is not None:
                 self._not_linked_to_someone_else(actor.user_id, vendor, match.vendor_user_id)
-                self.store.save_identity(
+                self._save_identity(
                     actor.team_id,
                     actor.user_id,
-                    vendor.name,
+                    vendor,
                     match.vendor_user_id,
                     secret_enc=None,
                     email=match.email,
@@ -201,16 +207,16 @@ class People:
         except VendorError as exc:
             self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.user_message)
             raise
+        secret = self.box.encrypt(user.secret) if user.secret else None
+        by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
         try:
             self._not_linked_to_someone_else(target, vendor, user.vendor_user_id)
+            self._save_identity(
+                actor.team_id, target, vendor, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
+            )
         except UserError as exc:
             self.audit(actor.team_id, target, vendor.name, "link", "rejected", exc.message)
             raise
-        secret = self.box.encrypt(user.secret) if user.secret else None
-        by = "self" if target == actor.user_id else f"admin:{actor.user_id}"
-        self.store.save_identity(
-            actor.team_id, target, vendor.name, user.vendor_user_id, secret_enc=secret, email=person.email, linked_by=by
-        )
         self.audit(actor.team_id, target, vendor.name, "link", "ok", f"vendor user {user.vendor_user_id}")
         return LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, by, person.name)
 
@@ -232,10 +238,10 @@ class People:
         if directory is not None and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
         self._not_linked_to_someone_else(target_user_id, vendor, vendor_user_id)
-        self.store.save_identity(
+        self._save_identity(
             actor.team_id,
             target_user_id,
-            vendor.name,
+            vendor,
             vendor_user_id,
             secret_enc=None,
             email=email,
@@ -243,6 +249,16 @@ class People:
         )
         self.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
+
+    def _save_identity(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str, *,
+                       secret_enc: str | None, email: str | None, linked_by: str) -> None:
+        """Save the link; when someone else won a race for the account, say so as the check would."""
+        try:
+            self.store.save_identity(team_id, target, vendor.name, vendor_user_id, secret_enc=secret_enc,
+                                     email=email, linked_by=linked_by)
+        except AccountTaken:
+            self._not_linked_to_someone_else(target, vendor, vendor_user_id)
+            raise UserError(f"That {vendor.label} account is already linked to someone else.") from None
 
     def _not_linked_to_someone_else(self, target: str, vendor: Vendor, vendor_user_id: str) -> None:
         """One vendor account, one Slack person: otherwise one of them clocks the other in and out."""

@@ -84,6 +84,7 @@ class WhosOff:
         self.store = store
         self.router = router
         self.directory = directory or SlackDirectory(people.slack, people.clock)
+        self._unreadable_warned = False
 
     def whos_off(self, team_id: str, start: date, end: date, scope: Scope | None = None, *,
                  fresh: bool = False) -> WhosOffReport:
@@ -96,11 +97,16 @@ class WhosOff:
         if in_slack is not None:
             rows = [r for r in rows if r.slack_user_id in in_slack]
         users = []
+        unreadable = 0
         for row in rows:
             try:
                 users.append(self.people.vendor_user(row))
             except UndecryptableSecret:  # one person's unreadable key must not hide everyone else
-                log.warning("who's off skips identity %s: its stored key cannot be decrypted", row.id)
+                unreadable += 1
+        if unreadable and not self._unreadable_warned:  # once per run: every request would repeat it
+            self._unreadable_warned = True
+            log.warning("who's off leaves out %d people: their stored keys cannot be decrypted (check "
+                        "TIMEBOT_SECRET_KEY and TIMEBOT_OLD_SECRET_KEYS)", unreadable)
         absences = vendor.absences(start, end, users)
         _, holidays = holiday_days(self.router, start, end)
         off_days = {h.day for h in holidays}
@@ -134,6 +140,9 @@ class WhosOff:
                 days.append(report)
             day += timedelta(days=1)
         notes = []
+        if unreadable:
+            notes.append(f"{unreadable} {'person' if unreadable == 1 else 'people'} left out: their stored keys "
+                         "can't be read; an admin should check TIMEBOT_SECRET_KEY.")
         if Action.IDENTITY not in vendor.capabilities:
             notes.append(f"{vendor.label} only shows people who linked their account ({len(rows)} so far).")
         spans = compact_spans(named, start, end, off_days)

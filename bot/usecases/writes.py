@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from bot.errors import OutcomeUnknown
+from bot.errors import OutcomeUnknown, VendorError
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,16 @@ def write_once(what: str, vendor_label: str, send: Callable[[], T],
     asked_at = now()
     try:
         return send()
-    except OutcomeUnknown:
-        found, _ = confirm(asked_at)
+    except OutcomeUnknown as exc:
+        found, checked = confirm(asked_at)
+        if found is None and checked and exc.vendor_finished:
+            raise _not_recorded(exc) from exc
         if found is None:
             raise
         return found
+
+
+def _not_recorded(exc: OutcomeUnknown) -> VendorError:
+    """The vendor failed the write and its own records, read back, hold nothing: a plain failure."""
+    return VendorError(exc.vendor, f"{exc.vendor} had an error and recorded nothing, so this didn't go through. "
+                       "Try again in a moment.", detail=exc.detail)

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from bot import progress
 from bot.errors import OutcomeUnknown, VendorError, VendorUnavailable
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ class VendorHttp:
             changes = not safe_method
         if not self.breaker.allow():
             raise self._unavailable("too many recent failures, pausing calls for a moment")
+        progress.vendor_call(self.label)
         attempt = 0
         while True:
             attempt += 1

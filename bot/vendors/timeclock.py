@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import progress
 from bot.domain import (
     Absence,
     Action,
@@ -300,7 +301,7 @@ class TimeClock:
         if not users:
             return []
         with ThreadPoolExecutor(max_workers=max(1, min(self.settings.concurrency, len(users)))) as pool:
-            return list(pool.map(one, users))
+            return list(pool.map(progress.carried(one), users))
 
     def session_day_end(self, session: ClockSession) -> datetime:
         """The last instant a session may end: 23:59 on its start day in the server's zone."""

@@ -79,8 +79,8 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
         update_view(turn, view_id, blocks.message_view("Request leave", message))
         return Reply(message)
 
-    def on_slow() -> None:
-        text = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
+    def on_slow(text: str) -> None:
         update_view(turn, view_id, blocks.message_view("Request leave", text))
 
-    turn.later(work, on_error=on_error, on_slow=on_slow)
+    slow = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
+    turn.later(work, slow=slow, on_error=on_error, on_slow=on_slow)

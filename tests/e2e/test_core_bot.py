@@ -84,6 +84,36 @@ def test_a_timeclock_account_someone_else_linked_cannot_be_linked_again(
     assert bot.runtime.services.store.identity("T0DEMO", "U0ALAN", "timeclock") is None
 
 
+def test_two_people_linking_one_timeclock_account_at_the_same_moment_leaves_it_with_one_of_them(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, tmp_path: Path
+) -> None:
+    """Forced interleaving: both pass the "already linked?" check while another connection holds
+    the write lock, then both write; the database's unique rule decides."""
+    tc_server.faults.latency = 0.5
+    meta = json.dumps({"vendor": "timeclock", "target": None})
+    for user, view in (("U0ADA", "V0LINKA"), ("U0ALAN", "V0LINKB")):
+        bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user=user,
+                               private_metadata=meta, view_id=view)
+    arrived = lambda path: sum(r.path == path for r in tc_server.requests)  # noqa: E731
+    eventually(lambda: arrived("/api/key") == 2)
+    holder = sqlite3.connect(tmp_path / "timebot.db", isolation_level=None, timeout=5)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        eventually(lambda: arrived("/api/profile") == 2)
+        time.sleep(0.5)  # both have checked and now wait to write
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    def outcomes() -> list[str]:
+        return [s for s in (json.dumps(c.args) for c in slack.calls_to("views.update")) if "inked" in s]
+
+    said = slack.wait_for(lambda: outcomes() if len(outcomes()) >= 2 else [])
+    store = bot.runtime.services.store
+    holders = [u for u in ("U0ADA", "U0ALAN") if store.identity("T0DEMO", u, "timeclock") is not None]
+    assert len(holders) == 1
+    assert sum("already linked to" in s for s in said) == 1
+
+
 def test_a_timeclock_account_linked_in_one_workspace_cannot_be_linked_from_another(
     bot: BotUnderTest, tc_sim: TimeClockSim
 ) -> None:
@@ -672,9 +702,12 @@ def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest) -> Non
     seen = io.StringIO()
     handler = logging.StreamHandler(seen)
     bolt_logger = logging.getLogger("slack_bolt.RequestVerification")  # Bolt does not propagate to root
+    web_logger = logging.getLogger("bot.web")
     bolt_logger.addHandler(handler)
-    level = bolt_logger.level
+    web_logger.addHandler(handler)
+    level, web_level = bolt_logger.level, web_logger.level
     bolt_logger.setLevel(logging.INFO)
+    web_logger.setLevel(logging.INFO)
     meta = json.dumps({"vendor": "timeclock", "target": None})
     state = {"values": {"link_pin": {"value": text_input("1987654")}}}
     payload = {"type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": "U0ADA"},
@@ -684,9 +717,11 @@ def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest) -> Non
                                timestamp=time.time() - 600)
     finally:
         bolt_logger.removeHandler(handler)
+        web_logger.removeHandler(handler)
         bolt_logger.setLevel(level)
+        web_logger.setLevel(web_level)
     assert late.status_code == 401
-    assert "request details withheld" in seen.getvalue()
+    assert seen.getvalue().strip() == "refused a request that failed Slack's signature check"
     assert "1987654" not in seen.getvalue()
 
 

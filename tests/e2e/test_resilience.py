@@ -554,3 +554,51 @@ def test_a_redelivered_leave_submission_requests_the_leave_once(
     assert len(dms_to(slack, "U0ADA")) == 1
     assert calls_to_timeclock(tc_server, "/api/off-times").count("POST") == 1
     assert len(tc_sim.off_times) == 1
+
+
+# --- what the holding note blames, and what a failed write is called --------------------------
+
+
+def test_a_database_lock_gets_a_holding_note_that_blames_the_database_not_timeclock(
+    start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn,
+    tmp_path: Path,
+) -> None:
+    bot = start(tc_server.base_url, TIMEBOT_SLOW_NOTICE_SECONDS=0.3, TIMEBOT_ACK_FIRST_SECONDS=0.1)
+    link(bot, "U0ADA", tc_sim)
+    tc_server.requests.clear()
+    holder = sqlite3.connect(tmp_path / "timebot.db", isolation_level=None, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        response, key = bot.driver.command("/clockin")
+        assert response.status_code == 200
+        note = slack.wait_response(key)[0]["text"]
+        assert "database" in note and "TimeClock" not in note
+        assert calls_to_timeclock(tc_server, "/api/sessions") == []
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "Clocked in" in answer_on(slack, key)
+
+
+def test_a_clockin_that_timeclock_fails_twice_without_recording_is_said_not_to_have_gone_through(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    tc_server.faults.only_methods = frozenset({"POST"})
+    tc_server.faults.script.extend([server_error(), server_error()])
+    _, text = ask(bot, slack, "/clockin")
+    assert "didn't go through" in text and "may or may not" not in text
+    assert calls_to_timeclock(tc_server, "/api/sessions") == ["GET", "POST", "GET", "POST", "GET"]
+    assert not tc_sim.running_sessions(1)
+    assert bot.runtime.services.store.audit_log(1)[0].outcome == "failed"
+
+
+def test_a_leave_request_that_timeclock_fails_twice_without_recording_is_said_not_to_have_gone_through(
+    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn
+) -> None:
+    link(bot, "U0ADA", tc_sim)
+    tc_server.faults.only_methods = frozenset({"POST"})
+    tc_server.faults.script.extend([server_error(), server_error()])
+    _, text = ask(bot, slack, "/timeoff submit")
+    assert "didn't go through" in text and "may or may not" not in text
+    assert not tc_sim.off_times

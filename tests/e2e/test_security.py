@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, quote
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.config import ConfigError
 from bot.crypto import SecretBox
 from bot.vendors.timetap import signature as tt_signature
 from handlers.render import blocks
@@ -201,6 +202,12 @@ def test_after_rotation_the_old_key_alone_cannot_read_the_stored_keys_and_says_s
     with pytest.raises(ValueError, match="cannot be decrypted with TIMEBOT_SECRET_KEY"):
         SecretBox(SECRET_KEY).decrypt(stored_secret(tmp_path))
     tc_server.requests.clear()
+    with pytest.raises(ConfigError, match="TIMEBOT_OLD_SECRET_KEYS"):  # it opens none of them: no start
+        start_bot(make_settings(tmp_path, slack), slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
+    with sqlite3.connect(tmp_path / "timebot.db") as db:  # someone linked since: the bot starts for them
+        db.execute("insert into identity (team_id, slack_user_id, vendor, vendor_user_id, secret_enc, linked_by, "
+                   "created_at, updated_at) values ('T0DEMO', 'U0ALAN', 'timeclock', '3', ?, 'self', "
+                   "'2026-01-01 00:00:00', '2026-01-01 00:00:00')", (SecretBox(SECRET_KEY).encrypt("k"),))
     bot = start_bot(make_settings(tmp_path, slack), slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
     try:
         _, key = bot.driver.command("/clockin")
@@ -451,7 +458,8 @@ def test_no_secret_reaches_any_log_even_at_debug(
                         for i, c in enumerate(sorted(credentials_sent(server)))})
     messages = "\n".join(r.getMessage() for r in every_log_record.records)
     for sign_of_a_strict_scan in ("HTTP Request: POST", "receive_response_headers", "Sending a request - url",
-                                  "Running listener", "answered 503", "Server disconnected", "details withheld"):
+                                  "Running listener", "answered 503", "Server disconnected",
+                                  "failed Slack's signature check"):
         assert sign_of_a_strict_scan in messages
     assert len(secrets) > 20
     assert leaked(every_log_record.records, secrets) == []

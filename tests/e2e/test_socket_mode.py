@@ -5,12 +5,14 @@ envelope over the WebSocket that the Slack stand-in serves."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -22,33 +24,17 @@ from sandbox.timeclock import TimeClockSim
 from tests.conftest import SECRET_KEY
 from tests.doubles.socket_mode import SocketModeStandIn
 from tests.e2e.test_core_bot import ada_pin
-from tests.support import BOT_TOKEN, SocketDriver, leave_values, next_monday, text_input
+from tests.support import BOT_TOKEN, SocketDriver, eventually, leave_values, next_monday, text_input
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 APP_TOKEN = "xapp-1-A0TIMEBOT-1-socketmode"
+CONNECTIONS = 2  # TIMEBOT_SOCKET_CONNECTIONS's default
 
 
 @pytest.fixture
 def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[SocketDriver]:
     """The real ``timebot run`` process, configured only through its environment."""
-    socket = SocketModeStandIn(APP_TOKEN).start()
-    slack.enable_socket_mode(socket)
-    env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
-        "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMEBOT_HTTP_READ_TIMEOUT": "10",
-    }
-    log = (tmp_path / "bot.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"], cwd=tmp_path, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        socket.wait_connected(timeout=30)
-        yield SocketDriver(slack, socket)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    yield from running_bot(tmp_path, slack, tc_server)
 
 
 def link_over_socket(driver: SocketDriver, slack: SlackStandIn, pin: str) -> None:
@@ -121,9 +107,144 @@ def test_debug_logs_in_socket_mode_hold_no_pin_key_token_or_reply_link(
 
 
 def test_only_the_app_level_token_may_open_a_socket_mode_connection(slack: SlackStandIn) -> None:
-    slack.enable_socket_mode(SocketModeStandIn(APP_TOKEN).start())
+    socket_mode(slack)
     url = slack.api_url + "apps.connections.open"
     as_bot = httpx.post(url, headers={"Authorization": f"Bearer {BOT_TOKEN}"}).json()
     as_app = httpx.post(url, headers={"Authorization": f"Bearer {APP_TOKEN}"}).json()
     assert as_bot == {"ok": False, "error": "not_allowed_token_type"}
     assert as_app["ok"] and as_app["url"].startswith("ws://127.0.0.1:")
+
+
+# --- Slack's connection refresh, dropped links, a failing apps.connections.open -------------------
+
+
+@pytest.fixture
+def refresh_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Iterator[SocketDriver]:
+    """``timebot run`` against a Slack that closes a refreshed connection 1.5 s after telling it to go."""
+    yield from running_bot(tmp_path, slack, tc_server, refresh_close_after=1.5)
+
+
+def running_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
+                refresh_close_after: float = 10.0) -> Iterator[SocketDriver]:
+    """``timebot run`` over a started Socket Mode stand-in, stopped with SIGTERM afterwards."""
+    socket = socket_mode(slack, refresh_close_after)
+    proc, log = start_run(tmp_path, slack, socket, tc_server)
+    try:
+        yield SocketDriver(slack, socket)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def socket_mode(slack: SlackStandIn, refresh_close_after: float = 10.0) -> SocketModeStandIn:
+    """Slack's Socket Mode side, started and answering the stand-in's ``apps.connections.open``."""
+    socket = SocketModeStandIn(APP_TOKEN, refresh_close_after=refresh_close_after).start()
+    slack.enable_socket_mode(socket)
+    return socket
+
+
+def start_run(tmp_path: Path, slack: SlackStandIn, socket: SocketModeStandIn, tc_server: SimServer,
+              **extra: str) -> tuple[subprocess.Popen[bytes], IO[str]]:
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMEBOT_HTTP_READ_TIMEOUT": "10", **extra,
+    }
+    log = (tmp_path / "bot.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"], cwd=tmp_path, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    socket.wait_connected(timeout=30, count=CONNECTIONS)
+    return proc, log
+
+
+def test_the_bot_keeps_two_socket_mode_connections_open(refresh_bot: SocketDriver) -> None:
+    refresh_bot.socket.wait_connected(timeout=10, count=2)
+    assert len(refresh_bot.socket.links()) == 2
+
+
+def test_a_command_half_a_second_after_a_refresh_is_acked_within_a_second_ten_times_out_of_ten(
+    refresh_bot: SocketDriver,
+) -> None:
+    socket = refresh_bot.socket
+    for _ in range(10):
+        socket.wait_connected(timeout=20, count=CONNECTIONS)
+        eventually(lambda: not any(link.told_to_refresh for link in socket.links()), timeout=20)
+        socket.disconnect(reason="refresh_requested")
+        time.sleep(0.5)
+        ack, _ = refresh_bot.command("/clockin")
+        assert ack.seconds < 1.0
+
+
+def test_a_warning_disconnect_is_handled_like_a_refresh(refresh_bot: SocketDriver) -> None:
+    socket = refresh_bot.socket
+    old = socket.disconnect(reason="warning")
+    time.sleep(0.5)
+    ack, _ = refresh_bot.command("/clockin")
+    assert ack.seconds < 1.0
+    eventually(lambda: old not in socket.links() and len(socket.links()) == CONNECTIONS, timeout=20)
+
+
+def test_the_refreshed_connection_is_replaced(refresh_bot: SocketDriver) -> None:
+    socket = refresh_bot.socket
+    opened = socket.opened
+    old = socket.disconnect()
+    eventually(lambda: socket.opened == opened + 1, timeout=10)
+    eventually(lambda: old not in socket.links(), timeout=10)
+    socket.wait_connected(timeout=10, count=CONNECTIONS)
+
+
+def test_a_link_dropped_without_a_word_is_reopened_and_commands_are_still_acked(refresh_bot: SocketDriver) -> None:
+    socket = refresh_bot.socket
+    opened = socket.opened
+    socket.drop()
+    eventually(lambda: socket.opened == opened + 1, timeout=20)
+    socket.wait_connected(timeout=20, count=CONNECTIONS)
+    for _ in range(CONNECTIONS):  # round robin: each open connection gets one
+        ack, _ = refresh_bot.command("/clockin")
+        assert ack.seconds < 1.0
+
+
+def test_apps_connections_open_failing_once_is_retried_after_a_back_off(
+    refresh_bot: SocketDriver, slack: SlackStandIn
+) -> None:
+    socket = refresh_bot.socket
+    opened, calls = socket.opened, len(slack.calls_to("apps.connections.open"))
+    socket.fail_next_open(1, status=500, error="internal_error")
+    socket.disconnect()
+    eventually(lambda: socket.opened == opened + 1, timeout=20)
+    assert len(slack.calls_to("apps.connections.open")) == calls + 2
+    socket.wait_connected(timeout=20, count=CONNECTIONS)
+    ack, _ = refresh_bot.command("/clockin")
+    assert ack.seconds < 1.0
+
+
+def test_the_bot_starts_even_when_the_first_apps_connections_open_fails(
+    tmp_path: Path, slack: SlackStandIn, tc_server: SimServer
+) -> None:
+    socket = socket_mode(slack)
+    socket.fail_next_open(1, error="internal_error")
+    proc, log = start_run(tmp_path, slack, socket, tc_server)
+    try:
+        ack, _ = SocketDriver(slack, socket).command("/clockin")
+        assert ack.seconds < 1.0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_a_shutdown_during_a_refresh_ends_cleanly(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> None:
+    socket = socket_mode(slack, refresh_close_after=5.0)
+    proc, log = start_run(tmp_path, slack, socket, tc_server)
+    socket.fail_next_open(1, error="internal_error")  # the replacement is still backing off
+    socket.disconnect()
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=15)
+    log.close()
+    output = (tmp_path / "bot.log").read_text()
+    assert code == 0
+    assert "Traceback" not in output
+    eventually(lambda: not socket.links(), timeout=10)

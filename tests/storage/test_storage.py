@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from storage.db import make_engine, upgrade
-from storage.queries import Store
+from storage.queries import AccountTaken, Store
 
 PG = os.environ.get("TIMEBOT_TEST_POSTGRES_URL")
 
@@ -196,3 +196,27 @@ def test_several_processes_starting_on_a_fresh_database_migrate_it_once_without_
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_the_account_rule_migration_keeps_the_most_recent_of_two_links_to_one_account(
+        fresh_database: tuple[str, dict[str, str]]) -> None:
+    url, connect_args = fresh_database
+    engine = make_engine(url, connect_args=connect_args) if connect_args else make_engine(url)
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as conn:
+            for user, when in (("U0ADA", "2026-01-01 09:00:00"), ("U0ALAN", "2026-01-02 09:00:00"),
+                               ("U0GRACE", "2026-01-01 09:00:00")):
+                conn.execute(text(
+                    "INSERT INTO identity (team_id, slack_user_id, vendor, vendor_user_id, linked_by, created_at, "
+                    "updated_at) VALUES ('T1', :user, 'timeclock', :account, 'self', :when, :when)"),
+                    {"user": user, "when": when, "account": "7" if user != "U0GRACE" else "8"})
+        upgrade(engine)
+        store = Store(engine)
+        assert [i.slack_user_id for i in store.identity_holders("timeclock", "7")] == ["U0ALAN"]
+        assert [i.slack_user_id for i in store.identity_holders("timeclock", "8")] == ["U0GRACE"]
+        assert any(a.action == "unlink" and a.slack_user_id == "U0ADA" for a in store.audit_log())
+        with pytest.raises(AccountTaken):
+            store.save_identity("T1", "U0ADA", "timeclock", "7", secret_enc=None, email=None, linked_by="self")
+    finally:
+        engine.dispose()

@@ -96,7 +96,8 @@ def start_digest_bot(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, 
         values["DATABASE_URL"] = database_url
     settings = make_settings(tmp_path, slack, **values)
     runtime = create_app(settings, vendors={"whosoff": whosoff_vendor(wo_server)}, clock=clock)
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine), "127.0.0.1", 0, threads=8).start()
+    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
+                        threads=8).start()
     bot = BotUnderTest(runtime, server, SlackDriver(f"http://127.0.0.1:{server.port}", slack))
     digests(bot).gate.interval = 0.0  # tests that care about spacing set it back
     return bot

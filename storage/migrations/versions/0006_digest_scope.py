@@ -1,15 +1,15 @@
 """Digests for a team: whose absences (scope), daily or weekly, whether kinds show, mentions.
 
-Revision ID: 0009
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,59 @@
+"""What a background job is waiting on, so a slow notice names the right culprit.
+
+The job's thread carries a ``Progress``; ``bot.vendors.http`` marks it when a vendor call
+starts. Until then a slow job is slow on our side (queued, the database, Slack), and telling
+the person "TimeClock is slow" would blame a vendor that was never called.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_local = threading.local()
+
+
+@dataclass
+class Progress:
+    started: bool = False  # the job left the queue
+    vendor: str | None = None  # label of the first vendor called, once a call has started
+
+
+@contextmanager
+def tracking(progress: Progress) -> Iterator[Progress]:
+    """Attribute what this thread does, until the block ends, to ``progress``."""
+    previous = getattr(_local, "progress", None)
+    _local.progress = progress
+    progress.started = True
+    try:
+        yield progress
+    finally:
+        _local.progress = previous
+
+
+def vendor_call(label: str) -> None:
+    """A vendor request is about to be sent from this thread."""
+    progress = getattr(_local, "progress", None)
+    if progress is not None and progress.vendor is None:
+        progress.vendor = label
+
+
+def carried(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` for another thread (a vendor's fan-out pool), still counted as this thread's job."""
+    progress = getattr(_local, "progress", None)
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = getattr(_local, "progress", None)
+        _local.progress = progress
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _local.progress = previous
+
+    return run
