@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.oauth import OAuthFlow
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy.engine import Engine
@@ -25,10 +26,13 @@ from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.housekeeping import start_housekeeping
 from bot.keycheck import check_stored_keys
+from bot.leave_status_job import start_status_job
 from bot.services import Services
+from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
 from bot.usecases.clock import Clock
 from bot.usecases.home import Home
 from bot.usecases.leave import Leave
+from bot.usecases.leave_status import LeaveStatus, StatusOptions
 from bot.usecases.people import People
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import Vendor
@@ -38,6 +42,7 @@ from handlers.render.whos_off import render_digest
 from handlers.turn import request_key
 from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
+from storage.leave_status import LeaveStatusStore
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,8 @@ class Runtime:
     client: WebClient
     on_close: list[Callable[[], None]] = field(default_factory=list)
     digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
+    leave_status: LeaveStatus | None = None
+    status_oauth: OAuthFlow | None = None  # the consent routes bot/web.py serves; None: not set up
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -160,6 +167,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
     runtime.digests = _install_digests(runtime)
+    _install_leave_status(runtime, box)
     if settings.scheduler_enabled:
         start_housekeeping(store, runtime.on_close)
     return runtime
@@ -176,3 +184,24 @@ def _install_digests(runtime: Runtime) -> Digests:
     if runtime.settings.scheduler_enabled:
         start_scheduler(digests, runtime.on_close)
     return digests
+
+
+def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
+    """Leave in the Slack status: the use case, the consent routes (when TIMEBOT_PUBLIC_URL and the
+    client credentials are set) and, with ``TIMEBOT_SCHEDULER``, the job that sets and restores."""
+    settings, services = runtime.settings, runtime.services
+    try:
+        options = StatusOptions.parse(settings.leave_statuses, show_kind=settings.show_leave_kind,
+                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds)
+    except ValueError as exc:
+        runtime.close()
+        raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None
+    leave_status = LeaveStatus(services.people, LeaveStatusStore(runtime.engine), services.router, box,
+                               runtime.client, options)
+    runtime.leave_status = services.leave_status = leave_status
+    runtime.status_oauth = status_oauth_flow(settings, leave_status)
+    services.status_missing = tuple(missing_settings(settings))
+    if runtime.status_oauth is not None and settings.public_url:
+        services.status_connect_url = settings.public_url + START_PATH
+    if settings.scheduler_enabled:
+        start_status_job(leave_status, runtime.on_close)

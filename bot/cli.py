@@ -135,12 +135,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             log.info("Timebot is running in Socket Mode")
             handler.connect()
             runtime.on_close.append(handler.close)
+            if runtime.status_oauth is not None:  # the status consent's browser routes, beside Socket Mode
+                from bot.web import HttpServer, OAuthRoutes
+
+                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine), args.host, args.port,
+                                    settings.http_threads).start()
+                runtime.on_close.append(routes.stop)
+                log.info("Timebot serves its OAuth routes on http://%s:%s", args.host, routes.port)
             stop.wait()
         else:
             from bot.web import HttpServer, SlackWsgi
 
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-            server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret), args.host, args.port,
+            server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
+                                          oauth=runtime.status_oauth), args.host, args.port,
                                 settings.http_threads).start()
             runtime.on_close.append(server.stop)
             log.info("Timebot is listening on http://%s:%s/slack/events", args.host, server.port)

@@ -13,6 +13,7 @@ from bot.digests.admin import DigestAdmin
 from bot.usecases.clock import Clock
 from bot.usecases.home import Home
 from bot.usecases.leave import Leave
+from bot.usecases.leave_status import LeaveStatus
 from bot.usecases.people import People
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.registry import Router
@@ -32,6 +33,9 @@ class Services:
     whos_off: WhosOff
     home: Home
     digests: DigestAdmin | None = None  # set when digests are installed
+    leave_status: LeaveStatus | None = None  # leave in the Slack status (set by bot/app.py)
+    status_connect_url: str | None = None  # where Home's consent button sends the browser; None: not set up
+    status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
 
     def now(self) -> datetime:
         return self.people.now()

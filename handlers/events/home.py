@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.domain import Actor
 from bot.services import Services
 from handlers.render import blocks
+from handlers.render.status import status_section
 from handlers.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -26,4 +27,8 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
     state = services.home.home(actor)
-    client.views_publish(user_id=actor.user_id, view=blocks.home_view(state, actor.tz, services.now()))
+    view = blocks.home_view(state, actor.tz, services.now())
+    if services.leave_status is not None:
+        view["blocks"] += status_section(services.leave_status.connected(actor.team_id, actor.user_id),
+                                         services.status_connect_url, services.status_missing)
+    client.views_publish(user_id=actor.user_id, view=view)
