@@ -22,7 +22,7 @@ from tests.conftest import BotUnderTest, make_settings, timeclock_vendor
 from tests.support import SIGNING_SECRET, SlackDriver
 
 CLIENT_ID = "111.222"
-CLIENT_SECRET = "oauth-client-secret"  # noqa: S105
+CLIENT_SECRET = "oauth-client-secret"
 ADA = "U0ADA"
 MONDAY = date(2026, 12, 7)  # Ada (Europe/London) is off Mon 7 and Tue 8 Dec 2026
 
