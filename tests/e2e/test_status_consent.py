@@ -93,3 +93,14 @@ def test_without_a_public_url_home_says_what_the_admin_must_set(
         assert w.browser.get(f"{w.bot.url}/slack/oauth/start").status_code == 404
     finally:
         w.close()
+
+
+def test_the_manifest_asks_for_the_same_user_scopes_and_redirect_path() -> None:
+    import yaml
+
+    from bot.slack_oauth import REDIRECT_PATH, USER_SCOPES
+    from tests.bot.digests.support import ROOT
+
+    oauth = yaml.safe_load((ROOT / "manifest.yml").read_text())["oauth_config"]
+    assert oauth["scopes"]["user"] == list(USER_SCOPES)
+    assert [u.endswith(REDIRECT_PATH) for u in oauth["redirect_urls"]] == [True]
