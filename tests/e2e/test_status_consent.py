@@ -49,7 +49,7 @@ def test_home_toggle_to_callback_stores_the_user_token_encrypted_and_never_logs_
     with Session(world.bot.runtime.engine) as s:
         row = s.exec(select(SlackUserToken)).one()
     assert (row.slack_user_id, row.enabled) == (ADA, True)
-    assert token not in row.token_enc and world.bot.runtime.leave_status.box.decrypt(row.token_enc) == token  # type: ignore[union-attr]
+    assert token not in row.token_enc and world.status.box.decrypt(row.token_enc) == token
     assert token.encode() not in (tmp_path / "timebot.db").read_bytes()
     assert token not in caplog.text
     assert world.status.connected("T0DEMO", ADA) == "on"
@@ -105,4 +105,5 @@ def test_the_manifest_asks_for_the_same_user_scopes_and_redirect_path() -> None:
     user = re.search(r"\n    user:\n((?:      - .+\n)+)", manifest)
     assert user is not None and re.findall(r"- (\S+)", user.group(1)) == list(USER_SCOPES)
     redirects = re.search(r"\n  redirect_urls:\n((?:    - .+\n)+)", manifest)
-    assert redirects is not None and [u.endswith(REDIRECT_PATH) for u in re.findall(r"- (\S+)", redirects.group(1))] == [True]
+    assert redirects is not None
+    assert [u.endswith(REDIRECT_PATH) for u in re.findall(r"- (\S+)", redirects.group(1))] == [True]
