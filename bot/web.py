@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.context import BoltContext
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request.internals import build_context
@@ -86,11 +86,7 @@ class SlackWsgi:
             log.info("refused a signed request body Slack would not send")
             return _reply(start_response, 400, b"", "text/plain")
         request.context[VERIFIED] = True
-        response = self.app.dispatch(request)
-        out_headers = [(k, v) for k, values in response.headers.items() for v in values]
-        body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
-        start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)
-        return [body]
+        return _bolt_reply(start_response, self.app.dispatch(request))
 
     def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
         reason = database_takes_writes(self.engine)
@@ -122,13 +118,8 @@ class OAuthRoutes:
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
         if path == self.flow.install_path:
-            response = self.flow.handle_installation(request)
-        else:
-            response = self.flow.handle_callback(request)
-        out_headers = [(k, v) for k, values in response.headers.items() for v in values]
-        body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
-        start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)
-        return [body]
+            return _bolt_reply(start_response, self.flow.handle_installation(request))
+        return _bolt_reply(start_response, self.flow.handle_callback(request))
 
 
 def database_takes_writes(engine: Engine) -> str | None:
@@ -159,6 +150,13 @@ def database_takes_writes(engine: Engine) -> str | None:
             return "write-locked"
         return "unreachable" if "connect" in detail or "unable to open" in detail else "not writable"
     return None
+
+
+def _bolt_reply(start_response: Callable[..., Any], response: BoltResponse) -> Iterable[bytes]:
+    out_headers = [(k, v) for k, values in response.headers.items() for v in values]
+    body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
+    start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)
+    return [body]
 
 
 def _reply(start_response: Callable[..., Any], status: int, body: bytes,
