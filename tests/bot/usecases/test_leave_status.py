@@ -68,16 +68,32 @@ def test_a_status_the_person_changed_on_tuesday_is_left_alone_on_wednesday(world
     assert ada_status(world) == ("Lisbon!", ":airplane:")
 
 
-def test_a_leave_deleted_at_the_vendor_restores_the_previous_status_at_once(world: StatusWorld) -> None:
-    off_id = book_leave(world, MONDAY, TUESDAY)
-    at(world, london(MONDAY))
+def delete_at_timeclock(world: StatusWorld, off_id: int) -> None:
+    """Ada cancels in TimeClock itself: DELETE /api/off-times/{id}, as the person."""
     gone = httpx.delete(f"{world.sim_server.base_url}/api/off-times/{off_id}",
                         headers={"Authorization": world.sim.sign(1)})
     assert gone.status_code == 204
-    world.status.leave_changed("T0DEMO", ADA)  # what a cancel calls; the job notices on its next look too
+
+
+def test_a_leave_deleted_at_the_vendor_is_noticed_by_the_job_and_the_previous_status_restored(
+        world: StatusWorld) -> None:
+    off_id = book_leave(world, MONDAY, TUESDAY)
+    at(world, london(MONDAY))
+    delete_at_timeclock(world, off_id)
+    at(world, london(MONDAY, 10))
     assert ada_status(world) == ("Working from home", ":house:")
     at(world, london(WEDNESDAY))
     assert len(status_sets(world.slack)) == 2
+
+
+def test_leave_changed_restores_the_previous_status_at_once_without_waiting_for_the_job(
+        world: StatusWorld) -> None:
+    off_id = book_leave(world, MONDAY, TUESDAY)
+    at(world, london(MONDAY))
+    delete_at_timeclock(world, off_id)
+    world.clock.set(london(MONDAY, 0, 1))  # the job would not read TimeClock again for minutes
+    world.status.leave_changed("T0DEMO", ADA)  # what a cancel in Slack calls (issue 12)
+    assert ada_status(world) == ("Working from home", ":house:")
 
 
 def test_half_days_show_only_for_that_half() -> None:
