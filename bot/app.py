@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+from slack_bolt.oauth import OAuthFlow
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy.engine import Engine
@@ -28,14 +29,17 @@ from bot.domain import QuietHours
 from bot.housekeeping import refresh_directory, start_housekeeping
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
+from bot.leave_status_job import start_status_job
 from bot.reminders import start_reminders
 from bot.services import Services
+from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene, HygienePolicy
 from bot.usecases.home import Home
 from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.leave_followup import FollowupSettings, LeaveFollowup
+from bot.usecases.leave_status import LeaveStatus, StatusOptions
 from bot.usecases.people import People
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
@@ -51,6 +55,7 @@ from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.followup import FollowupStore
 from storage.hygiene import HygieneStore
+from storage.leave_status import LeaveStatusStore
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,8 @@ class Runtime:
     on_close: list[Callable[[], None]] = field(default_factory=list)
     digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
+    leave_status: LeaveStatus | None = None
+    status_oauth: OAuthFlow | None = None  # the consent routes bot/web.py serves; None: not set up
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -197,7 +204,10 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
     runtime.digests = _install_digests(runtime)
-    _install_followup(runtime)
+    followup = _install_followup(runtime)
+    _install_leave_status(runtime, box)
+    if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
+        followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
         start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
         start_reminders(services.hygiene, runtime.on_close,
@@ -251,3 +261,24 @@ def _install_followup(runtime: Runtime) -> LeaveFollowup:
     if settings.scheduler_enabled:
         start_followup_scheduler(followup, settings.leave_poll_seconds, runtime.on_close)
     return followup
+
+
+def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
+    """Leave in the Slack status: the use case, the consent routes (when TIMEBOT_PUBLIC_URL and the
+    client credentials are set) and, with ``TIMEBOT_SCHEDULER``, the job that sets and restores."""
+    settings, services = runtime.settings, runtime.services
+    try:
+        options = StatusOptions.parse(settings.leave_statuses, show_kind=settings.show_leave_kind,
+                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds)
+    except ValueError as exc:
+        runtime.close()
+        raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None
+    leave_status = LeaveStatus(services.people, LeaveStatusStore(runtime.engine), services.router, box,
+                               runtime.client, options)
+    runtime.leave_status = services.leave_status = leave_status
+    runtime.status_oauth = status_oauth_flow(settings, leave_status)
+    services.status_missing = tuple(missing_settings(settings))
+    if runtime.status_oauth is not None and settings.public_url:
+        services.status_connect_url = settings.public_url + START_PATH
+    if settings.scheduler_enabled:
+        start_status_job(leave_status, runtime.on_close)

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     leave_backdate_days: int = Field(default=14, ge=0, le=366, alias="TIMEBOT_LEAVE_BACKDATE_DAYS")
     whosoff_webhook_secret: SecretStr | None = Field(default=None, alias="WHOSOFF_WEBHOOK_SECRET")
     whosoff_webhook_header: str = Field(default="X-WhosOff-Signature", alias="WHOSOFF_WEBHOOK_HEADER")
+    # leave in the Slack status (each person's consent through OAuth; see bot/slack_oauth.py)
+    public_url: str | None = Field(default=None, alias="TIMEBOT_PUBLIC_URL")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    leave_statuses: str = Field(default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave",
+                                alias="TIMEBOT_LEAVE_STATUSES")
+    leave_dnd: bool = Field(default=False, alias="TIMEBOT_LEAVE_DND")
+    leave_status_poll_seconds: float = Field(default=300.0, ge=10, alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS")
 
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
     http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
@@ -81,6 +89,18 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_auto(cls, v: object) -> object:
         return None if v == "" else v
+
+    @field_validator("public_url", "slack_client_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("https://", "http://")):
+            raise ValueError("must be the bot's public base URL, e.g. https://timebot.example.com")
+        return v.rstrip("/") if v else v
 
     @field_validator("clock_vendor", "leave_vendor", "whosoff_vendor", "holidays_vendor", "identity_vendor",
                      mode="before")

@@ -16,6 +16,7 @@ from bot.usecases.home import Home
 from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.leave_followup import LeaveFollowup
+from bot.usecases.leave_status import LeaveStatus
 from bot.usecases.people import People
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
@@ -40,6 +41,9 @@ class Services:
     whos_in: WhosIn = None  # type: ignore[assignment]
     hygiene: ClockHygiene = None  # type: ignore[assignment]
     followup: LeaveFollowup | None = None  # set by the composition root (leave follow-up)
+    leave_status: LeaveStatus | None = None  # leave in the Slack status (set by bot/app.py)
+    status_connect_url: str | None = None  # where Home's consent button sends the browser; None: not set up
+    status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
 
     def now(self) -> datetime:
         return self.people.now()

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.context import BoltContext
+from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
 PROBE_SECONDS = 1  # how long /healthz waits for a write lock before it says the database is locked
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large",
+_REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            413: "Payload Too Large",
             500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -50,12 +52,14 @@ class SlackWsgi:
     Slack's signature check reaches Bolt (no listener, middleware or error handler runs)."""
 
     def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *, signing_secret: str,
-                 webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None) -> None:
+                 webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None,
+                 oauth: OAuthFlow | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
         self.verifier = SignatureVerifier(signing_secret)
         self.webhooks = dict(webhooks or {})  # path -> handler(raw body, headers) -> status; they verify
+        self.oauth = OAuthRoutes(oauth, engine)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -63,6 +67,8 @@ class SlackWsgi:
             return self._health(start_response)
         if path in self.webhooks and method == "POST":
             return self._webhook(environ, start_response, self.webhooks[path])
+        if method == "GET" and self.oauth.serves(path):
+            return self.oauth(environ, start_response)
         if path != self.path or method != "POST":
             return _reply(start_response, 404, b"Not Found", "text/plain")
         try:
@@ -84,11 +90,7 @@ class SlackWsgi:
             log.info("refused a signed request body Slack would not send")
             return _reply(start_response, 400, b"", "text/plain")
         request.context[VERIFIED] = True
-        response = self.app.dispatch(request)
-        out_headers = [(k, v) for k, values in response.headers.items() for v in values]
-        body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
-        start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)
-        return [body]
+        return _bolt_reply(start_response, self.app.dispatch(request))
 
     def _webhook(self, environ: dict[str, Any], start_response: Callable[..., Any],
                  handler: Callable[[bytes, Mapping[str, str]], int]) -> Iterable[bytes]:
@@ -113,6 +115,32 @@ class SlackWsgi:
             log.warning("health check: %s", reason)
             return _reply(start_response, 503, json.dumps({"ok": False, "database": reason}).encode())
         return _reply(start_response, 200, json.dumps({"ok": True}).encode())
+
+
+class OAuthRoutes:
+    """The status consent's browser routes (Bolt's OAuthFlow: start, redirect) and ``/healthz``.
+    Served beside ``/slack/events`` in HTTP mode, alone on ``--port`` in Socket Mode."""
+
+    def __init__(self, flow: OAuthFlow | None, engine: Engine) -> None:
+        self.flow = flow
+        self.engine = engine
+
+    def serves(self, path: str) -> bool:
+        return self.flow is not None and path in {self.flow.install_path, self.flow.redirect_uri_path}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        if path == "/healthz" and method in {"GET", "HEAD"}:
+            reason = database_takes_writes(self.engine)
+            body = json.dumps({"ok": reason is None} | ({"database": reason} if reason else {})).encode()
+            return _reply(start_response, 503 if reason else 200, body)
+        if method != "GET" or self.flow is None or not self.serves(path):
+            return _reply(start_response, 404, b"Not Found", "text/plain")
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
+        if path == self.flow.install_path:
+            return _bolt_reply(start_response, self.flow.handle_installation(request))
+        return _bolt_reply(start_response, self.flow.handle_callback(request))
 
 
 def database_takes_writes(engine: Engine) -> str | None:
@@ -143,6 +171,13 @@ def database_takes_writes(engine: Engine) -> str | None:
             return "write-locked"
         return "unreachable" if "connect" in detail or "unable to open" in detail else "not writable"
     return None
+
+
+def _bolt_reply(start_response: Callable[..., Any], response: BoltResponse) -> Iterable[bytes]:
+    out_headers = [(k, v) for k, values in response.headers.items() for v in values]
+    body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
+    start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", out_headers)
+    return [body]
 
 
 def _reply(start_response: Callable[..., Any], status: int, body: bytes,
@@ -195,7 +230,8 @@ logging.getLogger("waitress.queue").addFilter(_queue_summary)
 class HttpServer:
     """waitress in a background thread (tests, benchmarks) or the foreground (``timebot run``)."""
 
-    def __init__(self, wsgi: SlackWsgi, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:  # noqa: S104
+    def __init__(self, wsgi: SlackWsgi | OAuthRoutes, host: str = "0.0.0.0",  # noqa: S104
+                 port: int = 3000, threads: int = 32) -> None:
         # poll(), not waitress's default select(): select() cannot watch a descriptor above 1023 and
         # kills the server thread ("filedescriptor out of range") once a burst opens that many sockets.
         # max_request_body_size: waitress answers 413 to a larger declared length (or chunked body)

@@ -109,7 +109,7 @@ class SlackStandIn:
         self.team_id = team_id
         self.rules = SlackRules()
         self.scopes: list[str] = list(DEFAULT_SCOPES)
-        self.clock: Callable[[], float] = time.monotonic
+        self.clock: Callable[[], float] = time.time  # trigger and response_url ages, status expiry, OAuth codes
         self._skew = 0.0
         self.triggers: dict[str, float] = {}  # trigger_id -> issued at; removed once used
         self.used_triggers: set[str] = set()
@@ -130,7 +130,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._lock = threading.Condition()
-        self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, member ids)
+        self.user_side = UserSide(self)
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -244,6 +244,8 @@ class SlackStandIn:
     # --- HTTP ------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if request.path == "/oauth/v2/authorize":
+            return self.user_side.authorize_page(request)
         if request.path.startswith("/respond/"):
             return self._respond(request.path[len("/respond/") :], request)
         if not request.path.startswith("/api/"):
@@ -253,6 +255,11 @@ class SlackStandIn:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token")
         if method == "apps.connections.open":
             return Response.json(*self._connections_open(token))
+        if method in USER_SIDE_METHODS:  # user tokens (and the OAuth exchange): their own checks
+            with self._lock:
+                self.calls.append(Call(method, args))
+                self._lock.notify_all()
+            return Response.json(self.user_side.call(method, args, token, request))
         if not token:
             return Response.json({"ok": False, "error": "not_authed"})
         if token != self.bot_token:
@@ -494,3 +501,171 @@ class SlackStandIn:
     def _m_usergroups_list(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "usergroups": [{"id": gid, "handle": handle, "name": handle, "user_count": len(users)}
                                            for gid, (handle, users) in self.usergroups.items()]}
+
+# --- the user side: OAuth v2 for user tokens, the person's profile status, Do Not Disturb ---------
+
+USER_SIDE_METHODS = frozenset({"oauth.v2.access", "users.profile.get", "users.profile.set", "dnd.setSnooze",
+                               "dnd.endSnooze"})
+USER_TOKEN_METHODS = frozenset({"users.profile.set", "dnd.setSnooze", "dnd.endSnooze"})
+SCOPE_OF = {"users.profile.get": "users.profile:read", "users.profile.set": "users.profile:write",
+            "dnd.setSnooze": "dnd:write", "dnd.endSnooze": "dnd:write"}
+CODE_SECONDS = 600  # an authorization code is good for ten minutes, once
+
+
+@dataclass
+class OAuthApp:
+    client_id: str
+    client_secret: str
+    redirect_urls: list[str]
+
+
+@dataclass
+class UserToken:
+    user_id: str
+    scopes: set[str]
+    revoked: bool = False
+
+
+@dataclass
+class Status:
+    text: str = ""
+    emoji: str = ""
+    expiration: int = 0
+
+
+class UserSide:
+    """Slack's side of a person granting an app a user token, and of that token's calls: the
+    authorize page (it approves as ``approver``), ``oauth.v2.access`` with its documented errors,
+    ``users.profile.get``/``set`` (status expiry honoured) and ``dnd.setSnooze``/``endSnooze``."""
+
+    def __init__(self, slack: SlackStandIn) -> None:
+        self.slack = slack
+        self.apps: dict[str, OAuthApp] = {}
+        self.tokens: dict[str, UserToken] = {}
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, Status] = defaultdict(Status)
+        self.snoozed_until: dict[str, int] = {}
+        self.approver = "U0ADA"
+        self.deny = False
+        self._n = itertools.count(1)
+
+    def register_app(self, client_id: str, client_secret: str, redirect_urls: list[str]) -> None:
+        self.apps[client_id] = OAuthApp(client_id, client_secret, redirect_urls)
+
+    def revoke(self, user_id: str) -> None:
+        for token in self.tokens.values():
+            if token.user_id == user_id:
+                token.revoked = True
+
+    def set_status(self, user_id: str, text: str, emoji: str, expiration: int = 0) -> None:
+        """The person changes their own status in Slack."""
+        self.statuses[user_id] = Status(text, emoji, expiration)
+
+    def status(self, user_id: str) -> Status:
+        current = self.statuses[user_id]
+        if current.expiration and current.expiration <= self.slack.clock():
+            self.statuses[user_id] = current = Status()
+        return current
+
+    # --- the browser's part --------------------------------------------------------------------
+
+    def authorize_page(self, request: Request) -> Response:
+        arg = request.arg
+        app = self.apps.get(arg("client_id") or "")
+        if app is None:
+            return Response.text("Invalid client_id parameter", 400)
+        redirect = arg("redirect_uri") or (app.redirect_urls[0] if app.redirect_urls else "")
+        if redirect not in app.redirect_urls:
+            return Response.text("redirect_uri did not match any configured URIs", 400)
+        state = arg("state") or ""
+        if self.deny:
+            return Response(302, headers={"Location": f"{redirect}?error=access_denied&state={state}"})
+        code = f"code-{next(self._n)}-{time.time_ns()}"
+        self.codes[code] = {"client_id": app.client_id, "redirect_uri": arg("redirect_uri"), "user": self.approver,
+                            "user_scope": [s for s in (arg("user_scope") or "").split(",") if s],
+                            "at": self.slack.clock()}
+        return Response(302, headers={"Location": f"{redirect}?code={code}&state={state}"})
+
+    # --- the Web API ---------------------------------------------------------------------------
+
+    def call(self, method: str, args: dict[str, Any], token: str | None, request: Request) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self._access(args, request)
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token == self.slack.bot_token:
+            if method in USER_TOKEN_METHODS:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": False, "error": "missing_scope", "needed": SCOPE_OF[method], "provided": "commands"}
+        grant = self.tokens.get(token)
+        if grant is None:
+            return {"ok": False, "error": "invalid_auth"}
+        if grant.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        if SCOPE_OF[method] not in grant.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": SCOPE_OF[method]}
+        return getattr(self, "_" + method.replace(".", "_"))(grant.user_id, args)
+
+    def _access(self, args: dict[str, Any], request: Request) -> dict[str, Any]:
+        client_id, secret = args.get("client_id"), args.get("client_secret")
+        auth = request.headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            import base64
+
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        app = self.apps.get(client_id or "")
+        if app is None:
+            return {"ok": False, "error": "invalid_client_id"}
+        if secret != app.client_secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self.codes.pop(str(args.get("code") or ""), None)
+        if grant is None or grant["client_id"] != app.client_id or self.slack.clock() - grant["at"] > CODE_SECONDS:
+            return {"ok": False, "error": "invalid_code"}
+        if grant["redirect_uri"] is not None and args.get("redirect_uri") != grant["redirect_uri"]:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        token = f"xoxp-{next(self._n)}-{time.time_ns()}"
+        self.tokens[token] = UserToken(grant["user"], set(grant["user_scope"]))
+        return {"ok": True, "app_id": "A0TIMEBOT", "team": {"id": self.slack.team_id, "name": "Sandbox"},
+                "enterprise": None, "is_enterprise_install": False,
+                "authed_user": {"id": grant["user"], "scope": ",".join(grant["user_scope"]),
+                                "access_token": token, "token_type": "user"}}
+
+    def _users_profile_get(self, user_id: str, _: dict[str, Any]) -> dict[str, Any]:
+        current = self.status(user_id)
+        user = self.slack.users.get(user_id)
+        return {"ok": True, "profile": {"real_name": user.name if user else "", "status_text": current.text,
+                                        "status_emoji": current.emoji, "status_expiration": current.expiration}}
+
+    def _users_profile_set(self, user_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        profile = args.get("profile")
+        if isinstance(profile, str):
+            try:
+                profile = json.loads(profile)
+            except ValueError:
+                return {"ok": False, "error": "invalid_profile"}
+        if not isinstance(profile, dict):
+            return {"ok": False, "error": "invalid_profile"}
+        text, emoji = str(profile.get("status_text", "")), str(profile.get("status_emoji", ""))
+        if len(text) > 100:
+            return {"ok": False, "error": "too_long"}
+        if emoji and not (emoji.startswith(":") and emoji.endswith(":") and len(emoji) > 2):
+            return {"ok": False, "error": "invalid_emoji"}  # not a :name: (or not one Slack knows)
+        self.statuses[user_id] = Status(text, emoji, int(profile.get("status_expiration") or 0))
+        return {"ok": True, "profile": {"status_text": text, "status_emoji": emoji,
+                                        "status_expiration": self.statuses[user_id].expiration}}
+
+    def _dnd_setSnooze(self, user_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        raw = str(args.get("num_minutes") or "")
+        if not raw:
+            return {"ok": False, "error": "missing_duration"}
+        if not raw.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        end = int(self.slack.clock()) + int(raw) * 60
+        self.snoozed_until[user_id] = end
+        return {"ok": True, "snooze_enabled": True, "snooze_endtime": end, "snooze_remaining": int(raw) * 60,
+                "snooze_is_indefinite": False}
+
+    def _dnd_endSnooze(self, user_id: str, _: dict[str, Any]) -> dict[str, Any]:
+        if self.snoozed_until.pop(user_id, 0) <= self.slack.clock():
+            return {"ok": False, "error": "snooze_not_active"}
+        return {"ok": True, "dnd_enabled": True, "snooze_enabled": False}

@@ -198,6 +198,19 @@ class LeaveTrack(SQLModel, table=True):
     via: str = Field(default="timebot", max_length=16)  # timebot | list
     approver_dms: str = Field(default="", max_length=2000)
     decided_by: str = Field(default="", max_length=256)
+class SlackUserToken(SQLModel, table=True):
+    """A person's consent to show their leave in their Slack status: their user token (from Slack's
+    OAuth v2 flow), encrypted like the vendor keys. ``enabled`` goes off when Slack revokes it;
+    ``revoked_told`` records that the person was told, so they are told once."""
+
+    __tablename__ = "slack_user_token"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    slack_user_id: str = Field(max_length=32, primary_key=True)
+    token_enc: str = Field(max_length=1024)
+    scopes: str = Field(default="", max_length=512)
+    enabled: bool = True
+    revoked_told: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -210,3 +223,39 @@ class LeaveNotice(SQLModel, table=True):
 
     key: str = Field(max_length=255, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
+class OAuthState(SQLModel, table=True):
+    """An OAuth ``state`` handed to a browser: consumed once (the row is deleted), void after expiry."""
+
+    __tablename__ = "oauth_state"
+
+    state: str = Field(max_length=128, primary_key=True)
+    expires_at: datetime = Field(index=True)
+
+
+class LeaveStatus(SQLModel, table=True):
+    """One leave shown in one person's Slack status: the exactly-once claim and what to restore.
+
+    The INSERT is the claim to set the status (the unique constraint lets one process win); each
+    later step is a conditional UPDATE on ``state`` (claimed → set → restoring → restored | kept),
+    so a restore is sent once too. ``prev_*`` is the person's status before ours; ``set_*`` is ours,
+    compared with their current status before restoring (a status they changed is left alone).
+    """
+
+    __tablename__ = "leave_status"
+    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", "leave_key", name="uq_leave_status_leave"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32)
+    leave_key: str = Field(max_length=255)  # vendor:absence id (or its dates)
+    state: str = Field(max_length=16, index=True)  # claimed | set | restoring | restored | kept | failed
+    owner: str = Field(max_length=64)
+    starts_at: datetime
+    ends_at: datetime  # when the previous status comes back (the end of the leave, in UTC)
+    prev_text: str = Field(default="", max_length=256)
+    prev_emoji: str = Field(default="", max_length=128)
+    prev_expiration: int = 0
+    set_text: str = Field(default="", max_length=256)
+    set_emoji: str = Field(default="", max_length=128)
+    updated_at: datetime = Field(default_factory=utcnow)
+    detail: str = Field(default="", max_length=500)

@@ -9,7 +9,7 @@ Rendering is the handlers' (``handlers/render/leave.py``), handed in by the comp
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol, cast
@@ -94,6 +94,9 @@ class LeaveFollowup:
         self.store = store
         self.render = render
         self.settings = settings
+        # Told (team id, Slack user id) when a person's leave is withdrawn or refused, so what shows
+        # their leave elsewhere (their Slack status) can put things back at once.
+        self.leave_gone: list[Callable[[str, str], None]] = []
 
     @property
     def slack(self) -> Any:
@@ -284,6 +287,8 @@ class LeaveFollowup:
         self.store.settle(row, status, decided_by)
         if not first:
             return False
+        if status in {"cancelled", "denied"}:
+            self._tell_leave_gone(row.team_id, row.slack_user_id)
         latest = self.store.tracked(row.vendor, row.request_id) or row
         news = self._news(LeaveTrack(**{**latest.model_dump(), "status": status, "decided_by": decided_by or ""}),
                           self._status_vendor(row.vendor), others_off=bool(latest.approver_dms))
@@ -372,7 +377,15 @@ class LeaveFollowup:
             self.store.settle(row, "cancelled", None)
             self._update_approvers(row, self._news(LeaveTrack(**{**row.model_dump(), "status": "cancelled"}),
                                                    self._status_vendor(row.vendor)))
+        self._tell_leave_gone(actor.team_id, actor.user_id)
         return f"Cancelled your {absence.kind or 'leave'} from {absence.start} to {absence.end}."
+
+    def _tell_leave_gone(self, team_id: str, user_id: str) -> None:
+        for hook in self.leave_gone:
+            try:
+                hook(team_id, user_id)
+            except Exception:  # the cancel itself is done; a hook failing must not undo the answer
+                log.exception("after a withdrawn leave, a follow-up hook failed")
 
     def balances(self, actor: Actor) -> Balances | None:
         """The person's balances where the vendor states them; None when no vendor is asked."""

@@ -10,6 +10,7 @@ from handlers.actions.clockout import pick_time
 from handlers.actions.home import home_clock_in, home_clock_out, home_link, home_request_leave
 from handlers.actions.leave import leave_cancel, leave_page
 from handlers.actions.reminder import home_clock_in_reminder, nudge_clock_in, reminder_clock_out, reminder_left_at
+from handlers.actions.status import status_connect, status_disconnect
 from handlers.render import hygiene
 
 
@@ -27,3 +28,5 @@ def register(app: App) -> None:
     app.action("leave_cancel")(leave_cancel)
     app.action(re.compile(r"^leave_page_(prev|next)$"))(leave_page)
     app.action("leave_open_vendor")(lambda ack: ack())  # a link button: Slack still sends the click
+    app.action("status_connect")(status_connect)
+    app.action("status_disconnect")(status_disconnect)

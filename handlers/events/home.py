@@ -13,6 +13,7 @@ from bot.services import Services
 from bot.usecases.leave_followup import Balances, MyLeave
 from handlers.render import blocks, leave
 from handlers.render.hygiene import home_hygiene_blocks
+from handlers.render.status import status_section
 from handlers.turn import Turn, describe
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
         view["blocks"] = (view["blocks"][:-1] + extra + view["blocks"][-1:])[:100]
     if services.followup is not None and state.leave_vendor and state.leave_ready:  # my leave, balances (issue 12)
         view = leave.with_my_leave(view, *_my_leave(services, actor))
+    if services.leave_status is not None:  # leave in the Slack status (issue 15)
+        view["blocks"] += status_section(services.leave_status.connected(actor.team_id, actor.user_id),
+                                         services.status_connect_url, services.status_missing)
     client.views_publish(user_id=actor.user_id, view=view)
 
 

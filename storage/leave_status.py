@@ -1,0 +1,138 @@
+"""Leave in the Slack status: consents (user tokens), OAuth states, and the exactly-once claims.
+
+As with the digests, the database decides who acts: a claim is an INSERT that one process wins
+(unique constraint), each later step a conditional UPDATE whose rowcount says whether we still
+hold it, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select
+
+from storage.models import LeaveStatus, OAuthState, SlackUserToken
+from storage.queries import SqlStore
+
+OPEN = ("claimed", "set")  # a status of ours may be showing
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class LeaveStatusStore(SqlStore):
+    # --- consents ------------------------------------------------------------------------------
+
+    def save_token(self, team_id: str, user_id: str, token_enc: str, scopes: str, now: datetime) -> None:
+        with self.session() as s:
+            row = s.get(SlackUserToken, (team_id, user_id))
+            if row is None:
+                row = SlackUserToken(team_id=team_id, slack_user_id=user_id, token_enc=token_enc, created_at=now)
+            row.token_enc, row.scopes, row.enabled, row.revoked_told, row.updated_at = (
+                token_enc, scopes, True, False, now)
+            s.add(row)
+            s.commit()
+
+    def token(self, team_id: str, user_id: str) -> SlackUserToken | None:
+        with self.session() as s:
+            return s.get(SlackUserToken, (team_id, user_id))
+
+    def consents(self) -> list[SlackUserToken]:
+        with self.session() as s:
+            return list(s.exec(select(SlackUserToken).where(col(SlackUserToken.enabled).is_(True))))
+
+    def forget_token(self, team_id: str, user_id: str) -> bool:
+        with self.session() as s:
+            result = s.exec(delete(SlackUserToken).where(  # type: ignore[call-overload]
+                col(SlackUserToken.team_id) == team_id, col(SlackUserToken.slack_user_id) == user_id))
+            s.commit()
+            return bool(result.rowcount)
+
+    def revoke(self, team_id: str, user_ids: list[str] | None, now: datetime) -> list[str]:
+        """Turn the feature off (the token is gone, so is its ciphertext); returns whom to tell:
+        those not told yet. The conditional UPDATE makes "told once" hold across processes."""
+        told: list[str] = []
+        with self.session() as s:
+            stmt = select(SlackUserToken).where(col(SlackUserToken.team_id) == team_id,
+                                                col(SlackUserToken.revoked_told).is_(False))
+            if user_ids is not None:
+                stmt = stmt.where(col(SlackUserToken.slack_user_id).in_(user_ids))
+            candidates = [r.slack_user_id for r in s.exec(stmt)]
+        for user_id in candidates:
+            with self.session() as s:
+                result = s.exec(update(SlackUserToken).where(  # type: ignore[call-overload]
+                    col(SlackUserToken.team_id) == team_id, col(SlackUserToken.slack_user_id) == user_id,
+                    col(SlackUserToken.revoked_told).is_(False),
+                ).values(enabled=False, revoked_told=True, token_enc="", updated_at=now))
+                s.commit()
+                if result.rowcount == 1:
+                    told.append(user_id)
+        return told
+
+    # --- OAuth states ------------------------------------------------------------------------
+
+    def add_state(self, state: str, expires_at: datetime) -> None:
+        with self.session() as s:
+            s.add(OAuthState(state=state, expires_at=expires_at))
+            s.commit()
+
+    def consume_state(self, state: str, now: datetime) -> bool:
+        """Delete the state; True only for the one caller that deleted an unexpired one."""
+        with self.session() as s:
+            row = s.get(OAuthState, state)
+            if row is None:
+                return False
+            result = s.exec(delete(OAuthState).where(col(OAuthState.state) == state))  # type: ignore[call-overload]
+            s.exec(delete(OAuthState).where(col(OAuthState.expires_at) < now))  # type: ignore[call-overload]
+            s.commit()
+            return bool(result.rowcount) and aware(row.expires_at) > now
+
+    # --- status claims -----------------------------------------------------------------------
+
+    def claim(self, row: LeaveStatus) -> LeaveStatus | None:
+        """INSERT the leave's row: the one process that wins sets the status."""
+        with self.session() as s:
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                return None
+            s.refresh(row)
+            return row
+
+    def record(self, team_id: str, user_id: str, leave_key: str) -> LeaveStatus | None:
+        with self.session() as s:
+            return s.exec(select(LeaveStatus).where(
+                LeaveStatus.team_id == team_id, LeaveStatus.slack_user_id == user_id,
+                LeaveStatus.leave_key == leave_key)).first()
+
+    def open_records(self, team_id: str | None = None, user_id: str | None = None) -> list[LeaveStatus]:
+        with self.session() as s:
+            stmt = select(LeaveStatus).where(col(LeaveStatus.state).in_(OPEN))
+            if team_id is not None and user_id is not None:
+                stmt = stmt.where(LeaveStatus.team_id == team_id, LeaveStatus.slack_user_id == user_id)
+            return list(s.exec(stmt.order_by(col(LeaveStatus.id))))
+
+    def keys_since(self, team_id: str, user_id: str, since: datetime) -> set[str]:
+        """The leaves of the person already handled (any state) that end after ``since``."""
+        with self.session() as s:
+            rows = s.exec(select(LeaveStatus.leave_key).where(
+                LeaveStatus.team_id == team_id, LeaveStatus.slack_user_id == user_id,
+                col(LeaveStatus.ends_at) > since))
+            return set(rows)
+
+    def move(self, row: LeaveStatus, to: str, now: datetime, *, expect: str, owner: str | None = None,
+             **values: object) -> bool:
+        """Conditional step: True when the row was in ``expect`` and is now ``to`` (ours to act on)."""
+        changes: dict[str, object] = {"state": to, "updated_at": now, **values}
+        if owner is not None:
+            changes["owner"] = owner
+        with self.session() as s:
+            result = s.exec(update(LeaveStatus).where(  # type: ignore[call-overload]
+                col(LeaveStatus.id) == row.id, col(LeaveStatus.state) == expect).values(**changes))
+            s.commit()
+            return result.rowcount == 1
