@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,13 @@ from bench.harness import Latency, Sims, command_body, latency, slack_id, start_
 from bench.harness import burst as send_burst
 
 SLACK_ACK_DEADLINE = 3.0
+CALLS_PER_CLOCK_IN = 2  # is a session running? then the write: one after the other, never in parallel
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """User and system CPU of this process, where the bot runs (simulators and client are children)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime
 
 
 def row(label: str, lat: Latency) -> str:
@@ -45,10 +53,14 @@ def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bo
 
         bodies = [command_body("/clockin", slack_id(i), f"{sims.respond_base}bot-{i}", serial=i)
                   for i in range(1, n + 1)]
+        cpu_before = cpu_seconds()
         started = time.monotonic()
         bot_lat = latency(send_burst(bot.url, bodies))
         stats, _ = sims.wait(lambda s: s["final"] >= n, timeout=max(120.0, n * 0.5))
         all_done = time.monotonic() - started
+        user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
+        cpu_per_action = (user + system) / n
+        limit = vendor_latency * CALLS_PER_CLOCK_IN
         ratio = bot_lat.p99 / bare_lat.p99
         print(f"N = {n}  (TimeClock answers in {vendor_latency:g} s; bot: {settings.http_threads} HTTP threads, "
               f"{settings.listener_threads} listener threads, {settings.workers} workers)")
@@ -57,6 +69,10 @@ def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bo
         print(f"  ack p99 ratio Timebot / bare Bolt: {ratio:.2f}")
         print(f"  people with a final reply: {stats['final']}/{n} (clocked in: {stats['clocked_in']}), "
               f"all done {all_done:.1f} s after the burst began")
+        print(f"  all done {all_done:.1f} s; the vendor's own limit {limit:g} s ({CALLS_PER_CLOCK_IN} calls x "
+              f"{vendor_latency:g} s): {all_done / limit:.1f} x the limit")
+        print(f"  bot CPU per action: {cpu_per_action * 1000:.1f} ms (user {user / n * 1000:.1f}, "
+              f"system {system / n * 1000:.1f})")
         print(f"  TimeClock writes (POST /api/sessions): {stats['vendor_writes']}   running sessions: "
               f"{stats['running']}   DMs: {stats['dms']}")
         if stats["errors"]:

@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.vendors.base import Action
-from bot.vendors.http import HttpPolicy
+from bot.vendors.http import DEFAULT_CONCURRENCY, HttpPolicy
 from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     old_secret_keys: str = Field(default="", alias="TIMEBOT_OLD_SECRET_KEYS")
     admins: str = Field(default="", alias="TIMEBOT_ADMINS")
     default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
-    workers: int = Field(default=64, ge=1, le=1024, alias="TIMEBOT_WORKERS")
+    workers: int = Field(default=512, ge=1, le=4096, alias="TIMEBOT_WORKERS")
     listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS")
     http_threads: int = Field(default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS")
     slow_notice_seconds: float = Field(default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS")
@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
     breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES")
     breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN")
+    # requests in flight to each vendor at once, across the whole bot (each retry included)
+    timeclock_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
+                                       alias="TIMEBOT_TIMECLOCK_CONCURRENCY")
+    timetap_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY")
+    swipeclock_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
+                                        alias="TIMEBOT_SWIPECLOCK_CONCURRENCY")
+    whosoff_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY")
 
     clock_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_CLOCK_VENDOR")
     leave_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_LEAVE_VENDOR")
@@ -71,6 +78,12 @@ class Settings(BaseSettings):
             max_retries=self.http_max_retries,
             breaker_failures=self.breaker_failures,
             breaker_cooldown=self.breaker_cooldown,
+            vendor_concurrency={
+                "timeclock": self.timeclock_concurrency,
+                "timetap": self.timetap_concurrency,
+                "swipeclock": self.swipeclock_concurrency,
+                "whosoff": self.whosoff_concurrency,
+            },
         )
 
     @property

@@ -35,35 +35,59 @@ class AckFirst:
 
     Quiet means no ack in progress and none begun or ended for ``gap`` seconds: in a burst the
     count of acks in progress touches zero between requests, and a bare count lets every
-    waiting job through at the first such instant."""
+    waiting job through at the first such instant. One gate thread decides when it is quiet and
+    opens an event; waiting jobs sleep on that event and wake once, so hundreds of queued jobs
+    cost nothing during a burst (each polling on its own cost CPU that the acks needed)."""
 
     def __init__(self, max_wait: float, gap: float = 0.05) -> None:
         self.max_wait = max_wait
         self.gap = gap
         self._acking = 0
         self._last = 0.0
+        self._closed = False
         self._cond = threading.Condition()
+        self._quiet = threading.Event()
+        self._quiet.set()
+        self._gate = threading.Thread(target=self._watch_acks, name="timebot-ack-gate", daemon=True)
+        self._gate.start()
 
     @contextmanager
     def acking(self) -> Iterator[None]:
         with self._cond:
             self._acking += 1
             self._last = time.monotonic()
+            self._quiet.clear()
         try:
             yield
         finally:
             with self._cond:
                 self._acking -= 1
                 self._last = time.monotonic()
+                if not self._acking:
+                    self._cond.notify()
 
     def wait_quiet(self, deadline: float) -> None:
         """Block until acks have been quiet for ``gap`` seconds or ``deadline`` (monotonic) passes."""
+        self._quiet.wait(max(0.0, deadline - time.monotonic()))
+
+    def _watch_acks(self) -> None:
         with self._cond:
-            while (now := time.monotonic()) < deadline:
-                quiet_for = now - self._last
-                if not self._acking and quiet_for >= self.gap:
-                    return
-                self._cond.wait(min(deadline - now, max(self.gap - quiet_for, 0.01)))
+            while not self._closed:
+                if self._acking:
+                    self._cond.wait()  # the last ack to end wakes us
+                    continue
+                quiet_for = time.monotonic() - self._last
+                if quiet_for >= self.gap:
+                    self._quiet.set()
+                    self._cond.wait()
+                else:
+                    self._cond.wait(self.gap - quiet_for)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._quiet.set()
 
 
 class WorkPool:
@@ -129,5 +153,6 @@ class WorkPool:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        self.acks.close()
         self._pool.shutdown(wait=wait)
         self._notify.shutdown(wait=wait)
