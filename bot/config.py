@@ -46,13 +46,15 @@ class Settings(BaseSettings):
     http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
     breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES")
     breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN")
-    # requests in flight to each vendor at once, across the whole bot (each retry included)
-    timeclock_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
+    # requests in flight to each vendor at once, across the whole bot (each retry included); not
+    # named <vendor>_concurrency: with populate_by_name the field name is read from the environment
+    # too, and TIMECLOCK_CONCURRENCY is TimeClock's own who's-off setting
+    in_flight_timeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
                                        alias="TIMEBOT_TIMECLOCK_CONCURRENCY")
-    timetap_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY")
-    swipeclock_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
+    in_flight_timetap: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY")
+    in_flight_swipeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
                                         alias="TIMEBOT_SWIPECLOCK_CONCURRENCY")
-    whosoff_concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY")
+    in_flight_whosoff: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY")
 
     clock_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_CLOCK_VENDOR")
     leave_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_LEAVE_VENDOR")
@@ -79,10 +81,10 @@ class Settings(BaseSettings):
             breaker_failures=self.breaker_failures,
             breaker_cooldown=self.breaker_cooldown,
             vendor_concurrency={
-                "timeclock": self.timeclock_concurrency,
-                "timetap": self.timetap_concurrency,
-                "swipeclock": self.swipeclock_concurrency,
-                "whosoff": self.whosoff_concurrency,
+                "timeclock": self.in_flight_timeclock,
+                "timetap": self.in_flight_timetap,
+                "swipeclock": self.in_flight_swipeclock,
+                "whosoff": self.in_flight_whosoff,
             },
         )
 
