@@ -37,7 +37,7 @@ class AckFirst:
     count of acks in progress touches zero between requests, and a bare count lets every
     waiting job through at the first such instant. One gate thread decides when it is quiet and
     opens an event; waiting jobs sleep on that event and wake once, so hundreds of queued jobs
-    cost nothing during a burst (each polling on its own cost CPU that the acks needed)."""
+    cost nothing during a burst (each used to poll, waking every 10-50 ms)."""
 
     def __init__(self, max_wait: float, gap: float = 0.05, late_rate: float = 25.0) -> None:
         self.max_wait = max_wait
