@@ -272,7 +272,7 @@ def link_view(
     for_whom: str | None = None,
 ) -> dict[str, Any]:
     blocks: Blocks = [section(f"Connect {'<@' + for_whom + '>' if for_whom else 'your'} {esc(label)} account.")]
-    if error:  # already mrkdwn-safe (handlers.common.describe)
+    if error:  # already mrkdwn-safe (handlers.turn.describe)
         blocks.append(section(f":warning: {error}"))
     for f in fields:
         blocks.append(
