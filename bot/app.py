@@ -80,11 +80,14 @@ logging.getLogger("slack_bolt.RequestVerification").addFilter(_WithholdRejectedB
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client every Slack call uses: configurable base URL and 429/5xx retries.
 
-    One TLS context for every call, ``respond()`` included (Bolt hands it on): without one,
-    urllib builds a fresh context per connection and loads the CA store each time, about 20 ms
-    of CPU per Slack call, three calls per clock-in (slack_sdk opens a new connection per call)."""
+    Over HTTPS, one TLS context for every call, ``respond()`` included (Bolt hands it on):
+    without one, urllib builds a fresh context per connection and loads the CA store each time,
+    about 20 ms of CPU per Slack call, three calls per clock-in (slack_sdk opens a new connection
+    per call). Not over plain HTTP (local stand-ins): there a context only makes urllib build a
+    new opener per call."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = WebClient(token=token, base_url=settings.api_url, timeout=10, ssl=ssl.create_default_context())
+    tls = ssl.create_default_context() if settings.api_url.lower().startswith("https:") else None
+    client = WebClient(token=token, base_url=settings.api_url, timeout=10, ssl=tls)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
     return client
