@@ -2,17 +2,21 @@
 
 Each size runs twice in one go: against a bare Bolt app that acks and does nothing (same waitress
 server class, same signing) and against the real bot, so the ratio of their p99s shows what
-Timebot adds to the ack path. The real-bot run then waits until every person has a result and
-counts the writes TimeClock saw.
+Timebot adds to the ack path. The real-bot run then waits until every person has a result,
+counts the writes TimeClock saw, and prints how long the whole rush took next to the vendor's own
+limit (its latency x the calls a clock-in makes) and the bot's CPU per action (getrusage of this
+process, where the bot runs; the simulators and the load client are child processes).
 
     .venv/bin/python bench/ack.py              # N = 50, 200, 1000
     .venv/bin/python bench/ack.py -n 1000      # one size
+    .venv/bin/python bench/ack.py -n 1000 --workers 256 --concurrency 100   # other pool / vendor cap
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import sys
 import time
 from pathlib import Path
@@ -23,6 +27,15 @@ from bench.harness import Latency, Sims, command_body, latency, slack_id, start_
 from bench.harness import burst as send_burst
 
 SLACK_ACK_DEADLINE = 3.0
+CALLS_PER_CLOCK_IN = 2  # is a session running? then the write: one after the other, never in parallel
+RUSH_LIMITS = 3.75  # all done within 15 s when the limit is 4 s (issue 17: 1,000 clock-ins, 2 s per call)
+RUSH_CPU = 0.012  # seconds of the bot's CPU per action, whatever the concurrency
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """User and system CPU of this process, where the bot runs (simulators and client are children)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime
 
 
 def row(label: str, lat: Latency) -> str:
@@ -30,9 +43,11 @@ def row(label: str, lat: Latency) -> str:
             f"   over 3 s: {lat.over(SLACK_ACK_DEADLINE)}   non-200: {lat.not_ok}")
 
 
-def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bool:
+def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | None, settle: float) -> bool:
     sims = Sims(n, vendor_latency)
-    overrides = {"TIMEBOT_WORKERS": workers} if workers else {}
+    overrides: dict[str, int] = {"TIMEBOT_WORKERS": workers} if workers else {}
+    if concurrency:
+        overrides["TIMEBOT_TIMECLOCK_CONCURRENCY"] = concurrency
     bot = start_bot(sims, n, **overrides)
     settings = bot.runtime.settings
     bare = start_bare(sims, settings.http_threads, settings.listener_threads)
@@ -45,18 +60,26 @@ def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bo
 
         bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i)
                   for i in range(1, n + 1)]
+        cpu_before = cpu_seconds()
         started = time.monotonic()
         bot_lat = latency(send_burst(bot.url, bodies))
         stats, _ = sims.wait(lambda s: s["final"] >= n, timeout=max(120.0, n * 0.5))
         all_done = time.monotonic() - started
+        user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
+        cpu_per_action = (user + system) / n
+        limit = vendor_latency * CALLS_PER_CLOCK_IN
         ratio = bot_lat.p99 / bare_lat.p99
         print(f"N = {n}  (TimeClock answers in {vendor_latency:g} s; bot: {settings.http_threads} HTTP threads, "
-              f"{settings.listener_threads} listener threads, {settings.workers} workers)")
+              f"{settings.listener_threads} listener threads, {settings.workers} workers, "
+              f"TimeClock cap {settings.in_flight_timeclock})")
         print(row("bare Bolt", bare_lat))
         print(row("Timebot", bot_lat))
         print(f"  ack p99 ratio Timebot / bare Bolt: {ratio:.2f}")
-        print(f"  people with a final reply: {stats['final']}/{n} (clocked in: {stats['clocked_in']}), "
-              f"all done {all_done:.1f} s after the burst began")
+        print(f"  people with a final reply: {stats['final']}/{n} (clocked in: {stats['clocked_in']})")
+        print(f"  all done {all_done:.1f} s after the burst began; the vendor's own limit {limit:g} s "
+              f"({CALLS_PER_CLOCK_IN} calls x {vendor_latency:g} s): {all_done / limit:.1f} x the limit")
+        print(f"  bot CPU per action: {cpu_per_action * 1000:.1f} ms (user {user / n * 1000:.1f}, "
+              f"system {system / n * 1000:.1f})")
         print(f"  TimeClock writes (POST /api/sessions): {stats['vendor_writes']}   running sessions: "
               f"{stats['running']}   DMs: {stats['dms']}")
         if stats["errors"]:
@@ -64,7 +87,10 @@ def run(n: int, vendor_latency: float, workers: int | None, settle: float) -> bo
         ok = (bot_lat.over(SLACK_ACK_DEADLINE) == 0 and bot_lat.not_ok == 0 and stats["final"] == n
               and stats["vendor_writes"] == n and ratio <= 1.5)
         print(f"  acceptance (0 acks over 3 s, {n} results, {n} writes, p99 ratio <= 1.5): {'PASS' if ok else 'FAIL'}")
-        return ok
+        rush = all_done <= RUSH_LIMITS * limit and cpu_per_action <= RUSH_CPU
+        print(f"  rush (all done <= {RUSH_LIMITS:g} x the limit, CPU per action <= {RUSH_CPU * 1000:g} ms): "
+              f"{'PASS' if rush else 'FAIL'}")
+        return ok and rush
     finally:
         bare.close()
         bot.close()
@@ -76,11 +102,14 @@ def main() -> int:
     parser.add_argument("-n", type=int, action="append", help="burst size (repeatable; default 50, 200, 1000)")
     parser.add_argument("--vendor-latency", type=float, default=2.0, help="seconds TimeClock takes per request")
     parser.add_argument("--workers", type=int, default=None, help="TIMEBOT_WORKERS (default: the bot's default)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="TIMEBOT_TIMECLOCK_CONCURRENCY (default: the bot's default)")
     parser.add_argument("--settle", type=float, default=1.0, help="pause between the bare and the real run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
-    results = [run(n, args.vendor_latency, args.workers, args.settle) for n in (args.n or [50, 200, 1000])]
+    results = [run(n, args.vendor_latency, args.workers, args.concurrency, args.settle)
+               for n in (args.n or [50, 200, 1000])]
     return 0 if all(results) else 1
 
 

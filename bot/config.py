@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain import Action, QuietHours
-from bot.vendors.http import HttpPolicy
+from bot.vendors.http import DEFAULT_CONCURRENCY, HttpPolicy
 from bot.vendors.registry import VendorName
 from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
 
@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     old_secret_keys: str = Field(default="", alias="TIMEBOT_OLD_SECRET_KEYS")
     admins: str = Field(default="", alias="TIMEBOT_ADMINS")
     default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
-    workers: int = Field(default=64, ge=1, le=1024, alias="TIMEBOT_WORKERS")
+    workers: int = Field(default=512, ge=1, le=4096, alias="TIMEBOT_WORKERS")
     listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS")
     http_threads: int = Field(default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS")
     socket_connections: int = Field(default=2, ge=1, le=10, alias="TIMEBOT_SOCKET_CONNECTIONS")
@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
     breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES")
     breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN")
+    # requests in flight to each vendor at once, across the whole bot (each retry included); not
+    # named <vendor>_concurrency: with populate_by_name the field name is read from the environment
+    # too, and TIMECLOCK_CONCURRENCY is TimeClock's own who's-off setting
+    in_flight_timeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
+                                       alias="TIMEBOT_TIMECLOCK_CONCURRENCY")
+    in_flight_timetap: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY")
+    in_flight_swipeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
+                                        alias="TIMEBOT_SWIPECLOCK_CONCURRENCY")
+    in_flight_whosoff: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY")
 
     clock_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_CLOCK_VENDOR")
     leave_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_LEAVE_VENDOR")
@@ -126,6 +135,12 @@ class Settings(BaseSettings):
             max_retries=self.http_max_retries,
             breaker_failures=self.breaker_failures,
             breaker_cooldown=self.breaker_cooldown,
+            vendor_concurrency={
+                "timeclock": self.in_flight_timeclock,
+                "timetap": self.in_flight_timetap,
+                "swipeclock": self.in_flight_swipeclock,
+                "whosoff": self.in_flight_whosoff,
+            },
         )
 
     @property

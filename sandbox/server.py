@@ -111,6 +111,8 @@ class SimServer:
         self.faults = Faults()
         self.name = name
         self.requests: list[Request] = []
+        self.in_flight = 0  # requests being handled right now, latency included
+        self.max_in_flight = 0  # the most at once since start: what a client's concurrency cap must bound
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), self._make_handler())
         self._thread: threading.Thread | None = None
@@ -177,6 +179,24 @@ class SimServer:
                 super().finish()
 
             def _handle(self) -> None:
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                self._counted = True
+                try:
+                    self._answer()
+                finally:
+                    self._done()
+
+            def _done(self) -> None:
+                """Out of flight just *before* the client can see the answer (or the drop): after
+                it, the client may send its next request before this thread gets to count down."""
+                if self._counted:
+                    self._counted = False
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if self.headers.get("Content-Encoding", "").lower() == "gzip" and body:
@@ -210,6 +230,7 @@ class SimServer:
                     response = Response.text("<html><body>Gateway</body></html>", 200, "text/html")
                 if fault == "drop":
                     self.close_connection = True
+                    self._done()
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
                     return
@@ -223,6 +244,7 @@ class SimServer:
                     headers["Content-Encoding"] = "gzip"
                 headers.pop("X-Sim-Gzip", None)
                 self.log_request(response.status)
+                self._done()
                 self.send_response_only(response.status)
                 headers.setdefault("Date", self.date_time_string())  # simulators may set their own clock's
                 for k, v in headers.items():

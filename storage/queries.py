@@ -166,8 +166,7 @@ class Store(SqlStore):
             except IntegrityError:  # another thread saved the same person first: theirs is as fresh
                 s.rollback()
                 return s.get(Person, (team_id, slack_user_id)) or row
-            s.refresh(row)
-            return row
+            return row  # every column was set here: no read back
 
     # --- audit -----------------------------------------------------------------------------
 

@@ -121,7 +121,7 @@ def digest_client(client: WebClient) -> WebClient:
     The bot's shared client also retries dropped connections and 5xx answers, which for
     chat.postMessage (no idempotency key) can post the same message twice.
     """
-    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl,
                      retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
 
 

@@ -64,6 +64,9 @@ class People:
         self.slack = slack
         self.clock = clock
         self._directory: dict[str, tuple[float, list[VendorPerson]]] = {}
+        # profiles Slack confirmed unchanged since their row was written: no write just to move
+        # updated_at (every morning, 12 h after yesterday's rush, each profile is due again)
+        self._confirmed: dict[tuple[str, str], datetime] = {}
         self._dir_lock = threading.Lock()
         self.admins = AdminCheck(slack, settings.admin_ids, clock)
 
@@ -84,17 +87,22 @@ class People:
     def actor(self, team_id: str, user_id: str) -> Actor:
         """Who is asking, with their Slack time zone; Slack is asked at most every 12 hours."""
         person = self.store.person(team_id, user_id)
-        if person is None or utcnow() - person.updated_at > PERSON_TTL:
+        key = (team_id, user_id)
+        fresh_since = None if person is None else max(person.updated_at, self._confirmed.get(key, person.updated_at))
+        if fresh_since is None or utcnow() - fresh_since > PERSON_TTL:
             try:
                 info = self.slack.users_info(user=user_id)["user"]
-                person = self.store.save_person(
-                    team_id,
-                    user_id,
-                    name=info.get("real_name") or info.get("name"),
-                    email=(info.get("profile") or {}).get("email"),
-                    tz=info.get("tz"),
-                    is_admin=bool(info.get("is_admin") or info.get("is_owner")),
-                )
+                profile = {
+                    "name": info.get("real_name") or info.get("name"),
+                    "email": (info.get("profile") or {}).get("email"),
+                    "tz": info.get("tz"),
+                    "is_admin": bool(info.get("is_admin") or info.get("is_owner")),
+                }
+                if person is not None and all(getattr(person, k) == v for k, v in profile.items()):
+                    self._confirmed[key] = utcnow()
+                else:
+                    person = self.store.save_person(team_id, user_id, **profile)
+                    self._confirmed.pop(key, None)
             except SlackApiError as exc:
                 log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
         is_admin = user_id in self.settings.admin_ids or bool(person and person.is_admin)

@@ -9,11 +9,13 @@ use case can check with the vendor before trying again.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -29,6 +31,9 @@ _READ_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 _GATEWAY_STATUS = {502, 504}  # a proxy answered: the vendor behind it may still be working
 
 
+DEFAULT_CONCURRENCY = 400  # 1,000 clock-ins = 2,000 calls of 2 s: 10 s of vendor time at this cap (bench/ack.py)
+
+
 @dataclass(frozen=True)
 class HttpPolicy:
     """Timeouts, retry and breaker settings shared by every vendor (from ``TIMEBOT_HTTP_*``)."""
@@ -40,7 +45,12 @@ class HttpPolicy:
     max_retry_after: float = 5.0
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
-    max_connections: int = 100
+    concurrency: int = DEFAULT_CONCURRENCY
+    vendor_concurrency: Mapping[str, int] = field(default_factory=dict)  # by vendor name, e.g. "timeclock"
+
+    def concurrency_for(self, vendor: str) -> int:
+        """Requests in flight to ``vendor`` at once (``TIMEBOT_<VENDOR>_CONCURRENCY``)."""
+        return self.vendor_concurrency.get(vendor.lower(), self.concurrency)
 
 
 class CircuitBreaker:
@@ -126,7 +136,18 @@ def retry_after_seconds(response: httpx.Response, ceiling: float) -> float | Non
 
 
 class VendorHttp:
-    """An httpx client bound to one vendor's base URL, with that vendor's breaker."""
+    """An httpx client bound to one vendor's base URL, with that vendor's breaker and its cap on
+    requests in flight (``TIMEBOT_<VENDOR>_CONCURRENCY``), so a rush never floods a company's own
+    server. Every attempt, retries included, holds a slot only while it is on the wire; a caller
+    over the cap waits on a queue, which costs nothing while it waits.
+
+    The slots are spread over small httpx clients (``SHARD`` connections each): httpx's pool
+    scans all its connections, and for each idle one all of them again, on every request and
+    every response, which at a few hundred connections cost more CPU than the whole clock-in
+    (profiled with bench/ack.py). Slots are handed out last-in first-out, so one caller at a time
+    always uses ``client`` (the first shard) and its warm connection."""
+
+    SHARD = 8
 
     def __init__(
         self,
@@ -141,18 +162,46 @@ class VendorHttp:
         self.policy = policy or HttpPolicy()
         self.breaker = CircuitBreaker(self.policy.breaker_failures, self.policy.breaker_cooldown, name=vendor_label)
         self._sleep = sleep
-        self.client = httpx.Client(
-            base_url=base_url,
-            headers=dict(headers or {}),
-            timeout=httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=self.policy.max_connections,
-                max_keepalive_connections=self.policy.max_connections,
-            ),
-        )
+        self.concurrency = self.policy.concurrency_for(vendor_label)
+        shards = -(-self.concurrency // self.SHARD)
+        self._client_args: dict[str, Any] = {
+            "base_url": base_url,
+            "headers": dict(headers or {}),
+            "timeout": httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
+            "verify": httpx.create_ssl_context(),  # one TLS context (CA bundle loaded once) for every shard
+        }
+        self._shard_lock = threading.Lock()
+        self._shards: list[httpx.Client | None] = [None] * shards
+        self._slots: queue.LifoQueue[int] = queue.LifoQueue()
+        for i in reversed(range(self.concurrency)):  # shard 0's slots end on top
+            self._slots.put(i % shards)
+        self.client = self._shard(0)
+
+    def _shard(self, index: int) -> httpx.Client:
+        """The httpx client of one shard, made on first use: a quiet bot never opens the rest."""
+        with self._shard_lock:
+            client = self._shards[index]
+            if client is None:
+                size = len(range(index, self.concurrency, len(self._shards)))  # as many connections as slots
+                client = httpx.Client(**self._client_args, limits=httpx.Limits(max_connections=size,
+                                                                               max_keepalive_connections=size))
+                self._shards[index] = client
+            return client
 
     def close(self) -> None:
-        self.client.close()
+        with self._shard_lock:
+            for client in self._shards:
+                if client is not None:
+                    client.close()
+
+    @contextmanager
+    def _slot(self) -> Iterator[httpx.Client]:
+        """Hold one of the vendor's slots for one attempt; waits (without spinning) when all are taken."""
+        index = self._slots.get()
+        try:
+            yield self._shards[index] or self._shard(index)
+        finally:
+            self._slots.put(index)
 
     def _unavailable(self, what: str) -> VendorUnavailable:
         log.warning("%s unavailable: %s", self.label, what)
@@ -200,7 +249,8 @@ class VendorHttp:
             if sign is not None:
                 headers.update(sign())
             try:
-                response = self.client.request(method, url, headers=headers, **kwargs)
+                with self._slot() as client:
+                    response = client.request(method, url, headers=headers, **kwargs)
             except httpx.ConnectError as exc:
                 # Not sent: safe to retry for any method.
                 self.breaker.failure()

@@ -300,7 +300,7 @@ def link_view(
 ) -> dict[str, Any]:
     whose = f"<@{for_whom}>'s" if for_whom else "your"
     blocks: Blocks = [section(f"Connect {whose} {esc(label)} account.")]
-    if error:  # already mrkdwn-safe (handlers.common.describe)
+    if error:  # already mrkdwn-safe (handlers.turn.describe)
         blocks.append(section(f":warning: {error}"))
     for f in fields:
         blocks.append(

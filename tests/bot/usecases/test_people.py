@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
 from storage.db import make_engine
+from storage.models import Person, utcnow
 from storage.queries import Store
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot
 from tests.support import BOT_TOKEN
@@ -149,3 +151,43 @@ def test_someone_the_vendor_does_not_know_is_told_to_ask_an_admin(
     _, key = whosoff_bot.driver.command("/timebot", "link", user="U0NEW")
     text = slack.wait_response(key)[-1]["text"]
     assert "couldn't find you in WhosOff" in text and "new@example.com" in text
+
+
+# --- the person's Slack profile, cached 12 hours ----------------------------------------------
+
+
+def _age_profile(bot: BotUnderTest, user: str, hours: float) -> datetime:
+    """Make the cached profile ``hours`` old, as the next morning finds yesterday's; returns its time."""
+    store = bot.runtime.services.store
+    with store.session() as s:
+        row = s.get(Person, ("T0DEMO", user))
+        assert row is not None
+        row.updated_at = utcnow() - timedelta(hours=hours)
+        s.add(row)
+        s.commit()
+        return row.updated_at
+
+
+def test_a_stale_profile_slack_confirms_unchanged_is_not_rewritten_nor_asked_for_again(
+        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    people = bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")  # first sight: asked and saved
+    aged = _age_profile(bot, "U0ADA", 13)
+
+    people.actor("T0DEMO", "U0ADA")
+    people.actor("T0DEMO", "U0ADA")
+
+    assert [c.args["user"] for c in slack.calls_to("users.info")].count("U0ADA") == 2  # once more, not twice
+    stored = bot.runtime.services.store.person("T0DEMO", "U0ADA")
+    assert stored is not None and stored.updated_at == aged  # nothing changed: no write
+
+
+def test_a_stale_profile_that_changed_in_slack_is_saved(bot: BotUnderTest, slack: SlackStandIn) -> None:
+    people = bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    _age_profile(bot, "U0ADA", 13)
+    slack.users["U0ADA"].tz = "Europe/Warsaw"  # moved
+
+    assert str(people.actor("T0DEMO", "U0ADA").tz) == "Europe/Warsaw"
+    stored = bot.runtime.services.store.person("T0DEMO", "U0ADA")
+    assert stored is not None and stored.tz == "Europe/Warsaw"
