@@ -284,7 +284,7 @@ def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
     leave_status = LeaveStatus(services.people, LeaveStatusStore(runtime.engine), services.router, box,
                                runtime.client, options)
     runtime.leave_status = services.leave_status = leave_status
-    runtime.status_oauth = status_oauth_flow(settings, leave_status)
+    runtime.status_oauth = status_oauth_flow(settings, leave_status, services.pool.submit)
     services.status_missing = tuple(missing_settings(settings))
     if runtime.status_oauth is not None and settings.public_url:
         services.status_connect_url = settings.public_url + START_PATH

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import logging
 import secrets
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from logging import Logger
@@ -56,10 +55,14 @@ class SqlStateStore(OAuthStateStore):
 
 
 class UserTokenStore(InstallationStore):
-    """Keeps the consenting person's user token (through ``LeaveStatus.connect``), nothing else."""
+    """Keeps the consenting person's user token (through ``LeaveStatus.connect``), nothing else.
 
-    def __init__(self, leave_status: LeaveStatus) -> None:
+    The first look at their leave goes to ``later`` (the bot's work pool): bounded, closed with
+    the bot, and something a caller can wait on, unlike a loose thread."""
+
+    def __init__(self, leave_status: LeaveStatus, later: Callable[[Callable[[], None]], object]) -> None:
         self.leave_status = leave_status
+        self.later = later
 
     @property
     def logger(self) -> Logger:
@@ -68,11 +71,11 @@ class UserTokenStore(InstallationStore):
     def save(self, installation: Installation) -> None:
         if not installation.user_token or not installation.user_id or not installation.team_id:
             raise ValueError("the OAuth answer carried no user token")
-        # connect() may call Slack and the vendor: the browser is answered without waiting for them
+        # the first look may call Slack and the vendor: the browser is answered without waiting for it
         token, team, user, scopes = (installation.user_token, installation.team_id, installation.user_id,
                                      ",".join(installation.user_scopes or []))
         self.leave_status.connect(team, user, token, scopes)
-        threading.Thread(target=self._first_look, args=(team, user), daemon=True, name="status-first").start()
+        self.later(lambda: self._first_look(team, user))
 
     def _first_look(self, team_id: str, user_id: str) -> None:
         try:
@@ -112,7 +115,8 @@ def _failure(args: FailureArgs) -> BoltResponse:
                  words.get(args.reason, "Slack didn't confirm it.") + " Start again from Timebot's Home tab.")
 
 
-def status_oauth_flow(settings: Settings, leave_status: LeaveStatus) -> OAuthFlow | None:
+def status_oauth_flow(settings: Settings, leave_status: LeaveStatus,
+                      later: Callable[[Callable[[], None]], object]) -> OAuthFlow | None:
     """Bolt's OAuth flow for the status consent, or None when a setting it needs is missing."""
     if missing_settings(settings):
         return None
@@ -121,7 +125,7 @@ def status_oauth_flow(settings: Settings, leave_status: LeaveStatus) -> OAuthFlo
         client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=[], user_scopes=list(USER_SCOPES), redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
         install_path=START_PATH, install_page_rendering_enabled=False, redirect_uri_path=REDIRECT_PATH,
-        authorization_url=authorize_url(settings), installation_store=UserTokenStore(leave_status),
+        authorization_url=authorize_url(settings), installation_store=UserTokenStore(leave_status, later),
         state_store=SqlStateStore(leave_status.store, leave_status.people.now), state_expiration_seconds=STATE_SECONDS,
         callback_options=CallbackOptions(success=_success, failure=_failure), logger=log,
     )

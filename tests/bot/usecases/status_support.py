@@ -19,7 +19,7 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.conftest import BotUnderTest, make_settings, timeclock_vendor
-from tests.support import SIGNING_SECRET, SlackDriver
+from tests.support import SIGNING_SECRET, SlackDriver, eventually
 
 CLIENT_ID = "111.222"
 CLIENT_SECRET = "oauth-client-secret"
@@ -103,7 +103,9 @@ def home_connect_url(world: StatusWorld, user: str = ADA) -> str | None:
 
 
 def consent(world: StatusWorld, user: str = ADA) -> httpx.Response:
-    """Ada clicks Home's toggle, approves on Slack's page, and her browser comes back."""
+    """Ada clicks Home's toggle, approves on Slack's page, and her browser comes back; returns once
+    the bot's work after it (the first look at her leave, on the work pool) is done, so that look
+    reads the consent's moment and cannot race the test's own job runs on the moved clock."""
     url = home_connect_url(world, user)
     assert url is not None
     world.slack.user_side.approver = user
@@ -111,7 +113,9 @@ def consent(world: StatusWorld, user: str = ADA) -> httpx.Response:
     assert start.status_code == 302
     slack_page = world.browser.get(start.headers["location"])
     assert slack_page.status_code == 302
-    return world.browser.get(slack_page.headers["location"], headers=cookie_from(start))
+    back = world.browser.get(slack_page.headers["location"], headers=cookie_from(start))
+    eventually(lambda: world.bot.runtime.services.pool.pending == 0)
+    return back
 
 
 def cookie_from(start: httpx.Response) -> dict[str, str]:
