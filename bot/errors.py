@@ -95,6 +95,15 @@ class Busy(UserError):
     pass
 
 
+class FormErrors(UserError):
+    """A form's fields that only a check after the ack could fault (holidays need the vendor):
+    ``errors`` by field, shown on the form again, as the ack would have."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
 def explain(exc: BaseException, *, reading: bool = False) -> str:
     """The one line a person sees for any failure we know how to describe. ``reading``: the
     person only asked to see something, so "Nothing was changed" would be an odd comfort."""

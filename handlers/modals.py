@@ -29,7 +29,8 @@ def open_view(turn: Turn, trigger_id: str, view: dict[str, Any], again: str) -> 
 
 def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None) -> None:
     """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor; the
-    update carries the loading view's hash, so it never overwrites a view that moved on."""
+    update carries the loading view's hash, so it never overwrites a view that moved on. Then the
+    public holidays are cached, for the submission's ack to check without a vendor call."""
     opened = open_view(turn, trigger_id, blocks.loading_view("Request leave"), "`/timeoff` again")
     if opened is None:
         return
@@ -40,6 +41,7 @@ def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None) -> Non
         form = services.leave.leave_form(actor)
         update_view(turn, view_id, blocks.leave_view(form, actor.today(services.now()), {"channel": channel_id}),
                     view_hash)
+        services.leave.warm_holidays(actor)  # with the form in front of the person: its ack needs them
 
     def on_error(exc: BaseException) -> None:
         update_view(turn, view_id, blocks.message_view("Request leave", describe(exc)), view_hash)

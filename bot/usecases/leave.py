@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from typing import cast
 
 from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
-from bot.errors import OutcomeUnknown, VendorError, VendorRejected, outcome
+from bot.errors import FormErrors, OutcomeUnknown, VendorError, outcome
+from bot.usecases.holidays import YEAR_AHEAD, HolidayCache
 from bot.usecases.people import People
 from bot.usecases.whos_off import holiday_days
 from bot.usecases.writes import write_once
@@ -60,8 +61,8 @@ def validate_leave(request: LeaveRequest, today: date, backdate_days: int = 0,
                    holidays: set[date] | None = None) -> dict[str, str]:
     """Field errors for a leave request, keyed by field name (start, end, start_portion …). A
     request may start up to ``backdate_days`` ago (sick days, a day already taken): the vendor
-    still has the last word on past dates. ``holidays`` known (after the ack, from the vendor) make
-    a request of holidays only an error too."""
+    still has the last word on past dates. ``holidays`` known (cached before the ack, or from the
+    vendor after it) make a request of holidays only an error too."""
     errors: dict[str, str] = {}
     if request.start < today - timedelta(days=backdate_days):
         errors["start"] = ("The first day is in the past." if not backdate_days
@@ -91,6 +92,7 @@ class Leave:
     def __init__(self, people: People, router: Router) -> None:
         self.people = people
         self.router = router
+        self.holidays = HolidayCache(router, people.now)
         # Called after each accepted request (the follow-up: approvers, status news).
         self.after: list[Callable[[Actor, LeaveResult, LeaveRequest], None]] = []
 
@@ -111,15 +113,23 @@ class Leave:
         return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days, balances)
 
     def problems(self, team_id: str, user_id: str, request: LeaveRequest) -> dict[str, str]:
-        """Field errors for the form, before the ack: today is the person's, from the cached profile."""
+        """Field errors for the form, before the ack: today is the person's, from the cached profile,
+        and holidays are those cached when a form was opened (none while the cache is cold: the
+        check after the ack has them)."""
         return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date(),
-                              self.backdate_days)
+                              self.backdate_days, self.holidays.known(request.start, request.end))
+
+    def warm_holidays(self, actor: Actor) -> None:
+        """Cache the holidays a request from ``actor`` may cover (a year ahead, and the days it may
+        go back), so the submission's ack can tell a request of holidays only. After an ack."""
+        today = actor.today(self.people.now())
+        self.holidays.warm(today - timedelta(days=self.backdate_days), today + YEAR_AHEAD)
 
     def request_leave(self, actor: Actor, request: LeaveRequest) -> LeaveResult:
         holidays, _ = holiday_days(self.router, request.start, request.end)
         errors = validate_leave(request, actor.today(self.people.now()), self.backdate_days, holidays)
         if errors:
-            raise VendorRejected("Timebot", next(iter(errors.values())), field=next(iter(errors)))
+            raise FormErrors(errors)
         vendor = self.router.leave()
         user = self.people.identity(actor, vendor)
         half_note = False

@@ -1,16 +1,19 @@
 """Block Kit for what comes after a leave request: the requester's news, the approver's message
-(updated in place), the daily reminder, "my leave" with Cancel buttons, and balances."""
+(updated in place), the daily reminder, "my leave" with Cancel buttons, balances, and the form
+sent back with its errors."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from bot.domain import Absence
+from bot.domain import Absence, LeaveRequest
 from bot.parse import esc
+from bot.usecases.leave import LeaveForm
 from bot.usecases.leave_followup import Balances, LeaveNews, MyLeave
-from handlers.render.blocks import Blocks, context, fmt_day, fmt_days, plain, section
+from handlers.render.blocks import ANY_LEAVE_TYPE, Blocks, context, fmt_day, fmt_days, leave_view, plain, section
 
 PAGE_SIZE = 10  # requests per page: each takes a section (+ button); a message holds 50 blocks
 CANCEL_ACTION = "leave_cancel"
@@ -131,3 +134,26 @@ def with_my_leave(view: dict[str, Any], mine: MyLeave, balances: Balances | None
     if tail is not None:
         blocks.append(tail)
     return {**view, "blocks": blocks[:100]}
+
+
+def leave_view_again(form: LeaveForm, today: date, metadata: dict[str, Any], request: LeaveRequest,
+                     errors: dict[str, str]) -> dict[str, Any]:
+    """The leave form as the person filled it in, each error under its field: what an ``errors``
+    ack shows, for a check that could only run after the ack (Slack takes field errors in the ack only)."""
+    view = leave_view(form, today, metadata)
+    chosen = {"leave_type": request.leave_type or ANY_LEAVE_TYPE, "start_portion": request.start_portion.value,
+              "end_portion": request.end_portion.value}
+    filled: Blocks = []
+    for block in view["blocks"]:
+        element, block_id = block.get("element") or {}, block.get("block_id")
+        if block_id in ("start", "end"):
+            element["initial_date"] = (request.start if block_id == "start" else request.end).isoformat()
+        elif block_id in chosen:
+            element["initial_option"] = next((o for o in element["options"] if o["value"] == chosen[block_id]),
+                                             element["initial_option"])
+        elif block_id == "note" and request.note:
+            element["initial_value"] = request.note
+        filled.append(block)
+        if block_id in errors:
+            filled.append(context(f":warning: {esc(errors[block_id])}"))
+    return {**view, "blocks": filled}

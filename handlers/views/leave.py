@@ -1,8 +1,10 @@
 """The leave form's submission: parse the fields, let the leave use case check the request
-(field errors go back in the ack), then send it to the vendor after the ack."""
+(field errors go back in the ack, holidays included once cached), then send it to the vendor after
+the ack; a request of holidays only found there gets the form back with the error at its field."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -10,11 +12,11 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.domain import Action, Actor, LeaveRequest, Portion
-from bot.errors import VendorRejected
+from bot.errors import FormErrors, VendorError, VendorRejected
 from bot.parse import InputError, clean_text
 from bot.services import Services
 from handlers.modals import update_view
-from handlers.render import blocks
+from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, describe
 from handlers.views.state import value
 
@@ -67,7 +69,11 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
     turn = Turn(services, client, team_id, user_id, body)
 
     def work(actor: Actor) -> Reply:
-        result = services.leave.request_leave(actor, request)
+        try:
+            result = services.leave.request_leave(actor, request)
+        except FormErrors as exc:  # holidays only, found after the ack (the cache was cold): the form again
+            update_view(turn, view_id, _form_again(services, actor, view, request, exc))
+            return Reply(f"Your leave wasn't requested: {blocks.esc(exc.message.rstrip('.'))}.")
         text = blocks.leave_confirmation(result, actor.tz)
         update_view(turn, view_id, blocks.message_view("Request leave", text))
         return Reply(text)
@@ -84,3 +90,19 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
 
     slow = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
     turn.later(work, slow=slow, on_error=on_error, on_slow=on_slow)
+
+
+def _form_again(services: Services, actor: Actor, view: dict[str, Any], request: LeaveRequest,
+                exc: FormErrors) -> dict[str, Any]:
+    """The form as submitted with its errors at their fields; the bare message if the vendor
+    can't give the form's choices now."""
+    try:
+        form = services.leave.leave_form(actor)
+    except VendorError:
+        return blocks.message_view("Request leave", f":warning: {blocks.esc(exc.message)}")
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        metadata = {}
+    return leave.leave_view_again(form, actor.today(services.now()), metadata if isinstance(metadata, dict) else {},
+                                  request, exc.errors)

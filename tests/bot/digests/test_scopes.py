@@ -33,7 +33,7 @@ from tests.bot.digests.support import (
 )
 from tests.bot.digests.test_schedule import Clock, ny
 from tests.conftest import BotUnderTest
-from tests.support import leave_values
+from tests.support import eventually, leave_values
 
 MONDAY = a_monday()  # Mon 9 Mar 2026
 TEAM_CHANNEL = "C0TEAM"
@@ -169,6 +169,39 @@ def test_a_leave_request_of_weekend_days_only_is_a_field_error(bot: BotUnderTest
     assert answer["response_action"] == "errors"
     assert answer["errors"]["start"] == "Those days are all weekend or public holiday"
 
+
+def test_a_leave_request_of_public_holidays_only_is_a_field_error_in_the_ack_once_the_form_was_opened(
+        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer) -> None:
+    holiday = MONDAY + timedelta(days=2)  # a Wednesday
+    wo_sim.add_holiday(holiday, "Founders' Day")
+    bot.driver.command("/timeoff", user="U0ADA")
+    [update] = slack.wait_call("views.update")  # the form, filled in after the ack
+    leave = bot.runtime.services.leave
+    eventually(lambda: leave.holidays.known(holiday, holiday) is not None)  # read after the form was shown
+    asked = len(wo_server.requests)
+    answer = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(holiday, holiday), user="U0ADA",
+                                    view_id=update.args["view_id"]).json()
+    bot.runtime.services.pool.shutdown(wait=True)
+    assert answer == {"response_action": "errors", "errors": {"start": "Those days are all weekend or public holiday"}}
+    assert len(wo_server.requests) == asked and not wo_sim.leave
+
+
+def test_a_leave_request_of_public_holidays_only_before_they_are_cached_gets_the_form_back_with_the_error_at_the_date(
+        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer) -> None:
+    holiday = MONDAY + timedelta(days=2)
+    wo_sim.add_holiday(holiday, "Founders' Day")
+    answer = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(holiday, holiday, note="long weekend"),
+                                    user="U0ADA").json()
+    assert answer["response_action"] == "update"  # not known before the ack: no vendor may be asked there
+    [update] = slack.wait_for(lambda: [c for c in slack.calls_to("views.update")
+                                       if c.args["view"].get("callback_id") == blocks.LEAVE_CALLBACK])
+    bot.runtime.services.pool.shutdown(wait=True)
+    form = update.args["view"]["blocks"]
+    at = next(n for n, b in enumerate(form) if b.get("block_id") == "start")
+    assert form[at]["element"]["initial_date"] == holiday.isoformat()
+    assert form[at + 1]["elements"][0]["text"] == ":warning: Those days are all weekend or public holiday"
+    assert next(b for b in form if b.get("block_id") == "note")["element"]["initial_value"] == "long weekend"
+    assert not wo_sim.leave and not [r for r in wo_server.requests if r.path.endswith("leave/submit")]
 
 def test_adding_a_digest_to_a_private_channel_without_the_bot_tells_the_admin(
         bot: BotUnderTest, slack: SlackStandIn) -> None:
