@@ -198,6 +198,10 @@ class LeaveTrack(SQLModel, table=True):
     via: str = Field(default="timebot", max_length=16)  # timebot | list
     approver_dms: str = Field(default="", max_length=2000)
     decided_by: str = Field(default="", max_length=256)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class SlackUserToken(SQLModel, table=True):
     """A person's consent to show their leave in their Slack status: their user token (from Slack's
     OAuth v2 flow), encrypted like the vendor keys. ``enabled`` goes off when Slack revokes it;
@@ -223,6 +227,8 @@ class LeaveNotice(SQLModel, table=True):
 
     key: str = Field(max_length=255, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
+
+
 class OAuthState(SQLModel, table=True):
     """An OAuth ``state`` handed to a browser: consumed once (the row is deleted), void after expiry."""
 
