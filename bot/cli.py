@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     reminders = sub.add_parser("reminders", help="forgotten clock-out/clock-in reminders: run one check now")
     reminders.add_argument("action", choices=["check"])
 
+    leave = sub.add_parser("leave", help="leave follow-up: one status poll, or the approvers' reminder, now")
+    leave.add_argument("action", choices=["poll", "remind"])
+
     digest_cli.add_parser(sub)
     return parser
 
@@ -173,6 +176,23 @@ def _reminders(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         runtime.close()
     print(f"reminders sent by this process: {sent}")
+    return 0
+
+
+@command("leave")
+def _leave(args: argparse.Namespace, settings: Settings) -> int:
+    """One leave status poll (or approvers' reminder), as the scheduler runs it: the claims make it
+    safe beside running bots, and a cron job can drive it when no process keeps a scheduler."""
+    from bot.app import create_app
+
+    runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}), env_file=args.env_file)
+    try:
+        followup = runtime.services.followup
+        assert followup is not None
+        sent = followup.poll() if args.action == "poll" else followup.remind()
+    finally:
+        runtime.close()
+    print(f"leave {'changes announced' if args.action == 'poll' else 'reminders sent'} by this process: {sent}")
     return 0
 
 

@@ -123,7 +123,7 @@ class LeaveFollowup:
         row = self.store.track(LeaveTrack(
             team_id=actor.team_id, slack_user_id=actor.user_id, vendor=vendor.name, request_id=absence.absence_id,
             vendor_user_id=user.vendor_user_id, start_day=absence.start, end_day=absence.end,
-            kind=absence.kind or "Leave", status=absence.status, via="timebot"))
+            kind=absence.kind or "Leave", status=absence.status, via="timebot", created_at=self.people.now()))
         if row.status != "pending":
             return
         approvers = self.approver_ids(actor, vendor, user)
@@ -270,7 +270,8 @@ class LeaveFollowup:
             self.store.track(LeaveTrack(
                 team_id=holders[0].team_id, slack_user_id=holders[0].slack_user_id, vendor=vendor.name,
                 request_id=absence.absence_id, vendor_user_id=absence.vendor_user_id, start_day=absence.start,
-                end_day=absence.end, kind=absence.kind or "Leave", status="pending", via="list"))
+                end_day=absence.end, kind=absence.kind or "Leave", status="pending", via="list",
+                created_at=self.people.now()))
 
     def vendor_event(self, vendor_name: str, request_id: str, status: str, decided_by: str | None) -> bool:
         """A change a vendor pushed (a verified webhook): announced now, once."""
@@ -318,8 +319,9 @@ class LeaveFollowup:
             created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=now.tzinfo)
             if created > cutoff:
                 continue
+            news = self._news(row, self._status_vendor(row.vendor), others_off=False)  # the list shows no one else
             for item in filter(None, row.approver_dms.split(",")):
-                due.setdefault(item.partition(":")[0], []).append(self._news(row, self._status_vendor(row.vendor)))
+                due.setdefault(item.partition(":")[0], []).append(news)
         sent = 0
         for channel, pending in due.items():
             if not self.store.claim(f"remind:{channel}:{now.date().isoformat()}"):

@@ -309,6 +309,17 @@ def wait_ready(processes: Iterable[BotProcess], timeout: float = 30.0) -> None:
         assert lines and lines[0].strip() == "ready", f"process did not start: {p.log}"
 
 
+def run_together(argv: list[str], env: dict[str, str], tmp_path: Path, count: int = 2) -> list[BotProcess]:
+    """``count`` processes of ``timebot argv`` released at one instant, run to their end."""
+    processes = [launch(argv, env, tmp_path, f"{argv[0]}{i}") for i in range(count)]
+    wait_ready(processes)
+    for p in processes:
+        p.start_at(None)
+    codes = [p.proc.wait(60) for p in processes]
+    assert codes == [0] * count, [p.log for p in processes]
+    return processes
+
+
 def run_bot_args() -> list[str]:
     return ["--log-level", "INFO", "run", "--host", "127.0.0.1", "--port", "0"]
 

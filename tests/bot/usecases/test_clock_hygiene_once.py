@@ -13,7 +13,7 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from storage.queries import Store
-from tests.bot.digests.support import database, launch, migrated, postgres_url, wait_ready  # noqa: F401
+from tests.bot.digests.support import database, migrated, postgres_url, run_together  # noqa: F401
 from tests.conftest import SECRET_KEY
 from tests.support import BOT_TOKEN, SIGNING_SECRET, TEAM
 
@@ -36,12 +36,7 @@ def test_two_bot_processes_send_one_reminder_never_two(kind: str, tmp_path: Path
                "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
                "DATABASE_URL": url, "TIMEBOT_SECRET_KEY": SECRET_KEY, "TIMECLOCK_BASE_URL": server.base_url,
                "TIMEBOT_QUIET_HOURS": "off"}
-        bots = [launch(["reminders", "check"], env, tmp_path, f"bot{i}") for i in range(2)]
-        wait_ready(bots)
-        for bot in bots:
-            bot.start_at(None)
-        codes = [bot.proc.wait(60) for bot in bots]
-    assert codes == [0, 0], [b.log for b in bots]
+        run_together(["reminders", "check"], env, tmp_path)
     dms = [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0ADA"]
     assert len(dms) == 1
     assert "Still working?" in dms[0].args["text"]

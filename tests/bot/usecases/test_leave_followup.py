@@ -12,61 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.usecases.leave_followup import LeaveFollowup
 from handlers.render import blocks
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from sandbox.webhooks import WebhookSender
 from sandbox.whosoff import WhosOffSim
-from tests.bot.digests.support import company, database, postgres_url, user_id, whosoff_vendor  # noqa: F401
+from tests.bot.digests.support import database, postgres_url, user_id, whosoff_vendor  # noqa: F401
+from tests.bot.usecases.followup_support import WEBHOOK_SECRET, dms_to, followup, request_leave, whosoff_bot
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import eventually, leave_values, next_monday
-
-WEBHOOK_SECRET = "whosoff-webhook-secret"
-
-
-def dms_to(slack: SlackStandIn, user: str) -> list[str]:
-    return [str(c.args.get("text")) for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == user]
-
-
-def followup(bot: BotUnderTest) -> LeaveFollowup:
-    assert bot.runtime.services.followup is not None
-    return bot.runtime.services.followup
-
-
-@pytest.fixture
-def wo() -> WhosOffSim:
-    sim = company()
-    grace = user_id(sim, "grace@example.com")
-    sim.users[user_id(sim, "ada@example.com")].approver_id = grace
-    sim.leave_types[next(iter(sim.leave_types))].requires_approval = True
-    return sim
-
-
-@pytest.fixture
-def wo_srv(wo: WhosOffSim) -> Iterator[SimServer]:
-    with SimServer(wo.handle, name="whosoff") as server:
-        yield server
-
-
-def whosoff_bot(tmp_path: Path, slack: SlackStandIn, server: SimServer, url: str | None = None) -> BotUnderTest:
-    settings = make_settings(tmp_path, slack, WHOSOFF_WEBHOOK_SECRET=WEBHOOK_SECRET, TIMEBOT_SCHEDULER=False,
-                             **({"DATABASE_URL": url} if url else {}))
-    return start_bot(settings, slack, {"whosoff": whosoff_vendor(server)})
-
-
-def request_leave(bot: BotUnderTest, slack: SlackStandIn, wo: WhosOffSim) -> int:
-    monday = next_monday()
-    before = set(wo.leave)
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1),
-                                                               leave_type=str(next(iter(wo.leave_types))),
-                                                               note="family trip"))
-    eventually(lambda: len(set(wo.leave) - before) == 1)
-    leave_id = (set(wo.leave) - before).pop()
-    store = followup(bot).store
-    eventually(lambda: bool((row := store.tracked("whosoff", str(leave_id))) and row.approver_dms))
-    return leave_id
 
 
 def test_an_approval_reaches_the_requester_once_and_updates_the_approvers_message(
