@@ -259,7 +259,11 @@ class HttpServer:
         "OSError: Bad file descriptor" on SIGTERM."""
         server: Any = self.server
         if self._thread is not None and self._thread.is_alive():
-            server.trigger.pull_trigger(lambda: _close_all(server))
+            try:
+                server.trigger.pull_trigger(lambda: _close_all(server))
+            except OSError:  # the trigger's pipe is gone already: close from here, the loop then ends
+                log.debug("waitress trigger unavailable at shutdown; closing its sockets directly")
+                _close_all(server)
             self._thread.join(timeout=5)
         if self._thread is None or not self._thread.is_alive():
             _close_all(server)
