@@ -23,6 +23,11 @@ class StatusReport:
     needs_link: list[tuple[str, str]]  # (vendor name, label) the person must link themselves
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (label, what to do) for email vendors
 
+    @property
+    def clock_linked(self) -> bool:
+        """The person can clock (and has hours to show): linked to the vendor clocking goes to."""
+        return bool(self.clock_vendor) and self.clock_vendor in {i.label for i in self.identities}
+
 
 @dataclass(frozen=True)
 class HomeState:

@@ -31,9 +31,7 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
     state = services.home.home(actor)
     view = blocks.home_view(state, actor.tz, services.now())
-    status = state.status
-    clock_ready = bool(status.clock_vendor) and status.clock_vendor in {i.label for i in status.identities}
-    if services.hygiene is not None and clock_ready:  # hours worked and the clock-in reminder (issue 13)
+    if services.hygiene is not None and state.status.clock_linked:  # hours worked and the clock-in reminder (issue 13)
         hours = services.hours.today_and_week(actor)
         extra = home_hygiene_blocks(hours, services.hygiene.clock_in_reminder(actor))
         view["blocks"] = (view["blocks"][:-1] + extra + view["blocks"][-1:])[:100]

@@ -181,7 +181,7 @@ def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
         lines.append(f"• {esc(label)}: {esc(what)}")
     if not (report.identities or report.needs_link or report.unmatched):
         lines.append("• No vendor is set up yet: an admin needs to configure one (see the README).")
-    clock_ready = report.clock_vendor in {i.label for i in report.identities}
+    clock_ready = report.clock_linked
     if report.clock_error:
         lines.append(f"Clock: {esc(report.clock_error)}")
     elif report.session:
@@ -364,7 +364,7 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
         )
     for label, what in status.unmatched:
         blocks.append(section(f":link: *{esc(label)}*: {esc(what)}"))
-    if status.clock_vendor and status.clock_vendor in {i.label for i in status.identities}:
+    if status.clock_linked:
         if status.clock_error:
             blocks.append(section(f"*Clock* ({esc(status.clock_vendor)})\n{esc(status.clock_error)}"))
         elif status.session:
