@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from storage.ledger import EndWatches, WatchRow
 from storage.models import ClockInReminder, SessionWatch, utcnow
 from storage.queries import SqlStore
 
@@ -35,13 +36,7 @@ class HygieneStore(SqlStore):
 
     def watch(self, team_id: str, slack_user_id: str, vendor: str, session_id: str, started_at: datetime) -> None:
         """Remember a running session (idempotent: several processes find the same one)."""
-        with self.session() as s:
-            s.add(SessionWatch(team_id=team_id, slack_user_id=slack_user_id, vendor=vendor,
-                               session_id=session_id[:128], started_at=started_at))
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
+        self.record(WatchRow(team_id, slack_user_id, vendor, session_id, started_at))
 
     def watches(self, vendor: str, statuses: Iterable[str] = LIVE) -> list[SessionWatch]:
         with self.session() as s:
@@ -65,15 +60,7 @@ class HygieneStore(SqlStore):
 
     def end_watches(self, team_id: str, slack_user_id: str, vendor: str, to: str = "gone") -> int:
         """The person's sessions ended (clocked out through Timebot): nothing more to remind."""
-        with self.session() as s:
-            result = s.exec(update(SessionWatch).where(  # type: ignore[call-overload]
-                SessionWatch.team_id == team_id, SessionWatch.slack_user_id == slack_user_id,
-                SessionWatch.vendor == vendor, col(SessionWatch.status).in_(["open"]),
-            ).values(status=to, updated_at=utcnow()))
-            s.commit()
-            return int(result.rowcount or 0)
-
-    # --- clock-in reminders ------------------------------------------------------------------
+        return self.record(EndWatches(team_id, slack_user_id, vendor, to))
 
     def clock_in_reminder(self, team_id: str, slack_user_id: str) -> ClockInReminder | None:
         with self.session() as s:

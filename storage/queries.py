@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from storage.ledger import AuditRow, Row, write
 from storage.models import AuditLog, Identity, Person, ProcessedRequest, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class AccountTaken(Exception):
@@ -28,6 +32,11 @@ class SqlStore:
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as s:
             yield s
+
+    def record(self, row: Row) -> int:
+        """Write one bookkeeping row in its own transaction; rows affected."""
+        with self.engine.begin() as conn:
+            return write(conn, row)
 
 
 class Store(SqlStore):
@@ -171,14 +180,8 @@ class Store(SqlStore):
     # --- audit -----------------------------------------------------------------------------
 
     def audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str, detail: str = "") -> None:
-        with self.session() as s:
-            s.add(
-                AuditLog(
-                    team_id=team_id, slack_user_id=slack_user_id, vendor=vendor, action=action,
-                    outcome=outcome, detail=detail[:2000],
-                )
-            )
-            s.commit()
+        self.record(AuditRow(team_id, slack_user_id, vendor, action, outcome, detail))
+
 
     def audit_log(self, limit: int = 100) -> list[AuditLog]:
         with self.session() as s:
@@ -193,14 +196,12 @@ class Store(SqlStore):
     def _insert_key(self, key: str) -> datetime | None:
         """The row's time when we inserted ``key``; None when it was there already."""
         at = utcnow()
-        with self.session() as s:
-            s.add(ProcessedRequest(key=key[:255], at=at))
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                return None
-            return at
+        try:
+            with self.engine.begin() as conn:  # Core: one of the few writes every action makes
+                conn.execute(insert(ProcessedRequest).values(key=key[:255], at=at))
+        except IntegrityError:
+            return None
+        return at
 
     def request_seen(self, key: str) -> bool:
         with self.session() as s:
@@ -230,9 +231,29 @@ class Store(SqlStore):
                 return None
         return self._insert_key(key)
 
-    def release_lock(self, key: str, lease: datetime) -> None:
-        """Give the lease back, unless it went stale and someone else holds ``key`` now."""
-        with self.session() as s:
-            s.exec(delete(ProcessedRequest).where(  # type: ignore[call-overload]
-                ProcessedRequest.key == key, ProcessedRequest.at == lease))
-            s.commit()
+    def release_lock(self, key: str, lease: datetime, rows: Sequence[Row] = ()) -> None:
+        """Give the lease back, unless it went stale and someone else holds ``key`` now, and
+        write the action's bookkeeping ``rows`` in the same transaction.
+
+        A row that can't be written is logged, never raised: the action it records has happened
+        (often at a vendor), and "something went wrong" would be untrue. The lease is still given back."""
+        release = delete(ProcessedRequest).where(ProcessedRequest.key == key, ProcessedRequest.at == lease)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(release)
+                for row in rows:
+                    write(conn, row)
+            return
+        except Exception as exc:
+            if not rows:
+                raise
+            log.error("could not write an action's bookkeeping with its lease (%s); one at a time now",
+                      type(exc).__name__)
+        with self.engine.begin() as conn:
+            conn.execute(release)
+        for row in rows:
+            try:
+                self.record(row)
+            except Exception as exc:
+                log.error("could not write the %s row for %s: %s", type(row).__name__, row.slack_user_id,
+                          type(exc).__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +18,7 @@ from bot.usecases.people import People
 from bot.usecases.writes import write_once
 from bot.vendors.base import ClockVendor
 from bot.vendors.registry import Router
+from storage.ledger import AuditRow, Row
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -55,19 +56,27 @@ class Clock:
         self.router = router
         self._user_locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        self.on_change: list[Callable[[Actor, str, ClockResult], None]] = []  # clock hygiene watches
+        # clock hygiene: the rows to write when someone's clock changed (a watch, or watches ended)
+        self.on_change: list[Callable[[Actor, str, ClockResult], Sequence[Row]]] = []
 
-    def _told(self, actor: Actor, vendor: str, result: ClockResult) -> ClockResult:
+    def _told(self, actor: Actor, vendor: str, result: ClockResult, rows: list[Row]) -> ClockResult:
         for listener in self.on_change:
             try:
-                listener(actor, vendor, result)
+                rows.extend(listener(actor, vendor, result))
             except Exception:  # the person's clock action happened; a watcher's failure must not hide it
                 log.exception("clock change listener failed")
         return result
 
+    @staticmethod
+    def _audit(rows: list[Row], actor: Actor, vendor: str, action: str, result: str, detail: str = "") -> None:
+        rows.append(AuditRow(actor.team_id, actor.user_id, vendor, action, result, detail))
+
     @contextmanager
-    def _one_at_a_time(self, actor: Actor, what: str) -> Iterator[None]:
-        """One clock action per person at a time, across processes (double clicks, retries)."""
+    def _one_at_a_time(self, actor: Actor, what: str) -> Iterator[list[Row]]:
+        """One clock action per person at a time, across processes (double clicks, retries).
+
+        Yields the action's bookkeeping rows (audit, watches): they are written with the lease's
+        release, in one transaction."""
         key = (actor.team_id, actor.user_id)
         with self._locks_lock:
             lock = self._user_locks.setdefault(key, threading.Lock())
@@ -78,42 +87,42 @@ class Clock:
             lease = self.store.claim_lock(db_key, ttl=timedelta(minutes=2))
             if lease is None:
                 raise Busy("I'm still working on your last request. Give it a moment.")
+            rows: list[Row] = []
             try:
-                yield
+                yield rows
             finally:
-                self.store.release_lock(db_key, lease)
+                self.store.release_lock(db_key, lease, rows)
         finally:
             lock.release()
 
     def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None) -> ClockResult:
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)
-        with self._one_at_a_time(actor, "clock"):
+        with self._one_at_a_time(actor, "clock") as rows:
             current = vendor.current_session(user)
             if current is not None:
-                return self._told(actor, vendor.name, ClockResult("already_in", vendor.label, current, tz=actor.tz))
+                return self._told(actor, vendor.name, ClockResult("already_in", vendor.label, current, tz=actor.tz),
+                                  rows)
             try:
                 session = write_once(
                     "a clock-in", vendor.label, lambda: vendor.clock_in(user, project=project, note=note),
                     lambda asked_at: _confirm_clock_in(vendor, user, asked_at), self.people.now)
             except OutcomeUnknown:
-                self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", "unknown")
+                self._audit(rows, actor, vendor.name, "clock_in", "unknown")
                 raise
             except VendorError as exc:
-                self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_in", outcome(exc), exc.user_message)
+                self._audit(rows, actor, vendor.name, "clock_in", outcome(exc), exc.user_message)
                 raise
-            self.people.audit(
-                actor.team_id, actor.user_id, vendor.name, "clock_in", "ok", f"session {session.session_id}"
-            )
-            return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz))
+            self._audit(rows, actor, vendor.name, "clock_in", "ok", f"session {session.session_id}")
+            return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz), rows)
 
     def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)
-        with self._one_at_a_time(actor, "clock"):
+        with self._one_at_a_time(actor, "clock") as rows:
             current = vendor.current_session(user)
             if current is None:
-                return self._told(actor, vendor.name, ClockResult("not_in", vendor.label, tz=actor.tz))
+                return self._told(actor, vendor.name, ClockResult("not_in", vendor.label, tz=actor.tz), rows)
             if at is not None and at <= current.started_at:
                 raise UserError("The end time must be after you clocked in.")
             try:
@@ -126,23 +135,20 @@ class Clock:
                 try:
                     still = vendor.current_session(user)
                 except VendorError:  # can't tell: say so rather than claim either way
-                    self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                    self._audit(rows, actor, vendor.name, "clock_out", "unknown")
                     raise unknown from None
                 if still is None or still.session_id != current.session_id:
-                    self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", "confirmed")
+                    self._audit(rows, actor, vendor.name, "clock_out", "ok", "confirmed")
                     return ClockResult("clocked_out", vendor.label, current, tz=actor.tz)
-                self.people.audit(actor.team_id, actor.user_id, vendor.name, "clock_out", "unknown")
+                self._audit(rows, actor, vendor.name, "clock_out", "unknown")
                 raise
             except VendorError as exc:
-                self.people.audit(
-                    actor.team_id, actor.user_id, vendor.name, "clock_out", outcome(exc), exc.user_message
-                )
+                self._audit(rows, actor, vendor.name, "clock_out", outcome(exc), exc.user_message)
                 raise
-            self.people.audit(
-                actor.team_id, actor.user_id, vendor.name, "clock_out", "ok", f"session {session.session_id}"
-            )
+            self._audit(rows, actor, vendor.name, "clock_out", "ok", f"session {session.session_id}")
             return self._told(actor, vendor.name, ClockResult(
-                "clocked_out", vendor.label, session, tz=actor.tz, note_dropped=bool(note) and not vendor.clock_notes))
+                "clocked_out", vendor.label, session, tz=actor.tz, note_dropped=bool(note) and not vendor.clock_notes),
+                rows)
 
     def clock_state(self, actor: Actor) -> ClockSession | None:
         vendor = self.router.clock()

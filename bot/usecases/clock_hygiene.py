@@ -34,6 +34,7 @@ from bot.usecases.whos_off import holiday_days
 from bot.vendors.base import ClockVendor, CompanyClockState
 from bot.vendors.registry import Router
 from storage.hygiene import HygieneStore
+from storage.ledger import EndWatches, Row, WatchRow
 from storage.models import SessionWatch
 from storage.queries import Store
 
@@ -105,12 +106,14 @@ class ClockHygiene:
 
     # --- what Timebot itself sees ------------------------------------------------------------
 
-    def _clock_changed(self, actor: Actor, vendor: str, result: ClockResult) -> None:
+    def _clock_changed(self, actor: Actor, vendor: str, result: ClockResult) -> list[Row]:
+        """What to remember of a clock action; the clock writes it with the action's own bookkeeping."""
         if result.outcome in {"clocked_in", "already_in"} and result.session is not None:
-            self.hygiene.watch(actor.team_id, actor.user_id, vendor, result.session.session_id,
-                               result.session.started_at)
-        elif result.outcome in {"clocked_out", "not_in"}:
-            self.hygiene.end_watches(actor.team_id, actor.user_id, vendor)
+            return [WatchRow(actor.team_id, actor.user_id, vendor, result.session.session_id,
+                             result.session.started_at)]
+        if result.outcome in {"clocked_out", "not_in"}:
+            return [EndWatches(actor.team_id, actor.user_id, vendor)]
+        return []
 
     def _vendor(self) -> CompanyClockState | None:
         vendor = self.router.maybe(Action.CLOCK)

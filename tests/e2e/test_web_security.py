@@ -23,7 +23,7 @@ from bot.signing import response_url_allowed
 from sandbox.server import Response, SimServer
 from sandbox.slack import SlackStandIn
 from tests.conftest import BotUnderTest
-from tests.storage.test_storage import PG, pg_schema  # read before the autouse fixture clears TIMEBOT_*
+from tests.storage.conftest import PG, pg_schema  # read before the autouse fixture clears TIMEBOT_*
 from tests.support import SIGNING_SECRET, TEAM, signature
 
 FORM = "application/x-www-form-urlencoded"
