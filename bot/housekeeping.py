@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
+from bot.usecases.people import slack_profile
 from storage.models import utcnow
 from storage.queries import Store
 
@@ -48,9 +49,9 @@ def slack_members(client: WebClient) -> Iterator[dict[str, Any]]:
 def save_members(store: Store, team_id: str, members: list[dict[str, Any]]) -> None:
     """Person rows from Slack's directory: the one name every list shows for a person."""
     for m in members:
-        profile = m.get("profile") or {}
-        store.save_person(team_id, m["id"], name=m.get("real_name") or m.get("name"), email=profile.get("email"),
-                          tz=m.get("tz"), is_admin=bool(m.get("is_admin") or m.get("is_owner")))
+        profile = slack_profile(m)
+        if profile is not None:
+            store.save_person(team_id, m["id"], **profile)
 
 
 def refresh_directory(store: Store, client: WebClient) -> int:

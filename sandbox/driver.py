@@ -70,6 +70,11 @@ class Deliveries:
             payload["view"] = {"id": view_id, "type": "home", "hash": view_hash}
         return payload
 
+    def user_change(self, user: str) -> dict[str, Any]:
+        """Slack's ``user_change`` for a member as the stand-in now holds them (after a profile edit)."""
+        return {"type": "user_change", "user": self.slack.user_object(user), "cache_ts": int(time.time()),
+                "event_ts": f"{time.time():.6f}"}
+
     @staticmethod
     def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
         return {"token": "legacy", "team_id": TEAM, "api_app_id": "A0TIMEBOT", "type": "event_callback",

@@ -333,6 +333,10 @@ class SlackStandIn:
                     data[key] = json.loads(data[key])
         return data
 
+    def user_object(self, user_id: str) -> dict[str, Any]:
+        """The member as Slack's user object, which users.info, users.list and user_change all carry."""
+        return self._user_json(self.users[user_id])
+
     def _user_json(self, u: SlackUser) -> dict[str, Any]:
         return {
             "id": u.id,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,9 @@ class BotUnderTest:
         self.runtime.close()
 
 
-def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict) -> BotUnderTest:
-    runtime = create_app(settings, vendors=vendors)
+def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict,
+              clock: Callable[[], float] = time.time) -> BotUnderTest:
+    runtime = create_app(settings, vendors=vendors, clock=clock)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
                                       webhooks=runtime.webhooks), "127.0.0.1", 0,

@@ -14,6 +14,7 @@ ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml"
 CALL = re.compile(
     r"\.((?:chat|users|usergroups|views|auth|conversations|apps|team|im|dnd|reactions|files|pins)_[A-Za-z_]+)\(")
 API_CALL = re.compile(r"api_call\(\s*[\"']([\w.]+)[\"']")
+EVENT = re.compile(r"app\.event\(\s*[\"'](\w+)[\"']")
 USER_TOKEN_METHODS = set(SCOPE_OF)  # users.profile.get/set, dnd.setSnooze/endSnooze
 APP_TOKEN_METHODS = {"apps.connections.open"}  # called with the app-level token (connections:write), not the bot's
 
@@ -67,3 +68,9 @@ def test_the_user_scopes_are_exactly_those_of_the_calls_made_with_a_persons_toke
     called = user_token_methods_called()
     assert {"users.profile.set", "users.profile.get", "dnd.setSnooze"} <= called
     assert {SCOPE_OF[m] for m in called} == wanted
+
+
+def test_the_manifest_subscribes_to_exactly_the_events_the_bot_listens_for() -> None:
+    listened = set(EVENT.findall((ROOT / "handlers" / "events" / "__init__.py").read_text()))
+    assert {"app_home_opened", "user_change"} <= listened
+    assert set(load_manifest()["settings"]["event_subscriptions"]["bot_events"]) == listened

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -22,13 +23,32 @@ from bot.domain import Action, Actor, VendorPerson, VendorUser, email_index, ema
 from bot.errors import NotLinked, UserError, VendorError
 from bot.vendors.base import IdentityVendor, Vendor, as_identity
 from bot.vendors.registry import Router
-from storage.models import Identity, utcnow
+from storage.models import Identity, Person, utcnow
 from storage.queries import AccountTaken, Store
 
 log = logging.getLogger(__name__)
 
-PERSON_TTL = timedelta(hours=12)
+# Slack's user_change event keeps stored profiles current; users.info is asked again only when a
+# profile is older than this: the fallback for events missed (the bot down, an event lost).
+PERSON_TTL = timedelta(days=7)
+# How long a process trusts its own copy of a person row before reading it again: a clock-in needs
+# no read of the person table, and a change another process saved shows here at most this late.
+PERSON_CACHE_SECONDS = 300.0
 DIRECTORY_TTL = 600.0
+
+
+def slack_profile(user: object) -> dict[str, Any] | None:
+    """What Timebot keeps of a Slack user object (users.info, users.list, user_change), read one way
+    so that profiles from any of them compare equal; None when it is not a user object."""
+    if not isinstance(user, Mapping):
+        return None
+    profile = user.get("profile") or {}
+    if not isinstance(profile, Mapping):
+        return None
+    found = {"name": user.get("real_name") or user.get("name"), "email": profile.get("email"), "tz": user.get("tz")}
+    if not all(v is None or isinstance(v, str) for v in found.values()):
+        return None
+    return {**found, "is_admin": bool(user.get("is_admin") or user.get("is_owner"))}
 
 
 @dataclass(frozen=True)
@@ -64,9 +84,12 @@ class People:
         self.slack = slack
         self.clock = clock
         self._directory: dict[str, tuple[float, list[VendorPerson]]] = {}
+        # this process's copies of person rows (when read, by self.clock; None: no row), and the
         # profiles Slack confirmed unchanged since their row was written: no write just to move
-        # updated_at (every morning, 12 h after yesterday's rush, each profile is due again)
+        # updated_at (a status change sends user_change for everyone; a stale one asks users.info)
+        self._people: dict[tuple[str, str], tuple[float, Person | None]] = {}
         self._confirmed: dict[tuple[str, str], datetime] = {}
+        self._people_lock = threading.Lock()
         self._dir_lock = threading.Lock()
         self.admins = AdminCheck(slack, settings.admin_ids, clock)
 
@@ -81,28 +104,20 @@ class People:
 
     def cached_zone(self, team_id: str, user_id: str) -> ZoneInfo:
         """The person's zone from the cached profile: no Slack call, so it can run before the ack."""
-        person = self.store.person(team_id, user_id)
+        person = self._person(team_id, user_id)
         return self.zone(person.tz if person else None)
 
     def actor(self, team_id: str, user_id: str) -> Actor:
-        """Who is asking, with their Slack time zone; Slack is asked at most every 12 hours."""
-        person = self.store.person(team_id, user_id)
-        key = (team_id, user_id)
-        fresh_since = None if person is None else max(person.updated_at, self._confirmed.get(key, person.updated_at))
-        if fresh_since is None or utcnow() - fresh_since > PERSON_TTL:
+        """Who is asking, with their Slack time zone. Slack is asked (users.info) on first sight and
+        when the profile is older than PERSON_TTL: user_change events keep it current meanwhile."""
+        person = self._person(team_id, user_id)
+        if self._due(team_id, user_id, person):
             try:
-                info = self.slack.users_info(user=user_id)["user"]
-                profile = {
-                    "name": info.get("real_name") or info.get("name"),
-                    "email": (info.get("profile") or {}).get("email"),
-                    "tz": info.get("tz"),
-                    "is_admin": bool(info.get("is_admin") or info.get("is_owner")),
-                }
-                if person is not None and all(getattr(person, k) == v for k, v in profile.items()):
-                    self._confirmed[key] = utcnow()
+                profile = slack_profile(self.slack.users_info(user=user_id)["user"])
+                if profile is None:
+                    log.warning("users.info gave no user object for %s", user_id)
                 else:
-                    person = self.store.save_person(team_id, user_id, **profile)
-                    self._confirmed.pop(key, None)
+                    person, _ = self._take(team_id, user_id, person, profile)
             except SlackApiError as exc:
                 log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
         is_admin = user_id in self.settings.admin_ids or bool(person and person.is_admin)
@@ -114,6 +129,66 @@ class People:
             person.email if person else None,
             is_admin,
         )
+
+    def profile_changed(self, team_id: str, user: Mapping[str, Any]) -> bool:
+        """Slack's ``user_change``: a known person's new profile, saved only if it differs (True
+        when saved). Slack sends one for every member on any profile or status change, so someone
+        Timebot never met is ignored: no row, no write (a large workspace must not fill the table)."""
+        user_id = user.get("id")
+        profile = slack_profile(user)
+        if not team_id or not isinstance(user_id, str) or not user_id or profile is None:
+            return False
+        hit = self._cached((team_id, user_id))
+        # a copy saying "no row" is not trusted here: another process may have met them since
+        person = (hit[1] if hit else None) or self.store.person(team_id, user_id)
+        if person is None:
+            return False
+        return self._take(team_id, user_id, person, profile)[1]
+
+    def _cached(self, key: tuple[str, str]) -> tuple[float, Person | None] | None:
+        with self._people_lock:
+            hit = self._people.get(key)
+        return hit if hit is not None and 0 <= self.clock() - hit[0] < PERSON_CACHE_SECONDS else None
+
+    def _remember(self, key: tuple[str, str], person: Person | None) -> None:
+        with self._people_lock:
+            self._people[key] = (self.clock(), person)
+
+    def _person(self, team_id: str, user_id: str) -> Person | None:
+        """The person row as this process last read or saved it, read again once it is older than
+        PERSON_CACHE_SECONDS: the database stays the truth across processes."""
+        key = (team_id, user_id)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit[1]
+        person = self.store.person(team_id, user_id)
+        self._remember(key, person)
+        return person
+
+    def _due(self, team_id: str, user_id: str, person: Person | None) -> bool:
+        """Whether Slack must be asked: never seen, or no word from Slack for PERSON_TTL."""
+        if person is None:
+            return True
+        with self._people_lock:
+            confirmed = self._confirmed.get((team_id, user_id))
+        fresh_since = max(person.updated_at, confirmed) if confirmed else person.updated_at
+        return utcnow() - fresh_since > PERSON_TTL
+
+    def _take(self, team_id: str, user_id: str, person: Person | None,
+              profile: dict[str, Any]) -> tuple[Person, bool]:
+        """Slack's word on a profile: saved when it differs from the row, else only noted as
+        confirmed now; this process's copy is refreshed either way. True when saved."""
+        key = (team_id, user_id)
+        if person is not None and all(getattr(person, k) == v for k, v in profile.items()):
+            with self._people_lock:
+                self._confirmed[key] = utcnow()
+            self._remember(key, person)
+            return person, False
+        saved = self.store.save_person(team_id, user_id, **profile)
+        with self._people_lock:
+            self._confirmed.pop(key, None)
+        self._remember(key, saved)
+        return saved, True
 
     def audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str,
                detail: str = "") -> None:

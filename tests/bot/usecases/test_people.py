@@ -1,23 +1,27 @@
-"""Matching Slack users to vendor users: bulk sync, the unmatched list, admin links, `timebot check`."""
+"""Matching Slack users to vendor users: bulk sync, the unmatched list, admin links, `timebot check`;
+and each person's Slack profile: kept current by ``user_change``, asked of Slack after a week at most."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.usecases.people import PERSON_CACHE_SECONDS
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
 from storage.db import make_engine
 from storage.models import Person, utcnow
 from storage.queries import Store
-from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot
-from tests.support import BOT_TOKEN
+from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot, timeclock_vendor
+from tests.support import BOT_TOKEN, eventually
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 
@@ -153,11 +157,36 @@ def test_someone_the_vendor_does_not_know_is_told_to_ask_an_admin(
     assert "couldn't find you in WhosOff" in text and "new@example.com" in text
 
 
-# --- the person's Slack profile, cached 12 hours ----------------------------------------------
+# --- the person's Slack profile: kept current by user_change, users.info after a week at most --
 
 
-def _age_profile(bot: BotUnderTest, user: str, hours: float) -> datetime:
-    """Make the cached profile ``hours`` old, as the next morning finds yesterday's; returns its time."""
+class MovedClock:
+    """The bot's clock (``create_app(clock=…)``): real time, plus however far a test moved it."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.ahead
+
+
+@pytest.fixture
+def clock() -> MovedClock:
+    return MovedClock()
+
+
+@pytest.fixture
+def clocked_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
+                clock: MovedClock) -> Iterator[BotUnderTest]:
+    under_test = start_bot(make_settings(tmp_path, slack), slack,
+                           {"timeclock": timeclock_vendor(tc_server.base_url)}, clock=clock)
+    yield under_test
+    under_test.close()
+
+
+def _age_profile(bot: BotUnderTest, clock: MovedClock, user: str, hours: float) -> datetime:
+    """The profile as a later morning finds it: written ``hours`` ago, and this process's own copy
+    of the row long lapsed; returns the row's time."""
     store = bot.runtime.services.store
     with store.session() as s:
         row = s.get(Person, ("T0DEMO", user))
@@ -165,29 +194,140 @@ def _age_profile(bot: BotUnderTest, user: str, hours: float) -> datetime:
         row.updated_at = utcnow() - timedelta(hours=hours)
         s.add(row)
         s.commit()
-        return row.updated_at
+    clock.ahead += PERSON_CACHE_SECONDS + 1
+    return row.updated_at
+
+
+def _asked(slack: SlackStandIn, user: str) -> int:
+    return [c.args["user"] for c in slack.calls_to("users.info")].count(user)
+
+
+def _stored(bot: BotUnderTest, user: str) -> Person:
+    person = bot.runtime.services.store.person("T0DEMO", user)
+    assert person is not None
+    return person
+
+
+def test_a_profile_thirteen_hours_old_is_used_without_asking_slack(
+        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    people = clocked_bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")  # first sight: asked and saved
+    _age_profile(clocked_bot, clock, "U0ADA", 13)  # yesterday's rush, seen from this morning's
+
+    assert str(people.actor("T0DEMO", "U0ADA").tz) == "Europe/London"
+    assert _asked(slack, "U0ADA") == 1
 
 
 def test_a_stale_profile_slack_confirms_unchanged_is_not_rewritten_nor_asked_for_again(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
-    people = bot.runtime.services.people
-    people.actor("T0DEMO", "U0ADA")  # first sight: asked and saved
-    aged = _age_profile(bot, "U0ADA", 13)
+        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    people = clocked_bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    aged = _age_profile(clocked_bot, clock, "U0ADA", 8 * 24)
 
     people.actor("T0DEMO", "U0ADA")
+    clock.ahead += PERSON_CACHE_SECONDS + 1  # and once more from the database, not this process's copy
     people.actor("T0DEMO", "U0ADA")
 
-    assert [c.args["user"] for c in slack.calls_to("users.info")].count("U0ADA") == 2  # once more, not twice
-    stored = bot.runtime.services.store.person("T0DEMO", "U0ADA")
-    assert stored is not None and stored.updated_at == aged  # nothing changed: no write
+    assert _asked(slack, "U0ADA") == 2  # once more, not twice
+    assert _stored(clocked_bot, "U0ADA").updated_at == aged  # nothing changed: no write
 
 
-def test_a_stale_profile_that_changed_in_slack_is_saved(bot: BotUnderTest, slack: SlackStandIn) -> None:
-    people = bot.runtime.services.people
+def test_a_stale_profile_that_changed_in_slack_is_saved(
+        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    people = clocked_bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")
-    _age_profile(bot, "U0ADA", 13)
-    slack.users["U0ADA"].tz = "Europe/Warsaw"  # moved
+    _age_profile(clocked_bot, clock, "U0ADA", 8 * 24)
+    slack.users["U0ADA"].tz = "Europe/Warsaw"  # moved, and the event saying so was missed
 
     assert str(people.actor("T0DEMO", "U0ADA").tz) == "Europe/Warsaw"
-    stored = bot.runtime.services.store.person("T0DEMO", "U0ADA")
-    assert stored is not None and stored.tz == "Europe/Warsaw"
+    assert _stored(clocked_bot, "U0ADA").tz == "Europe/Warsaw"
+
+
+def test_a_profile_another_process_saved_shows_here_once_this_processs_copy_lapses(
+        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    people = clocked_bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    other_process = Store(clocked_bot.runtime.engine)
+    other_process.save_person("T0DEMO", "U0ADA", name="Ada Lovelace", email="ada@example.com", tz="Asia/Tokyo")
+
+    assert str(people.actor("T0DEMO", "U0ADA").tz) == "Europe/London"  # its own copy: no read of the table
+    clock.ahead += PERSON_CACHE_SECONDS + 1
+    assert str(people.actor("T0DEMO", "U0ADA").tz) == "Asia/Tokyo"
+    assert str(people.cached_zone("T0DEMO", "U0ADA")) == "Asia/Tokyo"
+    assert _asked(slack, "U0ADA") == 1
+
+
+def test_a_user_change_event_moves_a_known_persons_time_zone_without_asking_slack(
+        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    _, key = bot.driver.command("/timebot", "status")
+    assert "time zone (Europe/London)" in slack.wait_response(key)[-1]["text"]
+    asked = _asked(slack, "U0ADA")
+    slack.users["U0ADA"].tz = "Europe/Warsaw"  # she moves in Slack's settings
+
+    assert bot.driver.event(bot.driver.make.user_change("U0ADA")).status_code == 200
+    people = bot.runtime.services.people
+    eventually(lambda: str(people.cached_zone("T0DEMO", "U0ADA")) == "Europe/Warsaw")
+
+    _, key = bot.driver.command("/timebot", "status")
+    assert "time zone (Europe/Warsaw)" in slack.wait_response(key)[-1]["text"]
+    assert _stored(bot, "U0ADA").tz == "Europe/Warsaw"
+    assert _asked(slack, "U0ADA") == asked
+
+
+def test_a_user_change_for_someone_timebot_never_met_stores_nothing(bot: BotUnderTest, slack: SlackStandIn) -> None:
+    people = bot.runtime.services.people
+    assert people.profile_changed("T0DEMO", slack.user_object("U0KATH")) is False
+    assert bot.runtime.services.store.people("T0DEMO") == []
+
+
+def test_an_unchanged_profile_in_a_user_change_writes_nothing(bot: BotUnderTest, slack: SlackStandIn) -> None:
+    people = bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    written = _stored(bot, "U0ADA").updated_at  # then a status change: nothing Timebot keeps differs
+
+    assert people.profile_changed("T0DEMO", slack.user_object("U0ADA")) is False
+    assert _stored(bot, "U0ADA").updated_at == written
+
+
+def test_an_unchanged_user_change_counts_as_slacks_word_so_a_week_old_profile_is_not_asked_for(
+        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    people = clocked_bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    aged = _age_profile(clocked_bot, clock, "U0ADA", 8 * 24)
+
+    people.profile_changed("T0DEMO", slack.user_object("U0ADA"))
+    people.actor("T0DEMO", "U0ADA")
+
+    assert _asked(slack, "U0ADA") == 1
+    assert _stored(clocked_bot, "U0ADA").updated_at == aged
+
+
+@pytest.mark.parametrize("user", [
+    {"id": "U0ADA", "real_name": "Ada Lovelace", "tz": 3600},
+    {"id": "U0ADA", "real_name": "Ada Lovelace", "tz": "Europe/Warsaw", "profile": "ada@example.com"},
+    {"real_name": "Ada Lovelace", "tz": "Europe/Warsaw"},
+], ids=["a number for a time zone", "a profile that is not an object", "no user id"])
+def test_a_malformed_user_change_changes_nothing(bot: BotUnderTest, user: dict[str, Any]) -> None:
+    people = bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    before = _stored(bot, "U0ADA")
+
+    assert people.profile_changed("T0DEMO", user) is False
+    after = _stored(bot, "U0ADA")
+    assert (after.tz, after.updated_at) == (before.tz, before.updated_at)
+
+
+def test_an_unsigned_user_change_changes_nothing(bot: BotUnderTest, slack: SlackStandIn) -> None:
+    people = bot.runtime.services.people
+    people.actor("T0DEMO", "U0ADA")
+    people.actor("T0DEMO", "U0ALAN")
+    slack.users["U0ADA"].tz = "Europe/Warsaw"
+
+    forged = bot.driver.event(bot.driver.make.user_change("U0ADA"), secret="not-the-signing-secret")
+    assert forged.status_code == 401
+    slack.users["U0ALAN"].tz = "Asia/Tokyo"  # a genuine one after it: the forged one would have run by then
+    bot.driver.event(bot.driver.make.user_change("U0ALAN"))
+    eventually(lambda: _stored(bot, "U0ALAN").tz == "Asia/Tokyo")
+
+    assert _stored(bot, "U0ADA").tz == "Europe/London"
+    assert _asked(slack, "U0ADA") == 1
