@@ -252,7 +252,7 @@ def settings_for(sims: Sims, db_path: Path, **overrides: Any) -> Any:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-def start_bot(sims: Sims, users: int, **overrides: Any) -> BotProcess:
+def start_bot(sims: Sims, users: int, *, profiles: bool = True, **overrides: Any) -> BotProcess:
     """The real bot in HTTP mode, every simulated person already linked (keys encrypted)."""
     from bot.app import create_app
     from bot.vendors.timeclock import TimeClock, TimeClockSettings
@@ -262,21 +262,29 @@ def start_bot(sims: Sims, users: int, **overrides: Any) -> BotProcess:
     settings = settings_for(sims, Path(workdir.name) / "timebot.db", **overrides)
     vendor = TimeClock(TimeClockSettings(_env_file=None, base_url=sims.timeclock), settings.http_policy)  # type: ignore[call-arg]
     runtime = create_app(settings, vendors={"timeclock": vendor})
-    link_all(runtime, users)
+    link_all(runtime, users, profiles=profiles)
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
                         settings.http_threads).start()
     return BotProcess(runtime, server, workdir)
 
 
-def link_all(runtime: Any, users: int) -> None:
-    """What ``/timebot link`` leaves behind for each person: an identity with the key encrypted."""
+def link_all(runtime: Any, users: int, *, profiles: bool = True) -> None:
+    """What ``/timebot link`` and yesterday's clock-in leave behind for each person: an identity
+    with the key encrypted and, with ``profiles``, their Slack profile as read a day ago (without
+    it every action is the person's first contact and asks Slack ``users.info``)."""
+    from datetime import timedelta
+
     from sqlmodel import Session
 
-    from storage.models import Identity
+    from storage.models import Identity, Person, utcnow
 
     box = runtime.services.people.box
+    yesterday = utcnow() - timedelta(days=1)
     with Session(runtime.engine) as s:
         for i in range(1, users + 1):
+            if profiles:
+                s.add(Person(team_id=TEAM, slack_user_id=slack_id(i), name=f"Person {i}", email=f"p{i}@example.com",
+                             tz="UTC", updated_at=yesterday))
             s.add(Identity(team_id=TEAM, slack_user_id=slack_id(i), vendor="timeclock", vendor_user_id=str(i),
                            secret_enc=box.encrypt(api_key(i)), email=f"p{i}@example.com", linked_by="self"))
         s.commit()

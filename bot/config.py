@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     old_secret_keys: str = Field(default="", alias="TIMEBOT_OLD_SECRET_KEYS")
     admins: str = Field(default="", alias="TIMEBOT_ADMINS")
     default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
-    workers: int = Field(default=512, ge=1, le=4096, alias="TIMEBOT_WORKERS")
+    workers: int = Field(default=640, ge=1, le=4096, alias="TIMEBOT_WORKERS")  # vendor cap 500, room for the rest
     listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS")
     http_threads: int = Field(default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS")
     socket_connections: int = Field(default=2, ge=1, le=10, alias="TIMEBOT_SOCKET_CONNECTIONS")

@@ -42,18 +42,50 @@ def vendor_call(label: str) -> None:
     progress = getattr(_local, "progress", None)
     if progress is not None and progress.vendor is None:
         progress.vendor = label
+    release: _Once | None = getattr(_local, "on_first_call", None)
+    if release is not None:
+        release()
+
+
+class _Once:
+    """``fn`` called at most once, from whichever thread gets there first."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._fn: Callable[[], None] | None = fn
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            fn, self._fn = self._fn, None
+        if fn is not None:
+            fn()
+
+
+@contextmanager
+def until_first_call(release: Callable[[], None]) -> Iterator[None]:
+    """Call ``release`` once, when the job's first vendor request is sent (from this thread or
+    one it ``carried`` work to) or when the block ends, whichever comes first (bot.work's start
+    lanes: the CPU before a job's first call)."""
+    previous = getattr(_local, "on_first_call", None)
+    once = _local.on_first_call = _Once(release)
+    try:
+        yield
+    finally:
+        _local.on_first_call = previous
+        once()
 
 
 def carried(fn: Callable[P, R]) -> Callable[P, R]:
     """``fn`` for another thread (a vendor's fan-out pool), still counted as this thread's job."""
     progress = getattr(_local, "progress", None)
+    on_first_call = getattr(_local, "on_first_call", None)
 
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        previous = getattr(_local, "progress", None)
-        _local.progress = progress
+        previous = getattr(_local, "progress", None), getattr(_local, "on_first_call", None)
+        _local.progress, _local.on_first_call = progress, on_first_call
         try:
             return fn(*args, **kwargs)
         finally:
-            _local.progress = previous
+            _local.progress, _local.on_first_call = previous
 
     return run

@@ -99,6 +99,17 @@ class Turn:
     user_id: str
     request: Mapping[str, Any] | None  # None only for work that is not a person's request
     respond: Respond | None = None
+    noted: bool = False  # the ack already told the person their request is queued
+
+    def queue_note(self) -> str:
+        """Text for a slash command's ack when the request will wait in a queue ("" when it won't).
+
+        In a 9:00 burst every request would otherwise get the watchdog's holding note 2.5 s
+        later, a Slack call each at the busiest moment; in the ack it is free and immediate."""
+        if not self.services.pool.queued():
+            return ""
+        self.noted = True
+        return QUEUED
 
     def send(self, reply: Reply) -> None:
         send(self.client, self.user_id, reply, self.respond)
@@ -142,6 +153,8 @@ class Turn:
                 self.send(reply)
 
         def when_slow() -> None:
+            if self.noted and on_slow is None:
+                return  # the ack said it is queued and that the answer comes here
             if key is not None and not claimed.is_set() and services.delivery_seen(key):
                 return  # a repeat still queued behind a burst: whoever claimed the request answers
             text = holding_note(progress, slow)
@@ -156,6 +169,10 @@ class Turn:
 def slow_notice(label: str) -> str:
     """What a slow job says once ``label``'s vendor was called (``holding_note`` decides)."""
     return f":hourglass_flowing_sand: {label} is slow to answer; I'll tell you here as soon as it does."
+
+
+QUEUED = (":hourglass_flowing_sand: Many requests came in at once, so yours is queued. "
+          "I'll answer here as soon as it's done.")
 
 
 def holding_note(progress: Progress, vendor_slow: str | None) -> str:

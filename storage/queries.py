@@ -43,12 +43,12 @@ class Store(SqlStore):
     # --- identities ------------------------------------------------------------------------
 
     def identity(self, team_id: str, slack_user_id: str, vendor: str) -> Identity | None:
-        with self.session() as s:
-            return s.exec(
-                select(Identity).where(
-                    Identity.team_id == team_id, Identity.slack_user_id == slack_user_id, Identity.vendor == vendor
-                )
-            ).first()
+        """Core, not an ORM session: every vendor action reads this first (bench/ack.py)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(Identity.__table__).where(  # type: ignore[attr-defined]
+                col(Identity.team_id) == team_id, col(Identity.slack_user_id) == slack_user_id,
+                col(Identity.vendor) == vendor)).first()
+        return Identity(**row._mapping) if row is not None else None
 
     def identities_of(self, team_id: str, slack_user_id: str) -> list[Identity]:
         with self.session() as s:

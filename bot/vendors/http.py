@@ -31,7 +31,7 @@ _READ_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 _GATEWAY_STATUS = {502, 504}  # a proxy answered: the vendor behind it may still be working
 
 
-DEFAULT_CONCURRENCY = 400  # 1,000 clock-ins = 2,000 calls of 2 s: 10 s of vendor time at this cap (bench/ack.py)
+DEFAULT_CONCURRENCY = 500  # 1,000 clock-ins = 2,000 calls of 2 s: 8 s of vendor time at this cap (bench/ack.py)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ def clockin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     except InputError as exc:
         ack(text=str(exc))
         return
-    ack()
     turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    ack(text=turn.queue_note())
     turn.later(lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor, project=project),
                                                         services.now())),
                slow=slow_notice(services.router.label_for(Action.CLOCK)))
@@ -33,8 +33,8 @@ def clockout(ack: Ack, command: dict[str, Any], respond: Respond, client: WebCli
     except InputError as exc:
         ack(text=str(exc))
         return
-    ack()
     turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    ack(text=turn.queue_note())
     turn.later(lambda actor: clock_out_reply(services, actor, note),
                slow=slow_notice(services.router.label_for(Action.CLOCK)))
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def hours(turn: Turn, args: list[str], ack: Ack) -> None:
     text = " ".join(args)
     parse_hours_period(text, datetime.now(UTC).date())  # syntax only (InputError is answered in the ack)
-    ack()
+    ack(text=turn.queue_note())
     services = turn.services
 
     def work(actor: Actor) -> Reply:

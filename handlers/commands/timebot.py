@@ -93,7 +93,7 @@ def unlink(turn: Turn, args: list[str], ack: Ack) -> None:
 
 
 def status(turn: Turn, args: list[str], ack: Ack) -> None:
-    ack()
+    ack(text=turn.queue_note())
     services = turn.services
     def work(actor: Actor) -> Reply:
         text = blocks.status_text(services.home.status(actor), actor.tz, services.now())

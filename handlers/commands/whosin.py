@@ -14,12 +14,13 @@ from handlers.turn import Reply, Turn, slow_notice
 
 
 def whosin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
-    ack()
+    turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    ack(text=turn.queue_note())
 
     def work(actor: Actor) -> Reply:
         report = services.whos_in.whos_in(actor.team_id, actor.user_id)
         return Reply(f"Who's in now: {len(report.entries)} clocked in",
                      whos_in_blocks(report, actor.tz, show_kind=services.settings.show_leave_kind))
 
-    Turn(services, client, command["team_id"], command["user_id"], command, respond).later(
+    turn.later(
         work, slow=slow_notice(services.router.label_for(Action.CLOCK)))

@@ -26,7 +26,8 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     except InputError as exc:
         ack(text=str(exc))
         return
-    ack()
+    turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    ack(text=turn.queue_note())
 
     def work(actor: Actor) -> Reply:
         start, end = parse_period(text, actor.today(services.now()))
@@ -37,7 +38,7 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"
         return Reply(f"Who's off: {period}", rendered)
 
-    Turn(services, client, command["team_id"], command["user_id"], command, respond).later(
+    turn.later(
         work, slow=slow_notice(services.router.label_for(Action.WHOS_OFF)),
         on_error=lambda exc: Reply(describe(exc, reading=True)))  # only reads: nothing to reassure about
 

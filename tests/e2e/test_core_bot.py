@@ -247,6 +247,32 @@ def test_a_retry_queued_behind_a_busy_process_gets_no_slow_notice_of_its_own(
     assert len(tc_sim.running_sessions(1)) == 1
 
 
+def test_a_clockin_queued_behind_a_full_pool_is_told_so_in_the_ack_and_gets_no_slow_notice(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    busy_settings = bot.runtime.settings.model_copy(update={"workers": 1, "slow_notice_seconds": 0.3})
+    busy = start_bot(busy_settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
+    gate = threading.Event()
+    busy.runtime.services.pool.submit(gate.wait)  # its only worker is taken
+    try:
+        response, key = busy.driver.command("/clockin")
+        time.sleep(1.0)  # well past the slow-notice time
+        gate.set()
+        final = slack.wait_for(lambda: [r for r in slack.responses[key] if "Clocked in" in r["text"]], timeout=10)
+    finally:
+        gate.set()
+        busy.close()
+    assert "yours is queued" in response.text  # at once, in the ack: no Slack call for it
+    assert final and [r["text"] for r in slack.responses[key] if "slow" in r["text"]] == []
+
+
+def test_a_clockin_on_an_idle_bot_acks_with_nothing_to_read(bot: BotUnderTest, tc_sim: TimeClockSim) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    response, _ = bot.driver.command("/clockin")
+    assert response.status_code == 200 and response.text == ""
+
+
 def test_clockin_says_since_when_in_the_persons_own_time_zone(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
