@@ -10,6 +10,10 @@ process, where the bot runs; the simulators and the load client are child proces
     .venv/bin/python bench/ack.py              # N = 50, 200, 1000
     .venv/bin/python bench/ack.py -n 1000      # one size
     .venv/bin/python bench/ack.py -n 1000 --workers 256 --concurrency 100   # other pool / vendor cap
+    .venv/bin/python bench/ack.py -n 1000 --new-people    # everyone's first contact (users.info each)
+
+People are linked and their Slack profile is as yesterday's clock-in left it (a morning rush);
+``--new-people`` leaves the profiles out, so every action first asks Slack who the person is.
 """
 
 from __future__ import annotations
@@ -43,18 +47,21 @@ def row(label: str, lat: Latency) -> str:
             f"   over 3 s: {lat.over(SLACK_ACK_DEADLINE)}   non-200: {lat.not_ok}")
 
 
-def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | None, settle: float) -> bool:
+def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | None, settle: float,
+        profiles: bool = True) -> bool:
     sims = Sims(n, vendor_latency)
     overrides: dict[str, int] = {"TIMEBOT_WORKERS": workers} if workers else {}
     if concurrency:
         overrides["TIMEBOT_TIMECLOCK_CONCURRENCY"] = concurrency
-    bot = start_bot(sims, n, **overrides)
+    bot = start_bot(sims, n, profiles=profiles, **overrides)
     settings = bot.runtime.settings
     bare = start_bare(sims, settings.http_threads, settings.listener_threads)
     try:
         bare_bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bare-{i}"), serial=i)
                        for i in range(1, n + 1)]
+        bare_cpu = cpu_seconds()
         bare_lat = latency(send_burst(bare.url, bare_bodies))
+        bare_cpu_per_ack = sum(after - before for after, before in zip(cpu_seconds(), bare_cpu, strict=True)) / n
         bare.close()
         time.sleep(settle)
 
@@ -68,6 +75,8 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
         user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
         cpu_per_action = (user + system) / n
         limit = vendor_latency * CALLS_PER_CLOCK_IN
+        cap = settings.in_flight_timeclock
+        cap_limit = n * CALLS_PER_CLOCK_IN * vendor_latency / cap
         ratio = bot_lat.p99 / bare_lat.p99
         print(f"N = {n}  (TimeClock answers in {vendor_latency:g} s; bot: {settings.http_threads} HTTP threads, "
               f"{settings.listener_threads} listener threads, {settings.workers} workers, "
@@ -78,8 +87,10 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
         print(f"  people with a final reply: {stats['final']}/{n} (clocked in: {stats['clocked_in']})")
         print(f"  all done {all_done:.1f} s after the burst began; the vendor's own limit {limit:g} s "
               f"({CALLS_PER_CLOCK_IN} calls x {vendor_latency:g} s): {all_done / limit:.1f} x the limit")
+        print(f"  at the TimeClock cap of {cap}: {n * CALLS_PER_CLOCK_IN} calls x {vendor_latency:g} s / {cap} = "
+              f"{cap_limit:.1f} s of vendor time at the least ({all_done / max(limit, cap_limit):.1f} x that)")
         print(f"  bot CPU per action: {cpu_per_action * 1000:.1f} ms (user {user / n * 1000:.1f}, "
-              f"system {system / n * 1000:.1f})")
+              f"system {system / n * 1000:.1f}); bare Bolt's CPU per ack: {bare_cpu_per_ack * 1000:.1f} ms")
         print(f"  TimeClock writes (POST /api/sessions): {stats['vendor_writes']}   running sessions: "
               f"{stats['running']}   DMs: {stats['dms']}")
         if stats["errors"]:
@@ -105,10 +116,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=None,
                         help="TIMEBOT_TIMECLOCK_CONCURRENCY (default: the bot's default)")
     parser.add_argument("--settle", type=float, default=1.0, help="pause between the bare and the real run")
+    parser.add_argument("--new-people", action="store_true",
+                        help="no stored Slack profiles: every action is the person's first contact")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
-    results = [run(n, args.vendor_latency, args.workers, args.concurrency, args.settle)
+    results = [run(n, args.vendor_latency, args.workers, args.concurrency, args.settle, not args.new_people)
                for n in (args.n or [50, 200, 1000])]
     return 0 if all(results) else 1
 

@@ -18,4 +18,9 @@ def start_reminders(hygiene: ClockHygiene, on_close: list[Callable[[], None]], *
     scheduler.add_job(every_check(hygiene), IntervalTrigger(seconds=every.total_seconds()),
                       id="hygiene:check", next_run_time=datetime.now(UTC) + timedelta(seconds=5))
     scheduler.start()
-    on_close.append(lambda: scheduler.shutdown(wait=True))
+
+    def close() -> None:
+        hygiene.stop()  # a sweep of every linked person would otherwise hold shutdown for minutes
+        scheduler.shutdown(wait=True)
+
+    on_close.append(close)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import Action, Actor, ClockSession, QuietHours, VendorUser
+from bot.domain import Action, Actor, ClockSession, QuietHours, RunningSession, VendorUser
 from bot.errors import UserError, VendorError
 from bot.usecases.clock import Clock, ClockResult
 from bot.usecases.people import People
@@ -39,6 +39,8 @@ from storage.models import SessionWatch
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
+
+SWEEP_CHUNK = 32  # people read per vendor round in a sweep; shutdown waits for at most one round
 
 NUDGE_WINDOW = timedelta(hours=3)  # a clock-in nudge later than this after the chosen time is pointless
 
@@ -102,7 +104,12 @@ class ClockHygiene:
         self.slack = slack  # retries 429s only: a DM must not go out twice
         self._last_sweep: datetime | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         clock.on_change.append(self._clock_changed)
+
+    def stop(self) -> None:
+        """Shutting down: a sweep in progress ends after the people in hand (``SWEEP_CHUNK``)."""
+        self._stopping.set()
 
     # --- what Timebot itself sees ------------------------------------------------------------
 
@@ -157,11 +164,17 @@ class ClockHygiene:
                 users.append(self.people.vendor_user(row))
             except Exception:  # an undecryptable key: that person is left out, not everyone
                 log.warning("sweep skips identity %s: its key cannot be read", row.id)
-        try:
-            running = vendor.clocked_in([] if vendor.company_wide else users)
-        except VendorError as exc:
-            log.warning("session sweep failed: %s", exc)
-            return 0
+        running: list[RunningSession] = []
+        chunks = [[]] if vendor.company_wide else [users[i:i + SWEEP_CHUNK] for i in range(0, len(users), SWEEP_CHUNK)]
+        for chunk in chunks:
+            if self._stopping.is_set():
+                log.info("session sweep stopped for shutdown")
+                break
+            try:
+                running.extend(vendor.clocked_in(chunk))
+            except VendorError as exc:  # what earlier rounds found is still watched
+                log.warning("session sweep failed: %s", exc)
+                break
         holders: dict[str, list[tuple[str, str]]] = {}
         for row in rows:
             holders.setdefault(row.vendor_user_id.lower(), []).append((row.team_id, row.slack_user_id))

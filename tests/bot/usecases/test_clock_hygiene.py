@@ -4,9 +4,12 @@ wait for the morning. Bot, TimeClock simulator and Slack stand-in share a contro
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.usecases.clock_hygiene import SWEEP_CHUNK
 from handlers.render import hygiene
 from tests.bot.usecases.hygiene_support import World, button_value, message_click
 from tests.support import timepicker
@@ -140,3 +143,24 @@ def test_a_clock_in_through_timebot_is_watched_without_a_vendor_sweep(world_fact
     world.services.clock.clock_in(actor)
     world.clock.set(EVENING)
     assert world.services.hygiene.check() == 1
+
+
+def test_shutting_down_during_a_sweep_ends_it_after_the_people_in_hand(world_factory) -> None:
+    world = world_factory(EVENING)
+    people = world.services.people
+    for uid in range(100, 100 + 3 * SWEEP_CHUNK):  # three rounds of the sweep
+        key = f"sweep-key-{uid:010d}"
+        world.sim.add_user(uid, f"Person {uid}", f"p{uid}@example.com", api_key=key)
+        world.services.store.save_identity("T0DEMO", f"U0P{uid}", "timeclock", str(uid),
+                                           secret_enc=people.box.encrypt(key), email=None, linked_by="self")
+    world.server.faults.latency = 0.3
+    sweeping = threading.Thread(target=world.services.hygiene.check)
+    sweeping.start()
+    deadline = time.monotonic() + 5
+    while not world.server.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    world.services.hygiene.stop()
+    sweeping.join(10)
+    assert not sweeping.is_alive()
+    reads = [r for r in world.server.requests if r.path == "/api/sessions"]
+    assert 0 < len(reads) <= SWEEP_CHUNK
