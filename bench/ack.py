@@ -34,6 +34,7 @@ SLACK_ACK_DEADLINE = 3.0
 CALLS_PER_CLOCK_IN = 2  # is a session running? then the write: one after the other, never in parallel
 RUSH_LIMITS = 3.75  # all done within 15 s when the limit is 4 s (issue 17: 1,000 clock-ins, 2 s per call)
 RUSH_CPU = 0.012  # seconds of the bot's CPU per action, whatever the concurrency
+RUSH_RATIO = 1.2  # the ack p99 next to bare Bolt's (issue 17); N = 50's p99 is one request, so it varies most
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -98,9 +99,10 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
         ok = (bot_lat.over(SLACK_ACK_DEADLINE) == 0 and bot_lat.not_ok == 0 and stats["final"] == n
               and stats["vendor_writes"] == n and ratio <= 1.5)
         print(f"  acceptance (0 acks over 3 s, {n} results, {n} writes, p99 ratio <= 1.5): {'PASS' if ok else 'FAIL'}")
-        rush = all_done <= RUSH_LIMITS * limit and cpu_per_action <= RUSH_CPU
-        print(f"  rush (all done <= {RUSH_LIMITS:g} x the limit, CPU per action <= {RUSH_CPU * 1000:g} ms): "
-              f"{'PASS' if rush else 'FAIL'}")
+        rush = (all_done <= RUSH_LIMITS * limit and cpu_per_action <= RUSH_CPU and ratio <= RUSH_RATIO
+                and bot_lat.over(SLACK_ACK_DEADLINE) == 0)
+        print(f"  rush (all done <= {RUSH_LIMITS:g} x the limit, CPU per action <= {RUSH_CPU * 1000:g} ms, "
+              f"p99 ratio <= {RUSH_RATIO:g}, 0 acks over 3 s): {'PASS' if rush else 'FAIL'}")
         return ok and rush
     finally:
         bare.close()

@@ -263,6 +263,7 @@ def start_bot(sims: Sims, users: int, *, profiles: bool = True, **overrides: Any
     vendor = TimeClock(TimeClockSettings(_env_file=None, base_url=sims.timeclock), settings.http_policy)  # type: ignore[call-arg]
     runtime = create_app(settings, vendors={"timeclock": vendor})
     link_all(runtime, users, profiles=profiles)
+    runtime.services.pool.prestart()  # as ``timebot run`` does
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
                         settings.http_threads).start()
     return BotProcess(runtime, server, workdir)

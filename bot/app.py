@@ -237,7 +237,7 @@ def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> N
     services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
     services.hygiene = ClockHygiene(services.people, services.store, HygieneStore(engine), services.router,
                                     services.clock, hygiene_policy(services.settings), hygiene_render.Render(),
-                                    digest_client(client))
+                                    digest_client(client), idle=services.pool.wait_idle)
 
 
 def _install_digests(runtime: Runtime) -> Digests:

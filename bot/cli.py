@@ -203,6 +203,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack_setup import verify_app_token, verify_bot_token
 
     runtime = create_app(settings, env_file=args.env_file)
+    runtime.services.pool.prestart()
     stop = threading.Event()
     terminated: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))

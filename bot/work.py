@@ -158,8 +158,32 @@ class WorkPool:
                 with self._cond:
                     job.done = True
                     self.pending -= 1
+                    if not self.pending:
+                        self._cond.notify_all()  # wait_idle
 
         return self._pool.submit(run)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no person's job is pending, at most ``timeout`` s; True when idle.
+        Background sweeps call it between rounds: they have no deadline, people do."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.pending and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def prestart(self) -> None:
+        """Start every worker thread now. Started on demand, they would be started from Bolt's
+        listener threads during the first burst: each start waits for the new thread to get the
+        interpreter, and the acks wait with it (``timebot run`` calls this; short-lived bots in
+        tests don't need 640 threads)."""
+        ready = threading.Barrier(self.workers + 1)
+        for _ in range(self.workers):
+            self._pool.submit(ready.wait)  # each blocks, so every submit starts a new thread
+        ready.wait()
 
     def queued(self) -> bool:
         """Whether a job submitted now will wait: every worker is taken, or a burst of acks is

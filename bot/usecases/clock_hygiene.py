@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ from storage.queries import Store
 log = logging.getLogger(__name__)
 
 SWEEP_CHUNK = 32  # people read per vendor round in a sweep; shutdown waits for at most one round
+SWEEP_YIELD = 60.0  # seconds a sweep round waits for a quiet pool before it goes ahead anyway
 
 NUDGE_WINDOW = timedelta(hours=3)  # a clock-in nudge later than this after the chosen time is pointless
 
@@ -93,7 +95,8 @@ class HygienePolicy:
 
 class ClockHygiene:
     def __init__(self, people: People, store: Store, hygiene: HygieneStore, router: Router, clock: Clock,
-                 policy: HygienePolicy, render: HygieneRender, slack: WebClient) -> None:
+                 policy: HygienePolicy, render: HygieneRender, slack: WebClient,
+                 idle: Callable[[float], bool] | None = None) -> None:
         self.people = people
         self.store = store
         self.hygiene = hygiene
@@ -105,7 +108,17 @@ class ClockHygiene:
         self._last_sweep: datetime | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._idle = idle  # waits (a bounded time) for people's requests to be done: a sweep yields
         clock.on_change.append(self._clock_changed)
+
+    def _yield_to_people(self) -> None:
+        """Wait while people's requests are being worked on (a 9:00 rush), at most
+        ``SWEEP_YIELD`` seconds, so a sweep never takes the interpreter from them."""
+        if self._idle is None:
+            return
+        deadline = monotonic() + SWEEP_YIELD
+        while not self._stopping.is_set() and monotonic() < deadline and not self._idle(0.5):
+            pass
 
     def stop(self) -> None:
         """Shutting down: a sweep in progress ends after the people in hand (``SWEEP_CHUNK``)."""
@@ -167,6 +180,7 @@ class ClockHygiene:
         running: list[RunningSession] = []
         chunks = [[]] if vendor.company_wide else [users[i:i + SWEEP_CHUNK] for i in range(0, len(users), SWEEP_CHUNK)]
         for chunk in chunks:
+            self._yield_to_people()
             if self._stopping.is_set():
                 log.info("session sweep stopped for shutdown")
                 break

@@ -96,3 +96,15 @@ def test_a_job_is_queued_when_every_worker_is_taken() -> None:
     finally:
         hold.set()
         pool.shutdown()
+
+
+def test_prestarting_starts_every_worker_before_any_job() -> None:
+    pool = WorkPool(workers=12, ack_first=0)
+    try:
+        before = threading.active_count()
+        pool.prestart()
+        assert threading.active_count() - before == 12
+        pool.submit(lambda: None).result(5)
+        assert threading.active_count() - before == 12  # the job ran on one of them
+    finally:
+        pool.shutdown()

@@ -164,3 +164,18 @@ def test_shutting_down_during_a_sweep_ends_it_after_the_people_in_hand(world_fac
     assert not sweeping.is_alive()
     reads = [r for r in world.server.requests if r.path == "/api/sessions"]
     assert 0 < len(reads) <= SWEEP_CHUNK
+
+
+def test_a_sweep_waits_while_peoples_requests_are_being_worked_on(world_factory) -> None:
+    world = world_factory(EVENING)
+    world.link("U0ADA", 1)
+    world.server.requests.clear()
+    busy = threading.Event()
+    world.services.pool.submit(busy.wait)  # someone's request, still at work
+    sweeping = threading.Thread(target=world.services.hygiene.check)
+    sweeping.start()
+    time.sleep(1.0)
+    assert not [r for r in world.server.requests if r.path == "/api/sessions"]
+    busy.set()
+    sweeping.join(10)
+    assert [r for r in world.server.requests if r.path == "/api/sessions"]
