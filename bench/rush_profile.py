@@ -85,7 +85,7 @@ def install() -> None:
     timed(Store, "claim_lock", "clock lease: claim (1 write)")
     timed(VendorHttp, "request", "TimeClock calls through httpx (2 per clock-in)")
     timed(Store, "release_lock", "clock lease: release + audit + session watch (1 write)")
-    timed(Clock, "clock_in", "clock_in use case (includes the 4 rows above it)")
+    timed(Clock, "clock_in", "clock_in use case (identity, lease, TimeClock calls, release)")
     timed(handlers.turn.Turn, "send", "reply through response_url")
     stamped(Services, "claim_delivery", "job started")  # past the acks-first gate and a start lane
     stamped(bot.progress, "vendor_call", "vendor call")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -223,15 +225,27 @@ def test_a_retry_delivered_to_another_bot_process_on_the_same_database_creates_n
     assert len(slack.responses[key]) == 1
 
 
+@contextmanager
+def busy_process(bot: BotUnderTest, slack: SlackStandIn,
+                 tc_server: SimServer) -> Iterator[tuple[BotUnderTest, threading.Event]]:
+    """A second bot process on the same database whose only worker is taken until the event is set;
+    its slow notice comes after 0.3 s."""
+    settings = bot.runtime.settings.model_copy(update={"workers": 1, "slow_notice_seconds": 0.3})
+    busy = start_bot(settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
+    gate = threading.Event()
+    busy.runtime.services.pool.submit(gate.wait)
+    try:
+        yield busy, gate
+    finally:
+        gate.set()
+        busy.close()
+
+
 def test_a_retry_queued_behind_a_busy_process_gets_no_slow_notice_of_its_own(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
-    busy_settings = bot.runtime.settings.model_copy(update={"workers": 1, "slow_notice_seconds": 0.3})
-    busy = start_bot(busy_settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
-    gate = threading.Event()
-    busy.runtime.services.pool.submit(gate.wait)  # its only worker is taken
-    try:
+    with busy_process(bot, slack, tc_server) as (busy, gate):
         body, key = bot.driver.command_body("/clockin")
         bot.driver.post(body, "application/x-www-form-urlencoded")
         slack.wait_response(key)
@@ -239,9 +253,6 @@ def test_a_retry_queued_behind_a_busy_process_gets_no_slow_notice_of_its_own(
         time.sleep(1.0)  # well past the busy process's slow-notice time
         gate.set()
         time.sleep(0.5)
-    finally:
-        gate.set()
-        busy.close()
     assert [r["text"] for r in slack.responses[key] if "slow" in r["text"]] == []
     assert len(slack.responses[key]) == 1
     assert len(tc_sim.running_sessions(1)) == 1
@@ -251,18 +262,11 @@ def test_a_clockin_queued_behind_a_full_pool_is_told_so_in_the_ack_and_gets_no_s
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
-    busy_settings = bot.runtime.settings.model_copy(update={"workers": 1, "slow_notice_seconds": 0.3})
-    busy = start_bot(busy_settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
-    gate = threading.Event()
-    busy.runtime.services.pool.submit(gate.wait)  # its only worker is taken
-    try:
+    with busy_process(bot, slack, tc_server) as (busy, gate):
         response, key = busy.driver.command("/clockin")
         time.sleep(1.0)  # well past the slow-notice time
         gate.set()
         final = slack.wait_for(lambda: [r for r in slack.responses[key] if "Clocked in" in r["text"]], timeout=10)
-    finally:
-        gate.set()
-        busy.close()
     assert "yours is queued" in response.text  # at once, in the ack: no Slack call for it
     assert final and [r["text"] for r in slack.responses[key] if "slow" in r["text"]] == []
 
