@@ -74,6 +74,8 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
         stats, _ = sims.wait(lambda s: s["final"] >= n, timeout=max(120.0, n * 0.5))
         all_done = time.monotonic() - started
         user, system = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
+        time.sleep(1.0)  # a second answer to anyone would come now: count after it had the chance
+        stats = sims.stats()
         cpu_per_action = (user + system) / n
         limit = vendor_latency * CALLS_PER_CLOCK_IN
         cap = settings.in_flight_timeclock
@@ -85,7 +87,8 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
         print(row("bare Bolt", bare_lat))
         print(row("Timebot", bot_lat))
         print(f"  ack p99 ratio Timebot / bare Bolt: {ratio:.2f}")
-        print(f"  people with a final reply: {stats['final']}/{n} (clocked in: {stats['clocked_in']})")
+        print(f"  people with a final reply: {stats['final']}/{n}, exactly one: {stats['final_once']}/{n} "
+              f"(clocked in: {stats['clocked_in']})")
         print(f"  all done {all_done:.1f} s after the burst began; the vendor's own limit {limit:g} s "
               f"({CALLS_PER_CLOCK_IN} calls x {vendor_latency:g} s): {all_done / limit:.1f} x the limit")
         print(f"  at the TimeClock cap of {cap}: {n * CALLS_PER_CLOCK_IN} calls x {vendor_latency:g} s / {cap} = "
@@ -96,9 +99,10 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
               f"{stats['running']}   DMs: {stats['dms']}")
         if stats["errors"]:
             print(f"  other replies: {stats['errors']}")
-        ok = (bot_lat.over(SLACK_ACK_DEADLINE) == 0 and bot_lat.not_ok == 0 and stats["final"] == n
+        ok = (bot_lat.over(SLACK_ACK_DEADLINE) == 0 and bot_lat.not_ok == 0 and stats["final_once"] == n
               and stats["vendor_writes"] == n and ratio <= 1.5)
-        print(f"  acceptance (0 acks over 3 s, {n} results, {n} writes, p99 ratio <= 1.5): {'PASS' if ok else 'FAIL'}")
+        print(f"  acceptance (0 acks over 3 s, {n} people with exactly one result, {n} writes, p99 ratio <= 1.5): "
+              f"{'PASS' if ok else 'FAIL'}")
         rush = (all_done <= RUSH_LIMITS * limit and cpu_per_action <= RUSH_CPU and ratio <= RUSH_RATIO
                 and bot_lat.over(SLACK_ACK_DEADLINE) == 0)
         print(f"  rush (all done <= {RUSH_LIMITS:g} x the limit, CPU per action <= {RUSH_CPU * 1000:g} ms, "

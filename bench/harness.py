@@ -84,12 +84,14 @@ def _sims_main(conn: Connection, users: int, latency: float) -> None:
             with slack._lock:
                 replies = {k: list(v) for k, v in slack.responses.items()}
                 dms = [c for c in slack.calls if c.method == "chat.postMessage"]
-            final = {k for k, v in replies.items() if any("slow to answer" not in r.get("text", "") for r in v)}
+            finals = {k: sum("slow to answer" not in r.get("text", "") for r in v) for k, v in replies.items()}
+            final = {k for k, count in finals.items() if count}
             clocked = {k for k, v in replies.items() if any("Clocked in" in r.get("text", "") for r in v)}
             with sim._lock:  # the simulator's threads are still booking sessions
                 sessions = list(sim.sessions.values())
             writes = sum(1 for r in list(tc.requests) if r.method == "POST" and r.path == "/api/sessions")
-            conn.send({"final": len(final), "clocked_in": len(clocked), "dms": len(dms), "vendor_writes": writes,
+            conn.send({"final": len(final), "final_once": sum(1 for c in finals.values() if c == 1),
+                       "clocked_in": len(clocked), "dms": len(dms), "vendor_writes": writes,
                        "vendor_requests": len(tc.requests), "auth_ok": sim.accepted_auth,
                        "auth_rejected": sim.rejected_auth, "sessions": len(sessions),
                        "running": sum(1 for s in sessions if s["clock_out"] is None),
