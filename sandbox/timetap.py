@@ -383,14 +383,18 @@ class TimeTapSim:
                    note=note if isinstance(note, str) else None)
         return out, None
 
-    def _create_time_off(self, request: Request) -> Response:
+    def _body(self, request: Request, *, bulk: bool) -> tuple[dict[str, Any], Response | None]:
+        """The request's JSON object, validated as a time-off body (POST: ``bulk``; PUT: one)."""
         try:
             data = request.json()
         except ValueError:
-            return _bad("the body must be JSON")
+            return {}, _bad("the body must be JSON")
         if not isinstance(data, dict):
-            return _bad("the body must be a JSON object")
-        values, error = self._validate(data, bulk=True)
+            return {}, _bad("the body must be a JSON object")
+        return self._validate(data, bulk=bulk)
+
+    def _create_time_off(self, request: Request) -> Response:
+        values, error = self._body(request, bulk=True)
         if error is not None:
             return error
         created = [self._insert_time_off(staff_id, values["start"], values["end"], values["start_time"],
@@ -409,13 +413,7 @@ class TimeTapSim:
             row["modifiedDate"] = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S")
             return Response.json(row)
         if request.method == "PUT":
-            try:
-                data = request.json()
-            except ValueError:
-                return _bad("the body must be JSON")
-            if not isinstance(data, dict):
-                return _bad("the body must be a JSON object")
-            values, error = self._validate(data, bulk=False)
+            values, error = self._body(request, bulk=False)
             if error is not None:
                 return error
             row.update(startDate=values["start"].isoformat(), endDate=values["end"].isoformat(),
