@@ -11,7 +11,8 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -165,16 +166,23 @@ def _summary(runtime: Runtime, mode: str, team: str) -> None:
     log.info("Timebot is running in %s for %s; %s", mode, team or "this workspace", served or "no vendor configured")
 
 
-@command("reminders")
-def _reminders(args: argparse.Namespace, settings: Settings) -> int:
-    """One clock-hygiene check, as the scheduler runs it (claims make it safe beside running bots)."""
+@contextmanager
+def _one_shot(args: argparse.Namespace, settings: Settings) -> Iterator[Runtime]:
+    """The bot without its scheduler, for one pass of a scheduled job run from the command line."""
     from bot.app import create_app
 
     runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}), env_file=args.env_file)
     try:
-        sent = runtime.services.hygiene.check()
+        yield runtime
     finally:
         runtime.close()
+
+
+@command("reminders")
+def _reminders(args: argparse.Namespace, settings: Settings) -> int:
+    """One clock-hygiene check, as the scheduler runs it (claims make it safe beside running bots)."""
+    with _one_shot(args, settings) as runtime:
+        sent = runtime.services.hygiene.check()
     print(f"reminders sent by this process: {sent}")
     return 0
 
@@ -183,15 +191,10 @@ def _reminders(args: argparse.Namespace, settings: Settings) -> int:
 def _leave(args: argparse.Namespace, settings: Settings) -> int:
     """One leave status poll (or approvers' reminder), as the scheduler runs it: the claims make it
     safe beside running bots, and a cron job can drive it when no process keeps a scheduler."""
-    from bot.app import create_app
-
-    runtime = create_app(settings.model_copy(update={"scheduler_enabled": False}), env_file=args.env_file)
-    try:
+    with _one_shot(args, settings) as runtime:
         followup = runtime.services.followup
         assert followup is not None
         sent = followup.poll() if args.action == "poll" else followup.remind()
-    finally:
-        runtime.close()
     print(f"leave {'changes announced' if args.action == 'poll' else 'reminders sent'} by this process: {sent}")
     return 0
 
