@@ -14,7 +14,22 @@ if TYPE_CHECKING:
     from tests.doubles.socket_mode import Ack, SocketModeStandIn
 
 BOT_TOKEN = "xoxb-test-token"
-__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "TEAM", "Deliveries", "SlackDriver", "SocketDriver", "signature"]
+__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "TEAM", "Deliveries", "FakeClock", "SlackDriver", "SocketDriver",
+           "signature"]
+
+
+class FakeClock:
+    """Seconds since the epoch that move only when a test says so: one clock for the vendor and its
+    simulator, so expiry is decided by the test, not by the wall."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class SocketDriver:

@@ -31,6 +31,7 @@ from bot.vendors.swipeclock import (
 )
 from sandbox.server import SimServer
 from sandbox.swipeclock import SwipeClockSim
+from tests.support import FakeClock
 
 SITE_ID = 5543
 PARTNER_ID = 1234
@@ -42,22 +43,9 @@ ADA = VendorUser("EMP001")
 DROP = object()  # marks a claim to leave out
 
 
-class FakeClock:
-    """One clock for both sides, so expiry is decided by the test, not by the wall."""
-
-    def __init__(self, now: float = MONDAY_9AM) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(MONDAY_9AM)
 
 
 @pytest.fixture

@@ -27,26 +27,14 @@ from bot.vendors.timetap import SPEC, TimeTap, TimeTapSettings
 from sandbox.people import DEMO_PEOPLE
 from sandbox.server import Request, Response, SimServer
 from sandbox.timetap import TimeTapSim
+from tests.support import FakeClock
 
 FAR = date(2031, 3, 3)  # a Monday with nothing seeded around it
 
 
-class FakeClock:
-    """Wall-clock seconds that only move when a test says so."""
-
-    def __init__(self, now: float = 1_900_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_900_000_000.0)
 
 
 @pytest.fixture

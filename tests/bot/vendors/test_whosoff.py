@@ -25,21 +25,14 @@ from bot.vendors.whosoff import SPEC, WhosOff, WhosOffSettings, make_secret
 from sandbox.people import DEMO_PEOPLE
 from sandbox.server import SimServer
 from sandbox.whosoff import WhosOffSim
+from tests.support import FakeClock
 
 USERNAME, PASSWORD = "timebot@example.com", "demo-whosoff-password"
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_790_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_790_000_000.0)
 
 
 @pytest.fixture
