@@ -153,8 +153,6 @@ class Turn:
                 self.send(reply)
 
         def when_slow() -> None:
-            if self.noted and on_slow is None:
-                return  # the ack said it is queued and that the answer comes here
             if key is not None and not claimed.is_set() and services.delivery_seen(key):
                 return  # a repeat still queued behind a burst: whoever claimed the request answers
             text = holding_note(progress, slow)
@@ -163,7 +161,8 @@ class Turn:
             elif slow:
                 self.send(Reply(text))
 
-        services.pool.submit(job, when_slow if on_slow is not None or slow else None)
+        # a slow note only where the ack didn't already say it is queued and the answer comes here
+        services.pool.submit(job, when_slow if on_slow is not None or (slow and not self.noted) else None)
 
 
 def slow_notice(label: str) -> str:
