@@ -1,0 +1,133 @@
+"""``timebot run`` as operators start it: a subprocess configured by environment variables only.
+
+No ``.env`` (the process runs in an empty folder), no ``Settings`` built in the test process, the
+real console script, and real signals. The stand-ins (Slack, the vendor simulators) run in the test
+process on loopback; the bot reaches them through the base URLs in its environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from sandbox.slack import SlackStandIn
+from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver
+
+_RUNNING = re.compile(r"Timebot is running in (?P<mode>.+?) for ")
+_HTTP_PORT = re.compile(r"HTTP mode on http://[^:]+:(?P<port>\d+)/slack/events")
+_ROUTES_PORT = re.compile(r"serves its OAuth routes on http://[^:]+:(?P<port>\d+)")
+_HTTP_SERVER_PORT = re.compile(r"serves (?:its \w+ routes|HTTP) on http://[^:]+:(?P<port>\d+)")
+
+
+def timebot_command() -> list[str]:
+    """The installed ``timebot`` console script beside this interpreter (as ``./dev run`` starts it)."""
+    script = Path(sys.executable).with_name("timebot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def slack_env(slack: SlackStandIn, tmp_path: Path, secret_key: str) -> dict[str, str]:
+    """The least a deployment sets: Slack's tokens and URL, a database, the secret key."""
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
+        "TIMEBOT_SECRET_KEY": secret_key,
+    }
+
+
+@dataclass
+class Deployed:
+    """One ``timebot run`` process; its log (stderr and stdout) goes to a file the test reads."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    port: int | None = None
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, "this process serves no HTTP port"
+        return f"http://127.0.0.1:{self.port}"
+
+    def driver(self, slack: SlackStandIn) -> SlackDriver:
+        """Signed deliveries to this process's ``/slack/events``."""
+        return SlackDriver(self.url, slack)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        """SIGTERM, as a deploy or ``docker stop`` sends it; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise AssertionError(f"timebot did not stop within {timeout} s of SIGTERM:\n{self.log[-3000:]}") from None
+
+    def kill(self) -> None:
+        """SIGKILL: nothing runs on the way out, as in an OOM kill or a lost node."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+def start(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args: tuple[str, ...] = (),
+          timeout: float = 45.0) -> Deployed:
+    """Start ``timebot run --port 0`` with exactly ``env`` (plus PATH and HOME) and wait until it says it
+    runs; its HTTP port is read from that line. Fails with the log when it exits or stays silent."""
+    workdir = tmp_path / name
+    workdir.mkdir(exist_ok=True)
+    log_path = tmp_path / f"{name}.log"
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "PYTHONUNBUFFERED": "1",
+                **env}
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen([*timebot_command(), "--log-level", "INFO", "run", "--host", "127.0.0.1",
+                                 "--port", "0", *args],
+                                cwd=workdir, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
+    deployed = Deployed(proc, log_path)
+    deadline = time.monotonic() + timeout
+    while True:
+        log = deployed.log
+        if _RUNNING.search(log):
+            port = _HTTP_PORT.search(log) or _ROUTES_PORT.search(log) or _HTTP_SERVER_PORT.search(log)
+            deployed.port = int(port.group("port")) if port else None
+            return deployed
+        if proc.poll() is not None:
+            raise AssertionError(f"timebot run exited with {proc.returncode}:\n{log[-3000:]}")
+        if time.monotonic() > deadline:
+            deployed.kill()
+            raise AssertionError(f"timebot run did not start within {timeout} s:\n{log[-3000:]}")
+        time.sleep(0.05)
+
+
+def run_to_end(env: Mapping[str, str], tmp_path: Path, *argv: str,
+               timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Another ``timebot`` command (``check``, ``digest``, ``db upgrade`` …) with exactly ``env``."""
+    workdir = tmp_path / "cli"
+    workdir.mkdir(exist_ok=True)
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), **env}
+    return subprocess.run([*timebot_command(), *argv], cwd=workdir, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def healthy(deployed: Deployed) -> bool:
+    try:
+        return httpx.get(f"{deployed.url}/healthz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
