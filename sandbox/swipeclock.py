@@ -1,6 +1,7 @@
 """A local SwipeClock: the authentication service and the TimeWorksPlus API in one handler.
 
-Faithful where the bot could be fooled (shared/vendors/swipeclock-whosoff.md §1.12): the
+Faithful where the bot could be fooled (docs/vendors/swipeclock.md §12; a bare §N in this module
+is a section of that page): the
 originating JWT's HS256 signature is checked over the exact bytes received with the secret its
 ``iss``/``sub`` select, ``exp`` must lie within five minutes (plus leeway), the product's
 required claims are enforced, and issued tokens expire, are scoped to one site, and to one
@@ -32,7 +33,7 @@ from jwt import PyJWTError, api_jws
 from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 
-AUTH_PATH = "/authenticationservice/oauth2/usertoken"  # matched without regard to case (obs: PBI)
+AUTH_PATH = "/authenticationservice/oauth2/usertoken"  # matched without regard to case (observed, §3)
 MAX_ORIGINATING_LIFETIME = 300
 
 DEMO_SITE_ID = 5543
@@ -117,7 +118,7 @@ class _Refused(Exception):
 
 
 def _message(text: str, status: int) -> Response:
-    """ASP.NET Web API's default error body (inferred, §1.8)."""
+    """ASP.NET Web API's default error body (inferred, §9)."""
     return Response.json({"Message": text}, status)
 
 
@@ -269,7 +270,7 @@ class SwipeClockSim:
         return response
 
     def _verify_originating(self, header: str) -> _Originating:
-        """§1.12 step 1: alg, then the secret that ``iss``/``sub`` select, then the signature over
+        """§12 step 1: alg, then the secret that ``iss``/``sub`` select, then the signature over
         the bytes as received (never re-serialised), then the time window."""
         match = _BEARER.match(header)
         if not match:
@@ -341,7 +342,7 @@ class SwipeClockSim:
         return int(site)
 
     def _issue(self, originating: _Originating) -> Response:
-        """Check the product's combination rules (§1.3.3) and answer 201 with an issued token."""
+        """Check the product's combination rules (§4.3) and answer 201 with an issued token."""
         claims, subject = originating.claims, originating.subject
         product = str(claims["product"]).lower()
         wants = {"twpemp": None, "twplogin": None, "twpclient": "client"}.get(product, "partner")
@@ -369,7 +370,7 @@ class SwipeClockSim:
         jti = uuid.uuid4().hex
         issued: dict[str, Any] = {
             "iss": originating.issuer,
-            "sub": "accountant" if subject == "partner" else "client",  # as in SC-SVC's sample
+            "sub": "accountant" if subject == "partner" else "client",  # as in the docs' sample (§4.4)
             "product": product,
         }
         if site is not None:
@@ -442,7 +443,7 @@ class SwipeClockSim:
         return self._not_allowed(request) if tuple(route) in known else self._not_found(request)
 
     def _visible(self, access: _Issued) -> list[ScEmployee]:
-        """A ``twpemp`` token sees only its own employee (inferred, §1.12)."""
+        """A ``twpemp`` token sees only its own employee (inferred, §12)."""
         rows = list(self.employees.values())
         if access.employee_code is not None:
             rows = [e for e in rows if e.code.lower() == access.employee_code.lower()]
@@ -463,7 +464,7 @@ class SwipeClockSim:
         return chosen
 
     def _page(self, request: Request, rows: list[dict[str, Any]]) -> Response:
-        """The list envelope (§1.5.1) with an absolute ``NextPageLink``; ``page`` is inferred."""
+        """The list envelope (§6.1) with an absolute ``NextPageLink``; ``page`` is inferred."""
         try:
             size = max(1, min(500, int(request.arg("pageSize") or 50)))
             page = max(1, int(request.arg("page") or 1))
@@ -539,7 +540,7 @@ class SwipeClockSim:
         variables: dict[str, Any] = {"SECONDS": str(seconds)}
         if line.job:
             variables["Job"] = line.job
-        # ``In``/``Out`` are this simulator's names for the punch times (inferred; §1.5.4 knows none).
+        # ``In``/``Out`` are this simulator's names for the punch times (inferred; §6.4: no source has any).
         return {"BaseCategoryR": "Regular", "Seconds": str(seconds), "Variables": variables, "EditEvents": [],
                 "In": _stamp(line.punch_in), "Out": _stamp(line.punch_out)}
 
@@ -579,7 +580,7 @@ class SwipeClockSim:
         })
 
     def _punch(self, request: Request, access: _Issued) -> Response:
-        """The §1.6 recommendation: a second In while in, or an Out with no open In, is a 409."""
+        """§7: a second In while in, or an Out with no open In, is a 409."""
         data = request.data()
         code = str(data.get("EmployeeCode") or "").strip()
         kind = str(data.get("Type") or "").strip().lower()
@@ -647,7 +648,7 @@ class SwipeClockSim:
         return Response.json({"Results": results})
 
     def _create_time_off(self, request: Request, access: _Issued) -> Response:
-        """Inferred route (§1.4): the GET shape posted back; new days are Pending."""
+        """Inferred route (§8): the GET shape posted back; new days are Pending."""
         data = request.data()
         code = str(data.get("EmployeeCode") or "").strip()
         if access.employee_code is not None and access.employee_code.lower() != code.lower():

@@ -1,4 +1,4 @@
-"""A local TimeClock (bizley/timeclock 2.4.x API) that behaves as the contract says.
+"""A local TimeClock (bizley/timeclock 2.4.x API) that behaves as docs/vendors/timeclock.md says.
 
 Faithful where the bot could be fooled: the ``id:timestamp:sha1`` bearer check with its ±60 s
 window and 401-vs-403 split, per-owner scoping, Yii-style pagination and filters, and the 422
@@ -27,8 +27,9 @@ _TOKEN = re.compile(r"^(\d+):(\d+):(.+)$")
 _BEARER = re.compile(r"^Bearer\s+(.*?)$")
 _FILTER = re.compile(r"^filter\[(\w+)\](?:\[(\w+)\])?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What each index may be filtered on, and how a value is validated (contract §1.6): "int" ≥ 1,
-# "date" yyyy-MM-dd, "str" anything. Keyed by the index's default sort, which names it.
+# What each index may be filtered on, and how a value is validated (docs/vendors/timeclock.md, the
+# section on listing and filtering): "int" ≥ 1, "date" yyyy-MM-dd, "str" anything. Keyed by the
+# index's default sort, which names it.
 _FILTERABLE: dict[str, dict[str, str]] = {
     "clockIn": {"id": "int", "clockIn": "int", "clockOut": "int", "createdAt": "int", "updatedAt": "int",
                 "note": "str"},

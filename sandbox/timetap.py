@@ -1,4 +1,5 @@
-"""A local TimeTap that enforces what the contract says (shared/vendors/timeclock-timetap.md §2.8).
+"""A local TimeTap that enforces what docs/vendors/timetap.md says (its §11 lists what, and a bare
+§N in this module is a section of that page).
 
 Faithful where the bot could be fooled: ``/sessionToken`` checks the apiKey and the
 ``md5(apiKey + privateKey)`` signature, tokens idle out after 4 h, and every failure is a 401
@@ -6,7 +7,7 @@ with Tomcat's HTML page rather than JSON. Time off is listed only by the old rep
 ``onlyTimeOff=1&excludeTimeOff=false`` (time off is excluded unless asked for), paged, and
 soft-deleted blocks drop out of lists. Used by the tests and by ``timebot sandbox timetap``.
 
-Choices where the contract says unknown (§2.9): ``/timeOffBulk`` answers 200 with the created
+Choices where the vendor's docs say nothing (§10): ``/timeOffBulk`` answers 200 with the created
 blocks; validation errors are 400 with a JSON ``message``; ``pageSize`` is capped at 100; a
 token is only good on the prefix (/test or /live) that issued it.
 """
@@ -26,7 +27,7 @@ from typing import Any
 from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 
-TOKEN_IDLE_SECONDS = 4 * 3600  # doc: TT-intro
+TOKEN_IDLE_SECONDS = 4 * 3600  # documented, §4.4
 MAX_PAGE_SIZE = 100  # inferred: the real maximum is unknown
 ENVIRONMENTS = ("test", "live")
 DEMO_API_KEY = "300001"
@@ -47,7 +48,7 @@ def _tomcat(status: int, reason: str, description: str) -> Response:
 
 
 def _unauthorized() -> Response:
-    """What TimeTap sends for a bad or expired token (obs: byvac ``scratch.json``)."""
+    """What TimeTap sends for a bad or expired token: Tomcat's HTML page (observed, §8)."""
     return _tomcat(401, "Unauthorized", "The request has not been applied to the target resource because it "
                    "lacks valid authentication credentials for that resource.")
 
@@ -232,7 +233,7 @@ class TimeTapSim:
         api_key, stamp, given = request.arg("apiKey"), request.arg("timestamp"), request.arg("signature")
         valid = (
             api_key == self.api_key
-            and stamp is not None and _is_number(stamp)  # numeric, but no time window (§2.3)
+            and stamp is not None and _is_number(stamp)  # numeric, but no time window (§4.3)
             and given is not None
             and secrets.compare_digest(given, signature(self.api_key, self.private_key))
         )
@@ -299,7 +300,7 @@ class TimeTapSim:
 
     def _report(self, request: Request, *, legacy: bool, count: bool = False) -> Response:
         """``/appointments/report`` lists time off only when told to (``onlyTimeOff=1`` and
-        ``excludeTimeOff=false``, doc: TT-timeoff); ``/appointmentList/report`` lists bookings."""
+        ``excludeTimeOff=false``, documented, §6.1); ``/appointmentList/report`` lists bookings."""
         try:
             page = int(request.arg("pageNumber") or 1)
             size = int(request.arg("pageSize") or 25)

@@ -1,5 +1,5 @@
-"""Outbound webhooks as WhosOff sends them (doc: WO-WH): a JSON event POSTed to the configured
-endpoint, signed with HMAC SHA-256 of the raw body under the endpoint's client secret.
+"""Outbound webhooks as WhosOff sends them (docs/vendors/whosoff.md §11): a JSON event POSTed to
+the configured endpoint, signed with HMAC SHA-256 of the raw body under the endpoint's client secret.
 
 The signature header's name is not in the excerpt of WhosOff's page we could read, so it is a
 parameter here and a setting of the bot (``WHOSOFF_WEBHOOK_HEADER``)."""

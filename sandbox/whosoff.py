@@ -1,11 +1,12 @@
-"""A local WhosOff v4 API that enforces what the contract documents (shared/vendors/swipeclock-whosoff.md
-part 2), so the connector is tested against the rules rather than against our own assumptions.
+"""A local WhosOff v4 API that enforces what WhosOff documents (docs/vendors/whosoff.md; its §14 lists
+what, and a bare §N in this module is a section of that page), so the connector is tested against
+the rules rather than against our own assumptions.
 
 Faithful where a client could be wrong without noticing: the one-time nonce, ``secret =
 sha512(nonce + client_secret)``, the ``app-id`` header, the IPv4 allow-list, the ``{"Data",
 "Errors"}`` envelope, 400 ``TOK004`` for a bad or expired bearer token, 400 ``004a`` for ranges
-over 365 days, the §2.6 date grammar (exclusive ends, 12:00 half days, 15-minute hours) and the
-documented user levels. Conditions the docs never name answer with ``SIM-`` codes (§2.7) so
+over 365 days, the §7 date grammar (exclusive ends, 12:00 half days, 15-minute hours) and the
+documented user levels. Conditions the docs never name answer with ``SIM-`` codes (§9) so
 nobody mistakes them for real ones. Used by the tests and by ``timebot sandbox whosoff``.
 """
 
@@ -28,15 +29,15 @@ from sandbox.people import DEMO_PEOPLE, DemoWeek
 from sandbox.server import Request, Response, SimServer
 from sandbox.webhooks import WebhookSender
 
-# User levels (doc: WO-AUTH, WO-USER).
+# User levels (documented, §8).
 STAFF, APPROVER, APPROVER_ADD, APPROVER_EDIT, SUPER_USER, SUPER_USER_HUB = 100, 200, 210, 220, 300, 310
 _LEVEL_NAMES = {STAFF: "STAFF", APPROVER: "APPROVER", SUPER_USER: "SUPER USER"}
 
-# Leave status ids (doc: WO-LEAVE status filters).
+# Leave status ids (documented, §8).
 PENDING, APPROVED, CANCELLED, DECLINED = 1, 100, 900, 930
 _STATUS_IDS = {"pending": PENDING, "approved": APPROVED, "cancelled": CANCELLED, "declined": DECLINED,
                "denied": DECLINED}
-# ``status_id`` filters of leave/get and leave/my (doc: WO-LEAVE).
+# ``status_id`` filters of leave/get and leave/my (documented, §8).
 _STATUS_FILTERS: dict[int, frozenset[int]] = {
     0: frozenset({APPROVED, PENDING}), 1: frozenset({PENDING}), 100: frozenset({APPROVED}),
     900: frozenset({CANCELLED}), 930: frozenset({DECLINED}), 1000: frozenset({APPROVED, DECLINED}),
@@ -113,7 +114,7 @@ class WoLeave:
     user_id: int
     leave_type_id: int
     start: datetime  # naive, company-local
-    end: datetime  # exclusive (doc: §2.6)
+    end: datetime  # exclusive (documented, §7)
     status_id: int
     note: str = ""
     requested_by: int | None = None
@@ -154,7 +155,7 @@ def compute_secret(nonce: str, client_secret: str) -> str:
 
 def encode_span(start: date, end: date, start_portion: Portion = Portion.FULL,
                 end_portion: Portion = Portion.FULL) -> tuple[datetime, datetime]:
-    """Inclusive days with half-day portions to the §2.6 [start, exclusive end) datetimes."""
+    """Inclusive days with half-day portions to the §7 [start, exclusive end) datetimes."""
     if start == end:
         portion = start_portion if start_portion is not Portion.FULL else end_portion
         day = datetime.combine(start, _MIDNIGHT)
@@ -460,7 +461,7 @@ class WhosOffSim:
         return _ok([{"token": {"access_token": token, "token_expiry_date": expiry}, "user": user_json}])
 
     def _check_auth(self, request: Request, body: dict[str, Any], kind: str) -> tuple[WoUser, _Token | None]:
-        """The checklist order of §2.10: app id, IP, nonce, secret, then credentials or token."""
+        """The order of §14: app id, IP, nonce, secret, then credentials or token."""
         header_app, body_app = request.headers.get("app-id"), body.get("app_id")
         if (header_app is None and body_app is None) or any(
                 a is not None and not secrets.compare_digest(str(a), self.app_id) for a in (header_app, body_app)):
@@ -523,7 +524,7 @@ class WhosOffSim:
     @staticmethod
     def _int(body: dict[str, Any], name: str, *, required: bool = True, default: int | None = None,
              allowed: Iterable[int] | None = None) -> int | None:
-        """Numbers or numeric strings, as the samples send ids as strings (doc: §2.4)."""
+        """Numbers or numeric strings, as the samples send ids as strings (documented, §5)."""
         value = body.get(name)
         if value is None or value == "":
             if required:
@@ -600,7 +601,7 @@ class WhosOffSim:
         return ids
 
     def _scope(self, body: dict[str, Any], caller: WoUser, max_type: int) -> Callable[[WoUser], bool]:
-        """The "map" filter (doc: §2.4): company, department, tag, staff, my staff, by approver."""
+        """The "map" filter (documented, §5): company, department, tag, staff, my staff, by approver."""
         map_type = self._int(body, "map_type_id", allowed=range(max_type + 1))
         map_id = self._int(body, "map_id", required=map_type in {1, 2, 3, 5}, default=0)
         if map_type == 0:
@@ -730,7 +731,7 @@ class WhosOffSim:
 
     @staticmethod
     def _check_shape(start: datetime, end: datetime) -> None:
-        """§2.6: whole and half days start/end at 00:00 or 12:00 (end exclusive); hours stay within
+        """§7: whole and half days start/end at 00:00 or 12:00 (end exclusive); hours stay within
         one day on 15-minute boundaries."""
         if end <= start:
             raise _bad("end_date must be after start_date.", "SIM-DATE")
@@ -771,7 +772,7 @@ class WhosOffSim:
         return rows
 
     def _work(self, user: WoUser) -> dict[str, Any]:
-        """A standard 7.5-hour, Monday-to-Friday pattern (minutes per day; doc: WO-WORK)."""
+        """A standard 7.5-hour, Monday-to-Friday pattern (minutes per weekday, as WhosOff's "work" is: §2)."""
         week = {d: 450 for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}
         return {"start_date": "2020-01-01", "end_date": None, **week, "saturday": 0, "sunday": 0}
 

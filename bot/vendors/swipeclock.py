@@ -1,18 +1,19 @@
 """SwipeClock TimeWorksPlus: self-signed HS256 JWTs traded for access tokens, punches over REST.
 
-Contract: shared/vendors/swipeclock-whosoff.md part 1. What shapes this module:
+Contract: docs/vendors/swipeclock.md (a bare §N in this module is a section of it). What shapes
+this module:
 
 - Every call carries an *issued* access token. We get one by signing a short-lived
-  "originating" JWT with the API secret and posting it to the authentication service (§1.3).
+  "originating" JWT with the API secret and posting it to the authentication service (§4).
   Tokens are cached per (product, employee) and reused until shortly before their ``exp``; a
-  401 means "re-authenticate once and retry once" (§1.3.5). Many worker threads share one
+  401 means "re-authenticate once and retry once" (§4.5). Many worker threads share one
   connector, so a renewal happens once per token, not once per thread.
-- The API is keyed on employee codes (§1.4), so ``vendor_user_id`` is the ``EmployeeCode``
+- The API is keyed on employee codes (§5), so ``vendor_user_id`` is the ``EmployeeCode``
   and people are matched by ``Email``; nobody types anything to link.
-- Punches go to ``POST timecards/punch`` (§1.6 route A, unconfirmed) and are read back from
+- Punches go to ``POST timecards/punch`` (§7 route A, unconfirmed) and are read back from
   ``GET timecards``; times are the site's local wall clock, hence ``SWIPECLOCK_TIMEZONE``.
-- Time off is read from ``GET timeoffrequests``. Creating requests uses an endpoint the contract
-  only infers, so it ships behind ``SWIPECLOCK_LEAVE_REQUESTS`` (§1.13).
+- Time off is read from ``GET timeoffrequests``. Creating requests uses an endpoint no source
+  documents, so it ships behind ``SWIPECLOCK_LEAVE_REQUESTS`` (§8).
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ PRODUCT_EMPLOYEE = "twpemp"
 PRODUCT_CLIENT = "twpclient"
 PRODUCT_PARTNER = "twppartner"
 
-MAX_ORIGINATING_LIFETIME = 300  # "must be no more than 5 minutes into the future" (doc: SC-SWAG)
-FALLBACK_TOKEN_LIFETIME = 180.0  # issued token without a readable exp: renew like PBI does (obs)
+MAX_ORIGINATING_LIFETIME = 300  # "no more than 5 minutes into the future" (documented, §4.5)
+FALLBACK_TOKEN_LIFETIME = 180.0  # no readable exp: renew as a production client does (§4.5)
 IDS_PER_CALL = 25  # employee codes per ``ids=`` query, to keep URLs short (inferred)
 LEAVE_MARGIN = timedelta(days=31)  # leave longer than a month past the range is still cut
 
@@ -83,7 +84,7 @@ class SwipeClockSettings(BaseSettings):
     act_as_employee: bool = True  # per-person calls use a twpemp token for that employee
     leave_requests: bool = False  # POST timeoffrequests is inferred, not documented: opt in
     hours_per_day: float = 8.0  # hours asked for each day of a leave request
-    token_lifetime: int = 240  # seconds until the originating JWT expires (SC-WFHX uses 4 min)
+    token_lifetime: int = 240  # seconds until the originating JWT expires (SwipeClock's own sample uses 4 min)
     refresh_margin: float = 60.0  # renew the issued token this long before its exp
     page_size: int = 50
 
@@ -98,7 +99,7 @@ def originating_claims(
     lifetime: int,
     employee_code: str | None = None,
 ) -> dict[str, Any]:
-    """The originating token's claims, in the contract's order (§1.3.2, §1.3.6)."""
+    """The originating token's claims, in the order of §4.2 and §4.6's worked example."""
     issued = int(now)
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -136,7 +137,7 @@ def _bearer(token: str) -> Callable[[], dict[str, str]]:
 
 
 def _message(response: httpx.Response) -> str:
-    """ASP.NET's ``{"Message": …}`` error body (inferred, §1.8), or nothing."""
+    """ASP.NET's ``{"Message": …}`` error body (inferred, §9), or nothing."""
     try:
         body = response.json()
     except ValueError:
@@ -147,7 +148,7 @@ def _message(response: httpx.Response) -> str:
 
 
 def _number(value: Any) -> float | None:
-    """Hours and balances arrive as numbers, numeric strings or "" (§1.5.3)."""
+    """Hours and balances arrive as numbers, numeric strings or "" (§6.3)."""
     if isinstance(value, bool) or value is None or value == "":
         return None
     try:
@@ -166,7 +167,7 @@ def _day(value: Any) -> date | None:
 
 
 def _status(value: Any) -> str | None:
-    """``Status`` strings are unknown (§1.5.5): approved, dropped, or else treated as pending."""
+    """``Status`` strings are unknown (§6.5): approved, dropped, or else treated as pending."""
     text = str(value or "").strip().lower()
     if text in _DROPPED_STATUSES:
         return None
@@ -192,7 +193,7 @@ class SwipeClock:
     capabilities: ClassVar[frozenset[Action]] = frozenset(
         {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY, Action.BALANCES})
     company_wide: ClassVar[bool] = True  # a site token reads every employee's timecard at once
-    clock_notes: ClassVar[bool] = False  # punches carry no note (contract: none documented)
+    clock_notes: ClassVar[bool] = False  # punches carry no note (none documented, §7)
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
     def __init__(self, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
@@ -214,7 +215,7 @@ class SwipeClock:
         self.auth_http = VendorHttp(self.label, settings.auth_url, policy, headers={"Accept": "application/json"})
         self.http = VendorHttp(self.label, self._api_url, policy,
                                headers={"Accept": "application/json", "Content-Type": "application/json"})
-        # Which secret signs decides ``sub``, ``iss`` and the site-wide product (§1.3.3).
+        # Which secret signs decides ``sub``, ``iss`` and the site-wide product (§4.3).
         self.subject: Literal["client", "partner"] = "client" if settings.partner_id is None else "partner"
         self._issuer: int = settings.site_id if settings.partner_id is None else settings.partner_id
         self._site_key: TokenKey = (PRODUCT_CLIENT if self.subject == "client" else PRODUCT_PARTNER, None)
@@ -239,7 +240,7 @@ class SwipeClock:
         return "SWIPECLOCK_API_SECRET and SWIPECLOCK_SITE_ID"
 
     def _exchange(self, key: TokenKey, _previous: Token | None) -> Token:
-        """Sign an originating JWT and trade it for an issued one (§1.3.1). The exchange changes
+        """Sign an originating JWT and trade it for an issued one (§4.1). The exchange changes
         nothing at SwipeClock, so it is safe to retry; each attempt is signed afresh."""
         product, code = key
         settings = self.settings
@@ -342,7 +343,7 @@ class SwipeClock:
             "ask an admin to link you to your employee code.")
 
     def _employees(self) -> list[dict[str, Any]]:
-        """Every active employee, following ``NextPageLink`` like the official SDK (§1.5.1)."""
+        """Every active employee, following ``NextPageLink`` like the official SDK (§6.1)."""
         return self._listed(self._site_key, "employees", {"onlyActive": "true"})
 
     def _listed(self, key: TokenKey, endpoint: str, extra: dict[str, Any],
@@ -367,7 +368,7 @@ class SwipeClock:
         return rows
 
     def balances(self, user: VendorUser) -> list[Balance]:
-        """``GET /accruals`` (doc: SC-TWPX): each category's ``value`` exactly as SwipeClock states it
+        """``GET /accruals`` (§6.3): each category's ``value`` exactly as SwipeClock states it
         (hours, inferred from TWP's time-based accruals); hidden categories are left out."""
         code = user.vendor_user_id.lower()
         rows = self._listed(self._person_key(user), "accruals", {},
@@ -421,8 +422,8 @@ class SwipeClock:
     def _punch_lines(self, card: Mapping[str, Any], code: str | None = None
                      ) -> Iterable[tuple[str, str | None, ClockSession]]:
         """(employee code, name, session) for each line with a punch in, of ``code`` or everyone.
-        The ``In``/``Out`` line fields are the simulator's (inferred, §1.5.4): the contract knows
-        no punch times inside a line, so lines without them (time off, edits) are not sessions."""
+        The ``In``/``Out`` line fields are the simulator's (inferred, §6.4): no source shows
+        punch times inside a line, so lines without them (time off, edits) are not sessions."""
         for timecard in card.get("TimeCards") or []:
             employee = timecard.get("Employee") or {}
             who = str(employee.get("EmployeeCode", ""))
@@ -497,12 +498,12 @@ class SwipeClock:
 
     def _punch(self, user: VendorUser, kind: Literal["In", "Out"], at: datetime,
                project: str | None = None) -> datetime:
-        """Send one punch (§1.6 route A) and return its local time as SwipeClock recorded it."""
+        """Send one punch (§7, route A) and return its local time as SwipeClock recorded it."""
         code = user.vendor_user_id
         body: dict[str, Any] = {"EmployeeCode": code, "Date": at.date().isoformat(), "Time": at.strftime("%H:%M"),
                                 "Type": kind}
         if project:
-            body["Prompts"] = {"Job": project}  # ``Job`` is a timecard variable PBI reads (obs)
+            body["Prompts"] = {"Job": project}  # ``Job`` is a timecard variable (§7)
         response = self._call(self._person_key(user), "POST", self._path("timecards/punch"), json=body)
         if response.status_code == 409:
             message = ("You're already clocked in on SwipeClock." if kind == "In"
@@ -549,7 +550,7 @@ class SwipeClock:
 
     def _absences(self, result: Mapping[str, Any], start: date, end: date,
                   person: VendorPerson | None = None) -> list[Absence]:
-        """Collapse a request's days (§1.5.5) into ranges of one category, status and comment."""
+        """Collapse a request's days (§6.5) into ranges of one category, status and comment."""
         code = str(result.get("EmployeeCode") or "")
         days: list[tuple[date, str | None, str, str | None]] = []
         for row in result.get("Days") or []:

@@ -1,6 +1,6 @@
 """TimeClock (self-hosted bizley/timeclock): every call is signed with the person's own key.
 
-Contract facts that shape this module (shared/vendors/timeclock-timetap.md part 1): a bad token
+Contract facts that shape this module (docs/vendors/timeclock.md): a bad token
 is 403, not 401; the ±60 s window is corrected from the server's ``Date`` header; the API lets
 a second session run, so callers check first; a session cannot pass midnight in the server's
 zone; who's off means asking each linked person with their own key.
@@ -271,9 +271,10 @@ class TimeClock:
         return self._session(self._json(response))
 
     def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
-        """Filtered on ``clockIn`` (documented, §1.6): a closed session never passes midnight, so one
-        overlapping ``start`` began at most a day before it; a running one may be older (forgotten),
-        so the current session is asked for too when the range reaches now."""
+        """Filtered on ``clockIn`` (documented: docs/vendors/timeclock.md, the section on listing and
+        filtering). A closed session never passes midnight, so one overlapping ``start`` began at
+        most a day before it; a running one may be older (forgotten), so the current session is
+        asked for too when the range reaches now."""
         params = {"filter[clockIn][gte]": max(1, int((start - timedelta(days=1)).timestamp())),
                   "filter[clockIn][lt]": int(end.timestamp()), "sort": "clockIn"}
         found = [self._session(r) for r in self._pages(user, "/api/sessions", params)]

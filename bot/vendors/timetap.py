@@ -1,18 +1,19 @@
 """TimeTap: an appointment scheduler whose business-level API key buys one session token.
 
-Contract: shared/vendors/timeclock-timetap.md part 2. What shapes this module:
+Contract: docs/vendors/timetap.md (a bare §N in this module is a section of it). What shapes this
+module:
 
-- One token serves every call for the business (§2.3): ``GET /sessionToken`` signed with
+- One token serves every call for the business (§4): ``GET /sessionToken`` signed with
   ``md5(apiKey + privateKey)``. It idles out after 4 h, after which any call answers 401. Many
   worker threads share one connector, so the token is renewed once per expiry, not once per
   thread: renewals happen under a lock and only when the token that failed is still current
   (a generation number says which token a caller used).
-- TimeTap has no clock-in/out and no holiday list (§2.1, §2.7): those methods refuse before
+- TimeTap has no clock-in/out and no holiday list (§2, §9): those methods refuse before
   anything is sent.
-- Time off is a calendar block without approval (§2.5): created with ``POST /timeOffBulk`` and
+- Time off is a calendar block without approval (§6.1): created with ``POST /timeOffBulk`` and
   listed only through ``GET /appointments/report?onlyTimeOff=1&excludeTimeOff=false``, paged
-  until an empty page (§2.4, §2.6).
-- People are matched by email from ``GET /staff``; the staff field names are inferred (§2.5).
+  until an empty page (§7).
+- People are matched by email from ``GET /staff``; the staff field names are inferred (§6.2).
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ from bot.vendors.settings import BaseUrl
 
 log = logging.getLogger(__name__)
 
-TOKEN_IDLE_TTL = 4 * 3600.0  # "expire after 4 hours of inactivity" (doc: TT-intro)
+TOKEN_IDLE_TTL = 4 * 3600.0  # "expire after 4 hours of inactivity" (documented, §4.4)
 TOKEN_RENEW_MARGIN = 60.0  # renew an idle token a little early rather than spend a 401 on it
 AUTH_FAILURE_HOLD = 5.0  # after refused credentials, answer from memory instead of asking again
-PAGE_SIZE = 25  # the documented default; the maximum is unknown (§2.6)
+PAGE_SIZE = 25  # the documented default; the maximum is unknown (§7)
 MAX_PAGES = 400  # a guard against a server that ignores pageNumber
 CACHE_TTL = 300.0  # staff directory and reasons change rarely
-ALL_DAY = ("0000", "2359")  # inferred: how "all day" is written is unknown (§2.9)
+ALL_DAY = ("0000", "2359")  # inferred: how "all day" is written is unknown (§6.1)
 CREDENTIALS_HINT = "TIMETAP_API_KEY / TIMETAP_PRIVATE_KEY"
 _SECRET_PARAMS = frozenset({"signature", "sessiontoken", "apikey"})
 
@@ -340,7 +341,7 @@ class TimeTap:
             raise VendorRejected(self.label, "That leave type isn't one TimeTap offers: the form may be out of "
                                  "date. Open `/timeoff` again.", field="leave_type")
         body: dict[str, Any] = {
-            "businessId": _id_value(self._api_key),  # the apiKey is the businessId (obs)
+            "businessId": _id_value(self._api_key),  # the apiKey is the businessId (observed, §4.1)
             "staffId": [_id_value(user.vendor_user_id)],
             "startDate": request.start.isoformat(),
             "startTime": ALL_DAY[0],
@@ -356,7 +357,7 @@ class TimeTap:
             absence = self._absence(row, {})
             if absence is not None:
                 return absence
-        # The create answer is undocumented (§2.9): read the block back instead.
+        # The create answer is undocumented (§6.1): read the block back instead.
         mine = [a for a in self.my_absences(user, request.start, request.end)
                 if a.start == request.start and a.end == request.end]
         if mine:
@@ -411,7 +412,7 @@ class TimeTap:
         rows = self._time_off_rows(start, end)
         people = self._people_by_id() if rows else {}
         found = (self._absence(r, people) for r in rows)
-        # The date filter is observed, not documented, for time-off rows (§2.7): check it here.
+        # The date filter is observed, not documented, for time-off rows (§7): check it here.
         return [a for a in found if a is not None and a.start <= end and a.end >= start]
 
     def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
@@ -421,7 +422,7 @@ class TimeTap:
                 and a.start <= end and a.end >= start]
 
     def cancel_leave(self, user: VendorUser, absence_id: str) -> None:
-        """``DELETE /timeOff/{id}``: a soft delete (doc: TT-timeoff); a 404 means it is gone already.
+        """``DELETE /timeOff/{id}``: a soft delete (§6.1); a 404 means it is gone already.
         The block is read first, so nobody removes another person's time off by its id."""
         path = f"/timeOff/{_id_value(absence_id)}"
         found = self._call("GET", path)

@@ -1,11 +1,12 @@
 """WhosOff (v4 REST API): company leave, who's off, free days and the staff directory.
 
-Contract facts that shape this module (shared/vendors/swipeclock-whosoff.md part 2): one service
-account (a Super User) authenticates with a single-use nonce and ``secret = sha512(nonce +
-client_secret)``; every later call carries ``Authorization: Bearer`` and ``app-id``; a bad or
-expired token is a 400 ``TOK004`` in the ``{"Data", "Errors"}`` envelope; ranges are capped at
-365 days; leave ends are exclusive datetimes with half days split at 12:00. There is no punch
-API, so clocking is not offered, and people are matched by email rather than linked.
+Contract: docs/vendors/whosoff.md (a bare §N in this module is a section of it). The facts that
+shape this module: one service account (a Super User) authenticates with a single-use nonce and
+``secret = sha512(nonce + client_secret)`` (§4); every later call carries ``Authorization: Bearer``
+and ``app-id``; a bad or expired token is a 400 ``TOK004`` in the ``{"Data", "Errors"}`` envelope
+(§9); ranges are capped at 365 days (§10); leave ends are exclusive datetimes with half days split
+at 12:00 (§7). There is no punch API, so clocking is not offered, and people are matched by email
+rather than linked (§2).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from bot.vendors.settings import BaseUrl, TimeZoneName
 log = logging.getLogger(__name__)
 
 TOKEN_INVALID = "TOK004"  # noqa: S105 - an error code: doc "Invalid Token", also sent for expired tokens
-_STATUS = {100: "approved", 1: "pending", 900: "cancelled", 930: "denied"}  # doc: WO-LEAVE status ids
+_STATUS = {100: "approved", 1: "pending", 900: "cancelled", 930: "denied"}  # documented status ids, §8
 _NOT_OFF = {"cancelled", "denied"}
 _FREE_DAY = 0  # free_restricted_type_id of a company free day (inferred)
 _MIDNIGHT = datetime.min.time()
@@ -70,7 +71,7 @@ class WhosOffSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WHOSOFF_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # The live and sandbox roots are per account (Company Settings) and unpublished, so there is no
-    # default; the contract calls them WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT, accepted as aliases.
+    # default (§3); WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT are accepted as aliases.
     base_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT", "base_url"))
     sandbox_url: BaseUrl = Field(
         "", validation_alias=AliasChoices("WHOSOFF_SANDBOX_URL", "WHOSOFF_SANDBOX_ROOT", "sandbox_url"))
@@ -98,7 +99,7 @@ def make_secret(nonce: str, client_secret: str) -> str:
     return hashlib.sha512((nonce + client_secret).encode("utf-8")).hexdigest()
 
 
-# Outbound webhooks (doc: WO-WH): leave.created / leave.updated / leave.deleted, signed with
+# Outbound webhooks (§11): leave.created / leave.updated / leave.deleted, signed with
 # HMAC SHA-256 under a client secret. The page's excerpt does not name the header, so it is a
 # setting of the bot (``WHOSOFF_WEBHOOK_HEADER``); the digest is over the raw body, hex or base64,
 # optionally prefixed ``sha256=``.
@@ -138,7 +139,7 @@ def webhook_change(payload: Mapping[str, Any]) -> tuple[str, str, str | None] | 
 
 
 def encode_leave(request: LeaveRequest) -> tuple[str, str]:
-    """A leave request as the §2.6 ``start_date``/``end_date`` pair: the end is exclusive (midnight
+    """A leave request as the §7 ``start_date``/``end_date`` pair: the end is exclusive (midnight
     after the last day), a morning ends at 12:00 and an afternoon starts at 12:00."""
     if request.end < request.start:
         raise VendorRejected("WhosOff", "The last day is before the first day.", field="end")
@@ -412,7 +413,7 @@ class WhosOff:
         return [VendorPerson(str(r["user_id"]), _email(r), _name(r)) for r in rows if r.get("user_id") is not None]
 
     def departments(self) -> dict[str, str]:
-        """Each active user's department, from the same company-wide ``user/retrieve`` (doc: WO-USER)."""
+        """Each active user's department, from the same company-wide ``user/retrieve`` (§6)."""
         rows = self._call("user/retrieve", {"map_type_id": 0, "map_id": 0, "status_id": 1})
         return {str(r["user_id"]): str(r.get("department_name") or "") for r in rows if r.get("user_id") is not None}
 
@@ -434,7 +435,7 @@ class WhosOff:
         return self._type_names.get(type_id)
 
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
-        """Validate, then submit on the person's behalf (``admin: true``), as §2.11 describes."""
+        """Validate, then submit on the person's behalf (``admin: true``), as §6 and §12 describe."""
         start, end = encode_leave(request)
         note = (request.note or "").strip()
         if len(note) > 500:
@@ -540,7 +541,7 @@ class WhosOff:
         return rows[0] if rows else None
 
     def approvers(self, user: VendorUser) -> list[VendorPerson]:
-        """The person's ``approver_id`` (doc: WO-USER), looked up for their email."""
+        """The person's ``approver_id`` (§6), looked up for their email."""
         row = self._user(user.vendor_user_id) or {}
         approver = row.get("approver_id")
         if approver in (None, "", 0, "0"):

@@ -218,7 +218,8 @@ def test_an_access_token_is_good_for_its_own_site_only(server, clock):
 
 
 def test_the_contracts_pinned_token_is_accepted_byte_for_byte():
-    """§1.3.6's client token, signed with the made-up secret, at a moment inside its window."""
+    """The client token of docs/vendors/swipeclock.md §4.6, signed with the made-up secret, at a moment
+    inside its window."""
     pinned = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOjU1NDMsInN1YiI6ImNsaWVudCIsImV4cCI6MTQ4MTIyODgwNCwia"
               "WF0IjoxNDgxMjI4NTM0LCJwcm9kdWN0IjoidHdwY2xpZW50Iiwic2l0ZUluZm8iOnsidHlwZSI6ImlkIiwiaWQiOiI1NTQzIn19"
               ".s1VNb1E4qB6BPO7W0QP85ZctIbGv_bRy10-3ypgR1i4")
@@ -487,7 +488,7 @@ def test_the_sandbox_demo_matches_the_shared_demo_people():
     assert sim.auth_count == 0
 
 
-# --- hours and who's in (issue 13) ----------------------------------------------------------------
+# --- hours and who's in ----------------------------------------------------------------------------
 
 
 def test_sessions_come_from_the_timecards_of_each_pay_period_the_range_touches(vendor, sim, server):

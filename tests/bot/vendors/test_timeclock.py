@@ -154,7 +154,7 @@ def test_a_leave_type_timeclock_does_not_offer_is_refused_on_the_field_not_booke
     assert not tc_sim.off_times
 
 
-# --- sessions: filters and pages (issue 13) -------------------------------------------------------
+# --- sessions: filters and pages ------------------------------------------------------------------
 
 
 def test_the_simulator_filters_sessions_on_clock_in_and_pages_them_as_documented(

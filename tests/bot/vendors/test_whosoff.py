@@ -1,7 +1,7 @@
 """WhosOff connector and simulator, over real HTTP on 127.0.0.1.
 
-The simulator enforces the contract (shared/vendors/swipeclock-whosoff.md part 2), so raw-httpx
-tests pin down what it refuses and connector tests prove the client satisfies it.
+The simulator enforces the contract in docs/vendors/whosoff.md, so raw-httpx tests pin down what
+it refuses and connector tests prove the client satisfies it.
 """
 
 from __future__ import annotations
@@ -355,7 +355,8 @@ def test_half_day_end_round_trips_as_a_morning(vendor, sim):
     created = vendor.request_leave(ada, LeaveRequest(start, start + timedelta(days=2), "11",
                                                      end_portion=Portion.AM, note="Long weekend"))
     stored = sim.leave[int(created.absence_id or 0)]
-    assert stored.end.isoformat() == f"{start + timedelta(days=2)}T12:00:00"  # §2.6: a morning ends at noon
+    # docs/vendors/whosoff.md §7: a morning ends at noon
+    assert stored.end.isoformat() == f"{start + timedelta(days=2)}T12:00:00"
     found = [a for a in vendor.absences(start, start + timedelta(days=5), []) if a.absence_id == created.absence_id]
     assert len(found) == 1
     absence = found[0]
