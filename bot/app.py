@@ -232,7 +232,7 @@ def hygiene_policy(settings: Settings) -> HygienePolicy:
 
 
 def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> None:
-    """Hours worked, who's in now, and the forgotten clock-out/clock-in reminders (issue 13)."""
+    """Hours worked, who's in now, and the forgotten clock-out/clock-in reminders."""
     services.hours = Hours(services.people, services.router)
     services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
     services.hygiene = ClockHygiene(services.people, services.store, HygieneStore(engine), services.router,

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     hygiene_check_seconds: float = Field(default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS")
     session_sweep_minutes: float = Field(default=30.0, gt=0, alias="TIMEBOT_SESSION_SWEEP_MINUTES")
 
-    # Leave follow-up (issue 12)
+    # Leave follow-up: polling for decisions, approvers and their reminders, backdated requests
     leave_poll_seconds: float = Field(default=300.0, gt=0, alias="TIMEBOT_LEAVE_POLL_SECONDS")
     leave_approvers: str = Field(default="", alias="TIMEBOT_LEAVE_APPROVERS")
     approval_remind_hours: float = Field(default=24.0, gt=0, alias="TIMEBOT_APPROVAL_REMIND_HOURS")

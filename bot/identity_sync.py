@@ -1,7 +1,8 @@
 """Matching Slack users to vendor users by email, in bulk (``timebot users sync|unmatched``).
 
-The bot also matches lazily on first use (``Timebot.identity``); a sync up front means digests
-and who's-off can name everyone from the first day, and shows admins who needs a manual link.
+The bot also matches lazily on first use (``People.identity`` in bot/usecases/people.py); a sync
+up front means digests and who's-off can name everyone from the first day, and shows admins who
+needs a manual link.
 """
 
 from __future__ import annotations

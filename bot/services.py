@@ -37,7 +37,7 @@ class Services:
     whos_off: WhosOff
     home: Home
     digests: DigestAdmin | None = None  # set when digests are installed
-    hours: Hours = None  # type: ignore[assignment]  # set by bot/app.py (clock hygiene, issue 13)
+    hours: Hours = None  # type: ignore[assignment]  # set by bot/app.py (clock hygiene)
     whos_in: WhosIn = None  # type: ignore[assignment]
     hygiene: ClockHygiene = None  # type: ignore[assignment]
     followup: LeaveFollowup | None = None  # set by the composition root (leave follow-up)

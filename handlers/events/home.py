@@ -31,13 +31,13 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
     state = services.home.home(actor)
     view = blocks.home_view(state, actor.tz, services.now())
-    if services.hygiene is not None and state.status.clock_linked:  # hours worked and the clock-in reminder (issue 13)
+    if services.hygiene is not None and state.status.clock_linked:  # hours worked and the clock-in reminder
         hours = services.hours.today_and_week(actor)
         extra = home_hygiene_blocks(hours, services.hygiene.clock_in_reminder(actor))
         view["blocks"] = (view["blocks"][:-1] + extra + view["blocks"][-1:])[:100]
-    if services.followup is not None and state.leave_vendor and state.leave_ready:  # my leave, balances (issue 12)
+    if services.followup is not None and state.leave_vendor and state.leave_ready:  # my leave and balances
         view = leave.with_my_leave(view, *_my_leave(services, actor))
-    if services.leave_status is not None:  # leave in the Slack status (issue 15)
+    if services.leave_status is not None:  # leave in the Slack status
         view["blocks"] += status_section(services.leave_status.connected(actor.team_id, actor.user_id),
                                          services.status_connect_url, services.status_missing)
     client.views_publish(user_id=actor.user_id, view=view)

@@ -1,6 +1,6 @@
-"""What a person meets first (issue 11, items 9-11): `/timebot status` and App Home say how they
-are known or what to do next, for a PIN vendor (TimeClock) and an email-matched one (WhosOff);
-wording follows the kind of leave and the kind of request. Real HTTP: Slack stand-in -> bot -> simulator."""
+"""What a person meets first: `/timebot status` and App Home say how they are known or what to do
+next, for a PIN vendor (TimeClock) and an email-matched one (WhosOff); wording follows the kind of
+leave and the kind of request. Real HTTP: Slack stand-in -> bot -> simulator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP front door (issue 9): nothing happens for a request that fails Slack's signature check,
+"""The HTTP front door: nothing happens for a request that fails Slack's signature check,
 whatever way it fails; the body is read only when small and parsed only once signed; a response_url
 is used only on Slack's host; /healthz tells whether the database takes writes. All over real HTTP."""
 

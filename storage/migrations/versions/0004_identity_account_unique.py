@@ -1,9 +1,10 @@
 """One vendor account links to one person per workspace, enforced by the database.
 
-The check in ``Timebot.link`` reads then writes, so two people linking the same account at the
-same moment could both pass it. Links that already collide are resolved the way the bot would
-have: the most recent link to the account keeps it, older ones are removed (each logged at
-WARNING and written to the audit log, so an operator can tell those people to link again).
+The check in ``People.link`` (bot/usecases/people.py) reads then writes, so two people linking
+the same account at the same moment could both pass it. Links that already collide are resolved
+the way the bot would have: the most recent link to the account keeps it, older ones are removed
+(each logged at WARNING and written to the audit log, so an operator can tell those people to
+link again).
 Refusing to start instead would leave the bot down until someone edits rows by hand.
 
 Revision ID: 0004

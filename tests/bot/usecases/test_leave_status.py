@@ -94,7 +94,7 @@ def test_leave_changed_restores_the_previous_status_at_once_without_waiting_for_
     at(world, london(MONDAY))
     delete_at_timeclock(world, off_id)
     world.clock.set(london(MONDAY, 0, 1))  # the job would not read TimeClock again for minutes
-    world.status.leave_changed("T0DEMO", ADA)  # what a cancel in Slack calls (issue 12)
+    world.status.leave_changed("T0DEMO", ADA)  # what a cancel in Slack calls
     assert ada_status(world) == ("Working from home", ":house:")
 
 
