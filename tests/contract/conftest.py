@@ -52,7 +52,9 @@ class TimeClockServer(Protocol):
 
     def reset(self) -> None: ...
     def store_holiday(self, day: date) -> None: ...
+    def publish_holiday(self, day: date) -> None: ...
     def drop_holidays(self, year: int) -> None: ...
+    def drop_holiday(self, day: date) -> None: ...
     def decide(self, off_id: int, approved: int) -> None: ...
     def add_project(self, name: str, assignees: list[int]) -> int: ...
 
@@ -84,8 +86,14 @@ class SimTimeClock:
     def store_holiday(self, day: date) -> None:
         self.sim.holidays.add((day.year, day.month, day.day))
 
+    def publish_holiday(self, day: date) -> None:
+        self.sim.add_holiday(day)  # on the public calendar: served once the year is fetched
+
     def drop_holidays(self, year: int) -> None:
         self.sim.holidays = {h for h in self.sim.holidays if h[0] != year}
+
+    def drop_holiday(self, day: date) -> None:
+        self.sim.holidays.discard((day.year, day.month, day.day))
 
     def decide(self, off_id: int, approved: int) -> None:
         self.sim.decide(off_id, approved)
@@ -120,8 +128,14 @@ class RealTimeClock:
     def store_holiday(self, day: date) -> None:
         self.sql(f"INSERT IGNORE INTO holiday (year, month, day) VALUES ({day.year}, {day.month}, {day.day})")
 
+    def publish_holiday(self, day: date) -> None:
+        self.store_holiday(day)  # its fetch scrapes a public site this machine cannot reach: stored as it would be
+
     def drop_holidays(self, year: int) -> None:
         self.sql(f"DELETE FROM holiday WHERE year = {int(year)}")
+
+    def drop_holiday(self, day: date) -> None:
+        self.sql(f"DELETE FROM holiday WHERE year = {day.year} AND month = {day.month} AND day = {day.day}")
 
     def decide(self, off_id: int, approved: int) -> None:
         # the column the web UI's admin/off-approve and off-deny actions write
