@@ -63,7 +63,9 @@ class TcProject:
     name: str
     color: str = "#3366cc"
     assignees: set[int] = field(default_factory=set)
-    status: int = 1
+    status: int = 1  # 0 deleted, 1 active, 2 locked (once a session has used it)
+    created_at: int = 0
+    updated_at: int = 0
 
 
 def _error(status: int, name: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -114,7 +116,9 @@ class TimeClockSim:
         return user
 
     def add_project(self, project_id: int, name: str, assignees: set[int] | None = None) -> TcProject:
-        self.projects[project_id] = TcProject(project_id, name, assignees=set(assignees or ()))
+        now = int(self.clock())
+        self.projects[project_id] = TcProject(project_id, name, assignees=set(assignees or ()), created_at=now,
+                                              updated_at=now)
         return self.projects[project_id]
 
     def add_holiday(self, day: date) -> None:
@@ -386,7 +390,10 @@ class TimeClockSim:
             "clockIn": row["clock_in"],
             "clockOut": row["clock_out"],
             "note": row["note"],
-            "project": {"id": project.id, "name": project.name, "color": project.color} if project else None,
+            # the whole project record, as the real server serializes the relation (not just id, name, color)
+            "project": {"id": project.id, "name": project.name, "color": project.color,
+                        "assignees": sorted(project.assignees), "status": project.status,
+                        "created_at": project.created_at, "updated_at": project.updated_at} if project else None,
             "createdAt": row["created_at"],
             "updatedAt": row["updated_at"],
         }
@@ -448,6 +455,9 @@ class TimeClockSim:
             row = {"id": self._ids["session"], "user_id": user.id, "created_at": now}
             self.sessions[row["id"]] = row
         row.update(clock_in=clock_in, clock_out=clock_out, note=note, project_id=project_id, updated_at=now)
+        used = self.projects.get(project_id or 0)
+        if used is not None and used.status == 1:  # a project in use is locked, as the server's Clock::afterSave does
+            used.status, used.updated_at = 2, now
         return row
 
     def _summary(self, user: TcUser, request: Request) -> Response:

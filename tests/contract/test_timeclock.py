@@ -176,6 +176,8 @@ REQUESTS: dict[str, Callable[[TimeClockServer], httpx.Response]] = {
     "projects none": lambda s: call(s, "GET", "/api/projects"),
     "project of someone else": lambda s: call(s, "GET", "/api/projects/999999"),
     "session create": lambda s: call(s, "POST", "/api/sessions", json={"clockIn": stamp(past_day(), 9)}),
+    "session with a project": lambda s: call(s, "POST", "/api/sessions", json={
+        "clockIn": stamp(past_day(), 9), "projectId": s.add_project("Contract Golden", [s.people[1].id])}),
     "session unknown project": lambda s: call(s, "POST", "/api/sessions", json={"projectId": 999999}),
     "session close": _session_then({"clockOut": (10,), "note": "done"}),
     "session ends before it starts": _session_then({"clockOut": (8,)}),
@@ -248,6 +250,9 @@ GOLDEN: dict[str, dict[str, Any]] = {
     "projects none": _page([], 0),
     "project of someone else": _not_found("999999"),
     "session create": {"status": 201, "type": "application/json", "date": True, "body": _SESSION},
+    "session with a project": {"status": 201, "type": "application/json", "date": True, "body": {
+        **_SESSION, "project": {"id": "int", "name": "str", "color": "str", "assignees": ["int"], "status": "int",
+                                "created_at": "int", "updated_at": "int"}}},
     "session unknown project": _invalid("projectId", "Can not find project of given ID."),
     "session close": {"status": 200, "type": "application/json", "date": True,
                       "body": {**_SESSION, "clockOut": "int", "note": "str"}},
