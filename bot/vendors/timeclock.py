@@ -273,7 +273,7 @@ class TimeClock:
         return self._session(self._json(response))
 
     def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
-        """Filtered on ``clockIn`` (documented, §1.6): a closed session never passes midnight, so one
+        """Filtered on ``clockIn`` (docs/vendors/timeclock.md): a closed session never passes midnight, so one
         overlapping ``start`` began at most a day before it; a running one may be older (forgotten),
         so the current session is asked for too when the range reaches now."""
         params = {"filter[clockIn][gte]": max(1, int((start - timedelta(days=1)).timestamp())),
