@@ -31,6 +31,7 @@ from sandbox.server import Request, Response, SimServer
 _TOKEN = re.compile(r"^(\d+):(\d+):(.+)$")
 _BEARER = re.compile(r"^Bearer\s+(.*?)$")
 _FILTER = re.compile(r"^filter\[(\w+)\](?:\[(\w+)\])?$")
+_ADMIN_OFF = re.compile(r"^/admin/off(/\d+/\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^\s*[-+]?(\d*\.?\d+|\d+\.)([eE][-+]?\d+)?\s*$")  # Yii's NumberValidator
 # What each index may be filtered on, and how a value is validated (docs/vendors/timeclock.md): "int"
@@ -224,6 +225,10 @@ class TimeClockSim:
 
     def _route(self, request: Request) -> Response:
         path = request.path.rstrip("/")
+        if _ADMIN_OFF.match(path):
+            # the admins' off-time page (of a month): the web UI, behind its login
+            login = f"http://{request.headers.get('host', '127.0.0.1')}/site/login"
+            return Response(302, b"", {"Location": login, "Content-Type": "text/html; charset=UTF-8"})
         if not path.startswith("/api/"):
             return Response.text("<html><body>Not Found</body></html>", 404, "text/html; charset=UTF-8")
         parts = path[len("/api/") :].split("/")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -103,6 +104,8 @@ def fingerprint(response: httpx.Response) -> dict[str, Any]:
         body = shape(response.json())
     else:
         body = "page" if response.content else None
+    if response.is_redirect:
+        body = urlsplit(response.headers["location"]).path
     return {"status": response.status_code, "type": content_type, "body": body, "date": "date" in response.headers,
             **{h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}}
 
@@ -203,6 +206,7 @@ REQUESTS: dict[str, Callable[[TimeClockServer], httpx.Response]] = {
     "holidays year 0": lambda s: call(s, "GET", "/api/holidays", params={"filter[year]": 0}),
     "holidays fetch": _fetched,
     "holidays fetch without a year": lambda s: call(s, "POST", "/api/holidays/fetch", json={}),
+    "approval page of a month": lambda s: call(s, "GET", "/admin/off/4/2999", headers={}),
 }
 
 _ERR_PIN = {"status": 422, "type": "application/json", "date": True}
@@ -278,6 +282,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
     "holidays year 0": _invalid("filter", "Year must be no less than 1."),
     "holidays fetch": {"status": 204, "type": "text/html", "date": True, "body": None},
     "holidays fetch without a year": _invalid("year", "Year must be no less than 1."),
+    # the web UI's page exists (an unknown admin page is a 500) and asks for an admin's login
+    "approval page of a month": {"status": 302, "type": "text/html", "date": True, "body": "/site/login"},
 }
 
 
@@ -463,3 +469,12 @@ def test_projects_are_the_ones_the_person_is_assigned_to_and_a_session_can_name_
     with pytest.raises(VendorRejected, match="no TimeClock project called") as refused:
         vendor(server).clock_in(key_of(alan), project="Payroll")
     assert refused.value.field == "project"
+
+
+def test_the_approval_link_is_the_web_uis_page_for_the_leaves_month(server: TimeClockServer) -> None:
+    tc = vendor(server)
+    absence = tc.request_leave(key_of(server.people[1]), LeaveRequest(date(2999, 4, 28), date(2999, 5, 2), "1"))
+    link = tc.approval_url(absence)
+    assert link == f"{server.base_url}/admin/off/4/2999"
+    page = _HTTP.get(link)
+    assert (page.status_code, urlsplit(page.headers["location"]).path) == (302, "/site/login")  # behind the login
