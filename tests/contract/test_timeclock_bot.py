@@ -19,14 +19,7 @@ from sandbox.slack import SlackStandIn
 from tests.contract.conftest import TimeClockServer, open_server
 from tests.contract.test_timeclock import call, stamp
 from tests.deploy.harness import Deployed, slack_env, start
-from tests.support import BOT_TOKEN, SlackDriver, leave_values, next_monday, text_input
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn.demo(BOT_TOKEN).start()
-    yield stand_in
-    stand_in.stop()
+from tests.support import SlackDriver, leave_values, next_monday, text_input
 
 
 @pytest.fixture
