@@ -61,7 +61,9 @@ def _sandbox(vendor: str, base_url: Callable[[Any], str]) -> Sandbox:
     """The vendor's demo sandbox, and the settings that reach it (what ``timebot sandbox`` prints)."""
     if vendor == "timeclock":
         tc = TimeClockSim.demo(leave=True)
-        return Sandbox(tc, {"base_url": base_url(tc)})
+        # a service key lets the bot ask the server to fetch the public holidays, as an operator would
+        return Sandbox(tc, {"base_url": base_url(tc), "service_user_id": "1",
+                            "service_api_key": tc.users[1].api_key})
     if vendor == "timetap":
         tt = TimeTapSim.demo(leave=True)
         return Sandbox(tt, {"base_url": base_url(tt), "environment": "test", "api_key": tt.api_key,

@@ -2,7 +2,12 @@
 
 Faithful where the bot could be fooled: the ``id:timestamp:sha1`` bearer check with its ±60 s
 window and 401-vs-403 split, per-owner scoping, Yii-style pagination and filters, and the 422
-validation messages (overlaps, midnight). Used by the tests and by ``timebot sandbox timeclock``.
+validation messages (overlaps, midnight). Like the real server, a year has no public holidays
+until it is fetched (the web calendar or ``POST /api/holidays/fetch`` scrapes them), and a
+created off-time answers ``"approved": null`` (the column's default, 0, shows on later reads).
+Where this file and the real server ever disagree, the real server is right: the contract tests
+in ``tests/contract/`` run the same requests on both. Used by the tests and by
+``timebot sandbox timeclock``.
 """
 
 from __future__ import annotations
@@ -26,15 +31,16 @@ from sandbox.server import Request, Response, SimServer
 _TOKEN = re.compile(r"^(\d+):(\d+):(.+)$")
 _BEARER = re.compile(r"^Bearer\s+(.*?)$")
 _FILTER = re.compile(r"^filter\[(\w+)\](?:\[(\w+)\])?$")
+_ADMIN_OFF = re.compile(r"^/admin/off(/\d+/\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What each index may be filtered on, and how a value is validated (docs/vendors/timeclock.md, the
-# section on listing and filtering): "int" ≥ 1, "date" yyyy-MM-dd, "str" anything. Keyed by the
-# index's default sort, which names it.
+_NUMBER = re.compile(r"^\s*[-+]?(\d*\.?\d+|\d+\.)([eE][-+]?\d+)?\s*$")  # Yii's NumberValidator
+# What each index may be filtered on, and how a value is validated (docs/vendors/timeclock.md): "int"
+# ≥ 1, "int0" one of 0..2, "int01" 0 or 1, "date" yyyy-MM-dd, "str" anything. Keyed by the index's default sort.
 _FILTERABLE: dict[str, dict[str, str]] = {
     "clockIn": {"id": "int", "clockIn": "int", "clockOut": "int", "createdAt": "int", "updatedAt": "int",
                 "note": "str"},
     "startAt": {"id": "int", "createdAt": "int", "updatedAt": "int", "startAt": "date", "endAt": "date",
-                "type": "int0", "approved": "int0", "note": "str"},
+                "type": "int01", "approved": "int0", "note": "str"},
     "year": {"year": "int", "month": "int", "day": "int"},
     "name": {"id": "int", "name": "str", "color": "str"},
 }
@@ -58,7 +64,9 @@ class TcProject:
     name: str
     color: str = "#3366cc"
     assignees: set[int] = field(default_factory=set)
-    status: int = 1
+    status: int = 1  # 0 deleted, 1 active, 2 locked (once a session has used it)
+    created_at: int = 0
+    updated_at: int = 0
 
 
 def _error(status: int, name: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -81,7 +89,9 @@ class TimeClockSim:
         self.projects: dict[int, TcProject] = {}
         self.sessions: dict[int, dict[str, Any]] = {}
         self.off_times: dict[int, dict[str, Any]] = {}
-        self.holidays: set[tuple[int, int, int]] = set()
+        self.holidays: set[tuple[int, int, int]] = set()  # the server's table: what GET /api/holidays reads
+        self.calendar: set[tuple[int, int, int]] = set()  # the public site a fetch scrapes
+        self.fetched: list[int] = []  # the years asked for through POST /api/holidays/fetch, in order
         self.rejected_auth = 0
         self.accepted_auth = 0
         self._ids = {"session": 0, "off": 0}
@@ -107,11 +117,22 @@ class TimeClockSim:
         return user
 
     def add_project(self, project_id: int, name: str, assignees: set[int] | None = None) -> TcProject:
-        self.projects[project_id] = TcProject(project_id, name, assignees=set(assignees or ()))
+        now = int(self.clock())
+        self.projects[project_id] = TcProject(project_id, name, assignees=set(assignees or ()), created_at=now,
+                                              updated_at=now)
         return self.projects[project_id]
 
     def add_holiday(self, day: date) -> None:
-        self.holidays.add((day.year, day.month, day.day))
+        """A public holiday on the calendar the server scrapes. Like the real server, it is not
+        served until its year is fetched (``fetch_holidays`` or ``POST /api/holidays/fetch``)."""
+        self.calendar.add((day.year, day.month, day.day))
+
+    def fetch_holidays(self, year: int) -> None:
+        """What opening the web calendar on ``year`` (or the fetch route) does: fill the year from
+        the public calendar, unless it holds some day already."""
+        with self._lock:
+            if not any(y == year for (y, _m, _d) in self.holidays):
+                self.holidays.update(d for d in self.calendar if d[0] == year)
 
     def add_off_time(self, user_id: int, start: date, end: date, *, type_: int = 1, note: str | None = None) -> dict:
         with self._lock:
@@ -128,6 +149,7 @@ class TimeClockSim:
                    "project_id": project_id, "created_at": now, "updated_at": now}
             self.sessions[row["id"]] = row
             return row
+
     def decide(self, off_id: int, approved: int) -> None:
         """The admin hook: what ``admin/off-approve`` (1) and ``admin/off-deny`` (2) do in the web
         UI. ``approved`` is not writable through the API, as in the real product."""
@@ -139,7 +161,9 @@ class TimeClockSim:
     @classmethod
     def demo(cls, *, leave: bool = False) -> TimeClockSim:
         """The demo people with PINs and projects; ``leave`` adds leave this week and next and a
-        public holiday next week (``timebot sandbox`` and ``timebot console``; tests start empty)."""
+        public holiday next week (``timebot sandbox`` and ``timebot console``; tests start empty).
+        The holiday is on the public calendar: it shows once its year is fetched, as on the real
+        server (the bot fetches it when it has a service key)."""
         sim = cls()
         for i, person in enumerate(DEMO_PEOPLE, start=1):
             sim.add_user(i, person.name, person.email, pin=f"{100 + i}")
@@ -201,6 +225,10 @@ class TimeClockSim:
 
     def _route(self, request: Request) -> Response:
         path = request.path.rstrip("/")
+        if _ADMIN_OFF.match(path):
+            # the admins' off-time page (of a month): the web UI, behind its login
+            login = f"http://{request.headers.get('host', '127.0.0.1')}/site/login"
+            return Response(302, b"", {"Location": login, "Content-Type": "text/html; charset=UTF-8"})
         if not path.startswith("/api/"):
             return Response.text("<html><body>Not Found</body></html>", 404, "text/html; charset=UTF-8")
         parts = path[len("/api/") :].split("/")
@@ -222,6 +250,8 @@ class TimeClockSim:
                 )
             if resource == "off-times":
                 return self._collection(request, user, rest, self.off_times, self._off_json, self._save_off, "startAt")
+            if resource == "holidays" and rest == ["fetch"] and request.method == "POST":
+                return self._fetch(request)
             if resource == "holidays" and not rest:
                 if request.method not in {"GET", "HEAD"}:
                     return self._not_allowed("GET, HEAD")
@@ -248,10 +278,26 @@ class TimeClockSim:
             {"Allow": allowed},
         )
 
+    def _fetch(self, request: Request) -> Response:
+        """``POST /api/holidays/fetch {"year": Y}``: 204 whatever the scrape found; the year goes
+        through PHP's ``intval`` first, so a missing or non-numeric one reads as 0."""
+        raw = request.data().get("year")
+        try:
+            year = int(raw) if raw is not None else 0
+        except (TypeError, ValueError):
+            year = 0
+        if year < 1:
+            return _invalid([("year", "Year must be no less than 1.")])
+        self.fetched.append(year)
+        self.fetch_holidays(year)
+        return Response(204, b"", {"Content-Type": "text/html; charset=UTF-8"})
+
     def _key(self, request: Request) -> Response:
         pin = str(request.data().get("pin") or "").strip()
         if not pin:
             return _invalid([("pin", "Pin cannot be blank.")])
+        if not _NUMBER.match(pin):
+            return _invalid([("pin", "Pin must be a number.")])
         if not pin.isdigit() or len(pin) < 4:
             return _invalid([("pin", "Invalid PIN.")])
         user = self.users.get(int(pin[:-3]))
@@ -293,7 +339,7 @@ class TimeClockSim:
             return result if isinstance(result, Response) else Response.json(render(result))
         if request.method == "DELETE":
             del table[row["id"]]
-            return Response(204)
+            return Response(204, b"", {"Content-Type": "text/html; charset=UTF-8"})
         return self._not_allowed("GET, HEAD, PUT, PATCH, DELETE")
 
     def _index(self, request: Request, rows: list[dict[str, Any]], default_sort: str) -> Response:
@@ -308,8 +354,9 @@ class TimeClockSim:
                 return _invalid([("filter", f'Unknown filter attribute "{attr}"')])
             if op not in _OPERATORS:
                 return _invalid([("filter", f'Operator "{op}" is not allowed.')])
-            if not _valid_filter_value(kind, op, values[0]):
-                return _invalid([("filter", f'Invalid value for "{attr}".')])
+            problem = _filter_value_error(kind, op, values[0])
+            if problem:
+                return _invalid([("filter", problem.format(label=_label(attr)))])
             rows = [r for r in rows if _compare(r.get(attr), op, values[0])]
         sort = request.arg("sort") or default_sort
         for key in reversed(sort.split(",")):
@@ -322,7 +369,7 @@ class TimeClockSim:
         page_rows = rows[(page - 1) * per_page : page * per_page]
         headers = {
             "X-Pagination-Total-Count": str(total),
-            "X-Pagination-Page-Count": str(max(1, -(-total // per_page))),
+            "X-Pagination-Page-Count": str(-(-total // per_page)),  # 0 when there are no rows
             "X-Pagination-Current-Page": str(page),
             "X-Pagination-Per-Page": str(per_page),
         }
@@ -348,7 +395,10 @@ class TimeClockSim:
             "clockIn": row["clock_in"],
             "clockOut": row["clock_out"],
             "note": row["note"],
-            "project": {"id": project.id, "name": project.name, "color": project.color} if project else None,
+            # the whole project record, as the real server serializes the relation (not just id, name, color)
+            "project": {"id": project.id, "name": project.name, "color": project.color,
+                        "assignees": sorted(project.assignees), "status": project.status,
+                        "created_at": project.created_at, "updated_at": project.updated_at} if project else None,
             "createdAt": row["created_at"],
             "updatedAt": row["updated_at"],
         }
@@ -410,6 +460,9 @@ class TimeClockSim:
             row = {"id": self._ids["session"], "user_id": user.id, "created_at": now}
             self.sessions[row["id"]] = row
         row.update(clock_in=clock_in, clock_out=clock_out, note=note, project_id=project_id, updated_at=now)
+        used = self.projects.get(project_id or 0)
+        if used is not None and used.status == 1:  # a project in use is locked, as the server's Clock::afterSave does
+            used.status, used.updated_at = 2, now
         return row
 
     def _summary(self, user: TcUser, request: Request) -> Response:
@@ -500,7 +553,8 @@ class TimeClockSim:
             return _invalid(errors[:1])
         note = data.get("note", row["note"] if row else None)
         if row is None:
-            return self._insert_off(user.id, start, end, type_, note)
+            # the API's create leaves ``approved`` unset: its answer says null, the column's 0 shows later
+            return {**self._insert_off(user.id, start, end, type_, note), "approved": None}
         row.update(start_at=start, end_at=end, type=type_, note=note or None, updated_at=int(self.clock()))
         return row
 
@@ -511,7 +565,7 @@ class TimeClockSim:
             "id": user.id,
             "name": user.name,
             "email": user.email,
-            "phone": user.phone,
+            "phone": user.phone or None,
             "defaultProject": {"id": project.id, "name": project.name} if project else None,
             "availableProjects": available,
             "createdAt": 1545245502,
@@ -530,16 +584,26 @@ def _valid_date(value: str) -> bool:
 _OPERATORS = {"lt", "gt", "lte", "gte", "eq", "neq", "in", "nin", "like"}
 
 
-def _valid_filter_value(kind: str, op: str, raw: str) -> bool:
-    """Yii's search-model rules: ids and stamps are integers ≥ 1, dates yyyy-MM-dd."""
+def _label(attr: str) -> str:
+    """Yii's generated attribute label: ``clockIn`` → "Clock In", ``id`` → "ID"."""
+    return "ID" if attr == "id" else re.sub(r"(?<!^)(?=[A-Z])", " ", attr).title()
+
+
+def _filter_value_error(kind: str, op: str, raw: str) -> str | None:
+    """Yii's search-model rules and their messages: ids and stamps are integers ≥ 1, ``type`` and
+    ``approved`` are in a range, dates are yyyy-MM-dd. ``{label}`` is the attribute's label."""
     values = raw.split(",") if op in {"in", "nin"} else [raw]
     for value in values:
-        if kind in {"int", "int0"}:
-            if not value.lstrip("-").isdigit() or int(value) < (1 if kind == "int" else 0):
-                return False
+        if kind == "int":
+            if not value.lstrip("-").isdigit():
+                return "{label} must be an integer."
+            if int(value) < 1:
+                return "{label} must be no less than 1."
+        elif kind in {"int0", "int01"} and value not in ({"0", "1", "2"} if kind == "int0" else {"0", "1"}):
+            return "{label} is invalid."
         elif kind == "date" and not (_DATE.match(value) and _valid_date(value)):
-            return False
-    return True
+            return "The format of {label} is invalid."
+    return None
 
 
 def _compare(actual: Any, op: str, raw: str) -> bool:
@@ -572,6 +636,8 @@ def serve(port: int) -> None:
     sim = TimeClockSim.demo(leave=True)
     print(f"TimeClock sandbox on http://127.0.0.1:{port}")
     print(f"TIMECLOCK_BASE_URL=http://127.0.0.1:{port}")
+    print("TIMECLOCK_SERVICE_USER_ID=1")  # lets the bot fetch the public holidays, as on a real server
+    print(f"TIMECLOCK_SERVICE_API_KEY={sim.users[1].api_key}")
     print("Demo PINs (link with /timebot link):")
     for user in sim.users.values():
         print(f"  {user.email}: {user.id}{user.pin}")

@@ -1,9 +1,10 @@
 """TimeClock (self-hosted bizley/timeclock): every call is signed with the person's own key.
 
-Contract facts that shape this module (docs/vendors/timeclock.md): a bad token
-is 403, not 401; the ±60 s window is corrected from the server's ``Date`` header; the API lets
-a second session run, so callers check first; a session cannot pass midnight in the server's
-zone; who's off means asking each linked person with their own key.
+Contract facts that shape this module (docs/vendors/timeclock.md): a bad token is 403, not 401;
+the ±60 s window is corrected from the server's ``Date`` header; the API lets a second session
+run, so callers check first; a session cannot pass midnight in the server's zone; who's off
+means asking each linked person with their own key; a year's public holidays are empty until
+someone asks the server to fetch them; a created off-time answers ``"approved": null``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class TimeClock:
         if settings.service_user_id and settings.service_api_key:
             self._service_user = VendorUser(settings.service_user_id, settings.service_api_key.get_secret_value())
         self._any_user = self._service_user
+        self._holiday_fetches: set[int] = set()  # years this process asked the server to fetch
 
     def close(self) -> None:
         self.http.close()
@@ -271,10 +273,9 @@ class TimeClock:
         return self._session(self._json(response))
 
     def sessions(self, user: VendorUser, start: datetime, end: datetime) -> list[ClockSession]:
-        """Filtered on ``clockIn`` (documented: docs/vendors/timeclock.md, the section on listing and
-        filtering). A closed session never passes midnight, so one overlapping ``start`` began at
-        most a day before it; a running one may be older (forgotten), so the current session is
-        asked for too when the range reaches now."""
+        """Filtered on ``clockIn`` (docs/vendors/timeclock.md): a closed session never passes midnight, so one
+        overlapping ``start`` began at most a day before it; a running one may be older (forgotten),
+        so the current session is asked for too when the range reaches now."""
         params = {"filter[clockIn][gte]": max(1, int((start - timedelta(days=1)).timestamp())),
                   "filter[clockIn][lt]": int(end.timestamp()), "sort": "clockIn"}
         found = [self._session(r) for r in self._pages(user, "/api/sessions", params)]
@@ -316,7 +317,7 @@ class TimeClock:
 
     def _absence(self, row: dict[str, Any]) -> Absence:
         kind = next((t.name for t in LEAVE_TYPES if t.id == str(row.get("type"))), "Time off")
-        approved = row.get("approved")
+        approved = row.get("approved")  # null in a create's answer, 0 on later reads: both pending
         status = {1: "approved", 2: "denied"}.get(approved if isinstance(approved, int) else 0, "pending")
         if row.get("type") == 0:
             status = "approved"  # only vacations go through approval
@@ -364,9 +365,10 @@ class TimeClock:
         return found
 
     def approval_url(self, absence: Absence) -> str:
-        """The admins' off-time page of the web UI, where ``admin/off-approve`` and ``off-deny`` live
-        (the page path is inferred from those action names)."""
-        return f"{(self.settings.base_url or '').rstrip('/')}/admin/off"
+        """The admins' off-time page of the web UI for the leave's own month, where it can be
+        approved or denied (``/admin/off`` alone opens the current month)."""
+        base = (self.settings.base_url or "").rstrip("/")
+        return f"{base}/admin/off/{absence.start.month}/{absence.start.year}"
 
     def approvers(self, user: VendorUser) -> list[VendorPerson]:
         return []  # TimeClock names no approver per person: TIMEBOT_LEAVE_APPROVERS says who
@@ -400,11 +402,36 @@ class TimeClock:
             return []  # holidays need some key; none is known until someone links
         found: list[Holiday] = []
         for year in range(start.year, end.year + 1):
-            for row in self._pages(user, "/api/holidays", {"filter[year]": year}):
+            rows = self._pages(user, "/api/holidays", {"filter[year]": year})
+            if not rows and self._fetch_holidays(year):
+                rows = self._pages(user, "/api/holidays", {"filter[year]": year})
+            for row in rows:
                 day = date(int(row["year"]), int(row["month"]), int(row["day"]))
                 if start <= day <= end:
                     found.append(Holiday(day, "Public holiday"))
         return found
+
+    def _fetch_holidays(self, year: int) -> bool:
+        """Ask the server to fill ``year`` (it does so only when its web calendar is opened, or on
+        this call), with the service key, once per year per process: a server that cannot reach
+        its holiday source answers 204 and stays empty, and asking again would change nothing.
+        True when the server took the request, so a second read may find the days."""
+        user = self._service_user
+        if user is None:
+            return False  # a write to the company's server: only on a key the operator gave for it
+        with self._lock:
+            if year in self._holiday_fetches:
+                return False
+            self._holiday_fetches.add(year)
+        try:
+            response = self._call(user, "POST", "/api/holidays/fetch", json={"year": year}, idempotent=True)
+        except VendorError as exc:
+            log.warning("TimeClock could not fetch the public holidays of %s: %s", year, exc)
+            return False
+        if response.status_code not in (200, 204):
+            log.warning("TimeClock refused to fetch the public holidays of %s (HTTP %s)", year, response.status_code)
+            return False
+        return True
 
     def check(self) -> str:
         if self._any_user is not None:

@@ -503,6 +503,7 @@ def test_whosoff_lists_linked_people_by_day_with_holidays(
     tc_sim.add_off_time(1, monday, monday + timedelta(days=1))
     tc_sim.add_off_time(3, monday + timedelta(days=1), monday + timedelta(days=1), type_=0)
     tc_sim.add_holiday(monday + timedelta(days=2))
+    tc_sim.fetch_holidays((monday + timedelta(days=2)).year)
     _, key = bot.driver.command("/whosoff", "next week")
     reply = slack.wait_response(key)[-1]
     text = json.dumps(reply["blocks"])

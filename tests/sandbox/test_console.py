@@ -96,6 +96,9 @@ def test_a_form_is_shown_as_its_fields_and_filled_in_field_by_field(console: tup
 
 
 def test_the_sandboxes_start_empty_unless_asked_for_demo_leave() -> None:
-    assert not TimeClockSim.demo().off_times and not TimeClockSim.demo().holidays
+    assert not TimeClockSim.demo().off_times and not TimeClockSim.demo().calendar
     demo = TimeClockSim.demo(leave=True)
-    assert len(demo.off_times) >= 3 and demo.holidays
+    assert len(demo.off_times) >= 3 and demo.calendar and not demo.holidays  # served once fetched, as on the server
+    for year in {y for (y, _m, _d) in demo.calendar}:
+        demo.fetch_holidays(year)
+    assert demo.holidays == demo.calendar

@@ -44,6 +44,7 @@ def test_leave_and_public_holidays_get_no_nudge(world_factory) -> None:
     world.services.hygiene.check()
     world.clock.set(TUESDAY_0931 + timedelta(days=1))
     world.sim.add_holiday((TUESDAY_0931 + timedelta(days=1)).date())
+    world.sim.fetch_holidays(TUESDAY_0931.year)
     world.services.hygiene.check()
     assert world.dms("U0ADA") == []
 

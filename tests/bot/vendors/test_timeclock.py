@@ -11,7 +11,8 @@ import pytest
 
 from bot.domain import LeaveRequest, VendorUser
 from bot.errors import VendorAuthError, VendorRejected
-from bot.vendors.timeclock import sign
+from bot.vendors.http import HttpPolicy
+from bot.vendors.timeclock import TimeClock, TimeClockSettings, sign
 from sandbox.server import Request, Response, SimServer
 from sandbox.timeclock import TimeClockSim
 from tests.conftest import timeclock_vendor
@@ -136,6 +137,7 @@ def test_company_wide_reads_move_on_from_a_key_that_was_revoked(tc_sim: TimeCloc
     vendor = timeclock_vendor(tc_server.base_url)
     holiday = date.today() + timedelta(days=10)
     tc_sim.add_holiday(holiday)
+    tc_sim.fetch_holidays(holiday.year)
     vendor.current_session(user(tc_sim, 1))  # Ada's key is the first that worked
     tc_sim.users[1].api_key = "revoked-and-replaced"
     with pytest.raises(VendorAuthError):
@@ -191,3 +193,63 @@ def test_sessions_reads_every_page_of_the_range(tc_sim: TimeClockSim, tc_server:
     found = timeclock_vendor(tc_server.base_url).sessions(
         user(tc_sim), datetime.fromtimestamp(base + 2 * 3600, UTC), datetime.fromtimestamp(base + 58 * 3600, UTC))
     assert len(found) == 56
+
+
+# --- holidays, approval link, approved null ------------------------------------------------------
+
+
+def service_vendor(sim: TimeClockSim, base_url: str) -> TimeClock:
+    settings = TimeClockSettings(_env_file=None, base_url=base_url, service_user_id="1",  # type: ignore[call-arg]
+                                 service_api_key=sim.users[1].api_key)
+    return TimeClock(settings, HttpPolicy())
+
+
+def test_a_year_without_holidays_is_fetched_with_the_service_key_then_read_again(
+        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    holiday = date.today() + timedelta(days=10)
+    tc_sim.add_holiday(holiday)
+    found = service_vendor(tc_sim, tc_server.base_url).holidays(holiday, holiday)
+    assert [h.day for h in found] == [holiday]
+    assert tc_sim.fetched == [holiday.year]
+
+
+def test_a_year_is_fetched_once_per_process_even_when_the_server_finds_nothing(
+        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    vendor = service_vendor(tc_sim, tc_server.base_url)
+    day = date(2031, 3, 3)
+    assert vendor.holidays(day, day) == []
+    assert vendor.holidays(day, day) == []
+    assert tc_sim.fetched == [2031]
+
+
+def test_a_year_that_has_holidays_is_not_fetched(tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    holiday = date(2031, 5, 1)
+    tc_sim.add_holiday(holiday)
+    tc_sim.fetch_holidays(2031)
+    assert [h.day for h in service_vendor(tc_sim, tc_server.base_url).holidays(holiday, holiday)] == [holiday]
+    assert tc_sim.fetched == []
+
+
+def test_without_a_service_key_holidays_are_only_read(tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    holiday = date.today() + timedelta(days=10)
+    tc_sim.add_holiday(holiday)
+    vendor = timeclock_vendor(tc_server.base_url)
+    vendor.current_session(user(tc_sim, 2))  # a person's key is known, but fetching is a write for the operator
+    assert vendor.holidays(holiday, holiday) == []
+    assert tc_sim.fetched == []
+
+
+def test_the_approval_link_opens_the_leaves_own_month(tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    start = date(2031, 4, 28)
+    absence = timeclock_vendor(tc_server.base_url).request_leave(user(tc_sim), LeaveRequest(start, start, "1"))
+    assert timeclock_vendor(tc_server.base_url).approval_url(absence) == f"{tc_server.base_url}/admin/off/4/2031"
+
+
+def test_a_created_off_time_answers_approved_null_and_reads_as_pending(
+        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    start = date.today() + timedelta(days=40)
+    absence = timeclock_vendor(tc_server.base_url).request_leave(user(tc_sim), LeaveRequest(start, start, "1"))
+    assert tc_server.requests[-1].path == "/api/off-times"
+    created = httpx.get(f"{tc_server.base_url}/api/off-times/{absence.absence_id}",
+                        headers={"Authorization": tc_sim.sign(1)}).json()
+    assert absence.status == "pending" and created["approved"] == 0
