@@ -94,6 +94,11 @@ def start(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args
           timeout: float = 45.0) -> Deployed:
     """Start ``timebot run --port 0`` with exactly ``env`` (plus PATH and HOME) and wait until it says it
     runs; its HTTP port is read from that line. Fails with the log when it exits or stays silent."""
+    return wait_running(launch(env, tmp_path, name=name, args=args), timeout)
+
+
+def launch(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args: tuple[str, ...] = ()) -> Deployed:
+    """``timebot run`` started but not waited for: several replicas launched at one moment."""
     workdir = tmp_path / name
     workdir.mkdir(exist_ok=True)
     log_path = tmp_path / f"{name}.log"
@@ -103,7 +108,12 @@ def start(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args
         proc = subprocess.Popen([*timebot_command(), "--log-level", "INFO", "run", "--host", "127.0.0.1",
                                  "--port", "0", *args],
                                 cwd=workdir, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
-    deployed = Deployed(proc, log_path)
+    return Deployed(proc, log_path)
+
+
+def wait_running(deployed: Deployed, timeout: float = 45.0) -> Deployed:
+    """Until ``deployed`` logs that it runs (its HTTP port read from the log), or fail with its log."""
+    proc = deployed.proc
     deadline = time.monotonic() + timeout
     while True:
         log = deployed.log
