@@ -97,7 +97,7 @@ class WhosOffSettings(BaseSettings):
     leave_type_status_id: int = Field(1, description="Which leave types are read: `1` active, `0` disabled, "
                                                      "`99` both")
     # Where approvers decide: WhosOff's own web app (no approve call is documented).
-    approval_url: str = Field("", json_schema_extra={"doc_default": "the base URL's scheme and host"},
+    approval_url: str = Field("", json_schema_extra={"doc_default": "the API root's scheme and host"},
                               description="The page approvers are sent to, in WhosOff's web app")
 
     def root(self) -> str:
