@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings_doc import README, documented_names
+from bot.settings_doc import README, documented_names, settings_classes
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import DEMO_PARTNER_ID, DEMO_PARTNER_SECRET, SwipeClockSim
@@ -31,6 +31,7 @@ from tests.support import BOT_TOKEN, SIGNING_SECRET, SocketDriver
 APP_TOKEN = "xapp-1-A0TIMEBOT-1-every-setting"
 # Aliases the vendor's own documents use, read instead of the main name; set in test_vendor_aliases.py
 ALIASES = {"WHOSOFF_ROOT", "WHOSOFF_SANDBOX_ROOT"}
+SET_TO_DEFAULT = {("Settings", "scheduler_enabled")}  # set, but on: the jobs the other settings time must run
 
 
 @dataclass
@@ -166,6 +167,19 @@ def test_every_documented_setting_is_set_by_this_suite(tmp_path: Path, slack: Sl
                                                        vendors: Vendors) -> None:
     missing = documented_names(README.read_text()) - ALIASES - set(every_setting(slack, vendors, tmp_path))
     assert missing == set(), "documented in the README but not set by every_setting()"
+
+
+def test_each_setting_reaches_its_own_field(tmp_path: Path, slack: SlackStandIn, vendors: Vendors,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read as the bot reads them (no process: quick, and it names the field): every value above
+    lands in the field its name documents, so no documented name is silently ignored."""
+    defaults = {model: model(_env_file=None) for _, model in settings_classes()}  # type: ignore[call-arg]
+    for name, value in every_setting(slack, vendors, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    unchanged = [f"{model.__name__}.{field}" for model, default in defaults.items()
+                 for field, value in model(_env_file=None).model_dump().items()  # type: ignore[call-arg]
+                 if value == getattr(default, field) and (model.__name__, field) not in SET_TO_DEFAULT]
+    assert unchanged == []
 
 
 def test_timebot_runs_with_every_setting_from_the_environment(tmp_path: Path, slack: SlackStandIn,
