@@ -6,6 +6,8 @@ what the bot itself needs. A bad setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,70 +25,176 @@ def routing_setting(action: Action) -> str:
     return f"TIMEBOT_{action.name.replace('WHOS_OFF', 'WHOSOFF')}_VENDOR"
 
 
+def _in_flight(vendor: str, more: str = "") -> str:
+    return f"Requests in flight to {vendor} at once, from the whole bot, retries included{more}"
+
+
+def _route(action: str) -> dict[str, Any]:
+    return {"description": f"Which vendor serves {action}: `timeclock`, `timetap`, `swipeclock` or `whosoff`",
+            "json_schema_extra": {"doc_default": "first configured vendor that can"}}
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # Only the aliases below are read from the environment: with ``populate_by_name`` pydantic-settings
+    # would also read each field's own name (``WORKERS``, ``ADMINS`` …), settings nobody documents and
+    # that a container may well set for something else. The README's settings table is generated
+    # from these fields (``python -m bot.settings_doc --write``); ``doc_default`` is the Default cell
+    # when the value itself would not say it.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
-    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
-    slack_api_url: BaseUrl = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
-    database_url: str = Field(default="sqlite:///timebot.db", alias="DATABASE_URL")
-    secret_key: SecretStr | None = Field(default=None, alias="TIMEBOT_SECRET_KEY")
-    old_secret_keys: str = Field(default="", alias="TIMEBOT_OLD_SECRET_KEYS")
-    admins: str = Field(default="", alias="TIMEBOT_ADMINS")
-    default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ")
-    workers: int = Field(default=640, ge=1, le=4096, alias="TIMEBOT_WORKERS")  # vendor cap 500, room for the rest
-    listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS")
-    http_threads: int = Field(default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS")
-    socket_connections: int = Field(default=2, ge=1, le=10, alias="TIMEBOT_SOCKET_CONNECTIONS")
-    slow_notice_seconds: float = Field(default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS")
-    ack_first_seconds: float = Field(default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS")
-    show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
-    scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
-    sick_leave_types: str = Field(default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES")
-    clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS")
-    auto_clockout_hours: float | None = Field(default=None, gt=0, alias="TIMEBOT_AUTO_CLOCKOUT_HOURS")
-    quiet_hours: str = Field(default="21:00-07:00", alias="TIMEBOT_QUIET_HOURS")
-    hygiene_check_seconds: float = Field(default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS")
-    session_sweep_minutes: float = Field(default=30.0, gt=0, alias="TIMEBOT_SESSION_SWEEP_MINUTES")
+    slack_bot_token: SecretStr | None = Field(
+        default=None, alias="SLACK_BOT_TOKEN", json_schema_extra={"doc_default": "— (required)"},
+        description="Bot token, `xoxb-…`")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, alias="SLACK_SIGNING_SECRET", json_schema_extra={"doc_default": "— (required in HTTP mode)"},
+        description="Verifies that requests come from Slack")
+    slack_app_token: SecretStr | None = Field(
+        default=None, alias="SLACK_APP_TOKEN",
+        description="App-level token `xapp-…`; when set, the bot runs in Socket Mode")
+    slack_api_url: BaseUrl = Field(default="https://slack.com/api/", alias="SLACK_API_URL",
+                                   description="Base URL of every Slack Web API call")
+    database_url: str = Field(
+        default="sqlite:///timebot.db", alias="DATABASE_URL",
+        description="SQLAlchemy URL; PostgreSQL: `postgresql+psycopg://user:pass@host/db`")
+    secret_key: SecretStr | None = Field(
+        default=None, alias="TIMEBOT_SECRET_KEY", json_schema_extra={"doc_default": "— (required)"},
+        description="Encrypts stored vendor credentials. Make one with `./dev keys generate`")
+    old_secret_keys: str = Field(
+        default="", alias="TIMEBOT_OLD_SECRET_KEYS",
+        description="Comma-separated previous keys, still accepted for reading during a rotation")
+    admins: str = Field(
+        default="", alias="TIMEBOT_ADMINS",
+        description="Comma-separated Slack user ids who may administer, besides workspace admins/owners")
+    default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ",
+                                     description="Time zone for people whose Slack profile has none")
+    workers: int = Field(  # vendor cap 500, room for the rest
+        default=640, ge=1, le=4096, alias="TIMEBOT_WORKERS",
+        description="Threads doing vendor work after the ack; bursts beyond it queue. A thread waiting on a "
+                    "vendor costs no CPU, so this is sized for a 9:00 rush: 1,000 people clocking in at once "
+                    "while the vendor takes 2 s per call (`bench/README.md`)")
+    listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS",
+                                  description="Bolt listener threads (they only ack and enqueue)")
+    http_threads: int = Field(
+        default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS",
+        description="Threads taking Slack's requests: HTTP-mode server threads, or Socket Mode envelope workers")
+    socket_connections: int = Field(
+        default=2, ge=1, le=10, alias="TIMEBOT_SOCKET_CONNECTIONS",
+        description="Socket Mode connections kept open (1–10; Slack allows 10 per app). Two keep acks fast "
+                    "while Slack refreshes one")
+    slow_notice_seconds: float = Field(default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS",
+                                       description="When to tell a person their vendor is slow")
+    ack_first_seconds: float = Field(
+        default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS",
+        description="How long vendor work may wait while a burst of Slack requests is being acknowledged "
+                    "(acks first)")
+    show_leave_kind: bool = Field(
+        default=True, alias="TIMEBOT_SHOW_LEAVE_KIND",
+        description="Show the kind of absence (never the reason) in who's-off and digests (a digest's "
+                    "`kind=hide`/`kind=show` overrides it)")
+    scheduler_enabled: bool = Field(
+        default=True, alias="TIMEBOT_SCHEDULER",
+        description="Run the digest scheduler, housekeeping, the clock reminders, the leave status poll and "
+                    "the leave-in-Slack-status job in this process")
+    sick_leave_types: str = Field(
+        default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES",
+        description="Leave types (names, comma-separated, any case) that are sick leave: shown only as "
+                    "\"off\" to everyone but the person and admins, their note never shown to others, no "
+                    "future date needed")
+    clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS",
+                                           description="Hours a session runs before its forgotten-clock-out reminder")
+    auto_clockout_hours: float | None = Field(
+        default=None, gt=0, alias="TIMEBOT_AUTO_CLOCKOUT_HOURS",
+        description="When set: a session still running this many hours after its start is ended at the time "
+                    "the reminder was sent")
+    quiet_hours: str = Field(
+        default="21:00-07:00", alias="TIMEBOT_QUIET_HOURS",
+        description="No reminders in this span of each person's own day (`off` for none); a due reminder "
+                    "waits for its end")
+    hygiene_check_seconds: float = Field(default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS",
+                                         description="How often the reminders are checked")
+    session_sweep_minutes: float = Field(
+        default=30.0, gt=0, alias="TIMEBOT_SESSION_SWEEP_MINUTES",
+        description="How often running sessions started outside Timebot are read from the vendor")
 
-    # Leave follow-up: polling for decisions, approvers and their reminders, backdated requests
-    leave_poll_seconds: float = Field(default=300.0, gt=0, alias="TIMEBOT_LEAVE_POLL_SECONDS")
-    leave_approvers: str = Field(default="", alias="TIMEBOT_LEAVE_APPROVERS")
-    approval_remind_hours: float = Field(default=24.0, gt=0, alias="TIMEBOT_APPROVAL_REMIND_HOURS")
-    leave_backdate_days: int = Field(default=14, ge=0, le=366, alias="TIMEBOT_LEAVE_BACKDATE_DAYS")
-    whosoff_webhook_secret: SecretStr | None = Field(default=None, alias="WHOSOFF_WEBHOOK_SECRET")
-    whosoff_webhook_header: str = Field(default="X-WhosOff-Signature", alias="WHOSOFF_WEBHOOK_HEADER")
+    # Leave follow-up
+    leave_poll_seconds: float = Field(
+        default=300.0, gt=0, alias="TIMEBOT_LEAVE_POLL_SECONDS",
+        description="How often vendors that report approval status are asked about open leave requests")
+    leave_approvers: str = Field(
+        default="", alias="TIMEBOT_LEAVE_APPROVERS",
+        description="Who approves when the vendor names nobody (WhosOff names each person's `approver_id`): "
+                    "comma-separated Slack user ids, or a user group handle (`@leave-approvers`)")
+    approval_remind_hours: float = Field(
+        default=24.0, gt=0, alias="TIMEBOT_APPROVAL_REMIND_HOURS",
+        description="A request pending longer than this is in the approvers' daily reminder")
+    leave_backdate_days: int = Field(default=14, ge=0, le=366, alias="TIMEBOT_LEAVE_BACKDATE_DAYS",
+                                     description="How far in the past a leave request may start (days)")
+    whosoff_webhook_secret: SecretStr | None = Field(
+        default=None, alias="WHOSOFF_WEBHOOK_SECRET",
+        description="The HMAC SHA-256 client secret of WhosOff's webhook; enables `POST /webhooks/whosoff` "
+                    "(HTTP mode). Unsigned or badly signed calls get 401")
+    whosoff_webhook_header: str = Field(
+        default="X-WhosOff-Signature", alias="WHOSOFF_WEBHOOK_HEADER",
+        description="The header WhosOff puts the signature in (set it to what Company Settings shows)")
     # leave in the Slack status (each person's consent through OAuth; see bot/slack_oauth.py)
-    public_url: str | None = Field(default=None, alias="TIMEBOT_PUBLIC_URL")
-    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
-    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
-    leave_statuses: str = Field(default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave",
-                                alias="TIMEBOT_LEAVE_STATUSES")
-    leave_dnd: bool = Field(default=False, alias="TIMEBOT_LEAVE_DND")
-    leave_status_poll_seconds: float = Field(default=300.0, ge=10, alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS")
+    public_url: str | None = Field(
+        default=None, alias="TIMEBOT_PUBLIC_URL",
+        description="The bot's public base URL (`https://timebot.example.com`): Slack sends people back to "
+                    "`<it>/slack/oauth_redirect` after they allow Timebot to set their status. Without it (or "
+                    "`SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET`) Home says what is missing")
+    slack_client_id: str | None = Field(
+        default=None, alias="SLACK_CLIENT_ID",
+        description="The app's client id (Basic Information page), for the status consent")
+    slack_client_secret: SecretStr | None = Field(
+        default=None, alias="SLACK_CLIENT_SECRET",
+        description="The app's client secret (Basic Information page), for the status consent")
+    leave_statuses: str = Field(
+        default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave", alias="TIMEBOT_LEAVE_STATUSES",
+        description="Status per leave kind: `kind=:emoji: text`, `;`-separated, the kind matched by name "
+                    "(case-insensitive, part of the name), `*` for the rest. With `TIMEBOT_SHOW_LEAVE_KIND=false` "
+                    "every kind shows as `:calendar: Out`")
+    leave_dnd: bool = Field(default=False, alias="TIMEBOT_LEAVE_DND",
+                            description="Also snooze notifications (Do Not Disturb) for the leave")
+    leave_status_poll_seconds: float = Field(
+        default=300.0, ge=10, alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS",
+        description="How often the status job reads each consenting person's leave (also at every local "
+                    "midnight and noon)")
 
-    http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
-    http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")
-    http_max_retries: int = Field(default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES")
-    breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES")
-    breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN")
-    # requests in flight to each vendor at once, across the whole bot (each retry included); not
-    # named <vendor>_concurrency: with populate_by_name the field name is read from the environment
-    # too, and TIMECLOCK_CONCURRENCY is TimeClock's own who's-off setting
+    http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT",
+                                        description="Seconds to connect, every vendor call")
+    http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT",
+                                     description="Seconds to wait for an answer, every vendor call")
+    http_max_retries: int = Field(
+        default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES",
+        description="Retries of reads, and of writes the vendor provably did not process")
+    breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES",
+                                  description="Consecutive failures that open a vendor's circuit")
+    breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN",
+                                    description="Seconds a vendor's open circuit stays open")
+    # requests in flight to each vendor at once, across the whole bot (each retry included)
     in_flight_timeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
-                                       alias="TIMEBOT_TIMECLOCK_CONCURRENCY")
-    in_flight_timetap: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY")
+                                     alias="TIMEBOT_TIMECLOCK_CONCURRENCY", description=_in_flight(
+                                         "TimeClock", ". Lower it for a small self-hosted TimeClock; a rush then "
+                                                      "queues in the bot instead of flooding the server"))
+    in_flight_timetap: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY",
+                                   description=_in_flight("TimeTap"))
     in_flight_swipeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
-                                        alias="TIMEBOT_SWIPECLOCK_CONCURRENCY")
-    in_flight_whosoff: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY")
+                                      alias="TIMEBOT_SWIPECLOCK_CONCURRENCY",
+                                      description=_in_flight("SwipeClock", " (per host: its sign-in and API "
+                                                                           "count separately)"))
+    in_flight_whosoff: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY",
+                                   description=_in_flight("WhosOff"))
 
-    clock_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_CLOCK_VENDOR")
-    leave_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_LEAVE_VENDOR")
-    whosoff_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_WHOSOFF_VENDOR")
-    holidays_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_HOLIDAYS_VENDOR")
-    identity_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_IDENTITY_VENDOR")
+    clock_vendor: VendorName | None = Field(
+        default=None, alias="TIMEBOT_CLOCK_VENDOR", **_route("clocking in and out, hours and who's in"))
+    leave_vendor: VendorName | None = Field(
+        default=None, alias="TIMEBOT_LEAVE_VENDOR", **_route("leave requests"))
+    whosoff_vendor: VendorName | None = Field(
+        default=None, alias="TIMEBOT_WHOSOFF_VENDOR", **_route("who's off"))
+    holidays_vendor: VendorName | None = Field(
+        default=None, alias="TIMEBOT_HOLIDAYS_VENDOR", **_route("public holidays"))
+    identity_vendor: VendorName | None = Field(
+        default=None, alias="TIMEBOT_IDENTITY_VENDOR", **_route("matching people by email"))
 
     @field_validator("quiet_hours")
     @classmethod

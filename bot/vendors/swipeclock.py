@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 import jwt
 from jwt import api_jws
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain import (
@@ -75,18 +75,23 @@ class SwipeClockSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SWIPECLOCK_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    auth_url: BaseUrl = DEFAULT_AUTH_URL  # the token exchange endpoint itself, not just the host
-    api_url: BaseUrl = DEFAULT_API_URL  # ``/{siteId}/…`` is appended
-    site_id: int | None = None
-    api_secret: SecretStr | None = None
-    partner_id: int | None = None  # set when api_secret is the accountant's (partner) secret, not the site's
-    timezone: TimeZoneName = "UTC"  # the site's zone: punches are local wall-clock times
-    act_as_employee: bool = True  # per-person calls use a twpemp token for that employee
-    leave_requests: bool = False  # POST timeoffrequests is inferred, not documented: opt in
-    hours_per_day: float = 8.0  # hours asked for each day of a leave request
-    token_lifetime: int = 240  # seconds until the originating JWT expires (SwipeClock's own sample uses 4 min)
-    refresh_margin: float = 60.0  # renew the issued token this long before its exp
-    page_size: int = 50
+    auth_url: BaseUrl = Field(DEFAULT_AUTH_URL, description="The token exchange endpoint itself, not just the "
+                                                            "host")
+    api_url: BaseUrl = Field(DEFAULT_API_URL, description="The API root; `/{siteId}/…` is appended")
+    site_id: int | None = Field(None, description="The site id; with the secret it turns SwipeClock on")
+    api_secret: SecretStr | None = Field(None, description="The site's ApiSecret (or, with "
+                                                           "`SWIPECLOCK_PARTNER_ID`, the partner's)")
+    partner_id: int | None = Field(None, description="Set when the secret is the accountant's (partner) "
+                                                     "secret, not the site's")
+    timezone: TimeZoneName = Field("UTC", description="The site's zone: punches are local wall-clock times")
+    act_as_employee: bool = Field(True, description="Per-person calls use a token for that employee; `false` "
+                                                    "signs them with the site's token")
+    leave_requests: bool = Field(False, description="`true` to file leave requests in SwipeClock too (its time-off "
+                                                    "request call is inferred, not documented: opt in)")
+    hours_per_day: float = Field(8.0, description="Hours asked for each day of a leave request")
+    token_lifetime: int = Field(240, description="Seconds until the token Timebot signs expires")
+    refresh_margin: float = Field(60.0, description="Seconds before its expiry an issued token is renewed")
+    page_size: int = Field(50, description="Rows asked for per page of a list")
 
 
 def originating_claims(

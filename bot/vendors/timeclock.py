@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import progress
@@ -52,11 +52,15 @@ _FIELD_NAMES = {"startAt": "start", "endAt": "end", "type": "leave_type", "note"
 class TimeClockSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIMECLOCK_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    base_url: BaseUrl | None = None
-    timezone: TimeZoneName = "UTC"  # the server's ``timeZone``: where "midnight" is
-    service_user_id: str | None = None  # optional key used for company-wide reads (holidays, check)
-    service_api_key: SecretStr | None = None
-    concurrency: int = 8  # parallel per-person reads for who's off and who's in
+    base_url: BaseUrl | None = Field(None, description="Where your TimeClock runs (the API is under `/api`); "
+                                                        "setting it turns TimeClock on")
+    timezone: TimeZoneName = Field("UTC", description="The server's `timeZone`: where \"midnight\" is")
+    service_user_id: str | None = Field(
+        None, description="Optional: the user id of one person's key for company-wide reads (holidays, "
+                          "`timebot check`)")
+    service_api_key: SecretStr | None = Field(None, description="That person's TimeClock API key")
+    concurrency: int = Field(8, description="One `/whosoff` or `/whosin` asks at most this many people's "
+                                            "TimeClock at once")
 
 
 def sign(user_id: str, api_key: str, timestamp: int) -> str:

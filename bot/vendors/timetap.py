@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain import Absence, Action, LeaveRequest, LeaveType, LinkField, VendorPerson, VendorUser
@@ -57,11 +57,15 @@ class TimeTapSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TIMETAP_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    base_url: BaseUrl = "https://api.timetap.com"
-    environment: Literal["test", "live"] = "live"  # the URL prefix: /test or /live
-    api_key: str | None = None  # numeric; it is also the businessId
-    private_key: SecretStr | None = None  # only ever used to compute the signature
-    leave_reason_id: int | None = None  # the PERSONAL reason used for time off; default: first one
+    base_url: BaseUrl = Field("https://api.timetap.com", description="TimeTap's API root")
+    environment: Literal["test", "live"] = Field("live", description="`live`, or `test` for TimeTap's test "
+                                                                     "environment (the URL prefix)")
+    api_key: str | None = Field(None, description="The business's API key (numeric; it is also the business id); "
+                                                  "with the private key it turns TimeTap on")
+    private_key: SecretStr | None = Field(None, description="The private key; only ever used to compute the "
+                                                            "signature")
+    leave_reason_id: int | None = Field(None, description="Which PERSONAL reason time off is booked under "
+                                                          "(default: the first one)")
 
 
 def signature(api_key: str, private_key: str) -> str:

@@ -68,27 +68,38 @@ _AUTH_WORDS = ((re.compile(r"\bsecret\b", re.I), "WHOSOFF_CLIENT_SECRET"),
 
 
 class WhosOffSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WHOSOFF_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    # validate_by_name lets code build these with field names (``base_url=``) without the field name
+    # being read from the environment (an alias choice ``"base_url"`` made ``BASE_URL`` configure WhosOff).
+    model_config = SettingsConfigDict(env_prefix="WHOSOFF_", env_file=".env", extra="ignore", env_ignore_empty=True,
+                                      validate_by_name=True, validate_by_alias=True)
 
     # The live and sandbox roots are per account (Company Settings) and unpublished, so there is no
-    # default (§3); WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT are accepted as aliases.
-    base_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT", "base_url"))
-    sandbox_url: BaseUrl = Field(
-        "", validation_alias=AliasChoices("WHOSOFF_SANDBOX_URL", "WHOSOFF_SANDBOX_ROOT", "sandbox_url"))
-    use_sandbox: bool = False  # send everything to sandbox_url (the docs urge testing there first)
-    api_version: str = "v4"  # path prefix; empty for the unversioned routes some docs show
-    app_id: str = ""
-    client_secret: SecretStr = SecretStr("")
-    username: str = ""  # a WhosOff Super User: leave types and booking for others need that level
-    password: SecretStr = SecretStr("")
-    ip_address: str = ""  # the bot's public IPv4 address, checked against the account's allow-list
-    refresh_margin_seconds: float = 120.0  # refresh this long before token_expiry_date
-    timezone: TimeZoneName = "Europe/London"  # of token_expiry_date, which carries no offset (inferred: UK time)
-    max_range_days: int = 365  # doc: 004a; longer ranges are split into windows of this many days
-    leave_type_status_id: int = 1  # leave-type/retrieve filter (inferred: 1 active, 0 disabled, 99 both)
-    # Where approvers decide: WhosOff's own web app (no approve call is documented). Default: the
-    # scheme and host of the base URL.
-    approval_url: str = ""
+    # default (§3); WhosOff calls them WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT, accepted as aliases.
+    base_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT"),
+                              description="Your account's API root (WhosOff gives it to you); with the app id "
+                                          "and credentials it turns WhosOff on")
+    sandbox_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_SANDBOX_URL", "WHOSOFF_SANDBOX_ROOT"),
+                                 description="Your account's sandbox API root")
+    use_sandbox: bool = Field(False, description="Send everything to the sandbox root (WhosOff urges testing "
+                                                 "there first)")
+    api_version: str = Field("v4", description="The API's path prefix; empty for the unversioned routes")
+    app_id: str = Field("", description="The app id of your API access")
+    client_secret: SecretStr = Field(SecretStr(""), description="The client secret of your API access")
+    username: str = Field("", description="A WhosOff Super User's login: leave types and booking for others "
+                                          "need that level")
+    password: SecretStr = Field(SecretStr(""), description="That user's password")
+    ip_address: str = Field("", description="The bot's public IPv4 address, checked against the account's "
+                                            "allow-list")
+    refresh_margin_seconds: float = Field(120.0, description="Seconds before its expiry the session token is "
+                                                             "renewed")
+    timezone: TimeZoneName = Field("Europe/London", description="The zone of WhosOff's token expiry times, "
+                                                                "which carry no offset")
+    max_range_days: int = Field(365, description="Longest date range one call asks for; longer ranges are split")
+    leave_type_status_id: int = Field(1, description="Which leave types are read: `1` active, `0` disabled, "
+                                                     "`99` both")
+    # Where approvers decide: WhosOff's own web app (no approve call is documented).
+    approval_url: str = Field("", json_schema_extra={"doc_default": "the API root's scheme and host"},
+                              description="The page approvers are sent to, in WhosOff's web app")
 
     def root(self) -> str:
         return (self.sandbox_url if self.use_sandbox else self.base_url).rstrip("/")

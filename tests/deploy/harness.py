@@ -7,20 +7,23 @@ process on loopback; the bot reaches them through the base URLs in its environme
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from handlers.render.blocks import LINK_CALLBACK
 from sandbox.slack import SlackStandIn
-from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver
+from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver, text_input
 
 _RUNNING = re.compile(r"Timebot is running in (?P<mode>.+?) for ")
 _HTTP_PORT = re.compile(r"HTTP mode on http://[^:]+:(?P<port>\d+)/slack/events")
@@ -91,6 +94,11 @@ def start(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args
           timeout: float = 45.0) -> Deployed:
     """Start ``timebot run --port 0`` with exactly ``env`` (plus PATH and HOME) and wait until it says it
     runs; its HTTP port is read from that line. Fails with the log when it exits or stays silent."""
+    return wait_running(launch(env, tmp_path, name=name, args=args), timeout)
+
+
+def launch(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args: tuple[str, ...] = ()) -> Deployed:
+    """``timebot run`` started but not waited for: several replicas launched at one moment."""
     workdir = tmp_path / name
     workdir.mkdir(exist_ok=True)
     log_path = tmp_path / f"{name}.log"
@@ -100,7 +108,12 @@ def start(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args
         proc = subprocess.Popen([*timebot_command(), "--log-level", "INFO", "run", "--host", "127.0.0.1",
                                  "--port", "0", *args],
                                 cwd=workdir, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
-    deployed = Deployed(proc, log_path)
+    return Deployed(proc, log_path)
+
+
+def wait_running(deployed: Deployed, timeout: float = 45.0) -> Deployed:
+    """Until ``deployed`` logs that it runs (its HTTP port read from the log), or fail with its log."""
+    proc = deployed.proc
     deadline = time.monotonic() + timeout
     while True:
         log = deployed.log
@@ -131,3 +144,19 @@ def healthy(deployed: Deployed) -> bool:
         return httpx.get(f"{deployed.url}/healthz", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def link_timeclock(send: Callable[..., Any], slack: SlackStandIn, pin: str, user: str = "U0ADA") -> None:
+    """Link ``user`` to TimeClock as a person does: the PIN submitted in the link modal, over HTTP
+    (``driver.submit_view``) or Socket Mode (``socket_driver.submit_view``)."""
+    meta = json.dumps({"vendor": "timeclock", "target": None})
+    send(LINK_CALLBACK, {"link_pin": text_input(pin)}, private_metadata=meta, user=user)
+    slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)],
+                   timeout=20)
+
+
+def replies(slack: SlackStandIn, key: str, containing: str, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """The replies posted to a command's response_url that contain ``containing``, once there is one."""
+    found: list[dict[str, Any]] = slack.wait_for(
+        lambda: [r for r in slack.responses[key] if containing in r.get("text", "")], timeout=timeout)
+    return found
