@@ -137,10 +137,14 @@ class OAuthRoutes:
         if method != "GET" or self.flow is None or not self.serves(path):
             return _reply(start_response, 404, b"Not Found", "text/plain")
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
-        if path == self.flow.install_path:
-            return _bolt_reply(start_response, self.flow.handle_installation(request))
-        return _bolt_reply(start_response, self.flow.handle_callback(request))
+        try:
+            request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
+            if path == self.flow.install_path:
+                return _bolt_reply(start_response, self.flow.handle_installation(request))
+            return _bolt_reply(start_response, self.flow.handle_callback(request))
+        except Exception as exc:  # anyone can open these: a failure is a line, not a traceback and a 500
+            log.error("status consent route %s failed: %s", path, type(exc).__name__)
+            return _reply(start_response, 503, b"Timebot couldn't finish this; try again shortly.", "text/plain")
 
 
 def database_takes_writes(engine: Engine) -> str | None:

@@ -54,6 +54,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float = field(default_factory=time.time)
+    answer: dict[str, Any] | None = None  # what the stand-in answered (Web API methods of the bot token)
 
 
 class SocketModeEndpoint(Protocol):
@@ -274,8 +275,9 @@ class SlackStandIn:
                 self.calls.append(Call(f"{method}#429", args))
                 self._lock.notify_all()
             return Response.json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry_after)})
+        call = Call(method, args)
         with self._lock:
-            self.calls.append(Call(method, args))
+            self.calls.append(call)
             self._lock.notify_all()
         headers = {"x-oauth-scopes": ",".join(self.scopes)}
         needed = METHOD_SCOPES.get(method)
@@ -287,6 +289,7 @@ class SlackStandIn:
             return Response.json({"ok": False, "error": "unknown_method"}, headers=headers)
         with self._lock:
             answer = handler(args)
+            call.answer = answer
         return Response.json(answer, headers=headers)
 
     def _respond(self, key: str, request: Request) -> Response:
