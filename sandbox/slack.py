@@ -554,6 +554,9 @@ class UserSide:
         self.snoozed_until: dict[str, int] = {}
         self.approver = "U0ADA"
         self.deny = False
+        # Rewrites a successful ``oauth.v2.access`` answer, for answers an app must refuse (another
+        # workspace, an enterprise install, a bot token where the user's should be, a missing scope).
+        self.answer_as: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self._n = itertools.count(1)
 
     def register_app(self, client_id: str, client_secret: str, redirect_urls: list[str]) -> None:
@@ -632,10 +635,11 @@ class UserSide:
             return {"ok": False, "error": "bad_redirect_uri"}
         token = f"xoxp-{next(self._n)}-{time.time_ns()}"
         self.tokens[token] = UserToken(grant["user"], set(grant["user_scope"]))
-        return {"ok": True, "app_id": "A0TIMEBOT", "team": {"id": self.slack.team_id, "name": "Sandbox"},
-                "enterprise": None, "is_enterprise_install": False,
-                "authed_user": {"id": grant["user"], "scope": ",".join(grant["user_scope"]),
-                                "access_token": token, "token_type": "user"}}
+        answer = {"ok": True, "app_id": "A0TIMEBOT", "team": {"id": self.slack.team_id, "name": "Sandbox"},
+                  "enterprise": None, "is_enterprise_install": False,
+                  "authed_user": {"id": grant["user"], "scope": ",".join(grant["user_scope"]),
+                                  "access_token": token, "token_type": "user"}}
+        return self.answer_as(answer) if self.answer_as is not None else answer
 
     def _users_profile_get(self, user_id: str, _: dict[str, Any]) -> dict[str, Any]:
         current = self.status(user_id)
