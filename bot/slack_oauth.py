@@ -50,6 +50,7 @@ STATE_SECONDS = 600
 MAX_USED_STATES = 5000
 _STATE = re.compile(r"(?P<nonce>[A-Za-z0-9_-]{16,64})\.(?P<expires>\d{1,12})\.(?P<mac>[A-Za-z0-9_-]{16,64})")
 _WORD = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_TEAM = re.compile(r"T[A-Z0-9]{1,31}")
 
 
 class SqlStateStore(OAuthStateStore):
@@ -197,6 +198,13 @@ class StatusConsentFlow(OAuthFlow):
     def __init__(self, *, client: WebClient, settings: OAuthSettings, workspace: Callable[[], str | None]) -> None:
         super().__init__(client=client, settings=settings, logger=log)
         self.workspace = workspace
+
+    def build_authorize_url(self, state: str, request: BoltRequest) -> str:
+        """Bolt passes a ``team`` query on to Slack's page; only a team id goes through (any other
+        text would end up in the Location header, where a non-Latin-1 one cannot be sent)."""
+        team = (request.query.get("team") or [None])[0]
+        return self.settings.authorize_url_generator.generate(
+            state=state, team=team if team and _TEAM.fullmatch(team) else None)
 
     def _refuse(self, request: BoltRequest, reason: str, status: int) -> BoltResponse:
         return self.failure_handler(FailureArgs(request=request, reason=reason, suggested_status_code=status,

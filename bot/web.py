@@ -62,6 +62,9 @@ class SlackWsgi:
         self.oauth = OAuthRoutes(oauth, engine)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _no_body_for_head(environ, self._route(environ, start_response))
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if path == "/healthz" and method in {"GET", "HEAD"}:
             return self._health(start_response)
@@ -129,6 +132,9 @@ class OAuthRoutes:
         return self.flow is not None and path in {self.flow.install_path, self.flow.redirect_uri_path}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _no_body_for_head(environ, self._route(environ, start_response))
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if path == "/healthz" and method in {"GET", "HEAD"}:
             reason = database_takes_writes(self.engine)
@@ -175,6 +181,12 @@ def database_takes_writes(engine: Engine) -> str | None:
             return "write-locked"
         return "unreachable" if "connect" in detail or "unable to open" in detail else "not writable"
     return None
+
+
+def _no_body_for_head(environ: dict[str, Any], body: Iterable[bytes]) -> Iterable[bytes]:
+    """waitress sends whatever body the app returns, HEAD or not; a client reading a HEAD answer
+    expects none, and would read those bytes as the start of its next answer on the connection."""
+    return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else body
 
 
 def _bolt_reply(start_response: Callable[..., Any], response: BoltResponse) -> Iterable[bytes]:
