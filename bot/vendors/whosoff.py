@@ -137,8 +137,8 @@ def webhook_delivery(payload: Mapping[str, Any]) -> tuple[str | None, datetime |
             at = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         except ValueError:
             at = None
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
+        if at is not None:
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     return event_id, at
 
 
