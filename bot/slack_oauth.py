@@ -250,10 +250,7 @@ class StatusConsentFlow(OAuthFlow):
         except Exception as exc:
             log.warning("status consent: the bot's own workspace is unknown: %s", type(exc).__name__)
             workspace = None
-        found = installation_from(dict(answer.data) if isinstance(answer.data, dict) else {}, workspace)
-        if isinstance(found, str):
-            log.warning("status consent refused: %s", found)
-        return found
+        return installation_from(dict(answer.data) if isinstance(answer.data, dict) else {}, workspace)
 
 
 def bot_workspace(client: WebClient) -> Callable[[], str | None]:
