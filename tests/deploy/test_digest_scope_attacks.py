@@ -9,29 +9,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
-from sandbox.whosoff import WhosOffSim
 from tests.deploy.attacks import base_env, clean_log, count, whosoff_company, whosoff_env
 from tests.deploy.harness import Deployed, start
+from tests.support import BOT_TOKEN
 
 PING = "<!channel>"  # what Slack puts in a command's text when someone types @channel
 ESCAPED = "&lt;!channel&gt;"
 
 
-@pytest.fixture
-def wo() -> WhosOffSim:
-    sim = whosoff_company()
-    sim.add_user("Dee Partment", "dee@example.com", department=PING)  # a vendor's name is anyone's text
-    return sim
+# One deployment for the module (a process start is most of each test's time).
 
 
-@pytest.fixture
-def bot(tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, secret_key: str) -> Iterator[Deployed]:
+@pytest.fixture(scope="module")
+def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("digests")
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackStandIn]:
+    stand_in = SlackStandIn.demo(BOT_TOKEN).start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path: Path, slack: SlackStandIn) -> Iterator[Deployed]:
+    wo = whosoff_company()
+    wo.add_user("Dee Partment", "dee@example.com", department=PING)  # a vendor's name is anyone's text
     with SimServer(wo.handle, name="whosoff") as server:
-        deployed = start(base_env(slack, tmp_path, secret_key, TIMEBOT_ADMINS="U0ADA", **whosoff_env(server)),
-                         tmp_path)
+        env = base_env(slack, tmp_path, Fernet.generate_key().decode(), TIMEBOT_ADMINS="U0ADA", **whosoff_env(server))
+        deployed = start(env, tmp_path)
         yield deployed
         deployed.terminate()
 
@@ -64,6 +75,7 @@ def test_a_group_label_is_escaped_when_echoed(bot: Deployed, slack: SlackStandIn
 
 def test_a_department_the_vendor_does_not_have_is_refused_at_add(bot: Deployed, slack: SlackStandIn,
                                                                  tmp_path: Path) -> None:
-    answer = timebot(bot, slack, "digest add <#C0TEAM|team> 09:00 mon-fri dept=Nowhere")
+    before = count(tmp_path, "digest_subscription")
+    answer = timebot(bot, slack, "digest add <#C0OTHER|other> 09:00 mon-fri dept=Nowhere")
     assert "no department called" in answer and "Nowhere" in answer
-    assert count(tmp_path, "digest_subscription") == 0
+    assert count(tmp_path, "digest_subscription") == before
