@@ -62,6 +62,9 @@ class SlackWsgi:
         self.oauth = OAuthRoutes(oauth, engine)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _no_body_for_head(environ, self._route(environ, start_response))
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if path == "/healthz" and method in {"GET", "HEAD"}:
             return self._health(start_response)
@@ -129,6 +132,9 @@ class OAuthRoutes:
         return self.flow is not None and path in {self.flow.install_path, self.flow.redirect_uri_path}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _no_body_for_head(environ, self._route(environ, start_response))
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if path == "/healthz" and method in {"GET", "HEAD"}:
             reason = database_takes_writes(self.engine)
@@ -137,10 +143,14 @@ class OAuthRoutes:
         if method != "GET" or self.flow is None or not self.serves(path):
             return _reply(start_response, 404, b"Not Found", "text/plain")
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
-        if path == self.flow.install_path:
-            return _bolt_reply(start_response, self.flow.handle_installation(request))
-        return _bolt_reply(start_response, self.flow.handle_callback(request))
+        try:
+            request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
+            if path == self.flow.install_path:
+                return _bolt_reply(start_response, self.flow.handle_installation(request))
+            return _bolt_reply(start_response, self.flow.handle_callback(request))
+        except Exception as exc:  # anyone can open these: a failure is a line, not a traceback and a 500
+            log.error("status consent route %s failed: %s", path, type(exc).__name__)
+            return _reply(start_response, 503, b"Timebot couldn't finish this; try again shortly.", "text/plain")
 
 
 def database_takes_writes(engine: Engine) -> str | None:
@@ -171,6 +181,12 @@ def database_takes_writes(engine: Engine) -> str | None:
             return "write-locked"
         return "unreachable" if "connect" in detail or "unable to open" in detail else "not writable"
     return None
+
+
+def _no_body_for_head(environ: dict[str, Any], body: Iterable[bytes]) -> Iterable[bytes]:
+    """waitress sends whatever body the app returns, HEAD or not; a client reading a HEAD answer
+    expects none, and would read those bytes as the start of its next answer on the connection."""
+    return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else body
 
 
 def _bolt_reply(start_response: Callable[..., Any], response: BoltResponse) -> Iterable[bytes]:

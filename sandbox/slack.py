@@ -54,6 +54,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float = field(default_factory=time.time)
+    answer: dict[str, Any] | None = None  # what the stand-in answered (Web API methods of the bot token)
 
 
 class SocketModeEndpoint(Protocol):
@@ -274,8 +275,9 @@ class SlackStandIn:
                 self.calls.append(Call(f"{method}#429", args))
                 self._lock.notify_all()
             return Response.json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry_after)})
+        call = Call(method, args)
         with self._lock:
-            self.calls.append(Call(method, args))
+            self.calls.append(call)
             self._lock.notify_all()
         headers = {"x-oauth-scopes": ",".join(self.scopes)}
         needed = METHOD_SCOPES.get(method)
@@ -287,6 +289,7 @@ class SlackStandIn:
             return Response.json({"ok": False, "error": "unknown_method"}, headers=headers)
         with self._lock:
             answer = handler(args)
+            call.answer = answer
         return Response.json(answer, headers=headers)
 
     def _respond(self, key: str, request: Request) -> Response:
@@ -551,6 +554,9 @@ class UserSide:
         self.snoozed_until: dict[str, int] = {}
         self.approver = "U0ADA"
         self.deny = False
+        # Rewrites a successful ``oauth.v2.access`` answer, for answers an app must refuse (another
+        # workspace, an enterprise install, a bot token where the user's should be, a missing scope).
+        self.answer_as: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self._n = itertools.count(1)
 
     def register_app(self, client_id: str, client_secret: str, redirect_urls: list[str]) -> None:
@@ -629,10 +635,11 @@ class UserSide:
             return {"ok": False, "error": "bad_redirect_uri"}
         token = f"xoxp-{next(self._n)}-{time.time_ns()}"
         self.tokens[token] = UserToken(grant["user"], set(grant["user_scope"]))
-        return {"ok": True, "app_id": "A0TIMEBOT", "team": {"id": self.slack.team_id, "name": "Sandbox"},
-                "enterprise": None, "is_enterprise_install": False,
-                "authed_user": {"id": grant["user"], "scope": ",".join(grant["user_scope"]),
-                                "access_token": token, "token_type": "user"}}
+        answer = {"ok": True, "app_id": "A0TIMEBOT", "team": {"id": self.slack.team_id, "name": "Sandbox"},
+                  "enterprise": None, "is_enterprise_install": False,
+                  "authed_user": {"id": grant["user"], "scope": ",".join(grant["user_scope"]),
+                                  "access_token": token, "token_type": "user"}}
+        return self.answer_as(answer) if self.answer_as is not None else answer
 
     def _users_profile_get(self, user_id: str, _: dict[str, Any]) -> dict[str, Any]:
         current = self.status(user_id)

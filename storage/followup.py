@@ -5,6 +5,8 @@ one process on SQLite and PostgreSQL alike, and a restart finds the row and stay
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -39,12 +41,13 @@ class FollowupStore(SqlStore):
                 stmt = stmt.where(LeaveTrack.vendor == vendor)
             return list(s.exec(stmt.order_by(col(LeaveTrack.id))))
 
-    def settle(self, row: LeaveTrack, status: str, decided_by: str | None) -> bool:
-        """Record the new status, once: False when another process recorded it first."""
+    def settle(self, row: LeaveTrack, status: str, decided_by: str | None, at: datetime | None = None) -> bool:
+        """Record the new status, once: False when another process recorded it first. ``at``: when
+        the vendor says it happened (a webhook's event time), else now."""
         with self.session() as s:
             result = s.exec(update(LeaveTrack).where(  # type: ignore[call-overload]
                 col(LeaveTrack.id) == row.id, col(LeaveTrack.status) == row.status,
-            ).values(status=status, decided_by=(decided_by or "")[:256], updated_at=utcnow()))
+            ).values(status=status, decided_by=(decided_by or "")[:256], updated_at=at or utcnow()))
             s.commit()
             return bool(result.rowcount)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
@@ -75,21 +75,22 @@ class LeaveStatusStore(SqlStore):
 
     # --- OAuth states ------------------------------------------------------------------------
 
-    def add_state(self, state: str, expires_at: datetime) -> None:
+    def use_state(self, nonce: str, expires_at: datetime, now: datetime, limit: int) -> bool:
+        """Record a signed state's nonce as used: True only for its first use. Expired nonces are
+        purged first, and past ``limit`` live ones nothing is recorded (and the use refused)."""
         with self.session() as s:
-            s.add(OAuthState(state=state, expires_at=expires_at))
-            s.commit()
-
-    def consume_state(self, state: str, now: datetime) -> bool:
-        """Delete the state; True only for the one caller that deleted an unexpired one."""
-        with self.session() as s:
-            row = s.get(OAuthState, state)
-            if row is None:
-                return False
-            result = s.exec(delete(OAuthState).where(col(OAuthState.state) == state))  # type: ignore[call-overload]
             s.exec(delete(OAuthState).where(col(OAuthState.expires_at) < now))  # type: ignore[call-overload]
             s.commit()
-            return bool(result.rowcount) and aware(row.expires_at) > now
+            live = s.exec(select(func.count()).select_from(OAuthState)).one()
+            if live >= limit:
+                return False
+            s.add(OAuthState(state=nonce, expires_at=expires_at))
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+            return True
 
     # --- status claims -----------------------------------------------------------------------
 

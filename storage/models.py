@@ -232,7 +232,8 @@ class LeaveNotice(SQLModel, table=True):
 
 
 class OAuthState(SQLModel, table=True):
-    """An OAuth ``state`` handed to a browser: consumed once (the row is deleted), void after expiry."""
+    """The nonce of a signed OAuth ``state`` that was used: kept until the state would have expired,
+    so it cannot be used twice (states themselves are not stored; see bot/slack_oauth.py)."""
 
     __tablename__ = "oauth_state"
 

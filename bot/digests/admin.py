@@ -38,6 +38,7 @@ class DigestAdmin:
         """Save and schedule; the view says when the bot can't post there (a private channel it
         isn't in: Slack hides those from it, so the digest and a ``members`` scope would fail)."""
         self.people.require_admin(actor, "digest add")
+        self.digests.builder.whos_off.check_scope(spec.scope)
         tz = spec.tz or actor.tz.key
         sub = DigestSubscription(team_id=actor.team_id, channel_id=channel_id, hour=spec.hour, minute=spec.minute,
                                  tz=tz, days=spec.days, skip_empty=spec.skip_empty, days_ahead=spec.days_ahead,

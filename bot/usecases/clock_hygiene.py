@@ -353,11 +353,19 @@ class ClockHygiene:
                 continue  # another process sent it
             text, blocks = self.render.clock_in_nudge(time(pref.hour, pref.minute))
             try:
-                self.slack.chat_postMessage(channel=pref.slack_user_id, text=text, blocks=blocks)
+                posted = self.slack.chat_postMessage(channel=pref.slack_user_id, text=text, blocks=blocks)
+                self.store.claim_request(_nudge_key(pref.team_id, pref.slack_user_id, str(posted.get("channel") or ""),
+                                                    str(posted.get("ts") or "")))
                 sent += 1
             except SlackApiError as exc:
                 log.warning("clock-in nudge for %s not sent: %s", pref.slack_user_id, exc.response.get("error"))
         return sent
+
+    def nudged(self, actor: Actor, channel: str, ts: str) -> bool:
+        """True when the message at ``channel``/``ts`` is a clock-in nudge this bot sent ``actor``
+        (remembered as long as request keys are: two days). The button acts, and edits that
+        message, only then: a click names its message itself, so a forged one could name any."""
+        return bool(channel and ts) and self.store.request_seen(_nudge_key(actor.team_id, actor.user_id, channel, ts))
 
     def _forgot_clock_in(self, team_id: str, user_id: str, day: date, chosen: datetime) -> bool:
         """A working day, no public holiday, no leave, and no session since the day began."""
@@ -379,6 +387,10 @@ class ClockHygiene:
             start = datetime.combine(day, time(0), actor.tz)
             return not self.router.sessions().sessions(user, start, self.people.now())
         return vendor.current_session(user) is None
+
+
+def _nudge_key(team_id: str, user_id: str, channel: str, ts: str) -> str:
+    return f"clockin-nudge-sent:{team_id}:{user_id}:{channel}:{ts}"
 
 
 def every_check(hygiene: ClockHygiene) -> Callable[[], None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from slack_sdk.errors import SlackApiError
@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 FINAL = frozenset({"approved", "denied", "cancelled"})
 LIST_AHEAD = timedelta(days=366)
 SEEN_BEHIND = timedelta(days=31)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,11 @@ class FollowupSettings:
     remind_hours: float = 24.0
     backdate_days: int = 14
     sick_types: frozenset[str] = field(default_factory=frozenset)
+
+
+def cancellable(absence: Absence, today: date) -> bool:
+    """What the person's list offers to cancel: leave that ends today or later, or is still pending."""
+    return absence.end >= today or absence.status == "pending"
 
 
 class LeaveFollowup:
@@ -273,21 +283,29 @@ class LeaveFollowup:
                 end_day=absence.end, kind=absence.kind or "Leave", status="pending", via="list",
                 created_at=self.people.now()))
 
-    def vendor_event(self, vendor_name: str, request_id: str, status: str, decided_by: str | None) -> bool:
-        """A change a vendor pushed (a verified webhook): announced now, once."""
+    def vendor_event(self, vendor_name: str, request_id: str, status: str, decided_by: str | None,
+                     at: datetime | None = None) -> bool:
+        """A change a vendor pushed (a verified webhook): announced now, once. ``at``, the event's
+        time, when the vendor sends one: a decision older than the one recorded is not news (a
+        late or replayed delivery) and must not replace it."""
         row = self.store.tracked(vendor_name, request_id)
         if row is None or status not in FINAL:
             return False
-        return self.announce(row, status, decided_by)
+        if at is not None and row.status != "pending" and at <= _aware(row.updated_at):
+            log.info("ignored %s's %s for request %s: older than the %s recorded", vendor_name, status,
+                     request_id, row.status)
+            return False
+        return self.announce(row, status, decided_by, at=at)
 
-    def announce(self, row: LeaveTrack, status: str, decided_by: str | None) -> bool:
-        """Tell the requester about ``status`` and update the approvers' DMs, exactly once."""
+    def announce(self, row: LeaveTrack, status: str, decided_by: str | None, *, at: datetime | None = None) -> bool:
+        """Tell the requester about ``status`` and update the approvers' DMs, exactly once. Only the
+        process that wins the claim records the status: a claim already held means that status was
+        announced before, and recording it again would rewind a later decision."""
         if row.status == status:
             return False
-        first = self.store.claim(f"news:{row.vendor}:{row.request_id}:{status}")
-        self.store.settle(row, status, decided_by)
-        if not first:
+        if not self.store.claim(f"news:{row.vendor}:{row.request_id}:{status}"):
             return False
+        self.store.settle(row, status, decided_by, at=at)
         if status in {"cancelled", "denied"}:
             self._tell_leave_gone(row.team_id, row.slack_user_id)
         latest = self.store.tracked(row.vendor, row.request_id) or row
@@ -341,7 +359,7 @@ class LeaveFollowup:
         user = self.people.identity(actor, vendor)
         today = actor.today(self.people.now())
         found = vendor.my_absences(user, today - timedelta(days=self.settings.backdate_days), today + LIST_AHEAD)
-        mine = [a for a in found if a.end >= today or a.status == "pending"]
+        mine = [a for a in found if cancellable(a, today)]
         mine.sort(key=lambda a: (a.start, a.absence_id or ""), reverse=True)
         return MyLeave(vendor.label, mine, Action.CANCEL in vendor.capabilities)
 
@@ -356,6 +374,12 @@ class LeaveFollowup:
         today = actor.today(self.people.now())
         mine = vendor.my_absences(user, today - timedelta(days=self.settings.backdate_days), today + LIST_AHEAD)
         absence = next((a for a in mine if a.absence_id == request_id), None)
+        if absence is not None and not cancellable(absence, today):
+            # an old list keeps its buttons: leave already taken is the vendor's record of it, not a request
+            self.people.audit(actor.team_id, actor.user_id, vendor.name, "cancel_leave", "refused",
+                              f"request {request_id[:64]} ended {absence.end}")
+            raise VendorRejected(vendor.label, f"That {absence.kind or 'leave'} ended on {absence.end}, so it can't "
+                                 f"be cancelled any more. Ask whoever keeps {vendor.label} to change it.")
         mine_key = f"cancel:{vendor.name}:{request_id}:{actor.team_id}:{actor.user_id}"
         if absence is None:
             if self.store.claimed(mine_key):  # a double click that arrived after the delete
@@ -380,7 +404,35 @@ class LeaveFollowup:
             self._update_approvers(row, self._news(LeaveTrack(**{**row.model_dump(), "status": "cancelled"}),
                                                    self._status_vendor(row.vendor)))
         self._tell_leave_gone(actor.team_id, actor.user_id)
-        return f"Cancelled your {absence.kind or 'leave'} from {absence.start} to {absence.end}."
+        done = f"Cancelled your {absence.kind or 'leave'} from {absence.start} to {absence.end}."
+        if absence.status == "approved" and self._tell_approvers_withdrawn(actor, user, absence, row):
+            return f"{done} It was approved, so your approver will be told."
+        return done
+
+    def _tell_approvers_withdrawn(self, actor: Actor, user: Any, absence: Absence, row: LeaveTrack | None) -> bool:
+        """A new DM to whoever approved or would approve it (an edit of their old message alone
+        notifies no one): the approvers Timebot asked, else the vendor's or the configured ones.
+        Only where the vendor has an approval flow; True when someone was told."""
+        vendor = self._status_vendor(self.router.leave().name)
+        if vendor is None:
+            return False
+        channels = [item.partition(":")[0] for item in filter(None, (row.approver_dms if row else "").split(","))]
+        if not channels:
+            channels = self.approver_ids(actor, vendor, user)
+        track = row or LeaveTrack(team_id=actor.team_id, slack_user_id=actor.user_id, vendor=vendor.name,
+                                  request_id=absence.absence_id or "", vendor_user_id=absence.vendor_user_id,
+                                  start_day=absence.start, end_day=absence.end, kind=absence.kind or "Leave")
+        news = self._news(LeaveTrack(**{**track.model_dump(), "status": "cancelled"}), vendor, others_off=False)
+        text, blocks = self.render.approver(news)
+        told = False
+        for channel in dict.fromkeys(channels):
+            try:
+                self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                told = True
+            except SlackApiError as exc:
+                log.warning("could not tell approver %s about a withdrawn leave: %s", channel,
+                            exc.response.get("error"))
+        return told
 
     def _tell_leave_gone(self, team_id: str, user_id: str) -> None:
         for hook in self.leave_gone:

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserError
-from bot.parse import InputError, quote
+from bot.parse import InputError, esc, quote
 
 MEMBERS_PAGE = 200  # conversations.members: Slack recommends no more than 200 a page
 SCOPE_TTL = 60.0  # channels due at the same minute share one read; the next run reads again
@@ -49,8 +49,10 @@ class Scope:
         return cls(kind, ref, label)
 
     def describe(self) -> str:
-        return {"all": "everyone", "members": f"members of <#{self.ref}>", "group": f"@{self.label or self.ref}",
-                "dept": f"department {self.ref}"}[self.kind]
+        """For Slack mrkdwn: a department or handle is the admin's text, escaped so that
+        ``dept=<!channel>`` reads as text instead of pinging the channel it is shown in."""
+        return {"all": "everyone", "members": f"members of <#{self.ref}>",
+                "group": f"@{esc(self.label or self.ref)}", "dept": f"department {esc(self.ref)}"}[self.kind]
 
 
 def parse_scope(token: str, channel: str | None = None) -> Scope | None:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from bot.crypto import UndecryptableSecret
 from bot.domain import Absence, Action, Holiday, Portion
 from bot.errors import UserError, VendorError
+from bot.parse import quote
 from bot.usecases.people import People
 from bot.usecases.ranges import OffSpan, compact_spans, is_working_day
 from bot.usecases.scope import Scope, SlackDirectory
@@ -160,9 +161,15 @@ class WhosOff:
             wanted = scope.ref.strip().lower()
             found = frozenset(u for u, d in vendor.departments().items() if d.strip().lower() == wanted)
             if not found:
-                raise UserError(f"{vendor.label} has no department called {scope.ref}.")
+                raise UserError(f"{vendor.label} has no department called {quote(scope.ref)}.")
             return None, found
         return self.directory.people(scope, fresh=fresh), None
+
+    def check_scope(self, scope: Scope) -> None:
+        """Raises UserError when ``scope`` names a department the vendor doesn't have (as the
+        digest would at every run), so a typo is caught when the digest is added."""
+        if scope.kind == "dept":
+            self._in_scope(scope, fresh=True)
 
 
 def _back_on(absence: Absence, holidays: list[Holiday]) -> date | None:

@@ -19,7 +19,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -129,10 +129,29 @@ def webhook_verified(secret: str, body: bytes, signature: str | None) -> bool:
     if not secret or not signature:
         return False
     given = signature.strip()
+    if not given.isascii():  # compare_digest raises on non-ASCII text; no digest of ours is
+        return False
     given = given.split("=", 1)[1] if given.lower().startswith("sha256=") else given
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return hmac.compare_digest(given.lower(), digest.hex()) or hmac.compare_digest(
-        given, base64.b64encode(digest).decode())
+    return hmac.compare_digest(given.lower().encode(), digest.hex().encode()) or hmac.compare_digest(
+        given.encode(), base64.b64encode(digest))
+
+
+def webhook_delivery(payload: Mapping[str, Any]) -> tuple[str | None, datetime | None]:
+    """The event's id and time as WhosOff sends them (``event_id``, ``created_At``), when present.
+    The time carries no zone in the documented example: read as UTC."""
+    event_id = payload.get("event_id")
+    event_id = str(event_id)[:64] if isinstance(event_id, (str, int)) and str(event_id) else None
+    raw = payload.get("created_At", payload.get("created_at"))
+    at = None
+    if isinstance(raw, str) and len(raw) <= 40:
+        try:
+            at = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            at = None
+        if at is not None:
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return event_id, at
 
 
 def webhook_change(payload: Mapping[str, Any]) -> tuple[str, str, str | None] | None:

@@ -67,13 +67,18 @@ def reminder_left_at(ack: Ack, body: dict[str, Any], client: WebClient, services
               "the button again")
 
 
+NOT_A_NUDGE = "That button isn't on a clock-in reminder I sent you, so nothing was done. Use `/clockin`."
+
+
 def nudge_clock_in(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
     turn = _turn(body, client, services)
-    meta = {"channel": (body.get("container") or {}).get("channel_id"),
-            "ts": (body.get("container") or {}).get("message_ts")}
+    container = body.get("container") or {}
+    meta = {"channel": str(container.get("channel_id") or ""), "ts": str(container.get("message_ts") or "")}
 
     def work(actor: Actor) -> Reply | None:
+        if not services.hygiene.nudged(actor, meta["channel"], meta["ts"]):
+            return Reply(NOT_A_NUDGE)
         text = blocks.clock_message(services.clock.clock_in(actor), services.now())
         return update_reminder(turn, meta, text, [blocks.section(text)])
 

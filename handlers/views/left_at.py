@@ -40,7 +40,11 @@ def end_from_reminder(turn: Turn, meta: dict[str, Any], at: Any = None) -> None:
         if outcome.outcome == "already_done":
             return None  # a second click: the first one's answer stands
         text, blocks_ = outcome_message(outcome, services.now())
-        return update_reminder(turn, meta, text, blocks_)
+        # the reminder as recorded when it was sent, not where the click says it is: a payload
+        # names its message itself, and only the bot's own DM to this person may be edited
+        watch = services.hygiene.watched_session(actor, meta["watch"])
+        sent = {"channel": watch.channel_id, "ts": watch.message_ts} if watch is not None else {}
+        return update_reminder(turn, sent, text, blocks_)
 
     turn.later(work)
 

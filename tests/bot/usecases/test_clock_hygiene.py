@@ -63,11 +63,25 @@ def test_a_session_closed_elsewhere_before_the_reminder_is_due_gets_none(world_f
 def test_clock_out_now_ends_the_session_at_the_vendor_and_updates_the_reminder_in_place(world_factory) -> None:
     world = world_factory(EVENING)
     row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
-    assert world.bot.driver.interaction(message_click(hygiene.REMINDER_CLOCK_OUT, value)).status_code == 200
+    [dm] = world.dms("U0ADA")
+    assert dm.answer is not None
+    click = message_click(hygiene.REMINDER_CLOCK_OUT, value, channel=dm.answer["channel"], ts=dm.answer["ts"])
+    assert world.bot.driver.interaction(click).status_code == 200
     [update] = world.slack.wait_call("chat.update")
-    assert update.args["channel"] == "D0ADA" and update.args["ts"] == "1.000001"
+    assert (update.args["channel"], update.args["ts"]) == (dm.answer["channel"], dm.answer["ts"])
     assert "Clocked out at 18:07 BST after 10h 05m" in update.args["text"]
     assert row["clock_out"] == int(EVENING.timestamp())
+
+
+def test_a_reminder_click_naming_another_message_updates_only_the_reminder_itself(world_factory) -> None:
+    world = world_factory(EVENING)
+    _, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
+    [dm] = world.dms("U0ADA")
+    assert dm.answer is not None
+    forged = message_click(hygiene.REMINDER_CLOCK_OUT, value, channel="C0TEAM", ts="1700000000.000100")
+    world.bot.driver.interaction(forged)
+    [update] = world.slack.wait_call("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (dm.answer["channel"], dm.answer["ts"])
 
 
 def test_a_double_click_on_clock_out_now_ends_the_session_once(world_factory) -> None:
