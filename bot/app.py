@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 import handlers
+from bot.bolt_setup import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_environment
 from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
@@ -76,6 +77,7 @@ class Runtime:
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
     leave_status: LeaveStatus | None = None
     status_oauth: OAuthFlow | None = None  # the consent routes bot/web.py serves; None: not set up
+    gate: WorkspaceGate | None = None  # which workspaces' requests are served
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -98,20 +100,7 @@ class _WithholdRejectedBodies(logging.Filter):
 logging.getLogger("slack_bolt.RequestVerification").addFilter(_WithholdRejectedBodies())
 
 
-class _OwnClientsToken(logging.Filter):
-    """Bolt falls back to the SLACK_BOT_TOKEN environment variable even when handed a client, then
-    warns that this token "will be unused": it is the token our client already carries (settings
-    read the same variable), so the warning is about nothing. Passing no client would lose the
-    configurable base URL and retry handlers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("As you gave `client` as well, `token` will be unused")
-
-
-logging.getLogger("slack_bolt.App").addFilter(_OwnClientsToken())
-
-
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, *, with_token: bool = True) -> WebClient:
     """The Web API client every Slack call uses: configurable base URL and 429/5xx retries.
 
     Over HTTPS, one TLS context for every call, ``respond()`` included (Bolt hands it on):
@@ -119,7 +108,7 @@ def slack_client(settings: Settings) -> WebClient:
     about 20 ms of CPU per Slack call, three calls per clock-in (slack_sdk opens a new connection
     per call). Not over plain HTTP (local stand-ins): there a context only makes urllib build a
     new opener per call."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and with_token else None
     tls = ssl.create_default_context() if settings.api_url.lower().startswith("https:") else None
     client = WebClient(token=token, base_url=settings.api_url, timeout=10, ssl=tls)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
@@ -195,19 +184,24 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
 
-    app = App(
-        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
-        client=client,
-        token_verification_enabled=False,
-        raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
-    )
+    gate = WorkspaceGate(client, settings.allowed_team_ids)
+    with hidden_slack_environment():  # Bolt takes only what is passed here (see bot/bolt_setup.py)
+        app = App(
+            signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+            # no token of its own: each request's client gets the bot token from the gate, and a
+            # token here beside `authorize` only earns a warning that it is ignored
+            client=slack_client(settings, with_token=False),
+            authorize=gate,
+            user_facing_authorize_error_message=FOREIGN_WORKSPACE,
+            raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
+            listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+        )
 
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)
     handlers.register(app, services)
-    runtime = Runtime(settings, engine, app, services, client)
+    runtime = Runtime(settings, engine, app, services, client, gate=gate)
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))

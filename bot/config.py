@@ -24,6 +24,15 @@ def routing_setting(action: Action) -> str:
 
 
 
+def parse_allowed_teams(value: str) -> frozenset[str]:
+    """``TIMEBOT_ALLOWED_TEAMS``: comma-separated Slack team (T…) or enterprise (E…) ids."""
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    wrong = [i for i in ids if not (i[:1] in ("T", "E") and i.isalnum() and i.upper() == i and len(i) > 1)]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)}: give Slack team ids (T…) or enterprise ids (E…), comma-separated")
+    return frozenset(ids)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -45,6 +54,8 @@ class Settings(BaseSettings):
     show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
     scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
     sick_leave_types: str = Field(default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES")
+    # workspaces served besides the bot token's own (auth.test's team, or enterprise on Grid)
+    allowed_teams: str = Field(default="", alias="TIMEBOT_ALLOWED_TEAMS")
     clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS")
     auto_clockout_hours: float | None = Field(default=None, gt=0, alias="TIMEBOT_AUTO_CLOCKOUT_HOURS")
     quiet_hours: str = Field(default="21:00-07:00", alias="TIMEBOT_QUIET_HOURS")
@@ -94,6 +105,12 @@ class Settings(BaseSettings):
         QuietHours.parse(v)
         return v
 
+    @field_validator("allowed_teams")
+    @classmethod
+    def _allowed_teams(cls, v: str) -> str:
+        parse_allowed_teams(v)
+        return v
+
     @field_validator("auto_clockout_hours", mode="before")
     @classmethod
     def _blank_auto(cls, v: object) -> object:
@@ -120,6 +137,10 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    @property
+    def allowed_team_ids(self) -> frozenset[str]:
+        return parse_allowed_teams(self.allowed_teams)
 
     @property
     def sick_leave_names(self) -> frozenset[str]:
