@@ -239,7 +239,7 @@ def _install_digests(runtime: Runtime) -> Digests:
     ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
     services = runtime.services
     builder = DigestBuilder(services.whos_off, render_digest, runtime.settings.show_leave_kind,
-                            runtime.settings.sick_leave_names)
+                            runtime.settings.sick_leave)
     digests = Digests(builder, DigestStore(runtime.engine), services.people, services.router,
                       digest_client(runtime.client), default_tz=runtime.settings.default_tz)
     services.digests = DigestAdmin(digests, services.people)
@@ -254,7 +254,7 @@ def _install_followup(runtime: Runtime) -> LeaveFollowup:
     services, settings = runtime.services, runtime.settings
     followup = LeaveFollowup(services.people, services.whos_off, FollowupStore(runtime.engine), LeaveRender(),
                              FollowupSettings(settings.leave_approvers, settings.approval_remind_hours,
-                                              settings.leave_backdate_days, settings.sick_leave_names))
+                                              settings.leave_backdate_days, settings.sick_leave))
     services.followup = followup
     services.leave.after.append(followup.requested)
     secret = settings.whosoff_webhook_secret.get_secret_value() if settings.whosoff_webhook_secret else ""
@@ -271,7 +271,8 @@ def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
     settings, services = runtime.settings, runtime.services
     try:
         options = StatusOptions.parse(settings.leave_statuses, show_kind=settings.show_leave_kind,
-                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds)
+                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds,
+                                      sick=settings.sick_leave)
     except ValueError as exc:
         runtime.close()
         raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain import Action, QuietHours
+from bot.domain import Action, QuietHours, SickLeave
 from bot.vendors.http import DEFAULT_CONCURRENCY, HttpPolicy
 from bot.vendors.registry import VendorName
 from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     ack_first_seconds: float = Field(default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS")
     show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
     scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
-    sick_leave_types: str = Field(default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES")
+    # words added to the built-in sick-leave words (bot.domain.SICK_WORDS), matched as part of a kind's name
+    sick_leave_types: str = Field(default="", alias="TIMEBOT_SICK_LEAVE_TYPES")
     # workspaces served besides the bot token's own (auth.test's team, or enterprise on Grid)
     allowed_teams: str = Field(default="", alias="TIMEBOT_ALLOWED_TEAMS")
     clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS")
@@ -143,10 +144,9 @@ class Settings(BaseSettings):
         return parse_allowed_teams(self.allowed_teams)
 
     @property
-    def sick_leave_names(self) -> frozenset[str]:
-        """Leave types (by name, case-insensitive) the company marks as sick: shown only as "off"
-        except to the person and admins, their reason never shown, and no future date needed."""
-        return frozenset(t.strip().lower() for t in self.sick_leave_types.split(",") if t.strip())
+    def sick_leave(self) -> SickLeave:
+        """Which leave kinds are sick leave (see ``SickLeave``): the built-in words and the operator's."""
+        return SickLeave.with_extra(self.sick_leave_types)
 
     @property
     def http_policy(self) -> HttpPolicy:

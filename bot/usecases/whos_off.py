@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bot.crypto import UndecryptableSecret
-from bot.domain import Absence, Action, Holiday, Portion
+from bot.domain import Absence, Action, Holiday, Portion, SickLeave
 from bot.errors import UserError, VendorError
 from bot.usecases.people import People
 from bot.usecases.ranges import OffSpan, compact_spans, is_working_day
@@ -36,6 +36,17 @@ class DayReport:
     holidays: list[Holiday] = field(default_factory=list)
 
 
+def visible_kind(kind: str | None, slack_id: str | None, *, show_kind: bool, sick: SickLeave,
+                 viewer: str | None = None, admin: bool = False) -> str | None:
+    """The kind of someone's leave as ``viewer`` (None: a channel) may read it: nothing when kinds
+    are hidden, "off" for sick leave unless the viewer is the person or an admin."""
+    if not show_kind or not kind:
+        return None
+    if sick(kind) and not admin and (viewer is None or viewer != slack_id):
+        return "off"
+    return kind
+
+
 @dataclass(frozen=True)
 class WhosOffReport:
     vendor: str
@@ -47,17 +58,12 @@ class WhosOffReport:
     holidays: list[Holiday] = field(default_factory=list)
     scope: Scope = field(default_factory=Scope)
 
-    def masked(self, *, show_kind: bool, sick: frozenset[str], viewer: str | None = None,
+    def masked(self, *, show_kind: bool, sick: SickLeave, viewer: str | None = None,
                admin: bool = False) -> WhosOffReport:
-        """What ``viewer`` (None: a channel) may read: kinds hidden when ``show_kind`` is off, and a
-        sick leave type shown only as "off" to anyone but the person and admins."""
+        """What ``viewer`` (None: a channel) may read: see ``visible_kind``."""
 
         def kind(slack_id: str | None, value: str | None) -> str | None:
-            if not show_kind or not value:
-                return None
-            if value.strip().lower() in sick and not admin and (viewer is None or viewer != slack_id):
-                return "off"
-            return value
+            return visible_kind(value, slack_id, show_kind=show_kind, sick=sick, viewer=viewer, admin=admin)
 
         days = [DayReport(d.day, [replace(e, kind=kind(e.slack_user_id, e.kind)) for e in d.entries], d.holidays)
                 for d in self.days]
