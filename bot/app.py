@@ -28,7 +28,7 @@ from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
-from bot.housekeeping import refresh_directory, start_housekeeping
+from bot.housekeeping import Directory, start_housekeeping
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
@@ -73,6 +73,7 @@ class Runtime:
     services: Services
     client: WebClient
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    directory: Directory | None = None  # the Slack directory read into person rows
     digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
     leave_status: LeaveStatus | None = None
@@ -180,6 +181,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     people = People(settings, store, router, box, client, clock=clock)
     clock_cases = Clock(people, store, router)
     whos_off = WhosOff(people, store, router)
+    directory = Directory(store, client)
+    whos_off.meet = directory.meet
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
@@ -201,7 +204,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
 
     _install_hygiene(services, engine, client)
     handlers.register(app, services)
-    runtime = Runtime(settings, engine, app, services, client, gate=gate)
+    runtime = Runtime(settings, engine, app, services, client, gate=gate, directory=directory)
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
@@ -211,7 +214,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
-        start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
+        start_housekeeping(store, runtime.on_close, refresh=directory.refresh)
         start_reminders(services.hygiene, runtime.on_close,
                         every=timedelta(seconds=settings.hygiene_check_seconds))
     return runtime

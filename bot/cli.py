@@ -214,6 +214,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         identity = verify_bot_token(runtime.client, settings)
         if runtime.gate is not None:  # the workspace served is known before the first request
             runtime.gate.know(vars(identity))
+        if runtime.directory is not None:
+            runtime.directory.refresh_in_background(runtime.services.pool.submit)
         team = f"{identity.team} as @{identity.user}" if identity.team else ""
         if settings.slack_app_token is not None:
             from bot.socket_runner import SocketModeRunner

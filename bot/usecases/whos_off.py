@@ -4,6 +4,7 @@ compact ranges, named as the Slack directory knows them; sick leave masked for e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -90,6 +91,9 @@ class WhosOff:
         self.store = store
         self.router = router
         self.directory = directory or SlackDirectory(people.slack, people.clock)
+        # Given the Slack ids of a scope, reads the Slack directory when some aren't known yet: on
+        # vendors that match people by email, a person without a row can't be matched (bot/app.py).
+        self.meet: Callable[[str, frozenset[str]], None] | None = None
         self._unreadable_warned = False
 
     def whos_off(self, team_id: str, start: date, end: date, scope: Scope | None = None, *,
@@ -100,6 +104,8 @@ class WhosOff:
         vendor = self.router.whos_off()
         rows = self.store.identities_for_vendor(team_id, vendor.name)
         in_slack, in_vendor = self._in_scope(scope, fresh=fresh)
+        if in_slack and self.meet is not None and Action.IDENTITY in vendor.capabilities:
+            self.meet(team_id, in_slack)
         if in_slack is not None:
             rows = [r for r in rows if r.slack_user_id in in_slack]
         users = []
