@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from handlers.render import blocks
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
+from sandbox.swipeclock import SwipeClockSim
 from sandbox.timeclock import TimeClockSim
 from sandbox.timetap import TimeTapSim
 from sandbox.whosoff import WhosOffSim
@@ -50,7 +51,13 @@ def timetap_env(sim: TimeTapSim, server: SimServer) -> dict[str, str]:
             "TIMETAP_PRIVATE_KEY": sim.private_key}
 
 
-ENV = {"timeclock": timeclock_env, "whosoff": whosoff_env, "timetap": timetap_env}
+def swipeclock_env(sim: SwipeClockSim, server: SimServer) -> dict[str, str]:
+    return {"SWIPECLOCK_AUTH_URL": f"{server.base_url}/AuthenticationService/oauth2/userToken",
+            "SWIPECLOCK_API_URL": f"{server.base_url}/api", "SWIPECLOCK_SITE_ID": str(sim.site_id),
+            "SWIPECLOCK_API_SECRET": sim.site_secret}
+
+
+ENV = {"timeclock": timeclock_env, "whosoff": whosoff_env, "timetap": timetap_env, "swipeclock": swipeclock_env}
 
 
 @contextmanager
