@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.people import DEMO_PEOPLE
 from sandbox.slack import SlackStandIn
 from sandbox.timetap import TimeTapSim
 from sandbox.whosoff import WhosOffSim
 from tests.deploy.harness import slack_env, start
-from tests.deploy.stand_ins import command, running, wait_answer
+from tests.deploy.stand_ins import command, row_counts, running, wait_answer
+from tests.support import eventually
 
 ADMIN = "U0ADA"
 CHANNEL = "<#C0NEWS|news>"
@@ -51,5 +53,17 @@ def test_a_members_digest_previewed_in_the_first_minute_lists_a_member_the_bot_n
             wait_answer(slack, key, "members")
             _, key = command(driver, "/timebot", f"digest preview {CHANNEL}", user=ADMIN)
             assert "Alan Turing" in wait_answer(slack, key, "only you can see this")
+        finally:
+            assert bot.terminate() == 0, bot.log[-2000:]
+
+
+def test_the_directory_is_read_at_start_without_waiting_for_a_request(
+        tmp_path: Path, slack: SlackStandIn, secret_key: str) -> None:
+    with running("whosoff", WhosOffSim.demo()) as v:
+        bot = start({**slack_env(slack, tmp_path, secret_key), **v.env, "TIMEBOT_SCHEDULER": "false"}, tmp_path)
+        try:
+            slack.wait_call("users.list", timeout=20)
+            database = f"sqlite:///{tmp_path / 'timebot.db'}"
+            eventually(lambda: row_counts(database)["person"] == len(DEMO_PEOPLE), timeout=20)
         finally:
             assert bot.terminate() == 0, bot.log[-2000:]
