@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 import handlers
+from bot.bolt_setup import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_environment
 from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
@@ -27,7 +28,7 @@ from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
-from bot.housekeeping import refresh_directory, start_housekeeping
+from bot.housekeeping import Directory, start_housekeeping
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
@@ -72,10 +73,12 @@ class Runtime:
     services: Services
     client: WebClient
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    directory: Directory | None = None  # the Slack directory read into person rows
     digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
     leave_status: LeaveStatus | None = None
     status_oauth: OAuthFlow | None = None  # the consent routes bot/web.py serves; None: not set up
+    gate: WorkspaceGate | None = None  # which workspaces' requests are served
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -98,20 +101,7 @@ class _WithholdRejectedBodies(logging.Filter):
 logging.getLogger("slack_bolt.RequestVerification").addFilter(_WithholdRejectedBodies())
 
 
-class _OwnClientsToken(logging.Filter):
-    """Bolt falls back to the SLACK_BOT_TOKEN environment variable even when handed a client, then
-    warns that this token "will be unused": it is the token our client already carries (settings
-    read the same variable), so the warning is about nothing. Passing no client would lose the
-    configurable base URL and retry handlers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("As you gave `client` as well, `token` will be unused")
-
-
-logging.getLogger("slack_bolt.App").addFilter(_OwnClientsToken())
-
-
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, *, with_token: bool = True) -> WebClient:
     """The Web API client every Slack call uses: configurable base URL and 429/5xx retries.
 
     Over HTTPS, one TLS context for every call, ``respond()`` included (Bolt hands it on):
@@ -119,7 +109,7 @@ def slack_client(settings: Settings) -> WebClient:
     about 20 ms of CPU per Slack call, three calls per clock-in (slack_sdk opens a new connection
     per call). Not over plain HTTP (local stand-ins): there a context only makes urllib build a
     new opener per call."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and with_token else None
     tls = ssl.create_default_context() if settings.api_url.lower().startswith("https:") else None
     client = WebClient(token=token, base_url=settings.api_url, timeout=10, ssl=tls)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
@@ -191,23 +181,30 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     people = People(settings, store, router, box, client, clock=clock)
     clock_cases = Clock(people, store, router)
     whos_off = WhosOff(people, store, router)
+    directory = Directory(store, client)
+    whos_off.meet = directory.meet
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
 
-    app = App(
-        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
-        client=client,
-        token_verification_enabled=False,
-        raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
-    )
+    gate = WorkspaceGate(client, settings.allowed_team_ids)
+    with hidden_slack_environment():  # Bolt takes only what is passed here (see bot/bolt_setup.py)
+        app = App(
+            signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+            # no token of its own: each request's client gets the bot token from the gate, and a
+            # token here beside `authorize` only earns a warning that it is ignored
+            client=slack_client(settings, with_token=False),
+            authorize=gate,
+            user_facing_authorize_error_message=FOREIGN_WORKSPACE,
+            raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
+            listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+        )
 
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)
     handlers.register(app, services)
-    runtime = Runtime(settings, engine, app, services, client)
+    runtime = Runtime(settings, engine, app, services, client, gate=gate, directory=directory)
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
@@ -217,7 +214,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
-        start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
+        start_housekeeping(store, runtime.on_close, refresh=directory.refresh)
         start_reminders(services.hygiene, runtime.on_close,
                         every=timedelta(seconds=settings.hygiene_check_seconds))
     return runtime
@@ -245,7 +242,7 @@ def _install_digests(runtime: Runtime) -> Digests:
     ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
     services = runtime.services
     builder = DigestBuilder(services.whos_off, render_digest, runtime.settings.show_leave_kind,
-                            runtime.settings.sick_leave_names)
+                            runtime.settings.sick_leave)
     digests = Digests(builder, DigestStore(runtime.engine), services.people, services.router,
                       digest_client(runtime.client), default_tz=runtime.settings.default_tz)
     services.digests = DigestAdmin(digests, services.people)
@@ -260,7 +257,7 @@ def _install_followup(runtime: Runtime) -> LeaveFollowup:
     services, settings = runtime.services, runtime.settings
     followup = LeaveFollowup(services.people, services.whos_off, FollowupStore(runtime.engine), LeaveRender(),
                              FollowupSettings(settings.leave_approvers, settings.approval_remind_hours,
-                                              settings.leave_backdate_days, settings.sick_leave_names))
+                                              settings.leave_backdate_days, settings.sick_leave))
     services.followup = followup
     services.leave.after.append(followup.requested)
     secret = settings.whosoff_webhook_secret.get_secret_value() if settings.whosoff_webhook_secret else ""
@@ -277,7 +274,8 @@ def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
     settings, services = runtime.settings, runtime.services
     try:
         options = StatusOptions.parse(settings.leave_statuses, show_kind=settings.show_leave_kind,
-                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds)
+                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds,
+                                      sick=settings.sick_leave)
     except ValueError as exc:
         runtime.close()
         raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None

@@ -212,6 +212,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
     try:
         identity = verify_bot_token(runtime.client, settings)
+        if runtime.gate is not None:  # the workspace served is known before the first request
+            runtime.gate.know(vars(identity))
+        if runtime.directory is not None:
+            runtime.directory.refresh_in_background(runtime.services.pool.submit)
         team = f"{identity.team} as @{identity.user}" if identity.team else ""
         if settings.slack_app_token is not None:
             from bot.socket_runner import SocketModeRunner

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain import Action, QuietHours
+from bot.domain import Action, QuietHours, SickLeave
 from bot.vendors.http import DEFAULT_CONCURRENCY, HttpPolicy
 from bot.vendors.registry import VendorName
 from bot.vendors.settings import BaseUrl, ConfigError, TimeZoneName, one_line
@@ -32,6 +32,15 @@ def _in_flight(vendor: str, more: str = "") -> str:
 def _route(action: str) -> dict[str, Any]:
     return {"description": f"Which vendor serves {action}: `timeclock`, `timetap`, `swipeclock` or `whosoff`",
             "json_schema_extra": {"doc_default": "first configured vendor that can"}}
+
+
+def parse_allowed_teams(value: str) -> frozenset[str]:
+    """``TIMEBOT_ALLOWED_TEAMS``: comma-separated Slack team (T…) or enterprise (E…) ids."""
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    wrong = [i for i in ids if not (i[:1] in ("T", "E") and i.isalnum() and i.upper() == i and len(i) > 1)]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)}: give Slack team ids (T…) or enterprise ids (E…), comma-separated")
+    return frozenset(ids)
 
 
 class Settings(BaseSettings):
@@ -96,10 +105,15 @@ class Settings(BaseSettings):
         description="Run the digest scheduler, housekeeping, the clock reminders, the leave status poll and "
                     "the leave-in-Slack-status job in this process")
     sick_leave_types: str = Field(
-        default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES",
-        description="Leave types (names, comma-separated, any case) that are sick leave: shown only as "
-                    "\"off\" to everyone but the person and admins, their note never shown to others, no "
-                    "future date needed")
+        default="", alias="TIMEBOT_SICK_LEAVE_TYPES",
+        description="Words (comma-separated, any case) added to the built-in sick-leave words (`sick`, "
+                    "`illness`, `ill health`, `medical`): a kind whose name contains one is sick leave, shown "
+                    "only as \"off\" to everyone but the person and admins, its note never shown to others, "
+                    "no future date needed")
+    allowed_teams: str = Field(
+        default="", alias="TIMEBOT_ALLOWED_TEAMS",
+        description="Slack workspaces (team or Enterprise Grid ids, comma-separated) served besides the bot "
+                    "token's own; requests from any other workspace get one line and nothing else")
     clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS",
                                            description="Hours a session runs before its forgotten-clock-out reminder")
     auto_clockout_hours: float | None = Field(
@@ -144,14 +158,17 @@ class Settings(BaseSettings):
                     "`SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET`) Home says what is missing")
     slack_client_id: str | None = Field(
         default=None, alias="SLACK_CLIENT_ID",
-        description="The app's client id (Basic Information page), for the status consent")
+        description="The app's client id (Basic Information page), for the status consent. Only Timebot reads "
+                    "it: Bolt and slack-sdk are handed every value and never read `SLACK_*` variables themselves "
+                    "(their own `SLACK_SCOPES`, `SLACK_REDIRECT_URI`, `SLACK_INSTALL_PATH` … change nothing)")
     slack_client_secret: SecretStr | None = Field(
         default=None, alias="SLACK_CLIENT_SECRET",
         description="The app's client secret (Basic Information page), for the status consent")
     leave_statuses: str = Field(
         default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave", alias="TIMEBOT_LEAVE_STATUSES",
         description="Status per leave kind: `kind=:emoji: text`, `;`-separated, the kind matched by name "
-                    "(case-insensitive, part of the name), `*` for the rest. With `TIMEBOT_SHOW_LEAVE_KIND=false` "
+                    "(case-insensitive, part of the name), `sick` for every kind the sick-leave rule matches "
+                    "(`TIMEBOT_SICK_LEAVE_TYPES`), `*` for the rest. With `TIMEBOT_SHOW_LEAVE_KIND=false` "
                     "every kind shows as `:calendar: Out`")
     leave_dnd: bool = Field(default=False, alias="TIMEBOT_LEAVE_DND",
                             description="Also snooze notifications (Do Not Disturb) for the leave")
@@ -202,6 +219,12 @@ class Settings(BaseSettings):
         QuietHours.parse(v)
         return v
 
+    @field_validator("allowed_teams")
+    @classmethod
+    def _allowed_teams(cls, v: str) -> str:
+        parse_allowed_teams(v)
+        return v
+
     @field_validator("auto_clockout_hours", mode="before")
     @classmethod
     def _blank_auto(cls, v: object) -> object:
@@ -230,10 +253,13 @@ class Settings(BaseSettings):
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
 
     @property
-    def sick_leave_names(self) -> frozenset[str]:
-        """Leave types (by name, case-insensitive) the company marks as sick: shown only as "off"
-        except to the person and admins, their reason never shown, and no future date needed."""
-        return frozenset(t.strip().lower() for t in self.sick_leave_types.split(",") if t.strip())
+    def allowed_team_ids(self) -> frozenset[str]:
+        return parse_allowed_teams(self.allowed_teams)
+
+    @property
+    def sick_leave(self) -> SickLeave:
+        """Which leave kinds are sick leave (see ``SickLeave``): the built-in words and the operator's."""
+        return SickLeave.with_extra(self.sick_leave_types)
 
     @property
     def http_policy(self) -> HttpPolicy:

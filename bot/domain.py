@@ -230,3 +230,31 @@ class Balance:
 
     def text(self) -> str:
         return f"{self.label}: {self.remaining} {self.unit} left".replace("  ", " ")
+
+
+# Words that make a leave kind sick leave, by part of its name in any case: "Sick day", "Sick Leave
+# (unpaid)", "Sickness", "Illness", "Ill health", "Medical leave". Kept to words that mean illness,
+# not merely health: a "Doctor's appointment" or "Dentist" kind stays visible unless added.
+SICK_WORDS = ("sick", "illness", "ill health", "medical")
+
+
+@dataclass(frozen=True)
+class SickLeave:
+    """The one rule for which leave kinds are sick leave: a kind is sick when its name contains one
+    of ``words`` (case-insensitive). Sick leave reads "off" to everyone but the person and admins,
+    in every list, digest, DM and status; its note is never shown to others."""
+
+    words: tuple[str, ...] = SICK_WORDS
+
+    @classmethod
+    def with_extra(cls, extra: str) -> SickLeave:
+        """The built-in words plus ``extra`` (``TIMEBOT_SICK_LEAVE_TYPES``: comma-separated)."""
+        added = [w.strip().lower() for w in extra.split(",") if w.strip()]
+        return cls(tuple(dict.fromkeys([*SICK_WORDS, *added])))
+
+    def __call__(self, kind: str | None) -> bool:
+        name = (kind or "").casefold()
+        return bool(name) and any(word.casefold() in name for word in self.words)
+
+
+SICK_LEAVE = SickLeave()  # the built-in words alone, where no setting reaches (defaults)

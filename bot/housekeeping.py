@@ -1,5 +1,6 @@
 """Housekeeping on a schedule: forget Slack request keys once no retry of them can come, and
-re-read names from the Slack directory hourly.
+read names from the Slack directory at start and hourly (and sooner when someone is met who
+isn't in it yet, see ``Directory.meet``).
 
 Slack retries a delivery within minutes, so a key kept for two days has done its work; without
 this the processed-request table would grow by a row for every command, click and event.
@@ -8,7 +9,9 @@ this the processed-request table would grow by a row for every command, click an
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,9 +65,65 @@ def refresh_directory(store: Store, client: WebClient) -> int:
     return len(members)
 
 
+class Directory:
+    """The Slack directory (users.list) read into person rows: at start, hourly, and before a
+    scope is resolved that holds people the bot hasn't met. On vendors that match people by email,
+    a channel member or group member without a row would be left out of who's off and digests.
+
+    One read at a time; a caller arriving during a read waits for it rather than starting another.
+    A scope always naming someone the directory lacks (a bot in a channel, a guest without email)
+    triggers at most one read per ``min_gap`` seconds."""
+
+    def __init__(self, store: Store, client: WebClient, *, min_gap: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.client = client
+        self.min_gap = min_gap
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last_done: float | None = None
+
+    def refresh(self) -> int:
+        with self._lock:
+            return self._read()
+
+    def refresh_in_background(self, submit: Callable[[Callable[[], None]], object]) -> None:
+        """The read at start, on ``submit``'s threads (the work pool: closed, and waited for, with
+        the bot): who's off for a channel or group is right in the first minute, and a request
+        needing it meanwhile waits for this read instead of starting its own."""
+        submit(_logged(self.refresh))
+
+    def _read(self) -> int:
+        try:
+            return refresh_directory(self.store, self.client)
+        finally:
+            self._last_done = self.clock()
+
+    def meet(self, team_id: str, slack_ids: Iterable[str]) -> None:
+        """Make sure ``slack_ids`` have person rows (name and email) if Slack's directory has them."""
+        wanted = set(slack_ids)
+        if not wanted - self._known(team_id):
+            return
+        asked = self.clock()
+        with self._lock:
+            done = self._last_done
+            if done is not None and (done >= asked or asked - done < self.min_gap):
+                return  # read while we waited, or so lately that what's missing isn't there to read
+            if not wanted - self._known(team_id):
+                return
+            try:
+                self._read()
+            except Exception as exc:  # Slack unreachable: the scope resolves with the people known
+                log.warning("directory read before resolving a scope failed: %s", type(exc).__name__)
+
+    def _known(self, team_id: str) -> set[str]:
+        return {p.slack_user_id for p in self.store.people(team_id) if p.email}
+
+
 def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
                        every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None) -> None:
-    """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on)."""
+    """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on);
+    the directory's first read is ``timebot run``'s, at start (``Directory.refresh_in_background``)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
                       args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))

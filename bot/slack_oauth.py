@@ -35,6 +35,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
+from bot.bolt_setup import hidden_slack_environment
 from bot.config import Settings
 from bot.usecases.leave_status import LeaveStatus
 from storage.leave_status import LeaveStatusStore
@@ -274,15 +275,17 @@ def status_oauth_flow(settings: Settings, leave_status: LeaveStatus,
     if missing_settings(settings):
         return None
     assert settings.slack_client_id and settings.slack_client_secret and settings.public_url
-    oauth = OAuthSettings(
-        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
-        scopes=[], user_scopes=list(USER_SCOPES), redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
-        install_path=START_PATH, install_page_rendering_enabled=False, redirect_uri_path=REDIRECT_PATH,
-        authorization_url=authorize_url(settings), installation_store=UserTokenStore(leave_status, later),
-        state_store=SqlStateStore(leave_status.store, leave_status.people.now,
-                                  secret=settings.slack_client_secret.get_secret_value()),
-        state_expiration_seconds=STATE_SECONDS,
-        callback_options=CallbackOptions(success=_success, failure=_failure), logger=log,
-    )
-    return StatusConsentFlow(client=WebClient(base_url=settings.api_url, timeout=10), settings=oauth,
-                             workspace=bot_workspace(leave_status.client))
+    # every value passed, and the variables Bolt would fill gaps from hidden: see bot/bolt_setup.py
+    with hidden_slack_environment():
+        oauth = OAuthSettings(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
+            scopes=[], user_scopes=list(USER_SCOPES), redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
+            install_path=START_PATH, install_page_rendering_enabled=False, redirect_uri_path=REDIRECT_PATH,
+            authorization_url=authorize_url(settings), installation_store=UserTokenStore(leave_status, later),
+            state_store=SqlStateStore(leave_status.store, leave_status.people.now,
+                                      secret=settings.slack_client_secret.get_secret_value()),
+            state_expiration_seconds=STATE_SECONDS,
+            callback_options=CallbackOptions(success=_success, failure=_failure), logger=log,
+        )
+        return StatusConsentFlow(client=WebClient(base_url=settings.api_url, timeout=10), settings=oauth,
+                                 workspace=bot_workspace(leave_status.client))

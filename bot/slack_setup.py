@@ -31,6 +31,8 @@ class SlackIdentity:
     user: str
     user_id: str
     scopes: list[str] = field(default_factory=list)
+    enterprise_id: str = ""  # on Enterprise Grid
+    bot_id: str = ""
 
 
 def _unreachable(exc: Exception, settings: Settings) -> ConfigError:
@@ -52,7 +54,8 @@ def verify_bot_token(client: WebClient, settings: Settings) -> SlackIdentity:
         raise _unreachable(exc, settings) from None
     granted = answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or ""
     return SlackIdentity(str(answer.get("team") or ""), str(answer.get("team_id") or ""), str(answer.get("user") or ""),
-                         str(answer.get("user_id") or ""), [s.strip() for s in granted.split(",") if s.strip()])
+                         str(answer.get("user_id") or ""), [s.strip() for s in granted.split(",") if s.strip()],
+                         str(answer.get("enterprise_id") or ""), str(answer.get("bot_id") or ""))
 
 
 # Answers that mean the token itself is wrong; anything else (internal_error, a 5xx) is passing.

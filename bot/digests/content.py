@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import Holiday, Portion
+from bot.domain import SICK_LEAVE, Holiday, Portion, SickLeave
 from bot.usecases.ranges import OffSpan
 from bot.usecases.scope import Scope
 from bot.usecases.whos_off import DayReport, WhosOff, WhosOffReport
@@ -63,7 +63,7 @@ class DigestBuilder:
     """Builds and renders digests; channels due at the same minute share one vendor fetch."""
 
     def __init__(self, whos_off: WhosOff, render: Renderer, show_kind: bool,
-                 sick: frozenset[str] = frozenset()) -> None:
+                 sick: SickLeave = SICK_LEAVE) -> None:
         self.whos_off = whos_off
         self.render = render
         self.show_kind = show_kind

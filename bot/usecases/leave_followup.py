@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import Absence, Action, Actor, LeaveRequest
+from bot.domain import SICK_LEAVE, Absence, Action, Actor, LeaveRequest, SickLeave
 from bot.errors import UserError, VendorError, VendorRejected
 from bot.usecases.leave import LeaveResult
 from bot.usecases.people import People
@@ -87,7 +87,7 @@ class FollowupSettings:
     approvers: str = ""
     remind_hours: float = 24.0
     backdate_days: int = 14
-    sick_types: frozenset[str] = field(default_factory=frozenset)
+    sick: SickLeave = SICK_LEAVE
 
 
 def cancellable(absence: Absence, today: date) -> bool:
@@ -119,7 +119,7 @@ class LeaveFollowup:
         return cast(LeaveStatusVendor, vendor)
 
     def is_sick(self, kind: str | None) -> bool:
-        return bool(kind) and str(kind).strip().lower() in self.settings.sick_types
+        return self.settings.sick(kind)
 
     # --- a new request ----------------------------------------------------------------------
 

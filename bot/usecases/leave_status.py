@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.crypto import SecretBox, UndecryptableSecret
-from bot.domain import Absence, Actor, Portion
+from bot.domain import SICK_LEAVE, Absence, Actor, Portion, SickLeave
 from bot.errors import UserError, VendorError
 from bot.usecases.people import People
 from bot.vendors.registry import Router
@@ -46,11 +46,13 @@ class StatusOptions:
     show_kind: bool = True
     dnd: bool = False
     poll_seconds: float = 300.0
+    sick: SickLeave = SICK_LEAVE  # the ``sick`` look is for every kind this rule calls sick
 
     @classmethod
-    def parse(cls, spec: str, *, show_kind: bool = True, dnd: bool = False, poll_seconds: float = 300.0
-              ) -> StatusOptions:
-        """``kind=:emoji: text;kind=:emoji: text`` (TIMEBOT_LEAVE_STATUSES); ``*`` is every other kind."""
+    def parse(cls, spec: str, *, show_kind: bool = True, dnd: bool = False, poll_seconds: float = 300.0,
+              sick: SickLeave | None = None) -> StatusOptions:
+        """``kind=:emoji: text;kind=:emoji: text`` (TIMEBOT_LEAVE_STATUSES); ``*`` is every other kind,
+        ``sick`` every kind the sick-leave rule matches (``SickLeave``), other keys part of the name."""
         looks: dict[str, tuple[str, str]] = {}
         for part in filter(None, (p.strip() for p in spec.split(";"))):
             kind, _, look = part.partition("=")
@@ -58,14 +60,14 @@ class StatusOptions:
             if not kind.strip() or not (emoji.startswith(":") and emoji.endswith(":")) or not text.strip():
                 raise ValueError(f"{part!r} is not kind=:emoji: text")
             looks[kind.strip().lower()] = (emoji, text.strip())
-        return cls(looks, show_kind, dnd, poll_seconds)
+        return cls(looks, show_kind, dnd, poll_seconds, sick or SICK_LEAVE)
 
     def look(self, kind: str | None) -> tuple[str, str]:
         if not self.show_kind:
             return HIDDEN_LOOK
         name = (kind or "").lower()
         for key, look in self.looks.items():
-            if key != "*" and key in name:
+            if (key == "sick" and self.sick(kind)) or (key not in ("*", "sick") and key in name):
                 return look
         return self.looks.get("*", DEFAULT_LOOK)
 

@@ -7,13 +7,14 @@ is asked per linked person, concurrently and bounded (the connector's ``TIMECLOC
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.crypto import UndecryptableSecret
+from bot.domain import SickLeave
 from bot.errors import VendorError
 from bot.usecases.people import People
-from bot.usecases.whos_off import OffEntry, WhosOff
+from bot.usecases.whos_off import OffEntry, WhosOff, visible_kind
 from bot.vendors.registry import Router
 from storage.queries import Store
 
@@ -35,6 +36,12 @@ class WhosInReport:
     entries: list[InEntry]
     on_leave: list[OffEntry]
     notes: list[str] = field(default_factory=list)
+
+    def masked(self, *, show_kind: bool, sick: SickLeave, viewer: str, admin: bool = False) -> WhosInReport:
+        """What ``viewer`` may read of who is on leave: sick leave as "off" (see ``visible_kind``)."""
+        return replace(self, on_leave=[
+            replace(e, kind=visible_kind(e.kind, e.slack_user_id, show_kind=show_kind, sick=sick, viewer=viewer,
+                                         admin=admin)) for e in self.on_leave])
 
 
 class WhosIn:

@@ -4,11 +4,12 @@ compact ranges, named as the Slack directory knows them; sick leave masked for e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bot.crypto import UndecryptableSecret
-from bot.domain import Absence, Action, Holiday, Portion
+from bot.domain import Absence, Action, Holiday, Portion, SickLeave
 from bot.errors import UserError, VendorError
 from bot.parse import quote
 from bot.usecases.people import People
@@ -37,6 +38,17 @@ class DayReport:
     holidays: list[Holiday] = field(default_factory=list)
 
 
+def visible_kind(kind: str | None, slack_id: str | None, *, show_kind: bool, sick: SickLeave,
+                 viewer: str | None = None, admin: bool = False) -> str | None:
+    """The kind of someone's leave as ``viewer`` (None: a channel) may read it: nothing when kinds
+    are hidden, "off" for sick leave unless the viewer is the person or an admin."""
+    if not show_kind or not kind:
+        return None
+    if sick(kind) and not admin and (viewer is None or viewer != slack_id):
+        return "off"
+    return kind
+
+
 @dataclass(frozen=True)
 class WhosOffReport:
     vendor: str
@@ -48,17 +60,12 @@ class WhosOffReport:
     holidays: list[Holiday] = field(default_factory=list)
     scope: Scope = field(default_factory=Scope)
 
-    def masked(self, *, show_kind: bool, sick: frozenset[str], viewer: str | None = None,
+    def masked(self, *, show_kind: bool, sick: SickLeave, viewer: str | None = None,
                admin: bool = False) -> WhosOffReport:
-        """What ``viewer`` (None: a channel) may read: kinds hidden when ``show_kind`` is off, and a
-        sick leave type shown only as "off" to anyone but the person and admins."""
+        """What ``viewer`` (None: a channel) may read: see ``visible_kind``."""
 
         def kind(slack_id: str | None, value: str | None) -> str | None:
-            if not show_kind or not value:
-                return None
-            if value.strip().lower() in sick and not admin and (viewer is None or viewer != slack_id):
-                return "off"
-            return value
+            return visible_kind(value, slack_id, show_kind=show_kind, sick=sick, viewer=viewer, admin=admin)
 
         days = [DayReport(d.day, [replace(e, kind=kind(e.slack_user_id, e.kind)) for e in d.entries], d.holidays)
                 for d in self.days]
@@ -85,6 +92,9 @@ class WhosOff:
         self.store = store
         self.router = router
         self.directory = directory or SlackDirectory(people.slack, people.clock)
+        # Given the Slack ids of a scope, reads the Slack directory when some aren't known yet: on
+        # vendors that match people by email, a person without a row can't be matched (bot/app.py).
+        self.meet: Callable[[str, frozenset[str]], None] | None = None
         self._unreadable_warned = False
 
     def whos_off(self, team_id: str, start: date, end: date, scope: Scope | None = None, *,
@@ -95,6 +105,8 @@ class WhosOff:
         vendor = self.router.whos_off()
         rows = self.store.identities_for_vendor(team_id, vendor.name)
         in_slack, in_vendor = self._in_scope(scope, fresh=fresh)
+        if in_slack and self.meet is not None and Action.IDENTITY in vendor.capabilities:
+            self.meet(team_id, in_slack)
         if in_slack is not None:
             rows = [r for r in rows if r.slack_user_id in in_slack]
         users = []

@@ -18,7 +18,9 @@ def whosin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClien
     ack(text=turn.queue_note())
 
     def work(actor: Actor) -> Reply:
-        report = services.whos_in.whos_in(actor.team_id, actor.user_id)
+        report = services.whos_in.whos_in(actor.team_id, actor.user_id).masked(
+            show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave, viewer=actor.user_id,
+            admin=actor.is_admin)
         return Reply(f"Who's in now: {len(report.entries)} clocked in",
                      whos_in_blocks(report, actor.tz, show_kind=services.settings.show_leave_kind))
 

@@ -32,7 +32,7 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     def work(actor: Actor) -> Reply:
         start, end = parse_period(text, actor.today(services.now()))
         report = services.whos_off.whos_off(actor.team_id, start, end, scope).masked(
-            show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave_names,
+            show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave,
             viewer=actor.user_id, admin=actor.is_admin)
         rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
         period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import Absence, LinkField, Portion
+from bot.domain import SICK_LEAVE, Absence, LinkField, Portion, SickLeave
 from bot.parse import esc
 from bot.usecases.clock import ClockResult
 from bot.usecases.home import HomeState, StatusReport
@@ -128,12 +128,12 @@ def midnight_blocks(result: ClockResult, now: datetime) -> Blocks:
     ]
 
 
-def leave_confirmation(result: LeaveResult, tz: ZoneInfo) -> str:
+def leave_confirmation(result: LeaveResult, tz: ZoneInfo, sick: SickLeave = SICK_LEAVE) -> str:
     a = result.absence
     span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
     status = " It's waiting for approval." if a.status == "pending" else ""
     text = (
-        f"{leave_emoji(a.kind)} Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
+        f"{leave_emoji(a.kind, sick)} Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
         f"{fmt_days(result.working_days)}.{status}"
     )
     if result.half_day_note:
@@ -142,8 +142,8 @@ def leave_confirmation(result: LeaveResult, tz: ZoneInfo) -> str:
     return text
 
 
-LEAVE_EMOJI = (
-    (("sick", "ill", "medical", "doctor", "dentist"), ":face_with_thermometer:"),
+LEAVE_EMOJI = (  # sick leave first, by the one rule (SickLeave); then by part of the name
+    (("doctor", "dentist"), ":face_with_thermometer:"),
     (("home", "wfh", "remote"), ":house_with_garden:"),
     (("parental", "maternity", "paternity"), ":baby:"),
     (("bereavement", "compassionate"), ":white_flower:"),
@@ -151,8 +151,10 @@ LEAVE_EMOJI = (
 )
 
 
-def leave_emoji(kind: str | None) -> str:
+def leave_emoji(kind: str | None, sick: SickLeave = SICK_LEAVE) -> str:
     """The emoji follows the kind of leave: a sick day is no holiday."""
+    if sick(kind):
+        return ":face_with_thermometer:"
     words = (kind or "").lower()
     return next((emoji for keys, emoji in LEAVE_EMOJI if any(k in words for k in keys)), ":palm_tree:")
 

@@ -74,7 +74,7 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
         except FormErrors as exc:  # holidays only, found after the ack (the cache was cold): the form again
             update_view(turn, view_id, _form_again(services, actor, view, request, exc))
             return Reply(f"Your leave wasn't requested: {blocks.esc(exc.message.rstrip('.'))}.")
-        text = blocks.leave_confirmation(result, actor.tz)
+        text = blocks.leave_confirmation(result, actor.tz, services.settings.sick_leave)
         update_view(turn, view_id, blocks.message_view("Request leave", text))
         return Reply(text)
 

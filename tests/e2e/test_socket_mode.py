@@ -248,3 +248,15 @@ def test_a_shutdown_during_a_refresh_ends_cleanly(tmp_path: Path, slack: SlackSt
     assert code == 0
     assert "Traceback" not in output
     eventually(lambda: not socket.links(), timeout=10)
+
+
+def test_a_command_from_another_workspace_over_socket_mode_gets_one_line_and_reaches_no_vendor(
+    socket_bot: SocketDriver, slack: SlackStandIn, tc_server: SimServer
+) -> None:
+    from bot.bolt_setup import FOREIGN_WORKSPACE
+
+    fields, key = socket_bot.make.command_fields("/clockin", team_id="T9")
+    ack = socket_bot.socket.deliver("slash_commands", fields)
+    assert ack.payload is None
+    assert slack.wait_response(key) == [{"text": FOREIGN_WORKSPACE}]
+    assert tc_server.requests == []

@@ -58,3 +58,34 @@ def test_whosin_on_a_company_wide_vendor_reads_every_timecard_in_one_call(tmp_pa
     assert report.entries[0].slack_user_id == "U0ADA"
     assert report.entries[0].since == datetime(2026, 7, 16, 8, 0, tzinfo=LONDON)
     assert report.entries[1].name == "P2 S"
+
+
+def test_whosin_shows_sick_leave_as_off_except_to_the_person_and_admins(tmp_path, slack) -> None:
+    from datetime import date
+
+    from bot.app import create_app
+
+    sim = SwipeClockSim(site_id=77, site_secret=SECRET, clock=NOON.timestamp, timezone="Europe/London")
+    sim.add_employee("E001", "Alan", "Turing", "alan@example.com")
+    sim.add_time_off("E001", date(2026, 7, 16), category="Illness")
+    with SimServer(sim.handle, name="swipeclock") as server:
+        vendor = SwipeClock(SwipeClockSettings(  # type: ignore[call-arg]
+            _env_file=None, auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
+            api_url=f"{server.base_url}/api", site_id=77, api_secret=SECRET, timezone="Europe/London"),
+            HttpPolicy(), clock=NOON.timestamp)
+        settings = make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False)
+        runtime = create_app(settings, vendors={"swipeclock": vendor}, clock=NOON.timestamp)
+        try:
+            runtime.services.store.save_identity(TEAM, "U0ALAN", "swipeclock", "E001", secret_enc=None, email=None,
+                                                 linked_by="email")
+            report = runtime.services.whos_in.whos_in(TEAM, "U0ADA")
+        finally:
+            runtime.close()
+
+    def kinds(viewer: str, admin: bool = False) -> list[str | None]:
+        masked = report.masked(show_kind=True, sick=settings.sick_leave, viewer=viewer, admin=admin)
+        return [e.kind for e in masked.on_leave]
+
+    assert kinds("U0ADA") == ["off"]
+    assert kinds("U0ALAN") == ["Illness"]
+    assert kinds("U0ADA", admin=True) == ["Illness"]
