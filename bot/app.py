@@ -8,7 +8,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 import handlers
+from bot import metrics
 from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
@@ -31,6 +31,8 @@ from bot.housekeeping import refresh_directory, start_housekeeping
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
+from bot.logs import ContextThreadPool
+from bot.observe import Observe
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
@@ -124,7 +126,7 @@ def slack_client(settings: Settings) -> WebClient:
     client = WebClient(token=token, base_url=settings.api_url, timeout=10, ssl=tls)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
-    return client
+    return metrics.count_rate_limits(client)
 
 
 class RecentKeys:
@@ -169,6 +171,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
                clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env") -> Runtime:
     settings.require_secret_key()
     assert settings.secret_key is not None
+    if settings.ops_metrics:
+        metrics.enable()
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -200,9 +204,10 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         client=client,
         token_verification_enabled=False,
         raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+        listener_executor=ContextThreadPool(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
 
+    app.use(Observe(request_key))  # the action id for the logs, the ack time for metrics
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)

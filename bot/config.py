@@ -6,6 +6,8 @@ what the bot itself needs. A bad setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +68,11 @@ class Settings(BaseSettings):
                                 alias="TIMEBOT_LEAVE_STATUSES")
     leave_dnd: bool = Field(default=False, alias="TIMEBOT_LEAVE_DND")
     leave_status_poll_seconds: float = Field(default=300.0, ge=10, alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS")
+
+    # operations: /metrics, the log format, how long a passed auth.test keeps /readyz ready
+    ops_metrics: bool = Field(default=False, alias="TIMEBOT_METRICS")
+    ops_log_format: Literal["text", "json"] = Field(default="text", alias="TIMEBOT_LOG_FORMAT")
+    ops_readyz_slack_seconds: float = Field(default=30.0, ge=0, alias="TIMEBOT_READYZ_SLACK_SECONDS")
 
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT")
     http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT")

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from zoneinfo import ZoneInfo
 
+from bot import metrics
 from bot.domain import Actor, ClockSession, VendorUser
 from bot.errors import Busy, OutcomeUnknown, SessionCrossesMidnight, UserError, VendorError, outcome
 from bot.usecases.people import People
@@ -69,6 +70,7 @@ class Clock:
 
     @staticmethod
     def _audit(rows: list[Row], actor: Actor, vendor: str, action: str, result: str, detail: str = "") -> None:
+        metrics.action(action, result)
         rows.append(AuditRow(actor.team_id, actor.user_id, vendor, action, result, detail))
 
     @contextmanager

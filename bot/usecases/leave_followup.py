@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.domain import Absence, Action, Actor, LeaveRequest
 from bot.errors import UserError, VendorError, VendorRejected
 from bot.usecases.leave import LeaveResult
@@ -288,6 +289,7 @@ class LeaveFollowup:
         self.store.settle(row, status, decided_by)
         if not first:
             return False
+        metrics.leave_changes(1)
         if status in {"cancelled", "denied"}:
             self._tell_leave_gone(row.team_id, row.slack_user_id)
         latest = self.store.tracked(row.vendor, row.request_id) or row
@@ -330,6 +332,7 @@ class LeaveFollowup:
             try:
                 self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
                 sent += 1
+                metrics.reminders("approval", 1)
             except SlackApiError as exc:
                 log.warning("reminder to %s not sent: %s", channel, exc.response.get("error"))
         return sent
