@@ -32,7 +32,7 @@ from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
 from bot.logs import ContextThreadPool
-from bot.observe import Observe
+from bot.observe import ObservedApp
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
@@ -199,7 +199,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
 
-    app = App(
+    app = ObservedApp(  # the action id for the logs, the ack time for metrics
+        request_key=request_key,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         client=client,
         token_verification_enabled=False,
@@ -207,7 +208,6 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         listener_executor=ContextThreadPool(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
 
-    app.use(Observe(request_key))  # the action id for the logs, the ack time for metrics
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)

@@ -1,4 +1,4 @@
-"""The first middleware of the app: names the request's action for the logs and times its ack."""
+"""The Bolt app with every request observed: its action named for the logs, its ack timed."""
 
 from __future__ import annotations
 
@@ -6,26 +6,29 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from slack_bolt import BoltRequest, BoltResponse
-from slack_bolt.middleware import Middleware
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot import logs, metrics
 
 
-class Observe(Middleware):
+class ObservedApp(App):
     """Every line logged for a request carries its key as the action id (``bot.logs``; Slack's
-    retries share it), and with metrics on the time to its ack is observed by surface."""
+    retries share it), and with metrics on the time to its ack is observed by surface.
 
-    def __init__(self, key: Callable[[Mapping[str, Any]], str | None]) -> None:
-        self.key = key
+    ``dispatch`` returns when the listener has acked, and it is where the listener thread is
+    handed the request; a middleware can't do either (Bolt runs a middleware's ``next()`` after
+    the middleware has returned)."""
 
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        with logs.action(self.key(req.body)):
+    def __init__(self, *, request_key: Callable[[Mapping[str, Any]], str | None], **kwargs: Any) -> None:
+        self._request_key = request_key
+        super().__init__(**kwargs)
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with logs.action(self._request_key(req.body)):
             if not metrics.enabled():
-                return next()
+                return super().dispatch(req)
             started = time.perf_counter()
             try:
-                return next()
+                return super().dispatch(req)
             finally:
                 metrics.ack(req.body, time.perf_counter() - started)
