@@ -19,7 +19,15 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from slack_sdk.http_retry.handler import RetryHandler
@@ -32,6 +40,8 @@ __all__ = ["CONTENT_TYPE_LATEST", "enable", "enabled", "render"]
 _on = False
 _lock = threading.Lock()
 registry = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=registry)  # process_cpu_seconds_total, process_resident_memory_bytes, open fds
+PlatformCollector(registry=registry)  # python_info
 
 # Acks within Slack's 3 s, the buckets where a burst shows.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0)
@@ -47,11 +57,11 @@ vendor_requests = Counter("timebot_vendor_requests_total", "HTTP requests to ven
                           registry=registry)
 vendor_seconds = Histogram("timebot_vendor_request_seconds", "Time of one vendor request on the wire",
                            ["vendor", "route"], buckets=VENDOR_BUCKETS, registry=registry)
-job_runs = Counter("timebot_scheduled_job_runs_total", "Runs of scheduled jobs", ["job"], registry=registry)
-job_failures = Counter("timebot_scheduled_job_failures_total", "Runs of scheduled jobs that failed", ["job"],
+job_runs = Counter("timebot_scheduled_job_runs_total", "Runs of scheduled jobs", ["scheduled_job"], registry=registry)
+job_failures = Counter("timebot_scheduled_job_failures_total", "Runs of scheduled jobs that failed", ["scheduled_job"],
                        registry=registry)
 job_last_success = Gauge("timebot_scheduled_job_last_success_timestamp_seconds",
-                         "When each scheduled job last finished without failing (Unix time)", ["job"],
+                         "When each scheduled job last finished without failing (Unix time)", ["scheduled_job"],
                          registry=registry)
 digests_posted = Counter("timebot_digests_posted_total", "Digests posted in full", registry=registry)
 digest_runs = Counter("timebot_digest_runs_total", "Digest runs by outcome (ok, partial, failed, unknown, "

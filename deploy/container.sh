@@ -6,6 +6,7 @@
 # that instead). PostgreSQL is the one .ci/postgres starts on this machine; the containers use
 # the host's network to reach it and the test's stand-ins.
 #
+# --format docker: the OCI image format has no HEALTHCHECK (nor SHELL).
 # This machine's container runtime may lack CAP_SYS_RESOURCE: podman then needs runc with
 # rlimits it can keep (PODMAN_FLAGS below); crun fails with "setrlimit … operation not permitted".
 set -euo pipefail
@@ -37,7 +38,7 @@ if [ -n "$ca" ] && [ -s "$ca" ]; then  # a TLS-inspecting proxy's CA, for pip in
   secret=(--secret "id=ca,src=$ca")
 fi
 echo "container: building $IMAGE on $BASE"
-podman build --network host "${PODMAN_FLAGS[@]}" "${secret[@]}" --build-arg "BASE_IMAGE=$BASE" -t "$IMAGE" .
+podman build --format docker --network host "${PODMAN_FLAGS[@]}" "${secret[@]}" --build-arg "BASE_IMAGE=$BASE" -t "$IMAGE" .
 
 if [ -f .ci/postgres ]; then
   # shellcheck disable=SC1091

@@ -89,7 +89,8 @@ class Replica:
         self.url = f"http://127.0.0.1:{port}"
 
     def logs(self) -> str:
-        return subprocess.run(["podman", "logs", self.name], capture_output=True, text=True, check=False).stdout
+        result = subprocess.run(["podman", "logs", self.name], capture_output=True, text=True, check=False)
+        return result.stdout + result.stderr  # the bot logs to standard error
 
 
 @pytest.fixture
@@ -154,7 +155,8 @@ def test_two_replicas_of_the_image_share_postgresql_and_handle_a_request_once(
     assert "Clocked in" in slack.wait_response(key, timeout=30)[-1]["text"]
     time.sleep(1)
     assert len(slack.wait_response(key)) == 1
-    assert [r for r in timeclock.requests if r.method == "POST" and r.path == "/api/sessions"].__len__() == 1
+    assert len([r for r in timeclock.requests if r.method == "POST" and r.path == "/api/sessions"]) == 1
     health = subprocess.run(["podman", "healthcheck", "run", one.name], capture_output=True, text=True, check=False)
-    assert health.returncode == 0, health.stdout + health.stderr
-    json.loads(one.logs().splitlines()[-1])  # the image logs JSON lines
+    assert health.returncode == 0, health.stdout + health.stderr  # the image's HEALTHCHECK
+    lines = one.logs().splitlines()
+    assert lines and all(isinstance(json.loads(line), dict) for line in lines)  # the image logs JSON lines
