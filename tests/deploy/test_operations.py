@@ -254,3 +254,25 @@ def test_readyz_is_503_while_the_postgresql_database_is_read_only_and_200_after(
     assert refused[1]["migrations"] == "head"
     assert alive == 200
     assert back[0] == 200, back
+
+
+def test_every_metric_the_grafana_dashboard_uses_is_in_metrics_after_a_short_run(
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, timeclock: SimServer, secret_key: str
+) -> None:
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {m for e in exprs for m in re.findall(r"\b((?:timebot|process|python)_[a-z_]+)\b", e)}
+    bot = start(bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true"), tmp_path)
+    try:
+        link_ada(bot, slack, tc_sim)
+        command(bot, slack, "/clockin", "Clocked in")
+        response = httpx.get(f"{bot.url}/metrics", timeout=10)
+    finally:
+        bot.terminate()
+    exposed: set[str] = set()
+    for family in text_string_to_metric_families(response.text):
+        # a family with no series yet (no 429 so far) still declares its names
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(family.type, [""])
+        exposed |= {family.name + s for s in suffixes} | {s.name for s in family.samples}
+    assert len(used) >= 15
+    assert used <= exposed, used - exposed

@@ -203,6 +203,19 @@ def test_readyz_is_503_while_another_connection_holds_the_sqlite_write_lock(bot:
     assert health(bot)[:2] == (200, {"ok": True, "database": "ok"})
 
 
+def test_healthz_answers_while_the_process_lives_even_when_it_is_not_ready(bot: BotUnderTest) -> None:
+    holder = sqlite3.connect(bot.runtime.engine.url.database or "", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        live = httpx.get(f"{bot.url}/healthz", timeout=30)
+        ready = health(bot)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert (live.status_code, live.json()) == (200, {"ok": True})
+    assert ready[0] == 503
+
+
 def make_read_only(path: Path) -> Iterator[None]:
     """chmod is enough for an ordinary user; root ignores it, so root marks the file immutable."""
     import os
