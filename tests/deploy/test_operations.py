@@ -276,3 +276,27 @@ def test_every_metric_the_grafana_dashboard_uses_is_in_metrics_after_a_short_run
         exposed |= {family.name + s for s in suffixes} | {s.name for s in family.samples}
     assert len(used) >= 15
     assert used <= exposed, used - exposed
+
+
+def test_socket_mode_serves_metrics_and_probes_on_its_port(tmp_path: Path, slack: SlackStandIn,
+                                                           timeclock: SimServer, secret_key: str) -> None:
+    from tests.doubles.socket_mode import SocketModeStandIn
+    from tests.support import SocketDriver
+
+    app_token = "xapp-1-A0TIMEBOT-1-socketmode"
+    socket = SocketModeStandIn(app_token).start()
+    slack.enable_socket_mode(socket)
+    env = bot_env(slack, tmp_path, secret_key, timeclock, SLACK_APP_TOKEN=app_token, TIMEBOT_METRICS="true")
+    bot = start(env, tmp_path)
+    try:
+        socket.wait_connected(timeout=30, count=2)
+        ack, _ = SocketDriver(slack, socket).command("/timebot", "help")
+        samples = scrape(bot)
+        alive, ready = httpx.get(f"{bot.url}/healthz", timeout=10), readyz(bot)
+    finally:
+        bot.terminate()
+        socket.stop()
+    assert "Socket Mode" in bot.log
+    assert total(samples, "timebot_slack_ack_seconds_count", surface="command") == 1
+    assert alive.status_code == 200
+    assert ready[0] == 200, ready
