@@ -54,7 +54,7 @@ def metrics_summary(url: str) -> str:
     from prometheus_client.parser import text_string_to_metric_families
 
     totals: dict[str, float] = {}
-    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=30).text):
+    for family in text_string_to_metric_families(httpx.get(url.replace("/slack/events", "/metrics"), timeout=30).text):
         for sample in family.samples:
             if sample.name in {"timebot_slack_ack_seconds_count", "timebot_vendor_requests_total"} or (
                     sample.name == "timebot_actions_total" and sample.labels.get("kind") == "clock_in"):
