@@ -12,12 +12,13 @@ number of series stays small however many people and channels there are.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -36,6 +37,9 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 __all__ = ["CONTENT_TYPE_LATEST", "enable", "enabled", "render"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _on = False
 _lock = threading.Lock()
@@ -119,6 +123,42 @@ def action(kind: str, outcome: str) -> None:
     """An action's audited outcome (``ok``, ``rejected``, ``failed``, ``unknown`` …)."""
     if _on and kind not in NOT_ACTIONS:
         actions.labels(kind, OUTCOMES.get(outcome, "rejected")).inc()
+        _attempt.counted = True
+
+
+_attempt = threading.local()
+
+
+def attempted(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Count an action of ``kind`` that failed before anything was audited (a read before the
+    write failed, the person isn't linked …): the audit hook counts the rest, each once."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            _attempt.counted = False
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if _on and not getattr(_attempt, "counted", False):
+                    actions.labels(kind, failure_outcome(exc)).inc()
+                raise
+
+        return run
+
+    return wrap
+
+
+def failure_outcome(exc: BaseException) -> str:
+    """``rejected`` (the vendor or the bot refused: bad input, not linked, not supported),
+    ``unknown`` (the answer was lost), else ``unavailable``."""
+    from bot.errors import NotSupported, OutcomeUnknown, UserError, VendorError, VendorRejected
+
+    if isinstance(exc, OutcomeUnknown):
+        return "unknown"
+    if isinstance(exc, VendorRejected | NotSupported | UserError):
+        return "rejected"
+    return "unavailable" if isinstance(exc, VendorError) else "error"
 
 
 def vendor_request(vendor: str, url: str, status: int | str, seconds: float | None) -> None:

@@ -97,6 +97,7 @@ class Clock:
         finally:
             lock.release()
 
+    @metrics.attempted("clock_in")
     def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None) -> ClockResult:
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)
@@ -118,6 +119,7 @@ class Clock:
             self._audit(rows, actor, vendor.name, "clock_in", "ok", f"session {session.session_id}")
             return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz), rows)
 
+    @metrics.attempted("clock_out")
     def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)

@@ -348,6 +348,7 @@ class LeaveFollowup:
         mine.sort(key=lambda a: (a.start, a.absence_id or ""), reverse=True)
         return MyLeave(vendor.label, mine, Action.CANCEL in vendor.capabilities)
 
+    @metrics.attempted("cancel_leave")
     def cancel(self, actor: Actor, request_id: str) -> str:
         """Withdraw one of the person's own requests, once however often the button is pressed."""
         vendor = self.router.leave()

@@ -132,6 +132,23 @@ def test_metrics_count_clock_ins_vendor_errors_and_a_digest(tmp_path: Path, slac
     assert total(samples, "timebot_vendor_concurrency_limit", vendor="timeclock") == 500
 
 
+def test_an_action_that_fails_before_its_write_counts_as_unavailable(
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, timeclock: SimServer, secret_key: str
+) -> None:
+    bot = start(bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true"), tmp_path)
+    try:
+        link_ada(bot, slack, tc_sim)
+        timeclock.faults.only_methods = frozenset({"GET"})  # "is a session running?", each try of it
+        timeclock.faults.script.extend([Response.json({"error": "down"}, 503)] * 3)
+        command(bot, slack, "/clockin", "isn't answering")
+        samples = scrape(bot)
+    finally:
+        bot.terminate()
+    assert total(samples, "timebot_actions_total", kind="clock_in", outcome="unavailable") == 1
+    assert total(samples, "timebot_actions_total", kind="clock_in", outcome="ok") == 0
+    assert total(samples, "timebot_vendor_requests_total", vendor="timeclock", status="503") == 3
+
+
 def test_no_metric_label_holds_a_slack_user_or_channel_id(tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim,
                                                          timeclock: SimServer, secret_key: str) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true")
@@ -235,8 +252,8 @@ def test_readyz_is_503_while_the_postgresql_database_is_read_only_and_200_after(
         with admin.connect() as conn:
             setting = "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
             conn.execute(text(f'ALTER DATABASE "{name}" {setting}'))
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                              "AND usename = current_user"), {"n": name})
 
     bot = start(env, tmp_path)
     try:
@@ -290,7 +307,7 @@ def test_socket_mode_serves_metrics_and_probes_on_its_port(tmp_path: Path, slack
     bot = start(env, tmp_path)
     try:
         socket.wait_connected(timeout=30, count=2)
-        ack, _ = SocketDriver(slack, socket).command("/timebot", "help")
+        SocketDriver(slack, socket).command("/timebot", "help")
         samples = scrape(bot)
         alive, ready = httpx.get(f"{bot.url}/healthz", timeout=10), readyz(bot)
     finally:
