@@ -22,7 +22,7 @@ from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.bot.digests.support import postgres_url  # noqa: F401 - a fixture
 from tests.deploy.harness import Deployed, slack_env, start
-from tests.support import TEAM, text_input
+from tests.support import BOT_TOKEN, SIGNING_SECRET, TEAM, text_input
 
 ADA = "U0ADA"
 SLACK_ID = re.compile(r"^[UWCGDT][A-Z0-9]{5,}$")  # a Slack user, channel, group, DM or team id
@@ -206,7 +206,8 @@ def test_json_logs_are_one_object_per_line_and_an_actions_lines_share_its_id(
     assert len(mine) >= 3, [r["message"] for r in records]
     assert any("TimeClock" in r["message"] and "/api/sessions" in r["message"] for r in mine)
     assert any("sending it once more" in r["message"] for r in mine)
-    assert tc_sim.users[1].api_key not in bot.log and secret_key not in bot.log
+    for secret in (tc_sim.users[1].api_key, f"1{tc_sim.users[1].pin}", secret_key, BOT_TOKEN, SIGNING_SECRET):
+        assert secret not in bot.log
 
 
 # --- /healthz and /readyz ---------------------------------------------------------------------
