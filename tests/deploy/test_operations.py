@@ -102,13 +102,15 @@ def digest_due_before_start(url: str, channel: str = "C0TEAM") -> None:
 # --- /metrics ---------------------------------------------------------------------------------
 
 
-def test_metrics_count_clock_ins_vendor_errors_and_a_digest(tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim,
-                                                            timeclock: SimServer, secret_key: str) -> None:
+def test_metrics_count_clock_ins_vendor_errors_a_digest_and_a_slack_429(
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, timeclock: SimServer, secret_key: str
+) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true")
     digest_due_before_start(env["DATABASE_URL"])
     bot = start(env, tmp_path)
     try:
         slack.wait_for(lambda: slack.calls_to("chat.postMessage"), timeout=20)  # the digest, caught up at start
+        slack.rate_limit("views.update")  # Slack says 429 once while the link form is updated
         link_ada(bot, slack, tc_sim)
         for _ in range(20):
             command(bot, slack, "/clockin", "Clocked in")
@@ -127,6 +129,7 @@ def test_metrics_count_clock_ins_vendor_errors_and_a_digest(tmp_path: Path, slac
                  status="201") + total(samples, "timebot_vendor_requests_total", vendor="timeclock",
                                        route="/api/sessions", status="200") >= 20
     assert total(samples, "timebot_digests_posted_total") == 1
+    assert total(samples, "timebot_slack_rate_limited_total", method="views.update") == 1
     assert total(samples, "timebot_slack_ack_seconds_count", surface="command") == 41
     assert total(samples, "timebot_vendor_breaker_state", vendor="timeclock") == 0
     assert total(samples, "timebot_vendor_concurrency_limit", vendor="timeclock") == 500
