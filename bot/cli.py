@@ -263,10 +263,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ops(runtime: Runtime) -> OpsRoutes:
     """/healthz, /readyz (the database, auth.test, the migrations) and /metrics of this process."""
+    from slack_sdk import WebClient
+
     from bot.health import OpsRoutes, Readiness, SlackAuth
 
-    slack = SlackAuth(runtime.client, runtime.settings.ops_readyz_slack_seconds)
-    return OpsRoutes(Readiness(runtime.engine, slack))
+    # its own client: no retries and a short timeout, so a probe answers within its own timeout
+    client = runtime.client
+    probe = WebClient(token=client.token, base_url=client.base_url, timeout=5, ssl=client.ssl, retry_handlers=[])
+    return OpsRoutes(Readiness(runtime.engine, SlackAuth(probe, runtime.settings.ops_readyz_slack_seconds)))
 
 
 def _wait_for_stop(stop: threading.Event, terminated: list[int]) -> None:

@@ -113,13 +113,14 @@ class Readiness:
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         database = database_takes_writes(self.engine)
-        migrations = migrations_at_head(self.engine) if database in {None, "read-only", "write-locked"} else None
+        readable = database != "unreachable"
+        migrations = migrations_at_head(self.engine) if readable else None
         slack = self.slack.problem() if self.slack is not None else None
         problems = {k: v for k, v in (("database", database), ("migrations", migrations), ("slack", slack)) if v}
         body: dict[str, Any] = {
             "ok": not problems,
             "database": database or "ok",
-            "migrations": migrations or ("head" if database in {None, "read-only", "write-locked"} else "unknown"),
+            "migrations": migrations or ("head" if readable else "unknown"),
             "slack": slack or ("ok" if self.slack is not None else "not checked"),
             "vendors": self.breakers(),
         }
