@@ -211,6 +211,7 @@ def vendor_name(label: str) -> str:
 
 
 _ID_SEGMENT = re.compile(r"[0-9@%]|^[A-Za-z0-9_-]{20,}$")
+_VERSION = re.compile(r"^v\d+(\.\d+)?$")  # /v1/: part of the route, not an id
 
 
 def route(url: str) -> str:
@@ -218,11 +219,11 @@ def route(url: str) -> str:
     path = url.split("?", 1)[0]
     if "://" in path:
         path = "/" + path.split("://", 1)[1].partition("/")[2]
-    parts = ["{id}" if _ID_SEGMENT.search(part) else part for part in path.split("/")]
+    parts = ["{id}" if _ID_SEGMENT.search(part) and not _VERSION.match(part) else part for part in path.split("/")]
     return "/".join(parts) or "/"
 
 
-_SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{6,}$")
+_SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9][A-Z0-9]*$")  # T0DEMO, C0123ABCD: capitals with a digit
 _UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -230,9 +231,10 @@ def job_label(job_id: str) -> str:
     """A scheduled job's name without the team and channel in its id (``digest:T1:C2`` → ``digest:post``)."""
     if _UUID_HEX.match(job_id):
         return "unnamed"
-    parts = [p for p in job_id.split(":") if not _SLACK_ID.match(p)]
-    if parts == ["digest"]:
+    parts = job_id.split(":")
+    if parts[0] == "digest" and len(parts) == 3:  # digest:<team>:<channel>, one per subscription
         return "digest:post"
+    parts = [p for p in parts if not _SLACK_ID.match(p)]
     return ":".join(parts) or "unnamed"
 
 
