@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ./dev container: build the image and run two replicas of it on PostgreSQL (tests/deploy/test_container.py).
+# ./dev container: build the image and run two replicas of it on PostgreSQL (tests/deploy/test_container.py):
+# by hand on this machine's PostgreSQL, and as compose.yaml's services with podman-compose.
 #
 # Without a reachable image registry the base is made here: debootstrap's minbase of Debian
 # bookworm, imported into podman (BASE_IMAGE names another base, e.g. python:3.12-slim, to use
@@ -40,8 +41,20 @@ fi
 echo "container: building $IMAGE on $BASE"
 podman build --format docker --network host "${PODMAN_FLAGS[@]}" "${secret[@]}" --build-arg "BASE_IMAGE=$BASE" -t "$IMAGE" .
 
+# compose.yaml's own services too: podman-compose (Debian's podman 4.3 has no `podman compose`)
+# and a PostgreSQL image from Debian's packages (the official one needs a registry).
+PG_IMAGE=${POSTGRES_IMAGE:-localhost/timebot-postgres:latest}
+if [ ! -x .venv/bin/podman-compose ]; then
+  .venv/bin/python -m pip install --quiet podman-compose
+fi
+if [ "$PG_IMAGE" = localhost/timebot-postgres:latest ]; then
+  echo "container: building $PG_IMAGE on $BASE"
+  podman build --format docker --network host "${PODMAN_FLAGS[@]}" --build-arg "BASE_IMAGE=$BASE" -t "$PG_IMAGE" \
+    deploy/postgres
+fi
+
 if [ -f .ci/postgres ]; then
   # shellcheck disable=SC1091
   source .ci/postgres
 fi
-TIMEBOT_CONTAINER_IMAGE="$IMAGE" exec .venv/bin/python -m pytest -q -p no:cacheprovider tests/deploy/test_container.py "$@"
+TIMEBOT_CONTAINER_IMAGE="$IMAGE" TIMEBOT_CONTAINER_POSTGRES_IMAGE="$PG_IMAGE" exec .venv/bin/python -m pytest -q -p no:cacheprovider tests/deploy/test_container.py "$@"

@@ -1,10 +1,11 @@
 """The container: the Dockerfile lints clean, the compose file runs PostgreSQL and two replicas, and
 two replicas of the built image share one PostgreSQL as deployed.
 
-The image test needs an image built by ``./dev container`` (it sets TIMEBOT_CONTAINER_IMAGE and
-runs this file); elsewhere it is skipped with the reason. It runs the containers by hand with the
-host's network, so the stand-ins (Slack, TimeClock) in this process and the test's PostgreSQL
-are where the bots' environment says."""
+The image tests need images built by ``./dev container`` (it sets TIMEBOT_CONTAINER_IMAGE and
+runs this file); elsewhere they are skipped with the reason. One runs two containers by hand on
+the test's PostgreSQL; the other brings up compose.yaml's own services with podman-compose. Both
+use the host's network, so that the stand-ins (Slack, TimeClock) in this process are where the
+bots' environment says."""
 
 from __future__ import annotations
 
@@ -131,13 +132,26 @@ def wait_healthy(replica: Replica, timeout: float = 90) -> None:
                 return
         except httpx.HTTPError:
             time.sleep(0.5)
-    raise AssertionError(f"{replica.name} never answered /healthz:\n{replica.logs()[-3000:]}")
+    states = subprocess.run(["podman", "ps", "-a", "--format", "{{.Names}} {{.Status}}"], capture_output=True,
+                            text=True, check=False).stdout
+    raise AssertionError(f"{replica.name} never answered /healthz:\n{states}\n{replica.logs()[-3000:]}")
 
 
+@pytest.mark.timeout(300)
 def test_two_replicas_of_the_image_share_postgresql_and_handle_a_request_once(
     replicas: tuple[Replica, Replica, SlackStandIn, TimeClockSim, SimServer],
 ) -> None:
-    one, two, slack, sim, timeclock = replicas
+    two_replicas_handle_a_request_once(*replicas)
+    one = replicas[0]
+    health = subprocess.run(["podman", "healthcheck", "run", one.name], capture_output=True, text=True, check=False)
+    assert health.returncode == 0, health.stdout + health.stderr  # the image's HEALTHCHECK
+    lines = one.logs().splitlines()
+    assert lines and all(isinstance(json.loads(line), dict) for line in lines)  # the image logs JSON lines
+
+
+def two_replicas_handle_a_request_once(one: Replica, two: Replica, slack: SlackStandIn, sim: TimeClockSim,
+                                       timeclock: SimServer) -> None:
+    """Both ready; linked through one; the same signed /clockin delivered to both clocks in once."""
     for replica in (one, two):
         ready = httpx.get(f"{replica.url}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
@@ -156,7 +170,68 @@ def test_two_replicas_of_the_image_share_postgresql_and_handle_a_request_once(
     time.sleep(1)
     assert len(slack.wait_response(key)) == 1
     assert len([r for r in timeclock.requests if r.method == "POST" and r.path == "/api/sessions"]) == 1
-    health = subprocess.run(["podman", "healthcheck", "run", one.name], capture_output=True, text=True, check=False)
-    assert health.returncode == 0, health.stdout + health.stderr  # the image's HEALTHCHECK
-    lines = one.logs().splitlines()
-    assert lines and all(isinstance(json.loads(line), dict) for line in lines)  # the image logs JSON lines
+
+
+# --- compose.yaml's own services --------------------------------------------------------------
+
+POSTGRES_IMAGE = os.environ.get("TIMEBOT_CONTAINER_POSTGRES_IMAGE", "")
+
+
+@pytest.fixture
+def compose_replicas(image: str, tmp_path: Path) -> Iterator[tuple[Replica, Replica, SlackStandIn, TimeClockSim,
+                                                                    SimServer]]:
+    """compose.yaml brought up with podman-compose: its PostgreSQL and its two replicas, each with
+    the file's own environment, images, restart policy and dependencies. What changes for the test:
+    the host's network (ports unpublished, each service on its own free port), the stand-ins' URLs,
+    and a PostgreSQL image built from Debian's packages (no registry for the official one)."""
+    compose_cmd = Path(sys.executable).with_name("podman-compose")
+    if not compose_cmd.exists() or not POSTGRES_IMAGE:
+        pytest.skip("podman-compose or the PostgreSQL image is missing: `./dev container` installs and builds them")
+    from cryptography.fernet import Fernet
+
+    slack = SlackStandIn.demo(BOT_TOKEN).start()
+    sim = TimeClockSim.demo()
+    timeclock = SimServer(sim.handle, name="timeclock").start()
+    pg_port, ports = free_port(), (free_port(), free_port())
+    password = "compose-test-password"
+    # what an operator exports before `compose up`, as compose.yaml asks for it
+    exported = {"POSTGRES_PASSWORD": password, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": slack.api_url, "TIMEBOT_SECRET_KEY": Fernet.generate_key().decode()}
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    compose["services"]["postgres"].update(image=POSTGRES_IMAGE, network_mode="host")
+    compose["services"]["postgres"]["environment"]["PGPORT"] = str(pg_port)
+    replicas = []
+    for (name, service), port in zip(((n, s) for n, s in compose["services"].items() if n.startswith("timebot")),
+                                     ports, strict=True):
+        service.pop("ports")
+        service.pop("build")
+        service.update(image=image, network_mode="host")
+        service["environment"] = dict(service["environment"])  # the anchor's one mapping: each its own
+        service["environment"].update(
+            DATABASE_URL=f"postgresql+psycopg://timebot:${{POSTGRES_PASSWORD}}@127.0.0.1:{pg_port}/timebot",
+            TIMECLOCK_BASE_URL=timeclock.base_url, TIMEBOT_PORT=str(port), TIMEBOT_WORKERS="16")
+        replicas.append((name, port))
+    file = tmp_path / "compose.yaml"
+    file.write_text(yaml.safe_dump(compose))
+    project = f"timebot-compose-{os.getpid()}"
+    base = [str(compose_cmd), "--podman-run-args", " ".join(PODMAN_RUN), "-p", project, "-f", str(file)]
+    try:
+        up = subprocess.run([*base, "up", "-d"], capture_output=True, text=True, check=False, timeout=180,
+                            env={**os.environ, **exported})
+        assert up.returncode == 0, up.stdout + up.stderr
+        started = [Replica(f"{project}_{name}_1", port) for name, port in replicas]
+        for replica in started:
+            wait_healthy(replica, timeout=180)  # restarted by its policy until PostgreSQL takes connections
+        yield started[0], started[1], slack, sim, timeclock
+    finally:
+        subprocess.run([*base, "down", "-v", "-t", "20"], capture_output=True, check=False, timeout=180,
+                       env={**os.environ, **exported})
+        timeclock.stop()
+        slack.stop()
+
+
+@pytest.mark.timeout(600)
+def test_the_compose_files_two_replicas_on_its_postgresql_handle_a_request_once(
+    compose_replicas: tuple[Replica, Replica, SlackStandIn, TimeClockSim, SimServer],
+) -> None:
+    two_replicas_handle_a_request_once(*compose_replicas)
