@@ -48,10 +48,26 @@ def row(label: str, lat: Latency) -> str:
             f"   over 3 s: {lat.over(SLACK_ACK_DEADLINE)}   non-200: {lat.not_ok}")
 
 
+def metrics_summary(url: str) -> str:
+    """What /metrics counted in the run: acks, clock-ins, vendor requests (it was on, and counting)."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(httpx.get(url.replace("/slack/events", "/metrics"), timeout=30).text):
+        for sample in family.samples:
+            if sample.name in {"timebot_slack_ack_seconds_count", "timebot_vendor_requests_total"} or (
+                    sample.name == "timebot_actions_total" and sample.labels.get("kind") == "clock_in"):
+                totals[sample.name] = totals.get(sample.name, 0) + sample.value
+    return ", ".join(f"{name} {value:g}" for name, value in sorted(totals.items()))
+
+
 def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | None, settle: float,
-        profiles: bool = True) -> bool:
+        profiles: bool = True, metrics: bool = False) -> bool:
     sims = Sims(n, vendor_latency)
-    overrides: dict[str, int] = {"TIMEBOT_WORKERS": workers} if workers else {}
+    overrides: dict[str, int | bool] = {"TIMEBOT_WORKERS": workers} if workers else {}
+    if metrics:
+        overrides["TIMEBOT_METRICS"] = True
     if concurrency:
         overrides["TIMEBOT_TIMECLOCK_CONCURRENCY"] = concurrency
     bot = start_bot(sims, n, profiles=profiles, **overrides)
@@ -95,6 +111,8 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
               f"{cap_limit:.1f} s of vendor time at the least ({all_done / max(limit, cap_limit):.1f} x that)")
         print(f"  bot CPU per action: {cpu_per_action * 1000:.1f} ms (user {user / n * 1000:.1f}, "
               f"system {system / n * 1000:.1f}); bare Bolt's CPU per ack: {bare_cpu_per_ack * 1000:.1f} ms")
+        if metrics:
+            print(f"  metrics on: {metrics_summary(bot.url)}")
         print(f"  TimeClock writes (POST /api/sessions): {stats['vendor_writes']}   running sessions: "
               f"{stats['running']}   DMs: {stats['dms']}")
         if stats["errors"]:
@@ -122,12 +140,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=None,
                         help="TIMEBOT_TIMECLOCK_CONCURRENCY (default: the bot's default)")
     parser.add_argument("--settle", type=float, default=1.0, help="pause between the bare and the real run")
+    parser.add_argument("--metrics", action="store_true", help="TIMEBOT_METRICS=true (what metrics cost)")
     parser.add_argument("--new-people", action="store_true",
                         help="no stored Slack profiles: every action is the person's first contact")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
-    results = [run(n, args.vendor_latency, args.workers, args.concurrency, args.settle, not args.new_people)
+    results = [run(n, args.vendor_latency, args.workers, args.concurrency, args.settle, not args.new_people,
+                   args.metrics)
                for n in (args.n or [50, 200, 1000])]
     return 0 if all(results) else 1
 

@@ -8,7 +8,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 import handlers
+from bot import metrics
 from bot.bolt_setup import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_environment
 from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
@@ -32,6 +32,8 @@ from bot.housekeeping import Directory, start_housekeeping
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
+from bot.logs import ContextThreadPool
+from bot.observe import ObservedApp
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
@@ -114,7 +116,7 @@ def slack_client(settings: Settings, *, with_token: bool = True) -> WebClient:
     client = WebClient(token=token, base_url=settings.api_url, timeout=10, ssl=tls)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
-    return client
+    return metrics.count_rate_limits(client)
 
 
 class RecentKeys:
@@ -159,6 +161,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
                clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env") -> Runtime:
     settings.require_secret_key()
     assert settings.secret_key is not None
+    if settings.ops_metrics:
+        metrics.enable()
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -189,7 +193,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
 
     gate = WorkspaceGate(client, settings.allowed_team_ids)
     with hidden_slack_environment():  # Bolt takes only what is passed here (see bot/bolt_setup.py)
-        app = App(
+        app = ObservedApp(  # the action id for the logs, the ack time for metrics
+            request_key=request_key,
             signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
             # no token of its own: each request's client gets the bot token from the gate, and a
             # token here beside `authorize` only earns a warning that it is ignored
@@ -197,7 +202,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
             authorize=gate,
             user_facing_authorize_error_message=FOREIGN_WORKSPACE,
             raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
-            listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+            listener_executor=ContextThreadPool(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
         )
 
     app.use(DropRepeats(pool))

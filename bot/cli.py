@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from bot import digest_cli
+from bot import digest_cli, logs
 from bot.config import ConfigError, Settings, load_settings, routing_setting
 from bot.vendors.registry import VENDOR_MODULES
 from storage.db import DatabaseUnusable
@@ -25,6 +25,7 @@ from storage.db import DatabaseUnusable
 if TYPE_CHECKING:
     from bot.app import Runtime
     from bot.errors import VendorError
+    from bot.health import OpsRoutes
     from bot.vendors.base import VendorSpec
 
 log = logging.getLogger("timebot")
@@ -117,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(SecretBox.generate_key())
             return 0
         settings = load_settings(args.env_file)
+        logs.use_format(settings.ops_log_format)
         return COMMANDS[args.cmd](args, settings)
     except ConfigError as exc:
         print(f"timebot: {exc}", file=sys.stderr)
@@ -227,13 +229,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                                       on_fatal=stop.set)
             runtime.on_close.append(runner.close)
             runner.start()
-            if runtime.status_oauth is not None:  # the status consent's browser routes, beside Socket Mode
+            # the status consent's browser routes and /metrics, beside Socket Mode (with /healthz, /readyz)
+            if runtime.status_oauth is not None or settings.ops_metrics:
                 from bot.web import HttpServer, OAuthRoutes
 
-                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine), args.host, args.port,
-                                    settings.http_threads).start()
+                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine, _ops(runtime)), args.host,
+                                    args.port, settings.http_threads).start()
                 runtime.on_close.append(routes.stop)
-                log.info("Timebot serves its OAuth routes on http://%s:%s", args.host, routes.port)
+                what = "OAuth routes" if runtime.status_oauth is not None else "ops routes"
+                log.info("Timebot serves its %s on http://%s:%s", what, args.host, routes.port)
             _summary(runtime, f"Socket Mode ({settings.socket_connections} connections)", team)
             _wait_for_stop(stop, terminated)
             if runner.fatal:
@@ -245,7 +249,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             try:
                 server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
-                                              webhooks=runtime.webhooks, oauth=runtime.status_oauth),
+                                              webhooks=runtime.webhooks, oauth=runtime.status_oauth,
+                                              ops=_ops(runtime)),
                                     args.host, args.port, settings.http_threads).start()
             except OSError as exc:
                 raise ConfigError(f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "
@@ -258,6 +263,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         runtime.close()
     return 0
+
+
+def _ops(runtime: Runtime) -> OpsRoutes:
+    """/healthz, /readyz (the database, auth.test, the migrations) and /metrics of this process."""
+    from slack_sdk import WebClient
+
+    from bot.health import OpsRoutes, Readiness, SlackAuth
+
+    # its own client: no retries and a short timeout, so a probe answers within its own timeout
+    client = runtime.client
+    probe = WebClient(token=client.token, base_url=client.base_url, timeout=5, ssl=client.ssl, retry_handlers=[])
+    return OpsRoutes(Readiness(runtime.engine, SlackAuth(probe, runtime.settings.ops_readyz_slack_seconds)))
 
 
 def _wait_for_stop(stop: threading.Event, terminated: list[int]) -> None:

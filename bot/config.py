@@ -6,7 +6,7 @@ what the bot itself needs. A bad setting stops start-up with one line naming it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -176,6 +176,20 @@ class Settings(BaseSettings):
         default=300.0, ge=10, alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS",
         description="How often the status job reads each consenting person's leave (also at every local "
                     "midnight and noon)")
+
+    # operations: /metrics, the log format, how long a passed auth.test keeps /readyz ready
+    ops_metrics: bool = Field(
+        default=False, alias="TIMEBOT_METRICS",
+        description="Serve Prometheus metrics at `GET /metrics` (HTTP mode: beside `/slack/events`; Socket Mode: "
+                    "on `--port`). The list: [docs/operating.md](docs/operating.md)")
+    ops_log_format: Literal["text", "json"] = Field(
+        default="text", alias="TIMEBOT_LOG_FORMAT",
+        description="`json`: one JSON object per line (`time`, `level`, `logger`, `message`, `action_id` tying "
+                    "an action's lines together)")
+    ops_readyz_slack_seconds: float = Field(
+        default=30.0, ge=0, alias="TIMEBOT_READYZ_SLACK_SECONDS",
+        description="How long a passed `auth.test` keeps `/readyz` ready before Slack is asked again (a failed "
+                    "one is asked again at the next probe)")
 
     http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT",
                                         description="Seconds to connect, every vendor call")

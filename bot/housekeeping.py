@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
+from bot import metrics
 from bot.usecases.people import slack_profile
 from storage.models import utcnow
 from storage.queries import Store
@@ -130,6 +131,7 @@ def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
     if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
         scheduler.add_job(_logged(refresh), IntervalTrigger(seconds=every.total_seconds()),
                           id="housekeeping:directory")
+    metrics.watch_scheduler(scheduler)
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
 
@@ -140,4 +142,5 @@ def _logged(job: Callable[[], object]) -> Callable[[], None]:
             job()
         except Exception as exc:  # Slack unreachable: the names stay as last read
             log.warning("directory refresh failed: %s", type(exc).__name__)
+            metrics.note_job_failure()
     return run

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.usecases.leave_followup import LeaveFollowup
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
             job()
         except Exception:
             log.exception("leave %s failed", name)
+            metrics.note_job_failure()
     return run
 
 
@@ -40,6 +42,7 @@ def start_followup_scheduler(followup: LeaveFollowup, poll_seconds: float,
                       next_run_time=now)
     scheduler.add_job(_guarded("approval reminder", followup.remind),
                       IntervalTrigger(seconds=REMIND_CHECK.total_seconds()), id="leave:remind", next_run_time=now)
+    metrics.watch_scheduler(scheduler)
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
     return scheduler

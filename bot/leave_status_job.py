@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.usecases.leave_status import LeaveStatus
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def start_status_job(leave_status: LeaveStatus, on_close: list[Callable[[], None
                                                                 "misfire_grace_time": int(every)})
     scheduler.add_job(leave_status.run, IntervalTrigger(seconds=every), id="leave-status",
                       next_run_time=datetime.now(UTC))
+    metrics.watch_scheduler(scheduler)
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
     return scheduler

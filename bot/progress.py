@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+from bot import logs
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -79,6 +81,7 @@ def carried(fn: Callable[P, R]) -> Callable[P, R]:
     """``fn`` for another thread (a vendor's fan-out pool), still counted as this thread's job."""
     progress = getattr(_local, "progress", None)
     on_first_call = getattr(_local, "on_first_call", None)
+    fn = logs.carried(fn)
 
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         previous = getattr(_local, "progress", None), getattr(_local, "on_first_call", None)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.usecases.clock_hygiene import ClockHygiene, every_check
 
 
@@ -17,6 +18,7 @@ def start_reminders(hygiene: ClockHygiene, on_close: list[Callable[[], None]], *
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(every_check(hygiene), IntervalTrigger(seconds=every.total_seconds()),
                       id="hygiene:check", next_run_time=datetime.now(UTC) + timedelta(seconds=5))
+    metrics.watch_scheduler(scheduler)
     scheduler.start()
 
     def close() -> None:

@@ -1,4 +1,5 @@
-"""HTTP mode: a WSGI app (Bolt at ``POST /slack/events``, ``GET /healthz``) served by waitress.
+"""HTTP mode: a WSGI app (Bolt at ``POST /slack/events``; ``/healthz``, ``/readyz``, ``/metrics`` from
+bot.health) served by waitress.
 
 Bolt's own ``App.start`` is a single-threaded dev server, so a burst of slash commands would
 queue behind each other; waitress gives a thread pool and a deep accept queue.
@@ -7,7 +8,6 @@ queue behind each other; waitress gives a thread pool and a deep accept queue.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -20,16 +20,15 @@ from slack_bolt.context import BoltContext
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from waitress.server import create_server
 
+from bot.health import OpsRoutes, Readiness
 from bot.signing import VERIFIED, signed_by_slack
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
-PROBE_SECONDS = 1  # how long /healthz waits for a write lock before it says the database is locked
 _REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
             413: "Payload Too Large",
             500: "Internal Server Error", 503: "Service Unavailable"}
@@ -53,21 +52,22 @@ class SlackWsgi:
 
     def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *, signing_secret: str,
                  webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None,
-                 oauth: OAuthFlow | None = None) -> None:
+                 oauth: OAuthFlow | None = None, ops: OpsRoutes | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
         self.verifier = SignatureVerifier(signing_secret)
         self.webhooks = dict(webhooks or {})  # path -> handler(raw body, headers) -> status; they verify
-        self.oauth = OAuthRoutes(oauth, engine)
+        self.ops = ops or OpsRoutes(Readiness(engine))  # without one: readiness without the Slack check
+        self.oauth = OAuthRoutes(oauth, engine, self.ops)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return _no_body_for_head(environ, self._route(environ, start_response))
 
     def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
-        if path == "/healthz" and method in {"GET", "HEAD"}:
-            return self._health(start_response)
+        if self.ops.serves(path, method):
+            return self.ops(environ, start_response)
         if path in self.webhooks and method == "POST":
             return self._webhook(environ, start_response, self.webhooks[path])
         if method == "GET" and self.oauth.serves(path):
@@ -112,21 +112,16 @@ class SlackWsgi:
             status = 500
         return _reply(start_response, status, b"", "text/plain")
 
-    def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        reason = database_takes_writes(self.engine)
-        if reason is not None:
-            log.warning("health check: %s", reason)
-            return _reply(start_response, 503, json.dumps({"ok": False, "database": reason}).encode())
-        return _reply(start_response, 200, json.dumps({"ok": True}).encode())
-
 
 class OAuthRoutes:
-    """The status consent's browser routes (Bolt's OAuthFlow: start, redirect) and ``/healthz``.
-    Served beside ``/slack/events`` in HTTP mode, alone on ``--port`` in Socket Mode."""
+    """The status consent's browser routes (Bolt's OAuthFlow: start, redirect), ``/healthz``,
+    ``/readyz`` and ``/metrics``. Served beside ``/slack/events`` in HTTP mode, alone on
+    ``--port`` in Socket Mode."""
 
-    def __init__(self, flow: OAuthFlow | None, engine: Engine) -> None:
+    def __init__(self, flow: OAuthFlow | None, engine: Engine, ops: OpsRoutes | None = None) -> None:
         self.flow = flow
         self.engine = engine
+        self.ops = ops or OpsRoutes(Readiness(engine))
 
     def serves(self, path: str) -> bool:
         return self.flow is not None and path in {self.flow.install_path, self.flow.redirect_uri_path}
@@ -136,10 +131,8 @@ class OAuthRoutes:
 
     def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
-        if path == "/healthz" and method in {"GET", "HEAD"}:
-            reason = database_takes_writes(self.engine)
-            body = json.dumps({"ok": reason is None} | ({"database": reason} if reason else {})).encode()
-            return _reply(start_response, 503 if reason else 200, body)
+        if self.ops.serves(path, method):
+            return self.ops(environ, start_response)
         if method != "GET" or self.flow is None or not self.serves(path):
             return _reply(start_response, 404, b"Not Found", "text/plain")
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
@@ -151,36 +144,6 @@ class OAuthRoutes:
         except Exception as exc:  # anyone can open these: a failure is a line, not a traceback and a 500
             log.error("status consent route %s failed: %s", path, type(exc).__name__)
             return _reply(start_response, 503, b"Timebot couldn't finish this; try again shortly.", "text/plain")
-
-
-def database_takes_writes(engine: Engine) -> str | None:
-    """None when the database takes a write right now, else why not. A plain ``SELECT 1`` passes
-    on a write-locked or read-only database, so the probe rewrites the schema-version row (every
-    migrated database has it, on SQLite and PostgreSQL alike) and rolls back, waiting for a lock
-    at most PROBE_SECONDS instead of the engine's long busy timeout."""
-    sqlite = engine.dialect.name == "sqlite"
-    try:
-        with engine.connect() as conn:
-            if sqlite:
-                previous = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={PROBE_SECONDS * 1000}")
-            else:
-                conn.execute(text(f"SET LOCAL lock_timeout = '{PROBE_SECONDS}s'"))
-                conn.execute(text(f"SET LOCAL statement_timeout = '{PROBE_SECONDS * 2}s'"))
-            try:
-                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
-            finally:
-                conn.rollback()
-                if sqlite:
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout={previous}")
-    except Exception as exc:  # any failure is the answer, not an error of ours
-        detail = str(getattr(exc, "orig", None) or exc).lower()
-        if "read-only" in detail or "readonly" in detail:
-            return "read-only"
-        if "lock" in detail or "timeout" in detail:
-            return "write-locked"
-        return "unreachable" if "connect" in detail or "unable to open" in detail else "not writable"
-    return None
 
 
 def _no_body_for_head(environ: dict[str, Any], body: Iterable[bytes]) -> Iterable[bytes]:

@@ -10,6 +10,8 @@ something within seconds whatever the vendor does.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import heapq
 import itertools
 import logging
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
-from bot import progress
+from bot import metrics, progress
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +136,12 @@ class WorkPool:
         self._watchdog = threading.Thread(target=self._watch, name="timebot-watchdog", daemon=True)
         self._watchdog.start()
         self.pending = 0
+        metrics.watch_pool(self)
 
     def submit(self, fn: Callable[[], None], on_slow: Callable[[], None] | None = None) -> Future[None]:
         """Run ``fn`` on the pool; call ``on_slow`` once if it has not finished in ``slow_after``."""
+        if on_slow is not None:  # the notice is logged under the job's action id too (bot.logs)
+            on_slow = functools.partial(contextvars.copy_context().run, on_slow)
         job = _Job(on_slow)
         if on_slow is not None:
             with self._cond:
@@ -161,7 +166,7 @@ class WorkPool:
                     if not self.pending:
                         self._cond.notify_all()  # wait_idle
 
-        return self._pool.submit(run)
+        return self._pool.submit(contextvars.copy_context().run, run)  # the action id goes along
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until no person's job is pending, at most ``timeout`` s; True when idle.

@@ -55,6 +55,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot import metrics
 from bot.digests.content import DigestBuilder, DigestMessage
 from bot.digests.schedule import CATCH_UP_AFTER, LATE_AFTER, latest_due, scheduled_at
 from bot.digests.spec import DEFAULT_DAYS
@@ -122,7 +123,7 @@ def digest_client(client: WebClient) -> WebClient:
     chat.postMessage (no idempotency key) can post the same message twice.
     """
     return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
+                     retry_handlers=[metrics.CountRateLimits(), RateLimitErrorRetryHandler(max_retry_count=3)])
 
 
 class Schedule(Protocol):
@@ -306,6 +307,7 @@ class Digests:
                 log.warning("could not DM %s about the digest: %s", sub.created_by, type(exc).__name__)
 
     def _audit(self, sub: DigestSubscription, outcome: str, detail: str) -> None:
+        metrics.digest(outcome)
         vendor = self.router.maybe(Action.WHOS_OFF)
         self.people.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome, detail)
 

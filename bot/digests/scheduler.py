@@ -13,6 +13,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.digests.poster import Digests
 from bot.digests.schedule import cron_trigger
 from storage.models import DigestSubscription
@@ -48,6 +49,7 @@ class DigestScheduler:
         return f"digest:{team_id}:{channel_id}"
 
     def start(self) -> None:
+        metrics.watch_scheduler(self.scheduler)
         self.scheduler.start()
         self.sync()
         self.scheduler.add_job(self.resync, IntervalTrigger(seconds=self.resync_seconds), id="digest:resync",
@@ -68,6 +70,7 @@ class DigestScheduler:
             self.sync()
         except Exception:
             log.exception("digest schedule resync failed")
+            metrics.note_job_failure()
         self.digests.catch_up()
 
     def sync(self) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from zoneinfo import ZoneInfo
 
+from bot import metrics
 from bot.domain import Actor, ClockSession, VendorUser
 from bot.errors import Busy, OutcomeUnknown, SessionCrossesMidnight, UserError, VendorError, outcome
 from bot.usecases.people import People
@@ -69,6 +70,7 @@ class Clock:
 
     @staticmethod
     def _audit(rows: list[Row], actor: Actor, vendor: str, action: str, result: str, detail: str = "") -> None:
+        metrics.action(action, result)
         rows.append(AuditRow(actor.team_id, actor.user_id, vendor, action, result, detail))
 
     @contextmanager
@@ -95,6 +97,7 @@ class Clock:
         finally:
             lock.release()
 
+    @metrics.attempted("clock_in")
     def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None) -> ClockResult:
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)
@@ -116,6 +119,7 @@ class Clock:
             self._audit(rows, actor, vendor.name, "clock_in", "ok", f"session {session.session_id}")
             return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz), rows)
 
+    @metrics.attempted("clock_out")
     def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)

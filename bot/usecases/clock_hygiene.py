@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.domain import Action, Actor, ClockSession, QuietHours, RunningSession, VendorUser
 from bot.errors import UserError, VendorError
 from bot.usecases.clock import Clock, ClockResult
@@ -244,6 +245,7 @@ class ClockHygiene:
         self.hygiene.move(watch.id, ["reminding"], "reminded", reminded_at=now,
                           channel_id=str(posted.get("channel") or ""), message_ts=str(posted.get("ts") or ""))
         log.info("clock-out reminder sent to %s (session %s)", watch.slack_user_id, watch.session_id)
+        metrics.reminders("clock_out", 1)
         return 1
 
     def _auto_clock_out(self, vendor: CompanyClockState, watch: SessionWatch, now: datetime) -> None:
@@ -357,6 +359,7 @@ class ClockHygiene:
                 self.store.claim_request(_nudge_key(pref.team_id, pref.slack_user_id, str(posted.get("channel") or ""),
                                                     str(posted.get("ts") or "")))
                 sent += 1
+                metrics.reminders("clock_in", 1)
             except SlackApiError as exc:
                 log.warning("clock-in nudge for %s not sent: %s", pref.slack_user_id, exc.response.get("error"))
         return sent
@@ -401,5 +404,6 @@ def every_check(hygiene: ClockHygiene) -> Callable[[], None]:
             hygiene.check()
         except Exception:
             log.exception("clock hygiene check failed")
+            metrics.note_job_failure()
 
     return run

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
 
+from bot import metrics
 from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
 from bot.errors import FormErrors, OutcomeUnknown, VendorError, outcome
 from bot.usecases.holidays import YEAR_AHEAD, HolidayCache
@@ -125,6 +126,7 @@ class Leave:
         today = actor.today(self.people.now())
         self.holidays.warm(today - timedelta(days=self.backdate_days), today + YEAR_AHEAD)
 
+    @metrics.attempted("request_leave")
     def request_leave(self, actor: Actor, request: LeaveRequest) -> LeaveResult:
         holidays, _ = holiday_days(self.router, request.start, request.end)
         errors = validate_leave(request, actor.today(self.people.now()), self.backdate_days, holidays)

@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.domain import SICK_LEAVE, Absence, Action, Actor, LeaveRequest, SickLeave
 from bot.errors import UserError, VendorError, VendorRejected
 from bot.usecases.leave import LeaveResult
@@ -306,6 +307,7 @@ class LeaveFollowup:
         if not self.store.claim(f"news:{row.vendor}:{row.request_id}:{status}"):
             return False
         self.store.settle(row, status, decided_by, at=at)
+        metrics.leave_changes(1)
         if status in {"cancelled", "denied"}:
             self._tell_leave_gone(row.team_id, row.slack_user_id)
         latest = self.store.tracked(row.vendor, row.request_id) or row
@@ -348,6 +350,7 @@ class LeaveFollowup:
             try:
                 self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
                 sent += 1
+                metrics.reminders("approval", 1)
             except SlackApiError as exc:
                 log.warning("reminder to %s not sent: %s", channel, exc.response.get("error"))
         return sent
@@ -363,6 +366,7 @@ class LeaveFollowup:
         mine.sort(key=lambda a: (a.start, a.absence_id or ""), reverse=True)
         return MyLeave(vendor.label, mine, Action.CANCEL in vendor.capabilities)
 
+    @metrics.attempted("cancel_leave")
     def cancel(self, actor: Actor, request_id: str) -> str:
         """Withdraw one of the person's own requests, once however often the button is pressed."""
         vendor = self.router.leave()

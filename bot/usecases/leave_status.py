@@ -21,6 +21,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.crypto import SecretBox, UndecryptableSecret
 from bot.domain import SICK_LEAVE, Absence, Actor, Portion, SickLeave
 from bot.errors import UserError, VendorError
@@ -247,6 +248,7 @@ class LeaveStatus:
                         prev_emoji=before.get("status_emoji") or "",
                         prev_expiration=int(before.get("status_expiration") or 0))
         log.info("leave status set for %s until %s", actor.user_id, ends.isoformat())
+        metrics.status_change("set")
         if self.options.dnd:
             try:
                 self.client.dnd_setSnooze(token=token, num_minutes=max(1, math.ceil((ends - now).total_seconds() / 60)))
@@ -280,6 +282,7 @@ class LeaveStatus:
             return False
         self.store.move(row, "restored", now, expect="restoring", detail=why)
         log.info("previous status of %s restored (%s)", row.slack_user_id, why)
+        metrics.status_change("restored")
         return True
 
     def _profile(self, token: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.admins import AdminCheck
 from bot.config import Settings
 from bot.crypto import SecretBox
@@ -194,6 +195,7 @@ class People:
                detail: str = "") -> None:
         """Record an action; a failed write is logged, never reported as the action failing (it
         often comes after the vendor did the work: "nothing was changed" would be untrue)."""
+        metrics.action(action, outcome)
         try:
             self.store.audit(team_id, slack_user_id, vendor, action, outcome, detail)
         except Exception as exc:

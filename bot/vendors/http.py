@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bot import progress
+from bot import metrics, progress
 from bot.errors import OutcomeUnknown, VendorError, VendorUnavailable
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,12 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         with self._lock:
             return self._opened_at is not None and self._clock() - self._opened_at < self.cooldown
+
+    @property
+    def half_open(self) -> bool:
+        """The cooldown is over: the next call is the one trial (or it is on its way)."""
+        with self._lock:
+            return self._opened_at is not None and self._clock() - self._opened_at >= self.cooldown
 
     def allow(self) -> bool:
         with self._lock:
@@ -176,6 +182,11 @@ class VendorHttp:
         for i in reversed(range(self.concurrency)):  # shard 0's slots end on top
             self._slots.put(i % shards)
         self.client = self._shard(0)
+        metrics.watch_vendor(self)
+
+    def in_flight(self) -> int:
+        """Requests on the wire right now (slots taken)."""
+        return self.concurrency - self._slots.qsize()
 
     def _shard(self, index: int) -> httpx.Client:
         """The httpx client of one shard, made on first use: a quiet bot never opens the rest."""
@@ -202,6 +213,19 @@ class VendorHttp:
             yield self._shards[index] or self._shard(index)
         finally:
             self._slots.put(index)
+
+    @contextmanager
+    def _measured(self, url: str) -> Iterator[Callable[[int], None]]:
+        """Time one attempt on the wire (metrics: vendor, templated route, status or failure kind)."""
+        if not metrics.enabled():
+            yield lambda _status: None
+            return
+        started = time.perf_counter()
+        try:
+            yield lambda status: metrics.vendor_request(self.label, url, status, time.perf_counter() - started)
+        except httpx.TransportError as exc:
+            metrics.vendor_request(self.label, url, _failure_status(exc), time.perf_counter() - started)
+            raise
 
     def _unavailable(self, what: str) -> VendorUnavailable:
         log.warning("%s unavailable: %s", self.label, what)
@@ -240,6 +264,7 @@ class VendorHttp:
         if changes is None:
             changes = not safe_method
         if not self.breaker.allow():
+            metrics.vendor_request(self.label, url, "breaker_open", None)
             raise self._unavailable("too many recent failures, pausing calls for a moment")
         progress.vendor_call(self.label)
         attempt = 0
@@ -249,8 +274,9 @@ class VendorHttp:
             if sign is not None:
                 headers.update(sign())
             try:
-                with self._slot() as client:
+                with self._slot() as client, self._measured(url) as answered:
                     response = client.request(method, url, headers=headers, **kwargs)
+                    answered(response.status_code)
             except httpx.ConnectError as exc:
                 # Not sent: safe to retry for any method.
                 self.breaker.failure()
@@ -301,6 +327,14 @@ class VendorHttp:
     def _backoff(self, attempt: int) -> None:
         base = self.policy.backoff_base * (2 ** (attempt - 1))
         self._sleep(random.uniform(0, base) + base / 2)
+
+
+def _failure_status(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "connect_error"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    return "transport_error"
 
 
 def _path(url: str) -> str:

@@ -89,6 +89,9 @@ def every_setting(slack: SlackStandIn, vendors: Vendors, tmp_path: Path) -> dict
         "TIMEBOT_SCHEDULER": "true",  # on, so the job settings below are read by running jobs
         "TIMEBOT_SICK_LEAVE_TYPES": "doctor,dentist",
         "TIMEBOT_ALLOWED_TEAMS": "T0PARTNER,E0GRID",
+        "TIMEBOT_METRICS": "true",
+        "TIMEBOT_LOG_FORMAT": "json",
+        "TIMEBOT_READYZ_SLACK_SECONDS": "45",
         "TIMEBOT_CLOCKOUT_REMINDER_HOURS": "9",
         "TIMEBOT_AUTO_CLOCKOUT_HOURS": "14",
         "TIMEBOT_QUIET_HOURS": "22:00-06:30",

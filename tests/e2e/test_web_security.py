@@ -1,6 +1,6 @@
 """The HTTP front door: nothing happens for a request that fails Slack's signature check,
 whatever way it fails; the body is read only when small and parsed only once signed; a response_url
-is used only on Slack's host; /healthz tells whether the database takes writes. All over real HTTP."""
+is used only on Slack's host; /readyz tells whether the database takes writes. All over real HTTP."""
 
 from __future__ import annotations
 
@@ -178,17 +178,19 @@ def test_a_chunked_body_over_one_mib_gets_413(bot: BotUnderTest) -> None:
     assert raw_exchange(bot.server.port, head, chunks).startswith(b"HTTP/1.1 413")
 
 
-# --- /healthz: does the database take writes? -------------------------------------------------
+# --- /readyz: does the database take writes? --------------------------------------------------
 
 
 def health(bot: BotUnderTest) -> tuple[int, dict, float]:
+    """/readyz's status, its body without the parts these tests don't look at, and how long it took."""
     started = time.monotonic()
-    response = httpx.get(f"{bot.url}/healthz", timeout=30)
-    return response.status_code, response.json(), time.monotonic() - started
+    response = httpx.get(f"{bot.url}/readyz", timeout=30)
+    body = {k: v for k, v in response.json().items() if k in {"ok", "database"}}
+    return response.status_code, body, time.monotonic() - started
 
 
-def test_healthz_is_503_while_another_connection_holds_the_sqlite_write_lock(bot: BotUnderTest) -> None:
-    assert health(bot)[:2] == (200, {"ok": True})
+def test_readyz_is_503_while_another_connection_holds_the_sqlite_write_lock(bot: BotUnderTest) -> None:
+    assert health(bot)[:2] == (200, {"ok": True, "database": "ok"})
     holder = sqlite3.connect(bot.runtime.engine.url.database or "", isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
@@ -198,7 +200,20 @@ def test_healthz_is_503_while_another_connection_holds_the_sqlite_write_lock(bot
         holder.close()
     assert (status, body) == (503, {"ok": False, "database": "write-locked"})
     assert took < 5
-    assert health(bot)[:2] == (200, {"ok": True})
+    assert health(bot)[:2] == (200, {"ok": True, "database": "ok"})
+
+
+def test_healthz_answers_while_the_process_lives_even_when_it_is_not_ready(bot: BotUnderTest) -> None:
+    holder = sqlite3.connect(bot.runtime.engine.url.database or "", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        live = httpx.get(f"{bot.url}/healthz", timeout=30)
+        ready = health(bot)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert (live.status_code, live.json()) == (200, {"ok": True})
+    assert ready[0] == 503
 
 
 def make_read_only(path: Path) -> Iterator[None]:
@@ -219,7 +234,7 @@ def make_read_only(path: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
 
 
-def test_healthz_is_503_when_the_database_file_is_read_only(bot: BotUnderTest) -> None:
+def test_readyz_is_503_when_the_database_file_is_read_only(bot: BotUnderTest) -> None:
     path = Path(bot.runtime.engine.url.database or "")
     with contextlib.contextmanager(make_read_only)(path):
         bot.runtime.engine.dispose()  # new connections, as after the volume turned read-only
@@ -244,11 +259,11 @@ def test_a_burst_behind_busy_threads_logs_one_queue_warning_and_one_summary(
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
                         threads=4).start()
     holder = sqlite3.connect(runtime.engine.url.database or "", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # every /healthz waits for the lock: the four threads stay busy
+    holder.execute("BEGIN IMMEDIATE")  # every /readyz waits for the lock: the four threads stay busy
     caplog.set_level(logging.WARNING, logger="waitress.queue")
     try:
         with ThreadPoolExecutor(60) as pool:
-            answers = pool.map(lambda _: httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=60).status_code,
+            answers = pool.map(lambda _: httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=60).status_code,
                                range(60))
             time.sleep(1.5)
             holder.rollback()
@@ -294,7 +309,7 @@ def test_sigterm_stops_the_http_server_cleanly(tmp_path: Path, slack: SlackStand
     assert code == 0
 
 
-def test_healthz_is_503_while_a_postgresql_lock_blocks_writes() -> None:
+def test_readyz_is_503_while_a_postgresql_lock_blocks_writes() -> None:
     from slack_bolt import App
     from sqlalchemy import text
 
@@ -306,14 +321,14 @@ def test_healthz_is_503_while_a_postgresql_lock_blocks_writes() -> None:
         upgrade(engine)
         app = App(signing_secret=SIGNING_SECRET, token="xoxb-test", token_verification_enabled=False)
         server = HttpServer(SlackWsgi(app, engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, threads=4).start()
-        url = f"http://127.0.0.1:{server.port}/healthz"
+        url = f"http://127.0.0.1:{server.port}/readyz"
         try:
-            assert httpx.get(url, timeout=30).json() == {"ok": True}
+            assert httpx.get(url, timeout=30).json()["ok"] is True
             with engine.connect() as other:
                 other.execute(text("LOCK TABLE alembic_version IN EXCLUSIVE MODE"))
                 locked = httpx.get(url, timeout=30)
                 other.rollback()
-            assert (locked.status_code, locked.json()) == (503, {"ok": False, "database": "write-locked"})
+            assert (locked.status_code, locked.json()["database"]) == (503, "write-locked")
         finally:
             server.stop()
             engine.dispose()

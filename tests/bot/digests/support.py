@@ -21,6 +21,7 @@ import pytest
 import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlmodel import Session
 
 from bot.app import create_app
@@ -200,8 +201,15 @@ def postgres_url() -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for attempt in range(10):  # an autovacuum worker (the superuser's) may be on it: FORCE can't end that
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except ProgrammingError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
         admin.dispose()
 
 
