@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 import handlers
+from bot.calendar_http import CalendarRoutes
 from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
@@ -34,6 +35,7 @@ from bot.leave_status_job import start_status_job
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
+from bot.usecases.calendar import Calendars
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene, HygienePolicy
 from bot.usecases.home import Home
@@ -52,6 +54,7 @@ from handlers.render import hygiene as hygiene_render
 from handlers.render.leave import LeaveRender
 from handlers.render.whos_off import render_digest
 from handlers.turn import request_key
+from storage.calendar import CalendarStore
 from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.followup import FollowupStore
@@ -76,6 +79,7 @@ class Runtime:
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
     leave_status: LeaveStatus | None = None
     status_oauth: OAuthFlow | None = None  # the consent routes bot/web.py serves; None: not set up
+    calendar: CalendarRoutes | None = None  # GET /calendar/<token>.ics, served beside them
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -214,6 +218,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.digests = _install_digests(runtime)
     followup = _install_followup(runtime)
     _install_leave_status(runtime, box)
+    _install_calendar(runtime)
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
@@ -290,3 +295,13 @@ def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
         services.status_connect_url = settings.public_url + START_PATH
     if settings.scheduler_enabled:
         start_status_job(leave_status, runtime.on_close)
+
+
+def _install_calendar(runtime: Runtime) -> None:
+    """Calendar feeds: ``/timebot calendar`` (through ``services.calendars``) and their route."""
+    services, settings = runtime.services, runtime.settings
+    assert settings.secret_key is not None
+    services.calendars = Calendars(services.people, services.whos_off, CalendarStore(runtime.engine),
+                                   settings.secret_key.get_secret_value().encode(), settings.public_url,
+                                   show_kind=settings.show_leave_kind, sick=settings.sick_leave_names)
+    runtime.calendar = CalendarRoutes(services.calendars)

@@ -223,13 +223,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                                       on_fatal=stop.set)
             runtime.on_close.append(runner.close)
             runner.start()
-            if runtime.status_oauth is not None:  # the status consent's browser routes, beside Socket Mode
+            if runtime.status_oauth is not None or settings.public_url:  # browser routes, beside Socket Mode
                 from bot.web import HttpServer, OAuthRoutes
 
-                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine), args.host, args.port,
-                                    settings.http_threads).start()
+                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine, runtime.calendar), args.host,
+                                    args.port, settings.http_threads).start()
                 runtime.on_close.append(routes.stop)
-                log.info("Timebot serves its OAuth routes on http://%s:%s", args.host, routes.port)
+                log.info("Timebot serves its OAuth routes on http://%s:%s (and the calendar feeds)", args.host,
+                         routes.port)
             _summary(runtime, f"Socket Mode ({settings.socket_connections} connections)", team)
             _wait_for_stop(stop, terminated)
             if runner.fatal:
@@ -241,7 +242,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             try:
                 server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
-                                              webhooks=runtime.webhooks, oauth=runtime.status_oauth),
+                                              webhooks=runtime.webhooks, oauth=runtime.status_oauth,
+                                              calendar=runtime.calendar),
                                     args.host, args.port, settings.http_threads).start()
             except OSError as exc:
                 raise ConfigError(f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "

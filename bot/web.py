@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from waitress.server import create_server
 
+from bot.calendar_http import CalendarRoutes
 from bot.signing import VERIFIED, signed_by_slack
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,13 @@ class SlackWsgi:
 
     def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *, signing_secret: str,
                  webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None,
-                 oauth: OAuthFlow | None = None) -> None:
+                 oauth: OAuthFlow | None = None, calendar: CalendarRoutes | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
         self.verifier = SignatureVerifier(signing_secret)
         self.webhooks = dict(webhooks or {})  # path -> handler(raw body, headers) -> status; they verify
-        self.oauth = OAuthRoutes(oauth, engine)
+        self.oauth = OAuthRoutes(oauth, engine, calendar)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -69,6 +70,8 @@ class SlackWsgi:
             return self._webhook(environ, start_response, self.webhooks[path])
         if method == "GET" and self.oauth.serves(path):
             return self.oauth(environ, start_response)
+        if self.oauth.calendar is not None and self.oauth.calendar.serves(path):
+            return self.oauth.calendar(environ, start_response)
         if path != self.path or method != "POST":
             return _reply(start_response, 404, b"Not Found", "text/plain")
         try:
@@ -118,12 +121,14 @@ class SlackWsgi:
 
 
 class OAuthRoutes:
-    """The status consent's browser routes (Bolt's OAuthFlow: start, redirect) and ``/healthz``.
+    """The status consent's browser routes (Bolt's OAuthFlow: start, redirect), ``/healthz`` and the
+    calendar feeds.
     Served beside ``/slack/events`` in HTTP mode, alone on ``--port`` in Socket Mode."""
 
-    def __init__(self, flow: OAuthFlow | None, engine: Engine) -> None:
+    def __init__(self, flow: OAuthFlow | None, engine: Engine, calendar: CalendarRoutes | None = None) -> None:
         self.flow = flow
         self.engine = engine
+        self.calendar = calendar  # the calendar feeds, served here too
 
     def serves(self, path: str) -> bool:
         return self.flow is not None and path in {self.flow.install_path, self.flow.redirect_uri_path}
@@ -134,6 +139,8 @@ class OAuthRoutes:
             reason = database_takes_writes(self.engine)
             body = json.dumps({"ok": reason is None} | ({"database": reason} if reason else {})).encode()
             return _reply(start_response, 503 if reason else 200, body)
+        if self.calendar is not None and self.calendar.serves(path):
+            return self.calendar(environ, start_response)
         if method != "GET" or self.flow is None or not self.serves(path):
             return _reply(start_response, 404, b"Not Found", "text/plain")
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}

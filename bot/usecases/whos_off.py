@@ -152,6 +152,8 @@ class WhosOff:
         """(Slack ids, vendor ids) the scope admits; None for no limit of that kind."""
         if scope.everyone:
             return None, None
+        if scope.kind == "person":  # one person's own leave (their calendar feed)
+            return frozenset({scope.ref}), None
         if scope.kind == "dept":
             vendor = self.router.departments()
             if vendor is None:

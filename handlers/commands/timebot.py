@@ -14,6 +14,7 @@ from bot.domain import Action, Actor
 from bot.errors import UserError
 from bot.parse import InputError, clean_text, parse_user, quote, split_args
 from bot.services import Services
+from handlers.commands.calendar import calendar
 from handlers.commands.digest import digest
 from handlers.commands.hours import hours
 from handlers.modals import open_link_modal
@@ -104,4 +105,4 @@ def status(turn: Turn, args: list[str], ack: Ack) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {"help": help_, "link": link, "unlink": unlink, "status": status,
-                                      "digest": digest, "hours": hours}
+                                      "digest": digest, "hours": hours, "calendar": calendar}
