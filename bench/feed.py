@@ -89,7 +89,7 @@ def main() -> int:
             lock = threading.Lock()
             started = time.monotonic()
             # the first `clients` polls land together; the rest at random moments within the window
-            moments = sorted([0.0] * args.clients + [random.uniform(0, args.seconds)  # noqa: S311
+            moments = sorted([0.0] * args.clients + [random.uniform(0, args.seconds)
                                                      for _ in range(args.polls - args.clients)])
             queue = list(moments)
             etags: dict[int, str] = {}

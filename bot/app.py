@@ -43,6 +43,7 @@ from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.leave_followup import FollowupSettings, LeaveFollowup
 from bot.usecases.leave_status import LeaveStatus, StatusOptions
+from bot.usecases.morning import MorningView
 from bot.usecases.people import People
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
@@ -240,6 +241,10 @@ def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> N
     """Hours worked, who's in now, and the forgotten clock-out/clock-in reminders."""
     services.hours = Hours(services.people, services.router)
     services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
+    settings = services.settings
+    services.morning = MorningView(services.people, services.store, services.router, services.whos_in,
+                                   services.whos_off, show_kind=settings.show_leave_kind,
+                                   sick=settings.sick_leave_names)
     services.hygiene = ClockHygiene(services.people, services.store, HygieneStore(engine), services.router,
                                     services.clock, hygiene_policy(services.settings), hygiene_render.Render(),
                                     digest_client(client), idle=services.pool.wait_idle)

@@ -18,6 +18,7 @@ from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.leave_followup import LeaveFollowup
 from bot.usecases.leave_status import LeaveStatus
+from bot.usecases.morning import MorningView
 from bot.usecases.people import People
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
@@ -46,6 +47,7 @@ class Services:
     status_connect_url: str | None = None  # where Home's consent button sends the browser; None: not set up
     status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
     calendars: Calendars | None = None  # calendar feeds (set by bot/app.py)
+    morning: MorningView | None = None  # /whosin #team (set by bot/app.py)
 
     def now(self) -> datetime:
         return self.people.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -288,7 +288,7 @@ class CalendarFeed(SQLModel, table=True):
     scope: str = Field(max_length=300)  # "mine" | "all" | members:C… | group:S…|handle | dept:NAME
     salt: str = Field(max_length=64)
     token_hash: str = Field(max_length=64, unique=True)
-    body: str = Field(default="")
+    body: str = Field(default="", sa_type=Text)
     etag: str = Field(default="", max_length=80)
     built_at: datetime | None = None
     modified_at: datetime | None = None
