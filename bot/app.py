@@ -45,6 +45,7 @@ from bot.usecases.leave_followup import FollowupSettings, LeaveFollowup
 from bot.usecases.leave_status import LeaveStatus, StatusOptions
 from bot.usecases.morning import MorningView
 from bot.usecases.people import People
+from bot.usecases.reports import Reports
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import Vendor
@@ -220,6 +221,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     followup = _install_followup(runtime)
     _install_leave_status(runtime, box)
     _install_calendar(runtime)
+    services.reports = Reports(services.people, store, router, whos_off, services.morning,  # type: ignore[arg-type]
+                               approvers=followup._configured_approvers, sick=settings.sick_leave_names)
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:

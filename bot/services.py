@@ -20,6 +20,7 @@ from bot.usecases.leave_followup import LeaveFollowup
 from bot.usecases.leave_status import LeaveStatus
 from bot.usecases.morning import MorningView
 from bot.usecases.people import People
+from bot.usecases.reports import Reports
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.registry import Router
@@ -48,6 +49,7 @@ class Services:
     status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
     calendars: Calendars | None = None  # calendar feeds (set by bot/app.py)
     morning: MorningView | None = None  # /whosin #team (set by bot/app.py)
+    reports: Reports | None = None  # team reports (set by bot/app.py)
 
     def now(self) -> datetime:
         return self.people.now()

@@ -17,6 +17,7 @@ from bot.services import Services
 from handlers.commands.calendar import calendar
 from handlers.commands.digest import digest
 from handlers.commands.hours import hours
+from handlers.commands.report import report
 from handlers.modals import open_link_modal
 from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, slow_notice
@@ -105,4 +106,5 @@ def status(turn: Turn, args: list[str], ack: Ack) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {"help": help_, "link": link, "unlink": unlink, "status": status,
-                                      "digest": digest, "hours": hours, "calendar": calendar}
+                                      "digest": digest, "hours": hours, "calendar": calendar,
+                                      "report": report}
