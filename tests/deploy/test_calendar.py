@@ -68,7 +68,8 @@ def test_in_socket_mode_the_feeds_are_served_on_the_port_beside_healthz(
 
 
 def test_two_processes_on_postgresql_read_the_vendor_once_for_a_feed_polled_by_both(
-        tmp_path: Path, slack: SlackStandIn, whosoff: SimServer, secret_key: str, request: pytest.FixtureRequest) -> None:
+        tmp_path: Path, slack: SlackStandIn, whosoff: SimServer, secret_key: str,
+        request: pytest.FixtureRequest) -> None:
     url = database("postgres", tmp_path, request)
     env = {**slack_env(slack, tmp_path, secret_key), **whosoff_env(whosoff), "DATABASE_URL": url}
     first = start(env, tmp_path, name="first")
