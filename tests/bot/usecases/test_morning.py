@@ -65,3 +65,42 @@ def test_an_unknown_team_word_is_answered_in_the_ack(world_factory) -> None:
     world = _world(world_factory, MONDAY_MORNING)
     response, _ = world.bot.driver.command("/whosin", "engineering")
     assert "I don't know the team" in response.text
+
+
+def test_a_departments_morning_matches_its_vendor_people_to_slack_by_email(tmp_path, slack) -> None:
+    from bot.vendors.http import HttpPolicy
+    from bot.vendors.timeclock import TimeClock, TimeClockSettings
+    from sandbox.server import SimServer
+    from sandbox.timeclock import TimeClockSim
+    from tests.bot.digests.support import company, user_id, whosoff_vendor
+    from tests.bot.usecases.hygiene_support import ManualClock
+    from tests.conftest import make_settings, start_bot
+    from tests.support import TEAM
+
+    clock = ManualClock(MONDAY_MORNING)
+    wo = company(clock)
+    for email in ("ada@example.com", "alan@example.com", "grace@example.com"):
+        wo.users[user_id(wo, email)].department_name = "Engineering"
+    wo.add_leave(user_id(wo, "alan@example.com"), MONDAY_MORNING.date(), leave_type="Annual Leave")
+    tc = TimeClockSim.demo()
+    tc.clock = clock
+    tc.add_session(1, MONDAY_MORNING.timestamp() - 1800)
+    with SimServer(wo.handle, name="whosoff") as wo_server, SimServer(tc.handle, name="timeclock") as tc_server:
+        timeclock = TimeClock(TimeClockSettings(_env_file=None, base_url=tc_server.base_url),  # type: ignore[call-arg]
+                              HttpPolicy(), clock=clock)
+        settings = make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False, TIMEBOT_CLOCK_VENDOR="timeclock",
+                                 TIMEBOT_WHOSOFF_VENDOR="whosoff")
+        bot = start_bot(settings, slack, {"timeclock": timeclock, "whosoff": whosoff_vendor(wo_server)}, clock=clock)
+        try:
+            refresh_directory(bot.runtime.services.store, bot.runtime.client)
+            people = bot.runtime.services.people
+            people.link(people.actor(TEAM, "U0ADA"), "timeclock", {"pin": f"1{tc.users[1].pin}"})
+            _, key = bot.driver.command("/whosin", "dept=Engineering")
+            [reply] = slack.wait_response(key)
+        finally:
+            bot.close()
+    text = "\n".join((b.get("text") or {}).get("text", "") for b in reply["blocks"])
+    assert "*In* (1)\n• Ada Lovelace since 09:00 BST" in text
+    assert "*On leave* (1)\n• Alan Turing" in text
+    assert "*Not in yet* (1)\n• Grace Hopper · 04:30 where they are (EDT)" in text
+    assert "Linus" not in text and "Katherine" not in text

@@ -184,3 +184,21 @@ def test_timebot_report_on_the_command_line_prints_the_same_csv(wo_bot, slack, t
         monkeypatch.setenv(name, value)
     assert main(["--env-file", str(tmp_path / "none.env"), "report", "absence", "2026-11"]) == 0
     assert capsys.readouterr().out == upload.content.decode()
+
+
+def test_on_timeclock_an_hours_report_reads_each_linked_person(world_factory) -> None:
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    world = world_factory(datetime(2026, 11, 9, 12, 0, tzinfo=london))
+    refresh_directory(world.services.store, world.bot.runtime.client)
+    world.link("U0ADA", 1)
+    world.link("U0ALAN", 3)
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=london)
+    world.sim.add_session(1, monday.timestamp(), (monday + timedelta(hours=7, minutes=30)).timestamp())
+    world.sim.add_session(3, (monday + timedelta(days=1)).timestamp(), (monday + timedelta(days=1, hours=2)).timestamp())
+    _report(world.bot, world.slack, "hours last week", ADMIN)
+    [upload] = _uploaded(world.slack)
+    rows = {r[0]: r for r in _rows(upload.content.decode())[1:]}
+    assert rows["Ada Lovelace"][1:] == ["2026-11-02", "7.50", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "7.50"]
+    assert rows["Alan Turing"][3] == "2.00"
