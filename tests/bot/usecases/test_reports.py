@@ -196,7 +196,8 @@ def test_on_timeclock_an_hours_report_reads_each_linked_person(world_factory) ->
     world.link("U0ALAN", 3)
     monday = datetime(2026, 11, 2, 9, 0, tzinfo=london)
     world.sim.add_session(1, monday.timestamp(), (monday + timedelta(hours=7, minutes=30)).timestamp())
-    world.sim.add_session(3, (monday + timedelta(days=1)).timestamp(), (monday + timedelta(days=1, hours=2)).timestamp())
+    tuesday = monday + timedelta(days=1)
+    world.sim.add_session(3, tuesday.timestamp(), (tuesday + timedelta(hours=2)).timestamp())
     _report(world.bot, world.slack, "hours last week", ADMIN)
     [upload] = _uploaded(world.slack)
     rows = {r[0]: r for r in _rows(upload.content.decode())[1:]}
