@@ -35,6 +35,13 @@ class CalendarStore(SqlStore):
         assert found is not None
         return found
 
+    def rehash(self, feed_id: int, token_hash: str) -> None:
+        """A new secret key makes a new token from the same salt: the old URL stops, the new one works."""
+        with self.session() as s:
+            s.exec(update(CalendarFeed).where(  # type: ignore[call-overload]
+                col(CalendarFeed.id) == feed_id).values(token_hash=token_hash))
+            s.commit()
+
     def by_token_hash(self, token_hash: str) -> CalendarFeed | None:
         with self.session() as s:
             return s.exec(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash)).first()

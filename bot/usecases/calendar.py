@@ -104,7 +104,10 @@ class Calendars:
                 salt = secrets.token_urlsafe(24)
                 row = self.store.add(CalendarFeed(team_id=actor.team_id, slack_user_id=actor.user_id, scope=key,
                                                   salt=salt, token_hash=token_hash(feed_token(self.secret, salt))))
-            out.append(FeedLink(label, f"{self.public_url}{PATH_PREFIX}{feed_token(self.secret, row.salt)}{SUFFIX}"))
+            token = feed_token(self.secret, row.salt)
+            if token_hash(token) != row.token_hash and row.id is not None:  # TIMEBOT_SECRET_KEY was rotated
+                self.store.rehash(row.id, token_hash(token))
+            out.append(FeedLink(label, f"{self.public_url}{PATH_PREFIX}{token}{SUFFIX}"))
         self.people.audit(actor.team_id, actor.user_id, "-", "calendar links", "ok", ", ".join(k for k, _ in wanted))
         return out
 

@@ -157,3 +157,13 @@ def test_in_socket_mode_feeds_are_served_beside_healthz(bot, slack) -> None:
         assert httpx.get(f"http://127.0.0.1:{routes.port}/healthz").status_code == 200
     finally:
         routes.stop()
+
+
+def test_after_a_new_secret_key_asking_again_gives_a_working_link_and_the_old_one_stops(bot, slack) -> None:
+    [old] = links(bot, slack)
+    calendars = bot.runtime.services.calendars
+    calendars.secret = b"another-secret-key"  # as after TIMEBOT_SECRET_KEY is rotated and the bot restarted
+    [new] = links(bot, slack)
+    assert new != old
+    assert fetch(bot, new).status_code == 200
+    assert fetch(bot, old).status_code == 404
