@@ -53,6 +53,11 @@ class CalendarStore(SqlStore):
             s.commit()
             return int(result.rowcount or 0)
 
+    def remove(self, feed_id: int) -> None:
+        with self.session() as s:
+            s.exec(delete(CalendarFeed).where(col(CalendarFeed.id) == feed_id))  # type: ignore[call-overload]
+            s.commit()
+
     def claim_refresh(self, feed_id: int, now: datetime, fresh_for: timedelta, claim_for: timedelta) -> bool:
         """True for the one caller that may rebuild the feed now: its build is older than
         ``fresh_for`` (or missing) and nobody claimed it within ``claim_for``."""

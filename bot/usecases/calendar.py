@@ -43,6 +43,7 @@ BACK, AHEAD = 30, 334  # days shown: 365 in all, one company-wide read on vendor
 MINE = "mine"
 EVERYONE = "all"
 PATH_PREFIX, SUFFIX = "/calendar/", ".ics"
+NOT_A_MEMBER = "Only members of that channel can have its calendar."
 # Half days as a calendar shows them, in the absent person's zone.
 MORNING = (clock_time(9, 0), clock_time(13, 0))
 AFTERNOON = (clock_time(13, 0), clock_time(17, 30))
@@ -59,6 +60,10 @@ class Served:
     body: str
     etag: str
     modified: datetime
+
+
+class FeedGone(Exception):
+    """The owner may no longer see the feed's scope (they left the channel): it is revoked."""
 
 
 class FeedBusy(Exception):
@@ -122,7 +127,7 @@ class Calendars:
         to a private channel. Groups, departments and everyone are what ``/whosoff`` shows anyone."""
         if scope.kind == "members" and not actor.is_admin \
                 and actor.user_id not in self.whos_off.directory.people(scope, fresh=True):
-            raise UserError("Only members of that channel can have its calendar.")
+            raise UserError(NOT_A_MEMBER)
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -137,6 +142,9 @@ class Calendars:
         if self.store.claim_refresh(row.id, now, FRESH, CLAIM):
             try:
                 body = self.build(row)
+            except FeedGone:
+                self.store.remove(row.id)
+                return None
             except (VendorError, UserError) as exc:
                 self.store.release(row.id)
                 log.warning("calendar feed %s could not be rebuilt: %s", row.id, type(exc).__name__)
@@ -160,6 +168,13 @@ class Calendars:
 
     def build(self, row: CalendarFeed) -> str:
         actor = self.people.actor(row.team_id, row.slack_user_id)
+        if row.scope not in (MINE, EVERYONE):
+            try:
+                self._may_see(actor, Scope.from_stored(row.scope))
+            except UserError as exc:
+                if exc.message == NOT_A_MEMBER:
+                    raise FeedGone from None
+                raise
         today = actor.today(self.people.now())
         start, end = today - timedelta(days=BACK), today + timedelta(days=AHEAD)
         report = self.report(actor, row.scope, start, end)
@@ -170,8 +185,9 @@ class Calendars:
         """What ``/whosoff`` would show ``actor`` for [start, end] in the feed's scope."""
         scope = Scope("person", actor.user_id) if stored_scope == MINE else \
             Scope.from_stored("" if stored_scope == EVERYONE else stored_scope)
-        return self.whos_off.whos_off(actor.team_id, start, end, scope).masked(
-            show_kind=self.show_kind, sick=self.sick, viewer=actor.user_id, admin=actor.is_admin)
+        return self.whos_off.whos_off(actor.team_id, start, end, scope).masked(  # admin as of now: a demoted
+            show_kind=self.show_kind, sick=self.sick, viewer=actor.user_id,  # admin's feed masks sick leave again
+            admin=self.people.is_admin(actor))
 
     def _zone_of(self, team_id: str, viewer: ZoneInfo) -> Callable[[str | None], ZoneInfo]:
         """Each absent person's Slack zone (kept by the hourly directory read); the feed owner's

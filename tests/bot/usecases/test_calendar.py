@@ -167,3 +167,12 @@ def test_after_a_new_secret_key_asking_again_gives_a_working_link_and_the_old_on
     assert new != old
     assert fetch(bot, new).status_code == 200
     assert fetch(bot, old).status_code == 404
+
+
+def test_a_channel_feed_stops_when_its_owner_leaves_the_channel(bot, slack, clock) -> None:
+    slack.add_channel("C0DESIGN", "design", ["U0ADA", "U0ALAN"])
+    _, design = links(bot, slack, "<#C0DESIGN|design>")
+    assert fetch(bot, design).status_code == 200
+    slack.channels["C0DESIGN"].members.remove("U0ADA")
+    clock.advance(301)  # the next poll rebuilds it
+    assert fetch(bot, design).status_code == 404
