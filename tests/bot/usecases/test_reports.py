@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.domain import Portion
 from bot.housekeeping import refresh_directory
 from bot.vendors.http import HttpPolicy
@@ -31,6 +30,7 @@ from tests.bot.digests.support import (
     whosoff_vendor,
 )
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot
+from tests.deploy.harness import run_to_end
 from tests.support import BOT_TOKEN
 
 SITE_SECRET = "report-site-secret-0123456789abcdefghijklmnopqrstuvwxyz0123456789"
@@ -171,19 +171,17 @@ def test_a_bad_period_is_answered_in_the_ack(wo_bot) -> None:
     assert "I don't understand the period" in response.text
 
 
-def test_timebot_report_on_the_command_line_prints_the_same_csv(wo_bot, slack, tmp_path, monkeypatch,
-                                                               capsys) -> None:
+def test_timebot_report_on_the_command_line_prints_the_same_csv(wo_bot, slack, tmp_path) -> None:
     bot, server = wo_bot
     _report(bot, slack, "absence 2026-11", ADMIN)
     [upload] = _uploaded(slack)
-    for name, value in {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url,
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
-                        "WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": APP_ID,
-                        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET, "WHOSOFF_USERNAME": SERVICE_EMAIL,
-                        "WHOSOFF_PASSWORD": SERVICE_PASSWORD, "WHOSOFF_IP_ADDRESS": "127.0.0.1"}.items():
-        monkeypatch.setenv(name, value)
-    assert main(["--env-file", str(tmp_path / "none.env"), "report", "absence", "2026-11"]) == 0
-    assert capsys.readouterr().out == upload.content.decode()
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
+           "WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": APP_ID, "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
+           "WHOSOFF_USERNAME": SERVICE_EMAIL, "WHOSOFF_PASSWORD": SERVICE_PASSWORD, "WHOSOFF_IP_ADDRESS": "127.0.0.1"}
+    done = run_to_end(env, tmp_path, "report", "absence", "2026-11")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == upload.content.decode().replace("\r\n", "\n")  # text mode reads CSV's CRLF as \n
 
 
 def test_on_timeclock_an_hours_report_reads_each_linked_person(world_factory) -> None:
