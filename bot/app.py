@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 import handlers
 from bot import metrics
 from bot.bolt_setup import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_environment
+from bot.calendar_http import CalendarRoutes
 from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
@@ -37,6 +38,7 @@ from bot.observe import ObservedApp
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
+from bot.usecases.calendar import Calendars
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene, HygienePolicy
 from bot.usecases.home import Home
@@ -44,7 +46,9 @@ from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.leave_followup import FollowupSettings, LeaveFollowup
 from bot.usecases.leave_status import LeaveStatus, StatusOptions
+from bot.usecases.morning import MorningView
 from bot.usecases.people import People
+from bot.usecases.reports import Reports
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import Vendor
@@ -55,6 +59,7 @@ from handlers.render import hygiene as hygiene_render
 from handlers.render.leave import LeaveRender
 from handlers.render.whos_off import render_digest
 from handlers.turn import request_key
+from storage.calendar import CalendarStore
 from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.followup import FollowupStore
@@ -81,6 +86,7 @@ class Runtime:
     leave_status: LeaveStatus | None = None
     status_oauth: OAuthFlow | None = None  # the consent routes bot/web.py serves; None: not set up
     gate: WorkspaceGate | None = None  # which workspaces' requests are served
+    calendar: CalendarRoutes | None = None  # GET /calendar/<token>.ics, served beside them
 
     def close(self) -> None:
         for fn in reversed(self.on_close):
@@ -216,6 +222,9 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime.digests = _install_digests(runtime)
     followup = _install_followup(runtime)
     _install_leave_status(runtime, box)
+    _install_calendar(runtime)
+    services.reports = Reports(services.people, store, router, whos_off, services.morning,  # type: ignore[arg-type]
+                               approvers=followup._configured_approvers, sick=settings.sick_leave)
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
@@ -237,6 +246,10 @@ def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> N
     """Hours worked, who's in now, and the forgotten clock-out/clock-in reminders."""
     services.hours = Hours(services.people, services.router)
     services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
+    settings = services.settings
+    services.morning = MorningView(services.people, services.store, services.router, services.whos_in,
+                                   services.whos_off, show_kind=settings.show_leave_kind,
+                                   sick=settings.sick_leave)
     services.hygiene = ClockHygiene(services.people, services.store, HygieneStore(engine), services.router,
                                     services.clock, hygiene_policy(services.settings), hygiene_render.Render(),
                                     digest_client(client), idle=services.pool.wait_idle)
@@ -293,3 +306,13 @@ def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
         services.status_connect_url = settings.public_url + START_PATH
     if settings.scheduler_enabled:
         start_status_job(leave_status, runtime.on_close)
+
+
+def _install_calendar(runtime: Runtime) -> None:
+    """Calendar feeds: ``/timebot calendar`` (through ``services.calendars``) and their route."""
+    services, settings = runtime.services, runtime.settings
+    assert settings.secret_key is not None
+    services.calendars = Calendars(services.people, services.whos_off, CalendarStore(runtime.engine),
+                                   settings.secret_key.get_secret_value().encode(), settings.public_url,
+                                   show_kind=settings.show_leave_kind, sick=settings.sick_leave)
+    runtime.calendar = CalendarRoutes(services.calendars)

@@ -28,15 +28,36 @@ def connector_class(name: str) -> type[Vendor]:
     raise LookupError(f"bot.vendors.{name} has no connector class named {name!r}")
 
 
+def _team_features(cls: type[Vendor]) -> list[str]:
+    """What the managers' features get from a vendor, derived from what it declares: calendar feeds
+    and the absence report are built on who's off, the morning view on who's in, the hours report
+    on hours worked (one company-wide read where the connector has one), deciding in Slack on a
+    documented approve/decline route (``decide_leave``)."""
+    caps = cls.capabilities
+    hours = "—"
+    if Action.HOURS in caps:
+        hours = "company-wide" if hasattr(cls, "everyones_sessions") else "per linked person"
+    return ["yes" if Action.WHOS_OFF in caps else "—",
+            "yes" if Action.WHOS_IN in caps else "—",
+            hours,
+            "yes" if Action.WHOS_OFF in caps else "—",
+            "yes" if hasattr(cls, "decide_leave") else "link only" if Action.LEAVE_STATUS in caps else "—"]
+
+
+TEAM_COLUMNS = ("Calendar feeds", "Team's morning (/whosin #team)", "Hours report", "Absence report",
+                "Decide in Slack")
+
+
 def capability_table() -> str:
-    head = ["Vendor", *(a.phrase.capitalize() for a in COLUMNS), "Half days", "How people are linked"]
+    head = ["Vendor", *(a.phrase.capitalize() for a in COLUMNS), "Half days", *TEAM_COLUMNS, "How people are linked"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for spec in specs():
         cls = connector_class(spec.name)
         marks = ["yes" if a in cls.capabilities else "—" for a in COLUMNS]
         how = f"each person enters their {cls.link_fields[0].label}" if cls.link_fields else "by email (or an admin)"
         half = Action.LEAVE in cls.capabilities and cast(type[LeaveVendor], cls).half_days
-        lines.append("| " + " | ".join([spec.label, *marks, "yes" if half else "—", how]) + " |")
+        lines.append("| " + " | ".join([spec.label, *marks, "yes" if half else "—", *_team_features(cls), how])
+                     + " |")
     return "\n".join(lines)
 
 

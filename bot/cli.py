@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     leave = sub.add_parser("leave", help="leave follow-up: one status poll, or the approvers' reminder, now")
     leave.add_argument("action", choices=["poll", "remind"])
 
+    report = sub.add_parser("report", help="print a team report as CSV (the same as /timebot report)")
+    report.add_argument("kind", choices=["hours", "absence"])
+    report.add_argument("period", nargs="+", help="this month, last month, 2026-11, week, last week or A..B")
+    report.add_argument("--scope", default="everyone",
+                        help="everyone (default), a channel id (C0123…: its members), @group or dept=NAME")
+    report.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
+
     digest_cli.add_parser(sub)
     return parser
 
@@ -189,6 +196,45 @@ def _reminders(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("report")
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """The team report /timebot report uploads, printed: the operator's, so for everyone."""
+    import re
+    from datetime import datetime
+
+    from bot.errors import UserError, VendorError
+    from bot.parse import InputError
+    from bot.usecases.reports import parse_report_period
+    from bot.usecases.scope import Scope, parse_scope
+
+    raw = args.scope.strip()
+    try:
+        if raw.lower() in {"everyone", "all", ""}:
+            scope = Scope()
+        elif re.fullmatch(r"[CG][A-Z0-9]+", raw):
+            scope = Scope("members", raw)
+        else:
+            found = parse_scope(raw)
+            if found is None:
+                raise InputError(f"--scope {raw!r}: use everyone, a channel id (C0123…), @group or dept=NAME.")
+            scope = found
+        with _one_shot(args, settings) as runtime:
+            services = runtime.services
+            assert services.reports is not None
+            tz = services.people.zone(None)
+            start, end = parse_report_period(" ".join(args.period), datetime.now(tz).date())
+            team = args.team or str(runtime.client.auth_test()["team_id"])
+            report = services.reports.build(None, team, args.kind, start, end, scope, tz)
+    except (InputError, UserError, VendorError) as exc:
+        print(f"timebot: {getattr(exc, 'user_message', None) or getattr(exc, 'message', None) or exc}",
+              file=sys.stderr)
+        return 2
+    sys.stdout.write(report.csv)
+    for note in report.notes:
+        print(f"timebot: {note}", file=sys.stderr)
+    return 0
+
+
 @command("leave")
 def _leave(args: argparse.Namespace, settings: Settings) -> int:
     """One leave status poll (or approvers' reminder), as the scheduler runs it: the claims make it
@@ -229,12 +275,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                                       on_fatal=stop.set)
             runtime.on_close.append(runner.close)
             runner.start()
-            # the status consent's browser routes and /metrics, beside Socket Mode (with /healthz, /readyz)
-            if runtime.status_oauth is not None or settings.ops_metrics:
+            # browser routes beside Socket Mode: the status consent, the calendar feeds (with a public
+            # URL) and /metrics, with /healthz and /readyz
+            if runtime.status_oauth is not None or settings.ops_metrics or settings.public_url:
                 from bot.web import HttpServer, OAuthRoutes
 
-                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine, _ops(runtime)), args.host,
-                                    args.port, settings.http_threads).start()
+                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine, _ops(runtime), runtime.calendar),
+                                    args.host, args.port, settings.http_threads).start()
                 runtime.on_close.append(routes.stop)
                 what = "OAuth routes" if runtime.status_oauth is not None else "ops routes"
                 log.info("Timebot serves its %s on http://%s:%s", what, args.host, routes.port)
@@ -250,7 +297,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
                                               webhooks=runtime.webhooks, oauth=runtime.status_oauth,
-                                              ops=_ops(runtime)),
+                                              ops=_ops(runtime), calendar=runtime.calendar),
                                     args.host, args.port, settings.http_threads).start()
             except OSError as exc:
                 raise ConfigError(f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "

@@ -154,7 +154,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, alias="TIMEBOT_PUBLIC_URL",
         description="The bot's public base URL (`https://timebot.example.com`): Slack sends people back to "
-                    "`<it>/slack/oauth_redirect` after they allow Timebot to set their status. Without it (or "
+                    "`<it>/slack/oauth_redirect` after they allow Timebot to set their status, and calendar links "
+                    "point at `<it>/calendar/…`. Without it (or "
                     "`SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET`) Home says what is missing")
     slack_client_id: str | None = Field(
         default=None, alias="SLACK_CLIENT_ID",

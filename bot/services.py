@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.digests.admin import DigestAdmin
+from bot.usecases.calendar import Calendars
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene
 from bot.usecases.home import Home
@@ -17,7 +18,9 @@ from bot.usecases.hours import Hours
 from bot.usecases.leave import Leave
 from bot.usecases.leave_followup import LeaveFollowup
 from bot.usecases.leave_status import LeaveStatus
+from bot.usecases.morning import MorningView
 from bot.usecases.people import People
+from bot.usecases.reports import Reports
 from bot.usecases.whos_in import WhosIn
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.registry import Router
@@ -44,6 +47,9 @@ class Services:
     leave_status: LeaveStatus | None = None  # leave in the Slack status (set by bot/app.py)
     status_connect_url: str | None = None  # where Home's consent button sends the browser; None: not set up
     status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
+    calendars: Calendars | None = None  # calendar feeds (set by bot/app.py)
+    morning: MorningView | None = None  # /whosin #team (set by bot/app.py)
+    reports: Reports | None = None  # team reports (set by bot/app.py)
 
     def now(self) -> datetime:
         return self.people.now()

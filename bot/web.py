@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from waitress.server import create_server
 
+from bot.calendar_http import CalendarRoutes
 from bot.health import OpsRoutes, Readiness
 from bot.signing import VERIFIED, signed_by_slack
 
@@ -52,14 +53,15 @@ class SlackWsgi:
 
     def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *, signing_secret: str,
                  webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None,
-                 oauth: OAuthFlow | None = None, ops: OpsRoutes | None = None) -> None:
+                 oauth: OAuthFlow | None = None, ops: OpsRoutes | None = None,
+                 calendar: CalendarRoutes | None = None) -> None:
         self.app = app
         self.engine = engine
         self.path = path
         self.verifier = SignatureVerifier(signing_secret)
         self.webhooks = dict(webhooks or {})  # path -> handler(raw body, headers) -> status; they verify
         self.ops = ops or OpsRoutes(Readiness(engine))  # without one: readiness without the Slack check
-        self.oauth = OAuthRoutes(oauth, engine, self.ops)
+        self.oauth = OAuthRoutes(oauth, engine, self.ops, calendar)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return _no_body_for_head(environ, self._route(environ, start_response))
@@ -72,6 +74,8 @@ class SlackWsgi:
             return self._webhook(environ, start_response, self.webhooks[path])
         if method == "GET" and self.oauth.serves(path):
             return self.oauth(environ, start_response)
+        if self.oauth.calendar is not None and self.oauth.calendar.serves(path):
+            return self.oauth.calendar(environ, start_response)
         if path != self.path or method != "POST":
             return _reply(start_response, 404, b"Not Found", "text/plain")
         try:
@@ -115,13 +119,15 @@ class SlackWsgi:
 
 class OAuthRoutes:
     """The status consent's browser routes (Bolt's OAuthFlow: start, redirect), ``/healthz``,
-    ``/readyz`` and ``/metrics``. Served beside ``/slack/events`` in HTTP mode, alone on
-    ``--port`` in Socket Mode."""
+    ``/readyz``, ``/metrics`` and the calendar feeds. Served beside ``/slack/events`` in HTTP mode,
+    alone on ``--port`` in Socket Mode."""
 
-    def __init__(self, flow: OAuthFlow | None, engine: Engine, ops: OpsRoutes | None = None) -> None:
+    def __init__(self, flow: OAuthFlow | None, engine: Engine, ops: OpsRoutes | None = None,
+                 calendar: CalendarRoutes | None = None) -> None:
         self.flow = flow
         self.engine = engine
         self.ops = ops or OpsRoutes(Readiness(engine))
+        self.calendar = calendar  # the calendar feeds, served here too
 
     def serves(self, path: str) -> bool:
         return self.flow is not None and path in {self.flow.install_path, self.flow.redirect_uri_path}
@@ -133,6 +139,8 @@ class OAuthRoutes:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if self.ops.serves(path, method):
             return self.ops(environ, start_response)
+        if self.calendar is not None and self.calendar.serves(path):
+            return self.calendar(environ, start_response)
         if method != "GET" or self.flow is None or not self.serves(path):
             return _reply(start_response, 404, b"Not Found", "text/plain")
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}

@@ -50,6 +50,21 @@ class SlackChannel:
 
 
 @dataclass
+class SlackFile:
+    """An upload (docs.slack.dev/reference/methods/files.getUploadURLExternal): reserved, then its
+    bytes posted to the upload URL, then shared (or kept private) by files.completeUploadExternal."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None  # None until the bytes arrive at the upload URL
+    title: str = ""
+    completed: bool = False
+    shared_to: list[str] = field(default_factory=list)  # channel ids (a user id shares it in their DM)
+    initial_comment: str = ""
+
+
+@dataclass
 class Call:
     method: str
     args: dict[str, Any]
@@ -86,9 +101,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.update": None,
     "views.push": None,
     "views.publish": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
 DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email", "channels:read",
-                  "groups:read", "usergroups:read")
+                  "groups:read", "usergroups:read", "files:write")
 DEMO_CHANNEL = "C0TEAM"
 BOT_USER_ID = "UBOT"
 
@@ -126,6 +143,7 @@ class SlackStandIn:
         self.expired_response_urls: set[str] = set()
         self.rate_limits: dict[str, list[int]] = {}  # method -> [remaining 429s, retry_after]
         self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, user ids)
+        self.files: dict[str, SlackFile] = {}  # file id -> upload
         self.server: SimServer | None = None
         self.socket_mode: SocketModeEndpoint | None = None
         self._ts = itertools.count(1)
@@ -249,6 +267,8 @@ class SlackStandIn:
             return self.user_side.authorize_page(request)
         if request.path.startswith("/respond/"):
             return self._respond(request.path[len("/respond/") :], request)
+        if request.path.startswith("/upload/v1/"):
+            return self._upload(request.path[len("/upload/v1/") :], request)
         if not request.path.startswith("/api/"):
             return Response.text("not found", 404)
         method = request.path[len("/api/") :]
@@ -306,6 +326,62 @@ class SlackStandIn:
             self.responses[key].append(request.json() or {})
             self._lock.notify_all()
         return Response.text("ok")
+
+    def _upload(self, file_id: str, request: Request) -> Response:
+        """Step 2 of an upload: the bytes, POSTed raw to the URL files.getUploadURLExternal gave
+        (the URL is the credential: no token). Slack answers 200 "OK - <bytes>"."""
+        with self._lock:
+            upload = self.files.get(file_id)
+            if request.method != "POST" or upload is None or upload.completed:
+                return Response.text("not found", 404)
+            upload.content = request.body
+            self.calls.append(Call("upload", {"file_id": file_id, "bytes": len(request.body)}))
+            self._lock.notify_all()
+        return Response.text(f"OK - {len(request.body)}")
+
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 1: ``filename`` and ``length`` (bytes, required) reserve a file id and an upload URL."""
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not filename or length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        assert self.server is not None
+        file_id = f"F{next(self._ts):09d}"
+        self.files[file_id] = SlackFile(file_id, filename, length)
+        return {"ok": True, "upload_url": f"{self.server.base_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 3, callable once per upload: ``files`` (a JSON array of ``{"id", "title"}``) shared
+        to ``channel_id`` or ``channels`` (comma-separated channel or user ids), or kept private."""
+        try:
+            wanted = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files")
+        except ValueError:
+            wanted = None
+        if not isinstance(wanted, list) or not wanted:
+            return {"ok": False, "error": "invalid_arguments"}
+        uploads = []
+        for item in wanted:
+            upload = self.files.get(str(item.get("id")) if isinstance(item, dict) else "")
+            if upload is None or upload.completed or upload.content is None:
+                return {"ok": False, "error": "file_not_found"}
+            uploads.append((upload, str(item.get("title") or upload.filename)))
+        targets = [str(args["channel_id"])] if args.get("channel_id") else \
+            [c for c in str(args.get("channels") or "").split(",") if c]
+        for target in targets:
+            if target.startswith("U") and target not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            if target[:1] in {"C", "G"} and self._visible(target) is None:
+                return {"ok": False, "error": "channel_not_found"}
+        shared = []
+        for upload, title in uploads:
+            upload.completed, upload.title, upload.initial_comment = True, title, str(args.get("initial_comment") or "")
+            upload.shared_to = ["D" + t[1:] if t.startswith("U") else t for t in targets]
+            shared.append({"id": upload.id, "title": title, "name": upload.filename, "size": len(upload.content or b""),
+                           "channels": upload.shared_to})
+        return {"ok": True, "files": shared}
 
     def _may_post(self, channel: str) -> bool:
         """A token bucket per channel: ``post_burst`` at once, refilled at ``post_per_second``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -268,3 +268,30 @@ class LeaveStatus(SQLModel, table=True):
     set_emoji: str = Field(default="", max_length=128)
     updated_at: datetime = Field(default_factory=utcnow)
     detail: str = Field(default="", max_length=500)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A secret iCal URL: whose it is and what it shows ("mine", or a scope they may see).
+
+    Only a hash of the token is kept (``token_hash``); the URL itself is recomputed from
+    ``salt`` and the secret key when the person asks again, so a copy of the database opens no
+    feed. ``body``/``etag``/``built_at`` are the last build, shared by every process: a poll within
+    five minutes of ``built_at`` is answered from here without a vendor read; ``refreshing_at`` is
+    the claim of the one process rebuilding it. ``modified_at`` moves only when the body changes
+    (Last-Modified)."""
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", "scope", name="uq_calendar_feed_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32, index=True)
+    scope: str = Field(max_length=300)  # "mine" | "all" | members:C… | group:S…|handle | dept:NAME
+    salt: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    body: str = Field(default="", sa_type=Text)
+    etag: str = Field(default="", max_length=80)
+    built_at: datetime | None = None
+    modified_at: datetime | None = None
+    refreshing_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

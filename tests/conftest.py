@@ -89,7 +89,7 @@ def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict,
     runtime = create_app(settings, vendors=vendors, clock=clock)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
-                                      webhooks=runtime.webhooks), "127.0.0.1", 0,
+                                      webhooks=runtime.webhooks, calendar=runtime.calendar), "127.0.0.1", 0,
                         threads=16).start()
     return BotUnderTest(runtime, server, SlackDriver(f"http://127.0.0.1:{server.port}", slack))
 

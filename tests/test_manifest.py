@@ -12,11 +12,13 @@ from sandbox.slack import METHOD_SCOPES, SCOPE_OF
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 CALL = re.compile(
-    r"\.((?:chat|users|usergroups|views|auth|conversations|apps|team|im|dnd|reactions|files|pins)_[A-Za-z_]+)\(")
+    r"\.((?:chat|users|usergroups|views|auth|conversations|apps|team|im|dnd|reactions|files|pins)_[A-Za-z0-9_]+)\(")
 API_CALL = re.compile(r"api_call\(\s*[\"']([\w.]+)[\"']")
 EVENT = re.compile(r"app\.event\(\s*[\"'](\w+)[\"']")
 USER_TOKEN_METHODS = set(SCOPE_OF)  # users.profile.get/set, dnd.setSnooze/endSnooze
 APP_TOKEN_METHODS = {"apps.connections.open"}  # called with the app-level token (connections:write), not the bot's
+# slack_sdk helpers that are no Web API method themselves: the methods each one calls
+SDK_HELPERS = {"files.upload.v2": {"files.getUploadURLExternal", "files.completeUploadExternal"}}
 
 # Scopes a feature needs beyond the methods' own (docs.slack.dev/reference/scopes/<scope>):
 FEATURE_SCOPES = {
@@ -33,6 +35,9 @@ def methods_called() -> set[str]:
         text = path.read_text()
         found |= {m.replace("_", ".") for m in CALL.findall(text)}  # no Slack method name has an underscore
         found |= set(API_CALL.findall(text))
+    for helper, methods in SDK_HELPERS.items():
+        if helper in found:
+            found = (found - {helper}) | methods
     return found - APP_TOKEN_METHODS - USER_TOKEN_METHODS
 
 

@@ -54,6 +54,23 @@ class WhosIn:
     def whos_in(self, team_id: str, today_for: str) -> WhosInReport:
         """``today_for``: whose "today" the leave is read for (the person asking)."""
         vendor = self.router.whos_in()
+        entries, notes = self.clocked_in(team_id)
+        on_leave: list[OffEntry] = []
+        now = self.people.now()
+        try:
+            today = self.people.cached_zone(team_id, today_for)
+            day = now.astimezone(today).date()
+            report = self.whos_off.whos_off(team_id, day, day)
+            working = {e.slack_user_id for e in entries if e.slack_user_id}
+            on_leave = [e for d in report.days for e in d.entries
+                        if e.slack_user_id is None or e.slack_user_id not in working]
+        except VendorError as exc:  # who is in still answers when leave can't be read
+            notes.append(f"Leave couldn't be read: {exc.user_message}")
+        return WhosInReport(vendor.label, now, entries, on_leave, notes)
+
+    def clocked_in(self, team_id: str) -> tuple[list[InEntry], list[str]]:
+        """Everyone clocked in now (earliest first), and notes on whom the vendor couldn't show."""
+        vendor = self.router.whos_in()
         rows = self.store.identities_for_vendor(team_id, vendor.name)
         users = []
         if not vendor.company_wide:
@@ -76,15 +93,4 @@ class WhosIn:
         notes = []
         if not vendor.company_wide:
             notes.append(f"{vendor.label} only shows people who linked their account ({len(rows)} so far).")
-        on_leave: list[OffEntry] = []
-        now = self.people.now()
-        try:
-            today = self.people.cached_zone(team_id, today_for)
-            day = now.astimezone(today).date()
-            report = self.whos_off.whos_off(team_id, day, day)
-            working = {e.slack_user_id for e in entries if e.slack_user_id}
-            on_leave = [e for d in report.days for e in d.entries
-                        if e.slack_user_id is None or e.slack_user_id not in working]
-        except VendorError as exc:  # who is in still answers when leave can't be read
-            notes.append(f"Leave couldn't be read: {exc.user_message}")
-        return WhosInReport(vendor.label, now, entries, on_leave, notes)
+        return entries, notes

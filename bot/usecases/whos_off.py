@@ -161,10 +161,16 @@ class WhosOff:
         spans = compact_spans(named, start, end, off_days)
         return WhosOffReport(vendor.label, start, end, days, notes, spans, holidays, scope)
 
+    def in_scope(self, scope: Scope, *, fresh: bool = False) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        """(Slack ids, vendor ids) the scope admits; None for no limit of that kind."""
+        return self._in_scope(scope, fresh=fresh)
+
     def _in_scope(self, scope: Scope, *, fresh: bool) -> tuple[frozenset[str] | None, frozenset[str] | None]:
         """(Slack ids, vendor ids) the scope admits; None for no limit of that kind."""
         if scope.everyone:
             return None, None
+        if scope.kind == "person":  # one person's own leave (their calendar feed)
+            return frozenset({scope.ref}), None
         if scope.kind == "dept":
             vendor = self.router.departments()
             if vendor is None:

@@ -484,6 +484,20 @@ class SwipeClock:
                     latest[code.lower()] = RunningSession(code, session, name)
         return sorted(latest.values(), key=lambda r: r.session.started_at)
 
+    def everyones_sessions(self, start: datetime, end: datetime) -> list[tuple[str, str | None, ClockSession]]:
+        """Company-wide: every employee's sessions over [start, end], one site timecard read per
+        pay period the range touches (no ``ids``: everyone), for team reports."""
+        day, last = (start - timedelta(days=1)).astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        found: dict[tuple[str, str], tuple[str, str | None, ClockSession]] = {}
+        while day <= last:
+            card = self._site_timecards(day)
+            for code, name, session in self._punch_lines(card):
+                if session.started_at < end and (session.ended_at is None or session.ended_at > start):
+                    found[(code.lower(), session.session_id)] = (code, name, session)
+            period_end = _day(card.get("PayPeriodEndDate"))
+            day = period_end + timedelta(days=1) if period_end and period_end >= day else last + timedelta(days=1)
+        return sorted(found.values(), key=lambda r: (r[0].lower(), r[2].started_at))
+
     def _site_timecards(self, day: date) -> dict[str, Any]:
         return self._json(self._call(self._site_key, "GET", self._path("timecards"),
                                      params={"periodDate": day.isoformat()})) or {}

@@ -14,8 +14,10 @@ from bot.domain import Action, Actor
 from bot.errors import UserError
 from bot.parse import InputError, clean_text, parse_user, quote, split_args
 from bot.services import Services
+from handlers.commands.calendar import calendar
 from handlers.commands.digest import digest
 from handlers.commands.hours import hours
+from handlers.commands.report import report
 from handlers.modals import open_link_modal
 from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, slow_notice
@@ -104,4 +106,5 @@ def status(turn: Turn, args: list[str], ack: Ack) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {"help": help_, "link": link, "unlink": unlink, "status": status,
-                                      "digest": digest, "hours": hours}
+                                      "digest": digest, "hours": hours, "calendar": calendar,
+                                      "report": report}

@@ -29,6 +29,8 @@ HELP = (
     "• `/whosin`: who is clocked in right now\n"
     "• `/timebot hours [today|week|last week|2026-12-01..2026-12-07]`: hours worked\n"
     "• `/timebot link`: connect your account · `/timebot unlink` · `/timebot status`\n"
+    "• `/timebot calendar [#channel|@group|dept=NAME|everyone]`: your leave in your calendar app\n"
+    "• Admins and approvers: `/timebot report hours|absence last month [#channel|@group|dept=NAME]` (a CSV)\n"
     "• Admins: `/timebot link @person [id]`, `/timebot digest add|list|remove|preview`"
 )
 

@@ -104,3 +104,27 @@ def test_every_answer_names_the_tokens_scopes(slack: SlackStandIn, web: WebClien
     answer = web.auth_test()
     assert answer.headers["x-oauth-scopes"] == "chat:write"
     assert error_of(lambda: web.users_info(user="U0ADA")) == "missing_scope"
+
+
+def test_files_upload_v2_reserves_uploads_and_shares_the_file_in_a_dm(slack: SlackStandIn, web: WebClient) -> None:
+    done = web.files_upload_v2(channels=["U0ADA"], filename="report.csv", content=b"a,b\n1,2\n", title="Report")
+    [upload] = slack.files.values()
+    assert done["file"]["id"] == upload.id and upload.content == b"a,b\n1,2\n"
+    assert upload.shared_to == ["D0ADA"] and upload.title == "Report"
+
+
+def test_an_upload_url_needs_a_filename_and_a_length(web: WebClient) -> None:
+    assert error_of(lambda: web.files_getUploadURLExternal(filename="x.csv", length=0)) == "invalid_arguments"
+
+
+def test_completing_an_upload_whose_bytes_never_came_is_file_not_found(web: WebClient) -> None:
+    reserved = web.files_getUploadURLExternal(filename="x.csv", length=3)
+    assert error_of(lambda: web.files_completeUploadExternal(files=[{"id": reserved["file_id"]}])) == "file_not_found"
+
+
+def test_an_upload_completes_once(slack: SlackStandIn, web: WebClient) -> None:
+    reserved = web.files_getUploadURLExternal(filename="x.csv", length=3)
+    assert httpx.post(reserved["upload_url"], content=b"abc").status_code == 200
+    web.files_completeUploadExternal(files=[{"id": reserved["file_id"], "title": "x"}])
+    assert error_of(lambda: web.files_completeUploadExternal(files=[{"id": reserved["file_id"]}])) == "file_not_found"
+    assert slack.files[reserved["file_id"]].shared_to == []  # no channel: the file stays private
