@@ -194,13 +194,19 @@ class Console:
         assert self.driver is not None
         mark = len(self.slack.calls)
         response, key = self.driver.command(command, text, user=self.person.slack_id)
+        answered = False  # the ack carried the answer (help, an input error): nothing more will come
         if response.content and response.headers.get("content-type", "").startswith("application/json"):
-            self.show(message_text(response.json(), self.name))  # answered in the ack
+            ack = response.json()
+            self.show(message_text(ack, self.name))
+            answered = bool(str(ack.get("text") or "").strip()) and not _holding(ack)
         elif response.text.strip():
             self.show(response.text.splitlines())
+            answered = True
         elif response.status_code != 200:
             self.say(f"(the bot answered HTTP {response.status_code})")
-        for kind, payload in self._replies(mark, key):
+            answered = True
+        replies = self._since(mark, key) if answered else self._replies(mark, key)
+        for kind, payload in replies:
             self._render(kind, payload)
         self._fill_open_form()
 
@@ -215,7 +221,7 @@ class Console:
             found = self._since(mark, key)
             if len(found) != seen:
                 seen, last_change = len(found), time.monotonic()
-            slow = found and ":hourglass" in str(found[-1][1].get("text", ""))
+            slow = found and _holding(found[-1][1])
             if found and not slow and time.monotonic() - last_change >= QUIET:
                 break
             time.sleep(0.05)
@@ -357,6 +363,11 @@ class Console:
     def show(self, lines: list[str]) -> None:
         for line in lines:
             self.say("  " + line if line else "")
+
+
+def _holding(message: dict[str, Any]) -> bool:
+    """A holding note (queued, slow vendor): the answer itself comes later."""
+    return ":hourglass" in str(message.get("text", ""))
 
 
 def _option(value: str) -> dict[str, Any]:

@@ -53,6 +53,16 @@ def test_piped_clockin_whosoff_and_status_print_a_confirmation_a_list_and_a_stat
     assert " INFO " not in out and " WARNING " not in out  # logs go to a file, not into the conversation
 
 
+def test_an_answer_given_in_the_ack_ends_the_wait_at_once() -> None:
+    result = console_run("/timebot help\n/whosoff 2026-13-01\n/timebot frobnicate\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "`/clockin [project]`" in out
+    assert "“2026-13-01” isn't a real date." in out
+    assert "I don't know `/timebot frobnicate`" in out
+    assert "(no answer from the bot)" not in out  # the ack was the answer: nothing more to wait for
+
+
 @pytest.mark.parametrize("vendor", ["timeclock", "whosoff", "timetap", "swipeclock"])
 def test_whosoff_week_lists_demo_people_for_each_vendor(vendor: str, console: tuple[Console, io.StringIO]) -> None:
     bot, out = console
