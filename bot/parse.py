@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 MAX_WHOSOFF_DAYS = 62
@@ -158,3 +159,43 @@ def parse_channel(token: str) -> str:
         raise InputError(f"I can't tell which channel {quote(token)} is: as you type it, pick the channel from "
                          "Slack's suggestions so it becomes a link.")
     raise InputError(f"{quote(token)} isn't a channel. Mention it, like #team.")
+
+
+TIMEOFF_HELP = ("Type the days as 2026-12-24 or 2026-12-24..2026-12-31 (or today, tomorrow, a weekday), then "
+                "half-start or half-end for a half day, then part of the leave type's name, "
+                "e.g. `/timeoff 2026-12-07..2026-12-08 half-end vacation`; or `/timeoff list` for your leave.")
+_HALF_START = {"half-start", "halfstart", "pm", "afternoon"}
+_HALF_END = {"half-end", "halfend", "am", "morning"}
+
+
+@dataclass(frozen=True)
+class LeaveShortcut:
+    """What ``/timeoff`` typed text says: the days, which ends are half days, and words naming a type."""
+
+    start: date
+    end: date
+    half_start: bool = False  # the first day from the afternoon
+    half_end: bool = False  # the last day until noon
+    kind: str = ""
+
+
+def parse_timeoff(text: str, today: date) -> LeaveShortcut:
+    """``2026-12-07..2026-12-08 half-end sick`` → the form's pre-filled fields. On one day,
+    ``morning``/``am`` and ``afternoon``/``pm`` say which half."""
+    words = split_args(text)
+    if not words:
+        raise InputError(TIMEOFF_HELP)
+    first = words[0].lower()
+    if ".." in first:
+        start, end = parse_date_range(first, words[0], 366, "a range like 2026-12-24..2026-12-31")
+    elif _ISO.match(first) or first in {"today", "tomorrow", *_WEEKDAYS}:
+        start, end = parse_period(first, today)
+    else:
+        raise InputError(f"I couldn't read {quote(words[0])} as a day. {TIMEOFF_HELP}")
+    rest = [w.lower() for w in words[1:]]
+    half_start = any(w in _HALF_START for w in rest)
+    half_end = any(w in _HALF_END for w in rest)
+    if half_start and half_end and start == end:
+        raise InputError("One day can be a morning or an afternoon, not both.")
+    kind = " ".join(w for w in words[1:] if w.lower() not in _HALF_START | _HALF_END)
+    return LeaveShortcut(start, end, half_start, half_end, clean_text(kind, what="leave type", limit=60) or "")

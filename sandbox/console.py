@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import secrets
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -45,7 +43,8 @@ TIMEOUT = 20.0
 HELP = """Type slash commands as the demo person, for example:
   /clockin [project]   /clockout [note]   /whosoff week   /timebot status   /timebot digest preview
   /timeoff                                    the leave form (filled in here, field by field)
-  /timeoff 2026-12-07..2026-12-08 half-end    fill and send the form at once (half-start, half-end, a type)
+  /timeoff 2026-12-07..2026-12-08 half-end    the form filled in from what you type (half-start, half-end,
+                                              part of a type's name), then sent; /timeoff list: your leave
   /home                                       the App Home tab
   /as alan                                    become another demo person
 End with Ctrl-D (or the end of piped input)."""
@@ -184,8 +183,6 @@ class Console:
                 self.say(f"You are now {person.name}.")
         elif command == "/home":
             self._home()
-        elif command == "/timeoff" and rest:
-            self._timeoff_shortcut(rest)
         else:
             self._command(command, rest)
         self.say("")
@@ -208,7 +205,7 @@ class Console:
         replies = self._since(mark, key) if answered else self._replies(mark, key)
         for kind, payload in replies:
             self._render(kind, payload)
-        self._fill_open_form()
+        self._fill_open_form(typed=bool(text))
 
     # --- replies -------------------------------------------------------------------------------
 
@@ -270,13 +267,15 @@ class Console:
 
     _form: tuple[dict[str, Any], str | None] | None = None
 
-    def _fill_open_form(self) -> None:
+    def _fill_open_form(self, typed: bool = False) -> None:
+        """Ask for each field (an empty answer keeps what the form shows); piped input can't
+        answer, so a form the command's own words filled in (``typed``) is sent as it is."""
         form, self._form = self._form, None
         if form is None:
             return
         view, view_id = form
-        if self.ask is None:
-            self.say("(Piped input doesn't fill forms field by field: use the shortcut, e.g. "
+        if self.ask is None and not typed:
+            self.say("(Piped input doesn't fill forms field by field: type the days after the command, e.g. "
                      "/timeoff 2026-12-07..2026-12-08 half-end)")
             return
         values: dict[str, dict[str, Any]] = {}
@@ -285,6 +284,9 @@ class Console:
                 continue
             element = block.get("element") or {}
             label = str((block.get("label") or {}).get("text", block.get("block_id")))
+            if self.ask is None:
+                values[block["block_id"]] = _answer(element, "")
+                continue
             answer = self.ask(f"  {label} [{element_summary(element, self.name)}]: ")
             if answer is None:
                 self.say("(form cancelled)")
@@ -301,48 +303,15 @@ class Console:
         ack = response.json() if response.content else {}
         if ack.get("response_action") == "errors":
             self.show(["The form says:", *(f"  {field}: {error}" for field, error in ack["errors"].items())])
-            self._form = (view, view_id)
-            self._fill_open_form()
+            if self.ask is not None:  # piped input can't correct the form: it would be sent again as it was
+                self._form = (view, view_id)
+                self._fill_open_form()
             return
         if ack.get("response_action") == "update":
             self.show(view_text(ack.get("view") or {}, self.name))
         for kind, payload in self._replies(mark):
             self._render(kind, payload)
         self._form = None
-
-    def _timeoff_shortcut(self, rest: str) -> None:
-        """``/timeoff 2026-12-07..2026-12-08 [half-start] [half-end] [type words]``: the real form,
-        opened by the real command, filled in and sent."""
-        try:
-            start, end, start_portion, end_portion, kind = parse_timeoff(rest)
-        except ValueError as exc:
-            self.say(str(exc))
-            return
-        assert self.driver is not None
-        mark = len(self.slack.calls)
-        self.driver.command("/timeoff", "", user=self.person.slack_id)
-        found = list(self._replies(mark))
-        form = next(((p.get("view"), p.get("view_id")) for k, p in found
-                     if k.startswith("views.") and (p.get("view") or {}).get("callback_id") == "leave_request"), None)
-        if form is None:
-            for k, p in found:
-                self._render(k, p)
-            return
-        view, view_id = form
-        types = view["blocks"][0]["element"]["options"]
-        chosen = next((o for o in types if kind and kind in o["text"]["text"].lower()), types[0])
-        values = {
-            "leave_type": {"type": "static_select", "selected_option": chosen},
-            "start": {"type": "datepicker", "selected_date": start.isoformat()},
-            "start_portion": _option("pm" if start_portion else "full"),
-            "end": {"type": "datepicker", "selected_date": end.isoformat()},
-            "end_portion": _option("am" if end_portion else "full"),
-            "note": {"type": "plain_text_input", "value": None},
-        }
-        self.say(f"(sending the leave form: {chosen['text']['text']}, {start}..{end}"
-                 f"{', afternoon of the first day' if start_portion else ''}"
-                 f"{', morning of the last day' if end_portion else ''})")
-        self._submit(view, view_id, values)
 
     def _home(self) -> None:
         assert self.driver is not None
@@ -370,11 +339,6 @@ def _holding(message: dict[str, Any]) -> bool:
     return ":hourglass" in str(message.get("text", ""))
 
 
-def _option(value: str) -> dict[str, Any]:
-    return {"type": "static_select", "selected_option": {"value": value, "text": {"type": "plain_text",
-                                                                                  "text": value}}}
-
-
 def _answer(element: dict[str, Any], typed: str) -> dict[str, Any]:
     """What the person typed as the element's submitted state; empty keeps the initial value."""
     kind = element.get("type")
@@ -390,23 +354,7 @@ def _answer(element: dict[str, Any], typed: str) -> dict[str, Any]:
         return {"type": kind, "selected_date": typed or element.get("initial_date")}
     if kind == "timepicker":
         return {"type": kind, "selected_time": typed or element.get("initial_time")}
-    return {"type": kind, "value": typed or None}
-
-
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
-
-
-def parse_timeoff(text: str) -> tuple[date, date, bool, bool, str]:
-    words = text.split()
-    m = _RANGE.match(words[0]) if words else None
-    if m is None:
-        raise ValueError("Give the days as 2026-12-07 or 2026-12-07..2026-12-08, then half-start/half-end if "
-                         "you like, then the kind of leave.")
-    start = date.fromisoformat(m.group(1))
-    end = date.fromisoformat(m.group(2) or m.group(1))
-    rest = [w.lower() for w in words[1:]]
-    return (start, end, "half-start" in rest, "half-end" in rest,
-            " ".join(w for w in rest if w not in ("half-start", "half-end")))
+    return {"type": kind, "value": typed or element.get("initial_value")}
 
 
 def run_console(vendor: str, person: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

@@ -54,6 +54,19 @@ def working_days(start: date, end: date, start_portion: Portion, end_portion: Po
     return total
 
 
+def named_type(types: list[LeaveType], words: str) -> tuple[LeaveType | None, bool]:
+    """The type ``words`` name (part of its name, any case) and True; with no such type, the
+    closest one (an "other" kind, else the first) and False; (None, True) when no words were typed."""
+    wanted = " ".join(words.lower().split())
+    if not wanted or not types:
+        return None, not wanted
+    for match in (lambda name: wanted in name, lambda name: any(w in name for w in wanted.split() if len(w) > 2)):
+        found = next((t for t in types if match(t.name.lower())), None)
+        if found is not None:
+            return found, True
+    return next((t for t in types if "other" in t.name.lower()), types[0]), False
+
+
 NO_WORKING_DAYS = "Those days are all weekend or public holiday"
 
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot.domain import Absence, LeaveRequest
-from bot.parse import esc
-from bot.usecases.leave import LeaveForm
+from bot.domain import Absence, LeaveRequest, Portion
+from bot.parse import LeaveShortcut, esc, quote
+from bot.usecases.leave import LeaveForm, named_type
 from bot.usecases.leave_followup import Balances, LeaveNews, MyLeave
 from handlers.render.blocks import ANY_LEAVE_TYPE, Blocks, context, fmt_day, fmt_days, leave_view, plain, section
 
@@ -157,3 +157,18 @@ def leave_view_again(form: LeaveForm, today: date, metadata: dict[str, Any], req
         if block_id in errors:
             filled.append(context(f":warning: {esc(errors[block_id])}"))
     return {**view, "blocks": filled}
+
+
+def leave_view_typed(form: LeaveForm, today: date, metadata: dict[str, Any], typed: LeaveShortcut) -> dict[str, Any]:
+    """The leave form filled in from what was typed after ``/timeoff``; a type name the vendor
+    doesn't have is said at the top, with its closest type chosen."""
+    kind, found = named_type(form.types, typed.kind)
+    request = LeaveRequest(typed.start, typed.end, kind.id if kind else "",
+                           Portion.PM if typed.half_start else Portion.FULL,
+                           Portion.AM if typed.half_end else Portion.FULL)
+    view = leave_view_again(form, today, metadata, request, {})
+    if not found and kind is not None:
+        note = context(f":warning: {esc(form.vendor)} has no {quote(typed.kind)} leave type: I chose "
+                       f"{esc(kind.name)}, the closest. Change it if another fits better.")
+        view["blocks"] = [note, *view["blocks"]]
+    return view

@@ -63,6 +63,15 @@ def test_an_answer_given_in_the_ack_ends_the_wait_at_once() -> None:
     assert "(no answer from the bot)" not in out  # the ack was the answer: nothing more to wait for
 
 
+def test_help_a_bad_date_and_timeoff_list_piped_print_three_answers() -> None:
+    result = console_run("/timebot help\n/whosoff 2026-13-01\n/timeoff list\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "`/clockin [project]`" in out and "isn't a real date" in out
+    assert "*Your leave* (TimeClock)" in out  # the bot's list: the text went through unchanged
+    assert "(no answer from the bot)" not in out and "Give the days as" not in out
+
+
 @pytest.mark.parametrize("vendor", ["timeclock", "whosoff", "timetap", "swipeclock"])
 def test_whosoff_week_lists_demo_people_for_each_vendor(vendor: str, console: tuple[Console, io.StringIO]) -> None:
     bot, out = console
