@@ -72,6 +72,19 @@ def parse_date(text: str) -> date:
         raise InputError(f"{quote(text)} isn't a real date.") from None
 
 
+LAST_WORKING_WEEKDAY = 4  # Friday: the working week is Monday to Friday
+
+
+def working_week(today: date) -> tuple[date, date]:
+    """What "week" means everywhere (``/whosoff week``, ``/timebot hours week``, the weekly
+    digest): Monday to Friday of the week that contains ``today``, or of the next one when today
+    is past its last working day (the weekend)."""
+    monday = today - timedelta(days=today.weekday())
+    if today.weekday() > LAST_WORKING_WEEKDAY:
+        monday += timedelta(days=7)
+    return monday, monday + timedelta(days=LAST_WORKING_WEEKDAY)
+
+
 def parse_period(text: str | None, today: date) -> tuple[date, date]:
     """``/whosoff`` argument → inclusive date range."""
     raw = " ".join((text or "").split()).lower()
@@ -80,13 +93,10 @@ def parse_period(text: str | None, today: date) -> tuple[date, date]:
     if raw == "tomorrow":
         return today + timedelta(days=1), today + timedelta(days=1)
     if raw in {"week", "this week"}:
-        if today.weekday() >= 5:  # asked at the weekend: the week ahead, not what is left of it
-            monday = today + timedelta(days=7 - today.weekday())
-            return monday, monday + timedelta(days=6)
-        return today, today + timedelta(days=6 - today.weekday())
+        return working_week(today)
     if raw == "next week":
-        monday = today + timedelta(days=7 - today.weekday())
-        return monday, monday + timedelta(days=6)
+        monday = working_week(today)[0] + timedelta(days=7 if today.weekday() <= LAST_WORKING_WEEKDAY else 0)
+        return monday, monday + timedelta(days=LAST_WORKING_WEEKDAY)
     if raw in _WEEKDAYS:
         ahead = (_WEEKDAYS.index(raw) - today.weekday()) % 7
         return today + timedelta(days=ahead), today + timedelta(days=ahead)

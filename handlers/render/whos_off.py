@@ -171,9 +171,9 @@ def _footer(content: DigestContent) -> Blocks:
 
 
 def _render_week(content: DigestContent) -> list[DigestMessage]:
-    """The working week ahead: one line per person per continuous absence, and the holidays."""
-    end = content.week_end or content.day
-    title = f"Who's off this week · {fmt_short_day(content.day)} – {fmt_short_day(end)}"
+    """The working week: one line per person per continuous absence, and the holidays."""
+    start, end = content.week_start or content.day, content.week_end or content.day
+    title = f"Who's off this week · {fmt_short_day(start)} – {fmt_short_day(end)}"
     body = _preamble(content)
     lines = [f":tada: *Public holiday:* {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}"
              for h in content.coming_holidays]
@@ -184,7 +184,7 @@ def _render_week(content: DigestContent) -> list[DigestMessage]:
         body.extend(sections(":sunny: Everyone's in this week.", lines[:len(content.coming_holidays)]))
     body += _footer(content)
     people = len({s.name for s in content.coming})
-    summary = f"Who's off this week ({fmt_short_day(content.day)} – {fmt_short_day(end)}): " + (
+    summary = f"Who's off this week ({fmt_short_day(start)} – {fmt_short_day(end)}): " + (
         f"{people} " + ("person" if people == 1 else "people") if people else "everyone's in")
     return _paginate(title, body, summary)
 

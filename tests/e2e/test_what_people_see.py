@@ -3,14 +3,18 @@ typed words honoured, one meaning of "week", one date style, one leave list."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handlers.render import blocks
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
+from tests.bot.usecases.hygiene_support import world_factory  # noqa: F401 - a fixture
 from tests.conftest import BotUnderTest
 from tests.support import next_monday
+
+FRIDAY_NOON = datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
 def link(bot: BotUnderTest, user: str, pin: str) -> None:
@@ -26,6 +30,12 @@ def leave_form(bot: BotUnderTest, slack: SlackStandIn, text: str) -> dict[str, A
     """The leave form ``/timeoff text`` opens, once the vendor's types are in."""
     bot.driver.command("/timeoff", text)
     return slack.wait_call("views.update")[0].args["view"]  # type: ignore[no-any-return]
+
+
+def reply_text(slack: SlackStandIn, key: str) -> str:
+    [reply] = slack.wait_response(key)
+    return "\n".join(b["text"]["text"] for b in reply["blocks"] if b.get("text")) + "\n" + "\n".join(
+        e["text"] for b in reply["blocks"] for e in b.get("elements", []) if isinstance(e.get("text"), str))
 
 
 def field(view: dict[str, Any], block_id: str) -> Any:
@@ -92,3 +102,44 @@ def test_timeoff_list_still_lists_the_persons_leave(
     assert not slack.calls_to("views.open")
 
 
+
+
+# --- one meaning of "week" ------------------------------------------------------------------
+
+
+def test_whosoff_week_on_a_friday_is_that_working_week_monday_to_friday(world_factory) -> None:
+    world = world_factory(FRIDAY_NOON)
+    world.link("U0ADA", 1)
+    _, key = world.bot.driver.command("/whosoff", "week")
+    text = reply_text(world.slack, key)
+    assert f"{blocks.fmt_day(date(2026, 11, 30))} to {blocks.fmt_day(date(2026, 12, 4))}" in text
+
+
+def test_hours_week_on_a_friday_is_the_same_working_week(world_factory) -> None:
+    world = world_factory(FRIDAY_NOON)
+    world.link("U0ADA", 1)
+    world.sim.add_session(1, datetime(2026, 11, 30, 9, tzinfo=UTC).timestamp(),
+                          datetime(2026, 11, 30, 17, tzinfo=UTC).timestamp())
+    _, key = world.bot.driver.command("/timebot", "hours week")
+    text = reply_text(world.slack, key)
+    assert f"{blocks.fmt_day(date(2026, 11, 30))} to {blocks.fmt_day(date(2026, 12, 4))}" in text
+
+
+def test_a_weekly_digest_posted_on_a_friday_shows_that_working_week(world_factory) -> None:
+    world = world_factory(FRIDAY_NOON, TIMEBOT_ADMINS="U0ADA")
+    world.link("U0ADA", 1)
+    world.slack.add_channel("C0TEAM", "team", ["U0ADA"])
+    _, key = world.bot.driver.command("/timebot", "digest add <#C0TEAM|team> fri 09:00 weekly")
+    world.slack.wait_response(key)
+    _, key = world.bot.driver.command("/timebot", "digest preview <#C0TEAM|team>")
+    text = str(world.slack.wait_response(key))
+    assert "Mon 30 Nov – Fri 04 Dec" in text
+
+
+def test_whosoff_tomorrow_on_a_friday_says_saturday_is_a_weekend_and_shows_monday(world_factory) -> None:
+    world = world_factory(FRIDAY_NOON)
+    world.link("U0ADA", 1)
+    _, key = world.bot.driver.command("/whosoff", "tomorrow")
+    text = reply_text(world.slack, key)
+    assert f"{blocks.fmt_day(date(2026, 12, 5))} is a weekend" in text
+    assert f"Who's off on {blocks.fmt_day(date(2026, 12, 7))}" in text

@@ -109,7 +109,7 @@ def test_a_weekly_digest_shows_one_line_per_person_per_continuous_absence(
     assert lines == ["• Ada Lovelace · Annual Leave · Wed 11 – Fri 13 Mar",
                      "• Alan Turing · Annual Leave · afternoon Wed 11 Mar"]
     assert "Founders' Day · Tue 10 Mar" in text
-    assert "Who's off this week · Mon 09 Mar – Sun 15 Mar" in text
+    assert "Who's off this week · Mon 09 Mar – Fri 13 Mar" in text
 
 
 def test_the_daily_digest_coming_up_uses_compact_ranges_across_the_weekend(

@@ -52,7 +52,7 @@ def test_last_week_and_a_range_are_the_persons_own_days(world_factory) -> None:
     world.link("U0ADA", 1)
     seed_week(world.sim)
     actor = world.services.people.actor(TEAM, "U0ADA")
-    last = world.services.hours.hours(actor, *parse_hours_period("last week", date(2026, 7, 16)))
+    last = world.services.hours.hours(actor, date(2026, 7, 12), date(2026, 7, 12))  # last week's Sunday
     assert last.total == timedelta(hours=2)
     tuesday = world.services.hours.hours(actor, date(2026, 7, 14), date(2026, 7, 14))
     assert tuesday.total == timedelta(minutes=30)
@@ -68,11 +68,11 @@ def test_a_session_over_midnight_counts_on_both_days_in_the_persons_zone() -> No
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("", (date(2026, 7, 16), date(2026, 7, 16))),
-    ("week", (date(2026, 7, 13), date(2026, 7, 16))),
-    ("last week", (date(2026, 7, 6), date(2026, 7, 12))),
+    ("week", (date(2026, 7, 13), date(2026, 7, 17))),  # the working week, as /whosoff week and the digest
+    ("last week", (date(2026, 7, 6), date(2026, 7, 10))),
     ("2026-07-01..2026-07-03", (date(2026, 7, 1), date(2026, 7, 3))),
 ])
-def test_hours_periods_look_back(text: str, expected: tuple[date, date]) -> None:
+def test_hours_periods_are_the_persons_days(text: str, expected: tuple[date, date]) -> None:
     assert parse_hours_period(text, date(2026, 7, 16)) == expected
 
 
