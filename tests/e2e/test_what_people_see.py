@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from handlers.render import blocks
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
-from tests.bot.usecases.hygiene_support import world_factory  # noqa: F401 - a fixture
 from tests.conftest import BotUnderTest
 from tests.support import next_monday
 
