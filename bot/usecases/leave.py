@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
 
+from bot import formatting as fmt
 from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
 from bot.errors import FormErrors, OutcomeUnknown, VendorError, outcome
 from bot.usecases.holidays import YEAR_AHEAD, HolidayCache
@@ -150,12 +151,8 @@ class Leave:
             request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL
         ):
             half_note = True
-            parts = []
-            if request.start_portion is not Portion.FULL:
-                parts.append(f"{request.start.isoformat()} {_portion_word(request.start_portion)} only")
-            if request.end_portion is not Portion.FULL and request.end != request.start:
-                parts.append(f"{request.end.isoformat()} {_portion_word(request.end_portion)} only")
-            extra = "Half day: " + ", ".join(parts)
+            extra = "Half day: " + fmt.half_days(request.start, request.end, request.start_portion,
+                                                 request.end_portion) + " only"
             request = LeaveRequest(
                 request.start,
                 request.end,
@@ -202,7 +199,3 @@ def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) ->
     except VendorError:
         return None, False
     return next((a for a in mine if a.start == request.start and a.end == request.end), None), True
-
-
-def _portion_word(portion: Portion) -> str:
-    return {Portion.AM: "morning", Portion.PM: "afternoon", Portion.FULL: "all day"}[portion]

@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 
 from slack_sdk.errors import SlackApiError
 
+from bot import formatting as fmt
 from bot.domain import Absence, Action, Actor, LeaveRequest
 from bot.errors import UserError, VendorError, VendorRejected
 from bot.usecases.leave import LeaveResult
@@ -342,7 +343,7 @@ class LeaveFollowup:
         today = actor.today(self.people.now())
         found = vendor.my_absences(user, today - timedelta(days=self.settings.backdate_days), today + LIST_AHEAD)
         mine = [a for a in found if a.end >= today or a.status == "pending"]
-        mine.sort(key=lambda a: (a.start, a.absence_id or ""), reverse=True)
+        mine.sort(key=lambda a: (a.start, a.absence_id or ""))  # soonest first, as the Home lists it
         return MyLeave(vendor.label, mine, Action.CANCEL in vendor.capabilities)
 
     def cancel(self, actor: Actor, request_id: str) -> str:
@@ -380,7 +381,8 @@ class LeaveFollowup:
             self._update_approvers(row, self._news(LeaveTrack(**{**row.model_dump(), "status": "cancelled"}),
                                                    self._status_vendor(row.vendor)))
         self._tell_leave_gone(actor.team_id, actor.user_id)
-        return f"Cancelled your {absence.kind or 'leave'} from {absence.start} to {absence.end}."
+        return (f"Cancelled your {absence.kind or 'leave'}: "
+                f"{fmt.leave_range(absence.start, absence.end, absence.start_portion, absence.end_portion)}.")
 
     def _tell_leave_gone(self, team_id: str, user_id: str) -> None:
         for hook in self.leave_gone:

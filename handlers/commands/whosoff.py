@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot import formatting as fmt
 from bot.domain import Action, Actor
 from bot.parse import LAST_WORKING_WEEKDAY, InputError, clean_text, parse_period, working_week
 from bot.services import Services
@@ -41,7 +42,7 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
         if weekend:
             rendered.insert(0, blocks.context(weekend))
-        period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"
+        period = fmt.day_range(start, end)
         return Reply(f"Who's off: {period}", rendered)
 
     turn.later(

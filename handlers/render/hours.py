@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot import formatting as fmt
 from bot.parse import esc
 from bot.usecases.hours import HoursReport
 from bot.usecases.whos_in import InEntry, WhosInReport
 from handlers.render.blocks import Blocks, context, fmt_day, fmt_time, section
 from handlers.render.whos_off import MAX_BLOCKS, MAX_NAME, line, sections
 
-
-def hm(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60}h {minutes % 60:02d}m"
+hm = fmt.hours_minutes
 
 
 def hours_title(report: HoursReport) -> str:
     if report.start == report.end:
         return f"Hours worked on {fmt_day(report.start)}"
-    return f"Hours worked, {fmt_day(report.start)} to {fmt_day(report.end)}"
+    return f"Hours worked, {fmt.day_range(report.start, report.end)}"
 
 
 def hours_blocks(report: HoursReport) -> Blocks:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bot import formatting as fmt
 from bot.crypto import SecretBox
 from bot.errors import UserError
 from handlers.render import blocks
@@ -705,7 +706,7 @@ def test_app_home_shows_clock_state_and_upcoming_leave(
     view = slack.wait_call("views.publish")[0].args["view"]
     text = json.dumps(view)
     assert "home_clock_in" in text and "home_request_leave" in text
-    assert monday.strftime("%d %b") in text
+    assert fmt.day(monday) in text
 
 
 def test_app_home_tells_an_unlinked_person_how_to_link(bot: BotUnderTest, slack: SlackStandIn) -> None:

@@ -3,15 +3,21 @@ typed words honoured, one meaning of "week", one date style, one leave list."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import formatting as fmt
 from handlers.render import blocks
+from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
+from sandbox.whosoff import WhosOffSim
+from tests.bot.digests.support import start_digest_bot, user_id
 from tests.conftest import BotUnderTest
-from tests.support import next_monday
+from tests.support import leave_values, next_monday
 
 FRIDAY_NOON = datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
@@ -111,7 +117,7 @@ def test_whosoff_week_on_a_friday_is_that_working_week_monday_to_friday(world_fa
     world.link("U0ADA", 1)
     _, key = world.bot.driver.command("/whosoff", "week")
     text = reply_text(world.slack, key)
-    assert f"{blocks.fmt_day(date(2026, 11, 30))} to {blocks.fmt_day(date(2026, 12, 4))}" in text
+    assert "Mon 30 Nov – Fri 4 Dec" in text
 
 
 def test_hours_week_on_a_friday_is_the_same_working_week(world_factory) -> None:
@@ -121,7 +127,7 @@ def test_hours_week_on_a_friday_is_the_same_working_week(world_factory) -> None:
                           datetime(2026, 11, 30, 17, tzinfo=UTC).timestamp())
     _, key = world.bot.driver.command("/timebot", "hours week")
     text = reply_text(world.slack, key)
-    assert f"{blocks.fmt_day(date(2026, 11, 30))} to {blocks.fmt_day(date(2026, 12, 4))}" in text
+    assert "Mon 30 Nov – Fri 4 Dec" in text
 
 
 def test_a_weekly_digest_posted_on_a_friday_shows_that_working_week(world_factory) -> None:
@@ -132,7 +138,7 @@ def test_a_weekly_digest_posted_on_a_friday_shows_that_working_week(world_factor
     world.slack.wait_response(key)
     _, key = world.bot.driver.command("/timebot", "digest preview <#C0TEAM|team>")
     text = str(world.slack.wait_response(key))
-    assert "Mon 30 Nov – Fri 04 Dec" in text
+    assert "Mon 30 Nov – Fri 4 Dec" in text
 
 
 def test_whosoff_tomorrow_on_a_friday_says_saturday_is_a_weekend_and_shows_monday(world_factory) -> None:
@@ -140,5 +146,104 @@ def test_whosoff_tomorrow_on_a_friday_says_saturday_is_a_weekend_and_shows_monda
     world.link("U0ADA", 1)
     _, key = world.bot.driver.command("/whosoff", "tomorrow")
     text = reply_text(world.slack, key)
-    assert f"{blocks.fmt_day(date(2026, 12, 5))} is a weekend" in text
-    assert f"Who's off on {blocks.fmt_day(date(2026, 12, 7))}" in text
+    assert "Sat 5 Dec is a weekend" in text
+    assert "Who's off on Mon 7 Dec" in text
+
+
+# --- one date style ------------------------------------------------------------------------
+
+
+def test_a_leave_confirmation_reads_its_range_in_the_one_style(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    tuesday = next_monday() + timedelta(days=1)
+    thursday = tuesday + timedelta(days=2)
+    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(tuesday, thursday, start_portion="pm"))
+    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in
+                                   c.args.get("text", "")])
+    assert f"*{fmt.day_range(tuesday, thursday)}*, 2.5 working days" in dm.args["text"]
+    assert fmt.day_range(tuesday, thursday).count(" – ") == 1 and " to " not in dm.args["text"]
+
+
+def test_the_cancel_message_names_a_one_day_leave_once_in_the_day_style(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    monday = next_monday()
+    off = tc_sim.add_off_time(1, monday, monday)
+    _, key = bot.driver.command("/timeoff", "list")
+    [button] = [b["accessory"] for b in slack.wait_response(key)[-1]["blocks"]
+                if b.get("accessory", {}).get("action_id") == "leave_cancel"]
+    bot.driver.click("leave_cancel", value=button["value"], container="message")
+    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Cancelled" in
+                                   c.args.get("text", "")])
+    assert dm.args["text"] == f"Cancelled your Vacation: {fmt.day(monday)}."
+    assert off["id"] not in tc_sim.off_times
+
+
+# --- App Home --------------------------------------------------------------------------------
+
+
+def home_text(bot: BotUnderTest, slack: SlackStandIn, user: str = "U0ADA") -> str:
+    mark = len(slack.calls_to("views.publish"))
+    bot.driver.event({"type": "app_home_opened", "user": user, "tab": "home"})
+    published = slack.wait_for(lambda: slack.calls_to("views.publish")[mark:] or None)
+    return json.dumps(published[-1].args["view"], ensure_ascii=False)
+
+
+def test_home_lists_the_persons_leave_once_with_its_status_and_cancel_button(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    monday = next_monday()
+    tc_sim.add_off_time(1, monday, monday + timedelta(days=1))
+    tc_sim.add_off_time(1, monday + timedelta(days=14), monday + timedelta(days=14))
+    home = home_text(bot, slack)
+    assert "Upcoming leave" not in home and home.count("*Your leave*") == 1
+    assert home.count('"leave_cancel"') == 2 and home.count("pending") == 2
+    assert home.index(fmt.day_range(monday, monday + timedelta(days=1))) < home.index(
+        fmt.day(monday + timedelta(days=14)))  # soonest first
+    assert "home_request_leave" in home
+
+
+def test_home_tells_an_employee_to_ask_their_admin_without_setting_names(
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
+    home = home_text(bot, slack, "U0ADA")
+    assert "ask your Timebot admin" in home
+    assert "SLACK_CLIENT_ID" not in home and "TIMEBOT_PUBLIC_URL" not in home
+
+
+def test_home_gives_an_admin_the_setting_names(bot: BotUnderTest, slack: SlackStandIn) -> None:
+    home = home_text(bot, slack, "U0GRACE")  # TIMEBOT_ADMINS in the test settings
+    assert "TIMEBOT_PUBLIC_URL" in home and "SLACK_CLIENT_ID" in home
+
+
+# --- /timebot link @person on a vendor that matches by email ----------------------------------
+
+
+def test_link_at_person_without_an_id_reports_that_persons_email_match(
+    tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer
+) -> None:
+    bot = start_digest_bot(tmp_path, slack, wo_server)
+    try:
+        _, key = bot.driver.command("/timebot", "link <@U0ALAN|alan>", user="U0GRACE")  # Grace is the admin
+        text = slack.wait_response(key)[-1]["text"]
+    finally:
+        bot.close()
+    assert f"<@U0ALAN> is linked to WhosOff as user {user_id(wo_sim, 'alan@example.com')}" in text
+    assert str(user_id(wo_sim, "grace@example.com")) not in text
+
+
+def test_link_at_person_without_an_id_asks_for_their_id_when_their_email_matches_nobody(
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer
+) -> None:
+    slack.add_user("U0NEW", "Nova Newcomer", "nova@elsewhere.example", "Europe/London")
+    bot = start_digest_bot(tmp_path, slack, wo_server)
+    try:
+        _, key = bot.driver.command("/timebot", "link <@U0NEW|nova>", user="U0GRACE")
+        text = slack.wait_response(key)[-1]["text"]
+    finally:
+        bot.close()
+    assert "couldn't find <@U0NEW> in WhosOff" in text and "`/timebot link @them ID`" in text

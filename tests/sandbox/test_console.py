@@ -72,6 +72,12 @@ def test_help_a_bad_date_and_timeoff_list_piped_print_three_answers() -> None:
     assert "(no answer from the bot)" not in out and "Give the days as" not in out
 
 
+def test_home_on_swipeclock_shows_its_balances_in_hours() -> None:
+    result = console_run("/home\n", "--vendor", "swipeclock")
+    assert result.returncode == 0, result.stderr
+    assert "PTO: 80 h left" in result.stdout and "80.0" not in result.stdout
+
+
 @pytest.mark.parametrize("vendor", ["timeclock", "whosoff", "timetap", "swipeclock"])
 def test_whosoff_week_lists_demo_people_for_each_vendor(vendor: str, console: tuple[Console, io.StringIO]) -> None:
     bot, out = console
