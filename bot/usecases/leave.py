@@ -146,6 +146,9 @@ class Leave:
             raise FormErrors(errors)
         vendor = self.router.leave()
         user = self.people.identity(actor, vendor)
+        clash = _overlap(vendor, user, request)
+        if clash:
+            raise FormErrors({"start": clash})
         half_note = False
         if not vendor.half_days and (
             request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL
@@ -189,6 +192,34 @@ class Leave:
             except Exception:  # the request went through: a follow-up failure must not hide that
                 log.exception("leave follow-up after a request failed")
         return result
+
+
+def _overlap(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> str:
+    """Why the request clashes with the person's own pending or approved leave ("" when it doesn't):
+    said here in one way, before the vendor refuses it in its own words (or, worse, accepts it)."""
+    try:
+        mine = vendor.my_absences(user, request.start, request.end)
+    except VendorError:
+        return ""  # the vendor still checks when the request reaches it
+    wanted = Absence("", request.start, request.end, start_portion=request.start_portion,
+                     end_portion=request.end_portion)
+    for a in sorted(mine, key=lambda a: a.start):
+        if a.status not in {"pending", "approved"}:
+            continue
+        days = [d for d in _days(max(a.start, request.start), min(a.end, request.end))
+                if _clash(a.portion_on(d), wanted.portion_on(d))]
+        if days:
+            return f"You already have leave on {fmt.day_range(days[0], days[-1])} ({a.status})."
+    return ""
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _clash(mine: Portion | None, wanted: Portion | None) -> bool:
+    """A morning and an afternoon of the same day don't clash; anything else on a day does."""
+    return mine is not None and wanted is not None and (Portion.FULL in (mine, wanted) or mine == wanted)
 
 
 def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> tuple[Absence | None, bool]:

@@ -247,3 +247,35 @@ def test_link_at_person_without_an_id_asks_for_their_id_when_their_email_matches
     finally:
         bot.close()
     assert "couldn't find <@U0NEW> in WhosOff" in text and "`/timebot link @them ID`" in text
+
+
+# --- overlapping leave ------------------------------------------------------------------------
+
+
+def test_leave_overlapping_a_pending_request_is_refused_in_one_wording_before_the_vendor_is_asked(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    monday = next_monday()
+    tc_sim.add_off_time(1, monday + timedelta(days=1), monday + timedelta(days=1))  # pending
+    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=4)))
+    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "leave" in
+                                   c.args.get("text", "")])
+    assert f"You already have leave on {fmt.day(monday + timedelta(days=1))} (pending)" in dm.args["text"]
+    assert not [r for r in tc_server.requests if r.method == "POST" and "off" in r.path.lower()]
+
+
+def test_a_morning_next_to_an_afternoon_already_booked_is_no_overlap(
+    slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer, tmp_path: Path
+) -> None:
+    wo_bot = start_digest_bot(tmp_path, slack, wo_server)
+    try:
+        monday = next_monday()
+        types = str(next(iter(wo_sim.leave_types)))
+        for portion in ({"start_portion": "pm"}, {"end_portion": "am"}):
+            before = len(wo_sim.leave)
+            wo_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=types,
+                                                                          **portion))
+            slack.wait_for(lambda b=before: len(wo_sim.leave) > b or None)
+    finally:
+        wo_bot.close()
