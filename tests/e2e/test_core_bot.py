@@ -465,15 +465,15 @@ def test_half_days_on_timeclock_go_into_the_note_and_count_half(
     assert "afternoon only" in next(iter(tc_sim.off_times.values()))["note"]
 
 
-def test_overlapping_leave_reports_timeclocks_reason(
+def test_overlapping_leave_is_refused_before_timeclock_is_asked(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     tc_sim.add_off_time(1, monday, monday + timedelta(days=2))
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday + timedelta(days=1), monday + timedelta(days=1)))
-    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "overlaps" in c.args["text"]])
-    assert "didn't accept" in dm[0].args["text"]
+    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "already have" in c.args["text"]])
+    assert f"You already have leave on {fmt.day(monday + timedelta(days=1))} (pending)" in dm[0].args["text"]
     assert len(tc_sim.off_times) == 1
 
 
