@@ -4,6 +4,7 @@ and the working days it costs."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -107,6 +108,8 @@ class Leave:
         self.people = people
         self.router = router
         self.holidays = HolidayCache(router, people.now)
+        self._backdate_asked: set[tuple[str, str, date, date, str]] = set()  # asked once in this process
+        self._asked_lock = threading.Lock()
         # Called after each accepted request (the follow-up: approvers, status news).
         self.after: list[Callable[[Actor, LeaveResult, LeaveRequest], None]] = []
 
@@ -126,12 +129,26 @@ class Leave:
                 balances = []
         return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days, balances)
 
-    def problems(self, team_id: str, user_id: str, request: LeaveRequest) -> dict[str, str]:
+    def problems(self, team_id: str, user_id: str, request: LeaveRequest, kind_name: str | None = None,
+                 ) -> dict[str, str]:
         """Field errors for the form, before the ack: today is the person's, from the cached profile,
         and holidays are those cached when a form was opened (none while the cache is cold: the
-        check after the ack has them)."""
-        return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date(),
-                              self.backdate_days, self.holidays.known(request.start, request.end))
+        check after the ack has them). Backdating is for sick days: leave of another kind
+        (``kind_name``, as the form shows it) that starts in the past is questioned once, and goes
+        through when sent again."""
+        today = self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date()
+        errors = validate_leave(request, today, self.backdate_days, self.holidays.known(request.start, request.end))
+        sick = (kind_name or "").strip().lower() in self.people.settings.sick_leave_names
+        if not errors and request.start < today and not sick:
+            key = (team_id, user_id, request.start, request.end, request.leave_type)
+            with self._asked_lock:
+                first = key not in self._backdate_asked
+                self._backdate_asked.add(key)
+            if first:
+                ago = (today - request.start).days
+                errors["start"] = (f"That's {ago} day{'s' if ago != 1 else ''} ago: backdating is meant for sick days. "
+                                   "Send the form again to request it anyway.")
+        return errors
 
     def warm_holidays(self, actor: Actor) -> None:
         """Cache the holidays a request from ``actor`` may cover (a year ahead, and the days it may

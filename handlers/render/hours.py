@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
@@ -23,9 +24,18 @@ def hours_title(report: HoursReport) -> str:
 def hours_blocks(report: HoursReport) -> Blocks:
     """A line per day, the range's total, and per project where the vendor has them."""
     lines = []
-    for day in report.days:
+    long = len(report.days) > 7  # over a week: the days with hours, and a subtotal per week
+    week_total, week_start = timedelta(), None
+    for n, day in enumerate(report.days):
         running = " _(running)_" if day.running else ""
-        lines.append(f"• {fmt_day(day.day)}: *{hm(day.worked)}*{running}")
+        if not long or day.worked or day.running:
+            lines.append(f"• {fmt_day(day.day)}: *{hm(day.worked)}*{running}")
+        if long:
+            week_start = week_start or day.day
+            week_total += day.worked
+            if day.day.weekday() == 6 or n == len(report.days) - 1:
+                lines.append(f"_Week {fmt.day_range(week_start, day.day)}: {hm(week_total)}_")
+                week_total, week_start = timedelta(), None  # type: date | None
     blocks: Blocks = [section(f"*{hours_title(report)}*")]
     if len(report.days) > 1:
         blocks.extend(sections("*Per day*", lines))

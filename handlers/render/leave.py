@@ -142,10 +142,12 @@ def with_my_leave(view: dict[str, Any], mine: MyLeave | None, balances: Balances
     last line; ``mine`` None (the person can't request leave yet): the balances alone, if any."""
     blocks = list(view["blocks"])
     tail = blocks.pop() if blocks and blocks[-1].get("type") == "context" else None
+    # no divider straight under the header (a vendor without a clock has nothing above the leave)
+    divider = [{"type": "divider"}] if blocks and blocks[-1].get("type") != "header" else []
     if mine is not None:
-        blocks += [{"type": "divider"}, *my_leave_blocks(mine, 0, balances), REQUEST_LEAVE_BUTTON]
+        blocks += [*divider, *my_leave_blocks(mine, 0, balances), REQUEST_LEAVE_BUTTON]
     elif balances is not None and balance_lines(balances):
-        blocks += [{"type": "divider"}, section(f"*Your balances* ({esc(balances.vendor)})"),
+        blocks += [*divider, section(f"*Your balances* ({esc(balances.vendor)})"),
                    context(" · ".join(balance_lines(balances)))]
     if tail is not None:
         blocks.append(tail)

@@ -4,7 +4,7 @@ typed words honoured, one meaning of "week", one date style, one leave list."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -279,3 +279,61 @@ def test_a_morning_next_to_an_afternoon_already_booked_is_no_overlap(
             slack.wait_for(lambda b=before: len(wo_sim.leave) > b or None)
     finally:
         wo_bot.close()
+
+
+# --- backdating is for sick days -------------------------------------------------------------
+
+
+def a_past_weekday() -> date:
+    day = date.today() - timedelta(days=7)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def test_a_backdated_holiday_is_questioned_once_then_goes_through_when_sent_again(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    day = a_past_weekday()
+    first = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(day, day)).json()
+    assert first["response_action"] == "errors" and "backdating is meant for sick days" in first["errors"]["start"]
+    again = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(day, day)).json()
+    assert again["response_action"] == "update"
+    slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in
+                            c.args.get("text", "")])
+
+
+def test_a_backdated_sick_day_goes_through_without_a_question(bot: BotUnderTest, tc_sim: TimeClockSim) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    day = a_past_weekday()
+    values = leave_values(day, day, leave_type="0")
+    values["leave_type"]["selected_option"]["text"]["text"] = "Sickness"  # the type's name, as the form shows it
+    assert bot.driver.submit_view(blocks.LEAVE_CALLBACK, values).json()["response_action"] == "update"
+
+
+# --- smaller points -------------------------------------------------------------------------
+
+
+def test_hours_over_a_month_list_the_days_with_hours_and_a_subtotal_per_week(world_factory) -> None:
+    world = world_factory(FRIDAY_NOON)
+    world.link("U0ADA", 1)
+    world.sim.add_session(1, datetime(2026, 11, 10, 9, tzinfo=UTC).timestamp(),
+                          datetime(2026, 11, 10, 12, tzinfo=UTC).timestamp())
+    _, key = world.bot.driver.command("/timebot", "hours 2026-11-01..2026-11-30")
+    text = reply_text(world.slack, key)
+    assert "• Tue 10 Nov: *3h 00m*" in text
+    assert "Mon 9 Nov:" not in text  # no zero days
+    assert "_Week Mon 9 – Sun 15 Nov: 3h 00m_" in text and "_Week Mon 16 – Sun 22 Nov: 0h 00m_" in text
+
+
+def test_whosoff_on_timeclock_says_who_is_left_out_only_when_someone_is_not_linked(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    _, key = bot.driver.command("/whosoff", "week")
+    assert "only shows people who linked" not in str(slack.wait_response(key))  # Ada is everyone it knows
+    bot.runtime.services.people.actor("T0DEMO", "U0ALAN")  # Alan is known to Timebot, not linked
+    _, key = bot.driver.command("/whosoff", "week")
+    text = str(slack.wait_response(key))
+    assert "TimeClock only shows people who linked their account: 1 of 2 so far." in text

@@ -78,6 +78,13 @@ def test_home_on_swipeclock_shows_its_balances_in_hours() -> None:
     assert "PTO: 80 h left" in result.stdout and "80.0" not in result.stdout
 
 
+def test_home_on_timetap_opens_with_the_leave_not_an_empty_section() -> None:
+    result = console_run("/home\n", "--vendor", "timetap")
+    lines = result.stdout.splitlines()
+    header = lines.index("  == Timebot ==")
+    assert lines[header + 1].strip() == "*Your leave* (TimeTap)"
+
+
 @pytest.mark.parametrize("vendor", ["timeclock", "whosoff", "timetap", "swipeclock"])
 def test_whosoff_week_lists_demo_people_for_each_vendor(vendor: str, console: tuple[Console, io.StringIO]) -> None:
     bot, out = console
