@@ -462,7 +462,7 @@ def test_half_days_on_timeclock_go_into_the_note_and_count_half(
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1), start_portion="pm"))
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]])
     assert "1.5 working days" in dm[0].args["text"]
-    assert "afternoon only" in next(iter(tc_sim.off_times.values()))["note"]
+    assert f"afternoon of {fmt.day(monday)} only" in next(iter(tc_sim.off_times.values()))["note"]
 
 
 def test_overlapping_leave_is_refused_before_timeclock_is_asked(
