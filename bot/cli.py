@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -145,14 +146,22 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def _manifest(args: argparse.Namespace) -> int:
     from bot.slack_setup import dump_manifest, http_manifest, load_manifest
 
     if args.http is None:
         print(dump_manifest(load_manifest()), end="")
         return 0
-    if not args.http.startswith(("https://", "http://")):
+    target = urlsplit(args.http)
+    if target.scheme not in ("https", "http") or not target.hostname:
         raise ConfigError(f"--http {args.http}: give the bot's public base URL, like https://bot.example.com.")
+    if target.scheme == "http" and target.hostname not in LOCAL_HOSTS:
+        # Slack sends requests and OAuth redirects to https only; plain http is for a bot on this machine
+        raise ConfigError(f"--http {args.http}: Slack only calls https URLs. Use https://{target.netloc}"
+                          f"{target.path} (plain http works for localhost only).")
     print(dump_manifest(http_manifest(args.http)), end="")
     return 0
 

@@ -146,6 +146,26 @@ def test_manifest_for_http_mode_fills_in_every_request_url(tmp_path: Path) -> No
     assert manifest["settings"]["socket_mode_enabled"] is False
 
 
+def test_manifest_for_http_mode_fills_in_the_oauth_redirect_url(tmp_path: Path) -> None:
+    result = timebot(tmp_path, "manifest", "--http", "https://bot.example.com/")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["oauth_config"]["redirect_urls"] == [
+        "https://bot.example.com/slack/oauth_redirect"]
+
+
+def test_manifest_refuses_a_plain_http_url_in_one_line(tmp_path: Path) -> None:
+    result = timebot(tmp_path, "manifest", "--http", "http://bot.example.com")
+    assert result.returncode != 0 and not result.stdout
+    assert "Slack only calls https URLs" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_manifest_takes_plain_http_for_a_bot_on_this_machine(tmp_path: Path) -> None:
+    result = timebot(tmp_path, "manifest", "--http", "http://localhost:3000")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["settings"]["interactivity"]["request_url"] == \
+        "http://localhost:3000/slack/events"
+
+
 def test_dev_help_lists_the_subcommands() -> None:
     result = subprocess.run([str(ROOT / "dev"), "help"], capture_output=True, text=True, timeout=120, check=False,
                             env={**os.environ, "PYTHON": sys.executable})
