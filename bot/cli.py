@@ -9,6 +9,7 @@ import argparse
 import importlib
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -142,7 +143,20 @@ def _first_line(exc: BaseException) -> str:
 
 def _sandbox(args: argparse.Namespace) -> int:
     module = importlib.import_module(f"sandbox.{args.vendor}")
-    module.serve(args.port)
+    # the port is tried before the banner: a busy one is a line, not a banner and a traceback
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError as exc:
+            raise ConfigError(f"can't listen on port {args.port} ({exc.strerror or exc}): "
+                              "pick another with --port.") from None
+    try:
+        module.serve(args.port)
+    except OSError as exc:  # taken between the check and the start
+        raise ConfigError(f"can't listen on port {args.port} ({exc.strerror or exc}): pick another with --port.") \
+            from None
+    except KeyboardInterrupt:
+        return 0
     return 0
 
 
