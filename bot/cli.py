@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every start
+    # APScheduler says "Added job …" and "Running job …" at INFO: dozens of lines a start, more each minute
+    if args.log_level.upper() == "INFO":
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_slack_debug)
     try:
@@ -187,6 +190,8 @@ def _summary(runtime: Runtime, mode: str, team: str) -> None:
     router = runtime.services.router
     served = ", ".join(f"{action.phrase} → {v.label}" for action in Action if (v := router.maybe(action)))
     log.info("Timebot is running in %s for %s; %s", mode, team or "this workspace", served or "no vendor configured")
+    if not served:  # as `check` says it: the bot runs, and every command answers that nothing is set up
+        log.warning("no vendor is configured: every command will say so (`timebot check` names the settings)")
 
 
 @contextmanager
@@ -225,21 +230,32 @@ def _leave(args: argparse.Namespace, settings: Settings) -> int:
 @command("run")
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
-    from bot.app import create_app
+    from bot.app import create_app, slack_client
     from bot.slack_setup import verify_app_token, verify_bot_token
+    from bot.vendors.registry import load_vendors
 
-    runtime = create_app(settings, env_file=args.env_file)
+    # Settings first (a vendor half set up stops here, before Slack is asked anything), then the
+    # tokens: a refused token is one line, before any scheduler has started and logged.
+    settings.require_secret_key()
+    vendors = load_vendors(settings.http_policy, args.env_file)
+    try:
+        identity = verify_bot_token(slack_client(settings), settings)
+        if settings.slack_app_token is not None:
+            verify_app_token(settings)
+    except BaseException:
+        for vendor in vendors.values():
+            vendor.close()
+        raise
+    runtime = create_app(settings, vendors=vendors, env_file=args.env_file)
     runtime.services.pool.prestart()
     stop = threading.Event()
     terminated: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
     try:
-        identity = verify_bot_token(runtime.client, settings)
         team = f"{identity.team} as @{identity.user}" if identity.team else ""
         if settings.slack_app_token is not None:
             from bot.socket_runner import SocketModeRunner
 
-            verify_app_token(settings)
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
             runner = SocketModeRunner(runtime.app, settings.slack_app_token.get_secret_value(),
                                       connections=settings.socket_connections, workers=settings.http_threads,
@@ -332,11 +348,10 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.vendors.registry import load_vendors, spec, specs
 
     vendors = load_vendors(settings.http_policy, args.env_file)
-    if not vendors:
-        hints = "; ".join(s.settings_hint for s in specs())
-        print(f"no vendor is configured: set one of {hints}")
-        return 2
     worst = _check_slack(settings)
+    if not vendors:  # as `run` takes it: the bot starts, and its commands say no vendor is set up
+        hints = "; ".join(s.settings_hint for s in specs())
+        print(f"vendors: none configured, so `run` starts but every command will say so: set one of {hints}")
     try:
         settings.require_secret_key()
     except ConfigError as exc:  # `run` would stop on it: say so here too

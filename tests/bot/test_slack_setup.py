@@ -52,6 +52,27 @@ def test_a_bot_token_slack_refuses_stops_start_up_naming_it(tmp_path: Path, slac
     assert [c.method for c in slack.calls] == []  # refused: nothing recorded as a call that got through
 
 
+def test_a_refused_bot_token_stops_start_up_before_any_scheduler_starts(
+    tmp_path: Path, slack: SlackStandIn, tc_url: str
+) -> None:
+    result = timebot(tmp_path, "run", "--port", "0",
+                     **run_env(tmp_path, slack, tc_url, SLACK_BOT_TOKEN="xoxb-revoked", TIMEBOT_SCHEDULER="true"))
+    one_line_exit_2(result)
+    assert "apscheduler" not in result.stderr and "Added job" not in result.stderr
+    assert not (tmp_path / "t.db").exists()  # nothing was set up: not even the database
+
+
+def test_check_without_a_vendor_still_checks_slack_and_agrees_with_run_that_it_starts(
+    tmp_path: Path, slack: SlackStandIn, tc_url: str
+) -> None:
+    env = run_env(tmp_path, slack, tc_url)
+    del env["TIMECLOCK_BASE_URL"]
+    result = timebot(tmp_path, "check", **env)
+    assert "Slack: ok" in result.stdout
+    assert "vendors: none configured, so `run` starts" in result.stdout
+    assert result.returncode == 0, result.stdout
+
+
 def test_an_app_token_slack_refuses_stops_socket_mode_start_up_naming_it(
     tmp_path: Path, slack: SlackStandIn, tc_url: str
 ) -> None:
