@@ -40,14 +40,26 @@ REPLY_METHODS = ("chat.postMessage", "chat.postEphemeral", "views.open", "views.
                  "views.publish")
 QUIET = 0.4  # seconds without a new reply before the bot is taken to have answered
 TIMEOUT = 20.0
-HELP = """Type slash commands as the demo person, for example:
-  /clockin [project]   /clockout [note]   /whosoff week   /timebot status   /timebot digest preview
+HELP = """Type slash commands as the demo person (Ada is the one Timebot admin; the others see what employees see):
+  /clockin [project]   /clockout [note]   /whosin
   /timeoff                                    the leave form (filled in here, field by field)
   /timeoff 2026-12-07..2026-12-08 half-end    the form filled in from what you type (half-start, half-end,
-                                              part of a type's name), then sent; /timeoff list: your leave
+                                              part of a type's name), then sent
+  /timeoff list                               your leave, with Cancel buttons
+  /whosoff [today|tomorrow|week|next week|2026-12-24|2026-12-24..2026-12-31] [#team|@backend|dept=NAME]
+  /timebot hours [today|week|last week|2026-12-01..2026-12-07]
+  /timebot status   /timebot link [@person id]   /timebot unlink   /timebot help
+  /timebot digest add #team 09:00 | list | remove #team | preview #team      (admins)
   /home                                       the App Home tab
-  /as alan                                    become another demo person
-End with Ctrl-D (or the end of piped input)."""
+  /as grace                                   become another demo person (Grace approves leave)
+  /tick                                       what the scheduler would do now: leave news, approvers'
+                                              reminders, clock-out reminders (it is off in the console)
+#team is a channel (everyone), @backend a user group (Ada, Alan, Linus), @alan a person: typed as here,
+they reach the bot as Slack sends them when picked from its suggestions. DMs the bot sends anyone show
+as "(DM to …)". End with Ctrl-D (or the end of piped input)."""
+CHANNELS = {"C0TEAM": ("team", [p.slack_id for p in DEMO_PEOPLE])}
+GROUPS = {"S0BACKEND": ("backend", ["U0ADA", "U0ALAN", "U0LINUS"])}
+APPROVER = "U0GRACE"
 
 
 @dataclass
@@ -97,6 +109,10 @@ class Console:
         self.ask = ask  # prompts for a form's fields; None: piped input, forms aren't filled field by field
         self._stack = contextlib.ExitStack()
         self.slack = SlackStandIn.demo(BOT_TOKEN)
+        for channel_id, (channel, members) in CHANNELS.items():
+            self.slack.add_channel(channel_id, channel, members)
+        for group_id, (handle, users) in GROUPS.items():
+            self.slack.add_usergroup(group_id, handle, users)
         self.runtime: Runtime | None = None
         self.driver: SlackDriver | None = None
         self.greeting = ""
@@ -121,7 +137,10 @@ class Console:
         settings = Settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=signing,  # type: ignore[call-arg]
                             SLACK_API_URL=self.slack.api_url, DATABASE_URL=f"sqlite:///{tmp / 'timebot.db'}",
                             TIMEBOT_SECRET_KEY=SecretBox.generate_key(), TIMEBOT_SCHEDULER=False,
-                            TIMEBOT_ADMINS=",".join(p.slack_id for p in DEMO_PEOPLE))
+                            # one admin, so the others see what employees see; Grace approves leave,
+                            # and /tick reminds her of anything still pending
+                            TIMEBOT_ADMINS=DEMO_PEOPLE[0].slack_id, TIMEBOT_LEAVE_APPROVERS=APPROVER,
+                            TIMEBOT_APPROVAL_REMIND_HOURS=1e-6)
         vendor_spec = spec(self.vendor)
         connector = vendor_spec.build(vendor_spec.settings_cls(_env_file=None, **sandbox.settings),  # type: ignore[call-arg]
                                       HttpPolicy())
@@ -183,8 +202,10 @@ class Console:
                 self.say(f"You are now {person.name}.")
         elif command == "/home":
             self._home()
+        elif command == "/tick":
+            self._tick()
         else:
-            self._command(command, rest)
+            self._command(command, self.slack_text(rest))
         self.say("")
 
     def _command(self, command: str, text: str) -> None:
@@ -232,7 +253,9 @@ class Console:
         found: list[tuple[str, dict[str, Any]]] = [("reply", p) for p in (self.slack.responses.get(key, [])
                                                                          if key else [])]
         for call in self.slack.calls[mark:]:
-            if call.method in REPLY_METHODS and call.args.get("user_id", self.person.slack_id) == self.person.slack_id:
+            if call.method == "chat.postMessage" or (  # DMs to anyone (an approver's too) and channel posts
+                    call.method in REPLY_METHODS
+                    and call.args.get("user_id", self.person.slack_id) == self.person.slack_id):
                 found.append((call.method, call.args))
         return found
 
@@ -244,7 +267,14 @@ class Console:
             if view.get("callback_id"):
                 self._form = (view, payload.get("view_id"))
             return
-        prefix = "(DM) " if kind == "chat.postMessage" else ""
+        channel = str(payload.get("channel", ""))
+        if channel.startswith("D"):  # the stand-in names a person's DM channel after them (D0GRACE: U0GRACE)
+            channel = "U" + channel[1:]
+        prefix = ""
+        if kind == "chat.postMessage":
+            prefix = ("(DM) " if channel in ("", self.person.slack_id) else
+                      f"(DM to {self.name(channel)}) " if channel.startswith(("U", "W")) else
+                      f"(in #{CHANNELS.get(channel, (channel,))[0]}) ")
         lines = message_text(payload, self.name)
         self.show([prefix + lines[0], *lines[1:]] if lines else [])
 
@@ -312,6 +342,38 @@ class Console:
         for kind, payload in self._replies(mark):
             self._render(kind, payload)
         self._form = None
+
+    def slack_text(self, text: str) -> str:
+        """What Slack sends for text typed with #channel, @group and @person picked from its
+        suggestions: ``<#C…|name>``, ``<!subteam^S…|@handle>``, ``<@U…|name>``; anything else unchanged."""
+        words = []
+        for word in text.split(" "):
+            key = word[1:].lower()
+            if word.startswith("#"):
+                found = next((cid for cid, (name, _) in CHANNELS.items() if name == key), None)
+                word = f"<#{found}|{key}>" if found else word
+            elif word.startswith("@"):
+                group = next((gid for gid, (handle, _) in GROUPS.items() if handle == key), None)
+                person = find_person(key)
+                if group:
+                    word = f"<!subteam^{group}|@{key}>"
+                elif person:
+                    word = f"<@{person.slack_id}|{key}>"
+            words.append(word)
+        return " ".join(words)
+
+    def _tick(self) -> None:
+        """One pass of the scheduled jobs, as the scheduler would run them now."""
+        assert self.runtime is not None
+        services = self.runtime.services
+        mark = len(self.slack.calls)
+        news = services.followup.poll() if services.followup is not None else 0
+        reminded = services.followup.remind() if services.followup is not None else 0
+        nudged = services.hygiene.check() if services.hygiene is not None else 0
+        self.say(f"(scheduler: {news} leave change(s) announced, {reminded} approver reminder(s), "
+                 f"{nudged} clock-out reminder(s))")
+        for kind, payload in self._since(mark, None):  # the jobs ran here: what they sent is in already
+            self._render(kind, payload)
 
     def _home(self) -> None:
         assert self.driver is not None

@@ -131,3 +131,34 @@ def test_the_sandboxes_start_empty_unless_asked_for_demo_leave() -> None:
     assert not TimeClockSim.demo().off_times and not TimeClockSim.demo().holidays
     demo = TimeClockSim.demo(leave=True)
     assert len(demo.off_times) >= 3 and demo.holidays
+
+
+# --- the console shows an employee's view, and what approvers get ------------------------------
+
+
+def test_only_ada_is_an_admin_so_the_others_see_what_employees_see() -> None:
+    out = console_run("/timebot digest list\n/as alan\n/timebot digest list\n").stdout
+    ada, alan = out.split("You are now Alan Turing.")
+    assert "Only Timebot admins" not in ada
+    assert "Only Timebot admins can do that" in alan
+
+
+def test_help_lists_every_command() -> None:
+    out = console_run("/help\n").stdout
+    for command in ("/clockin", "/clockout", "/whosin", "/timeoff list", "/whosoff", "/timebot hours",
+                    "/timebot status", "/timebot link", "/timebot unlink", "/timebot digest", "/home", "/as", "/tick"):
+        assert command in out, command
+
+
+def test_a_user_group_and_a_channel_typed_as_at_and_hash_scope_whosoff() -> None:
+    out = console_run("/whosoff week @backend\n/whosoff week #team\n").stdout
+    assert "Showing @backend." in out
+    assert "Showing members of" in out
+    assert "isn't a" not in out and "can't tell which channel" not in out
+
+
+def test_the_approver_gets_a_dm_and_a_reminder_on_tick() -> None:
+    day = next_monday() + timedelta(days=7)
+    out = console_run(f"/timeoff {day}\n/as grace\n/tick\n").stdout
+    assert "(DM to Grace Hopper) *@Ada Lovelace* asks for *Vacation*" in out
+    assert ":bell: 1 leave request(s) still wait for your decision." in out
