@@ -227,6 +227,3 @@ class Balance:
     remaining: str
     unit: str = ""
     applies_to: frozenset[str] = frozenset()
-
-    def text(self) -> str:
-        return f"{self.label}: {self.remaining} {self.unit} left".replace("  ", " ")
