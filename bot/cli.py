@@ -233,12 +233,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app, slack_client
     from bot.slack_setup import verify_app_token, verify_bot_token
     from bot.vendors.registry import load_vendors
+    from storage.db import make_engine, upgrade
 
     # Settings first (a vendor half set up stops here, before Slack is asked anything), then the
     # tokens: a refused token is one line, before any scheduler has started and logged.
     settings.require_secret_key()
     vendors = load_vendors(settings.http_policy, args.env_file)
     try:
+        engine = make_engine(settings.database_url)  # an unusable database is said before Slack is asked
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
         identity = verify_bot_token(slack_client(settings), settings)
         if settings.slack_app_token is not None:
             verify_app_token(settings)
@@ -246,7 +252,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for vendor in vendors.values():
             vendor.close()
         raise
-    runtime = create_app(settings, vendors=vendors, env_file=args.env_file)
+    runtime = create_app(settings, vendors=vendors, env_file=args.env_file, migrate=False)  # migrated above
     runtime.services.pool.prestart()
     stop = threading.Event()
     terminated: list[int] = []
