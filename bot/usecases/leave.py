@@ -12,7 +12,7 @@ from typing import cast
 
 from bot import formatting as fmt
 from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
-from bot.errors import FormErrors, OutcomeUnknown, VendorError, outcome
+from bot.errors import FormErrors, OutcomeUnknown, VendorError, VendorUnavailable, outcome
 from bot.usecases.holidays import YEAR_AHEAD, HolidayCache
 from bot.usecases.people import People
 from bot.usecases.whos_off import holiday_days
@@ -216,6 +216,8 @@ def _overlap(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> st
     said here in one way, before the vendor refuses it in its own words (or, worse, accepts it)."""
     try:
         mine = vendor.my_absences(user, request.start, request.end)
+    except VendorUnavailable:
+        raise  # down or hanging: the write would be too, and nothing has been sent yet (said so)
     except VendorError:
         return ""  # the vendor still checks when the request reaches it
     wanted = Absence("", request.start, request.end, start_portion=request.start_portion,
