@@ -9,11 +9,13 @@ import argparse
 import importlib
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -108,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every start
+    # APScheduler says "Added job …" and "Running job …" at INFO: dozens of lines a start, more each minute
+    if args.log_level.upper() == "INFO":
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_slack_debug)
     try:
@@ -150,8 +155,24 @@ def _first_line(exc: BaseException) -> str:
 
 def _sandbox(args: argparse.Namespace) -> int:
     module = importlib.import_module(f"sandbox.{args.vendor}")
-    module.serve(args.port)
+    # the port is tried before the banner: a busy one is a line, not a banner and a traceback
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError as exc:
+            raise ConfigError(f"can't listen on port {args.port} ({exc.strerror or exc}): "
+                              "pick another with --port.") from None
+    try:
+        module.serve(args.port)
+    except OSError as exc:  # taken between the check and the start
+        raise ConfigError(f"can't listen on port {args.port} ({exc.strerror or exc}): pick another with --port.") \
+            from None
+    except KeyboardInterrupt:
+        return 0
     return 0
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _manifest(args: argparse.Namespace) -> int:
@@ -160,8 +181,13 @@ def _manifest(args: argparse.Namespace) -> int:
     if args.http is None:
         print(dump_manifest(load_manifest()), end="")
         return 0
-    if not args.http.startswith(("https://", "http://")):
+    target = urlsplit(args.http)
+    if target.scheme not in ("https", "http") or not target.hostname:
         raise ConfigError(f"--http {args.http}: give the bot's public base URL, like https://bot.example.com.")
+    if target.scheme == "http" and target.hostname not in LOCAL_HOSTS:
+        # Slack sends requests and OAuth redirects to https only; plain http is for a bot on this machine
+        raise ConfigError(f"--http {args.http}: Slack only calls https URLs. Use https://{target.netloc}"
+                          f"{target.path} (plain http works for localhost only).")
     print(dump_manifest(http_manifest(args.http)), end="")
     return 0
 
@@ -173,6 +199,8 @@ def _summary(runtime: Runtime, mode: str, team: str) -> None:
     router = runtime.services.router
     served = ", ".join(f"{action.phrase} → {v.label}" for action in Action if (v := router.maybe(action)))
     log.info("Timebot is running in %s for %s; %s", mode, team or "this workspace", served or "no vendor configured")
+    if not served:  # as `check` says it: the bot runs, and every command answers that nothing is set up
+        log.warning("no vendor is configured: every command will say so (`timebot check` names the settings)")
 
 
 @contextmanager
@@ -250,16 +278,34 @@ def _leave(args: argparse.Namespace, settings: Settings) -> int:
 @command("run")
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
-    from bot.app import create_app
+    from bot.app import create_app, slack_client
     from bot.slack_setup import verify_app_token, verify_bot_token
+    from bot.vendors.registry import load_vendors
+    from storage.db import make_engine, upgrade
 
-    runtime = create_app(settings, env_file=args.env_file)
+    # Settings first (a vendor half set up stops here, before Slack is asked anything), then the
+    # tokens: a refused token is one line, before any scheduler has started and logged.
+    settings.require_secret_key()
+    vendors = load_vendors(settings.http_policy, args.env_file)
+    try:
+        engine = make_engine(settings.database_url)  # an unusable database is said before Slack is asked
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        identity = verify_bot_token(slack_client(settings), settings)
+        if settings.slack_app_token is not None:
+            verify_app_token(settings)
+    except BaseException:
+        for vendor in vendors.values():
+            vendor.close()
+        raise
+    runtime = create_app(settings, vendors=vendors, env_file=args.env_file, migrate=False)  # migrated above
     runtime.services.pool.prestart()
     stop = threading.Event()
     terminated: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
     try:
-        identity = verify_bot_token(runtime.client, settings)
         if runtime.gate is not None:  # the workspace served is known before the first request
             runtime.gate.know(vars(identity))
         if runtime.directory is not None:
@@ -268,7 +314,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if settings.slack_app_token is not None:
             from bot.socket_runner import SocketModeRunner
 
-            verify_app_token(settings)
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
             runner = SocketModeRunner(runtime.app, settings.slack_app_token.get_secret_value(),
                                       connections=settings.socket_connections, workers=settings.http_threads,
@@ -377,11 +422,10 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.vendors.registry import load_vendors, spec, specs
 
     vendors = load_vendors(settings.http_policy, args.env_file)
-    if not vendors:
-        hints = "; ".join(s.settings_hint for s in specs())
-        print(f"no vendor is configured: set one of {hints}")
-        return 2
     worst = _check_slack(settings)
+    if not vendors:  # as `run` takes it: the bot starts, and its commands say no vendor is set up
+        hints = "; ".join(s.settings_hint for s in specs())
+        print(f"vendors: none configured, so `run` starts but every command will say so: set one of {hints}")
     try:
         settings.require_secret_key()
     except ConfigError as exc:  # `run` would stop on it: say so here too

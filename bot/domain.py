@@ -228,9 +228,6 @@ class Balance:
     unit: str = ""
     applies_to: frozenset[str] = frozenset()
 
-    def text(self) -> str:
-        return f"{self.label}: {self.remaining} {self.unit} left".replace("  ", " ")
-
 
 # Words that make a leave kind sick leave, by part of its name in any case: "Sick day", "Sick Leave
 # (unpaid)", "Sickness", "Illness", "Ill health", "Medical leave". Kept to words that mean illness,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 MAX_WHOSOFF_DAYS = 62
@@ -71,6 +72,19 @@ def parse_date(text: str) -> date:
         raise InputError(f"{quote(text)} isn't a real date.") from None
 
 
+LAST_WORKING_WEEKDAY = 4  # Friday: the working week is Monday to Friday
+
+
+def working_week(today: date) -> tuple[date, date]:
+    """What "week" means everywhere (``/whosoff week``, ``/timebot hours week``, the weekly
+    digest): Monday to Friday of the week that contains ``today``, or of the next one when today
+    is past its last working day (the weekend)."""
+    monday = today - timedelta(days=today.weekday())
+    if today.weekday() > LAST_WORKING_WEEKDAY:
+        monday += timedelta(days=7)
+    return monday, monday + timedelta(days=LAST_WORKING_WEEKDAY)
+
+
 def parse_period(text: str | None, today: date) -> tuple[date, date]:
     """``/whosoff`` argument → inclusive date range."""
     raw = " ".join((text or "").split()).lower()
@@ -79,13 +93,10 @@ def parse_period(text: str | None, today: date) -> tuple[date, date]:
     if raw == "tomorrow":
         return today + timedelta(days=1), today + timedelta(days=1)
     if raw in {"week", "this week"}:
-        if today.weekday() >= 5:  # asked at the weekend: the week ahead, not what is left of it
-            monday = today + timedelta(days=7 - today.weekday())
-            return monday, monday + timedelta(days=6)
-        return today, today + timedelta(days=6 - today.weekday())
+        return working_week(today)
     if raw == "next week":
-        monday = today + timedelta(days=7 - today.weekday())
-        return monday, monday + timedelta(days=6)
+        monday = working_week(today)[0] + timedelta(days=7 if today.weekday() <= LAST_WORKING_WEEKDAY else 0)
+        return monday, monday + timedelta(days=LAST_WORKING_WEEKDAY)
     if raw in _WEEKDAYS:
         ahead = (_WEEKDAYS.index(raw) - today.weekday()) % 7
         return today + timedelta(days=ahead), today + timedelta(days=ahead)
@@ -158,3 +169,43 @@ def parse_channel(token: str) -> str:
         raise InputError(f"I can't tell which channel {quote(token)} is: as you type it, pick the channel from "
                          "Slack's suggestions so it becomes a link.")
     raise InputError(f"{quote(token)} isn't a channel. Mention it, like #team.")
+
+
+TIMEOFF_HELP = ("Type the days as 2026-12-24 or 2026-12-24..2026-12-31 (or today, tomorrow, a weekday), then "
+                "half-start or half-end for a half day, then part of the leave type's name, "
+                "e.g. `/timeoff 2026-12-07..2026-12-08 half-end vacation`; or `/timeoff list` for your leave.")
+_HALF_START = {"half-start", "halfstart", "pm", "afternoon"}
+_HALF_END = {"half-end", "halfend", "am", "morning"}
+
+
+@dataclass(frozen=True)
+class LeaveShortcut:
+    """What ``/timeoff`` typed text says: the days, which ends are half days, and words naming a type."""
+
+    start: date
+    end: date
+    half_start: bool = False  # the first day from the afternoon
+    half_end: bool = False  # the last day until noon
+    kind: str = ""
+
+
+def parse_timeoff(text: str, today: date) -> LeaveShortcut:
+    """``2026-12-07..2026-12-08 half-end sick`` → the form's pre-filled fields. On one day,
+    ``morning``/``am`` and ``afternoon``/``pm`` say which half."""
+    words = split_args(text)
+    if not words:
+        raise InputError(TIMEOFF_HELP)
+    first = words[0].lower()
+    if ".." in first:
+        start, end = parse_date_range(first, words[0], 366, "a range like 2026-12-24..2026-12-31")
+    elif _ISO.match(first) or first in {"today", "tomorrow", *_WEEKDAYS}:
+        start, end = parse_period(first, today)
+    else:
+        raise InputError(f"I couldn't read {quote(words[0])} as a day. {TIMEOFF_HELP}")
+    rest = [w.lower() for w in words[1:]]
+    half_start = any(w in _HALF_START for w in rest)
+    half_end = any(w in _HALF_END for w in rest)
+    if half_start and half_end and start == end:
+        raise InputError("One day can be a morning or an afternoon, not both.")
+    kind = " ".join(w for w in words[1:] if w.lower() not in _HALF_START | _HALF_END)
+    return LeaveShortcut(start, end, half_start, half_end, clean_text(kind, what="leave type", limit=60) or "")

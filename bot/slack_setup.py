@@ -103,9 +103,13 @@ def scope_report(identity: SlackIdentity, wanted: list[str]) -> tuple[str, list[
 
 
 def http_manifest(base_url: str, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The manifest for HTTP mode: every request URL at ``base_url``/slack/events, Socket Mode off."""
+    """The manifest for HTTP mode: every request URL at ``base_url``/slack/events, the OAuth
+    redirect (a person's consent to show leave in their status) at ``base_url``/slack/oauth_redirect,
+    Socket Mode off."""
     out = copy.deepcopy(manifest if manifest is not None else load_manifest())
     url = base_url.rstrip("/") + "/slack/events"
+    if "oauth_config" in out:
+        out["oauth_config"]["redirect_urls"] = [base_url.rstrip("/") + "/slack/oauth_redirect"]
     for command in out["features"].get("slash_commands", []):
         command["url"] = url
     out["settings"]["interactivity"]["request_url"] = url

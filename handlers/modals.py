@@ -9,7 +9,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
-from handlers.render import blocks
+from bot.parse import LeaveShortcut
+from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, describe
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,11 @@ def open_view(turn: Turn, trigger_id: str, view: dict[str, Any], again: str) -> 
     return str(opened["view"]["id"]), str(opened["view"].get("hash") or "")
 
 
-def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None) -> None:
-    """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor; the
-    update carries the loading view's hash, so it never overwrites a view that moved on. Then the
-    public holidays are cached, for the submission's ack to check without a vendor call."""
+def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None, typed: LeaveShortcut | None = None) -> None:
+    """Open a loading modal at once (trigger_id lives 3 s), then fill it from the vendor (and what
+    was ``typed`` after the command); the update carries the loading view's hash, so it never
+    overwrites a view that moved on. Then the public holidays are cached, for the submission's ack
+    to check without a vendor call."""
     opened = open_view(turn, trigger_id, blocks.loading_view("Request leave"), "`/timeoff` again")
     if opened is None:
         return
@@ -39,8 +41,10 @@ def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None) -> Non
 
     def work(actor: Actor) -> None:
         form = services.leave.leave_form(actor)
-        update_view(turn, view_id, blocks.leave_view(form, actor.today(services.now()), {"channel": channel_id}),
-                    view_hash)
+        today, metadata = actor.today(services.now()), {"channel": channel_id}
+        view = (leave.leave_view_typed(form, today, metadata, typed) if typed is not None
+                else blocks.leave_view(form, today, metadata))
+        update_view(turn, view_id, view, view_hash)
         services.leave.warm_holidays(actor)  # with the form in front of the person: its ack needs them
 
     def on_error(exc: BaseException) -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import secrets
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,13 +40,26 @@ REPLY_METHODS = ("chat.postMessage", "chat.postEphemeral", "views.open", "views.
                  "views.publish")
 QUIET = 0.4  # seconds without a new reply before the bot is taken to have answered
 TIMEOUT = 20.0
-HELP = """Type slash commands as the demo person, for example:
-  /clockin [project]   /clockout [note]   /whosoff week   /timebot status   /timebot digest preview
+HELP = """Type slash commands as the demo person (Ada is the one Timebot admin; the others see what employees see):
+  /clockin [project]   /clockout [note]   /whosin
   /timeoff                                    the leave form (filled in here, field by field)
-  /timeoff 2026-12-07..2026-12-08 half-end    fill and send the form at once (half-start, half-end, a type)
+  /timeoff 2026-12-07..2026-12-08 half-end    the form filled in from what you type (half-start, half-end,
+                                              part of a type's name), then sent
+  /timeoff list                               your leave, with Cancel buttons
+  /whosoff [today|tomorrow|week|next week|2026-12-24|2026-12-24..2026-12-31] [#team|@backend|dept=NAME]
+  /timebot hours [today|week|last week|2026-12-01..2026-12-07]
+  /timebot status   /timebot link [@person id]   /timebot unlink   /timebot help
+  /timebot digest add #team 09:00 | list | remove #team | preview #team      (admins)
   /home                                       the App Home tab
-  /as alan                                    become another demo person
-End with Ctrl-D (or the end of piped input)."""
+  /as grace                                   become another demo person (Grace approves leave)
+  /tick                                       what the scheduler would do now: leave news, approvers'
+                                              reminders, clock-out reminders (it is off in the console)
+#team is a channel (everyone), @backend a user group (Ada, Alan, Linus), @alan a person: typed as here,
+they reach the bot as Slack sends them when picked from its suggestions. DMs the bot sends anyone show
+as "(DM to …)". End with Ctrl-D (or the end of piped input)."""
+CHANNELS = {"C0TEAM": ("team", [p.slack_id for p in DEMO_PEOPLE])}
+GROUPS = {"S0BACKEND": ("backend", ["U0ADA", "U0ALAN", "U0LINUS"])}
+APPROVER = "U0GRACE"
 
 
 @dataclass
@@ -100,6 +111,10 @@ class Console:
         self.ask = ask  # prompts for a form's fields; None: piped input, forms aren't filled field by field
         self._stack = contextlib.ExitStack()
         self.slack = SlackStandIn.demo(BOT_TOKEN)
+        for channel_id, (channel, members) in CHANNELS.items():
+            self.slack.add_channel(channel_id, channel, members)
+        for group_id, (handle, users) in GROUPS.items():
+            self.slack.add_usergroup(group_id, handle, users)
         self.runtime: Runtime | None = None
         self.driver: SlackDriver | None = None
         self.greeting = ""
@@ -124,7 +139,10 @@ class Console:
         settings = Settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=signing,  # type: ignore[call-arg]
                             SLACK_API_URL=self.slack.api_url, DATABASE_URL=f"sqlite:///{tmp / 'timebot.db'}",
                             TIMEBOT_SECRET_KEY=SecretBox.generate_key(), TIMEBOT_SCHEDULER=False,
-                            TIMEBOT_ADMINS=",".join(p.slack_id for p in DEMO_PEOPLE))
+                            # one admin, so the others see what employees see; Grace approves leave,
+                            # and /tick reminds her of anything still pending
+                            TIMEBOT_ADMINS=DEMO_PEOPLE[0].slack_id, TIMEBOT_LEAVE_APPROVERS=APPROVER,
+                            TIMEBOT_APPROVAL_REMIND_HOURS=1e-6)
         vendor_spec = spec(self.vendor)
         connector = vendor_spec.build(vendor_spec.settings_cls(_env_file=None, **sandbox.settings),  # type: ignore[call-arg]
                                       HttpPolicy())
@@ -186,25 +204,31 @@ class Console:
                 self.say(f"You are now {person.name}.")
         elif command == "/home":
             self._home()
-        elif command == "/timeoff" and rest:
-            self._timeoff_shortcut(rest)
+        elif command == "/tick":
+            self._tick()
         else:
-            self._command(command, rest)
+            self._command(command, self.slack_text(rest))
         self.say("")
 
     def _command(self, command: str, text: str) -> None:
         assert self.driver is not None
         mark = len(self.slack.calls)
         response, key = self.driver.command(command, text, user=self.person.slack_id)
+        answered = False  # the ack carried the answer (help, an input error): nothing more will come
         if response.content and response.headers.get("content-type", "").startswith("application/json"):
-            self.show(message_text(response.json(), self.name))  # answered in the ack
+            ack = response.json()
+            self.show(message_text(ack, self.name))
+            answered = bool(str(ack.get("text") or "").strip()) and not _holding(ack)
         elif response.text.strip():
             self.show(response.text.splitlines())
+            answered = True
         elif response.status_code != 200:
             self.say(f"(the bot answered HTTP {response.status_code})")
-        for kind, payload in self._replies(mark, key):
+            answered = True
+        replies = self._since(mark, key) if answered else self._replies(mark, key)
+        for kind, payload in replies:
             self._render(kind, payload)
-        self._fill_open_form()
+        self._fill_open_form(typed=bool(text))
 
     # --- replies -------------------------------------------------------------------------------
 
@@ -217,7 +241,7 @@ class Console:
             found = self._since(mark, key)
             if len(found) != seen:
                 seen, last_change = len(found), time.monotonic()
-            slow = found and ":hourglass" in str(found[-1][1].get("text", ""))
+            slow = found and _holding(found[-1][1])
             if found and not slow and time.monotonic() - last_change >= QUIET:
                 break
             time.sleep(0.05)
@@ -231,7 +255,9 @@ class Console:
         found: list[tuple[str, dict[str, Any]]] = [("reply", p) for p in (self.slack.responses.get(key, [])
                                                                          if key else [])]
         for call in self.slack.calls[mark:]:
-            if call.method in REPLY_METHODS and call.args.get("user_id", self.person.slack_id) == self.person.slack_id:
+            if call.method == "chat.postMessage" or (  # DMs to anyone (an approver's too) and channel posts
+                    call.method in REPLY_METHODS
+                    and call.args.get("user_id", self.person.slack_id) == self.person.slack_id):
                 found.append((call.method, call.args))
         return found
 
@@ -243,7 +269,14 @@ class Console:
             if view.get("callback_id"):
                 self._form = (view, payload.get("view_id"))
             return
-        prefix = "(DM) " if kind == "chat.postMessage" else ""
+        channel = str(payload.get("channel", ""))
+        if channel.startswith("D"):  # the stand-in names a person's DM channel after them (D0GRACE: U0GRACE)
+            channel = "U" + channel[1:]
+        prefix = ""
+        if kind == "chat.postMessage":
+            prefix = ("(DM) " if channel in ("", self.person.slack_id) else
+                      f"(DM to {self.name(channel)}) " if channel.startswith(("U", "W")) else
+                      f"(in #{CHANNELS.get(channel, (channel,))[0]}) ")
         lines = message_text(payload, self.name)
         self.show([prefix + lines[0], *lines[1:]] if lines else [])
 
@@ -266,13 +299,15 @@ class Console:
 
     _form: tuple[dict[str, Any], str | None] | None = None
 
-    def _fill_open_form(self) -> None:
+    def _fill_open_form(self, typed: bool = False) -> None:
+        """Ask for each field (an empty answer keeps what the form shows); piped input can't
+        answer, so a form the command's own words filled in (``typed``) is sent as it is."""
         form, self._form = self._form, None
         if form is None:
             return
         view, view_id = form
-        if self.ask is None:
-            self.say("(Piped input doesn't fill forms field by field: use the shortcut, e.g. "
+        if self.ask is None and not typed:
+            self.say("(Piped input doesn't fill forms field by field: type the days after the command, e.g. "
                      "/timeoff 2026-12-07..2026-12-08 half-end)")
             return
         values: dict[str, dict[str, Any]] = {}
@@ -281,6 +316,9 @@ class Console:
                 continue
             element = block.get("element") or {}
             label = str((block.get("label") or {}).get("text", block.get("block_id")))
+            if self.ask is None:
+                values[block["block_id"]] = _answer(element, "")
+                continue
             answer = self.ask(f"  {label} [{element_summary(element, self.name)}]: ")
             if answer is None:
                 self.say("(form cancelled)")
@@ -297,8 +335,9 @@ class Console:
         ack = response.json() if response.content else {}
         if ack.get("response_action") == "errors":
             self.show(["The form says:", *(f"  {field}: {error}" for field, error in ack["errors"].items())])
-            self._form = (view, view_id)
-            self._fill_open_form()
+            if self.ask is not None:  # piped input can't correct the form: it would be sent again as it was
+                self._form = (view, view_id)
+                self._fill_open_form()
             return
         if ack.get("response_action") == "update":
             self.show(view_text(ack.get("view") or {}, self.name))
@@ -306,39 +345,37 @@ class Console:
             self._render(kind, payload)
         self._form = None
 
-    def _timeoff_shortcut(self, rest: str) -> None:
-        """``/timeoff 2026-12-07..2026-12-08 [half-start] [half-end] [type words]``: the real form,
-        opened by the real command, filled in and sent."""
-        try:
-            start, end, start_portion, end_portion, kind = parse_timeoff(rest)
-        except ValueError as exc:
-            self.say(str(exc))
-            return
-        assert self.driver is not None
+    def slack_text(self, text: str) -> str:
+        """What Slack sends for text typed with #channel, @group and @person picked from its
+        suggestions: ``<#C…|name>``, ``<!subteam^S…|@handle>``, ``<@U…|name>``; anything else unchanged."""
+        words = []
+        for word in text.split(" "):
+            key = word[1:].lower()
+            if word.startswith("#"):
+                found = next((cid for cid, (name, _) in CHANNELS.items() if name == key), None)
+                word = f"<#{found}|{key}>" if found else word
+            elif word.startswith("@"):
+                group = next((gid for gid, (handle, _) in GROUPS.items() if handle == key), None)
+                person = find_person(key)
+                if group:
+                    word = f"<!subteam^{group}|@{key}>"
+                elif person:
+                    word = f"<@{person.slack_id}|{key}>"
+            words.append(word)
+        return " ".join(words)
+
+    def _tick(self) -> None:
+        """One pass of the scheduled jobs, as the scheduler would run them now."""
+        assert self.runtime is not None
+        services = self.runtime.services
         mark = len(self.slack.calls)
-        self.driver.command("/timeoff", "", user=self.person.slack_id)
-        found = list(self._replies(mark))
-        form = next(((p.get("view"), p.get("view_id")) for k, p in found
-                     if k.startswith("views.") and (p.get("view") or {}).get("callback_id") == "leave_request"), None)
-        if form is None:
-            for k, p in found:
-                self._render(k, p)
-            return
-        view, view_id = form
-        types = view["blocks"][0]["element"]["options"]
-        chosen = next((o for o in types if kind and kind in o["text"]["text"].lower()), types[0])
-        values = {
-            "leave_type": {"type": "static_select", "selected_option": chosen},
-            "start": {"type": "datepicker", "selected_date": start.isoformat()},
-            "start_portion": _option("pm" if start_portion else "full"),
-            "end": {"type": "datepicker", "selected_date": end.isoformat()},
-            "end_portion": _option("am" if end_portion else "full"),
-            "note": {"type": "plain_text_input", "value": None},
-        }
-        self.say(f"(sending the leave form: {chosen['text']['text']}, {start}..{end}"
-                 f"{', afternoon of the first day' if start_portion else ''}"
-                 f"{', morning of the last day' if end_portion else ''})")
-        self._submit(view, view_id, values)
+        news = services.followup.poll() if services.followup is not None else 0
+        reminded = services.followup.remind() if services.followup is not None else 0
+        nudged = services.hygiene.check() if services.hygiene is not None else 0
+        self.say(f"(scheduler: {news} leave change(s) announced, {reminded} approver reminder(s), "
+                 f"{nudged} clock-out reminder(s))")
+        for kind, payload in self._since(mark, None):  # the jobs ran here: what they sent is in already
+            self._render(kind, payload)
 
     def _home(self) -> None:
         assert self.driver is not None
@@ -361,9 +398,9 @@ class Console:
             self.say("  " + line if line else "")
 
 
-def _option(value: str) -> dict[str, Any]:
-    return {"type": "static_select", "selected_option": {"value": value, "text": {"type": "plain_text",
-                                                                                  "text": value}}}
+def _holding(message: dict[str, Any]) -> bool:
+    """A holding note (queued, slow vendor): the answer itself comes later."""
+    return ":hourglass" in str(message.get("text", ""))
 
 
 def _answer(element: dict[str, Any], typed: str) -> dict[str, Any]:
@@ -381,23 +418,7 @@ def _answer(element: dict[str, Any], typed: str) -> dict[str, Any]:
         return {"type": kind, "selected_date": typed or element.get("initial_date")}
     if kind == "timepicker":
         return {"type": kind, "selected_time": typed or element.get("initial_time")}
-    return {"type": kind, "value": typed or None}
-
-
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
-
-
-def parse_timeoff(text: str) -> tuple[date, date, bool, bool, str]:
-    words = text.split()
-    m = _RANGE.match(words[0]) if words else None
-    if m is None:
-        raise ValueError("Give the days as 2026-12-07 or 2026-12-07..2026-12-08, then half-start/half-end if "
-                         "you like, then the kind of leave.")
-    start = date.fromisoformat(m.group(1))
-    end = date.fromisoformat(m.group(2) or m.group(1))
-    rest = [w.lower() for w in words[1:]]
-    return (start, end, "half-start" in rest, "half-end" in rest,
-            " ".join(w for w in rest if w not in ("half-start", "half-end")))
+    return {"type": kind, "value": typed or element.get("initial_value")}
 
 
 def run_console(vendor: str, person: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

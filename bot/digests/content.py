@@ -1,5 +1,5 @@
 """What a channel's digest says for one local date, built from the who's-off use case: today and
-the coming working days (daily), or the working week ahead (weekly), of the subscription's scope,
+the coming working days (daily), or the working week (weekly, ``working_week``), of the subscription's scope,
 as compact ranges, with kinds as the subscription and the sick-leave rule allow."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import SICK_LEAVE, Holiday, Portion, SickLeave
+from bot.parse import working_week
 from bot.usecases.ranges import OffSpan
 from bot.usecases.scope import Scope
 from bot.usecases.whos_off import DayReport, WhosOff, WhosOffReport
@@ -41,6 +42,7 @@ class DigestContent:
     week_end: date | None = None  # weekly: the last day of the week shown
     scope: Scope = field(default_factory=Scope)
     mentions: bool = False
+    week_start: date | None = None  # weekly: the first day of the week shown (``working_week``)
 
     @property
     def empty(self) -> bool:
@@ -80,10 +82,12 @@ class DigestBuilder:
         show_kind = self.show_kind if sub.show_kind is None else sub.show_kind
         late = due_at.astimezone(ZoneInfo(sub.tz)) if due_at else None
         if sub.cadence == "weekly":
-            end = day + timedelta(days=6)
-            week = self._report(sub.team_id, day, end, scope, fresh=fresh).masked(show_kind=show_kind, sick=self.sick)
+            start, end = working_week(day)
+            week = self._report(sub.team_id, start, end, scope, fresh=fresh).masked(show_kind=show_kind,
+                                                                                   sick=self.sick)
             return DigestContent(sub.channel_id, day, sub.tz, DayReport(day), [], 0, list(week.notes), late, preview,
-                                 sub.skip_empty, week.spans, week.holidays, "weekly", end, scope, sub.mentions)
+                                 sub.skip_empty, week.spans, week.holidays, "weekly", end, scope, sub.mentions,
+                                 start)
         horizon = day + timedelta(days=sub.days_ahead * 2 + 7)  # N working days past weekends and holidays
         report = self._report(sub.team_id, day, horizon, scope, fresh=fresh).masked(show_kind=show_kind,
                                                                                    sick=self.sick)

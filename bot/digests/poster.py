@@ -55,6 +55,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot import formatting as fmt
 from bot import metrics
 from bot.digests.content import DigestBuilder, DigestMessage
 from bot.digests.schedule import CATCH_UP_AFTER, LATE_AFTER, latest_due, scheduled_at
@@ -357,7 +358,7 @@ class Digests:
         return results
 
     def _missed(self, sub: DigestSubscription, due: datetime, day: date, now: datetime) -> None:
-        detail = f"due {due.astimezone(ZoneInfo(sub.tz)):%a %d %b %H:%M %Z} while no Timebot process was running"
+        detail = f"due {fmt.clock(due, ZoneInfo(sub.tz), with_day=True)} while no Timebot process was running"
         if self.store.mark_missed(sub.team_id, sub.channel_id, day, owner=_owner(), now=now, detail=detail):
             log.warning("digest for %s on %s was missed (%s); skipped: it is no longer that day there",
                         sub.channel_id, day, detail)

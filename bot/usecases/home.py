@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from bot.domain import Absence, Action, Actor, ClockSession
 from bot.errors import NotLinked, UserError, VendorError
@@ -116,15 +115,7 @@ class Home:
         error = None
         ready = leave_vendor is not None and not any(name == leave_vendor.name for name, _ in status.needs_link) \
             and not any(label == leave_vendor.label for label, _ in status.unmatched)
-        if leave_vendor is not None and ready:
-            try:
-                user = self.people.identity(actor, leave_vendor)
-                today = actor.today(self.people.now())
-                upcoming = sorted(
-                    leave_vendor.my_absences(user, today, today + timedelta(days=180)), key=lambda a: a.start
-                )
-            except (VendorError, UserError) as exc:
-                error = _words(exc)
+        # the person's leave itself is listed once, by the follow-up's ``my_leave`` (with Cancel buttons)
         return HomeState(status, leave_vendor.label if leave_vendor else None, upcoming, error, ready)
 
 

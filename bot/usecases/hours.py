@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Action, Actor, ClockSession
 from bot.errors import UserError, VendorError
-from bot.parse import InputError, parse_date, parse_date_range, quote
+from bot.parse import InputError, parse_date, parse_date_range, quote, working_week
 from bot.usecases.people import People
 from bot.vendors.registry import Router
 
@@ -24,15 +24,15 @@ HOURS_HELP = "`today`, `week`, `last week` or `2026-12-01..2026-12-07`"
 def parse_hours_period(text: str | None, today: date) -> tuple[date, date]:
     """``/timebot hours`` argument → inclusive range of the person's days, looking back."""
     raw = " ".join((text or "").split()).lower()
-    monday = today - timedelta(days=today.weekday())
     if raw in {"", "today"}:
         return today, today
     if raw == "yesterday":
         return today - timedelta(days=1), today - timedelta(days=1)
     if raw in {"week", "this week"}:
-        return monday, today
+        return working_week(today)
     if raw == "last week":
-        return monday - timedelta(days=7), monday - timedelta(days=1)
+        first, last = working_week(today)
+        return first - timedelta(days=7), last - timedelta(days=7)
     if ".." in raw:
         return parse_date_range(raw, text or "", MAX_HOURS_DAYS, HOURS_HELP)
     try:

@@ -4,14 +4,16 @@ and the working days it costs."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
 
+from bot import formatting as fmt
 from bot import metrics
 from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
-from bot.errors import FormErrors, OutcomeUnknown, VendorError, outcome
+from bot.errors import FormErrors, OutcomeUnknown, VendorError, VendorUnavailable, outcome
 from bot.usecases.holidays import YEAR_AHEAD, HolidayCache
 from bot.usecases.people import People
 from bot.usecases.whos_off import holiday_days
@@ -55,6 +57,19 @@ def working_days(start: date, end: date, start_portion: Portion, end_portion: Po
     return total
 
 
+def named_type(types: list[LeaveType], words: str) -> tuple[LeaveType | None, bool]:
+    """The type ``words`` name (part of its name, any case) and True; with no such type, the
+    closest one (an "other" kind, else the first) and False; (None, True) when no words were typed."""
+    wanted = " ".join(words.lower().split())
+    if not wanted or not types:
+        return None, not wanted
+    for match in (lambda name: wanted in name, lambda name: any(w in name for w in wanted.split() if len(w) > 2)):
+        found = next((t for t in types if match(t.name.lower())), None)
+        if found is not None:
+            return found, True
+    return next((t for t in types if "other" in t.name.lower()), types[0]), False
+
+
 NO_WORKING_DAYS = "Those days are all weekend or public holiday"
 
 
@@ -94,6 +109,8 @@ class Leave:
         self.people = people
         self.router = router
         self.holidays = HolidayCache(router, people.now)
+        self._backdate_asked: set[tuple[str, str, date, date, str]] = set()  # asked once in this process
+        self._asked_lock = threading.Lock()
         # Called after each accepted request (the follow-up: approvers, status news).
         self.after: list[Callable[[Actor, LeaveResult, LeaveRequest], None]] = []
 
@@ -113,12 +130,26 @@ class Leave:
                 balances = []
         return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days, balances)
 
-    def problems(self, team_id: str, user_id: str, request: LeaveRequest) -> dict[str, str]:
+    def problems(self, team_id: str, user_id: str, request: LeaveRequest, kind_name: str | None = None,
+                 ) -> dict[str, str]:
         """Field errors for the form, before the ack: today is the person's, from the cached profile,
         and holidays are those cached when a form was opened (none while the cache is cold: the
-        check after the ack has them)."""
-        return validate_leave(request, self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date(),
-                              self.backdate_days, self.holidays.known(request.start, request.end))
+        check after the ack has them). Backdating is for sick days: leave of another kind
+        (``kind_name``, as the form shows it) that starts in the past is questioned once, and goes
+        through when sent again."""
+        today = self.people.now().astimezone(self.people.cached_zone(team_id, user_id)).date()
+        errors = validate_leave(request, today, self.backdate_days, self.holidays.known(request.start, request.end))
+        sick = self.people.settings.sick_leave(kind_name)
+        if not errors and request.start < today and not sick:
+            key = (team_id, user_id, request.start, request.end, request.leave_type)
+            with self._asked_lock:
+                first = key not in self._backdate_asked
+                self._backdate_asked.add(key)
+            if first:
+                ago = (today - request.start).days
+                errors["start"] = (f"That's {ago} day{'s' if ago != 1 else ''} ago: backdating is meant for sick days. "
+                                   "Send the form again to request it anyway.")
+        return errors
 
     def warm_holidays(self, actor: Actor) -> None:
         """Cache the holidays a request from ``actor`` may cover (a year ahead, and the days it may
@@ -134,17 +165,16 @@ class Leave:
             raise FormErrors(errors)
         vendor = self.router.leave()
         user = self.people.identity(actor, vendor)
+        clash = _overlap(vendor, user, request)
+        if clash:
+            raise FormErrors({"start": clash})
         half_note = False
         if not vendor.half_days and (
             request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL
         ):
             half_note = True
-            parts = []
-            if request.start_portion is not Portion.FULL:
-                parts.append(f"{request.start.isoformat()} {_portion_word(request.start_portion)} only")
-            if request.end_portion is not Portion.FULL and request.end != request.start:
-                parts.append(f"{request.end.isoformat()} {_portion_word(request.end_portion)} only")
-            extra = "Half day: " + ", ".join(parts)
+            extra = "Half day: " + fmt.half_days(request.start, request.end, request.start_portion,
+                                                 request.end_portion) + " only"
             request = LeaveRequest(
                 request.start,
                 request.end,
@@ -183,6 +213,36 @@ class Leave:
         return result
 
 
+def _overlap(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> str:
+    """Why the request clashes with the person's own pending or approved leave ("" when it doesn't):
+    said here in one way, before the vendor refuses it in its own words (or, worse, accepts it)."""
+    try:
+        mine = vendor.my_absences(user, request.start, request.end)
+    except VendorUnavailable:
+        raise  # down or hanging: the write would be too, and nothing has been sent yet (said so)
+    except VendorError:
+        return ""  # the vendor still checks when the request reaches it
+    wanted = Absence("", request.start, request.end, start_portion=request.start_portion,
+                     end_portion=request.end_portion)
+    for a in sorted(mine, key=lambda a: a.start):
+        if a.status not in {"pending", "approved"}:
+            continue
+        days = [d for d in _days(max(a.start, request.start), min(a.end, request.end))
+                if _clash(a.portion_on(d), wanted.portion_on(d))]
+        if days:
+            return f"You already have leave on {fmt.day_range(days[0], days[-1])} ({a.status})."
+    return ""
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _clash(mine: Portion | None, wanted: Portion | None) -> bool:
+    """A morning and an afternoon of the same day don't clash; anything else on a day does."""
+    return mine is not None and wanted is not None and (Portion.FULL in (mine, wanted) or mine == wanted)
+
+
 def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> tuple[Absence | None, bool]:
     """The person's request for exactly these days, if the vendor has it; and whether the
     vendor could be asked at all."""
@@ -191,7 +251,3 @@ def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) ->
     except VendorError:
         return None, False
     return next((a for a in mine if a.start == request.start and a.end == request.end), None), True
-
-
-def _portion_word(portion: Portion) -> str:
-    return {Portion.AM: "morning", Portion.PM: "afternoon", Portion.FULL: "all day"}[portion]

@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 
 from slack_sdk.errors import SlackApiError
 
+from bot import formatting as fmt
 from bot import metrics
 from bot.domain import SICK_LEAVE, Absence, Action, Actor, LeaveRequest, SickLeave
 from bot.errors import UserError, VendorError, VendorRejected
@@ -363,7 +364,7 @@ class LeaveFollowup:
         today = actor.today(self.people.now())
         found = vendor.my_absences(user, today - timedelta(days=self.settings.backdate_days), today + LIST_AHEAD)
         mine = [a for a in found if cancellable(a, today)]
-        mine.sort(key=lambda a: (a.start, a.absence_id or ""), reverse=True)
+        mine.sort(key=lambda a: (a.start, a.absence_id or ""))  # soonest first, as the Home lists it
         return MyLeave(vendor.label, mine, Action.CANCEL in vendor.capabilities)
 
     @metrics.attempted("cancel_leave")
@@ -408,7 +409,8 @@ class LeaveFollowup:
             self._update_approvers(row, self._news(LeaveTrack(**{**row.model_dump(), "status": "cancelled"}),
                                                    self._status_vendor(row.vendor)))
         self._tell_leave_gone(actor.team_id, actor.user_id)
-        done = f"Cancelled your {absence.kind or 'leave'} from {absence.start} to {absence.end}."
+        done = (f"Cancelled your {absence.kind or 'leave'}: "
+                f"{fmt.leave_range(absence.start, absence.end, absence.start_portion, absence.end_portion)}.")
         if absence.status == "approved" and self._tell_approvers_withdrawn(actor, user, absence, row):
             return f"{done} It was approved, so your approver will be told."
         return done

@@ -21,6 +21,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import formatting as fmt
 from bot import metrics
 from bot.crypto import SecretBox, UndecryptableSecret
 from bot.domain import SICK_LEAVE, Absence, Actor, Portion, SickLeave
@@ -88,11 +89,11 @@ def window(absence: Absence, tz: Any) -> tuple[datetime, datetime]:
 def back_on(ends: datetime, tz: Any) -> str:
     local = ends.astimezone(tz)
     if local.hour >= 12:
-        return f"back {local:%a} {local.day} {local:%b} afternoon"
+        return f"back {fmt.day(local.date())} afternoon"
     day: date = local.date()
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    return f"back {day:%a} {day.day} {day:%b}"
+    return f"back {fmt.day(day)}"
 
 
 def leave_key(vendor: str, absence: Absence) -> str:

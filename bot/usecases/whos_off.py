@@ -156,8 +156,10 @@ class WhosOff:
         if unreadable:
             notes.append(f"{unreadable} {'person' if unreadable == 1 else 'people'} left out: their stored keys "
                          "can't be read; an admin should check TIMEBOT_SECRET_KEY.")
-        if Action.IDENTITY not in vendor.capabilities:
-            notes.append(f"{vendor.label} only shows people who linked their account ({len(rows)} so far).")
+        unlinked = {p for p in people if in_slack is None or p in in_slack} - {r.slack_user_id for r in rows}
+        if Action.IDENTITY not in vendor.capabilities and unlinked:  # nobody left out: nothing to say
+            notes.append(f"{vendor.label} only shows people who linked their account: {len(rows)} of "
+                         f"{len(rows) + len(unlinked)} so far.")
         spans = compact_spans(named, start, end, off_days)
         return WhosOffReport(vendor.label, start, end, days, notes, spans, holidays, scope)
 

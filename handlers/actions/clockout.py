@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot import formatting as fmt
 from bot.services import Services
 from handlers.modals import open_view
 from handlers.render import blocks
@@ -30,5 +31,5 @@ def pick_time(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     started, latest = times
     tz = services.people.cached_zone(turn.team_id, turn.user_id)
     initial = min(started + timedelta(hours=8), latest or started + timedelta(hours=8))
-    open_view(turn, body["trigger_id"], blocks.end_time_view(meta, initial.astimezone(tz).strftime("%H:%M")),
+    open_view(turn, body["trigger_id"], blocks.end_time_view(meta, fmt.wall_time(initial.astimezone(tz))),
               "`/clockout` again")

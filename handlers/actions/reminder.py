@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
+from bot import formatting as fmt
 from bot.domain import Actor
 from bot.services import Services
 from handlers.events.home import publish_home
@@ -63,7 +64,7 @@ def reminder_left_at(ack: Ack, body: dict[str, Any], client: WebClient, services
     started, latest = times
     tz = services.people.cached_zone(turn.team_id, turn.user_id)
     initial = min(started + timedelta(hours=8), latest or services.now(), services.now())
-    open_view(turn, body["trigger_id"], left_at_view(meta, initial.astimezone(tz).strftime("%H:%M"), tz),
+    open_view(turn, body["trigger_id"], left_at_view(meta, fmt.wall_time(initial.astimezone(tz)), tz),
               "the button again")
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack
 
+from bot import formatting as fmt
 from bot.digests.admin import DigestAdmin, SubscriptionView
 from bot.digests.schedule import next_run
 from bot.digests.spec import DIGEST_SYNTAX, DigestSpec, describe_days, parse_spec
@@ -97,7 +99,8 @@ def describe(view: SubscriptionView, digests: DigestAdmin) -> str:
                else f"daily at {s.hour:02d}:{s.minute:02d} on {describe_days(s.days)}")
     text = f"<#{s.channel_id}> · {Scope.from_stored(s.scope).describe()} · {cadence} · {esc(s.tz)}"
     upcoming = view.next_at or next_run(s, digests.now())
-    text += f" · next {upcoming:%a %d %b %H:%M %Z}" if upcoming is not None else " · no next run"
+    text += (f" · next {fmt.clock(upcoming, ZoneInfo(s.tz), with_day=True)}" if upcoming is not None
+             else " · no next run")
     options = ["skips empty days" if s.skip_empty else "says so on empty days"]
     if not weekly:
         options.append(f"looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead" if s.days_ahead

@@ -11,7 +11,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
-from bot.errors import UserError
+from bot.errors import NotLinked, UserError
 from bot.parse import InputError, clean_text, parse_user, quote, split_args
 from bot.services import Services
 from handlers.commands.calendar import calendar
@@ -73,6 +73,16 @@ def link(turn: Turn, args: list[str], ack: Ack) -> None:
     ack()
 
     def by_email(actor: Actor) -> Reply:
+        if target and target != actor.user_id:  # an admin asking about someone: their match, not the admin's
+            people.require_admin(actor, "link", "Only Timebot admins can link someone else.")
+            try:
+                vendor_user = people.identity(people.actor(actor.team_id, target), vendor)
+            except NotLinked:
+                return Reply(f"I couldn't find <@{target}> in {vendor.label} by their Slack email. Give their "
+                             f"{vendor.label} id: `/timebot link @them ID`.")
+            return Reply(f"<@{target}> is linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
+                         "(matched by their Slack email). To link them to another account: "
+                         "`/timebot link @them ID`.")
         vendor_user = people.identity(actor, vendor)
         return Reply(f"You're linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
                      "(matched by your Slack email).")

@@ -1,4 +1,5 @@
-"""``/timeoff``: the leave form; ``/timeoff list``: the person's upcoming and pending requests."""
+"""``/timeoff [days] [half-start|half-end] [type]``: the leave form, filled in from what was typed;
+``/timeoff list``: the person's upcoming and pending requests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.domain import Actor
+from bot.parse import InputError, parse_timeoff
 from bot.services import Services
 from handlers.modals import open_leave_modal
 from handlers.render import leave
@@ -15,12 +17,23 @@ from handlers.turn import Reply, Turn
 
 
 def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
-    ack()
+    text = (command.get("text") or "").strip()
     turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
-    if (command.get("text") or "").strip().lower() in {"list", "ls", "mine"}:
+    if text.lower() in {"list", "ls", "mine"}:
+        ack()
         turn.later(lambda actor: my_leave_reply(services, actor))
         return
-    open_leave_modal(turn, command["trigger_id"], command.get("channel_id"))
+    typed = None
+    if text:
+        # the person's today from the cached profile: parsing stays on the ack path, without a call
+        today = services.now().astimezone(services.people.cached_zone(command["team_id"], command["user_id"])).date()
+        try:
+            typed = parse_timeoff(text, today)
+        except InputError as exc:
+            ack(text=str(exc))
+            return
+    ack()
+    open_leave_modal(turn, command["trigger_id"], command.get("channel_id"), typed)
 
 
 def my_leave_reply(services: Services, actor: Actor, page: int = 0) -> Reply:

@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot import formatting as fmt
 from bot.domain import Action, Actor
-from bot.parse import InputError, clean_text, parse_period
+from bot.parse import LAST_WORKING_WEEKDAY, InputError, clean_text, parse_period, working_week
 from bot.services import Services
 from bot.usecases.scope import Scope, parse_scope
 from handlers.render import blocks
@@ -31,11 +32,17 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
 
     def work(actor: Actor) -> Reply:
         start, end = parse_period(text, actor.today(services.now()))
+        weekend = ""
+        if start == end and start.weekday() > LAST_WORKING_WEEKDAY:  # a weekend day: nobody is "off" then
+            weekend = f"{blocks.fmt_day(start)} is a weekend, so here is the next working day."
+            start = end = working_week(start)[0]
         report = services.whos_off.whos_off(actor.team_id, start, end, scope).masked(
             show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave,
             viewer=actor.user_id, admin=actor.is_admin)
         rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
-        period = blocks.fmt_day(start) if start == end else f"{blocks.fmt_day(start)} to {blocks.fmt_day(end)}"
+        if weekend:
+            rendered.insert(0, blocks.context(weekend))
+        period = fmt.day_range(start, end)
         return Reply(f"Who's off: {period}", rendered)
 
     turn.later(

@@ -35,11 +35,13 @@ def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
         hours = services.hours.today_and_week(actor)
         extra = home_hygiene_blocks(hours, services.hygiene.clock_in_reminder(actor))
         view["blocks"] = (view["blocks"][:-1] + extra + view["blocks"][-1:])[:100]
-    if services.followup is not None and state.leave_vendor and state.leave_ready:  # my leave and balances
+    if services.followup is not None and state.leave_vendor and state.leave_ready:  # my leave, balances
         view = leave.with_my_leave(view, *_my_leave(services, actor))
+    elif services.followup is not None:  # no leave to list yet, but balances another vendor keeps
+        view = leave.with_my_leave(view, None, services.followup.balances(actor))
     if services.leave_status is not None:  # leave in the Slack status
         view["blocks"] += status_section(services.leave_status.connected(actor.team_id, actor.user_id),
-                                         services.status_connect_url, services.status_missing)
+                                         services.status_connect_url, services.status_missing, actor.is_admin)
     client.views_publish(user_id=actor.user_id, view=view)
 
 

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import SICK_LEAVE, Absence, LinkField, Portion, SickLeave
+from bot import formatting as fmt
+from bot.domain import SICK_LEAVE, Absence, LinkField, SickLeave
 from bot.parse import esc
 from bot.usecases.clock import ClockResult
 from bot.usecases.home import HomeState, StatusReport
@@ -24,7 +25,8 @@ HELP = (
     "*Timebot* keeps your time and leave without leaving Slack.\n"
     "• `/clockin [project]`: start working\n"
     "• `/clockout [note]`: stop working\n"
-    "• `/timeoff`: request leave\n"
+    "• `/timeoff [2026-12-24|2026-12-24..2026-12-31] [half-start|half-end] [type]`: request leave · "
+    "`/timeoff list`: your leave\n"
     "• `/whosoff [today|tomorrow|week|next week|2026-12-24|2026-12-24..2026-12-31]`: who is off\n"
     "• `/whosin`: who is clocked in right now\n"
     "• `/timebot hours [today|week|last week|2026-12-01..2026-12-07]`: hours worked\n"
@@ -49,26 +51,14 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
-def fmt_time(moment: datetime, tz: ZoneInfo, *, with_day: bool = False, today: date | None = None) -> str:
-    local = moment.astimezone(tz)
-    clock = local.strftime("%H:%M %Z")
-    if with_day and (today is None or local.date() != today):
-        return f"{local.strftime('%a %d %b')} {clock}"
-    return clock
-
-
-def fmt_day(day: date) -> str:
-    return day.strftime("%a %d %b %Y")
-
-
-def fmt_days(days: float) -> str:
-    n = int(days) if days == int(days) else days
-    return f"{n} working day" + ("" if days == 1 else "s")
+# Every day, time and amount is written by bot.formatting; these names keep the renderers short.
+fmt_time = fmt.clock
+fmt_day = fmt.day
+fmt_days = fmt.working_days
 
 
 def duration(start: datetime, end: datetime) -> str:
-    minutes = max(0, int((end - start).total_seconds() // 60))
-    return f"{minutes // 60}h {minutes % 60:02d}m"
+    return fmt.hours_minutes(end - start)
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -132,7 +122,7 @@ def midnight_blocks(result: ClockResult, now: datetime) -> Blocks:
 
 def leave_confirmation(result: LeaveResult, tz: ZoneInfo, sick: SickLeave = SICK_LEAVE) -> str:
     a = result.absence
-    span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
+    span = fmt.day_range(a.start, a.end)
     status = " It's waiting for approval." if a.status == "pending" else ""
     text = (
         f"{leave_emoji(a.kind, sick)} Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
@@ -162,12 +152,8 @@ def leave_emoji(kind: str | None, sick: SickLeave = SICK_LEAVE) -> str:
 
 
 def _portions(a: Absence) -> str:
-    parts = []
-    if a.start_portion is not Portion.FULL:
-        parts.append(f"{'afternoon' if a.start_portion is Portion.PM else 'morning'} of {a.start:%d %b}")
-    if a.end_portion is not Portion.FULL and a.end != a.start:
-        parts.append(f"morning of {a.end:%d %b}" if a.end_portion is Portion.AM else f"afternoon of {a.end:%d %b}")
-    return f" ({', '.join(parts)} only)" if parts else ""
+    halves = fmt.half_days(a.start, a.end, a.start_portion, a.end_portion)
+    return f" ({halves} only)" if halves else ""
 
 
 def status_text(report: StatusReport, tz: ZoneInfo, now: datetime) -> str:
@@ -292,7 +278,7 @@ def _balance_context(form: LeaveForm) -> dict[str, Any]:
         return context(f"{esc(form.vendor)} keeps no leave balance.")
     if not form.balances:
         return context(f"{esc(form.vendor)} has no balance on record for you.")
-    return context(" · ".join(esc(b.text()) for b in form.balances[:5]))
+    return context(" · ".join(esc(fmt.balance(b.label, b.remaining, b.unit)) for b in form.balances[:5]))
 
 
 def link_view(
@@ -352,6 +338,10 @@ def end_time_view(metadata: dict[str, Any], initial: str) -> dict[str, Any]:
 # --- App Home -------------------------------------------------------------------------
 
 
+REQUEST_LEAVE_BUTTON = {"type": "actions", "elements": [
+    {"type": "button", "action_id": "home_request_leave", "text": {"type": "plain_text", "text": "Request leave"}}]}
+
+
 def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     status = state.status
     blocks: Blocks = [{"type": "header", "text": plain("Timebot", 150)}]
@@ -396,24 +386,6 @@ def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
                     ],
                 }
             )
-    if state.leave_vendor and state.leave_ready:  # otherwise the link line above says what to do first
-        blocks.append({"type": "divider"})
-        lines = [f"*Upcoming leave* ({esc(state.leave_vendor)})"]
-        if state.leave_error:
-            lines.append(esc(state.leave_error))
-        elif state.upcoming:
-            for a in state.upcoming[:20]:
-                span = fmt_day(a.start) if a.start == a.end else f"{fmt_day(a.start)} to {fmt_day(a.end)}"
-                pending = " · pending" if a.status == "pending" else ""
-                lines.append(f"• {span}{_portions(a)} · {esc(a.kind or 'Leave')}{pending}")
-        else:
-            lines.append("Nothing booked.")
-        blocks.append(section("\n".join(lines)))
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [{"type": "button", "action_id": "home_request_leave", "text": plain("Request leave")}],
-            }
-        )
+    # The person's leave (one list, with Cancel buttons) is added by handlers.render.leave.with_my_leave.
     blocks.append(context(f"Times in your time zone ({tz.key}). Updated {fmt_time(now, tz)}."))
     return {"type": "home", "blocks": blocks[:100]}

@@ -5,30 +5,37 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot import formatting as fmt
 from bot.parse import esc
 from bot.usecases.hours import HoursReport
 from bot.usecases.whos_in import InEntry, WhosInReport
 from handlers.render.blocks import Blocks, context, fmt_day, fmt_time, section
 from handlers.render.whos_off import MAX_BLOCKS, MAX_NAME, line, sections
 
-
-def hm(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60}h {minutes % 60:02d}m"
+hm = fmt.hours_minutes
 
 
 def hours_title(report: HoursReport) -> str:
     if report.start == report.end:
         return f"Hours worked on {fmt_day(report.start)}"
-    return f"Hours worked, {fmt_day(report.start)} to {fmt_day(report.end)}"
+    return f"Hours worked, {fmt.day_range(report.start, report.end)}"
 
 
 def hours_blocks(report: HoursReport) -> Blocks:
     """A line per day, the range's total, and per project where the vendor has them."""
     lines = []
-    for day in report.days:
+    long = len(report.days) > 7  # over a week: the days with hours, and a subtotal per week
+    week_total, week_start = timedelta(), None
+    for n, day in enumerate(report.days):
         running = " _(running)_" if day.running else ""
-        lines.append(f"• {fmt_day(day.day)}: *{hm(day.worked)}*{running}")
+        if not long or day.worked or day.running:
+            lines.append(f"• {fmt_day(day.day)}: *{hm(day.worked)}*{running}")
+        if long:
+            week_start = week_start or day.day
+            week_total += day.worked
+            if day.day.weekday() == 6 or n == len(report.days) - 1:
+                lines.append(f"_Week {fmt.day_range(week_start, day.day)}: {hm(week_total)}_")
+                week_total, week_start = timedelta(), None  # type: date | None
     blocks: Blocks = [section(f"*{hours_title(report)}*")]
     if len(report.days) > 1:
         blocks.extend(sections("*Per day*", lines))

@@ -8,6 +8,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import formatting as fmt
 from bot.usecases.clock import ClockResult
 from bot.usecases.clock_hygiene import ClockOutReminder, ReminderOutcome
 from bot.usecases.hours import HoursReport
@@ -65,7 +66,7 @@ def auto_clocked_out(result: ClockResult, asked_at: datetime, now: datetime) -> 
 
 
 def clock_in_nudge(chosen: time) -> tuple[str, Blocks]:
-    text = f"It's past {chosen:%H:%M} and you haven't clocked in today. Working?"
+    text = f"It's past {fmt.wall_time(chosen)} and you haven't clocked in today. Working?"
     return text, [
         section(f":wave: {text}"),
         {"type": "actions", "block_id": "clockin_nudge", "elements": [
@@ -100,8 +101,8 @@ def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_
     picker: dict[str, Any] = {"type": "timepicker", "action_id": HOME_CLOCK_IN_REMINDER,
                               "placeholder": plain("Pick a time")}
     if reminder_at is not None:
-        picker["initial_time"] = reminder_at.strftime("%H:%M")
-        status = f"*Clock-in reminder*: on working days, if you haven't clocked in by {reminder_at:%H:%M}."
+        picker["initial_time"] = fmt.wall_time(reminder_at)
+        status = f"*Clock-in reminder*: on working days, if you haven't clocked in by {fmt.wall_time(reminder_at)}."
     else:
         status = "*Clock-in reminder*: off. Pick a time to get a nudge on working days you forget to clock in."
     found.append(section(status))

@@ -9,11 +9,20 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot.domain import Absence, LeaveRequest
-from bot.parse import esc
-from bot.usecases.leave import LeaveForm
+from bot import formatting as fmt
+from bot.domain import Absence, LeaveRequest, Portion
+from bot.parse import LeaveShortcut, esc, quote
+from bot.usecases.leave import LeaveForm, named_type
 from bot.usecases.leave_followup import Balances, LeaveNews, MyLeave
-from handlers.render.blocks import ANY_LEAVE_TYPE, Blocks, context, fmt_day, fmt_days, leave_view, plain, section
+from handlers.render.blocks import (
+    ANY_LEAVE_TYPE,
+    REQUEST_LEAVE_BUTTON,
+    Blocks,
+    context,
+    leave_view,
+    plain,
+    section,
+)
 
 PAGE_SIZE = 10  # requests per page: each takes a section (+ button); a message holds 50 blocks
 CANCEL_ACTION = "leave_cancel"
@@ -23,7 +32,7 @@ ICONS = {"approved": ":white_check_mark:", "denied": ":x:", "cancelled": ":waste
 
 
 def span(start: Any, end: Any) -> str:
-    return fmt_day(start) if start == end else f"{fmt_day(start)} to {fmt_day(end)}"
+    return fmt.day_range(start, end)
 
 
 class LeaveRender:
@@ -40,7 +49,7 @@ class LeaveRender:
         word = WORDS.get(news.status, news.status)
         lines = [f"*<@{news.slack_user_id}>* asks for *{esc(news.kind)}*: {span(news.start, news.end)}"]
         if news.working_days is not None:
-            lines.append(fmt_days(news.working_days))
+            lines.append(fmt.working_days(news.working_days))
         if news.note:
             lines.append(f"Note: {esc(news.note)}")
         others = ", ".join(esc(n) for n in news.others_off[:20])
@@ -77,12 +86,13 @@ def balance_lines(balances: Balances | None) -> list[str]:
         return [f"{esc(balances.vendor)} keeps no leave balance."]
     if not balances.balances:
         return [f"{esc(balances.vendor)} has no balance on record for you."]
-    return [esc(b.text()) for b in balances.balances]
+    return [esc(fmt.balance(b.label, b.remaining, b.unit)) for b in balances.balances]
 
 
 def _request_blocks(a: Absence, can_cancel: bool) -> Blocks:
     status = WORDS.get(a.status, a.status)
-    text = f"{ICONS.get(a.status, '')} {span(a.start, a.end)} · {esc(a.kind or 'Leave')} · {status}"
+    when = fmt.leave_range(a.start, a.end, a.start_portion, a.end_portion)
+    text = f"{ICONS.get(a.status, '')} {when} · {esc(a.kind or 'Leave')} · {status}"
     block = section(text)
     if can_cancel and a.absence_id and a.status in {"pending", "approved"}:
         block["accessory"] = {
@@ -97,7 +107,7 @@ def _request_blocks(a: Absence, can_cancel: bool) -> Blocks:
 
 def my_leave_blocks(mine: MyLeave, page: int = 0, balances: Balances | None = None, *,
                     page_size: int = PAGE_SIZE) -> Blocks:
-    """Newest first, ``page_size`` a page, with Previous / Next past the end of a page."""
+    """Soonest first, ``page_size`` a page, with Previous / Next past the end of a page."""
     pages = max(1, -(-len(mine.requests) // page_size))
     page = min(max(0, page), pages - 1)
     shown = mine.requests[page * page_size:(page + 1) * page_size]
@@ -126,11 +136,19 @@ def my_leave_blocks(mine: MyLeave, page: int = 0, balances: Balances | None = No
     return blocks
 
 
-def with_my_leave(view: dict[str, Any], mine: MyLeave, balances: Balances | None) -> dict[str, Any]:
-    """The App Home view with the "your leave" section (and balances) before its last line."""
+def with_my_leave(view: dict[str, Any], mine: MyLeave | None, balances: Balances | None) -> dict[str, Any]:
+    """The App Home view with the person's leave, the one list ``/timeoff list`` shows too (with
+    half days, statuses and Cancel buttons), a Request leave button and the balances, before its
+    last line; ``mine`` None (the person can't request leave yet): the balances alone, if any."""
     blocks = list(view["blocks"])
     tail = blocks.pop() if blocks and blocks[-1].get("type") == "context" else None
-    blocks += [{"type": "divider"}, *my_leave_blocks(mine, 0, balances)]
+    # no divider straight under the header (a vendor without a clock has nothing above the leave)
+    divider = [{"type": "divider"}] if blocks and blocks[-1].get("type") != "header" else []
+    if mine is not None:
+        blocks += [*divider, *my_leave_blocks(mine, 0, balances), REQUEST_LEAVE_BUTTON]
+    elif balances is not None and balance_lines(balances):
+        blocks += [*divider, section(f"*Your balances* ({esc(balances.vendor)})"),
+                   context(" · ".join(balance_lines(balances)))]
     if tail is not None:
         blocks.append(tail)
     return {**view, "blocks": blocks[:100]}
@@ -157,3 +175,18 @@ def leave_view_again(form: LeaveForm, today: date, metadata: dict[str, Any], req
         if block_id in errors:
             filled.append(context(f":warning: {esc(errors[block_id])}"))
     return {**view, "blocks": filled}
+
+
+def leave_view_typed(form: LeaveForm, today: date, metadata: dict[str, Any], typed: LeaveShortcut) -> dict[str, Any]:
+    """The leave form filled in from what was typed after ``/timeoff``; a type name the vendor
+    doesn't have is said at the top, with its closest type chosen."""
+    kind, found = named_type(form.types, typed.kind)
+    request = LeaveRequest(typed.start, typed.end, kind.id if kind else "",
+                           Portion.PM if typed.half_start else Portion.FULL,
+                           Portion.AM if typed.half_end else Portion.FULL)
+    view = leave_view_again(form, today, metadata, request, {})
+    if not found and kind is not None:
+        note = context(f":warning: {esc(form.vendor)} has no {quote(typed.kind)} leave type: I chose "
+                       f"{esc(kind.name)}, the closest. Change it if another fits better.")
+        view["blocks"] = [note, *view["blocks"]]
+    return view

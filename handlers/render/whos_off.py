@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot import formatting as fmt
 from bot.digests.content import DigestContent, DigestMessage
 from bot.domain import Portion
 from bot.parse import esc
@@ -27,8 +29,7 @@ Blocks = list[dict[str, Any]]
 
 
 
-def fmt_short_day(day: date) -> str:
-    return day.strftime("%a %d %b")
+fmt_short_day = fmt.day  # one day style everywhere (bot.formatting)
 
 
 def who(entry: OffEntry | OffSpan, mentions: bool = False) -> str:
@@ -42,14 +43,10 @@ def who(entry: OffEntry | OffSpan, mentions: bool = False) -> str:
 
 def fmt_span(span: OffSpan) -> str:
     """``Fri 4 to Mon 7 Dec`` (en dash), ``afternoon Wed 9 Dec``, ``Mon 30 Nov to Wed 2 Dec``."""
-    half = {Portion.AM: "morning ", Portion.PM: "afternoon ", Portion.FULL: ""}
     if span.first == span.last:
-        return f"{half[span.first_portion]}{span.first:%a} {span.first.day} {span.first:%b}"
-    same_month = (span.first.year, span.first.month) == (span.last.year, span.last.month)
-    first = f"{span.first:%a} {span.first.day}" + ("" if same_month else f" {span.first:%b}")
-    last = f"{span.last:%a} {span.last.day} {span.last:%b}"
-    end_half = "morning " if span.last_portion is Portion.AM else ""
-    return f"{half[span.first_portion] if span.first_portion is Portion.PM else ''}{first} – {end_half}{last}"
+        return fmt.half(span.first, span.first_portion)
+    halves = fmt.half_days(span.first, span.last, span.first_portion, span.last_portion)
+    return fmt.day_range(span.first, span.last) + (f" ({halves} only)" if halves else "")
 
 
 def span_line(span: OffSpan, mentions: bool = False) -> str:
@@ -160,7 +157,7 @@ def _preamble(content: DigestContent) -> Blocks:
                                if content.skip_empty and content.empty else "")))
     if content.due_at is not None:
         body.append(context(f":hourglass_flowing_sand: Posted late: this digest was due at "
-                            f"{content.due_at:%H:%M %Z}."))
+                            f"{fmt.clock(content.due_at, ZoneInfo(content.tz))}."))
     return body
 
 
@@ -171,9 +168,9 @@ def _footer(content: DigestContent) -> Blocks:
 
 
 def _render_week(content: DigestContent) -> list[DigestMessage]:
-    """The working week ahead: one line per person per continuous absence, and the holidays."""
-    end = content.week_end or content.day
-    title = f"Who's off this week · {fmt_short_day(content.day)} – {fmt_short_day(end)}"
+    """The working week: one line per person per continuous absence, and the holidays."""
+    start, end = content.week_start or content.day, content.week_end or content.day
+    title = f"Who's off this week · {fmt.day_range(start, end)}"
     body = _preamble(content)
     lines = [f":tada: *Public holiday:* {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}"
              for h in content.coming_holidays]
@@ -184,7 +181,7 @@ def _render_week(content: DigestContent) -> list[DigestMessage]:
         body.extend(sections(":sunny: Everyone's in this week.", lines[:len(content.coming_holidays)]))
     body += _footer(content)
     people = len({s.name for s in content.coming})
-    summary = f"Who's off this week ({fmt_short_day(content.day)} – {fmt_short_day(end)}): " + (
+    summary = f"Who's off this week ({fmt.day_range(start, end)}): " + (
         f"{people} " + ("person" if people == 1 else "people") if people else "everyone's in")
     return _paginate(title, body, summary)
 
@@ -194,7 +191,7 @@ def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
     if report.start == report.end:
         title = f"*Who's off on {fmt_day(report.start)}*"
     else:
-        title = f"*Who's off, {fmt_day(report.start)} to {fmt_day(report.end)}*"
+        title = f"*Who's off, {fmt.day_range(report.start, report.end)}*"
     blocks: Blocks = [section(title)]
     nobody = True
     for day in report.days:

@@ -18,7 +18,7 @@ from bot.services import Services
 from handlers.modals import update_view
 from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, describe
-from handlers.views.state import value
+from handlers.views.state import selected_text, value
 
 
 def parse_leave_form(state: dict[str, Any]) -> tuple[LeaveRequest | None, dict[str, str]]:
@@ -59,7 +59,7 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     request, errors = parse_leave_form(view.get("state", {}))
     if request is not None:
-        errors = services.leave.problems(team_id, user_id, request)
+        errors = services.leave.problems(team_id, user_id, request, selected_text(view.get("state", {}), "leave_type"))
     if request is None or errors:
         ack(response_action="errors", errors=errors)
         return

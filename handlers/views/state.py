@@ -22,6 +22,13 @@ def value(state: dict[str, Any], block_id: str) -> Any:
     return element.get("value")
 
 
+def selected_text(state: dict[str, Any], block_id: str) -> str | None:
+    """The words of the option picked in a select (a leave type's name, as the form showed it)."""
+    element = (state.get("values", {}).get(block_id) or {}).get("value") or {}
+    text = ((element.get("selected_option") or {}).get("text") or {}).get("text")
+    return text if isinstance(text, str) else None
+
+
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(view.get("private_metadata") or "{}")

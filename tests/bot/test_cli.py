@@ -99,3 +99,15 @@ def test_vendor_settings_come_from_the_env_file_given_and_blank_optional_ones_ar
     result = timebot(tmp_path, "--env-file", "company.env", "check")
     assert "TimeTap" in result.stdout, result.stderr
     assert "is invalid" not in result.stderr
+
+
+def test_a_sandbox_on_a_busy_port_says_so_in_one_line_without_a_banner_or_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = timebot(tmp_path, "sandbox", "timeclock", "--port", str(busy.getsockname()[1]))
+    assert result.returncode == 2 and not result.stdout
+    assert result.stderr.strip().count("\n") == 0 and "can't listen on port" in result.stderr
+    assert "Traceback" not in result.stderr

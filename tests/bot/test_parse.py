@@ -23,9 +23,12 @@ from bot.parse import (
     parse_clock_time,
     parse_date,
     parse_period,
+    parse_timeoff,
     parse_user,
     split_args,
+    working_week,
 )
+from bot.usecases.hours import parse_hours_period
 from bot.usecases.leave import working_days
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
@@ -94,6 +97,19 @@ def test_any_text_is_a_period_or_a_clear_input_error_and_never_a_reversed_range(
 
 
 @modest
+@given(ANY_TEXT, TODAY)
+@example("2026-12-07..2026-12-08 half-end sick", date(2026, 12, 4))
+def test_any_timeoff_text_fills_the_form_or_is_a_clear_input_error(text: str, today: date) -> None:
+    try:
+        typed = parse_timeoff(text, today)
+    except InputError as exc:
+        assert str(exc)
+        return
+    assert typed.start <= typed.end
+    assert not (typed.start == typed.end and typed.half_start and typed.half_end)
+
+
+@modest
 @given(st.dates(), st.dates(), TODAY, st.sampled_from(["..", " .. ", "..  "]))
 def test_a_range_comes_back_as_typed_or_is_refused_when_it_runs_backwards_or_too_long(
     first: date, last: date, today: date, dots: str
@@ -109,19 +125,34 @@ def test_a_range_comes_back_as_typed_or_is_refused_when_it_runs_backwards_or_too
 
 
 @modest
-@given(TODAY, st.sampled_from(["", "today", "tomorrow", "week", "this week", "next week", "monday", "sunday"]))
-def test_every_named_period_starts_no_earlier_than_today_and_never_runs_backwards(today: date, word: str) -> None:
+@given(TODAY, st.sampled_from(["", "today", "tomorrow", "next week", "monday", "sunday"]))
+def test_every_named_period_but_week_starts_no_earlier_than_today_and_never_runs_backwards(
+    today: date, word: str
+) -> None:
     start, end = parse_period(word, today)
     assert today <= start <= end
 
 
+@modest
+@given(TODAY)
+def test_week_is_monday_to_friday_and_never_over_before_today(today: date) -> None:
+    start, end = parse_period("week", today)
+    assert (start.weekday(), end.weekday(), (end - start).days) == (0, 4, 4)
+    assert today <= end
+
+
 @pytest.mark.parametrize(("today", "first", "last"), [
-    (date(2026, 12, 2), date(2026, 12, 2), date(2026, 12, 6)),  # a Wednesday: the rest of this week
-    (date(2026, 12, 5), date(2026, 12, 7), date(2026, 12, 13)),  # a Saturday: the week ahead
-    (date(2026, 12, 6), date(2026, 12, 7), date(2026, 12, 13)),  # a Sunday: the week ahead
+    (date(2026, 12, 2), date(2026, 11, 30), date(2026, 12, 4)),  # a Wednesday: its working week
+    (date(2026, 12, 4), date(2026, 11, 30), date(2026, 12, 4)),  # a Friday: still its working week
+    (date(2026, 12, 5), date(2026, 12, 7), date(2026, 12, 11)),  # a Saturday: past it, the next one
+    (date(2026, 12, 6), date(2026, 12, 7), date(2026, 12, 11)),  # a Sunday: the next one
 ])
-def test_week_is_the_rest_of_this_week_or_at_the_weekend_the_week_ahead(today: date, first: date, last: date) -> None:
+def test_week_is_the_working_week_containing_today_or_the_next_one_past_its_friday(
+    today: date, first: date, last: date
+) -> None:
     assert parse_period("week", today) == (first, last)
+    assert parse_hours_period("week", today) == (first, last)
+    assert working_week(today) == (first, last)
 
 
 @pytest.mark.parametrize(("typed", "problem"), [

@@ -52,6 +52,26 @@ def test_a_bot_token_slack_refuses_stops_start_up_naming_it(tmp_path: Path, slac
     assert [c.method for c in slack.calls] == []  # refused: nothing recorded as a call that got through
 
 
+def test_a_refused_bot_token_stops_start_up_before_any_scheduler_starts(
+    tmp_path: Path, slack: SlackStandIn, tc_url: str
+) -> None:
+    result = timebot(tmp_path, "run", "--port", "0",
+                     **run_env(tmp_path, slack, tc_url, SLACK_BOT_TOKEN="xoxb-revoked", TIMEBOT_SCHEDULER="true"))
+    one_line_exit_2(result)
+    assert "apscheduler" not in result.stderr and "Added job" not in result.stderr
+
+
+def test_check_without_a_vendor_still_checks_slack_and_agrees_with_run_that_it_starts(
+    tmp_path: Path, slack: SlackStandIn, tc_url: str
+) -> None:
+    env = run_env(tmp_path, slack, tc_url)
+    del env["TIMECLOCK_BASE_URL"]
+    result = timebot(tmp_path, "check", **env)
+    assert "Slack: ok" in result.stdout
+    assert "vendors: none configured, so `run` starts" in result.stdout
+    assert result.returncode == 0, result.stdout
+
+
 def test_an_app_token_slack_refuses_stops_socket_mode_start_up_naming_it(
     tmp_path: Path, slack: SlackStandIn, tc_url: str
 ) -> None:
@@ -144,6 +164,26 @@ def test_manifest_for_http_mode_fills_in_every_request_url(tmp_path: Path) -> No
     assert manifest["settings"]["interactivity"]["request_url"] == url
     assert manifest["settings"]["event_subscriptions"]["request_url"] == url
     assert manifest["settings"]["socket_mode_enabled"] is False
+
+
+def test_manifest_for_http_mode_fills_in_the_oauth_redirect_url(tmp_path: Path) -> None:
+    result = timebot(tmp_path, "manifest", "--http", "https://bot.example.com/")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["oauth_config"]["redirect_urls"] == [
+        "https://bot.example.com/slack/oauth_redirect"]
+
+
+def test_manifest_refuses_a_plain_http_url_in_one_line(tmp_path: Path) -> None:
+    result = timebot(tmp_path, "manifest", "--http", "http://bot.example.com")
+    assert result.returncode != 0 and not result.stdout
+    assert "Slack only calls https URLs" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_manifest_takes_plain_http_for_a_bot_on_this_machine(tmp_path: Path) -> None:
+    result = timebot(tmp_path, "manifest", "--http", "http://localhost:3000")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["settings"]["interactivity"]["request_url"] == \
+        "http://localhost:3000/slack/events"
 
 
 def test_dev_help_lists_the_subcommands() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bot import formatting as fmt
 from bot.crypto import SecretBox
 from bot.errors import UserError
 from handlers.render import blocks
@@ -461,18 +462,18 @@ def test_half_days_on_timeclock_go_into_the_note_and_count_half(
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1), start_portion="pm"))
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]])
     assert "1.5 working days" in dm[0].args["text"]
-    assert "afternoon only" in next(iter(tc_sim.off_times.values()))["note"]
+    assert f"afternoon of {fmt.day(monday)} only" in next(iter(tc_sim.off_times.values()))["note"]
 
 
-def test_overlapping_leave_reports_timeclocks_reason(
+def test_overlapping_leave_is_refused_before_timeclock_is_asked(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     tc_sim.add_off_time(1, monday, monday + timedelta(days=2))
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday + timedelta(days=1), monday + timedelta(days=1)))
-    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "overlaps" in c.args["text"]])
-    assert "didn't accept" in dm[0].args["text"]
+    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "already have" in c.args["text"]])
+    assert f"You already have leave on {fmt.day(monday + timedelta(days=1))} (pending)" in dm[0].args["text"]
     assert len(tc_sim.off_times) == 1
 
 
@@ -706,7 +707,7 @@ def test_app_home_shows_clock_state_and_upcoming_leave(
     view = slack.wait_call("views.publish")[0].args["view"]
     text = json.dumps(view)
     assert "home_clock_in" in text and "home_request_leave" in text
-    assert monday.strftime("%d %b") in text
+    assert fmt.day(monday) in text
 
 
 def test_app_home_tells_an_unlinked_person_how_to_link(bot: BotUnderTest, slack: SlackStandIn) -> None:

@@ -53,6 +53,38 @@ def test_piped_clockin_whosoff_and_status_print_a_confirmation_a_list_and_a_stat
     assert " INFO " not in out and " WARNING " not in out  # logs go to a file, not into the conversation
 
 
+def test_an_answer_given_in_the_ack_ends_the_wait_at_once() -> None:
+    result = console_run("/timebot help\n/whosoff 2026-13-01\n/timebot frobnicate\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "`/clockin [project]`" in out
+    assert "“2026-13-01” isn't a real date." in out
+    assert "I don't know `/timebot frobnicate`" in out
+    assert "(no answer from the bot)" not in out  # the ack was the answer: nothing more to wait for
+
+
+def test_help_a_bad_date_and_timeoff_list_piped_print_three_answers() -> None:
+    result = console_run("/timebot help\n/whosoff 2026-13-01\n/timeoff list\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "`/clockin [project]`" in out and "isn't a real date" in out
+    assert "*Your leave* (TimeClock)" in out  # the bot's list: the text went through unchanged
+    assert "(no answer from the bot)" not in out and "Give the days as" not in out
+
+
+def test_home_on_swipeclock_shows_its_balances_in_hours() -> None:
+    result = console_run("/home\n", "--vendor", "swipeclock")
+    assert result.returncode == 0, result.stderr
+    assert "PTO: 80 h left" in result.stdout and "80.0" not in result.stdout
+
+
+def test_home_on_timetap_opens_with_the_leave_not_an_empty_section() -> None:
+    result = console_run("/home\n", "--vendor", "timetap")
+    lines = result.stdout.splitlines()
+    header = lines.index("  == Timebot ==")
+    assert lines[header + 1].strip() == "*Your leave* (TimeTap)"
+
+
 @pytest.mark.parametrize("vendor", ["timeclock", "whosoff", "timetap", "swipeclock"])
 def test_whosoff_week_lists_demo_people_for_each_vendor(vendor: str, console: tuple[Console, io.StringIO]) -> None:
     bot, out = console
@@ -102,3 +134,34 @@ def test_the_sandboxes_start_empty_unless_asked_for_demo_leave() -> None:
     for year in {y for (y, _m, _d) in demo.calendar}:
         demo.fetch_holidays(year)
     assert demo.holidays == demo.calendar
+
+
+# --- the console shows an employee's view, and what approvers get ------------------------------
+
+
+def test_only_ada_is_an_admin_so_the_others_see_what_employees_see() -> None:
+    out = console_run("/timebot digest list\n/as alan\n/timebot digest list\n").stdout
+    ada, alan = out.split("You are now Alan Turing.")
+    assert "Only Timebot admins" not in ada
+    assert "Only Timebot admins can do that" in alan
+
+
+def test_help_lists_every_command() -> None:
+    out = console_run("/help\n").stdout
+    for command in ("/clockin", "/clockout", "/whosin", "/timeoff list", "/whosoff", "/timebot hours",
+                    "/timebot status", "/timebot link", "/timebot unlink", "/timebot digest", "/home", "/as", "/tick"):
+        assert command in out, command
+
+
+def test_a_user_group_and_a_channel_typed_as_at_and_hash_scope_whosoff() -> None:
+    out = console_run("/whosoff week @backend\n/whosoff week #team\n").stdout
+    assert "Showing @backend." in out
+    assert "Showing members of" in out
+    assert "isn't a" not in out and "can't tell which channel" not in out
+
+
+def test_the_approver_gets_a_dm_and_a_reminder_on_tick() -> None:
+    day = next_monday() + timedelta(days=7)
+    out = console_run(f"/timeoff {day}\n/as grace\n/tick\n").stdout
+    assert "(DM to Grace Hopper) *@Ada Lovelace* asks for *Vacation*" in out
+    assert ":bell: 1 leave request(s) still wait for your decision." in out

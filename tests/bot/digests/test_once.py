@@ -266,7 +266,7 @@ def test_a_day_missed_while_the_bot_was_down_can_be_sent_by_hand(tmp_path: Path,
         bot.close()
         slack.stop()
     assert result.outcome == "sent"
-    assert posts(slack)[0].args["blocks"][0]["text"]["text"] == "Who's off today · Mon 09 Mar"
+    assert posts(slack)[0].args["blocks"][0]["text"]["text"] == "Who's off today · Mon 9 Mar"
 
 
 def test_a_post_whose_answer_is_lost_is_not_retried_and_is_flagged_unknown(

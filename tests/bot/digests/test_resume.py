@@ -99,7 +99,7 @@ def each_once(slack: SlackStandIn, names: list[str]) -> None:
     total = len(channel)
     assert total >= 3
     assert [m["blocks"][0]["text"]["text"] for m in channel] == [
-        f"Who's off today · Mon 09 Mar ({n}/{total})" for n in range(1, total + 1)]
+        f"Who's off today · Mon 9 Mar ({n}/{total})" for n in range(1, total + 1)]
     text = all_text(channel)
     assert [name for name in names if text.count(f"• {name} ·") != 1] == []
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from bot import formatting as fmt
 from sandbox.server import Request, Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
@@ -86,7 +87,7 @@ def test_a_new_york_digest_fires_at_nine_local_time_on_both_sides_of_a_dst_chang
         posted = datetime.fromtimestamp(call.at, UTC)
         assert expected <= posted < expected + timedelta(seconds=5)
         assert local(posted).strftime("%H:%M") == "09:00"
-        assert call.args["blocks"][0]["text"]["text"] == f"Who's off today · {local(expected):%a %d %b}"
+        assert call.args["blocks"][0]["text"]["text"] == f"Who's off today · {fmt.day(local(expected).date())}"
 
 
 def test_a_run_missed_while_the_bot_was_down_is_posted_late_when_it_comes_back_the_same_day(

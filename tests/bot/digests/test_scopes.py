@@ -107,9 +107,9 @@ def test_a_weekly_digest_shows_one_line_per_person_per_continuous_absence(
     text = post(bot, slack, cadence="weekly", days="mon")
     lines = [line for line in text.splitlines() if line.startswith("• ")]
     assert lines == ["• Ada Lovelace · Annual Leave · Wed 11 – Fri 13 Mar",
-                     "• Alan Turing · Annual Leave · afternoon Wed 11 Mar"]
+                     "• Alan Turing · Annual Leave · afternoon of Wed 11 Mar"]
     assert "Founders' Day · Tue 10 Mar" in text
-    assert "Who's off this week · Mon 09 Mar – Sun 15 Mar" in text
+    assert "Who's off this week · Mon 9 – Fri 13 Mar" in text
 
 
 def test_the_daily_digest_coming_up_uses_compact_ranges_across_the_weekend(
@@ -158,7 +158,7 @@ def test_whosoff_shows_people_only_on_working_days(bot: BotUnderTest, slack: Sla
     _, key = bot.driver.command("/whosoff", f"{friday}..{friday + timedelta(days=3)}", user="U0ALAN")
     days = [b["text"]["text"] for b in slack.wait_response(key)[-1]["blocks"] if b["type"] == "section"][1:]
     with_ada = [d.split("\n")[0] for d in days if "Ada Lovelace" in d]
-    assert with_ada == ["*Fri 13 Mar 2026*"]
+    assert with_ada == ["*Fri 13 Mar*"]
 
 
 def test_a_leave_request_of_weekend_days_only_is_a_field_error(bot: BotUnderTest, slack: SlackStandIn) -> None:

@@ -38,10 +38,10 @@ def test_timebot_hours_week_shows_the_totals_per_day_and_for_the_week(world_fact
     [reply] = world.slack.wait_response(key)
     text = "\n".join(b["text"]["text"] for b in reply["blocks"] if b.get("text")
                      ) + "\n" + "\n".join(e["text"] for b in reply["blocks"] for e in b.get("elements", []))
-    assert "Mon 13 Jul 2026: *8h 30m*" in text
-    assert "Tue 14 Jul 2026: *0h 30m*" in text
-    assert "Wed 15 Jul 2026: *8h 45m*" in text
-    assert "Thu 16 Jul 2026: *2h 45m* _(running)_" in text
+    assert "Mon 13 Jul: *8h 30m*" in text
+    assert "Tue 14 Jul: *0h 30m*" in text
+    assert "Wed 15 Jul: *8h 45m*" in text
+    assert "Thu 16 Jul: *2h 45m* _(running)_" in text
     assert "*Total: 20h 30m*" in text
     assert "Website: 4h 00m" in text and "Support: 1h 15m" in text
     assert "running session since 09:15 BST counts up to now" in text
@@ -52,7 +52,7 @@ def test_last_week_and_a_range_are_the_persons_own_days(world_factory) -> None:
     world.link("U0ADA", 1)
     seed_week(world.sim)
     actor = world.services.people.actor(TEAM, "U0ADA")
-    last = world.services.hours.hours(actor, *parse_hours_period("last week", date(2026, 7, 16)))
+    last = world.services.hours.hours(actor, date(2026, 7, 12), date(2026, 7, 12))  # last week's Sunday
     assert last.total == timedelta(hours=2)
     tuesday = world.services.hours.hours(actor, date(2026, 7, 14), date(2026, 7, 14))
     assert tuesday.total == timedelta(minutes=30)
@@ -68,11 +68,11 @@ def test_a_session_over_midnight_counts_on_both_days_in_the_persons_zone() -> No
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("", (date(2026, 7, 16), date(2026, 7, 16))),
-    ("week", (date(2026, 7, 13), date(2026, 7, 16))),
-    ("last week", (date(2026, 7, 6), date(2026, 7, 12))),
+    ("week", (date(2026, 7, 13), date(2026, 7, 17))),  # the working week, as /whosoff week and the digest
+    ("last week", (date(2026, 7, 6), date(2026, 7, 10))),
     ("2026-07-01..2026-07-03", (date(2026, 7, 1), date(2026, 7, 3))),
 ])
-def test_hours_periods_look_back(text: str, expected: tuple[date, date]) -> None:
+def test_hours_periods_are_the_persons_days(text: str, expected: tuple[date, date]) -> None:
     assert parse_hours_period(text, date(2026, 7, 16)) == expected
 
 

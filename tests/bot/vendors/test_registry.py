@@ -117,7 +117,7 @@ def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
     assert "dentist" not in text  # reasons are private
 
 
-def test_leave_overlapping_a_booking_is_refused_in_the_vendors_words_said_once(
+def test_leave_overlapping_a_booking_is_refused_once_in_timebots_words(
         mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
     mixed_bot.driver.command("/timeoff")
     options = slack.wait_call("views.update", timeout=20)[0].args["view"]["blocks"][0]["element"]["options"]
@@ -130,8 +130,8 @@ def test_leave_overlapping_a_booking_is_refused_in_the_vendors_words_said_once(
                    timeout=20)
     mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
     refusal = slack.wait_for(lambda: [c.args["text"] for c in slack.calls_to("chat.postMessage")
-                                      if "overlaps" in c.args["text"]], timeout=20)[0]
-    assert refusal.count("didn't accept") == 1
+                                      if "already have leave" in c.args["text"]], timeout=20)[0]
+    assert refusal.count("already have leave") == 1
 
 
 def test_whosoff_for_a_day_half_the_company_is_off_lists_everyone(
