@@ -27,7 +27,8 @@ from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
-from bot.housekeeping import refresh_directory, start_housekeeping
+from bot.housekeeping import KEEP_REQUEST_KEYS, refresh_directory, start_housekeeping
+from bot.intake import Intake
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
@@ -56,7 +57,9 @@ from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.followup import FollowupStore
 from storage.hygiene import HygieneStore
+from storage.intake import IntakeStore
 from storage.leave_status import LeaveStatusStore
+from storage.models import utcnow
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -194,6 +197,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
+    intake = _install_intake(services, engine)
 
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
@@ -210,6 +214,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     runtime = Runtime(settings, engine, app, services, client)
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
+    runtime.on_close.append(intake.close)  # after the pool finished its jobs: hands back what is left
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
     runtime.digests = _install_digests(runtime)
     followup = _install_followup(runtime)
@@ -217,10 +222,27 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
-        start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client))
+        start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client),
+                           also=[("intake:recover", lambda: intake.recover(pool.submit), intake.beat),
+                                 ("intake:forget", lambda: intake.store.forget_done_before(
+                                     utcnow() - KEEP_REQUEST_KEYS), 3600.0)])
         start_reminders(services.hygiene, runtime.on_close,
                         every=timedelta(seconds=settings.hygiene_check_seconds))
     return runtime
+
+
+def _install_intake(services: Services, engine: Engine) -> Intake:
+    """The durable intake (bot/intake): accepted actions in the database, heartbeats, takeover.
+    The per-person clock lease lapses with the takeover window and is renewed by the heartbeat."""
+    settings = services.settings
+    intake = Intake(IntakeStore(engine), takeover=settings.takeover_seconds,
+                    resume_within=settings.resume_within_minutes * 60)
+    services.intake = intake
+    clock = services.clock
+    clock.lease_ttl = timedelta(seconds=settings.takeover_seconds)
+    clock.waiting_note = lambda actor: intake.waiting_note(actor.team_id, actor.user_id, actor.tz)
+    intake.renewers.append(clock.renew_leases)
+    return intake
 
 
 def hygiene_policy(settings: Settings) -> HygienePolicy:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     socket_connections: int = Field(default=2, ge=1, le=10, alias="TIMEBOT_SOCKET_CONNECTIONS")
     slow_notice_seconds: float = Field(default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS")
     ack_first_seconds: float = Field(default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS")
+    takeover_seconds: float = Field(default=30.0, ge=1, le=3600, alias="TIMEBOT_TAKEOVER_SECONDS")
+    resume_within_minutes: float = Field(default=15.0, gt=0, le=1440, alias="TIMEBOT_RESUME_WITHIN")
     show_leave_kind: bool = Field(default=True, alias="TIMEBOT_SHOW_LEAVE_KIND")
     scheduler_enabled: bool = Field(default=True, alias="TIMEBOT_SCHEDULER")
     sick_leave_types: str = Field(default="Sickness,Sick leave,Sick", alias="TIMEBOT_SICK_LEAVE_TYPES")

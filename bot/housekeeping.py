@@ -8,7 +8,7 @@ this the processed-request table would grow by a row for every command, click an
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,9 +63,15 @@ def refresh_directory(store: Store, client: WebClient) -> int:
 
 
 def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
-                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None) -> None:
-    """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on)."""
+                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None,
+                       also: Sequence[tuple[str, Callable[[], object], float]] = ()) -> None:
+    """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on).
+    ``also``: more interval jobs (id, job, seconds) on the same scheduler, each run at start too
+    (the intake's recovery: taking over actions a dead process left)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    for job_id, job, seconds in also:
+        scheduler.add_job(_logged(job, job_id), IntervalTrigger(seconds=seconds), id=job_id,
+                          next_run_time=datetime.now(UTC))
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
                       args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
     if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
@@ -75,10 +81,10 @@ def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
     on_close.append(lambda: scheduler.shutdown(wait=True))
 
 
-def _logged(job: Callable[[], object]) -> Callable[[], None]:
+def _logged(job: Callable[[], object], what: str = "directory refresh") -> Callable[[], None]:
     def run() -> None:
         try:
             job()
-        except Exception as exc:  # Slack unreachable: the names stay as last read
-            log.warning("directory refresh failed: %s", type(exc).__name__)
+        except Exception as exc:  # Slack (or the database) unreachable: the next run tries again
+            log.warning("%s failed: %s", what, type(exc).__name__)
     return run

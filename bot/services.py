@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.digests.admin import DigestAdmin
+from bot.intake import Intake
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene
 from bot.usecases.home import Home
@@ -44,6 +45,7 @@ class Services:
     leave_status: LeaveStatus | None = None  # leave in the Slack status (set by bot/app.py)
     status_connect_url: str | None = None  # where Home's consent button sends the browser; None: not set up
     status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
+    intake: Intake | None = None  # the durable intake (set by bot/app.py)
 
     def now(self) -> datetime:
         return self.people.now()

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.services import Services
-from handlers import actions, commands, errors, events, views
+from handlers import actions, commands, errors, events, resume, views
 
 
 def register(app: App, services: Services) -> None:
@@ -18,6 +18,9 @@ def register(app: App, services: Services) -> None:
     views.register(app)
     actions.register(app)
     events.register(app)
+    app.action(resume.CLOCK_IN_NOW)(resume.clock_in_now)
+    app.action(resume.CLOCK_OUT_NOW)(resume.clock_out_now)
+    resume.register(services, app.client)
     errors.register(app)
 
 
