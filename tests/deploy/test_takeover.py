@@ -1,0 +1,156 @@
+"""Nothing accepted is lost: ``timebot run`` killed with SIGKILL at each moment of a clock-in, then
+started again on the same database (SQLite and PostgreSQL). Every accepted action ends with
+exactly one true answer to the person, and TimeClock gets no second write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.server import SimServer
+from sandbox.slack import SlackStandIn
+from sandbox.timeclock import TimeClockSim
+from tests.deploy.harness import Deployed, intake_rows, link_people, postgres_database, slack_env, start
+
+TAKEOVER = 2  # seconds: small, so that tests wait little for a takeover
+PEOPLE = [("U0ADA", 1), ("U0GRACE", 2), ("U0ALAN", 3)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'timebot.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def timeclock_sim() -> TimeClockSim:
+    sim = TimeClockSim()
+    for slack_id, uid in PEOPLE:
+        sim.add_user(uid, slack_id, f"{slack_id.lower()}@example.com", api_key=f"key-{uid}", pin="123")
+    return sim
+
+
+@pytest.fixture
+def timeclock(timeclock_sim: TimeClockSim) -> Iterator[SimServer]:
+    server = SimServer(timeclock_sim.handle, name="timeclock").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str, database_url: str) -> dict[str, str]:
+    link_people(database_url, secret_key, [(s, str(uid), f"key-{uid}") for s, uid in PEOPLE])
+    return {**slack_env(slack, tmp_path, secret_key), "DATABASE_URL": database_url,
+            "TIMECLOCK_BASE_URL": timeclock.base_url, "TIMEBOT_TAKEOVER_SECONDS": str(TAKEOVER),
+            "TIMEBOT_WORKERS": "16", "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600"}
+
+
+def wait(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+def final_replies(slack: SlackStandIn, key: str) -> list[str]:
+    """What the person was told through the command's response_url, holding notes left out."""
+    return [r.get("text", "") for r in slack.responses[key] if not r.get("text", "").startswith(":hourglass")]
+
+
+def writes(server: SimServer) -> int:
+    return sum(1 for r in server.requests if r.method == "POST" and r.path == "/api/sessions")
+
+
+def running(sim: TimeClockSim, uid: int) -> list[dict[str, Any]]:
+    return sim.running_sessions(uid)
+
+
+def kill_and_restart(bot: Deployed, env: dict[str, str], tmp_path: Path, **extra: str) -> Deployed:
+    bot.kill()
+    return start({**env, **extra}, tmp_path, name="restarted")
+
+
+def answered(slack: SlackStandIn, key: str, timeout: float = 45.0) -> str:
+    replies = wait(lambda: final_replies(slack, key), timeout, "the person's answer")
+    time.sleep(TAKEOVER + 1.0)  # a second answer (a second takeover) would come now
+    assert len(final_replies(slack, key)) == 1, final_replies(slack, key)
+    return str(replies[0])
+
+
+def test_a_clock_in_killed_before_the_vendor_read_is_clocked_in_at_its_own_time_after_the_restart(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim, database_url: str) -> None:
+    timeclock.faults.method_latency["GET"] = 3.0  # the read is in flight when the process dies
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        sent_at = time.time()
+        response, key = bot.driver(slack).command("/clockin", user="U0ADA")
+        assert response.status_code == 200
+        wait(lambda: any(r["key"].startswith("cmd:") for r in intake_rows(database_url)), what="the intake row")
+        timeclock.faults.method_latency.clear()
+        restarted = kill_and_restart(bot, env, tmp_path)
+        reply = answered(slack, key)
+        assert "finished after a restart" in reply and "clocked in" in reply, reply
+        assert writes(timeclock) == 1
+        [session] = running(timeclock_sim, 1)
+        assert session["clock_in"] <= int(sent_at) + 2  # when the person asked, not when it was resumed
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_a_clock_in_killed_during_the_vendor_write_is_reported_not_written_again(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    timeclock.faults.method_latency["POST"] = 1.5  # the write lands after the process is gone
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        response, key = bot.driver(slack).command("/clockin", user="U0ADA")
+        assert response.status_code == 200
+        wait(lambda: ("POST", "/api/sessions") in timeclock.arrivals, what="the vendor write")
+        restarted = kill_and_restart(bot, env, tmp_path)
+        reply = answered(slack, key)
+        assert "finished after a restart" in reply and "clocked in since" in reply, reply
+        assert writes(timeclock) == 1
+        assert len(running(timeclock_sim, 1)) == 1
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    assert slack.server is not None
+    slack.server.faults.script.append("hang")  # the reply never reaches Slack: the process dies sending it
+    slack.server.faults.only_path = "/respond/"
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        response, key = bot.driver(slack).command("/clockin", user="U0ADA")
+        assert response.status_code == 200
+        wait(lambda: writes(timeclock) == 1, what="the vendor's answer")
+        wait(lambda: any(p.startswith("/respond/") for _, p in slack.server.arrivals), what="the reply on its way")
+        restarted = kill_and_restart(bot, env, tmp_path)
+        reply = answered(slack, key)
+        assert "finished after a restart" in reply and "clocked in since" in reply, reply
+        assert writes(timeclock) == 1
+        assert len(running(timeclock_sim, 1)) == 1
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
