@@ -70,8 +70,10 @@ def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
     (the intake's recovery: taking over actions a dead process left)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     for job_id, job, seconds in also:
-        scheduler.add_job(_logged(job, job_id), IntervalTrigger(seconds=seconds), id=job_id,
+        scheduler.add_job(_logged(job, job_id), IntervalTrigger(seconds=seconds), id=job_id, name=job_id,
                           next_run_time=datetime.now(UTC))
+        if seconds < 60:
+            _FREQUENT.add(job_id)
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
                       args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
     if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
@@ -79,6 +81,22 @@ def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
                           id="housekeeping:directory")
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
+
+
+_FREQUENT: set[str] = set()
+
+
+class _QuietFrequentJobs(logging.Filter):
+    """APScheduler logs two INFO lines per run; a job every few seconds would fill the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not record.args:
+            return True
+        first = record.args[0] if isinstance(record.args, tuple) else None
+        return not any(str(first).startswith(name + " ") for name in _FREQUENT)
+
+
+logging.getLogger("apscheduler.executors.default").addFilter(_QuietFrequentJobs())
 
 
 def _logged(job: Callable[[], object], what: str = "directory refresh") -> Callable[[], None]:

@@ -154,3 +154,57 @@ def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_tol
         bot.kill()
         if restarted is not None:
             restarted.kill()
+
+
+def test_a_clock_in_older_than_the_resume_window_is_reported_with_a_button_and_not_written(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        database_url: str) -> None:
+    timeclock.faults.method_latency["GET"] = 3.0
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        _, key = bot.driver(slack).command("/clockin", user="U0ADA")
+        wait(lambda: intake_rows(database_url), what="the intake row")
+        timeclock.faults.method_latency.clear()
+        restarted = kill_and_restart(bot, env, tmp_path, TIMEBOT_RESUME_WITHIN="0.001")  # 60 ms: all too old
+        reply = answered(slack, key)
+        assert "didn't reach TimeClock before a restart" in reply and "Clock in now?" in reply, reply
+        assert writes(timeclock) == 0
+        [payload] = [r for r in slack.responses[key] if r.get("text") == reply]
+        assert "intake_clock_in_now" in str(payload.get("blocks"))
+
+        restarted.driver(slack).click("intake_clock_in_now", user="U0ADA", container="message")
+        wait(lambda: writes(timeclock) == 1, what="the clock-in the button asked for")
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_locked_out(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer) -> None:
+    timeclock.faults.method_latency["GET"] = 3.0
+    slow_env = {**env, "TIMEBOT_TAKEOVER_SECONDS": "12"}
+    bot = start(slow_env, tmp_path)
+    restarted = None
+    try:
+        _, first = bot.driver(slack).command("/clockin", user="U0ADA")
+        wait(lambda: ("GET", "/api/sessions") in timeclock.arrivals, what="the vendor read")
+        timeclock.faults.method_latency.clear()
+        restarted = kill_and_restart(bot, slow_env, tmp_path)
+        driver = restarted.driver(slack)
+
+        _, second = driver.command("/clockin", user="U0ADA")
+        waiting = wait(lambda: final_replies(slack, second), what="the answer to the second /clockin")[0]
+        assert "is being finished after a restart" in waiting, waiting
+        assert "still working" not in waiting
+
+        done = answered(slack, first, timeout=60)
+        assert "finished after a restart" in done, done
+        _, third = driver.command("/clockin", user="U0ADA")
+        assert "already clocked in" in wait(lambda: final_replies(slack, third), what="the third answer")[0]
+        assert writes(timeclock) == 1
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
