@@ -10,7 +10,8 @@ How an action moves:
   its job does nothing, so the separate claim each job used to make is gone.
 - The job waits for its group (``Ticket.owned``) and then runs; the writer renews the heartbeat
   of every running row this process owns with one UPDATE every ``takeover / 4`` seconds.
-- Once the person was told, ``finish`` marks the row done with that outcome (in the next group).
+- Once the person was told, ``finish`` marks the row done with that outcome, at once (a process
+  dying between the answer and the mark means a second, true, answer from the takeover).
 - ``recover`` (at start and then every few seconds, on the housekeeping scheduler) claims running
   rows whose heartbeat is older than ``takeover`` and hands each to its kind's resumer, which
   reconciles with the vendor before writing anything again (handlers/resume.py).
@@ -124,7 +125,6 @@ class Intake:
         self.renewers: list[Callable[[], None]] = []  # run with each heartbeat (the clock leases)
         self._pending: list[Ticket] = []
         self._first_at = 0.0
-        self._finished: list[tuple[int, str]] = []
         self._cond = threading.Condition()
         self._closed = False
         self._recovering = threading.Lock()
@@ -146,12 +146,16 @@ class Intake:
         return ticket
 
     def finish(self, row_id: int | None, outcome: str) -> None:
-        """The person was told ``outcome``: mark the row done (with the next group)."""
+        """The person was told ``outcome``: mark the row done, now. Not with the next group: a
+        process dying between the answer and this mark gets the person a second (true) answer
+        from the takeover, so the mark follows the answer as closely as it can."""
         if row_id is None:
             return
-        with self._cond:
-            self._finished.append((row_id, outcome))
-            self._cond.notify()
+        try:
+            self.store.finish([(row_id, outcome)], self.owner)
+        except Exception as exc:
+            log.error("could not mark an action done (%s); a takeover will tell the person again",
+                      type(exc).__name__)
 
     def hand_back(self, row_id: int) -> None:
         self.store.hand_back(self.owner, row_id)
@@ -164,7 +168,7 @@ class Intake:
             with self._cond:
                 while True:
                     now = time.monotonic()
-                    if self._closed or now >= next_beat or (self._finished and not self._pending):
+                    if self._closed or now >= next_beat:
                         break
                     if self._pending:
                         due = self._first_at + self.window
@@ -176,21 +180,14 @@ class Intake:
                 group, self._pending = self._pending[:self.MAX_GROUP], self._pending[self.MAX_GROUP:]
                 if self._pending:
                     self._first_at = time.monotonic()
-                finished, self._finished = self._finished, []
                 closed = self._closed
             self._write(group)
-            if finished:
-                try:
-                    self.store.finish(finished, self.owner)
-                except Exception:
-                    log.exception("could not mark %d finished actions done; a takeover will tell them again",
-                                  len(finished))
             if time.monotonic() >= next_beat:
                 self._heartbeat()
                 next_beat = time.monotonic() + self.beat
             if closed:
                 with self._cond:
-                    if not self._pending and not self._finished:
+                    if not self._pending:
                         return
 
     def _write(self, group: list[Ticket]) -> None:
@@ -228,10 +225,11 @@ class Intake:
             count = 0
             while not self._closed:
                 taken = self.store.take_stale(self.owner, self.now() - timedelta(seconds=self.takeover))
+                if taken:
+                    owners = sorted({row.previous_owner or "handed back" for row in taken})
+                    log.info("taking over %d unfinished actions, accepted from %s (was: %s)", len(taken),
+                             min(row.accepted_at for row in taken).isoformat(timespec="seconds"), ", ".join(owners))
                 for row in taken:
-                    log.info("taking over a %s accepted at %s (attempt %d, was %s)", row.kind,
-                             row.accepted_at.isoformat(timespec="seconds"), row.attempts,
-                             row.previous_owner or "handed back")
                     submit(lambda row=row: self._resume(row))  # type: ignore[misc]
                 count += len(taken)
                 if len(taken) < 100:

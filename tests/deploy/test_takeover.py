@@ -45,7 +45,8 @@ def timeclock(timeclock_sim: TimeClockSim) -> Iterator[SimServer]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str, database_url: str) -> dict[str, str]:
+def env(tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str,
+        database_url: str) -> dict[str, str]:
     link_people(database_url, secret_key, [(s, str(uid), f"key-{uid}") for s, uid in PEOPLE])
     return {**slack_env(slack, tmp_path, secret_key), "DATABASE_URL": database_url,
             "TIMECLOCK_BASE_URL": timeclock.base_url, "TIMEBOT_TAKEOVER_SECONDS": str(TAKEOVER),
