@@ -209,3 +209,70 @@ def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_lock
         bot.kill()
         if restarted is not None:
             restarted.kill()
+
+
+def test_a_clock_out_killed_before_the_vendor_read_ends_the_session_at_the_time_asked(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim, database_url: str) -> None:
+    timeclock_sim.add_session(1, time.time() - 3600)
+    timeclock.faults.method_latency["GET"] = 3.0
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        sent_at = time.time()
+        _, key = bot.driver(slack).command("/clockout", user="U0ADA")
+        wait(lambda: intake_rows(database_url), what="the intake row")
+        timeclock.faults.method_latency.clear()
+        restarted = kill_and_restart(bot, env, tmp_path)
+        reply = answered(slack, key)
+        assert "finished after a restart: clocked out at" in reply, reply
+        assert timeclock_sim.running_sessions(1) == []
+        [ended] = timeclock_sim.sessions.values()
+        assert ended["clock_out"] <= int(sent_at) + 2  # when the person asked, not when it was resumed
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_again(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    timeclock_sim.add_session(1, time.time() - 3600)
+    timeclock.faults.method_latency["PATCH"] = 1.5
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        _, key = bot.driver(slack).command("/clockout", user="U0ADA")
+        wait(lambda: any(m == "PATCH" for m, _ in timeclock.arrivals), what="the vendor write")
+        restarted = kill_and_restart(bot, env, tmp_path)
+        reply = answered(slack, key)
+        assert "finished after a restart" in reply and "you're clocked out" in reply, reply
+        assert sum(1 for r in timeclock.requests if r.method == "PATCH") == 1
+        assert timeclock_sim.running_sessions(1) == []
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_sigterm_finishes_the_clock_in_it_holds_and_nothing_is_repeated_after_a_restart(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        database_url: str) -> None:
+    timeclock.faults.method_latency["GET"] = 2.0
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        _, key = bot.driver(slack).command("/clockin", user="U0ADA")
+        wait(lambda: ("GET", "/api/sessions") in timeclock.arrivals, what="the vendor read")
+        assert bot.terminate() == 0
+        assert [r["state"] for r in intake_rows(database_url)] == ["done"]
+        assert final_replies(slack, key)[0].startswith(":large_green_circle: Clocked in at")
+        restarted = start(env, tmp_path, name="restarted")
+        time.sleep(TAKEOVER + 1.0)
+        assert len(final_replies(slack, key)) == 1
+        assert writes(timeclock) == 1
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
