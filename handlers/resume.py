@@ -20,12 +20,15 @@ from bot.domain import Action, Actor
 from bot.errors import Busy, OutcomeUnknown
 from bot.intake import COMMAND, Resumed
 from bot.services import Services
+from bot.usecases.leave import find_leave
 from handlers.commands.clock import clock_out_reply
 from handlers.render import blocks
 from handlers.turn import Reply, Turn, describe, send
+from handlers.views.leave import leave_from_payload
 
 CLOCK_IN_NOW = "intake_clock_in_now"
 CLOCK_OUT_NOW = "intake_clock_out_now"
+REQUEST_LEAVE = "home_request_leave"  # the Home button: opens the leave form from any message too
 RESPONSE_URL_LIFE = 25 * 60  # Slack keeps a response_url 30 minutes; after that the answer goes by DM
 
 
@@ -34,6 +37,8 @@ def register(services: Services, client: WebClient) -> None:
         return
     services.intake.resumers["clockin"] = lambda r: resume_clock_in(services, client, r)
     services.intake.resumers["clockout"] = lambda r: resume_clock_out(services, client, r)
+    services.intake.resumers["timeoff"] = lambda r: resume_leave_request(services, client, r)
+    services.intake.resumers["cancel"] = lambda r: resume_cancel(services, client, r)
 
 
 def _respond(services: Services, r: Resumed) -> Respond | None:
@@ -145,3 +150,77 @@ def clock_out_now(ack: Ack, body: dict[str, Any], respond: Respond, client: WebC
     ack()
     turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
     turn.later(lambda actor: clock_out_reply(services, actor), durable=("clockout", {}))
+
+
+def resume_leave_request(services: Services, client: WebClient, r: Resumed) -> str | None:
+    """A leave request looks for the off-time on those dates first; it is sent again only when the
+    vendor shows none and the request is recent."""
+    actor = services.people.actor(r.team_id, r.user_id)
+    now = services.now()
+    request = leave_from_payload(r.payload)
+    days = f"{blocks.fmt_day(request.start)}" + ("" if request.end == request.start else
+                                                  f" to {blocks.fmt_day(request.end)}")
+    asked = f"Your leave request for {days}, sent {_at(r.accepted_at, actor, now)},"
+    label = services.router.label_for(Action.LEAVE)
+    try:
+        found, checked = find_leave(services.leave, actor, request)
+        if found is not None:
+            reply = Reply(f":white_check_mark: {asked} was finished after a restart: {label} has it "
+                          f"({blocks.esc(found.status)}).")
+            outcome = "found"
+        elif not checked:
+            reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it "
+                                 f"reached {label}: it didn't answer when I checked. Look in {label}, or request it "
+                                 "again?", "Request leave", REQUEST_LEAVE)
+            outcome = "unknown"
+        elif r.stale:
+            reply = _with_button(f":warning: {asked} didn't reach {label} before a restart, so it wasn't requested. "
+                                 "Request it now?", "Request leave", REQUEST_LEAVE)
+            outcome = "not_sent"
+        else:
+            result = services.leave.request_leave(actor, request)
+            reply = Reply(f"{asked} was finished after a restart. {blocks.leave_confirmation(result, actor.tz)}")
+            outcome = "requested"
+    except OutcomeUnknown:
+        reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
+                             f"{label}. Look in {label}, or request it again?", "Request leave", REQUEST_LEAVE)
+        outcome = "unknown"
+    except Exception as exc:
+        reply = _with_button(f":warning: {asked} was interrupted by a restart and couldn't be finished: "
+                             f"{describe(exc)}", "Request leave", REQUEST_LEAVE)
+        outcome = "failed"
+    send(client, r.user_id, reply, _respond(services, r))
+    return outcome
+
+
+def resume_cancel(services: Services, client: WebClient, r: Resumed) -> str | None:
+    """A cancel reads the request back: gone means it was cancelled; still there, it is cancelled
+    now when the click is recent, else the person is asked."""
+    actor = services.people.actor(r.team_id, r.user_id)
+    now = services.now()
+    asked = f"Your cancel of a leave request at {_at(r.accepted_at, actor, now)}"
+    label = services.router.label_for(Action.LEAVE)
+    request_id = str(r.payload.get("request_id") or "")
+    followup = services.followup
+    try:
+        if followup is None or not request_id:
+            raise Busy("That button didn't say which request to cancel.")
+        absence = followup.still_there(actor, request_id)
+        if absence is None:
+            reply = Reply(f":white_check_mark: {asked} was finished after a restart: {label} no longer has "
+                          "that request, so it is cancelled.")
+            outcome = "gone"
+        elif r.stale:
+            reply = Reply(f":warning: {asked} didn't reach {label} before a restart: your "
+                          f"{blocks.esc(absence.kind or 'leave')} from {absence.start} to {absence.end} is still "
+                          "requested. Use `/timeoff list` to cancel it now.")
+            outcome = "not_sent"
+        else:
+            reply = Reply(f"{asked} was finished after a restart. {followup.cancel_again(actor, request_id)}")
+            outcome = "cancelled"
+    except Exception as exc:
+        reply = Reply(f":warning: {asked} was interrupted by a restart and couldn't be finished: {describe(exc)} "
+                      f"Look in {label}, or use `/timeoff list` to try again.")
+        outcome = "failed"
+    send(client, r.user_id, reply, _respond(services, r))
+    return outcome

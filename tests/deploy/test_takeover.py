@@ -4,17 +4,21 @@ exactly one true answer to the person, and TimeClock gets no second write."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handlers.render.blocks import LEAVE_CALLBACK
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.deploy.harness import Deployed, intake_rows, link_people, postgres_database, slack_env, start
+from tests.support import leave_values, next_monday
 
 TAKEOVER = 2  # seconds: small, so that tests wait little for a takeover
 PEOPLE = [("U0ADA", 1), ("U0GRACE", 2), ("U0ALAN", 3)]
@@ -272,6 +276,61 @@ def test_sigterm_finishes_the_clock_in_it_holds_and_nothing_is_repeated_after_a_
         time.sleep(TAKEOVER + 1.0)
         assert len(final_replies(slack, key)) == 1
         assert writes(timeclock) == 1
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def off_time_writes(server: SimServer) -> int:
+    return sum(1 for r in server.requests if r.method == "POST" and r.path == "/api/off-times")
+
+
+def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    timeclock.faults.method_latency["POST"] = 1.5
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        day = next_monday() + timedelta(days=7)
+        response = bot.driver(slack).submit_view(LEAVE_CALLBACK, leave_values(day, day), user="U0ADA")
+        assert response.status_code == 200
+        wait(lambda: ("POST", "/api/off-times") in timeclock.arrivals, what="the vendor write")
+        restarted = kill_and_restart(bot, env, tmp_path)
+        dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
+                  timeout=45, what="the DM about the request")
+        time.sleep(TAKEOVER + 1.0)
+        assert len([c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")]) == 1
+        assert "was finished after a restart: TimeClock has it" in dm[0].args["text"], dm[0].args["text"]
+        assert off_time_writes(timeclock) == 1 and len(timeclock_sim.off_times) == 1
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    day = next_monday() + timedelta(days=7)
+    off = timeclock_sim.add_off_time(1, day, day)
+    timeclock.faults.method_latency["GET"] = 3.0
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        response = bot.driver(slack).click("leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}),
+                                           container="message")
+        assert response.status_code == 200
+        wait(lambda: ("GET", "/api/off-times") in timeclock.arrivals, what="the vendor read")
+        timeclock.faults.method_latency.clear()
+        restarted = kill_and_restart(bot, env, tmp_path)
+        dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
+                  timeout=45, what="the DM about the cancel")
+        time.sleep(TAKEOVER + 1.0)
+        assert len([c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")]) == 1
+        assert "finished after a restart. Cancelled your" in dm[0].args["text"], dm[0].args["text"]
+        assert timeclock_sim.off_times == {}
     finally:
         bot.kill()
         if restarted is not None:
