@@ -169,7 +169,10 @@ class DropRepeats(Middleware):
 
 
 def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
-               clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env") -> Runtime:
+               clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env",
+               prestart: bool = False) -> Runtime:
+    """``prestart``: start every worker thread before anything can submit work (``timebot run``):
+    started later, the takeovers recovery submits at once would hold the start-up, and the acks."""
     settings.require_secret_key()
     assert settings.secret_key is not None
     engine = make_engine(settings.database_url)
@@ -195,6 +198,8 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     clock_cases = Clock(people, store, router)
     whos_off = WhosOff(people, store, router)
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
+    if prestart:
+        pool.prestart()
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
     intake = _install_intake(services, engine)

@@ -205,8 +205,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
     from bot.slack_setup import verify_app_token, verify_bot_token
 
-    runtime = create_app(settings, env_file=args.env_file)
-    runtime.services.pool.prestart()
+    runtime = create_app(settings, env_file=args.env_file, prestart=True)
     stop = threading.Event()
     terminated: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
