@@ -121,6 +121,7 @@ class Intake:
         self.beat = max(0.25, takeover / 4)
         self.now = now
         self.owner = new_owner()
+        self.before_ack = False  # write each group before its acks go out (measured by bench/ack.py)
         self.resumers: dict[str, Resumer] = {}
         self.renewers: list[Callable[[], None]] = []  # run with each heartbeat (the clock leases)
         self._pending: list[Ticket] = []

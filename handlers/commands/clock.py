@@ -21,6 +21,7 @@ def clockin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         ack(text=str(exc))
         return
     turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
+    turn.intake_before_ack("clockin", {"project": project})
     ack(text=turn.queue_note())
     turn.later(lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor, project=project),
                                                         services.now())),
