@@ -228,7 +228,7 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
         start_housekeeping(store, runtime.on_close, refresh=lambda: refresh_directory(store, client),
-                           also=[("intake:recover", lambda: intake.recover(pool.submit), intake.beat),
+                           also=[("intake:recover", lambda: intake.recover(pool.submit), intake.recover_every),
                                  ("intake:forget", lambda: intake.store.forget_done_before(
                                      utcnow() - KEEP_REQUEST_KEYS), 3600.0)])
         start_reminders(services.hygiene, runtime.on_close,
@@ -244,7 +244,7 @@ def _install_intake(services: Services, engine: Engine) -> Intake:
                     resume_within=settings.resume_within_minutes * 60)
     services.intake = intake
     clock = services.clock
-    clock.lease_ttl = timedelta(seconds=settings.takeover_seconds)
+    clock.lease_ttl = timedelta(seconds=intake.stale_after)  # a dead holder's lease lapses with its work
     clock.waiting_note = lambda actor: intake.waiting_note(actor.team_id, actor.user_id, actor.tz)
     intake.renewers.append(clock.renew_leases)
     return intake

@@ -9,11 +9,12 @@ How an action moves:
   The row is also the request's claim: a Slack retry or a double click finds the key taken and
   its job does nothing, so the separate claim each job used to make is gone.
 - The job waits for its group (``Ticket.owned``) and then runs; the writer renews the heartbeat
-  of every running row this process owns with one UPDATE every ``takeover / 4`` seconds.
+  of every running row this process owns with one UPDATE every ``takeover / 4`` seconds; three
+  missed beats and the row is anyone's.
 - Once the person was told, ``finish`` marks the row done with that outcome, at once (a process
   dying between the answer and the mark means a second, true, answer from the takeover).
-- ``recover`` (at start and then every few seconds, on the housekeeping scheduler) claims running
-  rows whose heartbeat is older than ``takeover`` and hands each to its kind's resumer, which
+- ``recover`` (at start and then every ``recover_every`` seconds, on the housekeeping scheduler)
+  claims running rows whose heartbeat is that stale and hands each to its kind's resumer, which
   reconciles with the vendor before writing anything again (handlers/resume.py).
 - At shutdown the pool finishes what it runs; whatever is still running is handed back, so a
   replica takes it over at its next recovery instead of after the takeover window.
@@ -119,6 +120,10 @@ class Intake:
         self.resume_within = resume_within
         self.window = window
         self.beat = max(0.25, takeover / 4)
+        # Work is presumed dead after three missed beats, so that with recovery looking every
+        # ``recover_every`` seconds it is taken over within ``takeover`` of its owner's death.
+        self.stale_after = takeover - self.beat
+        self.recover_every = min(self.beat, 2.0)
         self.now = now
         self.owner = new_owner()
         self.before_ack = False  # write each group before its acks go out (measured by bench/ack.py)
@@ -225,7 +230,7 @@ class Intake:
         try:
             count = 0
             while not self._closed:
-                taken = self.store.take_stale(self.owner, self.now() - timedelta(seconds=self.takeover))
+                taken = self.store.take_stale(self.owner, self.now() - timedelta(seconds=self.stale_after))
                 if taken:
                     owners = sorted({row.previous_owner or "handed back" for row in taken})
                     log.info("taking over %d unfinished actions, accepted from %s (was: %s)", len(taken),
