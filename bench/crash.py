@@ -6,6 +6,7 @@ write), and the ack p99 of the burst with the intake on, next to a bare Bolt app
 
     .venv/bin/python bench/crash.py                  # N = 200, SQLite, TIMEBOT_TAKEOVER_SECONDS=30
     .venv/bin/python bench/crash.py -n 200 --takeover 5 --postgres postgresql+psycopg://…/db
+    .venv/bin/python bench/crash.py --kill-after-answers 100   # killed while answers are going out
 
 Exit status 0 only when nothing was lost or doubled.
 """
@@ -36,7 +37,7 @@ from bench.harness import (
 from tests.deploy.harness import link_people, start
 
 
-def run(n: int, vendor_latency: float, takeover: float, database_url: str | None) -> bool:
+def run(n: int, vendor_latency: float, takeover: float, database_url: str | None, kill_after: int = 0) -> bool:
     from cryptography.fernet import Fernet
 
     sims = Sims(n, vendor_latency)
@@ -59,7 +60,10 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
         bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i)
                   for i in range(1, n + 1)]
         bot_lat = latency(burst(f"{bot.url}/slack/events", bodies))
-        sims.wait(lambda s: s["vendor_writes_sent"] >= n // 4, timeout=60)
+        if kill_after:  # answers on their way to Slack at the kill
+            sims.wait(lambda s: s["final"] >= kill_after, timeout=120)
+        else:  # a quarter of the clock-ins sent to TimeClock, none answered yet
+            sims.wait(lambda s: s["vendor_writes_sent"] >= n // 4, timeout=60)
         before = sims.stats()
         bot.kill()
         killed_at = time.monotonic()
@@ -97,8 +101,11 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=2.0, help="TimeClock's seconds per call")
     parser.add_argument("--takeover", type=float, default=30.0, help="TIMEBOT_TAKEOVER_SECONDS")
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (an empty database) instead of SQLite")
+    parser.add_argument("--kill-after-answers", type=int, default=0,
+                        help="kill once this many people were answered (default: once a quarter of the writes "
+                             "are on their way, before any answer)")
     args = parser.parse_args()
-    return 0 if run(args.n, args.latency, args.takeover, args.postgres) else 1
+    return 0 if run(args.n, args.latency, args.takeover, args.postgres, args.kill_after_answers) else 1
 
 
 if __name__ == "__main__":
