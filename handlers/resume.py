@@ -10,6 +10,7 @@ can't be read, the person is told that plainly, with a button to try again.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from handlers.views.leave import leave_from_payload
 CLOCK_IN_NOW = "intake_clock_in_now"
 CLOCK_OUT_NOW = "intake_clock_out_now"
 REQUEST_LEAVE = "home_request_leave"  # the Home button: opens the leave form from any message too
+LINK = "home_link"  # the Home button that opens the link form
 RESPONSE_URL_LIFE = 25 * 60  # Slack keeps a response_url 30 minutes; after that the answer goes by DM
 
 
@@ -39,6 +41,7 @@ def register(services: Services, client: WebClient) -> None:
     services.intake.resumers["clockout"] = lambda r: resume_clock_out(services, client, r)
     services.intake.resumers["timeoff"] = lambda r: resume_leave_request(services, client, r)
     services.intake.resumers["cancel"] = lambda r: resume_cancel(services, client, r)
+    services.intake.resumers["link"] = lambda r: resume_link(services, client, r)
 
 
 def _respond(services: Services, r: Resumed) -> Respond | None:
@@ -224,3 +227,22 @@ def resume_cancel(services: Services, client: WebClient, r: Resumed) -> str | No
         outcome = "failed"
     send(client, r.user_id, reply, _respond(services, r))
     return outcome
+
+
+def resume_link(services: Services, client: WebClient, r: Resumed) -> str | None:
+    """Linking is not resumed: what the person typed (a PIN) is never stored. They are told, and
+    the form they may still have open says so too."""
+    actor = services.people.actor(r.team_id, r.user_id)
+    label = str(r.payload.get("vendor") or "your vendor")
+    vendor = services.people.link_target(r.payload.get("vendor"))
+    if vendor is not None:
+        label = vendor.label
+    text = (f":warning: Linking your {label} account ({_at(r.accepted_at, actor, services.now())}) was interrupted "
+            "by a restart. I don't keep what you typed in the form, so it may not have been finished: "
+            "link again to be sure.")
+    view_id = r.payload.get("view_id")
+    if view_id:
+        with contextlib.suppress(Exception):  # the form may be closed by now: the DM below says it all
+            client.views_update(view_id=str(view_id), view=blocks.message_view(f"Link {label}", text))
+    send(client, r.user_id, _with_button(text, "Link again", LINK), None)
+    return "not_resumed"

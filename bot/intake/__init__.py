@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 # leaves the person's own new request out).
 current_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("intake_current_key", default=None)
 
-COMMAND = {"clockin": "/clockin", "clockout": "/clockout", "timeoff": "/timeoff request", "cancel": "leave cancel"}
+COMMAND = {"clockin": "/clockin", "clockout": "/clockout", "timeoff": "/timeoff request", "cancel": "leave cancel",
+           "link": "link"}
 
 
 def new_owner() -> str:

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from handlers.render.blocks import LEAVE_CALLBACK
+from handlers.render.blocks import LEAVE_CALLBACK, LINK_CALLBACK
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.deploy.harness import Deployed, intake_rows, link_people, postgres_database, slack_env, start
-from tests.support import leave_values, next_monday
+from tests.support import leave_values, next_monday, text_input
 
 TAKEOVER = 2  # seconds: small, so that tests wait little for a takeover
 PEOPLE = [("U0ADA", 1), ("U0GRACE", 2), ("U0ALAN", 3)]
@@ -331,6 +331,30 @@ def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart
         assert len([c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")]) == 1
         assert "finished after a restart. Cancelled your" in dm[0].args["text"], dm[0].args["text"]
         assert timeclock_sim.off_times == {}
+    finally:
+        bot.kill()
+        if restarted is not None:
+            restarted.kill()
+
+
+def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_stored_and_the_person_is_told(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim, database_url: str) -> None:
+    timeclock_sim.add_user(9, "Katherine", "katherine@example.com", api_key="key-9", pin="789")
+    timeclock.faults.method_latency["POST"] = 3.0
+    bot = start(env, tmp_path)
+    restarted = None
+    try:
+        meta = json.dumps({"vendor": "timeclock", "target": None})
+        bot.driver(slack).submit_view(LINK_CALLBACK, {"link_pin": text_input("9789")}, user="U0KATH",
+                                      private_metadata=meta)
+        wait(lambda: ("POST", "/api/key") in timeclock.arrivals, what="the PIN on its way to TimeClock")
+        assert "9789" not in str(intake_rows(database_url))
+        restarted = kill_and_restart(bot, env, tmp_path)
+        dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
+                  timeout=45, what="the DM about the link")
+        assert "interrupted by a restart" in dm[0].args["text"] and "link again" in dm[0].args["text"]
+        assert "home_link" in str(dm[0].args.get("blocks"))
     finally:
         bot.kill()
         if restarted is not None:
