@@ -3,7 +3,9 @@
 
 A Slack retry or a double click is dropped on the work pool, where the request key is claimed in
 the database before any vendor call: the claim is a write, and writes kept off the ack path are
-what keeps acks fast in a 9:00 burst."""
+what keeps acks fast in a 9:00 burst. An action that must survive a crash (``durable``) is handed
+to the intake (bot/intake) instead: its row, written with a group just after the ack, is the claim,
+and another process finishes it if this one dies."""
 
 from __future__ import annotations
 
