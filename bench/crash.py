@@ -7,6 +7,7 @@ write), and the ack p99 of the burst with the intake on, next to a bare Bolt app
     .venv/bin/python bench/crash.py                  # N = 200, SQLite, TIMEBOT_TAKEOVER_SECONDS=30
     .venv/bin/python bench/crash.py -n 200 --takeover 5 --postgres postgresql+psycopg://…/db
     .venv/bin/python bench/crash.py --kill-after-answers 100   # killed while answers are going out
+    .venv/bin/python bench/crash.py --replica --postgres …     # two replicas, one killed mid-rush
 
 Exit status 0 only when nothing was lost or doubled.
 """
@@ -37,7 +38,8 @@ from bench.harness import (
 from tests.deploy.harness import link_people, start
 
 
-def run(n: int, vendor_latency: float, takeover: float, database_url: str | None, kill_after: int = 0) -> bool:
+def run(n: int, vendor_latency: float, takeover: float, database_url: str | None, kill_after: int = 0,
+        replica: bool = False) -> bool:
     from cryptography.fernet import Fernet
 
     sims = Sims(n, vendor_latency)
@@ -55,7 +57,7 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
     finally:
         bare.close()
     bot = start(env, workdir, name="first")
-    restarted = None
+    restarted = start(env, workdir, name="replica") if replica else None
     try:
         bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i)
                   for i in range(1, n + 1)]
@@ -67,11 +69,15 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
         before = sims.stats()
         bot.kill()
         killed_at = time.monotonic()
-        with ThreadPoolExecutor(1) as starter:  # the clock runs from the restart, not from its log line
-            starting = starter.submit(start, env, workdir, name="restarted")
+        if replica:  # the other replica, running all along, takes the work over
             stats, _ = sims.wait(lambda s: s["final"] >= n, timeout=takeover + 120)
             last_heard = time.monotonic()
-            restarted = starting.result()
+        else:
+            with ThreadPoolExecutor(1) as starter:  # the clock runs from the restart, not from its log line
+                starting = starter.submit(start, env, workdir, name="restarted")
+                stats, _ = sims.wait(lambda s: s["final"] >= n, timeout=takeover + 120)
+                last_heard = time.monotonic()
+                restarted = starting.result()
         time.sleep(takeover + 2)  # a second answer or write would come now
         stats = sims.stats()
     finally:
@@ -85,8 +91,8 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
           f"{'PostgreSQL' if database_url else 'SQLite'}")
     print(f"  at the kill: {before['final']} answered, {before['vendor_writes_sent']} clock-ins sent to TimeClock, "
           f"{before['vendor_writes']} of them answered")
-    print(f"  restart right after the kill; the last person heard {last_heard - killed_at:.1f} s after it "
-          f"(the takeover window is {takeover:g} s)")
+    print(f"  {'a second replica ran all along' if replica else 'restart right after the kill'}; the last person "
+          f"heard {last_heard - killed_at:.1f} s after the kill (the takeover window is {takeover:g} s)")
     print(f"  lost (no answer): {lost}   doubled answers: {stats['doubled']}   doubled TimeClock writes: "
           f"{doubled_writes}   sessions running: {stats['running']}/{n}")
     ratio = bot_lat.p99 / bare_lat.p99 if bare_lat.p99 else float("nan")
@@ -104,8 +110,10 @@ def main() -> int:
     parser.add_argument("--kill-after-answers", type=int, default=0,
                         help="kill once this many people were answered (default: once a quarter of the writes "
                              "are on their way, before any answer)")
+    parser.add_argument("--replica", action="store_true",
+                        help="a second replica runs from the start and takes over (no restart)")
     args = parser.parse_args()
-    return 0 if run(args.n, args.latency, args.takeover, args.postgres, args.kill_after_answers) else 1
+    return 0 if run(args.n, args.latency, args.takeover, args.postgres, args.kill_after_answers, args.replica) else 1
 
 
 if __name__ == "__main__":

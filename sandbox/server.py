@@ -115,7 +115,7 @@ class SimServer:
         self.faults = Faults()
         self.name = name
         self.requests: list[Request] = []  # recorded when handled (after any latency)
-        self.arrivals: list[tuple[str, str]] = []  # (method, path) as each request arrives, before latency
+        self.arrived: list[tuple[str, str]] = []  # (method, path) as each request arrives, before latency
         self.in_flight = 0  # requests being handled right now, latency included
         self.max_in_flight = 0  # the most at once since start: what a client's concurrency cap must bound
         self._lock = threading.Lock()
@@ -215,7 +215,7 @@ class SimServer:
                     body=body,
                 )
                 with server._lock:
-                    server.arrivals.append((request.method, request.path))
+                    server.arrived.append((request.method, request.path))
                 fault = server.faults.take(self.command, request.path)
                 delay = server.faults.latency + server.faults.method_latency.get(self.command, 0.0)
                 if delay:

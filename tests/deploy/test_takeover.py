@@ -125,7 +125,7 @@ def test_a_clock_in_killed_during_the_vendor_write_is_reported_not_written_again
     try:
         response, key = bot.driver(slack).command("/clockin", user="U0ADA")
         assert response.status_code == 200
-        wait(lambda: ("POST", "/api/sessions") in timeclock.arrivals, what="the vendor write")
+        wait(lambda: ("POST", "/api/sessions") in timeclock.arrived, what="the vendor write")
         restarted = kill_and_restart(bot, env, tmp_path)
         reply = answered(slack, key)
         assert "finished after a restart" in reply and "clocked in since" in reply, reply
@@ -149,7 +149,7 @@ def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_tol
         response, key = bot.driver(slack).command("/clockin", user="U0ADA")
         assert response.status_code == 200
         wait(lambda: writes(timeclock) == 1, what="the vendor's answer")
-        wait(lambda: any(p.startswith("/respond/") for _, p in slack.server.arrivals), what="the reply on its way")
+        wait(lambda: any(p.startswith("/respond/") for _, p in slack.server.arrived), what="the reply on its way")
         restarted = kill_and_restart(bot, env, tmp_path)
         reply = answered(slack, key)
         assert "finished after a restart" in reply and "clocked in since" in reply, reply
@@ -194,7 +194,7 @@ def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_lock
     restarted = None
     try:
         _, first = bot.driver(slack).command("/clockin", user="U0ADA")
-        wait(lambda: ("GET", "/api/sessions") in timeclock.arrivals, what="the vendor read")
+        wait(lambda: ("GET", "/api/sessions") in timeclock.arrived, what="the vendor read")
         timeclock.faults.method_latency.clear()
         restarted = kill_and_restart(bot, slow_env, tmp_path)
         driver = restarted.driver(slack)
@@ -248,7 +248,7 @@ def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_agai
     restarted = None
     try:
         _, key = bot.driver(slack).command("/clockout", user="U0ADA")
-        wait(lambda: any(m == "PATCH" for m, _ in timeclock.arrivals), what="the vendor write")
+        wait(lambda: any(m == "PATCH" for m, _ in timeclock.arrived), what="the vendor write")
         restarted = kill_and_restart(bot, env, tmp_path)
         reply = answered(slack, key)
         assert "finished after a restart" in reply and "you're clocked out" in reply, reply
@@ -268,7 +268,7 @@ def test_sigterm_finishes_the_clock_in_it_holds_and_nothing_is_repeated_after_a_
     restarted = None
     try:
         _, key = bot.driver(slack).command("/clockin", user="U0ADA")
-        wait(lambda: ("GET", "/api/sessions") in timeclock.arrivals, what="the vendor read")
+        wait(lambda: ("GET", "/api/sessions") in timeclock.arrived, what="the vendor read")
         assert bot.terminate() == 0
         assert [r["state"] for r in intake_rows(database_url)] == ["done"]
         assert final_replies(slack, key)[0].startswith(":large_green_circle: Clocked in at")
@@ -296,7 +296,7 @@ def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
         day = next_monday() + timedelta(days=7)
         response = bot.driver(slack).submit_view(LEAVE_CALLBACK, leave_values(day, day), user="U0ADA")
         assert response.status_code == 200
-        wait(lambda: ("POST", "/api/off-times") in timeclock.arrivals, what="the vendor write")
+        wait(lambda: ("POST", "/api/off-times") in timeclock.arrived, what="the vendor write")
         restarted = kill_and_restart(bot, env, tmp_path)
         dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
                   timeout=45, what="the DM about the request")
@@ -322,7 +322,7 @@ def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart
         response = bot.driver(slack).click("leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}),
                                            container="message")
         assert response.status_code == 200
-        wait(lambda: ("GET", "/api/off-times") in timeclock.arrivals, what="the vendor read")
+        wait(lambda: ("GET", "/api/off-times") in timeclock.arrived, what="the vendor read")
         timeclock.faults.method_latency.clear()
         restarted = kill_and_restart(bot, env, tmp_path)
         dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
@@ -348,7 +348,7 @@ def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_st
         meta = json.dumps({"vendor": "timeclock", "target": None})
         bot.driver(slack).submit_view(LINK_CALLBACK, {"link_pin": text_input("9789")}, user="U0KATH",
                                       private_metadata=meta)
-        wait(lambda: ("POST", "/api/key") in timeclock.arrivals, what="the PIN on its way to TimeClock")
+        wait(lambda: ("POST", "/api/key") in timeclock.arrived, what="the PIN on its way to TimeClock")
         assert "9789" not in str(intake_rows(database_url))
         restarted = kill_and_restart(bot, env, tmp_path)
         dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
