@@ -15,6 +15,7 @@ Exit status 0 only when nothing was lost or doubled.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -85,6 +86,7 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
         if restarted is not None:
             restarted.kill()
         sims.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     lost = n - stats["final"]
     doubled_writes = stats["sessions"] - n if stats["sessions"] > n else 0
     print(f"N = {n} in flight, TimeClock at {vendor_latency:g} s per call, TIMEBOT_TAKEOVER_SECONDS={takeover:g}, "
