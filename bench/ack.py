@@ -11,6 +11,7 @@ process, where the bot runs; the simulators and the load client are child proces
     .venv/bin/python bench/ack.py -n 1000      # one size
     .venv/bin/python bench/ack.py -n 1000 --workers 256 --concurrency 100   # other pool / vendor cap
     .venv/bin/python bench/ack.py -n 1000 --new-people    # everyone's first contact (users.info each)
+    .venv/bin/python bench/ack.py -n 1000 --intake-before-ack   # the intake written before each ack
 
 People are linked and their Slack profile is as yesterday's clock-in left it (a morning rush);
 ``--new-people`` leaves the profiles out, so every action first asks Slack who the person is.
@@ -63,7 +64,7 @@ def metrics_summary(url: str) -> str:
 
 
 def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | None, settle: float,
-        profiles: bool = True, metrics: bool = False) -> bool:
+        profiles: bool = True, metrics: bool = False, intake_before_ack: bool = False) -> bool:
     sims = Sims(n, vendor_latency)
     overrides: dict[str, int | bool] = {"TIMEBOT_WORKERS": workers} if workers else {}
     if metrics:
@@ -71,6 +72,8 @@ def run(n: int, vendor_latency: float, workers: int | None, concurrency: int | N
     if concurrency:
         overrides["TIMEBOT_TIMECLOCK_CONCURRENCY"] = concurrency
     bot = start_bot(sims, n, profiles=profiles, **overrides)
+    if intake_before_ack:  # the intake's other mode: each /clockin's ack waits for its group's write
+        bot.runtime.services.intake.before_ack = True
     settings = bot.runtime.settings
     bare = start_bare(sims, settings.http_threads, settings.listener_threads)
     try:
@@ -143,11 +146,13 @@ def main() -> int:
     parser.add_argument("--metrics", action="store_true", help="TIMEBOT_METRICS=true (what metrics cost)")
     parser.add_argument("--new-people", action="store_true",
                         help="no stored Slack profiles: every action is the person's first contact")
+    parser.add_argument("--intake-before-ack", action="store_true",
+                        help="write each /clockin to the intake before its ack (group commit) instead of just after")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
     results = [run(n, args.vendor_latency, args.workers, args.concurrency, args.settle, not args.new_people,
-                   args.metrics)
+                   args.metrics, args.intake_before_ack)
                for n in (args.n or [50, 200, 1000])]
     return 0 if all(results) else 1
 

@@ -90,8 +90,10 @@ def _sims_main(conn: Connection, users: int, latency: float) -> None:
             with sim._lock:  # the simulator's threads are still booking sessions
                 sessions = list(sim.sessions.values())
             writes = sum(1 for r in list(tc.requests) if r.method == "POST" and r.path == "/api/sessions")
+            writes_sent = sum(1 for m, p in list(tc.arrived) if m == "POST" and p == "/api/sessions")
             conn.send({"final": len(final), "final_once": sum(1 for c in finals.values() if c == 1),
                        "clocked_in": len(clocked), "dms": len(dms), "vendor_writes": writes,
+                       "vendor_writes_sent": writes_sent, "doubled": sum(1 for c in finals.values() if c > 1),
                        "vendor_requests": len(tc.requests), "auth_ok": sim.accepted_auth,
                        "auth_rejected": sim.rejected_auth, "sessions": len(sessions),
                        "running": sum(1 for s in sessions if s["clock_out"] is None),

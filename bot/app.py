@@ -29,7 +29,8 @@ from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
-from bot.housekeeping import Directory, start_housekeeping
+from bot.housekeeping import KEEP_REQUEST_KEYS, Directory, start_housekeeping
+from bot.intake import Intake
 from bot.keycheck import check_stored_keys
 from bot.leave_scheduler import start_followup_scheduler
 from bot.leave_status_job import start_status_job
@@ -64,7 +65,9 @@ from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.followup import FollowupStore
 from storage.hygiene import HygieneStore
+from storage.intake import IntakeStore
 from storage.leave_status import LeaveStatusStore
+from storage.models import utcnow
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -164,7 +167,10 @@ class DropRepeats(Middleware):
 
 
 def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
-               clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env") -> Runtime:
+               clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env",
+               prestart: bool = False) -> Runtime:
+    """``prestart``: start every worker thread before anything can submit work (``timebot run``):
+    started later, the takeovers recovery submits at once would hold the start-up, and the acks."""
     settings.require_secret_key()
     assert settings.secret_key is not None
     if settings.ops_metrics:
@@ -194,8 +200,11 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     directory = Directory(store, client)
     whos_off.meet = directory.meet
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
+    if prestart:
+        pool.prestart()
     services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
                         Home(people, clock_cases, store, router))
+    intake = _install_intake(services, engine)
 
     gate = WorkspaceGate(client, settings.allowed_team_ids)
     with hidden_slack_environment():  # Bolt takes only what is passed here (see bot/bolt_setup.py)
@@ -214,10 +223,11 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)
-    handlers.register(app, services)
+    handlers.register(app, services, client)
     runtime = Runtime(settings, engine, app, services, client, gate=gate, directory=directory)
     runtime.on_close.append(engine.dispose)
     runtime.on_close.append(router.close)
+    runtime.on_close.append(intake.close)  # after the pool finished its jobs: hands back what is left
     runtime.on_close.append(lambda: pool.shutdown(wait=True))
     runtime.digests = _install_digests(runtime)
     followup = _install_followup(runtime)
@@ -228,10 +238,27 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
-        start_housekeeping(store, runtime.on_close, refresh=directory.refresh)
+        start_housekeeping(store, runtime.on_close, refresh=directory.refresh,
+                           also=[("intake:recover", lambda: intake.recover(pool.submit), intake.recover_every),
+                                 ("intake:forget", lambda: intake.store.forget_done_before(
+                                     utcnow() - KEEP_REQUEST_KEYS), 3600.0)])
         start_reminders(services.hygiene, runtime.on_close,
                         every=timedelta(seconds=settings.hygiene_check_seconds))
     return runtime
+
+
+def _install_intake(services: Services, engine: Engine) -> Intake:
+    """The durable intake (bot/intake): accepted actions in the database, heartbeats, takeover.
+    The per-person clock lease lapses with the takeover window and is renewed by the heartbeat."""
+    settings = services.settings
+    intake = Intake(IntakeStore(engine), takeover=settings.takeover_seconds,
+                    resume_within=settings.resume_within_minutes * 60)
+    services.intake = intake
+    clock = services.clock
+    clock.lease_ttl = timedelta(seconds=intake.stale_after)  # a dead holder's lease lapses with its work
+    clock.waiting_note = lambda actor: intake.waiting_note(actor.team_id, actor.user_id, actor.tz)
+    intake.renewers.append(clock.renew_leases)
+    return intake
 
 
 def hygiene_policy(settings: Settings) -> HygienePolicy:

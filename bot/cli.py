@@ -300,8 +300,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for vendor in vendors.values():
             vendor.close()
         raise
-    runtime = create_app(settings, vendors=vendors, env_file=args.env_file, migrate=False)  # migrated above
-    runtime.services.pool.prestart()
+    # migrated above; the workers start before recovery can hand them a takeover
+    runtime = create_app(settings, vendors=vendors, env_file=args.env_file, migrate=False, prestart=True)
     stop = threading.Event()
     terminated: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
         default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS",
         description="How long vendor work may wait while a burst of Slack requests is being acknowledged "
                     "(acks first)")
+    takeover_seconds: float = Field(
+        default=30.0, ge=1, le=3600, alias="TIMEBOT_TAKEOVER_SECONDS",
+        description="An accepted action whose process stopped renewing its claim (killed, crashed, gone) is "
+                    "taken over by another process, or by this one after a restart, within this many seconds")
+    resume_within_minutes: float = Field(
+        default=15.0, gt=0, le=1440, alias="TIMEBOT_RESUME_WITHIN",
+        description="Minutes: a taken-over action older than this is checked at the vendor and reported with "
+                    "a button to do it now, not done blindly")
     show_leave_kind: bool = Field(
         default=True, alias="TIMEBOT_SHOW_LEAVE_KIND",
         description="Show the kind of absence (never the reason) in who's-off and digests (a digest's "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,10 +122,17 @@ class Directory:
 
 
 def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
-                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None) -> None:
-    """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on);
-    the directory's first read is ``timebot run``'s, at start (``Directory.refresh_in_background``)."""
+                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None,
+                       also: Sequence[tuple[str, Callable[[], object], float]] = ()) -> None:
+    """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on).
+    ``also``: more interval jobs (id, job, seconds) on the same scheduler, each run at start too
+    (the intake's recovery: taking over actions a dead process left)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    for job_id, job, seconds in also:
+        scheduler.add_job(_logged(job, job_id), IntervalTrigger(seconds=seconds), id=job_id, name=job_id,
+                          next_run_time=datetime.now(UTC))
+        if seconds < 60:
+            _FREQUENT.add(job_id)
     scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
                       args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
     if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
@@ -136,11 +143,27 @@ def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
     on_close.append(lambda: scheduler.shutdown(wait=True))
 
 
-def _logged(job: Callable[[], object]) -> Callable[[], None]:
+_FREQUENT: set[str] = set()
+
+
+class _QuietFrequentJobs(logging.Filter):
+    """APScheduler logs two INFO lines per run; a job every few seconds would fill the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not record.args:
+            return True
+        first = record.args[0] if isinstance(record.args, tuple) else None
+        return not any(str(first).startswith(name + " ") for name in _FREQUENT)
+
+
+logging.getLogger("apscheduler.executors.default").addFilter(_QuietFrequentJobs())
+
+
+def _logged(job: Callable[[], object], what: str = "directory refresh") -> Callable[[], None]:
     def run() -> None:
         try:
             job()
-        except Exception as exc:  # Slack unreachable: the names stay as last read
-            log.warning("directory refresh failed: %s", type(exc).__name__)
+        except Exception as exc:  # Slack (or the database) unreachable: the next run tries again
+            log.warning("%s failed: %s", what, type(exc).__name__)
             metrics.note_job_failure()
     return run

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.digests.admin import DigestAdmin
+from bot.intake import Intake
 from bot.usecases.calendar import Calendars
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene
@@ -50,6 +51,7 @@ class Services:
     calendars: Calendars | None = None  # calendar feeds (set by bot/app.py)
     morning: MorningView | None = None  # /whosin #team (set by bot/app.py)
     reports: Reports | None = None  # team reports (set by bot/app.py)
+    intake: Intake | None = None  # the durable intake (set by bot/app.py)
 
     def now(self) -> datetime:
         return self.people.now()

@@ -7,17 +7,23 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+from slack_sdk import WebClient
 
 from bot.services import Services
-from handlers import actions, commands, errors, events, views
+from handlers import actions, commands, errors, events, resume, views
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, client: WebClient) -> None:
+    """``client`` carries the bot token: the app's own has none (the workspace gate hands each
+    request its token), and a takeover runs outside any request."""
     app.use(ProvideServices(services))
     commands.register(app)
     views.register(app)
     actions.register(app)
     events.register(app)
+    app.action(resume.CLOCK_IN_NOW)(resume.clock_in_now)
+    app.action(resume.CLOCK_OUT_NOW)(resume.clock_out_now)
+    resume.register(services, client)
     errors.register(app)
 
 

@@ -3,10 +3,13 @@
 
 A Slack retry or a double click is dropped on the work pool, where the request key is claimed in
 the database before any vendor call: the claim is a write, and writes kept off the ack path are
-what keeps acks fast in a 9:00 burst."""
+what keeps acks fast in a 9:00 burst. An action that must survive a crash (``durable``) is handed
+to the intake (bot/intake) instead: its row, written with a group just after the ack, is the claim,
+and another process finishes it if this one dies."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -21,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
 from bot.errors import UserError, VendorError, explain
+from bot.intake import Ticket, current_key
 from bot.parse import InputError, esc
 from bot.progress import Progress, tracking
 from bot.services import Services
@@ -100,6 +104,21 @@ class Turn:
     request: Mapping[str, Any] | None  # None only for work that is not a person's request
     respond: Respond | None = None
     noted: bool = False  # the ack already told the person their request is queued
+    ticket: Ticket | None = None  # the intake's, when it was written before the ack
+
+    def intake_before_ack(self, kind: str, payload: Mapping[str, Any]) -> None:
+        """Where the intake runs in "before the ack" mode (``Intake.before_ack``, bench/ack.py
+        measures it): write the action with its group now, so that the ack means it is durable.
+        The default writes it just after the ack (``later``); bench/README.md says why."""
+        intake = self.services.intake
+        key = request_key(self.request) if self.request is not None else None
+        if intake is None or not intake.before_ack or key is None:
+            return
+        ticket = intake.accept(kind, self.team_id, self.user_id, key, payload,
+                               self.respond.response_url if self.respond is not None else None)
+        with contextlib.suppress(Exception):  # not written (yet): the job waits for it as in the default mode
+            ticket.owned(timeout=2.0)
+        self.ticket = ticket
 
     def queue_note(self) -> str:
         """Text for a slash command's ack when the request will wait in a queue ("" when it won't).
@@ -121,24 +140,40 @@ class Turn:
         slow: str | None = None,
         on_slow: Callable[[str], None] | None = None,
         on_error: Callable[[BaseException], Reply | None] | None = None,
+        durable: tuple[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Run ``work`` after the ack, once per Slack request; the person always hears back, even
         when the vendor fails.
 
+        ``durable`` (kind, payload): the action goes into the intake (bot/intake) first, so that
+        another process finishes it if this one dies; the intake row is the request's claim too.
         A slow job gets ``slow`` (or ``on_slow(text)``) only once a vendor call has started: before
         that the holdup is ours, and the note says so."""
         services = self.services
         key = request_key(self.request) if self.request is not None else None
         claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
         progress = Progress()
+        ticket: Ticket | None = self.ticket
+        if ticket is None and durable is not None and key is not None and services.intake is not None:
+            ticket = services.intake.accept(durable[0], self.team_id, self.user_id, key, durable[1],
+                                            self.respond.response_url if self.respond is not None else None)
 
         def job() -> None:
-            with tracking(progress):
-                run()
+            token = current_key.set(key)
+            try:
+                with tracking(progress):
+                    run()
+            finally:
+                current_key.reset(token)
 
         def run() -> None:
             try:
-                if key is not None:
+                if ticket is not None:
+                    if not ticket.owned():
+                        log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0] if key else "?")
+                        return
+                    claimed.set()
+                elif key is not None:
                     if not services.claim_delivery(key):
                         log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
                         return
@@ -151,9 +186,13 @@ class Turn:
                     reply = Reply(describe(exc))
             if reply is not None:
                 self.send(reply)
+            if ticket is not None and services.intake is not None and claimed.is_set():
+                services.intake.finish(ticket.row_id, "told" if reply is not None else "silent")
 
         def when_slow() -> None:
-            if key is not None and not claimed.is_set() and services.delivery_seen(key):
+            if ticket is not None and ticket.resolved and not claimed.is_set() and ticket.row_id is None:
+                return  # a repeat: whoever holds the request answers
+            if ticket is None and key is not None and not claimed.is_set() and services.delivery_seen(key):
                 return  # a repeat still queued behind a burst: whoever claimed the request answers
             text = holding_note(progress, slow)
             if on_slow is not None:

@@ -79,14 +79,18 @@ class Faults:
     isn't the API's JSON (a proxy in the way), ``"hang"`` never answers (until ``hang_seconds``)."""
 
     latency: float = 0.0
+    method_latency: dict[str, float] = field(default_factory=dict)  # extra per method: a slow write, a quick read
     hang_seconds: float = 60.0
     script: deque[Response | str] = field(default_factory=deque)
     only_methods: frozenset[str] | None = None  # apply ``script`` only to these methods
+    only_path: str | None = None  # apply ``script`` only to paths starting with this
 
-    def take(self, method: str) -> Response | str | None:
+    def take(self, method: str, path: str = "") -> Response | str | None:
         if not self.script:
             return None
         if self.only_methods is not None and method not in self.only_methods:
+            return None
+        if self.only_path is not None and not path.startswith(self.only_path):
             return None
         try:
             return self.script.popleft()
@@ -110,7 +114,8 @@ class SimServer:
         self.handler = handler
         self.faults = Faults()
         self.name = name
-        self.requests: list[Request] = []
+        self.requests: list[Request] = []  # recorded when handled (after any latency)
+        self.arrived: list[tuple[str, str]] = []  # (method, path) as each request arrives, before latency
         self.in_flight = 0  # requests being handled right now, latency included
         self.max_in_flight = 0  # the most at once since start: what a client's concurrency cap must bound
         self._lock = threading.Lock()
@@ -209,9 +214,12 @@ class SimServer:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
                 )
-                fault = server.faults.take(self.command)
-                if server.faults.latency:
-                    time.sleep(server.faults.latency)
+                with server._lock:
+                    server.arrived.append((request.method, request.path))
+                fault = server.faults.take(self.command, request.path)
+                delay = server.faults.latency + server.faults.method_latency.get(self.command, 0.0)
+                if delay:
+                    time.sleep(delay)
                 if fault == "hang":
                     server._stopping.wait(server.faults.hang_seconds)
                     self.close_connection = True

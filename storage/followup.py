@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -74,3 +74,8 @@ class FollowupStore(SqlStore):
     def claimed(self, key: str) -> bool:
         with self.session() as s:
             return s.get(LeaveNotice, key[:255]) is not None
+
+    def unclaim(self, key: str) -> None:
+        """Drop a claim whose holder died before acting on it (a resumed cancel takes it again)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(LeaveNotice).where(col(LeaveNotice.key) == key[:255]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -295,3 +295,38 @@ class CalendarFeed(SQLModel, table=True):
     modified_at: datetime | None = None
     refreshing_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class IntakeAction(SQLModel, table=True):
+    """A person's accepted action (a clock-in, a clock-out, a leave request, a cancel click) and
+    what is needed to finish it, so that a process dying between the ack and the answer loses
+    nothing: another process, or this one restarted, takes it over.
+
+    The row is also the request's claim (``key`` is unique: a Slack retry or a double click finds
+    it taken). ``owner`` works on it while it renews ``heartbeat_at``; a running row whose
+    heartbeat is older than the takeover window belongs to whoever claims it next. ``done``
+    rows carry the one outcome the person was told (``outcome``), so no takeover repeats it.
+    ``payload`` is JSON of the action's own fields, never a secret.
+    """
+
+    __tablename__ = "intake_action"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_intake_action_key"),
+        Index("ix_intake_action_state_heartbeat", "state", "heartbeat_at"),
+        Index("ix_intake_action_person", "team_id", "slack_user_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # clockin | clockout | timeoff | cancel
+    team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32)
+    payload: str = Field(default="{}", max_length=4000)
+    response_url: str = Field(default="", max_length=1024)
+    accepted_at: datetime = Field(default_factory=utcnow)
+    state: str = Field(default="running", max_length=16)  # running | done
+    owner: str = Field(default="", max_length=64)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 1
+    outcome: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)

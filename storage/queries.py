@@ -231,6 +231,14 @@ class Store(SqlStore):
                 return None
         return self._insert_key(key)
 
+    def renew_lock(self, key: str, lease: datetime) -> datetime | None:
+        """Move a held lease's start to now (only if ``lease`` still holds ``key``): the new lease."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(update(ProcessedRequest).where(
+                col(ProcessedRequest.key) == key, col(ProcessedRequest.at) == lease).values(at=now))
+        return now if result.rowcount else None
+
     def release_lock(self, key: str, lease: datetime, rows: Sequence[Row] = ()) -> None:
         """Give the lease back, unless it went stale and someone else holds ``key`` now, and
         write the action's bookkeeping ``rows`` in the same transaction.

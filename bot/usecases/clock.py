@@ -20,6 +20,7 @@ from bot.usecases.writes import write_once
 from bot.vendors.base import ClockVendor
 from bot.vendors.registry import Router
 from storage.ledger import AuditRow, Row
+from storage.models import utcnow
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class ClockResult:
     tz: ZoneInfo = UTC  # type: ignore[assignment]
     latest_end: datetime | None = None
     note_dropped: bool = False  # the person wrote a note the vendor has nowhere to keep
+    backdated: bool = False  # a resumed clock-in recorded at the time it was asked, not now
 
 
 
@@ -57,6 +59,12 @@ class Clock:
         self.router = router
         self._user_locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        # The per-person lease: a dead holder blocks nobody beyond this; a live one renews it.
+        self.lease_ttl = timedelta(minutes=2)
+        self._held: dict[str, datetime] = {}  # lease key -> its current start, as renewed
+        self._held_lock = threading.Lock()
+        # What the person's new request waits behind, in words that are true (set with the intake).
+        self.waiting_note: Callable[[Actor], str | None] = lambda actor: None
         # clock hygiene: the rows to write when someone's clock changed (a watch, or watches ended)
         self.on_change: list[Callable[[Actor, str, ClockResult], Sequence[Row]]] = []
 
@@ -83,22 +91,48 @@ class Clock:
         with self._locks_lock:
             lock = self._user_locks.setdefault(key, threading.Lock())
         if not lock.acquire(timeout=30):
-            raise Busy("I'm still working on your last request. Give it a moment.")
+            raise Busy(self._busy(actor))
         db_key = f"inflight:{actor.team_id}:{actor.user_id}:{what}"
         try:
-            lease = self.store.claim_lock(db_key, ttl=timedelta(minutes=2))
+            lease = self.store.claim_lock(db_key, ttl=self.lease_ttl)
             if lease is None:
-                raise Busy("I'm still working on your last request. Give it a moment.")
+                raise Busy(self._busy(actor))
+            with self._held_lock:
+                self._held[db_key] = lease
             rows: list[Row] = []
             try:
                 yield rows
             finally:
+                with self._held_lock:  # a renewal in progress finishes first: release the renewed lease
+                    lease = self._held.pop(db_key, lease)
                 self.store.release_lock(db_key, lease, rows)
         finally:
             lock.release()
 
+    def _busy(self, actor: Actor) -> str:
+        try:
+            note = self.waiting_note(actor)
+        except Exception:
+            note = None
+        return note or "I'm still working on your last request. Give it a moment."
+
+    def renew_leases(self) -> None:
+        """Renew the leases held longer than half their life (the intake's heartbeat calls this):
+        a slow vendor must not let a second action of the same person in, while a dead process's
+        lease lapses within ``lease_ttl``. Short actions end before they need it."""
+        due = utcnow() - self.lease_ttl / 2
+        with self._held_lock:
+            for key, lease in list(self._held.items()):
+                if lease < due:
+                    renewed = self.store.renew_lock(key, lease)
+                    if renewed is not None:
+                        self._held[key] = renewed
+
     @metrics.attempted("clock_in")
-    def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None) -> ClockResult:
+    def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None, *,
+                 at: datetime | None = None, write: bool = True) -> ClockResult:
+        """Clock in unless a session runs already. ``at``: the time the person asked (a resumed
+        clock-in), used where the vendor takes one; ``write=False`` only reads (``not_in``)."""
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)
         with self._one_at_a_time(actor, "clock") as rows:
@@ -106,10 +140,14 @@ class Clock:
             if current is not None:
                 return self._told(actor, vendor.name, ClockResult("already_in", vendor.label, current, tz=actor.tz),
                                   rows)
+            if not write:
+                return ClockResult("not_in", vendor.label, tz=actor.tz)
+            backdated = at is not None and vendor.clock_in_at
             try:
                 session = write_once(
-                    "a clock-in", vendor.label, lambda: vendor.clock_in(user, project=project, note=note),
-                    lambda asked_at: _confirm_clock_in(vendor, user, asked_at), self.people.now)
+                    "a clock-in", vendor.label,
+                    lambda: vendor.clock_in(user, project=project, note=note, at=at if backdated else None),
+                    lambda asked_at: _confirm_clock_in(vendor, user, min(asked_at, at or asked_at)), self.people.now)
             except OutcomeUnknown:
                 self._audit(rows, actor, vendor.name, "clock_in", "unknown")
                 raise
@@ -117,16 +155,24 @@ class Clock:
                 self._audit(rows, actor, vendor.name, "clock_in", outcome(exc), exc.user_message)
                 raise
             self._audit(rows, actor, vendor.name, "clock_in", "ok", f"session {session.session_id}")
-            return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz), rows)
+            return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz,
+                                                              backdated=backdated), rows)
 
     @metrics.attempted("clock_out")
-    def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None) -> ClockResult:
+    def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None, *,
+                  asked_at: datetime | None = None, write: bool = True) -> ClockResult:
+        """``asked_at``: when a resumed clock-out was asked; a session begun after it is a newer
+        one and is left running (``started_after``). ``write=False`` only reads (``still_in``)."""
         vendor = self.router.clock()
         user = self.people.identity(actor, vendor)
         with self._one_at_a_time(actor, "clock") as rows:
             current = vendor.current_session(user)
             if current is None:
                 return self._told(actor, vendor.name, ClockResult("not_in", vendor.label, tz=actor.tz), rows)
+            if asked_at is not None and current.started_at >= asked_at:
+                return ClockResult("started_after", vendor.label, current, tz=actor.tz)
+            if not write:
+                return ClockResult("still_in", vendor.label, current, tz=actor.tz)
             if at is not None and at <= current.started_at:
                 raise UserError("The end time must be after you clocked in.")
             try:

@@ -243,6 +243,13 @@ def _clash(mine: Portion | None, wanted: Portion | None) -> bool:
     return mine is not None and wanted is not None and (Portion.FULL in (mine, wanted) or mine == wanted)
 
 
+def find_leave(leave: Leave, actor: Actor, request: LeaveRequest) -> tuple[Absence | None, bool]:
+    """The person's request for exactly these dates at the leave vendor, if it has one; and
+    whether the vendor could be read (a resumed request looks before it sends again)."""
+    vendor = leave.router.leave()
+    return _find_leave(vendor, leave.people.identity(actor, vendor), request)
+
+
 def _find_leave(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> tuple[Absence | None, bool]:
     """The person's request for exactly these days, if the vendor has it; and whether the
     vendor could be asked at all."""

@@ -440,6 +440,23 @@ class LeaveFollowup:
                             exc.response.get("error"))
         return told
 
+    def still_there(self, actor: Actor, request_id: str) -> Absence | None:
+        """The person's request ``request_id`` as the vendor has it now; None once it is gone
+        (cancelled). A resumed cancel reads this back before cancelling again."""
+        vendor = self.router.leave()
+        user = self.people.identity(actor, vendor)
+        today = actor.today(self.people.now())
+        mine = vendor.my_absences(user, today - timedelta(days=self.settings.backdate_days), today + LIST_AHEAD)
+        return next((a for a in mine if a.absence_id == request_id), None)
+
+    def cancel_again(self, actor: Actor, request_id: str) -> str:
+        """Cancel after a takeover: the claims of the process that died before cancelling are its
+        own, not a sign that someone else is cancelling now (the intake row says who owns it)."""
+        vendor = self.router.leave()
+        self.store.unclaim(f"cancel:{vendor.name}:{request_id}")
+        self.store.unclaim(f"cancel:{vendor.name}:{request_id}:{actor.team_id}:{actor.user_id}")
+        return self.cancel(actor, request_id)
+
     def _tell_leave_gone(self, team_id: str, user_id: str) -> None:
         for hook in self.leave_gone:
             try:

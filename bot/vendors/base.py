@@ -56,10 +56,12 @@ class ClockVendor(Vendor, Protocol):
     """Action.CLOCK."""
 
     clock_notes: ClassVar[bool]  # a clock-out note is kept; when not, the person is told it wasn't
+    clock_in_at: ClassVar[bool]  # a clock-in can be recorded at a given time (``at``); when not, ``at`` is ignored
 
     def current_session(self, user: VendorUser) -> ClockSession | None: ...
 
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession: ...
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None,
+                 at: datetime | None = None) -> ClockSession: ...
 
     def clock_out(
         self, user: VendorUser, session: ClockSession, *, at: datetime | None = None, note: str | None = None

@@ -199,6 +199,7 @@ class SwipeClock:
         {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY, Action.BALANCES})
     company_wide: ClassVar[bool] = True  # a site token reads every employee's timecard at once
     clock_notes: ClassVar[bool] = False  # punches carry no note (none documented, §7)
+    clock_in_at: ClassVar[bool] = False  # a punch is recorded when it arrives
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
     def __init__(self, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
@@ -535,7 +536,8 @@ class SwipeClock:
         recorded = self._local_stamp(f"{data.get('Date', body['Date'])}T{data.get('Time', body['Time'])}")
         return recorded or at.replace(second=0, microsecond=0, tzinfo=None)
 
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None,
+                 at: datetime | None = None) -> ClockSession:
         now = self._now_local()  # knows which of a repeated hour it is; the punch's wall time doesn't
         started = self._punch(user, "In", now, project)
         return ClockSession(started.isoformat(), self._utc(started, fold=now.fold), project=project)

@@ -84,6 +84,7 @@ class TimeClock:
     half_days: ClassVar[bool] = False
     company_wide_status: ClassVar[bool] = False  # every call is scoped to one person's key
     clock_notes: ClassVar[bool] = True
+    clock_in_at: ClassVar[bool] = True  # POST /api/sessions takes clockIn (a Unix time)
     link_fields: ClassVar[tuple[LinkField, ...]] = (
         LinkField(
             "pin",
@@ -247,8 +248,11 @@ class TimeClock:
             self.label, f"You have no TimeClock project called “{project}”. Yours: {names}.", field="project"
         )
 
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None) -> ClockSession:
+    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None,
+                 at: datetime | None = None) -> ClockSession:
         body: dict[str, Any] = {}
+        if at is not None:
+            body["clockIn"] = int(at.timestamp())
         if note:
             body["note"] = note
         if project:

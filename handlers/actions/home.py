@@ -17,13 +17,13 @@ from handlers.render import blocks
 from handlers.turn import Reply, Turn
 
 
-def _then_refresh(turn: Turn, work: Callable[[Actor], Reply | None]) -> None:
+def _then_refresh(turn: Turn, work: Callable[[Actor], Reply | None], durable: str | None = None) -> None:
     def run(actor: Actor) -> Reply | None:
         reply = work(actor)
         publish_home(turn.services, turn.client, actor)
         return reply
 
-    turn.later(run)
+    turn.later(run, durable=(durable, {}) if durable else None)
 
 
 def _turn(body: dict[str, Any], client: WebClient, services: Services) -> Turn:
@@ -33,12 +33,13 @@ def _turn(body: dict[str, Any], client: WebClient, services: Services) -> Turn:
 def home_clock_in(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
     _then_refresh(_turn(body, client, services),
-                  lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())))
+                  lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
+                  "clockin")
 
 
 def home_clock_out(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
-    _then_refresh(_turn(body, client, services), lambda actor: clock_out_reply(services, actor))
+    _then_refresh(_turn(body, client, services), lambda actor: clock_out_reply(services, actor), "clockout")
 
 
 def home_request_leave(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -40,7 +40,7 @@ def leave_cancel(ack: Ack, body: dict[str, Any], respond: Respond, client: WebCl
         listed = my_leave_reply(services, actor)
         return Reply(done, [{"type": "section", "text": {"type": "mrkdwn", "text": done}}, *(listed.blocks or [])])
 
-    turn.later(work, on_error=lambda exc: Reply(describe(exc)))
+    turn.later(work, on_error=lambda exc: Reply(describe(exc)), durable=("cancel", {"request_id": request_id}))
 
 
 def leave_page(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:

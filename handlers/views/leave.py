@@ -89,7 +89,20 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
         update_view(turn, view_id, blocks.message_view("Request leave", text))
 
     slow = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
-    turn.later(work, slow=slow, on_error=on_error, on_slow=on_slow)
+    turn.later(work, slow=slow, on_error=on_error, on_slow=on_slow, durable=("timeoff", leave_payload(request)))
+
+
+def leave_payload(request: LeaveRequest) -> dict[str, Any]:
+    """What the intake keeps to finish a leave request after a restart (bot/intake)."""
+    return {"start": request.start.isoformat(), "end": request.end.isoformat(), "leave_type": request.leave_type,
+            "start_portion": request.start_portion.value, "end_portion": request.end_portion.value,
+            "note": request.note}
+
+
+def leave_from_payload(payload: Any) -> LeaveRequest:
+    return LeaveRequest(date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"]),
+                        str(payload.get("leave_type") or ""), Portion(payload.get("start_portion") or "full"),
+                        Portion(payload.get("end_portion") or "full"), payload.get("note"))
 
 
 def _form_again(services: Services, actor: Actor, view: dict[str, Any], request: LeaveRequest,

@@ -47,4 +47,6 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
         update_view(turn, view_id, blocks.link_view(vendor.label, vendor.link_fields, meta, error=describe(exc),
                                                     for_whom=target))
 
-    turn.later(work, on_error=on_error)
+    # The intake keeps which link was under way, never what was typed (a PIN): after a crash the
+    # person is told it wasn't finished and asked to link again (handlers/resume.py).
+    turn.later(work, on_error=on_error, durable=("link", {"vendor": vendor.name, "view_id": view_id}))

@@ -14,17 +14,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlmodel import Session
 
 from handlers.render.blocks import LINK_CALLBACK
-from sandbox.slack import SlackStandIn
+from sandbox.slack import DEMO_TEAM_ID, SlackStandIn
 from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver, text_input
 
+POSTGRES_URL = os.environ.get("TIMEBOT_TEST_POSTGRES_URL")  # read at import: tests clear TIMEBOT_* variables
 _RUNNING = re.compile(r"Timebot is running in (?P<mode>.+?) for ")
 _HTTP_PORT = re.compile(r"HTTP mode on http://[^:]+:(?P<port>\d+)/slack/events")
 _ROUTES_PORT = re.compile(r"serves its OAuth routes on http://[^:]+:(?P<port>\d+)")
@@ -160,3 +166,55 @@ def replies(slack: SlackStandIn, key: str, containing: str, timeout: float = 20.
     found: list[dict[str, Any]] = slack.wait_for(
         lambda: [r for r in slack.responses[key] if containing in r.get("text", "")], timeout=timeout)
     return found
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the PostgreSQL .ci/postgres started (the test skips without one), dropped after."""
+    if not POSTGRES_URL:
+        pytest.skip("TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres sets it)")
+    base = make_url(POSTGRES_URL)
+    name = f"timebot_d_{os.getpid()}_{time.time_ns() % 10**9}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def link_people(database_url: str, secret_key: str, people: Sequence[tuple[str, str, str]],
+                vendor: str = "timeclock", team_id: str = DEMO_TEAM_ID) -> None:
+    """What ``/timebot link`` leaves behind, written before the bot starts: for each (Slack id,
+    vendor user id, API key), an identity with the key encrypted under ``secret_key``, and a
+    profile read a day ago (UTC), on a database migrated as ``timebot run`` would."""
+    from bot.crypto import SecretBox
+    from storage.db import make_engine, upgrade
+    from storage.models import Identity, Person, utcnow
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    box = SecretBox(secret_key, [])
+    try:
+        with Session(engine) as s:
+            for slack_id, vendor_user_id, key in people:
+                s.add(Person(team_id=team_id, slack_user_id=slack_id, name=slack_id, tz="UTC",
+                             updated_at=utcnow() - timedelta(days=1)))
+                s.add(Identity(team_id=team_id, slack_user_id=slack_id, vendor=vendor, vendor_user_id=vendor_user_id,
+                               secret_enc=box.encrypt(key), linked_by="self"))
+            s.commit()
+    finally:
+        engine.dispose()
+
+
+def intake_rows(database_url: str) -> list[dict[str, Any]]:
+    """The intake table as the bot left it (what a takeover will find)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM intake_action ORDER BY id"))]
+    finally:
+        engine.dispose()

@@ -92,6 +92,8 @@ def every_setting(slack: SlackStandIn, vendors: Vendors, tmp_path: Path) -> dict
         "TIMEBOT_METRICS": "true",
         "TIMEBOT_LOG_FORMAT": "json",
         "TIMEBOT_READYZ_SLACK_SECONDS": "45",
+        "TIMEBOT_TAKEOVER_SECONDS": "20",
+        "TIMEBOT_RESUME_WITHIN": "10",
         "TIMEBOT_CLOCKOUT_REMINDER_HOURS": "9",
         "TIMEBOT_AUTO_CLOCKOUT_HOURS": "14",
         "TIMEBOT_QUIET_HOURS": "22:00-06:30",
