@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import formatting as fmt
 from storage.intake import IntakeStore, NewAction, Taken
 from storage.models import utcnow
 
@@ -300,7 +301,7 @@ class Intake:
         w = self.waiting(team_id, user_id, kinds)
         if w is None:
             return None
-        at = w.accepted_at.astimezone(tz).strftime("%H:%M")
+        at = fmt.wall_time(w.accepted_at.astimezone(tz))
         if w.orphaned:
             return (f"Your {COMMAND.get(w.kind, w.kind)} from {at} is being finished after a restart; you'll hear "
                     "how it ended within a minute. Try again after that if you still need to.")

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
+from bot import formatting as fmt
 from bot.crypto import UndecryptableSecret
 from bot.domain import Action, Actor, ClockSession, Portion, SickLeave
 from bot.errors import UserError, VendorError
@@ -255,7 +256,7 @@ class Reports:
 
     def upload(self, actor: Actor, report: Report) -> None:
         """The CSV into the person's DM with Timebot: one files.uploadV2 (get URL, upload, complete)."""
-        period = f"{report.start.isoformat()} to {report.end.isoformat()}"
+        period = fmt.day_range(report.start, report.end)
         try:
             self.people.slack.files_upload_v2(
                 channels=[actor.user_id], filename=report.filename, content=report.csv.encode(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot import formatting as fmt
 from bot.parse import esc
 from bot.usecases.morning import Member, MorningReport
 from handlers.render.blocks import Blocks, context, fmt_time, section
@@ -15,7 +16,7 @@ def morning_blocks(report: MorningReport, tz: ZoneInfo, *, show_kind: bool = Tru
     today = report.now.astimezone(tz).date()
 
     def member(m: Member) -> str:
-        return f"• {esc(m.name[:MAX_NAME])} · {m.local.strftime('%H:%M')} where they are ({m.local.tzname()})"
+        return f"• {esc(m.name[:MAX_NAME])} · {fmt.wall_time(m.local)} where they are ({m.local.tzname()})"
 
     blocks: Blocks = [section(f"*Who's in* · {esc(report.scope.describe())} · {fmt_time(report.now, tz)}")]
     if report.clocked_in:
