@@ -11,6 +11,7 @@ can't be read, the person is told that plainly, with a button to try again.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.domain import Action, Actor
 from bot.errors import Busy, OutcomeUnknown
 from bot.intake import COMMAND, Resumed
 from bot.services import Services
+from bot.usecases.clock import ClockResult
 from bot.usecases.leave import find_leave
 from handlers.commands.clock import clock_out_reply
 from handlers.render import blocks
@@ -64,82 +66,81 @@ def _at(moment: datetime, actor: Actor, now: datetime) -> str:
     return blocks.fmt_time(moment, actor.tz, with_day=True, today=now.astimezone(actor.tz).date())
 
 
-def resume_clock_in(services: Services, client: WebClient, r: Resumed) -> str | None:
+def _resume_clock(services: Services, client: WebClient, r: Resumed, run: Callable[[Actor], ClockResult],
+                  tell: Callable[[ClockResult, str, Callable[[datetime], str]], Reply],
+                  button: str, action_id: str) -> str | None:
+    """A clock-in or clock-out finished by ``run``; what came of it told by ``tell`` (the result,
+    "Your /clockin from …", and how to show a time to this person), or, when the vendor couldn't
+    be read or written, said plainly with ``button`` to try again."""
     actor = services.people.actor(r.team_id, r.user_id)
     now = services.now()
     asked = f"Your {COMMAND[r.kind]} from {_at(r.accepted_at, actor, now)}"
     label = services.router.label_for(Action.CLOCK)
     try:
-        result = services.clock.clock_in(actor, project=r.payload.get("project"), at=r.accepted_at,
-                                         write=not r.stale)
+        result = run(actor)
     except Busy:
         return None  # the person's lease is still held: the next recovery tries again
     except OutcomeUnknown:
         reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
-                             f"{label}: it didn't answer when I checked. Try again?", "Clock in", CLOCK_IN_NOW)
+                             f"{label}: it didn't answer when I checked. Try again?", button, action_id)
         outcome = "unknown"
     except Exception as exc:
         reply = _with_button(f":warning: {asked} was interrupted by a restart and couldn't be finished: "
-                             f"{describe(exc)}", "Clock in", CLOCK_IN_NOW)
+                             f"{describe(exc)}", button, action_id)
         outcome = "failed"
     else:
-        s = result.session
-        if result.outcome == "already_in" and s is not None:
-            reply = Reply(f":large_green_circle: {asked} was finished after a restart: {result.vendor} shows you "
-                          f"clocked in since {_at(s.started_at, actor, now)}.")
-        elif result.outcome == "clocked_in" and s is not None:
-            when = ("at the time you asked" if result.backdated else
-                    f"{result.vendor} records the time a clock-in arrives, so it shows "
-                    f"{_at(s.started_at, actor, now)}")
-            reply = Reply(f":large_green_circle: {asked} was finished after a restart: you're clocked in at "
-                          f"{result.vendor} since {_at(s.started_at, actor, now)} ({when}).")
-        else:  # stale and not there: reported, not written
-            reply = _with_button(f":warning: {asked} didn't reach {result.vendor} before a restart, so you're not "
-                                 "clocked in. Clock in now?", "Clock in now", CLOCK_IN_NOW)
+        reply = tell(result, asked, lambda moment: _at(moment, actor, now))
         outcome = result.outcome
     send(client, r.user_id, reply, _respond(services, r))
     return outcome
+
+
+def resume_clock_in(services: Services, client: WebClient, r: Resumed) -> str | None:
+    def run(actor: Actor) -> ClockResult:
+        return services.clock.clock_in(actor, project=r.payload.get("project"), at=r.accepted_at, write=not r.stale)
+
+    def tell(result: ClockResult, asked: str, at: Callable[[datetime], str]) -> Reply:
+        s = result.session
+        if result.outcome == "already_in" and s is not None:
+            return Reply(f":large_green_circle: {asked} was finished after a restart: {result.vendor} shows you "
+                         f"clocked in since {at(s.started_at)}.")
+        if result.outcome == "clocked_in" and s is not None:
+            when = ("at the time you asked" if result.backdated else
+                    f"{result.vendor} records the time a clock-in arrives, so it shows {at(s.started_at)}")
+            return Reply(f":large_green_circle: {asked} was finished after a restart: you're clocked in at "
+                         f"{result.vendor} since {at(s.started_at)} ({when}).")
+        # stale and not there: reported, not written
+        return _with_button(f":warning: {asked} didn't reach {result.vendor} before a restart, so you're not "
+                            "clocked in. Clock in now?", "Clock in now", CLOCK_IN_NOW)
+
+    return _resume_clock(services, client, r, run, tell, "Clock in", CLOCK_IN_NOW)
 
 
 def resume_clock_out(services: Services, client: WebClient, r: Resumed) -> str | None:
-    actor = services.people.actor(r.team_id, r.user_id)
-    now = services.now()
-    asked = f"Your {COMMAND[r.kind]} from {_at(r.accepted_at, actor, now)}"
-    label = services.router.label_for(Action.CLOCK)
-    try:
-        result = services.clock.clock_out(actor, note=r.payload.get("note"), at=r.accepted_at,
-                                          asked_at=r.accepted_at, write=not r.stale)
-    except Busy:
-        return None
-    except OutcomeUnknown:
-        reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
-                             f"{label}: it didn't answer when I checked. Try again?", "Clock out", CLOCK_OUT_NOW)
-        outcome = "unknown"
-    except Exception as exc:
-        reply = _with_button(f":warning: {asked} was interrupted by a restart and couldn't be finished: "
-                             f"{describe(exc)}", "Clock out", CLOCK_OUT_NOW)
-        outcome = "failed"
-    else:
+    def run(actor: Actor) -> ClockResult:
+        return services.clock.clock_out(actor, note=r.payload.get("note"), at=r.accepted_at,
+                                        asked_at=r.accepted_at, write=not r.stale)
+
+    def tell(result: ClockResult, asked: str, at: Callable[[datetime], str]) -> Reply:
         s = result.session
         if result.outcome == "not_in":
-            reply = Reply(f":red_circle: {asked} was finished after a restart: {result.vendor} shows no running "
-                          "session, so you're clocked out.")
-        elif result.outcome == "clocked_out" and s is not None:
-            reply = Reply(f":red_circle: {asked} was finished after a restart: clocked out at "
-                          f"{_at(s.ended_at or r.accepted_at, actor, now)} (the time you asked), after "
-                          f"{blocks.duration(s.started_at, s.ended_at or r.accepted_at)}.")
-        elif result.outcome == "started_after" and s is not None:
-            reply = Reply(f"{asked} was interrupted by a restart. You clocked in again since "
-                          f"({_at(s.started_at, actor, now)}), so I left that session running.")
-        elif result.outcome == "crosses_midnight":
-            reply = Reply(f":warning: {asked} was interrupted by a restart, and {result.vendor} can't end that "
-                          "session after midnight. Use `/clockout` to pick when you stopped.")
-        else:  # stale, still running: reported, not written
-            reply = _with_button(f":warning: {asked} didn't reach {result.vendor} before a restart, so you're still "
-                                 "clocked in. Clock out now?", "Clock out now", CLOCK_OUT_NOW)
-        outcome = result.outcome
-    send(client, r.user_id, reply, _respond(services, r))
-    return outcome
+            return Reply(f":red_circle: {asked} was finished after a restart: {result.vendor} shows no running "
+                         "session, so you're clocked out.")
+        if result.outcome == "clocked_out" and s is not None:
+            return Reply(f":red_circle: {asked} was finished after a restart: clocked out at "
+                         f"{at(s.ended_at or r.accepted_at)} (the time you asked), after "
+                         f"{blocks.duration(s.started_at, s.ended_at or r.accepted_at)}.")
+        if result.outcome == "started_after" and s is not None:
+            return Reply(f"{asked} was interrupted by a restart. You clocked in again since "
+                         f"({at(s.started_at)}), so I left that session running.")
+        if result.outcome == "crosses_midnight":
+            return Reply(f":warning: {asked} was interrupted by a restart, and {result.vendor} can't end that "
+                         "session after midnight. Use `/clockout` to pick when you stopped.")
+        # stale, still running: reported, not written
+        return _with_button(f":warning: {asked} didn't reach {result.vendor} before a restart, so you're still "
+                            "clocked in. Clock out now?", "Clock out now", CLOCK_OUT_NOW)
+
+    return _resume_clock(services, client, r, run, tell, "Clock out", CLOCK_OUT_NOW)
 
 
 def clock_in_now(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:

@@ -37,17 +37,11 @@ class NewAction:
 
 
 @dataclass(frozen=True)
-class Taken:
-    """A running action this process now owns (a takeover), with what is needed to finish it."""
+class Taken(NewAction):
+    """A running action this process now owns (a takeover), with what is needed to finish it: the
+    action as it was accepted, its row, the try this is, and the owner it was taken from."""
 
     id: int
-    key: str
-    kind: str
-    team_id: str
-    slack_user_id: str
-    payload: str
-    response_url: str
-    accepted_at: datetime
     attempts: int
     previous_owner: str
 
@@ -155,8 +149,9 @@ class IntakeStore:
 
 
 def _taken(r: Any) -> Taken:
-    return Taken(r.id, r.key, r.kind, r.team_id, r.slack_user_id, r.payload, r.response_url,
-                 _aware(r.accepted_at), r.attempts + 1, r.owner)
+    return Taken(key=r.key, kind=r.kind, team_id=r.team_id, slack_user_id=r.slack_user_id, payload=r.payload,
+                 response_url=r.response_url, accepted_at=_aware(r.accepted_at), id=r.id, attempts=r.attempts + 1,
+                 previous_owner=r.owner)
 
 
 def _aware(at: datetime) -> datetime:

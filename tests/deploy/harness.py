@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 from sqlmodel import Session
 
 from handlers.render.blocks import LINK_CALLBACK
@@ -31,6 +32,7 @@ from sandbox.slack import DEMO_TEAM_ID, SlackStandIn
 from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver, text_input
 
 POSTGRES_URL = os.environ.get("TIMEBOT_TEST_POSTGRES_URL")  # read at import: tests clear TIMEBOT_* variables
+NO_POSTGRES = "TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres starts PostgreSQL and sets it)"
 _RUNNING = re.compile(r"Timebot is running in (?P<mode>.+?) for ")
 _HTTP_PORT = re.compile(r"HTTP mode on http://[^:]+:(?P<port>\d+)/slack/events")
 _ROUTES_PORT = re.compile(r"serves its OAuth routes on http://[^:]+:(?P<port>\d+)")
@@ -172,17 +174,24 @@ def replies(slack: SlackStandIn, key: str, containing: str, timeout: float = 20.
 def postgres_database() -> Iterator[str]:
     """A fresh database on the PostgreSQL .ci/postgres started (the test skips without one), dropped after."""
     if not POSTGRES_URL:
-        pytest.skip("TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres sets it)")
+        pytest.skip(NO_POSTGRES)
     base = make_url(POSTGRES_URL)
-    name = f"timebot_d_{os.getpid()}_{time.time_ns() % 10**9}"
+    name = f"timebot_t_{os.getpid()}_{time.time_ns() % 10**9}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for attempt in range(10):  # an autovacuum worker (the superuser's) may be on it: FORCE can't end that
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except ProgrammingError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
         admin.dispose()
 
 

@@ -8,8 +8,10 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from handlers.render import blocks
@@ -19,7 +21,7 @@ from sandbox.swipeclock import SwipeClockSim
 from sandbox.timeclock import TimeClockSim
 from sandbox.timetap import TimeTapSim
 from sandbox.whosoff import WhosOffSim
-from tests.support import SlackDriver, text_input
+from tests.support import BOT_TOKEN, SlackDriver, text_input
 
 
 @dataclass
@@ -64,6 +66,24 @@ ENV = {"timeclock": timeclock_env, "whosoff": whosoff_env, "timetap": timetap_en
 def running(name: str, sim: Any) -> Iterator[Running]:
     with SimServer(sim.handle, name=name) as server:
         yield Running(sim, server, ENV[name](sim, server))
+
+
+def one_deployment_per_module(folder: str) -> tuple[Any, Any]:
+    """Module-scoped ``tmp_path`` (a fresh folder named ``folder``) and ``slack`` fixtures, for a test
+    module that starts one deployment and shares it (a process start is most of each test's time).
+    Assign the pair at module level; pytest finds them there by the names they are given here."""
+
+    @pytest.fixture(scope="module", name="tmp_path")
+    def module_tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return tmp_path_factory.mktemp(folder)
+
+    @pytest.fixture(scope="module", name="slack")
+    def module_slack() -> Iterator[SlackStandIn]:
+        stand_in = SlackStandIn.demo(BOT_TOKEN).start()
+        yield stand_in
+        stand_in.stop()
+
+    return module_tmp_path, module_slack
 
 
 def row_counts(database_url: str) -> dict[str, int]:

@@ -19,7 +19,8 @@ from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.deploy.attacks import base_env, clean_log, dm_texts, payload_with_reply
 from tests.deploy.harness import Deployed, start
-from tests.support import BOT_TOKEN, next_monday, text_input
+from tests.deploy.stand_ins import one_deployment_per_module
+from tests.support import next_monday, text_input
 
 ADA = 1  # Ada's TimeClock user id in the demo company
 
@@ -28,16 +29,7 @@ ADA = 1  # Ada's TimeClock user id in the demo company
 # each test works on its own off-time and its own reply.
 
 
-@pytest.fixture(scope="module")
-def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("buttons")
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn.demo(BOT_TOKEN).start()
-    yield stand_in
-    stand_in.stop()
+module_tmp_path, module_slack = one_deployment_per_module("buttons")
 
 
 @pytest.fixture(scope="module")

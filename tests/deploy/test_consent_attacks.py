@@ -17,22 +17,13 @@ from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.deploy.attacks import base_env, clean_log, consent, count, start_with_consent, state_cookie
 from tests.deploy.harness import Deployed
-from tests.support import BOT_TOKEN
+from tests.deploy.stand_ins import one_deployment_per_module
 
 # One deployment for the whole module (a process start is most of each test's time): no test here
 # leaves anything that another one reads, except rows counted before and after.
 
 
-@pytest.fixture(scope="module")
-def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("consent")
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn.demo(BOT_TOKEN).start()
-    yield stand_in
-    stand_in.stop()
+module_tmp_path, module_slack = one_deployment_per_module("consent")
 
 
 @pytest.fixture(scope="module")

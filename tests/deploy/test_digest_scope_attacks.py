@@ -15,7 +15,7 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from tests.deploy.attacks import base_env, clean_log, count, whosoff_company, whosoff_env
 from tests.deploy.harness import Deployed, start
-from tests.support import BOT_TOKEN
+from tests.deploy.stand_ins import one_deployment_per_module
 
 PING = "<!channel>"  # what Slack puts in a command's text when someone types @channel
 ESCAPED = "&lt;!channel&gt;"
@@ -24,16 +24,7 @@ ESCAPED = "&lt;!channel&gt;"
 # One deployment for the module (a process start is most of each test's time).
 
 
-@pytest.fixture(scope="module")
-def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("digests")
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn.demo(BOT_TOKEN).start()
-    yield stand_in
-    stand_in.stop()
+module_tmp_path, module_slack = one_deployment_per_module("digests")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,6 +43,16 @@ def timeclock(tc_sim: TimeClockSim) -> Iterator[SimServer]:
 
 def bot_env(slack: SlackStandIn, tmp_path: Path, secret_key: str, timeclock: SimServer, **extra: str) -> dict[str, str]:
     return {**slack_env(slack, tmp_path, secret_key), "TIMECLOCK_BASE_URL": timeclock.base_url, **extra}
+
+
+@contextmanager
+def serving(env: dict[str, str], tmp_path: Path) -> Iterator[Deployed]:
+    """``timebot run`` for the length of the block, stopped with SIGTERM after it however it ends."""
+    bot = start(env, tmp_path)
+    try:
+        yield bot
+    finally:
+        bot.terminate()
 
 
 def scrape(bot: Deployed) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -107,8 +118,7 @@ def test_metrics_count_clock_ins_vendor_errors_a_digest_and_a_slack_429(
 ) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true")
     digest_due_before_start(env["DATABASE_URL"])
-    bot = start(env, tmp_path)
-    try:
+    with serving(env, tmp_path) as bot:
         slack.wait_for(lambda: slack.calls_to("chat.postMessage"), timeout=20)  # the digest, caught up at start
         slack.rate_limit("views.update")  # Slack says 429 once while the link form is updated
         link_ada(bot, slack, tc_sim)
@@ -119,8 +129,6 @@ def test_metrics_count_clock_ins_vendor_errors_a_digest_and_a_slack_429(
         timeclock.faults.script.extend([Response.json({"error": "boom"}, 500), Response.json({"error": "boom"}, 500)])
         command(bot, slack, "/clockin", "didn't go through")
         samples = scrape(bot)
-    finally:
-        bot.terminate()
     assert total(samples, "timebot_actions_total", kind="clock_in", outcome="ok") == 20
     assert total(samples, "timebot_actions_total", kind="clock_out", outcome="ok") == 20
     assert total(samples, "timebot_actions_total", kind="clock_in", outcome="unavailable") == 1
@@ -138,15 +146,12 @@ def test_metrics_count_clock_ins_vendor_errors_a_digest_and_a_slack_429(
 def test_an_action_that_fails_before_its_write_counts_as_unavailable(
     tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, timeclock: SimServer, secret_key: str
 ) -> None:
-    bot = start(bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true"), tmp_path)
-    try:
+    with serving(bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true"), tmp_path) as bot:
         link_ada(bot, slack, tc_sim)
         timeclock.faults.only_methods = frozenset({"GET"})  # "is a session running?", each try of it
         timeclock.faults.script.extend([Response.json({"error": "down"}, 503)] * 3)
         command(bot, slack, "/clockin", "isn't answering")
         samples = scrape(bot)
-    finally:
-        bot.terminate()
     assert total(samples, "timebot_actions_total", kind="clock_in", outcome="unavailable") == 1
     assert total(samples, "timebot_actions_total", kind="clock_in", outcome="ok") == 0
     assert total(samples, "timebot_vendor_requests_total", vendor="timeclock", status="503") == 3
@@ -156,15 +161,12 @@ def test_no_metric_label_holds_a_slack_user_or_channel_id(tmp_path: Path, slack:
                                                          timeclock: SimServer, secret_key: str) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true")
     digest_due_before_start(env["DATABASE_URL"])
-    bot = start(env, tmp_path)
-    try:
+    with serving(env, tmp_path) as bot:
         slack.wait_for(lambda: slack.calls_to("chat.postMessage"), timeout=20)
         link_ada(bot, slack, tc_sim)
         command(bot, slack, "/clockin", "Clocked in")
         command(bot, slack, "/whosoff", "off")
         samples = scrape(bot)
-    finally:
-        bot.terminate()
     ids = {ADA, TEAM, "C0TEAM", *(u for u in slack.users)} if hasattr(slack, "users") else {ADA, TEAM, "C0TEAM"}
     labels = {value for series in samples.values() for key in series for _, value in key}
     assert len(samples) > 20 and labels  # the run made series to look at
@@ -174,11 +176,8 @@ def test_no_metric_label_holds_a_slack_user_or_channel_id(tmp_path: Path, slack:
 
 def test_metrics_are_off_unless_asked_for(tmp_path: Path, slack: SlackStandIn, timeclock: SimServer,
                                           secret_key: str) -> None:
-    bot = start(bot_env(slack, tmp_path, secret_key, timeclock), tmp_path)
-    try:
+    with serving(bot_env(slack, tmp_path, secret_key, timeclock), tmp_path) as bot:
         response = httpx.get(f"{bot.url}/metrics", timeout=10)
-    finally:
-        bot.terminate()
     assert response.status_code == 404
 
 
@@ -189,8 +188,7 @@ def test_json_logs_are_one_object_per_line_and_an_actions_lines_share_its_id(
     tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, timeclock: SimServer, secret_key: str
 ) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_LOG_FORMAT="json")
-    bot = start(env, tmp_path)
-    try:
+    with serving(env, tmp_path) as bot:
         link_ada(bot, slack, tc_sim)
         timeclock.faults.only_methods = frozenset({"POST"})
         timeclock.faults.script.extend([Response.json({"error": "boom"}, 500), Response.json({"error": "boom"}, 500)])
@@ -198,8 +196,6 @@ def test_json_logs_are_one_object_per_line_and_an_actions_lines_share_its_id(
         fields, key = driver.make.command_fields("/clockin", "", ADA)
         driver.post(urlencode(fields), "application/x-www-form-urlencoded")
         slack.wait_response(key, timeout=20)
-    finally:
-        bot.terminate()
     lines = [line for line in bot.log.splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
@@ -225,16 +221,13 @@ def test_readyz_is_503_while_slack_refuses_the_token_and_200_once_it_accepts_it(
     tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str
 ) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_READYZ_SLACK_SECONDS="0")
-    bot = start(env, tmp_path)
-    try:
+    with serving(env, tmp_path) as bot:
         ready = readyz(bot)
         token, slack.bot_token = slack.bot_token, "xoxb-another-token"  # revoked, say
         refused = readyz(bot)
         alive = httpx.get(f"{bot.url}/healthz", timeout=10).status_code
         slack.bot_token = token
         back = readyz(bot)
-    finally:
-        bot.terminate()
     assert ready[0] == 200 and ready[1]["ok"] is True
     assert ready[1]["vendors"] == {"timeclock": "closed"}
     assert refused[0] == 503
@@ -259,16 +252,15 @@ def test_readyz_is_503_while_the_postgresql_database_is_read_only_and_200_after(
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
                               "AND usename = current_user"), {"n": name})
 
-    bot = start(env, tmp_path)
     try:
-        ready = readyz(bot)
-        read_only(True)
-        refused = readyz(bot)
-        alive = httpx.get(f"{bot.url}/healthz", timeout=10).status_code
-        read_only(False)
-        back = readyz(bot)
+        with serving(env, tmp_path) as bot:
+            ready = readyz(bot)
+            read_only(True)
+            refused = readyz(bot)
+            alive = httpx.get(f"{bot.url}/healthz", timeout=10).status_code
+            read_only(False)
+            back = readyz(bot)
     finally:
-        bot.terminate()
         admin.dispose()
     assert ready[0] == 200
     assert (refused[0], refused[1]["database"]) == (503, "read-only"), refused
@@ -283,13 +275,10 @@ def test_every_metric_the_grafana_dashboard_uses_is_in_metrics_after_a_short_run
     dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     used = {m for e in exprs for m in re.findall(r"\b((?:timebot|process|python)_[a-z_]+)\b", e)}
-    bot = start(bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true"), tmp_path)
-    try:
+    with serving(bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true"), tmp_path) as bot:
         link_ada(bot, slack, tc_sim)
         command(bot, slack, "/clockin", "Clocked in")
         response = httpx.get(f"{bot.url}/metrics", timeout=10)
-    finally:
-        bot.terminate()
     exposed: set[str] = set()
     for family in text_string_to_metric_families(response.text):
         # a family with no series yet (no 429 so far) still declares its names
@@ -308,14 +297,13 @@ def test_socket_mode_serves_metrics_and_probes_on_its_port(tmp_path: Path, slack
     socket = SocketModeStandIn(app_token).start()
     slack.enable_socket_mode(socket)
     env = bot_env(slack, tmp_path, secret_key, timeclock, SLACK_APP_TOKEN=app_token, TIMEBOT_METRICS="true")
-    bot = start(env, tmp_path)
     try:
-        socket.wait_connected(timeout=30, count=2)
-        SocketDriver(slack, socket).command("/timebot", "help")
-        samples = scrape(bot)
-        alive, ready = httpx.get(f"{bot.url}/healthz", timeout=10), readyz(bot)
+        with serving(env, tmp_path) as bot:
+            socket.wait_connected(timeout=30, count=2)
+            SocketDriver(slack, socket).command("/timebot", "help")
+            samples = scrape(bot)
+            alive, ready = httpx.get(f"{bot.url}/healthz", timeout=10), readyz(bot)
     finally:
-        bot.terminate()
         socket.stop()
     assert "Socket Mode" in bot.log
     assert total(samples, "timebot_slack_ack_seconds_count", surface="command") == 1

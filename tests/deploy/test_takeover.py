@@ -15,7 +15,7 @@ import pytest
 
 from handlers.render.blocks import LEAVE_CALLBACK, LINK_CALLBACK
 from sandbox.server import SimServer
-from sandbox.slack import SlackStandIn
+from sandbox.slack import Call, SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.deploy.harness import Deployed, intake_rows, link_people, postgres_database, slack_env, start
 from tests.support import leave_values, next_monday, text_input
@@ -80,61 +80,92 @@ def running(sim: TimeClockSim, uid: int) -> list[dict[str, Any]]:
     return sim.running_sessions(uid)
 
 
-def kill_and_restart(bot: Deployed, env: dict[str, str], tmp_path: Path, **extra: str) -> Deployed:
-    bot.kill()
-    return start({**env, **extra}, tmp_path, name="restarted")
+class Takeover:
+    """The first ``timebot run`` and the one started after it on the same database and settings; as
+    a context manager, both are killed when the block ends, however it ends."""
+
+    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
+        self.env, self.tmp_path = env, tmp_path
+        self.first = start(env, tmp_path)
+        self.restarted: Deployed | None = None
+
+    def restart(self, **extra: str) -> Deployed:
+        self.restarted = start({**self.env, **extra}, self.tmp_path, name="restarted")
+        return self.restarted
+
+    def kill_and_restart(self, **extra: str) -> Deployed:
+        self.first.kill()
+        return self.restart(**extra)
+
+    def __enter__(self) -> Takeover:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.first.kill()
+        if self.restarted is not None:
+            self.restarted.kill()
+
+    def answer_after_kill(self, slack: SlackStandIn, key: str) -> str:
+        """The first process killed, another started: the one answer the person gets to ``key``."""
+        self.kill_and_restart()
+        return answered(slack, key)
+
+
+def clock_in(bot: Deployed, slack: SlackStandIn) -> str:
+    """``/clockin`` by Ada, acknowledged; the key of the command's response_url."""
+    response, key = bot.driver(slack).command("/clockin", user="U0ADA")
+    assert response.status_code == 200
+    return key
+
+
+def told_once(found: Callable[[], list[Any]], what: str, timeout: float = 45.0) -> Any:
+    """The one thing ``found`` lists, once there is one and no second came after it."""
+    first = wait(found, timeout, what)
+    time.sleep(TAKEOVER + 1.0)  # a second answer (a second takeover) would come now
+    assert len(found()) == 1, found()
+    return first[0]
 
 
 def answered(slack: SlackStandIn, key: str, timeout: float = 45.0) -> str:
-    replies = wait(lambda: final_replies(slack, key), timeout, "the person's answer")
-    time.sleep(TAKEOVER + 1.0)  # a second answer (a second takeover) would come now
-    assert len(final_replies(slack, key)) == 1, final_replies(slack, key)
-    return str(replies[0])
+    return str(told_once(lambda: final_replies(slack, key), "the person's answer", timeout))
+
+
+def restart_dms(slack: SlackStandIn) -> list[Call]:
+    """The direct messages that speak of a restart."""
+    return [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")]
+
+
+def dm_told_once(slack: SlackStandIn, what: str) -> str:
+    return str(told_once(lambda: restart_dms(slack), what).args["text"])
 
 
 def test_a_clock_in_killed_before_the_vendor_read_is_clocked_in_at_its_own_time_after_the_restart(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim, database_url: str) -> None:
     timeclock.faults.method_latency["GET"] = 3.0  # the read is in flight when the process dies
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
+    with Takeover(env, tmp_path) as bots:
         sent_at = time.time()
-        response, key = bot.driver(slack).command("/clockin", user="U0ADA")
-        assert response.status_code == 200
+        key = clock_in(bots.first, slack)
         wait(lambda: any(r["key"].startswith("cmd:") for r in intake_rows(database_url)), what="the intake row")
         timeclock.faults.method_latency.clear()
-        restarted = kill_and_restart(bot, env, tmp_path)
-        reply = answered(slack, key)
+        reply = bots.answer_after_kill(slack, key)
         assert "finished after a restart" in reply and "clocked in" in reply, reply
         assert writes(timeclock) == 1
         [session] = running(timeclock_sim, 1)
         assert session["clock_in"] <= int(sent_at) + 2  # when the person asked, not when it was resumed
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_clock_in_killed_during_the_vendor_write_is_reported_not_written_again(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
     timeclock.faults.method_latency["POST"] = 1.5  # the write lands after the process is gone
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
-        response, key = bot.driver(slack).command("/clockin", user="U0ADA")
-        assert response.status_code == 200
+    with Takeover(env, tmp_path) as bots:
+        key = clock_in(bots.first, slack)
         wait(lambda: ("POST", "/api/sessions") in timeclock.arrived, what="the vendor write")
-        restarted = kill_and_restart(bot, env, tmp_path)
-        reply = answered(slack, key)
+        reply = bots.answer_after_kill(slack, key)
         assert "finished after a restart" in reply and "clocked in since" in reply, reply
         assert writes(timeclock) == 1
         assert len(running(timeclock_sim, 1)) == 1
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
@@ -143,35 +174,25 @@ def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_tol
     assert slack.server is not None
     slack.server.faults.script.append("hang")  # the reply never reaches Slack: the process dies sending it
     slack.server.faults.only_path = "/respond/"
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
-        response, key = bot.driver(slack).command("/clockin", user="U0ADA")
-        assert response.status_code == 200
+    with Takeover(env, tmp_path) as bots:
+        key = clock_in(bots.first, slack)
         wait(lambda: writes(timeclock) == 1, what="the vendor's answer")
         wait(lambda: any(p.startswith("/respond/") for _, p in slack.server.arrived), what="the reply on its way")
-        restarted = kill_and_restart(bot, env, tmp_path)
-        reply = answered(slack, key)
+        reply = bots.answer_after_kill(slack, key)
         assert "finished after a restart" in reply and "clocked in since" in reply, reply
         assert writes(timeclock) == 1
         assert len(running(timeclock_sim, 1)) == 1
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_clock_in_older_than_the_resume_window_is_reported_with_a_button_and_not_written(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         database_url: str) -> None:
     timeclock.faults.method_latency["GET"] = 3.0
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
-        _, key = bot.driver(slack).command("/clockin", user="U0ADA")
+    with Takeover(env, tmp_path) as bots:
+        _, key = bots.first.driver(slack).command("/clockin", user="U0ADA")
         wait(lambda: intake_rows(database_url), what="the intake row")
         timeclock.faults.method_latency.clear()
-        restarted = kill_and_restart(bot, env, tmp_path, TIMEBOT_RESUME_WITHIN="0.001")  # 60 ms: all too old
+        restarted = bots.kill_and_restart(TIMEBOT_RESUME_WITHIN="0.001")  # 60 ms: all too old
         reply = answered(slack, key)
         assert "didn't reach TimeClock before a restart" in reply and "Clock in now?" in reply, reply
         assert writes(timeclock) == 0
@@ -180,23 +201,17 @@ def test_a_clock_in_older_than_the_resume_window_is_reported_with_a_button_and_n
 
         restarted.driver(slack).click("intake_clock_in_now", user="U0ADA", container="message")
         wait(lambda: writes(timeclock) == 1, what="the clock-in the button asked for")
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_locked_out(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer) -> None:
     timeclock.faults.method_latency["GET"] = 3.0
     slow_env = {**env, "TIMEBOT_TAKEOVER_SECONDS": "12"}
-    bot = start(slow_env, tmp_path)
-    restarted = None
-    try:
-        _, first = bot.driver(slack).command("/clockin", user="U0ADA")
+    with Takeover(slow_env, tmp_path) as bots:
+        _, first = bots.first.driver(slack).command("/clockin", user="U0ADA")
         wait(lambda: ("GET", "/api/sessions") in timeclock.arrived, what="the vendor read")
         timeclock.faults.method_latency.clear()
-        restarted = kill_and_restart(bot, slow_env, tmp_path)
+        restarted = bots.kill_and_restart()
         driver = restarted.driver(slack)
 
         _, second = driver.command("/clockin", user="U0ADA")
@@ -209,10 +224,6 @@ def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_lock
         _, third = driver.command("/clockin", user="U0ADA")
         assert "already clocked in" in wait(lambda: final_replies(slack, third), what="the third answer")[0]
         assert writes(timeclock) == 1
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_clock_out_killed_before_the_vendor_read_ends_the_session_at_the_time_asked(
@@ -220,23 +231,16 @@ def test_a_clock_out_killed_before_the_vendor_read_ends_the_session_at_the_time_
         timeclock_sim: TimeClockSim, database_url: str) -> None:
     timeclock_sim.add_session(1, time.time() - 3600)
     timeclock.faults.method_latency["GET"] = 3.0
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
+    with Takeover(env, tmp_path) as bots:
         sent_at = time.time()
-        _, key = bot.driver(slack).command("/clockout", user="U0ADA")
+        _, key = bots.first.driver(slack).command("/clockout", user="U0ADA")
         wait(lambda: intake_rows(database_url), what="the intake row")
         timeclock.faults.method_latency.clear()
-        restarted = kill_and_restart(bot, env, tmp_path)
-        reply = answered(slack, key)
+        reply = bots.answer_after_kill(slack, key)
         assert "finished after a restart: clocked out at" in reply, reply
         assert timeclock_sim.running_sessions(1) == []
         [ended] = timeclock_sim.sessions.values()
         assert ended["clock_out"] <= int(sent_at) + 2  # when the person asked, not when it was resumed
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_again(
@@ -244,42 +248,29 @@ def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_agai
         timeclock_sim: TimeClockSim) -> None:
     timeclock_sim.add_session(1, time.time() - 3600)
     timeclock.faults.method_latency["PATCH"] = 1.5
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
-        _, key = bot.driver(slack).command("/clockout", user="U0ADA")
+    with Takeover(env, tmp_path) as bots:
+        _, key = bots.first.driver(slack).command("/clockout", user="U0ADA")
         wait(lambda: any(m == "PATCH" for m, _ in timeclock.arrived), what="the vendor write")
-        restarted = kill_and_restart(bot, env, tmp_path)
-        reply = answered(slack, key)
+        reply = bots.answer_after_kill(slack, key)
         assert "finished after a restart" in reply and "you're clocked out" in reply, reply
         assert sum(1 for r in timeclock.requests if r.method == "PATCH") == 1
         assert timeclock_sim.running_sessions(1) == []
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_sigterm_finishes_the_clock_in_it_holds_and_nothing_is_repeated_after_a_restart(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         database_url: str) -> None:
     timeclock.faults.method_latency["GET"] = 2.0
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
-        _, key = bot.driver(slack).command("/clockin", user="U0ADA")
+    with Takeover(env, tmp_path) as bots:
+        _, key = bots.first.driver(slack).command("/clockin", user="U0ADA")
         wait(lambda: ("GET", "/api/sessions") in timeclock.arrived, what="the vendor read")
-        assert bot.terminate() == 0
+        assert bots.first.terminate() == 0
         assert [r["state"] for r in intake_rows(database_url)] == ["done"]
         assert final_replies(slack, key)[0].startswith(":large_green_circle: Clocked in at")
-        restarted = start(env, tmp_path, name="restarted")
+        bots.restart()
         time.sleep(TAKEOVER + 1.0)
         assert len(final_replies(slack, key)) == 1
         assert writes(timeclock) == 1
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def off_time_writes(server: SimServer) -> int:
@@ -290,24 +281,15 @@ def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
     timeclock.faults.method_latency["POST"] = 1.5
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
+    with Takeover(env, tmp_path) as bots:
         day = next_monday() + timedelta(days=7)
-        response = bot.driver(slack).submit_view(LEAVE_CALLBACK, leave_values(day, day), user="U0ADA")
+        response = bots.first.driver(slack).submit_view(LEAVE_CALLBACK, leave_values(day, day), user="U0ADA")
         assert response.status_code == 200
         wait(lambda: ("POST", "/api/off-times") in timeclock.arrived, what="the vendor write")
-        restarted = kill_and_restart(bot, env, tmp_path)
-        dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
-                  timeout=45, what="the DM about the request")
-        time.sleep(TAKEOVER + 1.0)
-        assert len([c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")]) == 1
-        assert "was finished after a restart: TimeClock has it" in dm[0].args["text"], dm[0].args["text"]
+        bots.kill_and_restart()
+        dm = dm_told_once(slack, "the DM about the request")
+        assert "was finished after a restart: TimeClock has it" in dm, dm
         assert off_time_writes(timeclock) == 1 and len(timeclock_sim.off_times) == 1
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart(
@@ -316,25 +298,16 @@ def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart
     day = next_monday() + timedelta(days=7)
     off = timeclock_sim.add_off_time(1, day, day)
     timeclock.faults.method_latency["GET"] = 3.0
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
-        response = bot.driver(slack).click("leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}),
-                                           container="message")
+    with Takeover(env, tmp_path) as bots:
+        response = bots.first.driver(slack).click("leave_cancel", user="U0ADA",
+                                                  value=json.dumps({"id": str(off["id"])}), container="message")
         assert response.status_code == 200
         wait(lambda: ("GET", "/api/off-times") in timeclock.arrived, what="the vendor read")
         timeclock.faults.method_latency.clear()
-        restarted = kill_and_restart(bot, env, tmp_path)
-        dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
-                  timeout=45, what="the DM about the cancel")
-        time.sleep(TAKEOVER + 1.0)
-        assert len([c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")]) == 1
-        assert "finished after a restart. Cancelled your" in dm[0].args["text"], dm[0].args["text"]
+        bots.kill_and_restart()
+        dm = dm_told_once(slack, "the DM about the cancel")
+        assert "finished after a restart. Cancelled your" in dm, dm
         assert timeclock_sim.off_times == {}
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()
 
 
 def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_stored_and_the_person_is_told(
@@ -342,20 +315,13 @@ def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_st
         timeclock_sim: TimeClockSim, database_url: str) -> None:
     timeclock_sim.add_user(9, "Katherine", "katherine@example.com", api_key="key-9", pin="789")
     timeclock.faults.method_latency["POST"] = 3.0
-    bot = start(env, tmp_path)
-    restarted = None
-    try:
+    with Takeover(env, tmp_path) as bots:
         meta = json.dumps({"vendor": "timeclock", "target": None})
-        bot.driver(slack).submit_view(LINK_CALLBACK, {"link_pin": text_input("9789")}, user="U0KATH",
-                                      private_metadata=meta)
+        bots.first.driver(slack).submit_view(LINK_CALLBACK, {"link_pin": text_input("9789")}, user="U0KATH",
+                                             private_metadata=meta)
         wait(lambda: ("POST", "/api/key") in timeclock.arrived, what="the PIN on its way to TimeClock")
         assert "9789" not in str(intake_rows(database_url))
-        restarted = kill_and_restart(bot, env, tmp_path)
-        dm = wait(lambda: [c for c in slack.calls_to("chat.postMessage") if "restart" in c.args.get("text", "")],
-                  timeout=45, what="the DM about the link")
+        bots.kill_and_restart()
+        dm = wait(lambda: restart_dms(slack), timeout=45, what="the DM about the link")
         assert "interrupted by a restart" in dm[0].args["text"] and "link again" in dm[0].args["text"]
         assert "home_link" in str(dm[0].args.get("blocks"))
-    finally:
-        bot.kill()
-        if restarted is not None:
-            restarted.kill()

@@ -26,7 +26,8 @@ from tests.deploy.attacks import (
     whosoff_event,
 )
 from tests.deploy.harness import Deployed, start
-from tests.support import BOT_TOKEN, eventually, leave_values, next_monday
+from tests.deploy.stand_ins import one_deployment_per_module
+from tests.support import eventually, leave_values, next_monday
 
 # One deployment for the module (a process start is most of each test's time); each test asks for
 # leave in its own week, so requests don't overlap, and counts only the news that came after it.
@@ -34,16 +35,7 @@ _weeks = itertools.count(1)
 News = Callable[[], list[str]]
 
 
-@pytest.fixture(scope="module")
-def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("webhook")
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn.demo(BOT_TOKEN).start()
-    yield stand_in
-    stand_in.stop()
+module_tmp_path, module_slack = one_deployment_per_module("webhook")
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
 from sqlmodel import Session
 
 from bot.app import create_app
@@ -37,11 +34,8 @@ from storage.db import make_engine, upgrade
 from storage.digests import DigestStore
 from storage.models import DigestRun, DigestSubscription, Person
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings
+from tests.deploy.harness import postgres_database
 from tests.support import BOT_TOKEN, SIGNING_SECRET, TEAM, SlackDriver
-
-# Read at import: the autouse ``_clean_env`` fixture removes every TIMEBOT_* variable before tests run.
-POSTGRES_URL = os.environ.get("TIMEBOT_TEST_POSTGRES_URL")
-NO_POSTGRES = "TIMEBOT_TEST_POSTGRES_URL is not set (.ci/postgres starts PostgreSQL and sets it)"
 
 CHANNEL = "C0DIGEST"
 APP_ID, CLIENT_SECRET = "digest-app", "digest-client-secret"
@@ -191,26 +185,8 @@ def all_text(messages: Iterable[dict[str, Any]]) -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh database on the server .ci/postgres started, dropped afterwards."""
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    base = make_url(POSTGRES_URL)
-    name = f"timebot_t_{os.getpid()}_{time.time_ns() % 10**9}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        for attempt in range(10):  # an autovacuum worker (the superuser's) may be on it: FORCE can't end that
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                break
-            except ProgrammingError:
-                if attempt == 9:
-                    raise
-                time.sleep(0.5)
-        admin.dispose()
+    with postgres_database() as url:
+        yield url
 
 
 def database(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
