@@ -257,6 +257,24 @@ def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_agai
         assert timeclock_sim.running_sessions(1) == []
 
 
+def test_a_clock_out_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    assert slack.server is not None
+    timeclock_sim.add_session(1, time.time() - 3600)
+    slack.server.faults.script.append("hang")  # the reply never reaches Slack: the process dies sending it
+    slack.server.faults.only_path = "/respond/"
+    with Takeover(env, tmp_path) as bots:
+        _, key = bots.first.driver(slack).command("/clockout", user="U0ADA")
+        wait(lambda: any(r.method == "PATCH" for r in timeclock.requests), what="the vendor's answer")
+        wait(lambda: any(p.startswith("/respond/") for _, p in slack.server.arrived), what="the reply on its way")
+        reply = bots.answer_after_kill(slack, key)
+        assert "finished after a restart" in reply and "you're clocked out" in reply, reply
+        assert "still working" not in reply
+        assert sum(1 for r in timeclock.requests if r.method == "PATCH") == 1
+        assert timeclock_sim.running_sessions(1) == []
+
+
 def test_sigterm_finishes_the_clock_in_it_holds_and_nothing_is_repeated_after_a_restart(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         database_url: str) -> None:
