@@ -295,6 +295,46 @@ def off_time_writes(server: SimServer) -> int:
     return sum(1 for r in server.requests if r.method == "POST" and r.path == "/api/off-times")
 
 
+def dms_to(slack: SlackStandIn, user: str) -> list[str]:
+    """Every direct message that reached ``user``."""
+    return [c.args.get("text", "") for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == user]
+
+
+def submit_leave(bot: Deployed, slack: SlackStandIn) -> None:
+    """Ada asks for a day of leave a week after next Monday, and the form is accepted."""
+    day = next_monday() + timedelta(days=7)
+    response = bot.driver(slack).submit_view(LEAVE_CALLBACK, leave_values(day, day), user="U0ADA")
+    assert response.status_code == 200
+
+
+def click_cancel(bot: Deployed, slack: SlackStandIn, off: dict[str, Any]) -> None:
+    """Ada presses Cancel on her off-time ``off``, and the click is accepted."""
+    response = bot.driver(slack).click("leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}),
+                                       container="message")
+    assert response.status_code == 200
+
+
+def off_time_deletes(server: SimServer) -> int:
+    return sum(1 for r in server.requests if r.method == "DELETE" and r.path.startswith("/api/off-times/"))
+
+
+def test_a_leave_request_killed_before_the_vendor_read_is_sent_once_after_the_restart(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    timeclock.faults.method_latency["GET"] = 3.0  # the overlap check is in flight when the process dies
+    with Takeover(env, tmp_path) as bots:
+        submit_leave(bots.first, slack)
+        wait(lambda: ("GET", "/api/off-times") in timeclock.arrived, what="the vendor read")
+        assert off_time_writes(timeclock) == 0
+        timeclock.faults.method_latency.clear()
+        bots.kill_and_restart()
+        dm = dm_told_once(slack, "the DM about the request")
+        assert "was finished after a restart. " in dm and "Leave requested in TimeClock" in dm, dm
+        assert dms_to(slack, "U0ADA") == [dm]
+        assert "still working" not in dm
+        assert off_time_writes(timeclock) == 1 and len(timeclock_sim.off_times) == 1
+
+
 def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
