@@ -350,6 +350,24 @@ def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
         assert off_time_writes(timeclock) == 1 and len(timeclock_sim.off_times) == 1
 
 
+def test_a_leave_request_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    assert slack.server is not None
+    slack.server.faults.script.append("hang")  # the DM never reaches Slack: the process dies sending it
+    slack.server.faults.only_path = "/api/chat.postMessage"
+    with Takeover(env, tmp_path) as bots:
+        submit_leave(bots.first, slack)
+        wait(lambda: off_time_writes(timeclock) == 1, what="the vendor's answer")
+        wait(lambda: ("POST", "/api/chat.postMessage") in slack.server.arrived, what="the DM on its way")
+        bots.kill_and_restart()
+        dm = dm_told_once(slack, "the DM about the request")
+        assert "was finished after a restart: TimeClock has it" in dm, dm
+        assert dms_to(slack, "U0ADA") == [dm]
+        assert "still working" not in dm
+        assert off_time_writes(timeclock) == 1 and len(timeclock_sim.off_times) == 1
+
+
 def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
