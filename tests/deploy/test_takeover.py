@@ -386,6 +386,26 @@ def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart
         assert timeclock_sim.off_times == {}
 
 
+def test_a_cancel_killed_during_the_vendor_write_is_reported_not_sent_again(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    off = timeclock_sim.add_off_time(1, next_monday() + timedelta(days=7), next_monday() + timedelta(days=7))
+    # The delete lands after the process is gone, and before the takeover can begin (the heartbeat
+    # goes stale no sooner than a second after the kill): a vendor finishes a write sent to it.
+    timeclock.faults.method_latency["DELETE"] = 0.5
+    with Takeover(env, tmp_path) as bots:
+        click_cancel(bots.first, slack, off)
+        wait(lambda: any(m == "DELETE" for m, _ in timeclock.arrived), what="the vendor write")
+        bots.first.kill()
+        assert off_time_deletes(timeclock) == 0  # killed during the write, not after it
+        bots.restart()
+        dm = dm_told_once(slack, "the DM about the cancel")
+        assert "was finished after a restart: TimeClock no longer has that request" in dm, dm
+        assert dms_to(slack, "U0ADA") == [dm]
+        assert "still working" not in dm
+        assert off_time_deletes(timeclock) == 1 and timeclock_sim.off_times == {}
+
+
 def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_stored_and_the_person_is_told(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim, database_url: str) -> None:
