@@ -406,6 +406,25 @@ def test_a_cancel_killed_during_the_vendor_write_is_reported_not_sent_again(
         assert off_time_deletes(timeclock) == 1 and timeclock_sim.off_times == {}
 
 
+def test_a_cancel_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
+        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
+        timeclock_sim: TimeClockSim) -> None:
+    assert slack.server is not None
+    off = timeclock_sim.add_off_time(1, next_monday() + timedelta(days=7), next_monday() + timedelta(days=7))
+    slack.server.faults.script.append("hang")  # the DM never reaches Slack: the process dies sending it
+    slack.server.faults.only_path = "/api/chat.postMessage"
+    with Takeover(env, tmp_path) as bots:
+        click_cancel(bots.first, slack, off)
+        wait(lambda: off_time_deletes(timeclock) == 1, what="the vendor's answer")
+        wait(lambda: ("POST", "/api/chat.postMessage") in slack.server.arrived, what="the DM on its way")
+        bots.kill_and_restart()
+        dm = dm_told_once(slack, "the DM about the cancel")
+        assert "was finished after a restart: TimeClock no longer has that request" in dm, dm
+        assert dms_to(slack, "U0ADA") == [dm]
+        assert "still working" not in dm
+        assert off_time_deletes(timeclock) == 1 and timeclock_sim.off_times == {}
+
+
 def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_stored_and_the_person_is_told(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim, database_url: str) -> None:
