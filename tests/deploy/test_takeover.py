@@ -158,7 +158,7 @@ def test_a_clock_in_killed_before_the_vendor_read_is_clocked_in_at_its_own_time_
 def test_a_clock_in_killed_during_the_vendor_write_is_reported_not_written_again(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
-    timeclock.faults.method_latency["POST"] = 1.5  # the write lands after the process is gone
+    timeclock.faults.method_latency["POST"] = 0.5  # lands after the kill, before any takeover could read back
     with Takeover(env, tmp_path) as bots:
         key = clock_in(bots.first, slack)
         wait(lambda: ("POST", "/api/sessions") in timeclock.arrived, what="the vendor write")
@@ -247,7 +247,7 @@ def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_agai
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
     timeclock_sim.add_session(1, time.time() - 3600)
-    timeclock.faults.method_latency["PATCH"] = 1.5
+    timeclock.faults.method_latency["PATCH"] = 0.5  # lands after the kill, before any takeover could read back
     with Takeover(env, tmp_path) as bots:
         _, key = bots.first.driver(slack).command("/clockout", user="U0ADA")
         wait(lambda: any(m == "PATCH" for m, _ in timeclock.arrived), what="the vendor write")
@@ -338,7 +338,7 @@ def test_a_leave_request_killed_before_the_vendor_read_is_sent_once_after_the_re
 def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
         tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
         timeclock_sim: TimeClockSim) -> None:
-    timeclock.faults.method_latency["POST"] = 1.5
+    timeclock.faults.method_latency["POST"] = 0.5  # lands after the kill, before any takeover could read back
     with Takeover(env, tmp_path) as bots:
         day = next_monday() + timedelta(days=7)
         response = bots.first.driver(slack).submit_view(LEAVE_CALLBACK, leave_values(day, day), user="U0ADA")
