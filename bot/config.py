@@ -99,7 +99,9 @@ class Settings(BaseSettings):
     takeover_seconds: float = Field(
         default=30.0, ge=1, le=3600, alias="TIMEBOT_TAKEOVER_SECONDS",
         description="An accepted action whose process stopped renewing its claim (killed, crashed, gone) is "
-                    "taken over by another process, or by this one after a restart, within this many seconds")
+                    "taken over by another process, or by this one after a restart, within this many seconds. Keep "
+                    "half of it above the vendor timeouts (connect + read): a write the dead process sent can "
+                    "still land that long after, and a shorter window can read back before it does")
     resume_within_minutes: float = Field(
         default=15.0, gt=0, le=1440, alias="TIMEBOT_RESUME_WITHIN",
         description="Minutes: a taken-over action older than this is checked at the vendor and reported with "
