@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.models import CalendarFeed
@@ -24,16 +23,7 @@ class CalendarStore(SqlStore):
 
     def add(self, row: CalendarFeed) -> CalendarFeed:
         """Insert ``row`` unless the person has that feed already (a double click): the stored one."""
-        with self.session() as s:
-            s.add(row)
-            try:
-                s.commit()
-                return row
-            except IntegrityError:
-                s.rollback()
-        found = self.feed(row.team_id, row.slack_user_id, row.scope)
-        assert found is not None
-        return found
+        return self.insert_or_found(row, lambda: self.feed(row.team_id, row.slack_user_id, row.scope))
 
     def rehash(self, feed_id: int, token_hash: str) -> None:
         """A new secret key makes a new token from the same salt: the old URL stops, the new one works."""

@@ -18,16 +18,7 @@ from storage.queries import SqlStore
 class FollowupStore(SqlStore):
     def track(self, row: LeaveTrack) -> LeaveTrack:
         """Insert ``row`` unless the request is followed already; the stored row either way."""
-        with self.session() as s:
-            s.add(row)
-            try:
-                s.commit()
-                return row
-            except IntegrityError:
-                s.rollback()
-        found = self.tracked(row.vendor, row.request_id)
-        assert found is not None
-        return found
+        return self.insert_or_found(row, lambda: self.tracked(row.vendor, row.request_id))
 
     def tracked(self, vendor: str, request_id: str) -> LeaveTrack | None:
         with self.session() as s:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
@@ -14,6 +15,8 @@ from sqlmodel import Session, col, delete, select
 
 from storage.ledger import AuditRow, Row, write
 from storage.models import AuditLog, Identity, Person, ProcessedRequest, utcnow
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,20 @@ class SqlStore:
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as s:
             yield s
+
+    def insert_or_found(self, row: T, found: Callable[[], T | None]) -> T:
+        """Insert ``row``; when a unique key says it is there already (a double click, another
+        process first), the stored row that ``found`` reads back."""
+        with self.session() as s:
+            s.add(row)
+            try:
+                s.commit()
+                return row
+            except IntegrityError:
+                s.rollback()
+        stored = found()
+        assert stored is not None
+        return stored
 
     def record(self, row: Row) -> int:
         """Write one bookkeeping row in its own transaction; rows affected."""
