@@ -52,19 +52,43 @@ from sandbox.timetap import TimeTapSim
 from sandbox.whosoff import SUPER_USER, WhosOffSim
 
 # One person's actions, repeated: what they do with each vendor's capabilities.
-CLOCK_CYCLE = ("clockin", "clockout", "home", "clockin", "clockout", "timeoff", "submit", "clockin", "clockout",
-               "whosoff")
+CLOCK_CYCLE = (
+    "clockin",
+    "clockout",
+    "home",
+    "clockin",
+    "clockout",
+    "timeoff",
+    "submit",
+    "clockin",
+    "clockout",
+    "whosoff",
+)
 LEAVE_CYCLE = ("home", "timeoff", "submit", "whosoff", "home")
-SWIPE_CYCLE = ("clockin", "clockout", "home", "clockin", "clockout", "whosoff", "clockin", "clockout", "clockin",
-               "clockout")
+SWIPE_CYCLE = (
+    "clockin",
+    "clockout",
+    "home",
+    "clockin",
+    "clockout",
+    "whosoff",
+    "clockin",
+    "clockout",
+    "clockin",
+    "clockout",
+)
 
 
 class Tally:
     """Wraps a simulator's handler to sort each request into authentication or API call, and to
     count API calls refused for a stale token (each costs the connector one renewal and a retry)."""
 
-    def __init__(self, handler: Callable[[Request], Response], is_auth: Callable[[Request], bool],
-                 stale: Callable[[Response], bool]) -> None:
+    def __init__(
+        self,
+        handler: Callable[[Request], Response],
+        is_auth: Callable[[Request], bool],
+        stale: Callable[[Response], bool],
+    ) -> None:
         self._handler, self._is_auth, self._stale = handler, is_auth, stale
         self._lock = threading.Lock()  # the simulator's server answers on many threads at once
         self.auth_requests: list[Request] = []
@@ -103,8 +127,12 @@ class Rig:
         self.server.stop()
 
 
-def serve(name: str, handler: Callable[[Request], Response], is_auth: Callable[[Request], bool],
-          stale: Callable[[Response], bool]) -> tuple[Tally, SimServer]:
+def serve(
+    name: str,
+    handler: Callable[[Request], Response],
+    is_auth: Callable[[Request], bool],
+    stale: Callable[[Response], bool],
+) -> tuple[Tally, SimServer]:
     tally = Tally(handler, is_auth, stale)
     return tally, SimServer(tally, name=name).start()
 
@@ -118,11 +146,22 @@ def timeclock_rig(people: int) -> Rig:
     for i in range(1, people + 1):
         first, last, email = person(i)
         sim.add_user(i, f"{first} {last}", email, api_key=api_key(i), pin=f"{i % 1000:03d}")
-    tally, server = serve("timeclock", sim.handle, lambda r: r.path.rstrip("/") == "/api/key",
-                          lambda resp: resp.status in (401, 403))
+    tally, server = serve(
+        "timeclock", sim.handle, lambda r: r.path.rstrip("/") == "/api/key", lambda resp: resp.status in (401, 403)
+    )
     vendor = TimeClock(TimeClockSettings(_env_file=None, base_url=server.base_url), HttpPolicy())  # type: ignore[call-arg]
-    return Rig("timeclock", "TimeClock", tally, server, vendor, CLOCK_CYCLE, leave_type="1",
-               auth_count=lambda: len(tally.auth_requests), self_linked=True, what="PIN-for-key exchanges")
+    return Rig(
+        "timeclock",
+        "TimeClock",
+        tally,
+        server,
+        vendor,
+        CLOCK_CYCLE,
+        leave_type="1",
+        auth_count=lambda: len(tally.auth_requests),
+        self_linked=True,
+        what="PIN-for-key exchanges",
+    )
 
 
 def timetap_rig(people: int) -> Rig:
@@ -132,12 +171,31 @@ def timetap_rig(people: int) -> Rig:
     for i in range(1, people + 1):
         first, last, email = person(i)
         sim.add_staff(first, last, email)
-    tally, server = serve("timetap", sim.handle, lambda r: r.path.endswith("/sessionToken"),
-                          lambda resp: resp.status == 401)
-    vendor = TimeTap(TimeTapSettings(_env_file=None, base_url=server.base_url, environment="test",  # type: ignore[call-arg]
-                                     api_key=sim.api_key, private_key=sim.private_key), HttpPolicy())
-    return Rig("timetap", "TimeTap", tally, server, vendor, LEAVE_CYCLE, leave_type=str(vacation["reasonId"]),
-               auth_count=lambda: sim.auth_count, expire=sim.expire_tokens, what="session tokens")
+    tally, server = serve(
+        "timetap", sim.handle, lambda r: r.path.endswith("/sessionToken"), lambda resp: resp.status == 401
+    )
+    vendor = TimeTap(
+        TimeTapSettings(
+            _env_file=None,
+            base_url=server.base_url,
+            environment="test",  # type: ignore[call-arg]
+            api_key=sim.api_key,
+            private_key=sim.private_key,
+        ),
+        HttpPolicy(),
+    )
+    return Rig(
+        "timetap",
+        "TimeTap",
+        tally,
+        server,
+        vendor,
+        LEAVE_CYCLE,
+        leave_type=str(vacation["reasonId"]),
+        auth_count=lambda: sim.auth_count,
+        expire=sim.expire_tokens,
+        what="session tokens",
+    )
 
 
 def _swipe_token_key(request: Request) -> str:
@@ -152,15 +210,30 @@ def swipeclock_rig(people: int, act_as_employee: bool = True) -> Rig:
     for i in range(1, people + 1):
         first, last, email = person(i)
         sim.add_employee(f"E{i:04d}", first, last, email)
-    tally, server = serve("swipeclock", sim.handle, lambda r: r.path.rstrip("/").lower() == AUTH_PATH,
-                          lambda resp: resp.status == 401)
-    settings = SwipeClockSettings(_env_file=None, auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",  # type: ignore[call-arg]
-                                  api_url=f"{server.base_url}/api", site_id=sim.site_id, api_secret=sim.site_secret,
-                                  act_as_employee=act_as_employee)
+    tally, server = serve(
+        "swipeclock", sim.handle, lambda r: r.path.rstrip("/").lower() == AUTH_PATH, lambda resp: resp.status == 401
+    )
+    settings = SwipeClockSettings(
+        _env_file=None,
+        auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",  # type: ignore[call-arg]
+        api_url=f"{server.base_url}/api",
+        site_id=sim.site_id,
+        api_secret=sim.site_secret,
+        act_as_employee=act_as_employee,
+    )
     label = "SwipeClock" if act_as_employee else "SwipeClock*"
-    return Rig("swipeclock", label, tally, server, SwipeClock(settings, HttpPolicy()), SWIPE_CYCLE,
-               auth_count=lambda: sim.auth_count, expire=sim.expire_tokens, what="token exchanges",
-               token_key=_swipe_token_key)
+    return Rig(
+        "swipeclock",
+        label,
+        tally,
+        server,
+        SwipeClock(settings, HttpPolicy()),
+        SWIPE_CYCLE,
+        auth_count=lambda: sim.auth_count,
+        expire=sim.expire_tokens,
+        what="token exchanges",
+        token_key=_swipe_token_key,
+    )
 
 
 def whosoff_rig(people: int) -> Rig:
@@ -170,13 +243,36 @@ def whosoff_rig(people: int) -> Rig:
     for i in range(1, people + 1):
         first, last, email = person(i)
         sim.add_user(f"{first} {last}", email)
-    tally, server = serve("whosoff", sim.handle, lambda r: "/authenticate/" in r.path,
-                          lambda resp: resp.status == 401 or (resp.status == 400 and b"TOK004" in resp.body))
-    vendor = WhosOff(WhosOffSettings(_env_file=None, base_url=server.base_url, app_id=sim.app_id,  # type: ignore[call-arg]
-                                     client_secret=sim.client_secret, username="svc@bench.example",
-                                     password="bench-pw", ip_address="127.0.0.1"), HttpPolicy())
-    return Rig("whosoff", "WhosOff", tally, server, vendor, LEAVE_CYCLE, leave_type=str(annual),
-               auth_count=lambda: sim.auth_count, expire=sim.expire_tokens, what="sign-ins")
+    tally, server = serve(
+        "whosoff",
+        sim.handle,
+        lambda r: "/authenticate/" in r.path,
+        lambda resp: resp.status == 401 or (resp.status == 400 and b"TOK004" in resp.body),
+    )
+    vendor = WhosOff(
+        WhosOffSettings(
+            _env_file=None,
+            base_url=server.base_url,
+            app_id=sim.app_id,  # type: ignore[call-arg]
+            client_secret=sim.client_secret,
+            username="svc@bench.example",
+            password="bench-pw",
+            ip_address="127.0.0.1",
+        ),
+        HttpPolicy(),
+    )
+    return Rig(
+        "whosoff",
+        "WhosOff",
+        tally,
+        server,
+        vendor,
+        LEAVE_CYCLE,
+        leave_type=str(annual),
+        auth_count=lambda: sim.auth_count,
+        expire=sim.expire_tokens,
+        what="sign-ins",
+    )
 
 
 # --- the bot and the actions ----------------------------------------------------------------------
@@ -184,9 +280,15 @@ def whosoff_rig(people: int) -> Rig:
 
 def start_bot(rig: Rig, slack: SlackStandIn, workdir: Path, people: int) -> Runtime:
     """The real bot, its only vendor the rig's; TimeClock people already linked (keys encrypted)."""
-    settings = Settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,  # type: ignore[call-arg]
-                        SLACK_API_URL=slack.api_url, DATABASE_URL=f"sqlite:///{workdir / 'timebot.db'}",
-                        TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_SCHEDULER=False)
+    settings = Settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,  # type: ignore[call-arg]
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=f"sqlite:///{workdir / 'timebot.db'}",
+        TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+        TIMEBOT_SCHEDULER=False,
+    )
     runtime = create_app(settings, vendors={rig.name: rig.vendor})
     if rig.self_linked:
         link_all(runtime, people)
@@ -317,10 +419,19 @@ def run(rig: Rig, slack: SlackStandIn, people: int, actions: int, threads: int, 
             rig.close()
     key = rig.token_key
     keys_total = Counter(key(r) for r in rig.tally.auth_requests) if key else Counter()
-    keys_after = Counter(key(r) for r in rig.tally.auth_requests[seen:]) if key and expire_at is not None \
-        else Counter()
-    return Result(rig.label, len(todo), rig.tally.api_calls, rig.auth_count(), before, rig.tally.refused, outcomes,
-                  keys_after, keys_total, seconds)
+    keys_after = Counter(key(r) for r in rig.tally.auth_requests[seen:]) if key and expire_at is not None else Counter()
+    return Result(
+        rig.label,
+        len(todo),
+        rig.tally.api_calls,
+        rig.auth_count(),
+        before,
+        rig.tally.refused,
+        outcomes,
+        keys_after,
+        keys_total,
+        seconds,
+    )
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -345,14 +456,22 @@ def main() -> int:
         first, last, email = person(i)
         slack.add_user(slack_id(i), f"{first} {last}", email, "UTC")
     builders: list[Callable[[], Rig]] = [
-        lambda: timeclock_rig(people), lambda: timetap_rig(people), lambda: swipeclock_rig(people),
-        lambda: swipeclock_rig(people, act_as_employee=False), lambda: whosoff_rig(people)]
+        lambda: timeclock_rig(people),
+        lambda: timetap_rig(people),
+        lambda: swipeclock_rig(people),
+        lambda: swipeclock_rig(people, act_as_employee=False),
+        lambda: whosoff_rig(people),
+    ]
     ok = True
     try:
-        print(f"{n:,} actions per vendor: {people} people, {threads} threads; bot use cases -> connector -> "
-              "simulator over HTTP on 127.0.0.1")
-        print(f"  mixes: clock vendors {'/'.join(CLOCK_CYCLE)}; leave vendors {'/'.join(LEAVE_CYCLE)}; "
-              f"SwipeClock (no leave requests by default) {'/'.join(SWIPE_CYCLE)}")
+        print(
+            f"{n:,} actions per vendor: {people} people, {threads} threads; bot use cases -> connector -> "
+            "simulator over HTTP on 127.0.0.1"
+        )
+        print(
+            f"  mixes: clock vendors {'/'.join(CLOCK_CYCLE)}; leave vendors {'/'.join(LEAVE_CYCLE)}; "
+            f"SwipeClock (no leave requests by default) {'/'.join(SWIPE_CYCLE)}"
+        )
         print()
         print(f"{'vendor':<12} {'actions':>7} {'API calls':>9}  {'authentications':<48} {'per 1,000 actions':>17}")
         steady: list[Result] = []
@@ -373,8 +492,10 @@ def main() -> int:
                 ok &= max(result.keys_total.values()) == 1 if result.keys_total else result.auths == 1
             print(f"{result.label:<12} {result.actions:>7,} {result.api_calls:>9,}  {auths:<48} {rate:>17}")
             ok &= result.failed == 0 and result.refused == 0
-        print("  * SWIPECLOCK_ACT_AS_EMPLOYEE=false: every call on the site token. By default each person's "
-              "calls use their own twpemp token, one exchange per person per token lifetime (1 h here).")
+        print(
+            "  * SWIPECLOCK_ACT_AS_EMPLOYEE=false: every call on the site token. By default each person's "
+            "calls use their own twpemp token, one exchange per person per token lifetime (1 h here)."
+        )
         print("  TimeClock has no token: each request is signed with the person's key (Bearer id:timestamp:sha1);")
         print("  people exchange their PIN for that key once, at /timebot link (linked before this run).")
         for r in steady:
@@ -382,18 +503,24 @@ def main() -> int:
 
         print()
         print(f"The simulator expires every token after action {half:,} (the {threads} threads then meet it at once):")
-        print(f"{'vendor':<12} {'actions':>7} {'API calls':>9} {'auths before':>12} {'re-auths after':>14} "
-              f"{'refused calls':>13} {'failed actions':>14}")
+        print(
+            f"{'vendor':<12} {'actions':>7} {'API calls':>9} {'auths before':>12} {'re-auths after':>14} "
+            f"{'refused calls':>13} {'failed actions':>14}"
+        )
         for build in builders[1:]:
             rig = build()
             result = run(rig, slack, people, n, threads, half)
             again = result.auths - result.auths_before
-            print(f"{result.label:<12} {result.actions:>7,} {result.api_calls:>9,} {result.auths_before:>12,} "
-                  f"{again:>14,} {result.refused:>13,} {result.failed:>14,}")
+            print(
+                f"{result.label:<12} {result.actions:>7,} {result.api_calls:>9,} {result.auths_before:>12,} "
+                f"{again:>14,} {result.refused:>13,} {result.failed:>14,}"
+            )
             if result.keys_after:
                 most = max(result.keys_after.values())
-                print(f"{'':<12} by token: {len(result.keys_after)} token(s) in use after the expiry, "
-                      f"each renewed {'exactly once' if most == 1 else f'up to {most} times'}")
+                print(
+                    f"{'':<12} by token: {len(result.keys_after)} token(s) in use after the expiry, "
+                    f"each renewed {'exactly once' if most == 1 else f'up to {most} times'}"
+                )
                 ok &= most == 1
             else:
                 ok &= again == 1
@@ -402,8 +529,10 @@ def main() -> int:
             if errors:
                 print(f"{'':<12} errors: {errors[:3]}")
         print("TimeClock    n/a: there is no token to expire (every request carries a fresh signature)")
-        print(f"\nchecks (no failed action, 1 auth per token, 1 re-auth per token after expiry): "
-              f"{'PASS' if ok else 'FAIL'}")
+        print(
+            f"\nchecks (no failed action, 1 auth per token, 1 re-auth per token after expiry): "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
     finally:
         slack.stop()
     return 0 if ok else 1

@@ -39,8 +39,9 @@ from bench.harness import (
 from tests.deploy.harness import link_people, start
 
 
-def run(n: int, vendor_latency: float, takeover: float, database_url: str | None, kill_after: int = 0,
-        replica: bool = False) -> bool:
+def run(
+    n: int, vendor_latency: float, takeover: float, database_url: str | None, kill_after: int = 0, replica: bool = False
+) -> bool:
     from cryptography.fernet import Fernet
 
     sims = Sims(n, vendor_latency)
@@ -48,20 +49,35 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
     url = database_url or f"sqlite:///{workdir / 'timebot.db'}"
     secret = Fernet.generate_key().decode()
     link_people(url, secret, [(slack_id(i), str(i), api_key(i)) for i in range(1, n + 1)], team_id=TEAM)
-    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": sims.slack_api,
-           "DATABASE_URL": url, "TIMEBOT_SECRET_KEY": secret, "TIMECLOCK_BASE_URL": sims.timeclock,
-           "TIMEBOT_TAKEOVER_SECONDS": str(takeover), "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600"}
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": sims.slack_api,
+        "DATABASE_URL": url,
+        "TIMEBOT_SECRET_KEY": secret,
+        "TIMECLOCK_BASE_URL": sims.timeclock,
+        "TIMEBOT_TAKEOVER_SECONDS": str(takeover),
+        "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600",
+    }
     bare = start_bare(sims, 32, 32)
     try:
-        bare_lat = latency(burst(bare.url, [command_body("/clockin", slack_id(i), sims.response_url(f"bare-{i}"),
-                                                         serial=i) for i in range(1, n + 1)]))
+        bare_lat = latency(
+            burst(
+                bare.url,
+                [
+                    command_body("/clockin", slack_id(i), sims.response_url(f"bare-{i}"), serial=i)
+                    for i in range(1, n + 1)
+                ],
+            )
+        )
     finally:
         bare.close()
     bot = start(env, workdir, name="first")
     restarted = start(env, workdir, name="replica") if replica else None
     try:
-        bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i)
-                  for i in range(1, n + 1)]
+        bodies = [
+            command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i) for i in range(1, n + 1)
+        ]
         bot_lat = latency(burst(f"{bot.url}/slack/events", bodies))
         if kill_after:  # answers on their way to Slack at the kill
             sims.wait(lambda s: s["final"] >= kill_after, timeout=120)
@@ -89,17 +105,27 @@ def run(n: int, vendor_latency: float, takeover: float, database_url: str | None
         shutil.rmtree(workdir, ignore_errors=True)
     lost = n - stats["final"]
     doubled_writes = stats["sessions"] - n if stats["sessions"] > n else 0
-    print(f"N = {n} in flight, TimeClock at {vendor_latency:g} s per call, TIMEBOT_TAKEOVER_SECONDS={takeover:g}, "
-          f"{'PostgreSQL' if database_url else 'SQLite'}")
-    print(f"  at the kill: {before['final']} answered, {before['vendor_writes_sent']} clock-ins sent to TimeClock, "
-          f"{before['vendor_writes']} of them answered")
-    print(f"  {'a second replica ran all along' if replica else 'restart right after the kill'}; the last person "
-          f"heard {last_heard - killed_at:.1f} s after the kill (the takeover window is {takeover:g} s)")
-    print(f"  lost (no answer): {lost}   doubled answers: {stats['doubled']}   doubled TimeClock writes: "
-          f"{doubled_writes}   sessions running: {stats['running']}/{n}")
+    print(
+        f"N = {n} in flight, TimeClock at {vendor_latency:g} s per call, TIMEBOT_TAKEOVER_SECONDS={takeover:g}, "
+        f"{'PostgreSQL' if database_url else 'SQLite'}"
+    )
+    print(
+        f"  at the kill: {before['final']} answered, {before['vendor_writes_sent']} clock-ins sent to TimeClock, "
+        f"{before['vendor_writes']} of them answered"
+    )
+    print(
+        f"  {'a second replica ran all along' if replica else 'restart right after the kill'}; the last person "
+        f"heard {last_heard - killed_at:.1f} s after the kill (the takeover window is {takeover:g} s)"
+    )
+    print(
+        f"  lost (no answer): {lost}   doubled answers: {stats['doubled']}   doubled TimeClock writes: "
+        f"{doubled_writes}   sessions running: {stats['running']}/{n}"
+    )
     ratio = bot_lat.p99 / bare_lat.p99 if bare_lat.p99 else float("nan")
-    print(f"  ack p99 with the intake on: {bot_lat.p99 * 1000:.0f} ms; bare Bolt {bare_lat.p99 * 1000:.0f} ms "
-          f"(ratio {ratio:.2f}); acks over 3 s: {bot_lat.over(3.0)}; non-200: {bot_lat.not_ok}")
+    print(
+        f"  ack p99 with the intake on: {bot_lat.p99 * 1000:.0f} ms; bare Bolt {bare_lat.p99 * 1000:.0f} ms "
+        f"(ratio {ratio:.2f}); acks over 3 s: {bot_lat.over(3.0)}; non-200: {bot_lat.not_ok}"
+    )
     return lost == 0 and stats["doubled"] == 0 and doubled_writes == 0
 
 
@@ -109,11 +135,16 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=2.0, help="TimeClock's seconds per call")
     parser.add_argument("--takeover", type=float, default=30.0, help="TIMEBOT_TAKEOVER_SECONDS")
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (an empty database) instead of SQLite")
-    parser.add_argument("--kill-after-answers", type=int, default=0,
-                        help="kill once this many people were answered (default: once a quarter of the writes "
-                             "are on their way, before any answer)")
-    parser.add_argument("--replica", action="store_true",
-                        help="a second replica runs from the start and takes over (no restart)")
+    parser.add_argument(
+        "--kill-after-answers",
+        type=int,
+        default=0,
+        help="kill once this many people were answered (default: once a quarter of the writes "
+        "are on their way, before any answer)",
+    )
+    parser.add_argument(
+        "--replica", action="store_true", help="a second replica runs from the start and takes over (no restart)"
+    )
     args = parser.parse_args()
     return 0 if run(args.n, args.latency, args.takeover, args.postgres, args.kill_after_answers, args.replica) else 1
 

@@ -50,8 +50,15 @@ def company(people: int, absent: int, day: date) -> WhosOffSim:
     for i, n in enumerate(range(0, people, step)[:absent]):
         portion = (Portion.FULL, Portion.FULL, Portion.AM, Portion.PM)[i % 4]
         end = day + timedelta(days=i % 5) if portion is Portion.FULL else day
-        sim.add_leave(ids[n], day, end, start_portion=portion, end_portion=portion,
-                      leave_type=("Annual Leave", "Sickness")[i % 2], note="never shown")
+        sim.add_leave(
+            ids[n],
+            day,
+            end,
+            start_portion=portion,
+            end_portion=portion,
+            leave_type=("Annual Leave", "Sickness")[i % 2],
+            note="never shown",
+        )
     for i, n in enumerate(range(1, people, step * 3)[: absent // 3]):  # the coming days
         sim.add_leave(ids[n], day + timedelta(days=1 + i % 4))
     return sim
@@ -70,24 +77,48 @@ def main() -> int:
     slack = SlackStandIn(TOKEN).start()
     with SimServer(sim.handle, name="whosoff") as wo_server, tempfile.TemporaryDirectory() as tmp:
         wo_server.faults.latency = args.latency
-        settings = Settings(_env_file=None, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
-                            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_SCHEDULER=False,
-                            TIMEBOT_WHOSOFF_VENDOR="whosoff")
-        vendor = WhosOff(WhosOffSettings(_env_file=None, base_url=wo_server.base_url, app_id="bench-app",  # type: ignore[call-arg]
-                                         client_secret="bench-secret", username="svc@bench.example", password="pw",
-                                         ip_address="127.0.0.1"), HttpPolicy())
+        settings = Settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+            TIMEBOT_SCHEDULER=False,
+            TIMEBOT_WHOSOFF_VENDOR="whosoff",
+        )
+        vendor = WhosOff(
+            WhosOffSettings(
+                _env_file=None,
+                base_url=wo_server.base_url,
+                app_id="bench-app",  # type: ignore[call-arg]
+                client_secret="bench-secret",
+                username="svc@bench.example",
+                password="pw",
+                ip_address="127.0.0.1",
+            ),
+            HttpPolicy(),
+        )
         runtime = create_app(settings, vendors={"whosoff": vendor})
         try:
             now = datetime.now(UTC)
             with Session(runtime.engine) as s:  # 80 % of the company is known in Slack (linked by email)
-                s.add_all(Person(team_id=TEAM, slack_user_id=f"U{n:08d}", name=f"Person{n:04d}",
-                                 email=f"p{n}@bench.example", tz="UTC", updated_at=now)
-                          for n in range(args.people * 4 // 5))
+                s.add_all(
+                    Person(
+                        team_id=TEAM,
+                        slack_user_id=f"U{n:08d}",
+                        name=f"Person{n:04d}",
+                        email=f"p{n}@bench.example",
+                        tz="UTC",
+                        updated_at=now,
+                    )
+                    for n in range(args.people * 4 // 5)
+                )
                 s.commit()
             digests: Digests = runtime.digests
-            sub, _ = digests.store.save_subscription(DigestSubscription(
-                team_id=TEAM, channel_id=CHANNEL, hour=9, minute=0, tz="UTC", created_by="U0BENCH"), now)
+            sub, _ = digests.store.save_subscription(
+                DigestSubscription(team_id=TEAM, channel_id=CHANNEL, hour=9, minute=0, tz="UTC", created_by="U0BENCH"),
+                now,
+            )
 
             started = time.perf_counter()
             messages = digests.builder.messages(sub, day)  # vendor fetch + names + render (cold: includes sign-in)
@@ -107,30 +138,48 @@ def main() -> int:
     blocks = [len(m.blocks) for m in messages]
     longest = max(len(t) for m in messages for b in m.blocks for t in _texts(b))
     listed = sum(t.count("\n• ") for m in messages for b in m.blocks for t in _texts(b))
-    print(f"digest for {args.people:,} people, {args.absent} absent today, "
-          f"+{args.latency * 1000:.0f} ms per vendor call")
+    print(
+        f"digest for {args.people:,} people, {args.absent} absent today, +{args.latency * 1000:.0f} ms per vendor call"
+    )
     print(f"  build (vendor fetch + names + render): {built:.3f} s")
     print(f"  post ({result.outcome}, {result.messages} message(s), 1 s apart): {posted:.3f} s")
     print(f"  total: {built + posted:.3f} s")
-    print(f"  vendor calls: {sum(vendor_calls.values())} "
-          f"({', '.join(f'{path} x{n}' for path, n in sorted(vendor_calls.items()))})")
-    print(f"  Slack calls while posting: {len(calls)} "
-          f"({', '.join(sorted({c.method for c in calls}))}); users.* calls: "
-          f"{sum(c.method.startswith('users.') for c in calls)}")
-    print(f"  messages: {len(messages)}, blocks per message: {blocks} (limit 50), "
-          f"longest text field: {longest} chars (limit 3000), lines listed: {listed}")
+    print(
+        f"  vendor calls: {sum(vendor_calls.values())} "
+        f"({', '.join(f'{path} x{n}' for path, n in sorted(vendor_calls.items()))})"
+    )
+    print(
+        f"  Slack calls while posting: {len(calls)} "
+        f"({', '.join(sorted({c.method for c in calls}))}); users.* calls: "
+        f"{sum(c.method.startswith('users.') for c in calls)}"
+    )
+    print(
+        f"  messages: {len(messages)}, blocks per message: {blocks} (limit 50), "
+        f"longest text field: {longest} chars (limit 3000), lines listed: {listed}"
+    )
     print(scoped)
     return 0
 
 
-def _scoped_case(digests: Digests, slack: SlackStandIn, wo_server: SimServer, members: int, day: date,
-                 now: datetime) -> str:
+def _scoped_case(
+    digests: Digests, slack: SlackStandIn, wo_server: SimServer, members: int, day: date, now: datetime
+) -> str:
     """A ``members`` digest for a channel of ``members`` people spread over the company."""
     from bot.usecases.scope import MEMBERS_PAGE
+
     slack.add_channel("C0SCOPED", "scoped", [f"U{n:08d}" for n in range(0, members * 2, 2)])
-    sub, _ = digests.store.save_subscription(DigestSubscription(
-        team_id=TEAM, channel_id="C0SCOPED", hour=9, minute=0, tz="UTC", created_by="U0BENCH",
-        scope="members:C0SCOPED"), now)
+    sub, _ = digests.store.save_subscription(
+        DigestSubscription(
+            team_id=TEAM,
+            channel_id="C0SCOPED",
+            hour=9,
+            minute=0,
+            tz="UTC",
+            created_by="U0BENCH",
+            scope="members:C0SCOPED",
+        ),
+        now,
+    )
     slack_before, vendor_before = len(slack.calls), len(wo_server.requests)
     started = time.perf_counter()
     result = digests.post(sub, day, trigger="bench")
@@ -138,11 +187,13 @@ def _scoped_case(digests: Digests, slack: SlackStandIn, wo_server: SimServer, me
     calls = Counter(c.method for c in slack.calls[slack_before:])
     vendor = Counter(r.path for r in list(wo_server.requests)[vendor_before:])
     pages = calls["conversations.members"]
-    return (f"scoped digest: channel of {members:,} members ({result.outcome}, {result.messages} message(s))\n"
-            f"  build + post: {took:.3f} s\n"
-            f"  Slack calls: {sum(calls.values())} ({', '.join(f'{m} x{n}' for m, n in sorted(calls.items()))}); "
-            f"member list: {pages} call(s), at most ceil({members}/{MEMBERS_PAGE}) = {-(-members // MEMBERS_PAGE)}\n"
-            f"  vendor calls: {sum(vendor.values())} ({', '.join(f'{p} x{n}' for p, n in sorted(vendor.items()))})")
+    return (
+        f"scoped digest: channel of {members:,} members ({result.outcome}, {result.messages} message(s))\n"
+        f"  build + post: {took:.3f} s\n"
+        f"  Slack calls: {sum(calls.values())} ({', '.join(f'{m} x{n}' for m, n in sorted(calls.items()))}); "
+        f"member list: {pages} call(s), at most ceil({members}/{MEMBERS_PAGE}) = {-(-members // MEMBERS_PAGE)}\n"
+        f"  vendor calls: {sum(vendor.values())} ({', '.join(f'{p} x{n}' for p, n in sorted(vendor.items()))})"
+    )
 
 
 def _texts(block: dict) -> list[str]:

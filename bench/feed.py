@@ -66,16 +66,35 @@ def main() -> int:
     slack = SlackStandIn.demo(TOKEN).start()
     with SimServer(sim.handle, name="whosoff") as wo, tempfile.TemporaryDirectory() as tmp:
         wo.faults.latency = args.latency
-        vendor = WhosOff(WhosOffSettings(_env_file=None, base_url=wo.base_url, app_id="bench-app",  # type: ignore[call-arg]
-                                         client_secret="bench-secret", username="svc@bench.example", password="pw",
-                                         ip_address="127.0.0.1"), HttpPolicy())
-        settings = Settings(_env_file=None, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
-                            SLACK_SIGNING_SECRET="bench", DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_SCHEDULER=False,
-                            TIMEBOT_PUBLIC_URL="https://timebot.example.com")
+        vendor = WhosOff(
+            WhosOffSettings(
+                _env_file=None,
+                base_url=wo.base_url,
+                app_id="bench-app",  # type: ignore[call-arg]
+                client_secret="bench-secret",
+                username="svc@bench.example",
+                password="pw",
+                ip_address="127.0.0.1",
+            ),
+            HttpPolicy(),
+        )
+        settings = Settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
+            SLACK_SIGNING_SECRET="bench",
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+            TIMEBOT_SCHEDULER=False,
+            TIMEBOT_PUBLIC_URL="https://timebot.example.com",
+        )
         runtime = create_app(settings, vendors={"whosoff": vendor})
-        server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret="bench",
-                                      calendar=runtime.calendar), "127.0.0.1", 0, threads=16).start()
+        server = HttpServer(
+            SlackWsgi(runtime.app, runtime.engine, signing_secret="bench", calendar=runtime.calendar),
+            "127.0.0.1",
+            0,
+            threads=16,
+        ).start()
         try:
             calendars = runtime.services.calendars
             assert calendars is not None
@@ -89,8 +108,9 @@ def main() -> int:
             lock = threading.Lock()
             started = time.monotonic()
             # the first `clients` polls land together; the rest at random moments within the window
-            moments = sorted([0.0] * args.clients + [random.uniform(0, args.seconds)
-                                                     for _ in range(args.polls - args.clients)])
+            moments = sorted(
+                [0.0] * args.clients + [random.uniform(0, args.seconds) for _ in range(args.polls - args.clients)]
+            )
             queue = list(moments)
             etags: dict[int, str] = {}
 
@@ -121,15 +141,19 @@ def main() -> int:
     slack.stop()
     reads = [r for r in wo.requests if "auth" not in r.path.lower()]
     by_route = Counter(r.path.split("?")[0] for r in reads)
-    print(f"{args.polls} polls of one 'everyone' feed ({args.people} people) from {args.clients} clients over "
-          f"{took:.1f} s, +{args.latency * 1000:.0f} ms per vendor call")
+    print(
+        f"{args.polls} polls of one 'everyone' feed ({args.people} people) from {args.clients} clients over "
+        f"{took:.1f} s, +{args.latency * 1000:.0f} ms per vendor call"
+    )
     print("  answers: " + ", ".join(f"{code} x{n}" for code, n in sorted(statuses.items())))
     print(f"  vendor reads: {len(reads)} (" + ", ".join(f"{k} x{n}" for k, n in sorted(by_route.items())) + ")")
     # One build of the feed reads the leave once and the public holidays once.
-    ok = max(by_route.values(), default=0) <= 1 and sum(statuses.values()) == args.polls \
-        and set(statuses) <= {200, 304}
-    print("  one feed build (each vendor route read at most once): yes" if ok
-          else "  MORE THAN ONE VENDOR READ of a route, or a failed poll")
+    ok = max(by_route.values(), default=0) <= 1 and sum(statuses.values()) == args.polls and set(statuses) <= {200, 304}
+    print(
+        "  one feed build (each vendor route read at most once): yes"
+        if ok
+        else "  MORE THAN ONE VENDOR READ of a route, or a failed poll"
+    )
     return 0 if ok else 1
 
 

@@ -35,11 +35,15 @@ async def _send_all(url: str, bodies: list[str], in_flight: int) -> list[int]:
 
     gate = asyncio.Semaphore(in_flight)
     async with httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=in_flight)) as client:
+
         async def one(body: str) -> int:
             async with gate:
                 stamp = int(time.time())
-                headers = {"Content-Type": "application/x-www-form-urlencoded",
-                           "X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": sign(body, stamp)}
+                headers = {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Slack-Request-Timestamp": str(stamp),
+                    "X-Slack-Signature": sign(body, stamp),
+                }
                 try:
                     return (await client.post(url, content=body.encode(), headers=headers)).status_code
                 except httpx.HTTPError:
@@ -116,8 +120,9 @@ def wave(sims: Sims, number: int, people: int, whosoff: int) -> tuple[list[str],
     bodies = []
     for i in range(1, people + 1):
         command = "/whosoff" if i in askers else clock
-        bodies.append(command_body(command, slack_id(i), sims.response_url(f"w{number}-{i}"),
-                                   serial=number * people + i))
+        bodies.append(
+            command_body(command, slack_id(i), sims.response_url(f"w{number}-{i}"), serial=number * people + i)
+        )
     return bodies, people - len(askers), len(askers)
 
 
@@ -167,25 +172,42 @@ def main() -> int:
         first = next((rss for n, rss in samples if n >= 1000), after)
         first_n = next((n for n, _ in samples if n >= 1000), done)
 
-        print(f"bot process {os.getpid()} (simulators and load client in other processes), "
-              f"{people} linked people, TimeClock simulator answering at once")
-        print(f"  idle (create_app + HttpServer, {bot.runtime.settings.http_threads} HTTP threads, "
-              f"{bot.runtime.settings.workers} workers): {kib(idle)}")
-        print(f"  after {done:,} actions ({counts['clock']:,} /clockin + /clockout, {counts['whosoff']} /whosoff "
-              f"of {people} people each): {kib(after)}")
-        print(f"  growth per 1,000 actions: {kib((after - idle) * 1000 / done)} overall; "
-              f"{kib((after - first) * 1000 / max(1, done - first_n))} after the first {first_n:,} "
-              f"(warm-up: {kib(first - idle)})")
-        print(f"  wall time for {done:,} actions: {wall:.1f} s ({done / wall:,.0f} actions/s), "
-              f"{waves} waves of {people}")
+        print(
+            f"bot process {os.getpid()} (simulators and load client in other processes), "
+            f"{people} linked people, TimeClock simulator answering at once"
+        )
+        print(
+            f"  idle (create_app + HttpServer, {bot.runtime.settings.http_threads} HTTP threads, "
+            f"{bot.runtime.settings.workers} workers): {kib(idle)}"
+        )
+        print(
+            f"  after {done:,} actions ({counts['clock']:,} /clockin + /clockout, {counts['whosoff']} /whosoff "
+            f"of {people} people each): {kib(after)}"
+        )
+        print(
+            f"  growth per 1,000 actions: {kib((after - idle) * 1000 / done)} overall; "
+            f"{kib((after - first) * 1000 / max(1, done - first_n))} after the first {first_n:,} "
+            f"(warm-up: {kib(first - idle)})"
+        )
+        print(
+            f"  wall time for {done:,} actions: {wall:.1f} s ({done / wall:,.0f} actions/s), {waves} waves of {people}"
+        )
         print("  RSS by actions done: " + ", ".join(f"{n:,}: {rss / 1024:.1f}" for n, rss in samples) + " MiB")
-        print(f"  final replies: {stats['final']:,}/{done:,}; non-200 acks: {not_ok}; TimeClock writes: "
-              f"{stats['vendor_writes']:,} sessions opened, {stats['running']} still running; vendor requests: "
-              f"{stats['vendor_requests']:,}")
-        ok = stats["final"] == done and not_ok == 0 and stats["vendor_writes"] == counts["clockin"] \
+        print(
+            f"  final replies: {stats['final']:,}/{done:,}; non-200 acks: {not_ok}; TimeClock writes: "
+            f"{stats['vendor_writes']:,} sessions opened, {stats['running']} still running; vendor requests: "
+            f"{stats['vendor_requests']:,}"
+        )
+        ok = (
+            stats["final"] == done
+            and not_ok == 0
+            and stats["vendor_writes"] == counts["clockin"]
             and stats["running"] == counts["clockin"] - (counts["clock"] - counts["clockin"])
-        print(f"  checks (every person answered, every ack 200, every session opened once and closed): "
-              f"{'PASS' if ok else 'FAIL'}")
+        )
+        print(
+            f"  checks (every person answered, every ack 200, every session opened once and closed): "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
     finally:
         client.stop()
         bot.close()

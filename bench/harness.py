@@ -91,15 +91,30 @@ def _sims_main(conn: Connection, users: int, latency: float) -> None:
                 sessions = list(sim.sessions.values())
             writes = sum(1 for r in list(tc.requests) if r.method == "POST" and r.path == "/api/sessions")
             writes_sent = sum(1 for m, p in list(tc.arrived) if m == "POST" and p == "/api/sessions")
-            conn.send({"final": len(final), "final_once": sum(1 for c in finals.values() if c == 1),
-                       "clocked_in": len(clocked), "dms": len(dms), "vendor_writes": writes,
-                       "vendor_writes_sent": writes_sent, "doubled": sum(1 for c in finals.values() if c > 1),
-                       "vendor_requests": len(tc.requests), "auth_ok": sim.accepted_auth,
-                       "auth_rejected": sim.rejected_auth, "sessions": len(sessions),
-                       "running": sum(1 for s in sessions if s["clock_out"] is None),
-                       "errors": sorted({r.get("text", "")[:80] for v in replies.values() for r in v
-                                         if "slow to answer" not in r.get("text", "")
-                                         and "Clocked" not in r.get("text", "")})[:5]})
+            conn.send(
+                {
+                    "final": len(final),
+                    "final_once": sum(1 for c in finals.values() if c == 1),
+                    "clocked_in": len(clocked),
+                    "dms": len(dms),
+                    "vendor_writes": writes,
+                    "vendor_writes_sent": writes_sent,
+                    "doubled": sum(1 for c in finals.values() if c > 1),
+                    "vendor_requests": len(tc.requests),
+                    "auth_ok": sim.accepted_auth,
+                    "auth_rejected": sim.rejected_auth,
+                    "sessions": len(sessions),
+                    "running": sum(1 for s in sessions if s["clock_out"] is None),
+                    "errors": sorted(
+                        {
+                            r.get("text", "")[:80]
+                            for v in replies.values()
+                            for r in v
+                            if "slow to answer" not in r.get("text", "") and "Clocked" not in r.get("text", "")
+                        }
+                    )[:5],
+                }
+            )
     tc.stop()
     slack.stop()
 
@@ -150,21 +165,42 @@ def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
 
 
 def command_body(command: str, user: str, response_url: str, text: str = "", serial: int = 0) -> str:
-    return urlencode({
-        "token": "legacy", "team_id": TEAM, "team_domain": "bench", "channel_id": "C0BENCH", "channel_name": "bench",
-        "user_id": user, "user_name": user.lower(), "command": command, "text": text, "response_url": response_url,
-        "trigger_id": f"{serial}.{time.time_ns()}.trigger", "api_app_id": "A0TIMEBOT",
-    })
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "bench",
+            "channel_id": "C0BENCH",
+            "channel_name": "bench",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": f"{serial}.{time.time_ns()}.trigger",
+            "api_app_id": "A0TIMEBOT",
+        }
+    )
 
 
 async def _burst(url: str, bodies: Sequence[str], timeout: float) -> list[tuple[float, int]]:
     import httpx
 
     stamp = int(time.time())
-    signed = [(body, {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(stamp),
-                      "X-Slack-Signature": sign(body, stamp)}) for body in bodies]
+    signed = [
+        (
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": str(stamp),
+                "X-Slack-Signature": sign(body, stamp),
+            },
+        )
+        for body in bodies
+    ]
     limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=0)
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+
         async def one(body: str, headers: dict[str, str]) -> tuple[float, int]:
             started = time.perf_counter()
             try:
@@ -249,8 +285,11 @@ def settings_for(sims: Sims, db_path: Path, **overrides: Any) -> Any:
     from bot.config import Settings
 
     values: dict[str, Any] = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": sims.slack_api,
-        "DATABASE_URL": f"sqlite:///{db_path}", "TIMEBOT_SECRET_KEY": Fernet.generate_key().decode(),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": sims.slack_api,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "TIMEBOT_SECRET_KEY": Fernet.generate_key().decode(),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -268,8 +307,9 @@ def start_bot(sims: Sims, users: int, *, profiles: bool = True, **overrides: Any
     runtime = create_app(settings, vendors={"timeclock": vendor})
     link_all(runtime, users, profiles=profiles)
     runtime.services.pool.prestart()  # as ``timebot run`` does
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
-                        settings.http_threads).start()
+    server = HttpServer(
+        SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, settings.http_threads
+    ).start()
     return BotProcess(runtime, server, workdir)
 
 
@@ -288,10 +328,27 @@ def link_all(runtime: Any, users: int, *, profiles: bool = True) -> None:
     with Session(runtime.engine) as s:
         for i in range(1, users + 1):
             if profiles:
-                s.add(Person(team_id=TEAM, slack_user_id=slack_id(i), name=f"Person {i}", email=f"p{i}@example.com",
-                             tz="UTC", updated_at=yesterday))
-            s.add(Identity(team_id=TEAM, slack_user_id=slack_id(i), vendor="timeclock", vendor_user_id=str(i),
-                           secret_enc=box.encrypt(api_key(i)), email=f"p{i}@example.com", linked_by="self"))
+                s.add(
+                    Person(
+                        team_id=TEAM,
+                        slack_user_id=slack_id(i),
+                        name=f"Person {i}",
+                        email=f"p{i}@example.com",
+                        tz="UTC",
+                        updated_at=yesterday,
+                    )
+                )
+            s.add(
+                Identity(
+                    team_id=TEAM,
+                    slack_user_id=slack_id(i),
+                    vendor="timeclock",
+                    vendor_user_id=str(i),
+                    secret_enc=box.encrypt(api_key(i)),
+                    email=f"p{i}@example.com",
+                    linked_by="self",
+                )
+            )
         s.commit()
 
 
@@ -321,9 +378,12 @@ def start_bare(sims: Sims, http_threads: int, listener_threads: int) -> BareBolt
     from storage.db import make_engine
 
     workdir = tempfile.TemporaryDirectory(prefix="timebot-bare-")
-    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token=BOT_TOKEN, base_url=sims.slack_api),
-              token_verification_enabled=False,
-              listener_executor=ThreadPoolExecutor(max_workers=listener_threads))
+    app = App(
+        signing_secret=SIGNING_SECRET,
+        client=WebClient(token=BOT_TOKEN, base_url=sims.slack_api),
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(max_workers=listener_threads),
+    )
 
     @app.command("/clockin")
     def clockin(ack: Ack) -> None:

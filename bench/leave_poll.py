@@ -49,22 +49,46 @@ def main() -> None:
         ids.append((uid, sim.add_leave(uid, start + timedelta(days=i % 60), leave_type=leave_type, status="pending")))
     slack = SlackStandIn(TOKEN).start()
     with SimServer(sim.handle, name="whosoff") as server, tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
-                            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_SCHEDULER=False)
-        vendor = WhosOff(WhosOffSettings(_env_file=None, base_url=server.base_url, app_id="bench",  # type: ignore[call-arg]
-                                         client_secret="bench-secret", username="svc@example.com", password="pw",
-                                         ip_address="127.0.0.1"), HttpPolicy())
+        settings = Settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+            TIMEBOT_SCHEDULER=False,
+        )
+        vendor = WhosOff(
+            WhosOffSettings(
+                _env_file=None,
+                base_url=server.base_url,
+                app_id="bench",  # type: ignore[call-arg]
+                client_secret="bench-secret",
+                username="svc@example.com",
+                password="pw",
+                ip_address="127.0.0.1",
+            ),
+            HttpPolicy(),
+        )
         runtime = create_app(settings, vendors={"whosoff": vendor})
         followup = runtime.services.followup
         assert followup is not None
         for n, (uid, leave_id) in enumerate(ids):
             day = start + timedelta(days=n % 60)
-            followup.store.track(LeaveTrack(team_id="T0DEMO", slack_user_id=f"U{n:07d}", vendor="whosoff",
-                                            request_id=str(leave_id), vendor_user_id=str(uid), start_day=day,
-                                            end_day=day, kind="Annual Leave", status="pending",
-                                            created_at=datetime.now(UTC)))
-        for _, leave_id in ids[:args.changed]:
+            followup.store.track(
+                LeaveTrack(
+                    team_id="T0DEMO",
+                    slack_user_id=f"U{n:07d}",
+                    vendor="whosoff",
+                    request_id=str(leave_id),
+                    vendor_user_id=str(uid),
+                    start_day=day,
+                    end_day=day,
+                    kind="Annual Leave",
+                    status="pending",
+                    created_at=datetime.now(UTC),
+                )
+            )
+        for _, leave_id in ids[: args.changed]:
             sim.decide(leave_id, "approved")
         vendor.people()  # sign in first, so the count below is the poll's alone
         before = len(server.requests)

@@ -45,8 +45,10 @@ def main() -> int:
     metrics.enable()
     cpu_per_action(args.n // 10, args.threads)  # warm: the series exist before the timed run
     on = cpu_per_action(args.n, args.threads)
-    print(f"{args.n} clock-ins on {args.threads} threads: hooks off {off * 1e6:.2f} us, on {on * 1e6:.2f} us "
-          f"per clock-in (CPU); metrics add {(on - off) * 1e6:.1f} us = {(on - off) * 1000:.3f} ms per clock-in")
+    print(
+        f"{args.n} clock-ins on {args.threads} threads: hooks off {off * 1e6:.2f} us, on {on * 1e6:.2f} us "
+        f"per clock-in (CPU); metrics add {(on - off) * 1e6:.1f} us = {(on - off) * 1000:.3f} ms per clock-in"
+    )
     return 0
 
 

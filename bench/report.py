@@ -65,19 +65,40 @@ def main() -> int:
     slack.add_user(ADMIN, "Ada Admin", "admin@bench.example", "UTC", is_admin=True)
     with SimServer(sim.handle, name="swipeclock") as sc, tempfile.TemporaryDirectory() as tmp:
         sc.faults.latency = args.latency
-        vendor = SwipeClock(SwipeClockSettings(  # type: ignore[call-arg]
-            _env_file=None, auth_url=f"{sc.base_url}/AuthenticationService/oauth2/userToken",
-            api_url=f"{sc.base_url}/api", site_id=5543, api_secret=SITE_SECRET, timezone="UTC"), HttpPolicy())
-        settings = Settings(_env_file=None, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
-                            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}", TIMEBOT_ADMINS=ADMIN,
-                            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_SCHEDULER=False)
+        vendor = SwipeClock(
+            SwipeClockSettings(  # type: ignore[call-arg]
+                _env_file=None,
+                auth_url=f"{sc.base_url}/AuthenticationService/oauth2/userToken",
+                api_url=f"{sc.base_url}/api",
+                site_id=5543,
+                api_secret=SITE_SECRET,
+                timezone="UTC",
+            ),
+            HttpPolicy(),
+        )
+        settings = Settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            TIMEBOT_ADMINS=ADMIN,
+            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+            TIMEBOT_SCHEDULER=False,
+        )
         runtime = create_app(settings, vendors={"swipeclock": vendor})
         try:
             store = runtime.services.store
             for n in range(args.people):  # everyone known in Slack and matched by email
                 store.save_person(TEAM, f"U{n:08d}", name=f"Person{n:04d}", email=f"p{n}@bench.example", tz="UTC")
-                store.save_identity(TEAM, f"U{n:08d}", "swipeclock", f"E{n:05d}", secret_enc=None,
-                                    email=f"p{n}@bench.example", linked_by="email")
+                store.save_identity(
+                    TEAM,
+                    f"U{n:08d}",
+                    "swipeclock",
+                    f"E{n:05d}",
+                    secret_enc=None,
+                    email=f"p{n}@bench.example",
+                    linked_by="email",
+                )
             reports = runtime.services.reports
             assert reports is not None
             actor = runtime.services.people.actor(TEAM, ADMIN)
@@ -96,8 +117,10 @@ def main() -> int:
     rows = list(csv.reader(io.StringIO(report.csv)))
     periods = math.ceil(((end - start).days + 3) / sim.pay_period_days) + 1  # the month and a day either side
     timecard_reads = sum(n for k, n in vendor_calls.items() if k.endswith("timecards"))
-    print(f"hours report {start}..{end} for {args.people:,} people on SwipeClock, +{args.latency * 1000:.0f} ms "
-          "per vendor call")
+    print(
+        f"hours report {start}..{end} for {args.people:,} people on SwipeClock, +{args.latency * 1000:.0f} ms "
+        "per vendor call"
+    )
     print(f"  CSV: {len(rows) - 1} rows ({report.people} people), {len(report.csv.encode()):,} bytes")
     print(f"  time: {built:.2f} s to build, {took:.2f} s with the upload")
     print("  vendor calls: " + ", ".join(f"{k} x{n}" for k, n in sorted(vendor_calls.items())))

@@ -91,6 +91,7 @@ def install() -> None:
     stamped(bot.progress, "vendor_call", "vendor call")
     stamped(handlers.turn.Turn, "send", "reply sent")
     import bot.vendors.http
+
     bot.vendors.http.progress.vendor_call = bot.progress.vendor_call
 
 
@@ -111,8 +112,9 @@ def main() -> int:
     sims = Sims(n, args.vendor_latency)
     bot = start_bot(sims, n, **overrides)
     try:
-        bodies = [command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i)
-                  for i in range(1, n + 1)]
+        bodies = [
+            command_body("/clockin", slack_id(i), sims.response_url(f"bot-{i}"), serial=i) for i in range(1, n + 1)
+        ]
         CPU.clear(), CALLS.clear(), WHEN.clear()
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
@@ -124,8 +126,10 @@ def main() -> int:
         bot.close()
         sims.stop()
     cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / n
-    print(f"N = {n}: all done {done:.1f} s, {stats['final']}/{n} final replies, ack p99 {acks.p99 * 1000:.0f} ms, "
-          f"bot CPU per action {cpu * 1000:.1f} ms (getrusage)")
+    print(
+        f"N = {n}: all done {done:.1f} s, {stats['final']}/{n} final replies, ack p99 {acks.p99 * 1000:.0f} ms, "
+        f"bot CPU per action {cpu * 1000:.1f} ms (getrusage)"
+    )
     print("thread CPU per action, by step:")
     for label, spent in CPU.most_common():
         print(f"  {spent / n * 1000:6.2f} ms  ({CALLS[label]:5d} calls)  {label}")
@@ -134,8 +138,10 @@ def main() -> int:
         moments = sorted(t - started for t in WHEN[label])
         if moments:
             at = [moments[min(len(moments) - 1, int(q * len(moments)))] for q in (0.0, 0.1, 0.5, 0.9)]
-            print(f"  {label:14s} {len(moments):5d}  first {at[0]:5.2f}  p10 {at[1]:5.2f}  p50 {at[2]:5.2f}  "
-                  f"p90 {at[3]:5.2f}  last {moments[-1]:5.2f}")
+            print(
+                f"  {label:14s} {len(moments):5d}  first {at[0]:5.2f}  p10 {at[1]:5.2f}  p50 {at[2]:5.2f}  "
+                f"p90 {at[3]:5.2f}  last {moments[-1]:5.2f}"
+            )
     return 0
 
 

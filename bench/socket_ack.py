@@ -43,8 +43,7 @@ def prepare_db(slack_api: str, timeclock: str, db: Path, users: int) -> str:
     return str(settings.secret_key.get_secret_value())
 
 
-def run(n: int, connections: int | None, vendor_latency: float, gap: float, close_after: float,
-        probes: int) -> bool:
+def run(n: int, connections: int | None, vendor_latency: float, gap: float, close_after: float, probes: int) -> bool:
     from urllib.parse import parse_qs
 
     from sandbox.slack import SlackStandIn
@@ -57,14 +56,26 @@ def run(n: int, connections: int | None, vendor_latency: float, gap: float, clos
     workdir = tempfile.TemporaryDirectory(prefix="timebot-socket-bench-")
     db = Path(workdir.name) / "timebot.db"
     key = prepare_db(slack.api_url, tc.base_url, db, n)
-    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": f"sqlite:///{db}", "TIMEBOT_SECRET_KEY": key, "TIMECLOCK_BASE_URL": tc.base_url,
-           "TIMEBOT_SCHEDULER": "false"}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "TIMEBOT_SECRET_KEY": key,
+        "TIMECLOCK_BASE_URL": tc.base_url,
+        "TIMEBOT_SCHEDULER": "false",
+    }
     if connections:
         env["TIMEBOT_SOCKET_CONNECTIONS"] = str(connections)
     log = (Path(workdir.name) / "bot.log").open("w")
-    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", "run"], cwd=workdir.name,
-                           env=env, stdout=log, stderr=subprocess.STDOUT)
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", "run"],
+        cwd=workdir.name,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         socket.wait_connected(timeout=60, count=connections or 1)
         time.sleep(1.0)  # let every connection the bot wants come up
@@ -90,20 +101,31 @@ def run(n: int, connections: int | None, vendor_latency: float, gap: float, clos
         more = sum(1 for k in keys if finals[k] > 1)
         dup_acks = sum(1 for c in socket.ack_counts.values() if c > 1)
         lat = Latency(acks or [0.0])
-        print(f"N = {n} over {n * gap:.1f} s, refresh_requested after #{n // 2} "
-              f"(closed {close_after:g} s later); bot connections: {steady}; TimeClock answers in {vendor_latency:g} s")
+        print(
+            f"N = {n} over {n * gap:.1f} s, refresh_requested after #{n // 2} "
+            f"(closed {close_after:g} s later); bot connections: {steady}; TimeClock answers in {vendor_latency:g} s"
+        )
         print(f"  ack p50 {lat.p50 * 1000:7.1f} ms   p99 {lat.p99 * 1000:7.1f} ms   max {lat.max * 1000:7.1f} ms")
-        print(f"  acks over 1 s: {lat.over(1.0)}   over 3 s: {lat.over(SLACK_ACK_DEADLINE)}   lost (no ack in 30 s): "
-              f"{lost}   acked twice: {dup_acks}")
-        print(f"  exactly one final reply: {exactly_one}/{n}   more than one: {more}   "
-              f"connections opened in all: {socket.opened}")
+        print(
+            f"  acks over 1 s: {lat.over(1.0)}   over 3 s: {lat.over(SLACK_ACK_DEADLINE)}   lost (no ack in 30 s): "
+            f"{lost}   acked twice: {dup_acks}"
+        )
+        print(
+            f"  exactly one final reply: {exactly_one}/{n}   more than one: {more}   "
+            f"connections opened in all: {socket.opened}"
+        )
         probe = probes_at_rest(socket, slack, probes, close_after, connections or 1)
-        print(f"  at rest, one command 0.5 s after each of {probes} refreshes: "
-              + ", ".join(f"{s * 1000:.0f}" for s in probe) + " ms"
-              + f"   (over 1 s: {sum(1 for s in probe if s > 1.0)})")
+        print(
+            f"  at rest, one command 0.5 s after each of {probes} refreshes: "
+            + ", ".join(f"{s * 1000:.0f}" for s in probe)
+            + " ms"
+            + f"   (over 1 s: {sum(1 for s in probe if s > 1.0)})"
+        )
         ok = lat.over(SLACK_ACK_DEADLINE) == 0 and lost == 0 and exactly_one == n and all(s < 1.0 for s in probe)
-        print(f"  acceptance (0 acks over 3 s, none lost, one final reply each, every probe under 1 s): "
-              f"{'PASS' if ok else 'FAIL'}")
+        print(
+            f"  acceptance (0 acks over 3 s, none lost, one final reply each, every probe under 1 s): "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
         return ok
     finally:
         bot.terminate()
@@ -140,13 +162,17 @@ def wait_finals(slack: object, keys: list[str], timeout: float) -> dict[str, int
     deadline = time.monotonic() + timeout
     while True:
         with slack._lock:  # type: ignore[attr-defined]
-            finals = {k: sum(1 for r in slack.responses.get(k, []) if "slow to answer" not in r.get("text", ""))  # type: ignore[attr-defined]
-                      for k in keys}
+            finals = {
+                k: sum(1 for r in slack.responses.get(k, []) if "slow to answer" not in r.get("text", ""))  # type: ignore[attr-defined]
+                for k in keys
+            }
         if all(finals.values()) or time.monotonic() > deadline:
             time.sleep(1.0 if all(finals.values()) else 0)  # a late duplicate would show up here
             with slack._lock:  # type: ignore[attr-defined]
-                return {k: sum(1 for r in slack.responses.get(k, []) if "slow to answer" not in r.get("text", ""))  # type: ignore[attr-defined]
-                        for k in keys}
+                return {
+                    k: sum(1 for r in slack.responses.get(k, []) if "slow to answer" not in r.get("text", ""))  # type: ignore[attr-defined]
+                    for k in keys
+                }
         time.sleep(0.25)
 
 

@@ -70,28 +70,54 @@ def main() -> int:
     today = datetime.now(UTC).date()
     sc_sim, wo_sim = swipeclock(args.people, args.clocked_in, today), whosoff(args.people, args.absent, today)
     slack = SlackStandIn(TOKEN).start()
-    with SimServer(sc_sim.handle, name="swipeclock") as sc, SimServer(wo_sim.handle, name="whosoff") as wo, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        SimServer(sc_sim.handle, name="swipeclock") as sc,
+        SimServer(wo_sim.handle, name="whosoff") as wo,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         sc.faults.latency = wo.faults.latency = args.latency
         auth_url = f"{sc.base_url}/AuthenticationService/oauth2/userToken"
-        sc_settings = SwipeClockSettings(_env_file=None, auth_url=auth_url,  # type: ignore[call-arg]
-                                         api_url=f"{sc.base_url}/api", site_id=5543,
-                                         api_secret=SITE_SECRET)
-        wo_settings = WhosOffSettings(_env_file=None, base_url=wo.base_url, app_id="bench-app",  # type: ignore[call-arg]
-                                      client_secret="bench-secret", username="svc@bench.example", password="pw",
-                                      ip_address="127.0.0.1")
-        settings = Settings(_env_file=None, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
-                            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_SCHEDULER=False,
-                            TIMEBOT_CLOCK_VENDOR="swipeclock", TIMEBOT_WHOSOFF_VENDOR=args.whosoff_vendor)
+        sc_settings = SwipeClockSettings(
+            _env_file=None,
+            auth_url=auth_url,  # type: ignore[call-arg]
+            api_url=f"{sc.base_url}/api",
+            site_id=5543,
+            api_secret=SITE_SECRET,
+        )
+        wo_settings = WhosOffSettings(
+            _env_file=None,
+            base_url=wo.base_url,
+            app_id="bench-app",  # type: ignore[call-arg]
+            client_secret="bench-secret",
+            username="svc@bench.example",
+            password="pw",
+            ip_address="127.0.0.1",
+        )
+        settings = Settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_API_URL=slack.api_url,  # type: ignore[call-arg]
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+            TIMEBOT_SCHEDULER=False,
+            TIMEBOT_CLOCK_VENDOR="swipeclock",
+            TIMEBOT_WHOSOFF_VENDOR=args.whosoff_vendor,
+        )
         vendors = {"swipeclock": SwipeClock(sc_settings, HttpPolicy()), "whosoff": WhosOff(wo_settings, HttpPolicy())}
         runtime = create_app(settings, vendors=vendors)
         try:
             store = runtime.services.store
             for n in range(args.people):  # everyone known in Slack and matched by email
                 store.save_person(TEAM, f"U{n:08d}", name=f"Person{n:04d}", email=f"p{n}@bench.example", tz="UTC")
-                store.save_identity(TEAM, f"U{n:08d}", "swipeclock", f"E{n:05d}", secret_enc=None,
-                                    email=f"p{n}@bench.example", linked_by="email")
+                store.save_identity(
+                    TEAM,
+                    f"U{n:08d}",
+                    "swipeclock",
+                    f"E{n:05d}",
+                    secret_enc=None,
+                    email=f"p{n}@bench.example",
+                    linked_by="email",
+                )
             sc.requests.clear()
             wo.requests.clear()
             started = time.perf_counter()
@@ -101,16 +127,23 @@ def main() -> int:
         finally:
             runtime.close()
     slack.stop()
-    calls = Counter(f"{name} {r.method} {r.path.split('?')[0].rsplit('/', 1)[-1]}"
-                    for name, server in (("swipeclock", sc), ("whosoff", wo)) for r in server.requests)
+    calls = Counter(
+        f"{name} {r.method} {r.path.split('?')[0].rsplit('/', 1)[-1]}"
+        for name, server in (("swipeclock", sc), ("whosoff", wo))
+        for r in server.requests
+    )
     total = sum(calls.values())
     bound = math.ceil(args.people / sc_settings.page_size) + 1
-    print(f"/whosin for {args.people:,} people ({args.clocked_in} clocked in, {args.absent} on leave), "
-          f"who's off from {args.whosoff_vendor}, +{args.latency * 1000:.0f} ms per vendor call")
+    print(
+        f"/whosin for {args.people:,} people ({args.clocked_in} clocked in, {args.absent} on leave), "
+        f"who's off from {args.whosoff_vendor}, +{args.latency * 1000:.0f} ms per vendor call"
+    )
     print(f"  listed: {len(report.entries)} clocked in, {len(report.on_leave)} on leave; {len(blocks)} blocks")
     print(f"  time (vendor reads + names + render, cold: sign-ins included): {took:.3f} s")
-    print(f"  vendor calls: {total} (bound ceil({args.people}/{sc_settings.page_size}) + 1 = {bound}): "
-          + ", ".join(f"{k} x{n}" for k, n in sorted(calls.items())))
+    print(
+        f"  vendor calls: {total} (bound ceil({args.people}/{sc_settings.page_size}) + 1 = {bound}): "
+        + ", ".join(f"{k} x{n}" for k, n in sorted(calls.items()))
+    )
     ok = total <= bound and len(report.entries) == args.clocked_in
     print("  within the bound" if ok else "  OVER THE BOUND or wrong count")
     return 0 if ok else 1

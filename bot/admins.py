@@ -19,8 +19,9 @@ ADMIN_TTL = 60.0
 
 
 class AdminCheck:
-    def __init__(self, slack: WebClient, overrides: Collection[str], clock: Callable[[], float],
-                 ttl: float = ADMIN_TTL) -> None:
+    def __init__(
+        self, slack: WebClient, overrides: Collection[str], clock: Callable[[], float], ttl: float = ADMIN_TTL
+    ) -> None:
         self.slack = slack
         self.overrides = frozenset(overrides)
         self.clock = clock
@@ -41,8 +42,7 @@ class AdminCheck:
         try:
             info = self.slack.users_info(user=user_id)["user"]
         except SlackApiError as exc:
-            log.warning("users.info failed for %s while checking admin rights: %s", user_id,
-                        exc.response.get("error"))
+            log.warning("users.info failed for %s while checking admin rights: %s", user_id, exc.response.get("error"))
             return False
         admin = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
         with self._lock:

@@ -156,8 +156,7 @@ class DropRepeats(Middleware):
         self.pool = pool
         self.recent = RecentKeys()
 
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         key = request_key(req.body)
         if key is not None and not self.recent.first_time(key):
             log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
@@ -166,9 +165,15 @@ class DropRepeats(Middleware):
             return next()
 
 
-def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = None,
-               clock: Callable[[], float] = time.time, migrate: bool = True, env_file: str | None = ".env",
-               prestart: bool = False) -> Runtime:
+def create_app(
+    settings: Settings,
+    *,
+    vendors: Mapping[str, Vendor] | None = None,
+    clock: Callable[[], float] = time.time,
+    migrate: bool = True,
+    env_file: str | None = ".env",
+    prestart: bool = False,
+) -> Runtime:
     """``prestart``: start every worker thread before anything can submit work (``timebot run``):
     started later, the takeovers recovery submits at once would hold the start-up, and the acks."""
     settings.require_secret_key()
@@ -202,8 +207,17 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
     if prestart:
         pool.prestart()
-    services = Services(settings, store, pool, router, people, clock_cases, Leave(people, router), whos_off,
-                        Home(people, clock_cases, store, router))
+    services = Services(
+        settings,
+        store,
+        pool,
+        router,
+        people,
+        clock_cases,
+        Leave(people, router),
+        whos_off,
+        Home(people, clock_cases, store, router),
+    )
     intake = _install_intake(services, engine)
 
     gate = WorkspaceGate(client, settings.allowed_team_ids)
@@ -233,17 +247,28 @@ def create_app(settings: Settings, *, vendors: Mapping[str, Vendor] | None = Non
     followup = _install_followup(runtime)
     _install_leave_status(runtime, box)
     _install_calendar(runtime)
-    services.reports = Reports(services.people, store, router, whos_off, services.morning,  # type: ignore[arg-type]
-                               approvers=followup._configured_approvers, sick=settings.sick_leave)
+    services.reports = Reports(
+        services.people,
+        store,
+        router,
+        whos_off,
+        services.morning,  # type: ignore[arg-type]
+        approvers=followup._configured_approvers,
+        sick=settings.sick_leave,
+    )
     if runtime.leave_status is not None:  # a cancelled or refused leave puts the Slack status back at once
         followup.leave_gone.append(runtime.leave_status.leave_changed)
     if settings.scheduler_enabled:
-        start_housekeeping(store, runtime.on_close, refresh=directory.refresh,
-                           also=[("intake:recover", lambda: intake.recover(pool.submit), intake.recover_every),
-                                 ("intake:forget", lambda: intake.store.forget_done_before(
-                                     utcnow() - KEEP_REQUEST_KEYS), 3600.0)])
-        start_reminders(services.hygiene, runtime.on_close,
-                        every=timedelta(seconds=settings.hygiene_check_seconds))
+        start_housekeeping(
+            store,
+            runtime.on_close,
+            refresh=directory.refresh,
+            also=[
+                ("intake:recover", lambda: intake.recover(pool.submit), intake.recover_every),
+                ("intake:forget", lambda: intake.store.forget_done_before(utcnow() - KEEP_REQUEST_KEYS), 3600.0),
+            ],
+        )
+        start_reminders(services.hygiene, runtime.on_close, every=timedelta(seconds=settings.hygiene_check_seconds))
     return runtime
 
 
@@ -251,8 +276,9 @@ def _install_intake(services: Services, engine: Engine) -> Intake:
     """The durable intake (bot/intake): accepted actions in the database, heartbeats, takeover.
     The per-person clock lease lapses with the takeover window and is renewed by the heartbeat."""
     settings = services.settings
-    intake = Intake(IntakeStore(engine), takeover=settings.takeover_seconds,
-                    resume_within=settings.resume_within_minutes * 60)
+    intake = Intake(
+        IntakeStore(engine), takeover=settings.takeover_seconds, resume_within=settings.resume_within_minutes * 60
+    )
     services.intake = intake
     clock = services.clock
     clock.lease_ttl = timedelta(seconds=intake.stale_after)  # a dead holder's lease lapses with its work
@@ -263,10 +289,12 @@ def _install_intake(services: Services, engine: Engine) -> Intake:
 
 def hygiene_policy(settings: Settings) -> HygienePolicy:
     auto = settings.auto_clockout_hours
-    return HygienePolicy(remind_after=timedelta(hours=settings.clockout_reminder_hours),
-                         quiet=QuietHours.parse(settings.quiet_hours),
-                         auto_after=timedelta(hours=auto) if auto else None,
-                         sweep_every=timedelta(minutes=settings.session_sweep_minutes))
+    return HygienePolicy(
+        remind_after=timedelta(hours=settings.clockout_reminder_hours),
+        quiet=QuietHours.parse(settings.quiet_hours),
+        auto_after=timedelta(hours=auto) if auto else None,
+        sweep_every=timedelta(minutes=settings.session_sweep_minutes),
+    )
 
 
 def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> None:
@@ -274,22 +302,43 @@ def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> N
     services.hours = Hours(services.people, services.router)
     services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
     settings = services.settings
-    services.morning = MorningView(services.people, services.store, services.router, services.whos_in,
-                                   services.whos_off, show_kind=settings.show_leave_kind,
-                                   sick=settings.sick_leave)
-    services.hygiene = ClockHygiene(services.people, services.store, HygieneStore(engine), services.router,
-                                    services.clock, hygiene_policy(services.settings), hygiene_render.Render(),
-                                    digest_client(client), idle=services.pool.wait_idle)
+    services.morning = MorningView(
+        services.people,
+        services.store,
+        services.router,
+        services.whos_in,
+        services.whos_off,
+        show_kind=settings.show_leave_kind,
+        sick=settings.sick_leave,
+    )
+    services.hygiene = ClockHygiene(
+        services.people,
+        services.store,
+        HygieneStore(engine),
+        services.router,
+        services.clock,
+        hygiene_policy(services.settings),
+        hygiene_render.Render(),
+        digest_client(client),
+        idle=services.pool.wait_idle,
+    )
 
 
 def _install_digests(runtime: Runtime) -> Digests:
     """Daily digests: ``/timebot digest`` (through ``services.digests``), and the scheduler when
     ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
     services = runtime.services
-    builder = DigestBuilder(services.whos_off, render_digest, runtime.settings.show_leave_kind,
-                            runtime.settings.sick_leave)
-    digests = Digests(builder, DigestStore(runtime.engine), services.people, services.router,
-                      digest_client(runtime.client), default_tz=runtime.settings.default_tz)
+    builder = DigestBuilder(
+        services.whos_off, render_digest, runtime.settings.show_leave_kind, runtime.settings.sick_leave
+    )
+    digests = Digests(
+        builder,
+        DigestStore(runtime.engine),
+        services.people,
+        services.router,
+        digest_client(runtime.client),
+        default_tz=runtime.settings.default_tz,
+    )
     services.digests = DigestAdmin(digests, services.people)
     if runtime.settings.scheduler_enabled:
         start_scheduler(digests, runtime.on_close)
@@ -300,9 +349,15 @@ def _install_followup(runtime: Runtime) -> LeaveFollowup:
     """Leave follow-up: hooked after each request, the status poll and reminders on the scheduler,
     and WhosOff's webhook route when its secret is set."""
     services, settings = runtime.services, runtime.settings
-    followup = LeaveFollowup(services.people, services.whos_off, FollowupStore(runtime.engine), LeaveRender(),
-                             FollowupSettings(settings.leave_approvers, settings.approval_remind_hours,
-                                              settings.leave_backdate_days, settings.sick_leave))
+    followup = LeaveFollowup(
+        services.people,
+        services.whos_off,
+        FollowupStore(runtime.engine),
+        LeaveRender(),
+        FollowupSettings(
+            settings.leave_approvers, settings.approval_remind_hours, settings.leave_backdate_days, settings.sick_leave
+        ),
+    )
     services.followup = followup
     services.leave.after.append(followup.requested)
     secret = settings.whosoff_webhook_secret.get_secret_value() if settings.whosoff_webhook_secret else ""
@@ -318,14 +373,19 @@ def _install_leave_status(runtime: Runtime, box: SecretBox) -> None:
     client credentials are set) and, with ``TIMEBOT_SCHEDULER``, the job that sets and restores."""
     settings, services = runtime.settings, runtime.services
     try:
-        options = StatusOptions.parse(settings.leave_statuses, show_kind=settings.show_leave_kind,
-                                      dnd=settings.leave_dnd, poll_seconds=settings.leave_status_poll_seconds,
-                                      sick=settings.sick_leave)
+        options = StatusOptions.parse(
+            settings.leave_statuses,
+            show_kind=settings.show_leave_kind,
+            dnd=settings.leave_dnd,
+            poll_seconds=settings.leave_status_poll_seconds,
+            sick=settings.sick_leave,
+        )
     except ValueError as exc:
         runtime.close()
         raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None
-    leave_status = LeaveStatus(services.people, LeaveStatusStore(runtime.engine), services.router, box,
-                               runtime.client, options)
+    leave_status = LeaveStatus(
+        services.people, LeaveStatusStore(runtime.engine), services.router, box, runtime.client, options
+    )
     runtime.leave_status = services.leave_status = leave_status
     runtime.status_oauth = status_oauth_flow(settings, leave_status, services.pool.submit)
     services.status_missing = tuple(missing_settings(settings))
@@ -339,7 +399,13 @@ def _install_calendar(runtime: Runtime) -> None:
     """Calendar feeds: ``/timebot calendar`` (through ``services.calendars``) and their route."""
     services, settings = runtime.services, runtime.settings
     assert settings.secret_key is not None
-    services.calendars = Calendars(services.people, services.whos_off, CalendarStore(runtime.engine),
-                                   settings.secret_key.get_secret_value().encode(), settings.public_url,
-                                   show_kind=settings.show_leave_kind, sick=settings.sick_leave)
+    services.calendars = Calendars(
+        services.people,
+        services.whos_off,
+        CalendarStore(runtime.engine),
+        settings.secret_key.get_secret_value().encode(),
+        settings.public_url,
+        show_kind=settings.show_leave_kind,
+        sick=settings.sick_leave,
+    )
     runtime.calendar = CalendarRoutes(services.calendars)

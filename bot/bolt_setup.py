@@ -32,13 +32,23 @@ log = logging.getLogger(__name__)
 
 # The variables slack-bolt and slack-sdk read from the environment when a value isn't passed in.
 BOLT_ENVIRONMENT = (
-    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET",
-    "SLACK_SCOPES", "SLACK_USER_SCOPES", "SLACK_REDIRECT_URI", "SLACK_INSTALL_PATH", "SLACK_REDIRECT_URI_PATH",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_SCOPES",
+    "SLACK_USER_SCOPES",
+    "SLACK_REDIRECT_URI",
+    "SLACK_INSTALL_PATH",
+    "SLACK_REDIRECT_URI_PATH",
     "SLACK_VERIFICATION_TOKEN",
 )
 
-FOREIGN_WORKSPACE = ("This Timebot serves another Slack workspace, so it doesn't answer requests from this one. "
-                     "Ask your Slack admin about the Timebot meant for your workspace.")
+FOREIGN_WORKSPACE = (
+    "This Timebot serves another Slack workspace, so it doesn't answer requests from this one. "
+    "Ask your Slack admin about the Timebot meant for your workspace."
+)
 
 _environment_lock = threading.Lock()
 
@@ -86,15 +96,25 @@ class WorkspaceGate(Authorize):
         served = self.allowed | {i for i in (own["team_id"], own["enterprise_id"]) if i}
         return bool({i for i in (team_id, enterprise_id) if i} & served)
 
-    def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None, user_id: str | None,
-                 **_: Any) -> AuthorizeResult | None:
+    def __call__(
+        self, *, context: Any, enterprise_id: str | None, team_id: str | None, user_id: str | None, **_: Any
+    ) -> AuthorizeResult | None:
         if not self.serves(team_id, enterprise_id):
-            log.info("refused a request from workspace %s: this Timebot serves %s", enterprise_id or team_id,
-                     self.own()["enterprise_id"] or self.own()["team_id"])
+            log.info(
+                "refused a request from workspace %s: this Timebot serves %s",
+                enterprise_id or team_id,
+                self.own()["enterprise_id"] or self.own()["team_id"],
+            )
             return None
         own = self.own()
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.client.token,
-                               bot_id=own["bot_id"], bot_user_id=own["user_id"], user_id=user_id)
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=self.client.token,
+            bot_id=own["bot_id"],
+            bot_user_id=own["user_id"],
+            user_id=user_id,
+        )
 
 
 class _GateSaysWhy(logging.Filter):
@@ -106,4 +126,3 @@ class _GateSaysWhy(logging.Filter):
 
 
 logging.getLogger("slack_bolt.MultiTeamsAuthorization").addFilter(_GateSaysWhy())
-

@@ -32,27 +32,35 @@ class CalendarRoutes:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if method not in {"GET", "HEAD"}:
             return _plain(start_response, "405 Method Not Allowed", b"", [("Allow", "GET, HEAD")])
-        token = path[len(PATH_PREFIX):-len(SUFFIX)]
+        token = path[len(PATH_PREFIX) : -len(SUFFIX)]
         if not _TOKEN.match(token):
             return _plain(start_response, "404 Not Found", b"Not Found")
         try:
             served = self.calendars.serve(token)
         except FeedBusy:
-            return _plain(start_response, "503 Service Unavailable", b"The calendar is being built; try again soon.",
-                          [("Retry-After", "60")])
+            return _plain(
+                start_response,
+                "503 Service Unavailable",
+                b"The calendar is being built; try again soon.",
+                [("Retry-After", "60")],
+            )
         except Exception as exc:
             log.error("calendar feed failed: %s", type(exc).__name__)
             return _plain(start_response, "500 Internal Server Error", b"")
         if served is None:
             return _plain(start_response, "404 Not Found", b"Not Found")
-        headers = [("ETag", served.etag), ("Last-Modified", format_datetime(served.modified, usegmt=True)),
-                   ("Cache-Control", "private, max-age=300")]
+        headers = [
+            ("ETag", served.etag),
+            ("Last-Modified", format_datetime(served.modified, usegmt=True)),
+            ("Cache-Control", "private, max-age=300"),
+        ]
         if _not_modified(environ, served):
             start_response("304 Not Modified", headers)
             return [b""]
         body = served.body.encode()
-        start_response("200 OK", [("Content-Type", "text/calendar; charset=utf-8"),
-                                  ("Content-Length", str(len(body))), *headers])
+        start_response(
+            "200 OK", [("Content-Type", "text/calendar; charset=utf-8"), ("Content-Length", str(len(body))), *headers]
+        )
         return [b"" if method == "HEAD" else body]
 
 
@@ -70,7 +78,8 @@ def _not_modified(environ: dict[str, Any], served: Served) -> bool:
     return False
 
 
-def _plain(start_response: Callable[..., Any], status: str, body: bytes,
-           extra: list[tuple[str, str]] | None = None) -> Iterable[bytes]:
+def _plain(
+    start_response: Callable[..., Any], status: str, body: bytes, extra: list[tuple[str, str]] | None = None
+) -> Iterable[bytes]:
     start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *(extra or [])])
     return [body]

@@ -16,8 +16,19 @@ from bot.vendors.registry import specs
 
 START, END = "<!-- capabilities:start -->", "<!-- capabilities:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
-COLUMNS = (Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.LEAVE_STATUS, Action.CANCEL,
-           Action.BALANCES, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.DEPARTMENTS)
+COLUMNS = (
+    Action.CLOCK,
+    Action.HOURS,
+    Action.WHOS_IN,
+    Action.LEAVE,
+    Action.LEAVE_STATUS,
+    Action.CANCEL,
+    Action.BALANCES,
+    Action.WHOS_OFF,
+    Action.HOLIDAYS,
+    Action.IDENTITY,
+    Action.DEPARTMENTS,
+)
 
 
 def connector_class(name: str) -> type[Vendor]:
@@ -37,15 +48,16 @@ def _team_features(cls: type[Vendor]) -> list[str]:
     hours = "—"
     if Action.HOURS in caps:
         hours = "company-wide" if hasattr(cls, "everyones_sessions") else "per linked person"
-    return ["yes" if Action.WHOS_OFF in caps else "—",
-            "yes" if Action.WHOS_IN in caps else "—",
-            hours,
-            "yes" if Action.WHOS_OFF in caps else "—",
-            "yes" if hasattr(cls, "decide_leave") else "link only" if Action.LEAVE_STATUS in caps else "—"]
+    return [
+        "yes" if Action.WHOS_OFF in caps else "—",
+        "yes" if Action.WHOS_IN in caps else "—",
+        hours,
+        "yes" if Action.WHOS_OFF in caps else "—",
+        "yes" if hasattr(cls, "decide_leave") else "link only" if Action.LEAVE_STATUS in caps else "—",
+    ]
 
 
-TEAM_COLUMNS = ("Calendar feeds", "Team's morning (/whosin #team)", "Hours report", "Absence report",
-                "Decide in Slack")
+TEAM_COLUMNS = ("Calendar feeds", "Team's morning (/whosin #team)", "Hours report", "Absence report", "Decide in Slack")
 
 
 def capability_table() -> str:
@@ -56,8 +68,7 @@ def capability_table() -> str:
         marks = ["yes" if a in cls.capabilities else "—" for a in COLUMNS]
         how = f"each person enters their {cls.link_fields[0].label}" if cls.link_fields else "by email (or an admin)"
         half = Action.LEAVE in cls.capabilities and cast(type[LeaveVendor], cls).half_days
-        lines.append("| " + " | ".join([spec.label, *marks, "yes" if half else "—", *_team_features(cls), how])
-                     + " |")
+        lines.append("| " + " | ".join([spec.label, *marks, "yes" if half else "—", *_team_features(cls), how]) + " |")
     return "\n".join(lines)
 
 

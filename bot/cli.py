@@ -39,12 +39,14 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace, Settings], int
     def deco(fn: Callable[[argparse.Namespace, Settings], int]) -> Callable[..., int]:
         COMMANDS[name] = fn
         return fn
+
     return deco
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="timebot",
-                                     description="Clock in, request leave and see who's off, from Slack.")
+    parser = argparse.ArgumentParser(
+        prog="timebot", description="Clock in, request leave and see who's off, from Slack."
+    )
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -60,8 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("vendor", choices=VENDOR_MODULES)
     sandbox.add_argument("--port", type=int, required=True)
 
-    console = sub.add_parser("console", help="try Timebot here: the real bot, a stand-in Slack and a vendor "
-                             "sandbox with demo data; type slash commands")
+    console = sub.add_parser(
+        "console",
+        help="try Timebot here: the real bot, a stand-in Slack and a vendor "
+        "sandbox with demo data; type slash commands",
+    )
     console.add_argument("--vendor", choices=VENDOR_MODULES, default="timeclock")
     console.add_argument("--as", dest="person", default="ada", help="demo person (ada, grace, alan, katherine, linus)")
 
@@ -71,8 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check the Slack token and scopes, then each configured vendor (one read call)")
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (Socket Mode, or HTTP mode with --http)")
-    manifest.add_argument("--http", metavar="URL", default=None,
-                          help="the bot's public base URL, e.g. https://bot.example.com: every request URL filled in")
+    manifest.add_argument(
+        "--http",
+        metavar="URL",
+        default=None,
+        help="the bot's public base URL, e.g. https://bot.example.com: every request URL filled in",
+    )
 
     users = sub.add_parser("users", help="match Slack users to vendor users by email")
     users.add_argument("action", choices=["sync", "unmatched"])
@@ -87,8 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print a team report as CSV (the same as /timebot report)")
     report.add_argument("kind", choices=["hours", "absence"])
     report.add_argument("period", nargs="+", help="this month, last month, 2026-11, week, last week or A..B")
-    report.add_argument("--scope", default="everyone",
-                        help="everyone (default), a channel id (C0123…: its members), @group or dept=NAME")
+    report.add_argument(
+        "--scope",
+        default="everyone",
+        help="everyone (default), a channel id (C0123…: its members), @group or dept=NAME",
+    )
     report.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
 
     digest_cli.add_parser(sub)
@@ -136,8 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"timebot: {exc}", file=sys.stderr)
         return 2
     except (ArgumentError, NoSuchModuleError) as exc:
-        print(f"timebot: DATABASE_URL is invalid ({_first_line(exc)}): use sqlite:///timebot.db or "
-              "postgresql+psycopg://user:password@host/dbname.", file=sys.stderr)
+        print(
+            f"timebot: DATABASE_URL is invalid ({_first_line(exc)}): use sqlite:///timebot.db or "
+            "postgresql+psycopg://user:password@host/dbname.",
+            file=sys.stderr,
+        )
         return 2
     except OperationalError as exc:
         print(f"timebot: can't use the database at DATABASE_URL: {_first_line(exc.orig or exc)}.", file=sys.stderr)
@@ -160,13 +175,15 @@ def _sandbox(args: argparse.Namespace) -> int:
         try:
             probe.bind(("127.0.0.1", args.port))
         except OSError as exc:
-            raise ConfigError(f"can't listen on port {args.port} ({exc.strerror or exc}): "
-                              "pick another with --port.") from None
+            raise ConfigError(
+                f"can't listen on port {args.port} ({exc.strerror or exc}): pick another with --port."
+            ) from None
     try:
         module.serve(args.port)
     except OSError as exc:  # taken between the check and the start
-        raise ConfigError(f"can't listen on port {args.port} ({exc.strerror or exc}): pick another with --port.") \
-            from None
+        raise ConfigError(
+            f"can't listen on port {args.port} ({exc.strerror or exc}): pick another with --port."
+        ) from None
     except KeyboardInterrupt:
         return 0
     return 0
@@ -186,8 +203,10 @@ def _manifest(args: argparse.Namespace) -> int:
         raise ConfigError(f"--http {args.http}: give the bot's public base URL, like https://bot.example.com.")
     if target.scheme == "http" and target.hostname not in LOCAL_HOSTS:
         # Slack sends requests and OAuth redirects to https only; plain http is for a bot on this machine
-        raise ConfigError(f"--http {args.http}: Slack only calls https URLs. Use https://{target.netloc}"
-                          f"{target.path} (plain http works for localhost only).")
+        raise ConfigError(
+            f"--http {args.http}: Slack only calls https URLs. Use https://{target.netloc}"
+            f"{target.path} (plain http works for localhost only)."
+        )
     print(dump_manifest(http_manifest(args.http)), end="")
     return 0
 
@@ -254,8 +273,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             team = args.team or str(runtime.client.auth_test()["team_id"])
             report = services.reports.build(None, team, args.kind, start, end, scope, tz)
     except (InputError, UserError, VendorError) as exc:
-        print(f"timebot: {getattr(exc, 'user_message', None) or getattr(exc, 'message', None) or exc}",
-              file=sys.stderr)
+        print(f"timebot: {getattr(exc, 'user_message', None) or getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 2
     sys.stdout.write(report.csv)
     for note in report.notes:
@@ -315,9 +333,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             from bot.socket_runner import SocketModeRunner
 
             # Envelopes are handled by as many threads as HTTP mode serves requests with.
-            runner = SocketModeRunner(runtime.app, settings.slack_app_token.get_secret_value(),
-                                      connections=settings.socket_connections, workers=settings.http_threads,
-                                      on_fatal=stop.set)
+            runner = SocketModeRunner(
+                runtime.app,
+                settings.slack_app_token.get_secret_value(),
+                connections=settings.socket_connections,
+                workers=settings.http_threads,
+                on_fatal=stop.set,
+            )
             runtime.on_close.append(runner.close)
             runner.start()
             # browser routes beside Socket Mode: the status consent, the calendar feeds (with a public
@@ -325,8 +347,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if runtime.status_oauth is not None or settings.ops_metrics or settings.public_url:
                 from bot.web import HttpServer, OAuthRoutes
 
-                routes = HttpServer(OAuthRoutes(runtime.status_oauth, runtime.engine, _ops(runtime), runtime.calendar),
-                                    args.host, args.port, settings.http_threads).start()
+                routes = HttpServer(
+                    OAuthRoutes(runtime.status_oauth, runtime.engine, _ops(runtime), runtime.calendar),
+                    args.host,
+                    args.port,
+                    settings.http_threads,
+                ).start()
                 runtime.on_close.append(routes.stop)
                 what = "OAuth routes" if runtime.status_oauth is not None else "ops routes"
                 log.info("Timebot serves its %s on http://%s:%s", what, args.host, routes.port)
@@ -340,13 +366,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             try:
-                server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
-                                              webhooks=runtime.webhooks, oauth=runtime.status_oauth,
-                                              ops=_ops(runtime), calendar=runtime.calendar),
-                                    args.host, args.port, settings.http_threads).start()
+                server = HttpServer(
+                    SlackWsgi(
+                        runtime.app,
+                        runtime.engine,
+                        signing_secret=secret,
+                        webhooks=runtime.webhooks,
+                        oauth=runtime.status_oauth,
+                        ops=_ops(runtime),
+                        calendar=runtime.calendar,
+                    ),
+                    args.host,
+                    args.port,
+                    settings.http_threads,
+                ).start()
             except OSError as exc:
-                raise ConfigError(f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "
-                                  "probably in use; stop what is using it or pick another with --port.") from None
+                raise ConfigError(
+                    f"can't listen on {args.host}:{args.port} ({exc.strerror or exc}): the port is "
+                    "probably in use; stop what is using it or pick another with --port."
+                ) from None
             runtime.on_close.append(server.stop)
             _summary(runtime, f"HTTP mode on http://{args.host}:{server.port}/slack/events", team)
             _wait_for_stop(stop, terminated)

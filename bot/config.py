@@ -30,8 +30,10 @@ def _in_flight(vendor: str, more: str = "") -> str:
 
 
 def _route(action: str) -> dict[str, Any]:
-    return {"description": f"Which vendor serves {action}: `timeclock`, `timetap`, `swipeclock` or `whosoff`",
-            "json_schema_extra": {"doc_default": "first configured vendor that can"}}
+    return {
+        "description": f"Which vendor serves {action}: `timeclock`, `timetap`, `swipeclock` or `whosoff`",
+        "json_schema_extra": {"doc_default": "first configured vendor that can"},
+    }
 
 
 def parse_allowed_teams(value: str) -> frozenset[str]:
@@ -52,191 +54,330 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     slack_bot_token: SecretStr | None = Field(
-        default=None, alias="SLACK_BOT_TOKEN", json_schema_extra={"doc_default": "— (required)"},
-        description="Bot token, `xoxb-…`")
+        default=None,
+        alias="SLACK_BOT_TOKEN",
+        json_schema_extra={"doc_default": "— (required)"},
+        description="Bot token, `xoxb-…`",
+    )
     slack_signing_secret: SecretStr | None = Field(
-        default=None, alias="SLACK_SIGNING_SECRET", json_schema_extra={"doc_default": "— (required in HTTP mode)"},
-        description="Verifies that requests come from Slack")
+        default=None,
+        alias="SLACK_SIGNING_SECRET",
+        json_schema_extra={"doc_default": "— (required in HTTP mode)"},
+        description="Verifies that requests come from Slack",
+    )
     slack_app_token: SecretStr | None = Field(
-        default=None, alias="SLACK_APP_TOKEN",
-        description="App-level token `xapp-…`; when set, the bot runs in Socket Mode")
-    slack_api_url: BaseUrl = Field(default="https://slack.com/api/", alias="SLACK_API_URL",
-                                   description="Base URL of every Slack Web API call")
+        default=None,
+        alias="SLACK_APP_TOKEN",
+        description="App-level token `xapp-…`; when set, the bot runs in Socket Mode",
+    )
+    slack_api_url: BaseUrl = Field(
+        default="https://slack.com/api/", alias="SLACK_API_URL", description="Base URL of every Slack Web API call"
+    )
     database_url: str = Field(
-        default="sqlite:///timebot.db", alias="DATABASE_URL",
-        description="SQLAlchemy URL; PostgreSQL: `postgresql+psycopg://user:pass@host/db`")
+        default="sqlite:///timebot.db",
+        alias="DATABASE_URL",
+        description="SQLAlchemy URL; PostgreSQL: `postgresql+psycopg://user:pass@host/db`",
+    )
     secret_key: SecretStr | None = Field(
-        default=None, alias="TIMEBOT_SECRET_KEY", json_schema_extra={"doc_default": "— (required)"},
-        description="Encrypts stored vendor credentials. Make one with `./dev keys generate`")
+        default=None,
+        alias="TIMEBOT_SECRET_KEY",
+        json_schema_extra={"doc_default": "— (required)"},
+        description="Encrypts stored vendor credentials. Make one with `./dev keys generate`",
+    )
     old_secret_keys: str = Field(
-        default="", alias="TIMEBOT_OLD_SECRET_KEYS",
-        description="Comma-separated previous keys, still accepted for reading during a rotation")
+        default="",
+        alias="TIMEBOT_OLD_SECRET_KEYS",
+        description="Comma-separated previous keys, still accepted for reading during a rotation",
+    )
     admins: str = Field(
-        default="", alias="TIMEBOT_ADMINS",
-        description="Comma-separated Slack user ids who may administer, besides workspace admins/owners")
-    default_tz: TimeZoneName = Field(default="UTC", alias="TIMEBOT_DEFAULT_TZ",
-                                     description="Time zone for people whose Slack profile has none")
+        default="",
+        alias="TIMEBOT_ADMINS",
+        description="Comma-separated Slack user ids who may administer, besides workspace admins/owners",
+    )
+    default_tz: TimeZoneName = Field(
+        default="UTC", alias="TIMEBOT_DEFAULT_TZ", description="Time zone for people whose Slack profile has none"
+    )
     workers: int = Field(  # vendor cap 500, room for the rest
-        default=640, ge=1, le=4096, alias="TIMEBOT_WORKERS",
+        default=640,
+        ge=1,
+        le=4096,
+        alias="TIMEBOT_WORKERS",
         description="Threads doing vendor work after the ack; bursts beyond it queue. A thread waiting on a "
-                    "vendor costs no CPU, so this is sized for a 9:00 rush: 1,000 people clocking in at once "
-                    "while the vendor takes 2 s per call (`bench/README.md`)")
-    listener_threads: int = Field(default=32, ge=5, le=1024, alias="TIMEBOT_LISTENER_THREADS",
-                                  description="Bolt listener threads (they only ack and enqueue)")
+        "vendor costs no CPU, so this is sized for a 9:00 rush: 1,000 people clocking in at once "
+        "while the vendor takes 2 s per call (`bench/README.md`)",
+    )
+    listener_threads: int = Field(
+        default=32,
+        ge=5,
+        le=1024,
+        alias="TIMEBOT_LISTENER_THREADS",
+        description="Bolt listener threads (they only ack and enqueue)",
+    )
     http_threads: int = Field(
-        default=32, ge=4, le=1024, alias="TIMEBOT_HTTP_THREADS",
-        description="Threads taking Slack's requests: HTTP-mode server threads, or Socket Mode envelope workers")
+        default=32,
+        ge=4,
+        le=1024,
+        alias="TIMEBOT_HTTP_THREADS",
+        description="Threads taking Slack's requests: HTTP-mode server threads, or Socket Mode envelope workers",
+    )
     socket_connections: int = Field(
-        default=2, ge=1, le=10, alias="TIMEBOT_SOCKET_CONNECTIONS",
+        default=2,
+        ge=1,
+        le=10,
+        alias="TIMEBOT_SOCKET_CONNECTIONS",
         description="Socket Mode connections kept open (1–10; Slack allows 10 per app). Two keep acks fast "
-                    "while Slack refreshes one")
-    slow_notice_seconds: float = Field(default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS",
-                                       description="When to tell a person their vendor is slow")
+        "while Slack refreshes one",
+    )
+    slow_notice_seconds: float = Field(
+        default=2.5, gt=0, alias="TIMEBOT_SLOW_NOTICE_SECONDS", description="When to tell a person their vendor is slow"
+    )
     ack_first_seconds: float = Field(
-        default=2.0, ge=0, alias="TIMEBOT_ACK_FIRST_SECONDS",
-        description="How long vendor work may wait while a burst of Slack requests is being acknowledged "
-                    "(acks first)")
+        default=2.0,
+        ge=0,
+        alias="TIMEBOT_ACK_FIRST_SECONDS",
+        description="How long vendor work may wait while a burst of Slack requests is being acknowledged (acks first)",
+    )
     takeover_seconds: float = Field(
-        default=30.0, ge=1, le=3600, alias="TIMEBOT_TAKEOVER_SECONDS",
+        default=30.0,
+        ge=1,
+        le=3600,
+        alias="TIMEBOT_TAKEOVER_SECONDS",
         description="An accepted action whose process stopped renewing its claim (killed, crashed, gone) is "
-                    "taken over by another process, or by this one after a restart, within this many seconds. Keep "
-                    "half of it above the vendor timeouts (connect + read): a write the dead process sent can "
-                    "still land that long after, and a shorter window can read back before it does")
+        "taken over by another process, or by this one after a restart, within this many seconds. Keep "
+        "half of it above the vendor timeouts (connect + read): a write the dead process sent can "
+        "still land that long after, and a shorter window can read back before it does",
+    )
     resume_within_minutes: float = Field(
-        default=15.0, gt=0, le=1440, alias="TIMEBOT_RESUME_WITHIN",
+        default=15.0,
+        gt=0,
+        le=1440,
+        alias="TIMEBOT_RESUME_WITHIN",
         description="Minutes: a taken-over action older than this is checked at the vendor and reported with "
-                    "a button to do it now, not done blindly")
+        "a button to do it now, not done blindly",
+    )
     show_leave_kind: bool = Field(
-        default=True, alias="TIMEBOT_SHOW_LEAVE_KIND",
+        default=True,
+        alias="TIMEBOT_SHOW_LEAVE_KIND",
         description="Show the kind of absence (never the reason) in who's-off and digests (a digest's "
-                    "`kind=hide`/`kind=show` overrides it)")
+        "`kind=hide`/`kind=show` overrides it)",
+    )
     scheduler_enabled: bool = Field(
-        default=True, alias="TIMEBOT_SCHEDULER",
+        default=True,
+        alias="TIMEBOT_SCHEDULER",
         description="Run the digest scheduler, housekeeping, the clock reminders, the leave status poll and "
-                    "the leave-in-Slack-status job in this process")
+        "the leave-in-Slack-status job in this process",
+    )
     sick_leave_types: str = Field(
-        default="", alias="TIMEBOT_SICK_LEAVE_TYPES",
+        default="",
+        alias="TIMEBOT_SICK_LEAVE_TYPES",
         description="Words (comma-separated, any case) added to the built-in sick-leave words (`sick`, "
-                    "`illness`, `ill health`, `medical`): a kind whose name contains one is sick leave, shown "
-                    "only as \"off\" to everyone but the person and admins, its note never shown to others, "
-                    "no future date needed")
+        "`illness`, `ill health`, `medical`): a kind whose name contains one is sick leave, shown "
+        'only as "off" to everyone but the person and admins, its note never shown to others, '
+        "no future date needed",
+    )
     allowed_teams: str = Field(
-        default="", alias="TIMEBOT_ALLOWED_TEAMS",
+        default="",
+        alias="TIMEBOT_ALLOWED_TEAMS",
         description="Slack workspaces (team or Enterprise Grid ids, comma-separated) served besides the bot "
-                    "token's own; requests from any other workspace get one line and nothing else")
-    clockout_reminder_hours: float = Field(default=10.0, gt=0, alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS",
-                                           description="Hours a session runs before its forgotten-clock-out reminder")
+        "token's own; requests from any other workspace get one line and nothing else",
+    )
+    clockout_reminder_hours: float = Field(
+        default=10.0,
+        gt=0,
+        alias="TIMEBOT_CLOCKOUT_REMINDER_HOURS",
+        description="Hours a session runs before its forgotten-clock-out reminder",
+    )
     auto_clockout_hours: float | None = Field(
-        default=None, gt=0, alias="TIMEBOT_AUTO_CLOCKOUT_HOURS",
+        default=None,
+        gt=0,
+        alias="TIMEBOT_AUTO_CLOCKOUT_HOURS",
         description="When set: a session still running this many hours after its start is ended at the time "
-                    "the reminder was sent")
+        "the reminder was sent",
+    )
     quiet_hours: str = Field(
-        default="21:00-07:00", alias="TIMEBOT_QUIET_HOURS",
+        default="21:00-07:00",
+        alias="TIMEBOT_QUIET_HOURS",
         description="No reminders in this span of each person's own day (`off` for none); a due reminder "
-                    "waits for its end")
-    hygiene_check_seconds: float = Field(default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS",
-                                         description="How often the reminders are checked")
+        "waits for its end",
+    )
+    hygiene_check_seconds: float = Field(
+        default=300.0, ge=5, alias="TIMEBOT_HYGIENE_CHECK_SECONDS", description="How often the reminders are checked"
+    )
     session_sweep_minutes: float = Field(
-        default=30.0, gt=0, alias="TIMEBOT_SESSION_SWEEP_MINUTES",
-        description="How often running sessions started outside Timebot are read from the vendor")
+        default=30.0,
+        gt=0,
+        alias="TIMEBOT_SESSION_SWEEP_MINUTES",
+        description="How often running sessions started outside Timebot are read from the vendor",
+    )
 
     # Leave follow-up
     leave_poll_seconds: float = Field(
-        default=300.0, gt=0, alias="TIMEBOT_LEAVE_POLL_SECONDS",
-        description="How often vendors that report approval status are asked about open leave requests")
+        default=300.0,
+        gt=0,
+        alias="TIMEBOT_LEAVE_POLL_SECONDS",
+        description="How often vendors that report approval status are asked about open leave requests",
+    )
     leave_approvers: str = Field(
-        default="", alias="TIMEBOT_LEAVE_APPROVERS",
+        default="",
+        alias="TIMEBOT_LEAVE_APPROVERS",
         description="Who approves when the vendor names nobody (WhosOff names each person's `approver_id`): "
-                    "comma-separated Slack user ids, or a user group handle (`@leave-approvers`)")
+        "comma-separated Slack user ids, or a user group handle (`@leave-approvers`)",
+    )
     approval_remind_hours: float = Field(
-        default=24.0, gt=0, alias="TIMEBOT_APPROVAL_REMIND_HOURS",
-        description="A request pending longer than this is in the approvers' daily reminder")
-    leave_backdate_days: int = Field(default=14, ge=0, le=366, alias="TIMEBOT_LEAVE_BACKDATE_DAYS",
-                                     description="How far in the past a leave request may start (days)")
+        default=24.0,
+        gt=0,
+        alias="TIMEBOT_APPROVAL_REMIND_HOURS",
+        description="A request pending longer than this is in the approvers' daily reminder",
+    )
+    leave_backdate_days: int = Field(
+        default=14,
+        ge=0,
+        le=366,
+        alias="TIMEBOT_LEAVE_BACKDATE_DAYS",
+        description="How far in the past a leave request may start (days)",
+    )
     whosoff_webhook_secret: SecretStr | None = Field(
-        default=None, alias="WHOSOFF_WEBHOOK_SECRET",
+        default=None,
+        alias="WHOSOFF_WEBHOOK_SECRET",
         description="The HMAC SHA-256 client secret of WhosOff's webhook; enables `POST /webhooks/whosoff` "
-                    "(HTTP mode). Unsigned or badly signed calls get 401")
+        "(HTTP mode). Unsigned or badly signed calls get 401",
+    )
     whosoff_webhook_header: str = Field(
-        default="X-WhosOff-Signature", alias="WHOSOFF_WEBHOOK_HEADER",
-        description="The header WhosOff puts the signature in (set it to what Company Settings shows)")
+        default="X-WhosOff-Signature",
+        alias="WHOSOFF_WEBHOOK_HEADER",
+        description="The header WhosOff puts the signature in (set it to what Company Settings shows)",
+    )
     # leave in the Slack status (each person's consent through OAuth; see bot/slack_oauth.py)
     public_url: str | None = Field(
-        default=None, alias="TIMEBOT_PUBLIC_URL",
+        default=None,
+        alias="TIMEBOT_PUBLIC_URL",
         description="The bot's public base URL (`https://timebot.example.com`): Slack sends people back to "
-                    "`<it>/slack/oauth_redirect` after they allow Timebot to set their status, and calendar links "
-                    "point at `<it>/calendar/…`. Without it (or "
-                    "`SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET`) Home says what is missing")
+        "`<it>/slack/oauth_redirect` after they allow Timebot to set their status, and calendar links "
+        "point at `<it>/calendar/…`. Without it (or "
+        "`SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET`) Home says what is missing",
+    )
     slack_client_id: str | None = Field(
-        default=None, alias="SLACK_CLIENT_ID",
+        default=None,
+        alias="SLACK_CLIENT_ID",
         description="The app's client id (Basic Information page), for the status consent. Only Timebot reads "
-                    "it: Bolt and slack-sdk are handed every value and never read `SLACK_*` variables themselves "
-                    "(their own `SLACK_SCOPES`, `SLACK_REDIRECT_URI`, `SLACK_INSTALL_PATH` … change nothing)")
+        "it: Bolt and slack-sdk are handed every value and never read `SLACK_*` variables themselves "
+        "(their own `SLACK_SCOPES`, `SLACK_REDIRECT_URI`, `SLACK_INSTALL_PATH` … change nothing)",
+    )
     slack_client_secret: SecretStr | None = Field(
-        default=None, alias="SLACK_CLIENT_SECRET",
-        description="The app's client secret (Basic Information page), for the status consent")
+        default=None,
+        alias="SLACK_CLIENT_SECRET",
+        description="The app's client secret (Basic Information page), for the status consent",
+    )
     leave_statuses: str = Field(
-        default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave", alias="TIMEBOT_LEAVE_STATUSES",
+        default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave",
+        alias="TIMEBOT_LEAVE_STATUSES",
         description="Status per leave kind: `kind=:emoji: text`, `;`-separated, the kind matched by name "
-                    "(case-insensitive, part of the name), `sick` for every kind the sick-leave rule matches "
-                    "(`TIMEBOT_SICK_LEAVE_TYPES`), `*` for the rest. With `TIMEBOT_SHOW_LEAVE_KIND=false` "
-                    "every kind shows as `:calendar: Out`")
-    leave_dnd: bool = Field(default=False, alias="TIMEBOT_LEAVE_DND",
-                            description="Also snooze notifications (Do Not Disturb) for the leave")
+        "(case-insensitive, part of the name), `sick` for every kind the sick-leave rule matches "
+        "(`TIMEBOT_SICK_LEAVE_TYPES`), `*` for the rest. With `TIMEBOT_SHOW_LEAVE_KIND=false` "
+        "every kind shows as `:calendar: Out`",
+    )
+    leave_dnd: bool = Field(
+        default=False, alias="TIMEBOT_LEAVE_DND", description="Also snooze notifications (Do Not Disturb) for the leave"
+    )
     leave_status_poll_seconds: float = Field(
-        default=300.0, ge=10, alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS",
+        default=300.0,
+        ge=10,
+        alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS",
         description="How often the status job reads each consenting person's leave (also at every local "
-                    "midnight and noon)")
+        "midnight and noon)",
+    )
 
     # operations: /metrics, the log format, how long a passed auth.test keeps /readyz ready
     ops_metrics: bool = Field(
-        default=False, alias="TIMEBOT_METRICS",
+        default=False,
+        alias="TIMEBOT_METRICS",
         description="Serve Prometheus metrics at `GET /metrics` (HTTP mode: beside `/slack/events`; Socket Mode: "
-                    "on `--port`). The list: [docs/operating.md](docs/operating.md)")
+        "on `--port`). The list: [docs/operating.md](docs/operating.md)",
+    )
     ops_log_format: Literal["text", "json"] = Field(
-        default="text", alias="TIMEBOT_LOG_FORMAT",
+        default="text",
+        alias="TIMEBOT_LOG_FORMAT",
         description="`json`: one JSON object per line (`time`, `level`, `logger`, `message`, `action_id` tying "
-                    "an action's lines together)")
+        "an action's lines together)",
+    )
     ops_readyz_slack_seconds: float = Field(
-        default=30.0, ge=0, alias="TIMEBOT_READYZ_SLACK_SECONDS",
+        default=30.0,
+        ge=0,
+        alias="TIMEBOT_READYZ_SLACK_SECONDS",
         description="How long a passed `auth.test` keeps `/readyz` ready before Slack is asked again (a failed "
-                    "one is asked again at the next probe)")
+        "one is asked again at the next probe)",
+    )
 
-    http_connect_timeout: float = Field(default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT",
-                                        description="Seconds to connect, every vendor call")
-    http_read_timeout: float = Field(default=10.0, gt=0, alias="TIMEBOT_HTTP_READ_TIMEOUT",
-                                     description="Seconds to wait for an answer, every vendor call")
+    http_connect_timeout: float = Field(
+        default=3.0, gt=0, alias="TIMEBOT_HTTP_CONNECT_TIMEOUT", description="Seconds to connect, every vendor call"
+    )
+    http_read_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        alias="TIMEBOT_HTTP_READ_TIMEOUT",
+        description="Seconds to wait for an answer, every vendor call",
+    )
     http_max_retries: int = Field(
-        default=2, ge=0, le=10, alias="TIMEBOT_HTTP_MAX_RETRIES",
-        description="Retries of reads, and of writes the vendor provably did not process")
-    breaker_failures: int = Field(default=5, ge=1, alias="TIMEBOT_BREAKER_FAILURES",
-                                  description="Consecutive failures that open a vendor's circuit")
-    breaker_cooldown: float = Field(default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN",
-                                    description="Seconds a vendor's open circuit stays open")
+        default=2,
+        ge=0,
+        le=10,
+        alias="TIMEBOT_HTTP_MAX_RETRIES",
+        description="Retries of reads, and of writes the vendor provably did not process",
+    )
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        alias="TIMEBOT_BREAKER_FAILURES",
+        description="Consecutive failures that open a vendor's circuit",
+    )
+    breaker_cooldown: float = Field(
+        default=30.0, gt=0, alias="TIMEBOT_BREAKER_COOLDOWN", description="Seconds a vendor's open circuit stays open"
+    )
     # requests in flight to each vendor at once, across the whole bot (each retry included)
-    in_flight_timeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
-                                     alias="TIMEBOT_TIMECLOCK_CONCURRENCY", description=_in_flight(
-                                         "TimeClock", ". Lower it for a small self-hosted TimeClock; a rush then "
-                                                      "queues in the bot instead of flooding the server"))
-    in_flight_timetap: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_TIMETAP_CONCURRENCY",
-                                   description=_in_flight("TimeTap"))
-    in_flight_swipeclock: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096,
-                                      alias="TIMEBOT_SWIPECLOCK_CONCURRENCY",
-                                      description=_in_flight("SwipeClock", " (per host: its sign-in and API "
-                                                                           "count separately)"))
-    in_flight_whosoff: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096, alias="TIMEBOT_WHOSOFF_CONCURRENCY",
-                                   description=_in_flight("WhosOff"))
+    in_flight_timeclock: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=4096,
+        alias="TIMEBOT_TIMECLOCK_CONCURRENCY",
+        description=_in_flight(
+            "TimeClock",
+            ". Lower it for a small self-hosted TimeClock; a rush then "
+            "queues in the bot instead of flooding the server",
+        ),
+    )
+    in_flight_timetap: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=4096,
+        alias="TIMEBOT_TIMETAP_CONCURRENCY",
+        description=_in_flight("TimeTap"),
+    )
+    in_flight_swipeclock: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=4096,
+        alias="TIMEBOT_SWIPECLOCK_CONCURRENCY",
+        description=_in_flight("SwipeClock", " (per host: its sign-in and API count separately)"),
+    )
+    in_flight_whosoff: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=4096,
+        alias="TIMEBOT_WHOSOFF_CONCURRENCY",
+        description=_in_flight("WhosOff"),
+    )
 
     clock_vendor: VendorName | None = Field(
-        default=None, alias="TIMEBOT_CLOCK_VENDOR", **_route("clocking in and out, hours and who's in"))
-    leave_vendor: VendorName | None = Field(
-        default=None, alias="TIMEBOT_LEAVE_VENDOR", **_route("leave requests"))
-    whosoff_vendor: VendorName | None = Field(
-        default=None, alias="TIMEBOT_WHOSOFF_VENDOR", **_route("who's off"))
+        default=None, alias="TIMEBOT_CLOCK_VENDOR", **_route("clocking in and out, hours and who's in")
+    )
+    leave_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_LEAVE_VENDOR", **_route("leave requests"))
+    whosoff_vendor: VendorName | None = Field(default=None, alias="TIMEBOT_WHOSOFF_VENDOR", **_route("who's off"))
     holidays_vendor: VendorName | None = Field(
-        default=None, alias="TIMEBOT_HOLIDAYS_VENDOR", **_route("public holidays"))
+        default=None, alias="TIMEBOT_HOLIDAYS_VENDOR", **_route("public holidays")
+    )
     identity_vendor: VendorName | None = Field(
-        default=None, alias="TIMEBOT_IDENTITY_VENDOR", **_route("matching people by email"))
+        default=None, alias="TIMEBOT_IDENTITY_VENDOR", **_route("matching people by email")
+    )
 
     @field_validator("quiet_hours")
     @classmethod
@@ -267,8 +408,9 @@ class Settings(BaseSettings):
             raise ValueError("must be the bot's public base URL, e.g. https://timebot.example.com")
         return v.rstrip("/") if v else v
 
-    @field_validator("clock_vendor", "leave_vendor", "whosoff_vendor", "holidays_vendor", "identity_vendor",
-                     mode="before")
+    @field_validator(
+        "clock_vendor", "leave_vendor", "whosoff_vendor", "holidays_vendor", "identity_vendor", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if v == "" else v

@@ -120,8 +120,10 @@ def explain(exc: BaseException, *, reading: bool = False) -> str:
     if isinstance(exc, UserError):
         return exc.message
     if isinstance(exc, UndecryptableSecret):
-        return ("I can no longer read the key you linked with. Nothing was changed; please link again with "
-                "`/timebot link` (and let a Timebot admin know).")
+        return (
+            "I can no longer read the key you linked with. Nothing was changed; please link again with "
+            "`/timebot link` (and let a Timebot admin know)."
+        )
     return "Something went wrong on my side. Nothing was changed; please try again."
 
 

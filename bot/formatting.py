@@ -42,8 +42,9 @@ def half(value: date, portion: Portion) -> str:
     return f"{'morning' if portion is Portion.AM else 'afternoon'} of {day(value)}"
 
 
-def half_days(start: date, end: date, start_portion: Portion = Portion.FULL,
-              end_portion: Portion = Portion.FULL) -> str:
+def half_days(
+    start: date, end: date, start_portion: Portion = Portion.FULL, end_portion: Portion = Portion.FULL
+) -> str:
     """The half days of a leave, ``afternoon of Tue 8 Dec, morning of Thu 10 Dec``; "" for none."""
     parts = []
     if start_portion is not Portion.FULL:
@@ -53,8 +54,9 @@ def half_days(start: date, end: date, start_portion: Portion = Portion.FULL,
     return ", ".join(parts)
 
 
-def leave_range(start: date, end: date, start_portion: Portion = Portion.FULL,
-                end_portion: Portion = Portion.FULL) -> str:
+def leave_range(
+    start: date, end: date, start_portion: Portion = Portion.FULL, end_portion: Portion = Portion.FULL
+) -> str:
     """A leave's days with its half days: ``Tue 8 DASH Thu 10 Dec (afternoon of Tue 8 Dec only)``."""
     halves = half_days(start, end, start_portion, end_portion)
     return day_range(start, end) + (f" ({halves} only)" if halves else "")

@@ -105,8 +105,12 @@ class SlackAuth:
 class Readiness:
     """What ``/readyz`` checks. ``slack`` None: not checked (an app without a token)."""
 
-    def __init__(self, engine: Engine, slack: SlackAuth | None = None,
-                 vendors: Callable[[], Iterable[Any]] = metrics.live_vendors) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        slack: SlackAuth | None = None,
+        vendors: Callable[[], Iterable[Any]] = metrics.live_vendors,
+    ) -> None:
         self.engine = engine
         self.slack = slack
         self.vendors = vendors
@@ -164,7 +168,8 @@ class OpsRoutes:
 _STATUS = {200: "200 OK", 404: "404 Not Found", 503: "503 Service Unavailable"}
 
 
-def _reply(start_response: Callable[..., Any], status: int, body: bytes,
-           content_type: str = "application/json") -> Iterable[bytes]:
+def _reply(
+    start_response: Callable[..., Any], status: int, body: bytes, content_type: str = "application/json"
+) -> Iterable[bytes]:
     start_response(_STATUS[status], [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]

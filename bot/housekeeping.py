@@ -75,8 +75,9 @@ class Directory:
     A scope always naming someone the directory lacks (a bot in a channel, a guest without email)
     triggers at most one read per ``min_gap`` seconds."""
 
-    def __init__(self, store: Store, client: WebClient, *, min_gap: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: Store, client: WebClient, *, min_gap: float = 300.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.store = store
         self.client = client
         self.min_gap = min_gap
@@ -121,23 +122,37 @@ class Directory:
         return {p.slack_user_id for p in self.store.people(team_id) if p.email}
 
 
-def start_housekeeping(store: Store, on_close: list[Callable[[], None]], *,
-                       every: timedelta = timedelta(hours=1), refresh: Callable[[], object] | None = None,
-                       also: Sequence[tuple[str, Callable[[], object], float]] = ()) -> None:
+def start_housekeeping(
+    store: Store,
+    on_close: list[Callable[[], None]],
+    *,
+    every: timedelta = timedelta(hours=1),
+    refresh: Callable[[], object] | None = None,
+    also: Sequence[tuple[str, Callable[[], object], float]] = (),
+) -> None:
     """Run the housekeeping now and then ``every`` so often (only with ``TIMEBOT_SCHEDULER`` on).
     ``also``: more interval jobs (id, job, seconds) on the same scheduler, each run at start too
     (the intake's recovery: taking over actions a dead process left)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     for job_id, job, seconds in also:
-        scheduler.add_job(_logged(job, job_id), IntervalTrigger(seconds=seconds), id=job_id, name=job_id,
-                          next_run_time=datetime.now(UTC))
+        scheduler.add_job(
+            _logged(job, job_id),
+            IntervalTrigger(seconds=seconds),
+            id=job_id,
+            name=job_id,
+            next_run_time=datetime.now(UTC),
+        )
         if seconds < 60:
             _FREQUENT.add(job_id)
-    scheduler.add_job(forget_old_requests, IntervalTrigger(seconds=every.total_seconds()),
-                      args=(store,), id="housekeeping:request-keys", next_run_time=datetime.now(UTC))
+    scheduler.add_job(
+        forget_old_requests,
+        IntervalTrigger(seconds=every.total_seconds()),
+        args=(store,),
+        id="housekeeping:request-keys",
+        next_run_time=datetime.now(UTC),
+    )
     if refresh is not None:  # names from the Slack directory, hourly (at once: `timebot users sync`)
-        scheduler.add_job(_logged(refresh), IntervalTrigger(seconds=every.total_seconds()),
-                          id="housekeeping:directory")
+        scheduler.add_job(_logged(refresh), IntervalTrigger(seconds=every.total_seconds()), id="housekeeping:directory")
     metrics.watch_scheduler(scheduler)
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))
@@ -166,4 +181,5 @@ def _logged(job: Callable[[], object], what: str = "directory refresh") -> Calla
         except Exception as exc:  # Slack (or the database) unreachable: the next run tries again
             log.warning("%s failed: %s", what, type(exc).__name__)
             metrics.note_job_failure()
+
     return run

@@ -55,8 +55,15 @@ def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write
                 report.unmatched_slack.append((m["id"], name, email or None))
                 continue
             if write:
-                store.save_identity(team_id, m["id"], vendor.name, person.vendor_user_id, secret_enc=None,
-                                    email=person.email, linked_by="email")
+                store.save_identity(
+                    team_id,
+                    m["id"],
+                    vendor.name,
+                    person.vendor_user_id,
+                    secret_enc=None,
+                    email=person.email,
+                    linked_by="email",
+                )
             report.matched.append((m["id"], person.vendor_user_id))
             used.add(person.vendor_user_id)
         report.unmatched_vendor = [(p.vendor_user_id, p.name, p.email) for p in people if p.vendor_user_id not in used]
@@ -90,8 +97,10 @@ def run_users_command(args: argparse.Namespace, settings: Settings) -> int:
         router.close()
     for r in reports:
         if args.action == "sync":
-            print(f"{r.vendor}: {len(r.matched)} newly linked, {r.already} already linked, "
-                  f"{len(r.unmatched_slack)} Slack users without a match")
+            print(
+                f"{r.vendor}: {len(r.matched)} newly linked, {r.already} already linked, "
+                f"{len(r.unmatched_slack)} Slack users without a match"
+            )
         else:
             print(f"{r.vendor}: {len(r.unmatched_slack)} Slack users have no {r.vendor} user with their email:")
             for slack_id, name, email in r.unmatched_slack:

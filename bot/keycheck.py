@@ -34,6 +34,9 @@ def check_stored_keys(store: Store, box: SecretBox, sample: int = SAMPLE) -> Non
             "key they were saved with. Put the previous key in TIMEBOT_OLD_SECRET_KEYS (then run "
             "`timebot keys rotate`), or set TIMEBOT_SECRET_KEY back."
         )
-    log.error("%d of %d stored credentials checked can't be decrypted with TIMEBOT_SECRET_KEY or "
-              "TIMEBOT_OLD_SECRET_KEYS: those people must link again (`timebot keys rotate` counts them all)",
-              unreadable, len(secrets))
+    log.error(
+        "%d of %d stored credentials checked can't be decrypted with TIMEBOT_SECRET_KEY or "
+        "TIMEBOT_OLD_SECRET_KEYS: those people must link again (`timebot keys rotate` counts them all)",
+        unreadable,
+        len(secrets),
+    )

@@ -27,21 +27,33 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
         except Exception:
             log.exception("leave %s failed", name)
             metrics.note_job_failure()
+
     return run
 
 
-def start_followup_scheduler(followup: LeaveFollowup, poll_seconds: float,
-                             on_close: list[Callable[[], None]]) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                "misfire_grace_time": None})
+def start_followup_scheduler(
+    followup: LeaveFollowup, poll_seconds: float, on_close: list[Callable[[], None]]
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    )
     now = datetime.now(UTC)
-    scheduler.add_job(_guarded("status poll", followup.poll), IntervalTrigger(seconds=poll_seconds),
-                      id="leave:poll", next_run_time=now + timedelta(seconds=poll_seconds))
+    scheduler.add_job(
+        _guarded("status poll", followup.poll),
+        IntervalTrigger(seconds=poll_seconds),
+        id="leave:poll",
+        next_run_time=now + timedelta(seconds=poll_seconds),
+    )
     # At start: what changed while no process ran, for the requests already followed.
-    scheduler.add_job(_guarded("status catch-up", lambda: followup.poll(scan=False)), id="leave:catch-up",
-                      next_run_time=now)
-    scheduler.add_job(_guarded("approval reminder", followup.remind),
-                      IntervalTrigger(seconds=REMIND_CHECK.total_seconds()), id="leave:remind", next_run_time=now)
+    scheduler.add_job(
+        _guarded("status catch-up", lambda: followup.poll(scan=False)), id="leave:catch-up", next_run_time=now
+    )
+    scheduler.add_job(
+        _guarded("approval reminder", followup.remind),
+        IntervalTrigger(seconds=REMIND_CHECK.total_seconds()),
+        id="leave:remind",
+        next_run_time=now,
+    )
     metrics.watch_scheduler(scheduler)
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))

@@ -20,12 +20,15 @@ log = logging.getLogger(__name__)
 EVERY_SECONDS = 60
 
 
-def start_status_job(leave_status: LeaveStatus, on_close: list[Callable[[], None]], *,
-                     every: float = EVERY_SECONDS) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                "misfire_grace_time": int(every)})
-    scheduler.add_job(leave_status.run, IntervalTrigger(seconds=every), id="leave-status",
-                      next_run_time=datetime.now(UTC))
+def start_status_job(
+    leave_status: LeaveStatus, on_close: list[Callable[[], None]], *, every: float = EVERY_SECONDS
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(every)}
+    )
+    scheduler.add_job(
+        leave_status.run, IntervalTrigger(seconds=every), id="leave-status", next_run_time=datetime.now(UTC)
+    )
     metrics.watch_scheduler(scheduler)
     scheduler.start()
     on_close.append(lambda: scheduler.shutdown(wait=True))

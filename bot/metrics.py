@@ -51,36 +51,80 @@ PlatformCollector(registry=registry)  # python_info
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0)
 VENDOR_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
 
-ack_seconds = Histogram("timebot_slack_ack_seconds", "Time from Bolt's dispatch to the ack Slack gets, by surface",
-                        ["surface"], buckets=ACK_BUCKETS, registry=registry)
-actions = Counter("timebot_actions_total", "Vendor actions people asked for, by kind and outcome "
-                  "(ok, rejected, unavailable, unknown)", ["kind", "outcome"], registry=registry)
-vendor_requests = Counter("timebot_vendor_requests_total", "HTTP requests to vendors (each attempt, retries "
-                          "included), by vendor, templated route and status (an HTTP code, or timeout, "
-                          "connect_error, transport_error, breaker_open)", ["vendor", "route", "status"],
-                          registry=registry)
-vendor_seconds = Histogram("timebot_vendor_request_seconds", "Time of one vendor request on the wire",
-                           ["vendor", "route"], buckets=VENDOR_BUCKETS, registry=registry)
+ack_seconds = Histogram(
+    "timebot_slack_ack_seconds",
+    "Time from Bolt's dispatch to the ack Slack gets, by surface",
+    ["surface"],
+    buckets=ACK_BUCKETS,
+    registry=registry,
+)
+actions = Counter(
+    "timebot_actions_total",
+    "Vendor actions people asked for, by kind and outcome (ok, rejected, unavailable, unknown)",
+    ["kind", "outcome"],
+    registry=registry,
+)
+vendor_requests = Counter(
+    "timebot_vendor_requests_total",
+    "HTTP requests to vendors (each attempt, retries "
+    "included), by vendor, templated route and status (an HTTP code, or timeout, "
+    "connect_error, transport_error, breaker_open)",
+    ["vendor", "route", "status"],
+    registry=registry,
+)
+vendor_seconds = Histogram(
+    "timebot_vendor_request_seconds",
+    "Time of one vendor request on the wire",
+    ["vendor", "route"],
+    buckets=VENDOR_BUCKETS,
+    registry=registry,
+)
 job_runs = Counter("timebot_scheduled_job_runs_total", "Runs of scheduled jobs", ["scheduled_job"], registry=registry)
-job_failures = Counter("timebot_scheduled_job_failures_total", "Runs of scheduled jobs that failed", ["scheduled_job"],
-                       registry=registry)
-job_last_success = Gauge("timebot_scheduled_job_last_success_timestamp_seconds",
-                         "When each scheduled job last finished without failing (Unix time)", ["scheduled_job"],
-                         registry=registry)
+job_failures = Counter(
+    "timebot_scheduled_job_failures_total", "Runs of scheduled jobs that failed", ["scheduled_job"], registry=registry
+)
+job_last_success = Gauge(
+    "timebot_scheduled_job_last_success_timestamp_seconds",
+    "When each scheduled job last finished without failing (Unix time)",
+    ["scheduled_job"],
+    registry=registry,
+)
 digests_posted = Counter("timebot_digests_posted_total", "Digests posted in full", registry=registry)
-digest_runs = Counter("timebot_digest_runs_total", "Digest runs by outcome (ok, partial, failed, unknown, "
-                      "not_resumed)", ["outcome"], registry=registry)
-reminders_sent = Counter("timebot_reminders_sent_total", "Reminders sent, by kind (clock_out, clock_in, "
-                         "approval)", ["kind"], registry=registry)
-status_changes = Counter("timebot_slack_status_changes_total", "Slack statuses changed for leave, by change "
-                         "(set, restored)", ["change"], registry=registry)
-leave_news = Counter("timebot_leave_status_changes_total", "Leave request status changes announced (approved, "
-                     "declined, cancelled)", registry=registry)
-slack_rate_limited = Counter("timebot_slack_rate_limited_total", "Slack Web API answers of HTTP 429, by method",
-                             ["method"], registry=registry)
+digest_runs = Counter(
+    "timebot_digest_runs_total",
+    "Digest runs by outcome (ok, partial, failed, unknown, not_resumed)",
+    ["outcome"],
+    registry=registry,
+)
+reminders_sent = Counter(
+    "timebot_reminders_sent_total",
+    "Reminders sent, by kind (clock_out, clock_in, approval)",
+    ["kind"],
+    registry=registry,
+)
+status_changes = Counter(
+    "timebot_slack_status_changes_total",
+    "Slack statuses changed for leave, by change (set, restored)",
+    ["change"],
+    registry=registry,
+)
+leave_news = Counter(
+    "timebot_leave_status_changes_total",
+    "Leave request status changes announced (approved, declined, cancelled)",
+    registry=registry,
+)
+slack_rate_limited = Counter(
+    "timebot_slack_rate_limited_total", "Slack Web API answers of HTTP 429, by method", ["method"], registry=registry
+)
 
-OUTCOMES = {"ok": "ok", "rejected": "rejected", "refused": "rejected", "failed": "unavailable",
-            "unavailable": "unavailable", "unknown": "unknown"}
+OUTCOMES = {
+    "ok": "ok",
+    "rejected": "rejected",
+    "refused": "rejected",
+    "failed": "unavailable",
+    "unavailable": "unavailable",
+    "unknown": "unknown",
+}
 NOT_ACTIONS = frozenset({"digest"})  # digests have their own counters
 
 
@@ -194,9 +238,16 @@ def leave_changes(announced: int) -> None:
 
 # --- labels -----------------------------------------------------------------------------------
 
-_SURFACES = {"block_actions": "action", "view_submission": "view", "view_closed": "view",
-             "event_callback": "event", "shortcut": "shortcut", "message_action": "shortcut",
-             "block_suggestion": "options", "interactive_message": "action"}
+_SURFACES = {
+    "block_actions": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "event_callback": "event",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "block_suggestion": "options",
+    "interactive_message": "action",
+}
 
 
 def surface(body: dict[str, Any]) -> str:
@@ -280,8 +331,14 @@ class CountRateLimits(RetryHandler):
     def __init__(self) -> None:
         super().__init__(max_retry_count=1 << 30)
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         if _on and response is not None and response.status_code == 429:
             method = request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
             slack_rate_limited.labels(method if re.fullmatch(r"[a-zA-Z.]{1,60}", method) else "other").inc()
@@ -348,14 +405,20 @@ class _StateCollector:
     @staticmethod
     def _families() -> list[GaugeMetricFamily]:
         return [
-            GaugeMetricFamily("timebot_vendor_breaker_state", "Each vendor's circuit: 0 closed, 1 half-open "
-                              "(one trial call), 2 open", labels=["vendor"]),
-            GaugeMetricFamily("timebot_vendor_in_flight", "Requests on the wire to each vendor now",
-                              labels=["vendor"]),
-            GaugeMetricFamily("timebot_vendor_concurrency_limit", "Each vendor's cap on requests in flight "
-                              "(TIMEBOT_<VENDOR>_CONCURRENCY, per host)", labels=["vendor"]),
-            GaugeMetricFamily("timebot_work_pending", "Jobs handed to the work pool and not finished (running "
-                              "or queued)"),
+            GaugeMetricFamily(
+                "timebot_vendor_breaker_state",
+                "Each vendor's circuit: 0 closed, 1 half-open (one trial call), 2 open",
+                labels=["vendor"],
+            ),
+            GaugeMetricFamily("timebot_vendor_in_flight", "Requests on the wire to each vendor now", labels=["vendor"]),
+            GaugeMetricFamily(
+                "timebot_vendor_concurrency_limit",
+                "Each vendor's cap on requests in flight (TIMEBOT_<VENDOR>_CONCURRENCY, per host)",
+                labels=["vendor"],
+            ),
+            GaugeMetricFamily(
+                "timebot_work_pending", "Jobs handed to the work pool and not finished (running or queued)"
+            ),
             GaugeMetricFamily("timebot_work_workers", "Threads of the work pool (TIMEBOT_WORKERS)"),
         ]
 

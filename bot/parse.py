@@ -166,14 +166,18 @@ def parse_channel(token: str) -> str:
     if _RAW_CHANNEL.match(token.strip()):
         return token.strip()
     if token.strip().startswith("#"):
-        raise InputError(f"I can't tell which channel {quote(token)} is: as you type it, pick the channel from "
-                         "Slack's suggestions so it becomes a link.")
+        raise InputError(
+            f"I can't tell which channel {quote(token)} is: as you type it, pick the channel from "
+            "Slack's suggestions so it becomes a link."
+        )
     raise InputError(f"{quote(token)} isn't a channel. Mention it, like #team.")
 
 
-TIMEOFF_HELP = ("Type the days as 2026-12-24 or 2026-12-24..2026-12-31 (or today, tomorrow, a weekday), then "
-                "half-start or half-end for a half day, then part of the leave type's name, "
-                "e.g. `/timeoff 2026-12-07..2026-12-08 half-end vacation`; or `/timeoff list` for your leave.")
+TIMEOFF_HELP = (
+    "Type the days as 2026-12-24 or 2026-12-24..2026-12-31 (or today, tomorrow, a weekday), then "
+    "half-start or half-end for a half day, then part of the leave type's name, "
+    "e.g. `/timeoff 2026-12-07..2026-12-08 half-end vacation`; or `/timeoff list` for your leave."
+)
 _HALF_START = {"half-start", "halfstart", "pm", "afternoon"}
 _HALF_END = {"half-end", "halfend", "am", "morning"}
 

@@ -16,8 +16,12 @@ from bot.usecases.clock_hygiene import ClockHygiene, every_check
 
 def start_reminders(hygiene: ClockHygiene, on_close: list[Callable[[], None]], *, every: timedelta) -> None:
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(every_check(hygiene), IntervalTrigger(seconds=every.total_seconds()),
-                      id="hygiene:check", next_run_time=datetime.now(UTC) + timedelta(seconds=5))
+    scheduler.add_job(
+        every_check(hygiene),
+        IntervalTrigger(seconds=every.total_seconds()),
+        id="hygiene:check",
+        next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+    )
     metrics.watch_scheduler(scheduler)
     scheduler.start()
 

@@ -58,8 +58,15 @@ class SqlStateStore(OAuthStateStore):
     """Signed states (``nonce.expiry.mac``): issuing one writes nothing; consuming one records its
     nonce until it would have expired anyway, so it works once."""
 
-    def __init__(self, store: LeaveStatusStore, now: Callable[[], datetime], seconds: int = STATE_SECONDS, *,
-                 secret: str, limit: int = MAX_USED_STATES) -> None:
+    def __init__(
+        self,
+        store: LeaveStatusStore,
+        now: Callable[[], datetime],
+        seconds: int = STATE_SECONDS,
+        *,
+        secret: str,
+        limit: int = MAX_USED_STATES,
+    ) -> None:
         self.store = store
         self.now = now
         self.seconds = seconds
@@ -110,8 +117,12 @@ class UserTokenStore(InstallationStore):
         if not installation.user_token or not installation.user_id or not installation.team_id:
             raise ValueError("the OAuth answer carried no user token")
         # the first look may call Slack and the vendor: the browser is answered without waiting for it
-        token, team, user, scopes = (installation.user_token, installation.team_id, installation.user_id,
-                                     ",".join(installation.user_scopes or []))
+        token, team, user, scopes = (
+            installation.user_token,
+            installation.team_id,
+            installation.user_id,
+            ",".join(installation.user_scopes or []),
+        )
         self.leave_status.connect(team, user, token, scopes)
         self.later(lambda: self._first_look(team, user))
 
@@ -129,14 +140,19 @@ def authorize_url(settings: Settings) -> str:
 
 
 def missing_settings(settings: Settings) -> list[str]:
-    names = [("TIMEBOT_PUBLIC_URL", settings.public_url), ("SLACK_CLIENT_ID", settings.slack_client_id),
-             ("SLACK_CLIENT_SECRET", settings.slack_client_secret)]
+    names = [
+        ("TIMEBOT_PUBLIC_URL", settings.public_url),
+        ("SLACK_CLIENT_ID", settings.slack_client_id),
+        ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+    ]
     return [name for name, value in names if not value]
 
 
 def _page(status: int, title: str, text: str) -> BoltResponse:
-    body = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>")
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
@@ -189,8 +205,14 @@ def installation_from(answer: dict[str, Any], workspace: str | None) -> Installa
     scopes = [s.strip() for s in str(user.get("scope") or "").split(",") if s.strip()]
     if "users.profile:write" not in scopes:
         return "missing_scope"
-    return Installation(app_id=answer.get("app_id"), team_id=str(team["id"]), team_name=team.get("name"),
-                        user_id=str(user["id"]), user_token=str(user["access_token"]), user_scopes=scopes)
+    return Installation(
+        app_id=answer.get("app_id"),
+        team_id=str(team["id"]),
+        team_name=team.get("name"),
+        user_id=str(user["id"]),
+        user_token=str(user["access_token"]),
+        user_scopes=scopes,
+    )
 
 
 class StatusConsentFlow(OAuthFlow):
@@ -205,11 +227,19 @@ class StatusConsentFlow(OAuthFlow):
         text would end up in the Location header, where a non-Latin-1 one cannot be sent)."""
         team = (request.query.get("team") or [None])[0]
         return self.settings.authorize_url_generator.generate(
-            state=state, team=team if team and _TEAM.fullmatch(team) else None)
+            state=state, team=team if team and _TEAM.fullmatch(team) else None
+        )
 
     def _refuse(self, request: BoltRequest, reason: str, status: int) -> BoltResponse:
-        return self.failure_handler(FailureArgs(request=request, reason=reason, suggested_status_code=status,
-                                                settings=self.settings, default=self.default_callback_options))
+        return self.failure_handler(
+            FailureArgs(
+                request=request,
+                reason=reason,
+                suggested_status_code=status,
+                settings=self.settings,
+                default=self.default_callback_options,
+            )
+        )
 
     def handle_callback(self, request: BoltRequest) -> BoltResponse:
         error = request.query.get("error", [None])[0]
@@ -230,18 +260,25 @@ class StatusConsentFlow(OAuthFlow):
             self.settings.installation_store.save(found)
         except ValueError:
             return self._refuse(request, "no_user_token", 400)
-        return self.success_handler(SuccessArgs(request=request, installation=found, settings=self.settings,
-                                                default=self.default_callback_options))
+        return self.success_handler(
+            SuccessArgs(
+                request=request, installation=found, settings=self.settings, default=self.default_callback_options
+            )
+        )
 
     def exchange(self, code: str) -> Installation | str:
         """``oauth.v2.access`` for ``code`` (never logged), checked; a reason word when refused."""
         try:
-            answer = self.client.oauth_v2_access(code=code, client_id=self.settings.client_id,
-                                                 client_secret=self.settings.client_secret,
-                                                 redirect_uri=self.settings.redirect_uri)
+            answer = self.client.oauth_v2_access(
+                code=code,
+                client_id=self.settings.client_id,
+                client_secret=self.settings.client_secret,
+                redirect_uri=self.settings.redirect_uri,
+            )
         except SlackApiError as exc:
-            log.warning("status consent: Slack refused the code exchange: %s",
-                        reason_for_log(exc.response.get("error")))
+            log.warning(
+                "status consent: Slack refused the code exchange: %s", reason_for_log(exc.response.get("error"))
+            )
             return "invalid_code"
         except Exception as exc:  # Slack unreachable: the person tries again later
             log.warning("status consent: the code exchange failed: %s", type(exc).__name__)
@@ -269,8 +306,9 @@ def bot_workspace(client: WebClient) -> Callable[[], str | None]:
     return get
 
 
-def status_oauth_flow(settings: Settings, leave_status: LeaveStatus,
-                      later: Callable[[Callable[[], None]], object]) -> StatusConsentFlow | None:
+def status_oauth_flow(
+    settings: Settings, leave_status: LeaveStatus, later: Callable[[Callable[[], None]], object]
+) -> StatusConsentFlow | None:
     """Bolt's OAuth flow for the status consent, or None when a setting it needs is missing."""
     if missing_settings(settings):
         return None
@@ -278,14 +316,25 @@ def status_oauth_flow(settings: Settings, leave_status: LeaveStatus,
     # every value passed, and the variables Bolt would fill gaps from hidden: see bot/bolt_setup.py
     with hidden_slack_environment():
         oauth = OAuthSettings(
-            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(),
-            scopes=[], user_scopes=list(USER_SCOPES), redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
-            install_path=START_PATH, install_page_rendering_enabled=False, redirect_uri_path=REDIRECT_PATH,
-            authorization_url=authorize_url(settings), installation_store=UserTokenStore(leave_status, later),
-            state_store=SqlStateStore(leave_status.store, leave_status.people.now,
-                                      secret=settings.slack_client_secret.get_secret_value()),
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            scopes=[],
+            user_scopes=list(USER_SCOPES),
+            redirect_uri=settings.public_url.rstrip("/") + REDIRECT_PATH,
+            install_path=START_PATH,
+            install_page_rendering_enabled=False,
+            redirect_uri_path=REDIRECT_PATH,
+            authorization_url=authorize_url(settings),
+            installation_store=UserTokenStore(leave_status, later),
+            state_store=SqlStateStore(
+                leave_status.store, leave_status.people.now, secret=settings.slack_client_secret.get_secret_value()
+            ),
             state_expiration_seconds=STATE_SECONDS,
-            callback_options=CallbackOptions(success=_success, failure=_failure), logger=log,
+            callback_options=CallbackOptions(success=_success, failure=_failure),
+            logger=log,
         )
-        return StatusConsentFlow(client=WebClient(base_url=settings.api_url, timeout=10), settings=oauth,
-                                 workspace=bot_workspace(leave_status.client))
+        return StatusConsentFlow(
+            client=WebClient(base_url=settings.api_url, timeout=10),
+            settings=oauth,
+            workspace=bot_workspace(leave_status.client),
+        )

@@ -36,8 +36,10 @@ class SlackIdentity:
 
 
 def _unreachable(exc: Exception, settings: Settings) -> ConfigError:
-    return ConfigError(f"can't reach Slack at SLACK_API_URL={settings.api_url} ({type(exc).__name__}): "
-                       "check the address and the network.")
+    return ConfigError(
+        f"can't reach Slack at SLACK_API_URL={settings.api_url} ({type(exc).__name__}): "
+        "check the address and the network."
+    )
 
 
 def verify_bot_token(client: WebClient, settings: Settings) -> SlackIdentity:
@@ -47,20 +49,38 @@ def verify_bot_token(client: WebClient, settings: Settings) -> SlackIdentity:
     except SlackApiError as exc:
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
         if error in REFUSED:
-            raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User OAuth Token "
-                              "(xoxb-…) from your Slack app's OAuth & Permissions page into .env.") from None
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User OAuth Token "
+                "(xoxb-…) from your Slack app's OAuth & Permissions page into .env."
+            ) from None
         raise ConfigError(f"Slack's auth.test failed ({error}) for SLACK_BOT_TOKEN.") from None
     except OSError as exc:
         raise _unreachable(exc, settings) from None
     granted = answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or ""
-    return SlackIdentity(str(answer.get("team") or ""), str(answer.get("team_id") or ""), str(answer.get("user") or ""),
-                         str(answer.get("user_id") or ""), [s.strip() for s in granted.split(",") if s.strip()],
-                         str(answer.get("enterprise_id") or ""), str(answer.get("bot_id") or ""))
+    return SlackIdentity(
+        str(answer.get("team") or ""),
+        str(answer.get("team_id") or ""),
+        str(answer.get("user") or ""),
+        str(answer.get("user_id") or ""),
+        [s.strip() for s in granted.split(",") if s.strip()],
+        str(answer.get("enterprise_id") or ""),
+        str(answer.get("bot_id") or ""),
+    )
 
 
 # Answers that mean the token itself is wrong; anything else (internal_error, a 5xx) is passing.
-TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                           "not_allowed_token_type", "missing_scope", "invalid_token"})
+TOKEN_REFUSED = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+        "missing_scope",
+        "invalid_token",
+    }
+)
 
 
 def verify_app_token(settings: Settings) -> None:
@@ -75,8 +95,10 @@ def verify_app_token(settings: Settings) -> None:
         if error not in TOKEN_REFUSED:  # Slack having a moment: the Socket Mode runner retries with back-off
             log.warning("apps.connections.open failed at start-up (%s); Socket Mode will keep trying", error)
             return
-        raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error}): create an app-level token with "
-                          "connections:write (Basic Information → App-Level Tokens) and put it in .env.") from None
+        raise ConfigError(
+            f"SLACK_APP_TOKEN was refused by Slack ({error}): create an app-level token with "
+            "connections:write (Basic Information → App-Level Tokens) and put it in .env."
+        ) from None
     except OSError as exc:
         raise _unreachable(exc, settings) from None
 

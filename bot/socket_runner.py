@@ -35,8 +35,18 @@ wire_log = logging.getLogger("timebot.socket.wire")
 wire_log.setLevel(logging.INFO)
 
 # apps.connections.open errors that retrying cannot fix: the token or the app's set-up is wrong.
-PERMANENT = frozenset({"not_authed", "invalid_auth", "not_allowed_token_type", "account_inactive",
-                       "token_revoked", "token_expired", "missing_scope", "no_permission"})
+PERMANENT = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "not_allowed_token_type",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "no_permission",
+    }
+)
 MAX_BACKOFF = 30.0
 SHORT_LIVED = 5.0  # a connection that dies sooner than this is retried with a back-off
 
@@ -44,9 +54,17 @@ SHORT_LIVED = 5.0  # a connection that dies sooner than this is retried with a b
 class SocketModeRunner:
     """``connections`` Socket Mode connections, each kept open by its own thread."""
 
-    def __init__(self, app: App, app_token: str, *, connections: int = 2, workers: int = 32,
-                 on_fatal: Callable[[], None] | None = None, ping_interval: float = 10.0,
-                 drain_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: App,
+        app_token: str,
+        *,
+        connections: int = 2,
+        workers: int = 32,
+        on_fatal: Callable[[], None] | None = None,
+        ping_interval: float = 10.0,
+        drain_seconds: float = 30.0,
+    ) -> None:
         self.app = app
         self.app_token = app_token
         self.connections = connections
@@ -122,8 +140,15 @@ class SocketModeRunner:
         while not self._stop.is_set():
             try:
                 url = self.app.client.apps_connections_open(app_token=self.app_token)["url"]
-                ws = connect(url, open_timeout=10, close_timeout=1, ping_interval=self.ping_interval,
-                             ping_timeout=self.ping_interval, max_size=None, logger=wire_log)
+                ws = connect(
+                    url,
+                    open_timeout=10,
+                    close_timeout=1,
+                    ping_interval=self.ping_interval,
+                    ping_timeout=self.ping_interval,
+                    max_size=None,
+                    logger=wire_log,
+                )
                 with self._lock:
                     if not self._stop.is_set():
                         self._open.append(ws)
@@ -133,16 +158,23 @@ class SocketModeRunner:
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
                 if error in PERMANENT:
-                    self._fail(f"Slack refused SLACK_APP_TOKEN for Socket Mode ({error}): use the app-level token "
-                               "(xapp-…) with the connections:write scope.")
+                    self._fail(
+                        f"Slack refused SLACK_APP_TOKEN for Socket Mode ({error}): use the app-level token "
+                        "(xapp-…) with the connections:write scope."
+                    )
                     return None
                 retry_after = exc.response.headers.get("Retry-After") if exc.response.status_code == 429 else None
                 delay = max(delay, float(retry_after or 0))
-                log.warning("apps.connections.open failed (%s); connection %d retries in about %.0f s",
-                            error, slot, delay)
+                log.warning(
+                    "apps.connections.open failed (%s); connection %d retries in about %.0f s", error, slot, delay
+                )
             except Exception as exc:  # network or handshake; the URL holds a ticket: log only the kind
-                log.warning("could not open Socket Mode connection %d (%s); retrying in about %.0f s",
-                            slot, type(exc).__name__, delay)
+                log.warning(
+                    "could not open Socket Mode connection %d (%s); retrying in about %.0f s",
+                    slot,
+                    type(exc).__name__,
+                    delay,
+                )
             if self._stop.wait(delay * random.uniform(0.5, 1.0)):
                 return None
             delay = min(delay * 2, MAX_BACKOFF)
@@ -163,18 +195,24 @@ class SocketModeRunner:
                 if message.get("envelope_id"):
                     self._pool.submit(self._dispatch, ws, message)
                 elif kind == "hello":
-                    log.info("Socket Mode connection %d open (%s open for the app)", slot,
-                             message.get("num_connections"))
+                    log.info(
+                        "Socket Mode connection %d open (%s open for the app)", slot, message.get("num_connections")
+                    )
                 elif kind == "disconnect":
                     reason = message.get("reason")
                     if reason == "link_disabled":
-                        self._fail("Socket Mode was turned off for this app in Slack (link_disabled): turn it on, "
-                                   "or leave SLACK_APP_TOKEN out to run in HTTP mode.")
+                        self._fail(
+                            "Socket Mode was turned off for this app in Slack (link_disabled): turn it on, "
+                            "or leave SLACK_APP_TOKEN out to run in HTTP mode."
+                        )
                         return "stopped"
                     if not replaced:
                         replaced = True
-                        log.info("Slack asked to refresh Socket Mode connection %d (%s); opening its replacement",
-                                 slot, reason)
+                        log.info(
+                            "Slack asked to refresh Socket Mode connection %d (%s); opening its replacement",
+                            slot,
+                            reason,
+                        )
                         self._spawn(slot)
                         timer = threading.Timer(self.drain_seconds, ws.close)
                         timer.daemon = True
@@ -203,8 +241,9 @@ class SocketModeRunner:
         ack: dict[str, Any] = {"envelope_id": request.envelope_id}
         if response.body:
             content_type = (response.headers.get("content-type") or [""])[0]
-            ack["payload"] = json.loads(response.body) if content_type.startswith("application/json") \
-                else {"text": response.body}
+            ack["payload"] = (
+                json.loads(response.body) if content_type.startswith("application/json") else {"text": response.body}
+            )
         self._send(ws, json.dumps(ack))
 
     def _send(self, ws: ClientConnection, text: str) -> None:

@@ -30,9 +30,16 @@ from bot.signing import VERIFIED, signed_by_slack
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
-_REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-            413: "Payload Too Large",
-            500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    302: "Found",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def bolt_request(raw: str, query: str, headers: dict[str, str]) -> BoltRequest:
@@ -51,10 +58,18 @@ class SlackWsgi:
     """Refuses before it reads, verifies before it parses: nothing of a request that fails
     Slack's signature check reaches Bolt (no listener, middleware or error handler runs)."""
 
-    def __init__(self, app: App, engine: Engine, path: str = "/slack/events", *, signing_secret: str,
-                 webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None,
-                 oauth: OAuthFlow | None = None, ops: OpsRoutes | None = None,
-                 calendar: CalendarRoutes | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        engine: Engine,
+        path: str = "/slack/events",
+        *,
+        signing_secret: str,
+        webhooks: Mapping[str, Callable[[bytes, Mapping[str, str]], int]] | None = None,
+        oauth: OAuthFlow | None = None,
+        ops: OpsRoutes | None = None,
+        calendar: CalendarRoutes | None = None,
+    ) -> None:
         self.app = app
         self.engine = engine
         self.path = path
@@ -99,8 +114,12 @@ class SlackWsgi:
         request.context[VERIFIED] = True
         return _bolt_reply(start_response, self.app.dispatch(request))
 
-    def _webhook(self, environ: dict[str, Any], start_response: Callable[..., Any],
-                 handler: Callable[[bytes, Mapping[str, str]], int]) -> Iterable[bytes]:
+    def _webhook(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        handler: Callable[[bytes, Mapping[str, str]], int],
+    ) -> Iterable[bytes]:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -122,8 +141,13 @@ class OAuthRoutes:
     ``/readyz``, ``/metrics`` and the calendar feeds. Served beside ``/slack/events`` in HTTP mode,
     alone on ``--port`` in Socket Mode."""
 
-    def __init__(self, flow: OAuthFlow | None, engine: Engine, ops: OpsRoutes | None = None,
-                 calendar: CalendarRoutes | None = None) -> None:
+    def __init__(
+        self,
+        flow: OAuthFlow | None,
+        engine: Engine,
+        ops: OpsRoutes | None = None,
+        calendar: CalendarRoutes | None = None,
+    ) -> None:
         self.flow = flow
         self.engine = engine
         self.ops = ops or OpsRoutes(Readiness(engine))
@@ -167,10 +191,12 @@ def _bolt_reply(start_response: Callable[..., Any], response: BoltResponse) -> I
     return [body]
 
 
-def _reply(start_response: Callable[..., Any], status: int, body: bytes,
-           content_type: str = "application/json") -> Iterable[bytes]:
-    start_response(f"{status} {_REASONS.get(status, 'OK')}",
-                   [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+def _reply(
+    start_response: Callable[..., Any], status: int, body: bytes, content_type: str = "application/json"
+) -> Iterable[bytes]:
+    start_response(
+        f"{status} {_REASONS.get(status, 'OK')}", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -198,8 +224,10 @@ class QueueDepthSummary(logging.Filter):
             self._since = now
             held, deepest, self._held, self._deepest = self._held, self._deepest, 0, 0
         if held:
-            record.msg, record.args = "%s; %d more queue warnings before it (deepest %d)", (
-                record.getMessage(), held, deepest)
+            record.msg, record.args = (
+                "%s; %d more queue warnings before it (deepest %d)",
+                (record.getMessage(), held, deepest),
+            )
         return True
 
     def flush(self) -> None:
@@ -207,7 +235,8 @@ class QueueDepthSummary(logging.Filter):
             held, deepest, self._held, self._deepest, self._since = self._held, self._deepest, 0, 0, None
         if held:
             logging.getLogger("waitress.queue").warning(
-                "requests queued behind busy threads: %d more queue warnings (deepest %d)", held, deepest)
+                "requests queued behind busy threads: %d more queue warnings (deepest %d)", held, deepest
+            )
 
 
 _queue_summary = QueueDepthSummary()
@@ -217,15 +246,29 @@ logging.getLogger("waitress.queue").addFilter(_queue_summary)
 class HttpServer:
     """waitress in a background thread (tests, benchmarks) or the foreground (``timebot run``)."""
 
-    def __init__(self, wsgi: SlackWsgi | OAuthRoutes, host: str = "0.0.0.0",  # noqa: S104
-                 port: int = 3000, threads: int = 32) -> None:
+    def __init__(
+        self,
+        wsgi: SlackWsgi | OAuthRoutes,
+        host: str = "0.0.0.0",  # noqa: S104
+        port: int = 3000,
+        threads: int = 32,
+    ) -> None:
         # poll(), not waitress's default select(): select() cannot watch a descriptor above 1023 and
         # kills the server thread ("filedescriptor out of range") once a burst opens that many sockets.
         # max_request_body_size: waitress answers 413 to a larger declared length (or chunked body)
         # before reading it, instead of buffering up to its default 1 GiB for the app to refuse.
-        self.server = create_server(wsgi, host=host, port=port, threads=threads, connection_limit=4000,
-                                    backlog=2048, channel_timeout=60, ident="timebot", asyncore_use_poll=True,
-                                    max_request_body_size=MAX_BODY + 1)  # waitress refuses ">=" its limit
+        self.server = create_server(
+            wsgi,
+            host=host,
+            port=port,
+            threads=threads,
+            connection_limit=4000,
+            backlog=2048,
+            channel_timeout=60,
+            ident="timebot",
+            asyncore_use_poll=True,
+            max_request_body_size=MAX_BODY + 1,
+        )  # waitress refuses ">=" its limit
         self._thread: threading.Thread | None = None
 
     @property

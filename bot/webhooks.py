@@ -40,8 +40,10 @@ def whosoff_webhook(followup: LeaveFollowup, secret: str, header: str) -> Webhoo
             return 400
         event_id, at = webhook_delivery(payload)
         if at is not None and abs(followup.people.now() - at) > MAX_SKEW:
-            log.warning("refused a WhosOff webhook from %s: too old or too far ahead to be a delivery",
-                        at.isoformat(timespec="seconds"))
+            log.warning(
+                "refused a WhosOff webhook from %s: too old or too far ahead to be a delivery",
+                at.isoformat(timespec="seconds"),
+            )
             return 400
         if event_id is not None and not followup.people.store.claim_request(f"whosoff-webhook:{event_id}"):
             log.info("ignored a WhosOff webhook seen before (event %r)", event_id)
@@ -50,4 +52,5 @@ def whosoff_webhook(followup: LeaveFollowup, secret: str, header: str) -> Webhoo
         if change is not None:
             followup.vendor_event("whosoff", *change, at=at)
         return 200
+
     return handle

@@ -35,7 +35,6 @@ class ProvideServices(Middleware):
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         req.context["services"] = self.services
         return next()

@@ -25,8 +25,9 @@ def register(app: App) -> None:
     app.error(on_error)
 
 
-def only_slack_response_urls(context: BoltContext, client: WebClient,
-                             next: Callable[[], BoltResponse]) -> BoltResponse | None:
+def only_slack_response_urls(
+    context: BoltContext, client: WebClient, next: Callable[[], BoltResponse]
+) -> BoltResponse | None:
     """Listeners never see a response_url that is not Slack's: ``respond`` then has none."""
     if context.response_url and not response_url_allowed(context.response_url, client.base_url):
         log.warning("ignored a response_url outside Slack")
@@ -35,8 +36,15 @@ def only_slack_response_urls(context: BoltContext, client: WebClient,
     return next()
 
 
-def on_error(error: Exception, body: dict[str, Any], request: BoltRequest, response: BoltResponse | None,
-             respond: Respond | None, client: WebClient, context: BoltContext) -> BoltResponse | None:
+def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    request: BoltRequest,
+    response: BoltResponse | None,
+    respond: Respond | None,
+    client: WebClient,
+    context: BoltContext,
+) -> BoltResponse | None:
     """Ephemeral text for a command, a message view for a modal, response_url or a DM otherwise."""
     if not (context.get(VERIFIED) or request.mode == "socket_mode"):
         # Only a request bot.web verified (or one over the authenticated Socket Mode
@@ -81,6 +89,9 @@ def _unhandled(body: dict[str, Any]) -> BoltResponse:
     where the person is looking at a form."""
     kind = body.get("type") or ("command" if body.get("command") else "event")
     log.info("nothing handles this %s; acknowledged", kind)
-    text = (f"I don't know `{body.get('command', '')}`. Try `/timebot help`." if kind == "command" else
-            "This form is out of date. Close it and start again from the command.")
+    text = (
+        f"I don't know `{body.get('command', '')}`. Try `/timebot help`."
+        if kind == "command"
+        else "This form is out of date. Close it and start again from the command."
+    )
     return _ack_saying(body, text) or BoltResponse(status=200, body="")

@@ -42,8 +42,11 @@ def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None, typed:
     def work(actor: Actor) -> None:
         form = services.leave.leave_form(actor)
         today, metadata = actor.today(services.now()), {"channel": channel_id}
-        view = (leave.leave_view_typed(form, today, metadata, typed) if typed is not None
-                else blocks.leave_view(form, today, metadata))
+        view = (
+            leave.leave_view_typed(form, today, metadata, typed)
+            if typed is not None
+            else blocks.leave_view(form, today, metadata)
+        )
         update_view(turn, view_id, view, view_hash)
         services.leave.warm_holidays(actor)  # with the form in front of the person: its ack needs them
 

@@ -53,9 +53,18 @@ def _respond(services: Services, r: Resumed) -> Respond | None:
 
 
 def _button(text: str, action_id: str, value: str = "") -> dict[str, Any]:
-    return {"type": "actions", "elements": [
-        {"type": "button", "text": blocks.plain(text), "action_id": action_id, "value": value or action_id,
-         "style": "primary"}]}
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": blocks.plain(text),
+                "action_id": action_id,
+                "value": value or action_id,
+                "style": "primary",
+            }
+        ],
+    }
 
 
 def _with_button(text: str, label: str, action_id: str) -> Reply:
@@ -66,9 +75,15 @@ def _at(moment: datetime, actor: Actor, now: datetime) -> str:
     return blocks.fmt_time(moment, actor.tz, with_day=True, today=now.astimezone(actor.tz).date())
 
 
-def _resume_clock(services: Services, client: WebClient, r: Resumed, run: Callable[[Actor], ClockResult],
-                  tell: Callable[[ClockResult, str, Callable[[datetime], str]], Reply],
-                  button: str, action_id: str) -> str | None:
+def _resume_clock(
+    services: Services,
+    client: WebClient,
+    r: Resumed,
+    run: Callable[[Actor], ClockResult],
+    tell: Callable[[ClockResult, str, Callable[[datetime], str]], Reply],
+    button: str,
+    action_id: str,
+) -> str | None:
     """A clock-in or clock-out finished by ``run``; what came of it told by ``tell`` (the result,
     "Your /clockin from …", and how to show a time to this person), or, when the vendor couldn't
     be read or written, said plainly with ``button`` to try again."""
@@ -81,12 +96,19 @@ def _resume_clock(services: Services, client: WebClient, r: Resumed, run: Callab
     except Busy:
         return None  # the person's lease is still held: the next recovery tries again
     except OutcomeUnknown:
-        reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
-                             f"{label}: it didn't answer when I checked. Try again?", button, action_id)
+        reply = _with_button(
+            f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
+            f"{label}: it didn't answer when I checked. Try again?",
+            button,
+            action_id,
+        )
         outcome = "unknown"
     except Exception as exc:
-        reply = _with_button(f":warning: {asked} was interrupted by a restart and couldn't be finished: "
-                             f"{describe(exc)}", button, action_id)
+        reply = _with_button(
+            f":warning: {asked} was interrupted by a restart and couldn't be finished: {describe(exc)}",
+            button,
+            action_id,
+        )
         outcome = "failed"
     else:
         reply = tell(result, asked, lambda moment: _at(moment, actor, now))
@@ -102,43 +124,66 @@ def resume_clock_in(services: Services, client: WebClient, r: Resumed) -> str | 
     def tell(result: ClockResult, asked: str, at: Callable[[datetime], str]) -> Reply:
         s = result.session
         if result.outcome == "already_in" and s is not None:
-            return Reply(f":large_green_circle: {asked} was finished after a restart: {result.vendor} shows you "
-                         f"clocked in since {at(s.started_at)}.")
+            return Reply(
+                f":large_green_circle: {asked} was finished after a restart: {result.vendor} shows you "
+                f"clocked in since {at(s.started_at)}."
+            )
         if result.outcome == "clocked_in" and s is not None:
-            when = ("at the time you asked" if result.backdated else
-                    f"{result.vendor} records the time a clock-in arrives, so it shows {at(s.started_at)}")
-            return Reply(f":large_green_circle: {asked} was finished after a restart: you're clocked in at "
-                         f"{result.vendor} since {at(s.started_at)} ({when}).")
+            when = (
+                "at the time you asked"
+                if result.backdated
+                else f"{result.vendor} records the time a clock-in arrives, so it shows {at(s.started_at)}"
+            )
+            return Reply(
+                f":large_green_circle: {asked} was finished after a restart: you're clocked in at "
+                f"{result.vendor} since {at(s.started_at)} ({when})."
+            )
         # stale and not there: reported, not written
-        return _with_button(f":warning: {asked} didn't reach {result.vendor} before a restart, so you're not "
-                            "clocked in. Clock in now?", "Clock in now", CLOCK_IN_NOW)
+        return _with_button(
+            f":warning: {asked} didn't reach {result.vendor} before a restart, so you're not clocked in. Clock in now?",
+            "Clock in now",
+            CLOCK_IN_NOW,
+        )
 
     return _resume_clock(services, client, r, run, tell, "Clock in", CLOCK_IN_NOW)
 
 
 def resume_clock_out(services: Services, client: WebClient, r: Resumed) -> str | None:
     def run(actor: Actor) -> ClockResult:
-        return services.clock.clock_out(actor, note=r.payload.get("note"), at=r.accepted_at,
-                                        asked_at=r.accepted_at, write=not r.stale)
+        return services.clock.clock_out(
+            actor, note=r.payload.get("note"), at=r.accepted_at, asked_at=r.accepted_at, write=not r.stale
+        )
 
     def tell(result: ClockResult, asked: str, at: Callable[[datetime], str]) -> Reply:
         s = result.session
         if result.outcome == "not_in":
-            return Reply(f":red_circle: {asked} was finished after a restart: {result.vendor} shows no running "
-                         "session, so you're clocked out.")
+            return Reply(
+                f":red_circle: {asked} was finished after a restart: {result.vendor} shows no running "
+                "session, so you're clocked out."
+            )
         if result.outcome == "clocked_out" and s is not None:
-            return Reply(f":red_circle: {asked} was finished after a restart: clocked out at "
-                         f"{at(s.ended_at or r.accepted_at)} (the time you asked), after "
-                         f"{blocks.duration(s.started_at, s.ended_at or r.accepted_at)}.")
+            return Reply(
+                f":red_circle: {asked} was finished after a restart: clocked out at "
+                f"{at(s.ended_at or r.accepted_at)} (the time you asked), after "
+                f"{blocks.duration(s.started_at, s.ended_at or r.accepted_at)}."
+            )
         if result.outcome == "started_after" and s is not None:
-            return Reply(f"{asked} was interrupted by a restart. You clocked in again since "
-                         f"({at(s.started_at)}), so I left that session running.")
+            return Reply(
+                f"{asked} was interrupted by a restart. You clocked in again since "
+                f"({at(s.started_at)}), so I left that session running."
+            )
         if result.outcome == "crosses_midnight":
-            return Reply(f":warning: {asked} was interrupted by a restart, and {result.vendor} can't end that "
-                         "session after midnight. Use `/clockout` to pick when you stopped.")
+            return Reply(
+                f":warning: {asked} was interrupted by a restart, and {result.vendor} can't end that "
+                "session after midnight. Use `/clockout` to pick when you stopped."
+            )
         # stale, still running: reported, not written
-        return _with_button(f":warning: {asked} didn't reach {result.vendor} before a restart, so you're still "
-                            "clocked in. Clock out now?", "Clock out now", CLOCK_OUT_NOW)
+        return _with_button(
+            f":warning: {asked} didn't reach {result.vendor} before a restart, so you're still "
+            "clocked in. Clock out now?",
+            "Clock out now",
+            CLOCK_OUT_NOW,
+        )
 
     return _resume_clock(services, client, r, run, tell, "Clock out", CLOCK_OUT_NOW)
 
@@ -146,8 +191,10 @@ def resume_clock_out(services: Services, client: WebClient, r: Resumed) -> str |
 def clock_in_now(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
     ack()
     turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
-    turn.later(lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
-               durable=("clockin", {}))
+    turn.later(
+        lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
+        durable=("clockin", {}),
+    )
 
 
 def clock_out_now(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
@@ -162,36 +209,52 @@ def resume_leave_request(services: Services, client: WebClient, r: Resumed) -> s
     actor = services.people.actor(r.team_id, r.user_id)
     now = services.now()
     request = leave_from_payload(r.payload)
-    days = f"{blocks.fmt_day(request.start)}" + ("" if request.end == request.start else
-                                                  f" to {blocks.fmt_day(request.end)}")
+    days = f"{blocks.fmt_day(request.start)}" + (
+        "" if request.end == request.start else f" to {blocks.fmt_day(request.end)}"
+    )
     asked = f"Your leave request for {days}, sent {_at(r.accepted_at, actor, now)},"
     label = services.router.label_for(Action.LEAVE)
     try:
         found, checked = find_leave(services.leave, actor, request)
         if found is not None:
-            reply = Reply(f":white_check_mark: {asked} was finished after a restart: {label} has it "
-                          f"({blocks.esc(found.status)}).")
+            reply = Reply(
+                f":white_check_mark: {asked} was finished after a restart: {label} has it ({blocks.esc(found.status)})."
+            )
             outcome = "found"
         elif not checked:
-            reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it "
-                                 f"reached {label}: it didn't answer when I checked. Look in {label}, or request it "
-                                 "again?", "Request leave", REQUEST_LEAVE)
+            reply = _with_button(
+                f":warning: {asked} was interrupted by a restart, and I can't tell whether it "
+                f"reached {label}: it didn't answer when I checked. Look in {label}, or request it "
+                "again?",
+                "Request leave",
+                REQUEST_LEAVE,
+            )
             outcome = "unknown"
         elif r.stale:
-            reply = _with_button(f":warning: {asked} didn't reach {label} before a restart, so it wasn't requested. "
-                                 "Request it now?", "Request leave", REQUEST_LEAVE)
+            reply = _with_button(
+                f":warning: {asked} didn't reach {label} before a restart, so it wasn't requested. Request it now?",
+                "Request leave",
+                REQUEST_LEAVE,
+            )
             outcome = "not_sent"
         else:
             result = services.leave.request_leave(actor, request)
             reply = Reply(f"{asked} was finished after a restart. {blocks.leave_confirmation(result, actor.tz)}")
             outcome = "requested"
     except OutcomeUnknown:
-        reply = _with_button(f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
-                             f"{label}. Look in {label}, or request it again?", "Request leave", REQUEST_LEAVE)
+        reply = _with_button(
+            f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
+            f"{label}. Look in {label}, or request it again?",
+            "Request leave",
+            REQUEST_LEAVE,
+        )
         outcome = "unknown"
     except Exception as exc:
-        reply = _with_button(f":warning: {asked} was interrupted by a restart and couldn't be finished: "
-                             f"{describe(exc)}", "Request leave", REQUEST_LEAVE)
+        reply = _with_button(
+            f":warning: {asked} was interrupted by a restart and couldn't be finished: {describe(exc)}",
+            "Request leave",
+            REQUEST_LEAVE,
+        )
         outcome = "failed"
     send(client, r.user_id, reply, _respond(services, r))
     return outcome
@@ -211,20 +274,26 @@ def resume_cancel(services: Services, client: WebClient, r: Resumed) -> str | No
             raise Busy("That button didn't say which request to cancel.")
         absence = followup.still_there(actor, request_id)
         if absence is None:
-            reply = Reply(f":white_check_mark: {asked} was finished after a restart: {label} no longer has "
-                          "that request, so it is cancelled.")
+            reply = Reply(
+                f":white_check_mark: {asked} was finished after a restart: {label} no longer has "
+                "that request, so it is cancelled."
+            )
             outcome = "gone"
         elif r.stale:
-            reply = Reply(f":warning: {asked} didn't reach {label} before a restart: your "
-                          f"{blocks.esc(absence.kind or 'leave')} from {absence.start} to {absence.end} is still "
-                          "requested. Use `/timeoff list` to cancel it now.")
+            reply = Reply(
+                f":warning: {asked} didn't reach {label} before a restart: your "
+                f"{blocks.esc(absence.kind or 'leave')} from {absence.start} to {absence.end} is still "
+                "requested. Use `/timeoff list` to cancel it now."
+            )
             outcome = "not_sent"
         else:
             reply = Reply(f"{asked} was finished after a restart. {followup.cancel_again(actor, request_id)}")
             outcome = "cancelled"
     except Exception as exc:
-        reply = Reply(f":warning: {asked} was interrupted by a restart and couldn't be finished: {describe(exc)} "
-                      f"Look in {label}, or use `/timeoff list` to try again.")
+        reply = Reply(
+            f":warning: {asked} was interrupted by a restart and couldn't be finished: {describe(exc)} "
+            f"Look in {label}, or use `/timeoff list` to try again."
+        )
         outcome = "failed"
     send(client, r.user_id, reply, _respond(services, r))
     return outcome
@@ -238,9 +307,11 @@ def resume_link(services: Services, client: WebClient, r: Resumed) -> str | None
     vendor = services.people.link_target(r.payload.get("vendor"))
     if vendor is not None:
         label = vendor.label
-    text = (f":warning: Linking your {label} account ({_at(r.accepted_at, actor, services.now())}) was interrupted "
-            "by a restart. I don't keep what you typed in the form, so it may not have been finished: "
-            "link again to be sure.")
+    text = (
+        f":warning: Linking your {label} account ({_at(r.accepted_at, actor, services.now())}) was interrupted "
+        "by a restart. I don't keep what you typed in the form, so it may not have been finished: "
+        "link again to be sure."
+    )
     view_id = r.payload.get("view_id")
     if view_id:
         with contextlib.suppress(Exception):  # the form may be closed by now: the DM below says it all

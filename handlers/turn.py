@@ -43,13 +43,11 @@ class Reply:
 def send(client: WebClient, user_id: str, reply: Reply, respond: Respond | None = None) -> None:
     """Ephemeral via ``response_url`` when we have one on Slack's host; a DM when it is missing,
     expired or elsewhere (every caller answers a verified request, so the person is real)."""
-    if respond is not None and respond.response_url and not response_url_allowed(respond.response_url,
-                                                                                 client.base_url):
+    if respond is not None and respond.response_url and not response_url_allowed(respond.response_url, client.base_url):
         log.warning("refused to post to a response_url outside Slack; answering by DM")
     elif respond is not None and respond.response_url:
         try:
-            result = respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral",
-                             replace_original=False)
+            result = respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
             if result.status_code == 200:
                 return
             log.info("response_url answered %s; falling back to a DM", result.status_code)
@@ -114,8 +112,14 @@ class Turn:
         key = request_key(self.request) if self.request is not None else None
         if intake is None or not intake.before_ack or key is None:
             return
-        ticket = intake.accept(kind, self.team_id, self.user_id, key, payload,
-                               self.respond.response_url if self.respond is not None else None)
+        ticket = intake.accept(
+            kind,
+            self.team_id,
+            self.user_id,
+            key,
+            payload,
+            self.respond.response_url if self.respond is not None else None,
+        )
         with contextlib.suppress(Exception):  # not written (yet): the job waits for it as in the default mode
             ticket.owned(timeout=2.0)
         self.ticket = ticket
@@ -155,8 +159,14 @@ class Turn:
         progress = Progress()
         ticket: Ticket | None = self.ticket
         if ticket is None and durable is not None and key is not None and services.intake is not None:
-            ticket = services.intake.accept(durable[0], self.team_id, self.user_id, key, durable[1],
-                                            self.respond.response_url if self.respond is not None else None)
+            ticket = services.intake.accept(
+                durable[0],
+                self.team_id,
+                self.user_id,
+                key,
+                durable[1],
+                self.respond.response_url if self.respond is not None else None,
+            )
 
         def job() -> None:
             token = current_key.set(key)
@@ -209,8 +219,9 @@ def slow_notice(label: str) -> str:
     return f":hourglass_flowing_sand: {label} is slow to answer; I'll tell you here as soon as it does."
 
 
-QUEUED = (":hourglass_flowing_sand: Many requests came in at once, so yours is queued. "
-          "I'll answer here as soon as it's done.")
+QUEUED = (
+    ":hourglass_flowing_sand: Many requests came in at once, so yours is queued. I'll answer here as soon as it's done."
+)
 
 
 def holding_note(progress: Progress, vendor_slow: str | None) -> str:
@@ -218,7 +229,11 @@ def holding_note(progress: Progress, vendor_slow: str | None) -> str:
     if progress.vendor is not None:
         return vendor_slow or slow_notice(progress.vendor)
     if not progress.started:
-        return (":hourglass_flowing_sand: I'm slow to answer: many requests came at once and yours is queued. "
-                "I'll tell you as soon as it's done.")
-    return (":hourglass_flowing_sand: I'm slow to answer: my own database is busy (no vendor has been asked yet). "
-            "I'll tell you as soon as it's done.")
+        return (
+            ":hourglass_flowing_sand: I'm slow to answer: many requests came at once and yours is queued. "
+            "I'll tell you as soon as it's done."
+        )
+    return (
+        ":hourglass_flowing_sand: I'm slow to answer: my own database is busy (no vendor has been asked yet). "
+        "I'll tell you as soon as it's done."
+    )

@@ -36,8 +36,7 @@ from sandbox.timetap import TimeTapSim
 from sandbox.whosoff import SUPER_USER, WhosOffSim
 
 BOT_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
-REPLY_METHODS = ("chat.postMessage", "chat.postEphemeral", "views.open", "views.update", "views.push",
-                 "views.publish")
+REPLY_METHODS = ("chat.postMessage", "chat.postEphemeral", "views.open", "views.update", "views.push", "views.publish")
 QUIET = 0.4  # seconds without a new reply before the bot is taken to have answered
 TIMEOUT = 20.0
 HELP = """Type slash commands as the demo person (Ada is the one Timebot admin; the others see what employees see):
@@ -73,38 +72,66 @@ def _sandbox(vendor: str, base_url: Callable[[Any], str]) -> Sandbox:
     if vendor == "timeclock":
         tc = TimeClockSim.demo(leave=True)
         # a service key lets the bot ask the server to fetch the public holidays, as an operator would
-        return Sandbox(tc, {"base_url": base_url(tc), "service_user_id": "1",
-                            "service_api_key": tc.users[1].api_key})
+        return Sandbox(tc, {"base_url": base_url(tc), "service_user_id": "1", "service_api_key": tc.users[1].api_key})
     if vendor == "timetap":
         tt = TimeTapSim.demo(leave=True)
-        return Sandbox(tt, {"base_url": base_url(tt), "environment": "test", "api_key": tt.api_key,
-                            "private_key": tt.private_key})
+        return Sandbox(
+            tt, {"base_url": base_url(tt), "environment": "test", "api_key": tt.api_key, "private_key": tt.private_key}
+        )
     if vendor == "swipeclock":
         sc = SwipeClockSim.demo(leave=True)
         url = base_url(sc)
-        return Sandbox(sc, {"auth_url": f"{url}/AuthenticationService/oauth2/userToken", "api_url": f"{url}/api",
-                            "site_id": sc.site_id, "api_secret": sc.site_secret})
+        return Sandbox(
+            sc,
+            {
+                "auth_url": f"{url}/AuthenticationService/oauth2/userToken",
+                "api_url": f"{url}/api",
+                "site_id": sc.site_id,
+                "api_secret": sc.site_secret,
+            },
+        )
     wo = WhosOffSim.demo(leave=True)
     service = next(u for u in wo.users.values() if u.user_type_id == SUPER_USER)
-    return Sandbox(wo, {"base_url": base_url(wo), "app_id": wo.app_id, "client_secret": wo.client_secret,
-                        "username": service.email_address, "password": service.password, "ip_address": "127.0.0.1"})
+    return Sandbox(
+        wo,
+        {
+            "base_url": base_url(wo),
+            "app_id": wo.app_id,
+            "client_secret": wo.client_secret,
+            "username": service.email_address,
+            "password": service.password,
+            "ip_address": "127.0.0.1",
+        },
+    )
 
 
 def find_person(name: str) -> DemoPerson | None:
     key = name.strip().lstrip("@").lower()
-    return next((p for p in DEMO_PEOPLE if key in (p.slack_id.lower(), p.name.lower(), p.name.split()[0].lower(),
-                                                   p.email.lower())), None)
+    return next(
+        (
+            p
+            for p in DEMO_PEOPLE
+            if key in (p.slack_id.lower(), p.name.lower(), p.name.split()[0].lower(), p.email.lower())
+        ),
+        None,
+    )
 
 
 class Console:
     """The bot, the stand-ins and a demo person typing: ``start()``, ``line()`` per input, ``close()``."""
 
-    def __init__(self, vendor: str = "timeclock", person: str = "ada", out: TextIO = sys.stdout,
-                 ask: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        vendor: str = "timeclock",
+        person: str = "ada",
+        out: TextIO = sys.stdout,
+        ask: Callable[[str], str | None] | None = None,
+    ) -> None:
         found = find_person(person)
         if found is None:
-            raise ValueError(f"no demo person called {person!r}: try " + ", ".join(
-                p.name.split()[0].lower() for p in DEMO_PEOPLE))
+            raise ValueError(
+                f"no demo person called {person!r}: try " + ", ".join(p.name.split()[0].lower() for p in DEMO_PEOPLE)
+            )
         self.vendor = vendor
         self.person = found
         self.out = out
@@ -136,20 +163,30 @@ class Console:
         self.sim = sandbox.sim
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="timebot-console-")))
         signing = secrets.token_hex(16)
-        settings = Settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=signing,  # type: ignore[call-arg]
-                            SLACK_API_URL=self.slack.api_url, DATABASE_URL=f"sqlite:///{tmp / 'timebot.db'}",
-                            TIMEBOT_SECRET_KEY=SecretBox.generate_key(), TIMEBOT_SCHEDULER=False,
-                            # one admin, so the others see what employees see; Grace approves leave,
-                            # and /tick reminds her of anything still pending
-                            TIMEBOT_ADMINS=DEMO_PEOPLE[0].slack_id, TIMEBOT_LEAVE_APPROVERS=APPROVER,
-                            TIMEBOT_APPROVAL_REMIND_HOURS=1e-6)
+        settings = Settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=signing,  # type: ignore[call-arg]
+            SLACK_API_URL=self.slack.api_url,
+            DATABASE_URL=f"sqlite:///{tmp / 'timebot.db'}",
+            TIMEBOT_SECRET_KEY=SecretBox.generate_key(),
+            TIMEBOT_SCHEDULER=False,
+            # one admin, so the others see what employees see; Grace approves leave,
+            # and /tick reminds her of anything still pending
+            TIMEBOT_ADMINS=DEMO_PEOPLE[0].slack_id,
+            TIMEBOT_LEAVE_APPROVERS=APPROVER,
+            TIMEBOT_APPROVAL_REMIND_HOURS=1e-6,
+        )
         vendor_spec = spec(self.vendor)
-        connector = vendor_spec.build(vendor_spec.settings_cls(_env_file=None, **sandbox.settings),  # type: ignore[call-arg]
-                                      HttpPolicy())
+        connector = vendor_spec.build(
+            vendor_spec.settings_cls(_env_file=None, **sandbox.settings),  # type: ignore[call-arg]
+            HttpPolicy(),
+        )
         self.runtime = create_app(settings, vendors={self.vendor: connector}, env_file=None)
         stack.callback(self.runtime.close)
-        server = HttpServer(SlackWsgi(self.runtime.app, self.runtime.engine, signing_secret=signing),
-                            "127.0.0.1", 0, threads=8).start()
+        server = HttpServer(
+            SlackWsgi(self.runtime.app, self.runtime.engine, signing_secret=signing), "127.0.0.1", 0, threads=8
+        ).start()
         stack.callback(server.stop)
         self.driver = SlackDriver(f"http://127.0.0.1:{server.port}", self.slack, signing)
         stack.callback(self.driver.close)
@@ -176,9 +213,13 @@ class Console:
         self.driver.command("/timebot", "link", user=person.slack_id)
         view = self._wait_view(mark, lambda v: v.get("callback_id") == "link_account")
         mark = len(self.slack.calls)
-        self.driver.submit_view("link_account", {"link_pin": {"type": "plain_text_input", "value": pin}},
-                                user=person.slack_id, private_metadata=view.get("private_metadata", "{}"),
-                                view_id=view["id"])
+        self.driver.submit_view(
+            "link_account",
+            {"link_pin": {"type": "plain_text_input", "value": pin}},
+            user=person.slack_id,
+            private_metadata=view.get("private_metadata", "{}"),
+            view_id=view["id"],
+        )
         self._wait_view(mark, lambda v: "linked" in str(v.get("blocks")))
 
     # --- input ---------------------------------------------------------------------------------
@@ -252,12 +293,13 @@ class Console:
         yield from found
 
     def _since(self, mark: int, key: str | None) -> list[tuple[str, dict[str, Any]]]:
-        found: list[tuple[str, dict[str, Any]]] = [("reply", p) for p in (self.slack.responses.get(key, [])
-                                                                         if key else [])]
+        found: list[tuple[str, dict[str, Any]]] = [
+            ("reply", p) for p in (self.slack.responses.get(key, []) if key else [])
+        ]
         for call in self.slack.calls[mark:]:
             if call.method == "chat.postMessage" or (  # DMs to anyone (an approver's too) and channel posts
-                    call.method in REPLY_METHODS
-                    and call.args.get("user_id", self.person.slack_id) == self.person.slack_id):
+                call.method in REPLY_METHODS and call.args.get("user_id", self.person.slack_id) == self.person.slack_id
+            ):
                 found.append((call.method, call.args))
         return found
 
@@ -274,9 +316,13 @@ class Console:
             channel = "U" + channel[1:]
         prefix = ""
         if kind == "chat.postMessage":
-            prefix = ("(DM) " if channel in ("", self.person.slack_id) else
-                      f"(DM to {self.name(channel)}) " if channel.startswith(("U", "W")) else
-                      f"(in #{CHANNELS.get(channel, (channel,))[0]}) ")
+            prefix = (
+                "(DM) "
+                if channel in ("", self.person.slack_id)
+                else f"(DM to {self.name(channel)}) "
+                if channel.startswith(("U", "W"))
+                else f"(in #{CHANNELS.get(channel, (channel,))[0]}) "
+            )
         lines = message_text(payload, self.name)
         self.show([prefix + lines[0], *lines[1:]] if lines else [])
 
@@ -288,6 +334,7 @@ class Console:
                     if wanted(view):
                         return {**view, "id": call.args.get("view_id") or self._opened_id(mark)}
             return None
+
         return self.slack.wait_for(latest, TIMEOUT)  # type: ignore[no-any-return]
 
     def _opened_id(self, mark: int) -> str:
@@ -307,8 +354,10 @@ class Console:
             return
         view, view_id = form
         if self.ask is None and not typed:
-            self.say("(Piped input doesn't fill forms field by field: type the days after the command, e.g. "
-                     "/timeoff 2026-12-07..2026-12-08 half-end)")
+            self.say(
+                "(Piped input doesn't fill forms field by field: type the days after the command, e.g. "
+                "/timeoff 2026-12-07..2026-12-08 half-end)"
+            )
             return
         values: dict[str, dict[str, Any]] = {}
         for block in view.get("blocks", []):
@@ -329,9 +378,13 @@ class Console:
     def _submit(self, view: dict[str, Any], view_id: str | None, values: dict[str, dict[str, Any]]) -> None:
         assert self.driver is not None
         mark = len(self.slack.calls)
-        response = self.driver.submit_view(str(view["callback_id"]), values, user=self.person.slack_id,
-                                           private_metadata=view.get("private_metadata", "{}"),
-                                           view_id=view_id or "V000001")
+        response = self.driver.submit_view(
+            str(view["callback_id"]),
+            values,
+            user=self.person.slack_id,
+            private_metadata=view.get("private_metadata", "{}"),
+            view_id=view_id or "V000001",
+        )
         ack = response.json() if response.content else {}
         if ack.get("response_action") == "errors":
             self.show(["The form says:", *(f"  {field}: {error}" for field, error in ack["errors"].items())])
@@ -372,8 +425,10 @@ class Console:
         news = services.followup.poll() if services.followup is not None else 0
         reminded = services.followup.remind() if services.followup is not None else 0
         nudged = services.hygiene.check() if services.hygiene is not None else 0
-        self.say(f"(scheduler: {news} leave change(s) announced, {reminded} approver reminder(s), "
-                 f"{nudged} clock-out reminder(s))")
+        self.say(
+            f"(scheduler: {news} leave change(s) announced, {reminded} approver reminder(s), "
+            f"{nudged} clock-out reminder(s))"
+        )
         for kind, payload in self._since(mark, None):  # the jobs ran here: what they sent is in already
             self._render(kind, payload)
 
@@ -410,9 +465,11 @@ def _answer(element: dict[str, Any], typed: str) -> dict[str, Any]:
         options = element.get("options", [])
         chosen = element.get("initial_option")
         if typed:
-            chosen = next((o for o in options if typed.lower() in (o["value"].lower(),
-                                                                   o["text"]["text"].lower())), None) \
-                or next((o for i, o in enumerate(options, 1) if typed == str(i)), None) or chosen
+            chosen = (
+                next((o for o in options if typed.lower() in (o["value"].lower(), o["text"]["text"].lower())), None)
+                or next((o for i, o in enumerate(options, 1) if typed == str(i)), None)
+                or chosen
+            )
         return {"type": kind, "selected_option": chosen}
     if kind == "datepicker":
         return {"type": kind, "selected_date": typed or element.get("initial_date")}
@@ -445,9 +502,12 @@ def run_console(vendor: str, person: str, stdin: TextIO = sys.stdin, stdout: Tex
         print(f"timebot: {exc}", file=sys.stderr)
         return 2
     label = spec(vendor).label
-    print(f"Timebot console: the real bot, a stand-in Slack and a {label} sandbox with demo data "
-          f"(logs: {log_file}).\n{console.greeting}\nYou are {console.person.name}. Type /help for commands.\n",
-          file=stdout, flush=True)
+    print(
+        f"Timebot console: the real bot, a stand-in Slack and a {label} sandbox with demo data "
+        f"(logs: {log_file}).\n{console.greeting}\nYou are {console.person.name}. Type /help for commands.\n",
+        file=stdout,
+        flush=True,
+    )
     try:
         while True:
             if interactive:

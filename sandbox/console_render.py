@@ -75,8 +75,9 @@ def blocks_text(blocks: list[Mapping[str, Any]], names: Names) -> list[str]:
             lines.append("  ----")
         elif kind == "input":
             optional = " (optional)" if block.get("optional") else ""
-            lines.append(f"  {_text(block.get('label'), names)}{optional}: "
-                         f"{element_summary(block.get('element') or {}, names)}")
+            lines.append(
+                f"  {_text(block.get('label'), names)}{optional}: {element_summary(block.get('element') or {}, names)}"
+            )
     return lines
 
 

@@ -133,8 +133,9 @@ class SimServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> SimServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{self.name}-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.name}-http", daemon=True
+        )
         self._thread.start()
         return self
 

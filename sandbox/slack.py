@@ -104,8 +104,17 @@ METHOD_SCOPES: dict[str, str | None] = {
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
 }
-DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email", "channels:read",
-                  "groups:read", "usergroups:read", "files:write")
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "users:read.email",
+    "channels:read",
+    "groups:read",
+    "usergroups:read",
+    "files:write",
+)
 DEMO_CHANNEL = "C0TEAM"
 BOT_USER_ID = "UBOT"
 
@@ -135,7 +144,8 @@ class SlackStandIn:
         self.home_views: dict[str, str] = {}  # user id -> view_id of their Home
         self.response_urls: dict[str, float] = {}  # response_url key -> issued at
         self.channels: dict[str, SlackChannel] = {
-            DEMO_CHANNEL: SlackChannel(DEMO_CHANNEL, "team", members=[BOT_USER_ID])}
+            DEMO_CHANNEL: SlackChannel(DEMO_CHANNEL, "team", members=[BOT_USER_ID])
+        }
         self._post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
         self.users: dict[str, SlackUser] = {}
         self.calls: list[Call] = []
@@ -196,8 +206,9 @@ class SlackStandIn:
             slack.add_user(p.slack_id, p.name, p.email, p.tz)
         return slack
 
-    def add_channel(self, channel_id: str, name: str, members: list[str], *, is_private: bool = False,
-                    bot_member: bool = True) -> SlackChannel:
+    def add_channel(
+        self, channel_id: str, name: str, members: list[str], *, is_private: bool = False, bot_member: bool = True
+    ) -> SlackChannel:
         channel = SlackChannel(channel_id, name, is_private, [*members, *([BOT_USER_ID] if bot_member else [])])
         self.channels[channel_id] = channel
         return channel
@@ -302,8 +313,10 @@ class SlackStandIn:
         headers = {"x-oauth-scopes": ",".join(self.scopes)}
         needed = METHOD_SCOPES.get(method)
         if needed is not None and needed not in self.scopes:
-            return Response.json({"ok": False, "error": "missing_scope", "needed": needed,
-                                  "provided": ",".join(self.scopes)}, headers=headers)
+            return Response.json(
+                {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(self.scopes)},
+                headers=headers,
+            )
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return Response.json({"ok": False, "error": "unknown_method"}, headers=headers)
@@ -368,8 +381,11 @@ class SlackStandIn:
             if upload is None or upload.completed or upload.content is None:
                 return {"ok": False, "error": "file_not_found"}
             uploads.append((upload, str(item.get("title") or upload.filename)))
-        targets = [str(args["channel_id"])] if args.get("channel_id") else \
-            [c for c in str(args.get("channels") or "").split(",") if c]
+        targets = (
+            [str(args["channel_id"])]
+            if args.get("channel_id")
+            else [c for c in str(args.get("channels") or "").split(",") if c]
+        )
         for target in targets:
             if target.startswith("U") and target not in self.users:
                 return {"ok": False, "error": "user_not_found"}
@@ -379,8 +395,15 @@ class SlackStandIn:
         for upload, title in uploads:
             upload.completed, upload.title, upload.initial_comment = True, title, str(args.get("initial_comment") or "")
             upload.shared_to = ["D" + t[1:] if t.startswith("U") else t for t in targets]
-            shared.append({"id": upload.id, "title": title, "name": upload.filename, "size": len(upload.content or b""),
-                           "channels": upload.shared_to})
+            shared.append(
+                {
+                    "id": upload.id,
+                    "title": title,
+                    "name": upload.filename,
+                    "size": len(upload.content or b""),
+                    "channels": upload.shared_to,
+                }
+            )
         return {"ok": True, "files": shared}
 
     def _may_post(self, channel: str) -> bool:
@@ -483,8 +506,16 @@ class SlackStandIn:
 
     def _shown(self, view: dict[str, Any], view_id: str) -> dict[str, Any]:
         self.views[view_id] = self._new_hash()
-        return {"ok": True, "view": {**view, "id": view_id, "hash": self.views[view_id], "team_id": self.team_id,
-                                     "state": {"values": {}}}}
+        return {
+            "ok": True,
+            "view": {
+                **view,
+                "id": view_id,
+                "hash": self.views[view_id],
+                "team_id": self.team_id,
+                "state": {"values": {}},
+            },
+        }
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if error := self._use_trigger(args.get("trigger_id")):
@@ -549,9 +580,19 @@ class SlackStandIn:
         channel = self._visible(str(args.get("channel", "")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": {
-            "id": channel.id, "name": channel.name, "is_channel": True, "is_group": False, "is_im": False,
-            "is_private": channel.is_private, "is_archived": False, "is_member": "UBOT" in channel.members}}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_channel": True,
+                "is_group": False,
+                "is_im": False,
+                "is_private": channel.is_private,
+                "is_archived": False,
+                "is_member": "UBOT" in channel.members,
+            },
+        }
 
     def _m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         """Cursor paging as documented: ``limit`` (default 100, under 1000), ``cursor`` from the
@@ -569,10 +610,13 @@ class SlackStandIn:
             return {"ok": False, "error": "invalid_limit"}
         if not 1 <= limit < 1000:
             return {"ok": False, "error": "invalid_limit"}
-        page = channel.members[start:start + limit]
+        page = channel.members[start : start + limit]
         more = start + limit < len(channel.members)
-        return {"ok": True, "members": page,
-                "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""}}
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+        }
 
     def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         """Documented without paging: every user id of the group in one answer."""
@@ -582,16 +626,27 @@ class SlackStandIn:
         return {"ok": True, "users": list(group[1])}
 
     def _m_usergroups_list(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "usergroups": [{"id": gid, "handle": handle, "name": handle, "user_count": len(users)}
-                                           for gid, (handle, users) in self.usergroups.items()]}
+        return {
+            "ok": True,
+            "usergroups": [
+                {"id": gid, "handle": handle, "name": handle, "user_count": len(users)}
+                for gid, (handle, users) in self.usergroups.items()
+            ],
+        }
+
 
 # --- the user side: OAuth v2 for user tokens, the person's profile status, Do Not Disturb ---------
 
-USER_SIDE_METHODS = frozenset({"oauth.v2.access", "users.profile.get", "users.profile.set", "dnd.setSnooze",
-                               "dnd.endSnooze"})
+USER_SIDE_METHODS = frozenset(
+    {"oauth.v2.access", "users.profile.get", "users.profile.set", "dnd.setSnooze", "dnd.endSnooze"}
+)
 USER_TOKEN_METHODS = frozenset({"users.profile.set", "dnd.setSnooze", "dnd.endSnooze"})
-SCOPE_OF = {"users.profile.get": "users.profile:read", "users.profile.set": "users.profile:write",
-            "dnd.setSnooze": "dnd:write", "dnd.endSnooze": "dnd:write"}
+SCOPE_OF = {
+    "users.profile.get": "users.profile:read",
+    "users.profile.set": "users.profile:write",
+    "dnd.setSnooze": "dnd:write",
+    "dnd.endSnooze": "dnd:write",
+}
 CODE_SECONDS = 600  # an authorization code is good for ten minutes, once
 
 
@@ -667,9 +722,13 @@ class UserSide:
         if self.deny:
             return Response(302, headers={"Location": f"{redirect}?error=access_denied&state={state}"})
         code = f"code-{next(self._n)}-{time.time_ns()}"
-        self.codes[code] = {"client_id": app.client_id, "redirect_uri": arg("redirect_uri"), "user": self.approver,
-                            "user_scope": [s for s in (arg("user_scope") or "").split(",") if s],
-                            "at": self.slack.clock()}
+        self.codes[code] = {
+            "client_id": app.client_id,
+            "redirect_uri": arg("redirect_uri"),
+            "user": self.approver,
+            "user_scope": [s for s in (arg("user_scope") or "").split(",") if s],
+            "at": self.slack.clock(),
+        }
         return Response(302, headers={"Location": f"{redirect}?code={code}&state={state}"})
 
     # --- the Web API ---------------------------------------------------------------------------
@@ -711,17 +770,33 @@ class UserSide:
             return {"ok": False, "error": "bad_redirect_uri"}
         token = f"xoxp-{next(self._n)}-{time.time_ns()}"
         self.tokens[token] = UserToken(grant["user"], set(grant["user_scope"]))
-        answer = {"ok": True, "app_id": "A0TIMEBOT", "team": {"id": self.slack.team_id, "name": "Sandbox"},
-                  "enterprise": None, "is_enterprise_install": False,
-                  "authed_user": {"id": grant["user"], "scope": ",".join(grant["user_scope"]),
-                                  "access_token": token, "token_type": "user"}}
+        answer = {
+            "ok": True,
+            "app_id": "A0TIMEBOT",
+            "team": {"id": self.slack.team_id, "name": "Sandbox"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {
+                "id": grant["user"],
+                "scope": ",".join(grant["user_scope"]),
+                "access_token": token,
+                "token_type": "user",
+            },
+        }
         return self.answer_as(answer) if self.answer_as is not None else answer
 
     def _users_profile_get(self, user_id: str, _: dict[str, Any]) -> dict[str, Any]:
         current = self.status(user_id)
         user = self.slack.users.get(user_id)
-        return {"ok": True, "profile": {"real_name": user.name if user else "", "status_text": current.text,
-                                        "status_emoji": current.emoji, "status_expiration": current.expiration}}
+        return {
+            "ok": True,
+            "profile": {
+                "real_name": user.name if user else "",
+                "status_text": current.text,
+                "status_emoji": current.emoji,
+                "status_expiration": current.expiration,
+            },
+        }
 
     def _users_profile_set(self, user_id: str, args: dict[str, Any]) -> dict[str, Any]:
         profile = args.get("profile")
@@ -738,8 +813,14 @@ class UserSide:
         if emoji and not (emoji.startswith(":") and emoji.endswith(":") and len(emoji) > 2):
             return {"ok": False, "error": "invalid_emoji"}  # not a :name: (or not one Slack knows)
         self.statuses[user_id] = Status(text, emoji, int(profile.get("status_expiration") or 0))
-        return {"ok": True, "profile": {"status_text": text, "status_emoji": emoji,
-                                        "status_expiration": self.statuses[user_id].expiration}}
+        return {
+            "ok": True,
+            "profile": {
+                "status_text": text,
+                "status_emoji": emoji,
+                "status_expiration": self.statuses[user_id].expiration,
+            },
+        }
 
     def _dnd_setSnooze(self, user_id: str, args: dict[str, Any]) -> dict[str, Any]:
         raw = str(args.get("num_minutes") or "")
@@ -749,8 +830,13 @@ class UserSide:
             return {"ok": False, "error": "invalid_arguments"}
         end = int(self.slack.clock()) + int(raw) * 60
         self.snoozed_until[user_id] = end
-        return {"ok": True, "snooze_enabled": True, "snooze_endtime": end, "snooze_remaining": int(raw) * 60,
-                "snooze_is_indefinite": False}
+        return {
+            "ok": True,
+            "snooze_enabled": True,
+            "snooze_endtime": end,
+            "snooze_remaining": int(raw) * 60,
+            "snooze_is_indefinite": False,
+        }
 
     def _dnd_endSnooze(self, user_id: str, _: dict[str, Any]) -> dict[str, Any]:
         if self.snoozed_until.pop(user_id, 0) <= self.slack.clock():

@@ -176,18 +176,46 @@ class SwipeClockSim:
 
     # --- seeding and test hooks ------------------------------------------------------------
 
-    def add_employee(self, code: str, first_name: str, last_name: str, email: str | None = None, *,
-                     phone: str | None = None, start_date: date | None = None, end_date: date | None = None,
-                     department: str | None = None) -> ScEmployee:
+    def add_employee(
+        self,
+        code: str,
+        first_name: str,
+        last_name: str,
+        email: str | None = None,
+        *,
+        phone: str | None = None,
+        start_date: date | None = None,
+        end_date: date | None = None,
+        department: str | None = None,
+    ) -> ScEmployee:
         with self._lock:
             self._next_id += 1
-            employee = ScEmployee(code, first_name, last_name, email, self._next_id, str(uuid.uuid4()), phone,
-                                  start_date or date(2020, 1, 1), end_date, department)
+            employee = ScEmployee(
+                code,
+                first_name,
+                last_name,
+                email,
+                self._next_id,
+                str(uuid.uuid4()),
+                phone,
+                start_date or date(2020, 1, 1),
+                end_date,
+                department,
+            )
             self.employees[code.lower()] = employee
             return employee
 
-    def add_time_off(self, code: str, start: date, end: date | None = None, *, category: str = "PTO",
-                     hours: float = 8.0, status: str = "Approved", comments: str | None = None) -> list[TimeOffDay]:
+    def add_time_off(
+        self,
+        code: str,
+        start: date,
+        end: date | None = None,
+        *,
+        category: str = "PTO",
+        hours: float = 8.0,
+        status: str = "Approved",
+        comments: str | None = None,
+    ) -> list[TimeOffDay]:
         """Seed a request covering every weekday in [start, end], as the portal would."""
         with self._lock:
             employee = self.employees[code.lower()]
@@ -196,9 +224,17 @@ class SwipeClockSim:
             while day <= (end or start):
                 if day.weekday() < 5:
                     now = self._local_now()
-                    row = TimeOffDay(employee.code, day, hours, category, status, comments, now,
-                                     now if status == "Approved" else None,
-                                     "sandbox" if status == "Approved" else None)
+                    row = TimeOffDay(
+                        employee.code,
+                        day,
+                        hours,
+                        category,
+                        status,
+                        comments,
+                        now,
+                        now if status == "Approved" else None,
+                        "sandbox" if status == "Approved" else None,
+                    )
                     self.time_off.append(row)
                     made.append(row)
                 day += timedelta(days=1)
@@ -243,7 +279,7 @@ class SwipeClockSim:
             if path.lower() == AUTH_PATH:
                 return self._token(request)
             if path.lower().startswith("/api/"):
-                return self._api(request, path[len("/api/"):].split("/"))
+                return self._api(request, path[len("/api/") :].split("/"))
         return self._not_found(request)
 
     def _not_found(self, request: Request) -> Response:
@@ -384,9 +420,11 @@ class SwipeClockSim:
 
     def _find_employee(self, kind: str, value: str) -> ScEmployee | None:
         for employee in self.employees.values():
-            if (kind == "empcode" and employee.code.lower() == value.lower()) \
-                    or (kind == "id" and str(employee.internal_id) == value) \
-                    or (kind == "guid" and employee.guid.lower() == value.lower()):
+            if (
+                (kind == "empcode" and employee.code.lower() == value.lower())
+                or (kind == "id" and str(employee.internal_id) == value)
+                or (kind == "guid" and employee.guid.lower() == value.lower())
+            ):
                 return employee
         return None
 
@@ -438,8 +476,14 @@ class SwipeClockSim:
             return self._list_accruals(request, access)
         if route == ["accruals"] and method == "POST":
             return self._set_accruals(request, access)
-        known = {("employees",), ("timecards",), ("timecards", "punch"), ("timeoffrequests",), ("accruals",),
-                 ("timeoffrequests", "categories")}
+        known = {
+            ("employees",),
+            ("timecards",),
+            ("timecards", "punch"),
+            ("timeoffrequests",),
+            ("accruals",),
+            ("timeoffrequests", "categories"),
+        }
         return self._not_allowed(request) if tuple(route) in known else self._not_found(request)
 
     def _visible(self, access: _Issued) -> list[ScEmployee]:
@@ -481,20 +525,37 @@ class SwipeClockSim:
             host = request.headers.get("host", "127.0.0.1")
             return f"http://{host}{request.path}?{urlencode(query)}"
 
-        chunk = rows[(page - 1) * size: page * size]
-        return Response.json({"TotalCount": total, "TotalPages": pages, "PrevPageLink": link(page - 1),
-                              "NextPageLink": link(page + 1), "ResultCount": len(chunk), "Results": chunk})
+        chunk = rows[(page - 1) * size : page * size]
+        return Response.json(
+            {
+                "TotalCount": total,
+                "TotalPages": pages,
+                "PrevPageLink": link(page - 1),
+                "NextPageLink": link(page + 1),
+                "ResultCount": len(chunk),
+                "Results": chunk,
+            }
+        )
 
     # --- employees -------------------------------------------------------------------------
 
     def _employee_json(self, e: ScEmployee) -> dict[str, Any]:
         variables = {"Department": e.department} if e.department else {}
         return {
-            "EmployeeCode": e.code, "FirstName": e.first_name, "MiddleName": None, "LastName": e.last_name,
-            "Name2": f"{e.last_name}, {e.first_name}", "Designation": None, "Phone": e.phone, "Email": e.email,
-            "StartDate": _stamp(e.start_date), "EndDate": _stamp(e.end_date),
+            "EmployeeCode": e.code,
+            "FirstName": e.first_name,
+            "MiddleName": None,
+            "LastName": e.last_name,
+            "Name2": f"{e.last_name}, {e.first_name}",
+            "Designation": None,
+            "Phone": e.phone,
+            "Email": e.email,
+            "StartDate": _stamp(e.start_date),
+            "EndDate": _stamp(e.end_date),
             "States": [{"EffectiveDate": _stamp(e.start_date), "Variables": variables}],
-            "RecordNumber": str(e.internal_id), "ExportBlock": False, "WebClockEnabled": True,
+            "RecordNumber": str(e.internal_id),
+            "ExportBlock": False,
+            "WebClockEnabled": True,
             "Id": [{"Id": str(e.internal_id)}],
         }
 
@@ -515,8 +576,12 @@ class SwipeClockSim:
             if (request.arg("upsert") or "").lower() != "true":
                 return _message("Employee not found.", 404)
             employee = self.add_employee(code, str(data.get("FirstName") or ""), str(data.get("LastName") or ""))
-        for key, attr in (("FirstName", "first_name"), ("LastName", "last_name"), ("Email", "email"),
-                          ("Phone", "phone")):
+        for key, attr in (
+            ("FirstName", "first_name"),
+            ("LastName", "last_name"),
+            ("Email", "email"),
+            ("Phone", "phone"),
+        ):
             if key in data:
                 setattr(employee, attr, data[key])
         for key, attr in (("StartDate", "start_date"), ("EndDate", "end_date")):
@@ -541,8 +606,14 @@ class SwipeClockSim:
         if line.job:
             variables["Job"] = line.job
         # ``In``/``Out`` are this simulator's names for the punch times (inferred; §6.4: no source has any).
-        return {"BaseCategoryR": "Regular", "Seconds": str(seconds), "Variables": variables, "EditEvents": [],
-                "In": _stamp(line.punch_in), "Out": _stamp(line.punch_out)}
+        return {
+            "BaseCategoryR": "Regular",
+            "Seconds": str(seconds),
+            "Variables": variables,
+            "EditEvents": [],
+            "In": _stamp(line.punch_in),
+            "Out": _stamp(line.punch_out),
+        }
 
     def _timecards(self, request: Request, access: _Issued) -> Response:
         raw = request.arg("periodDate")
@@ -563,21 +634,40 @@ class SwipeClockSim:
             for off in self.time_off:
                 if off.code == employee.code and off.status == "Approved" and begin <= off.day <= end:
                     seconds = str(int(off.hours * 3600))
-                    dates.setdefault(off.day, []).append({
-                        "BaseCategoryR": off.category, "Seconds": seconds, "Variables": {"SECONDS": seconds},
-                        "EditEvents": [], "In": None, "Out": None})
+                    dates.setdefault(off.day, []).append(
+                        {
+                            "BaseCategoryR": off.category,
+                            "Seconds": seconds,
+                            "Variables": {"SECONDS": seconds},
+                            "EditEvents": [],
+                            "In": None,
+                            "Out": None,
+                        }
+                    )
             total = sum(int(line["Seconds"]) for lines in dates.values() for line in lines)
-            cards.append({
-                "Employee": {"EmployeeCode": employee.code, "FirstName": employee.first_name,
-                             "LastName": employee.last_name},
-                "Dates": [{"Date": {"Value": d.isoformat()}, "Lines": dates[d]} for d in sorted(dates)],
-                "Summary": {"TotalSeconds": total}, "Notifications": [],
-            })
-        return Response.json({
-            "PayPeriodBeginDate": begin.isoformat(), "PayPeriodEndDate": end.isoformat(),
-            "SiteTimeZone": str(self.tz), "PunchInOutTypes": ["In", "Out"], "PunchCategories": {},
-            "IntelligentClock": False, "TimeCards": cards,
-        })
+            cards.append(
+                {
+                    "Employee": {
+                        "EmployeeCode": employee.code,
+                        "FirstName": employee.first_name,
+                        "LastName": employee.last_name,
+                    },
+                    "Dates": [{"Date": {"Value": d.isoformat()}, "Lines": dates[d]} for d in sorted(dates)],
+                    "Summary": {"TotalSeconds": total},
+                    "Notifications": [],
+                }
+            )
+        return Response.json(
+            {
+                "PayPeriodBeginDate": begin.isoformat(),
+                "PayPeriodEndDate": end.isoformat(),
+                "SiteTimeZone": str(self.tz),
+                "PunchInOutTypes": ["In", "Out"],
+                "PunchCategories": {},
+                "IntelligentClock": False,
+                "TimeCards": cards,
+            }
+        )
 
     def _punch(self, request: Request, access: _Issued) -> Response:
         """§7: a second In while in, or an Out with no open In, is a 409."""
@@ -594,7 +684,8 @@ class SwipeClockSim:
             if not match:
                 raise ValueError
             at = datetime.combine(day, datetime.min.time()).replace(
-                hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0))
+                hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0)
+            )
         except ValueError:
             return _message("Date (yyyy-MM-dd) and Time (HH:mm) are required.", 400)
         if access.employee_code is not None and access.employee_code.lower() != code.lower():
@@ -617,20 +708,38 @@ class SwipeClockSim:
             if at < line.punch_in:
                 return _message("The punch out is before the punch in.", 400)
             line.punch_out = at
-        return Response.json({"EmployeeCode": employee.code, "Date": day.isoformat(), "Time": at.strftime("%H:%M"),
-                              "Type": "In" if kind == "in" else "Out"}, 201)
+        return Response.json(
+            {
+                "EmployeeCode": employee.code,
+                "Date": day.isoformat(),
+                "Time": at.strftime("%H:%M"),
+                "Type": "In" if kind == "in" else "Out",
+            },
+            201,
+        )
 
     # --- time off --------------------------------------------------------------------------
 
     def _day_json(self, row: TimeOffDay) -> dict[str, Any]:
-        return {"Date": _stamp(row.day), "Hours": row.hours if row.status == "Approved" else None,
-                "ProposedHours": row.hours, "Category": row.category, "Comments": row.comments,
-                "Status": row.status, "DateRequestMade": _stamp(row.requested_at),
-                "ApprovedDate": _stamp(row.approved_at), "ApprovedBy": row.approved_by}
+        return {
+            "Date": _stamp(row.day),
+            "Hours": row.hours if row.status == "Approved" else None,
+            "ProposedHours": row.hours,
+            "Category": row.category,
+            "Comments": row.comments,
+            "Status": row.status,
+            "DateRequestMade": _stamp(row.requested_at),
+            "ApprovedDate": _stamp(row.approved_at),
+            "ApprovedBy": row.approved_by,
+        }
 
     def _result_json(self, employee: ScEmployee, days: list[TimeOffDay]) -> dict[str, Any]:
-        return {"EmployeeCode": employee.code, "FirstName": employee.first_name, "LastName": employee.last_name,
-                "Days": [self._day_json(d) for d in sorted(days, key=lambda d: d.day)]}
+        return {
+            "EmployeeCode": employee.code,
+            "FirstName": employee.first_name,
+            "LastName": employee.last_name,
+            "Days": [self._day_json(d) for d in sorted(days, key=lambda d: d.day)],
+        }
 
     def _list_time_off(self, request: Request, access: _Issued) -> Response:
         chosen = self._selected(request, access)
@@ -675,13 +784,15 @@ class SwipeClockSim:
             category = categories.get(str(entry.get("Category") or "").lower())
             if category is None:
                 return _message(f"Unknown time-off category '{entry.get('Category')}'.", 400)
-            taken = any(d.code == employee.code and d.day == day and d.status in ("Approved", "Pending")
-                        for d in self.time_off)
+            taken = any(
+                d.code == employee.code and d.day == day and d.status in ("Approved", "Pending") for d in self.time_off
+            )
             if taken or any(d.day == day for d in made):
                 return _message(f"A time-off request already exists for {day.isoformat()}.", 409)
             comments = entry.get("Comments")
-            made.append(TimeOffDay(employee.code, day, hours, category, "Pending",
-                                   str(comments) if comments else None, now))
+            made.append(
+                TimeOffDay(employee.code, day, hours, category, "Pending", str(comments) if comments else None, now)
+            )
         self.time_off.extend(made)
         return Response.json(self._result_json(employee, made), 201)
 
@@ -692,15 +803,33 @@ class SwipeClockSim:
         category = (request.arg("category") or "").lower()
         rows = []
         for employee in sorted(self._visible(access), key=lambda e: e.code.lower()):
-            balances = [{"id": f"{employee.code}-{name}", "category": name, "isHidden": False, "value": value,
-                         "date": None, "expires": None, "effective": _stamp(employee.start_date), "notes": None}
-                        for name, value in self.balances.get(employee.code, {}).items()
-                        if not category or name.lower() == category]
-            rows.append({"EmployeeCode": employee.code, "FirstName": employee.first_name,
-                         "LastName": employee.last_name, "MiddleName": None,
-                         "Name2": f"{employee.last_name}, {employee.first_name}",
-                         "StartDate": _stamp(employee.start_date), "EndDate": _stamp(employee.end_date),
-                         "AsOfDate": f"{as_of[:10]}T00:00:00", "Balances": balances})
+            balances = [
+                {
+                    "id": f"{employee.code}-{name}",
+                    "category": name,
+                    "isHidden": False,
+                    "value": value,
+                    "date": None,
+                    "expires": None,
+                    "effective": _stamp(employee.start_date),
+                    "notes": None,
+                }
+                for name, value in self.balances.get(employee.code, {}).items()
+                if not category or name.lower() == category
+            ]
+            rows.append(
+                {
+                    "EmployeeCode": employee.code,
+                    "FirstName": employee.first_name,
+                    "LastName": employee.last_name,
+                    "MiddleName": None,
+                    "Name2": f"{employee.last_name}, {employee.first_name}",
+                    "StartDate": _stamp(employee.start_date),
+                    "EndDate": _stamp(employee.end_date),
+                    "AsOfDate": f"{as_of[:10]}T00:00:00",
+                    "Balances": balances,
+                }
+            )
         return self._page(request, rows)
 
     def _set_accruals(self, request: Request, access: _Issued) -> Response:
@@ -713,8 +842,9 @@ class SwipeClockSim:
         if not isinstance(entries, list):
             return _message("The request body must be a list of balances.", 400)
         for entry in entries:
-            employee = self.employees.get(str((entry or {}).get("id") or "").lower()) if isinstance(entry, dict) \
-                else None
+            employee = (
+                self.employees.get(str((entry or {}).get("id") or "").lower()) if isinstance(entry, dict) else None
+            )
             if employee is None or not entry.get("category"):
                 return _message("Each balance needs a known employee id and a category.", 400)
             try:
@@ -734,8 +864,9 @@ def serve(port: int) -> None:
     print(f"SWIPECLOCK_API_URL={base}/api")
     print(f"SWIPECLOCK_SITE_ID={sim.site_id}")
     print(f"SWIPECLOCK_API_SECRET={sim.site_secret}")
-    print(f"# or sign as the partner: SWIPECLOCK_PARTNER_ID={sim.partner_id} "
-          f"SWIPECLOCK_API_SECRET={sim.partner_secret}")
+    print(
+        f"# or sign as the partner: SWIPECLOCK_PARTNER_ID={sim.partner_id} SWIPECLOCK_API_SECRET={sim.partner_secret}"
+    )
     print("Demo employees (matched by Slack email):")
     for employee in sim.employees.values():
         print(f"  {employee.code}: {employee.first_name} {employee.last_name} <{employee.email}>", flush=True)

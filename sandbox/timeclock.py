@@ -37,10 +37,24 @@ _NUMBER = re.compile(r"^\s*[-+]?(\d*\.?\d+|\d+\.)([eE][-+]?\d+)?\s*$")  # Yii's 
 # What each index may be filtered on, and how a value is validated (docs/vendors/timeclock.md): "int"
 # ≥ 1, "int0" one of 0..2, "int01" 0 or 1, "date" yyyy-MM-dd, "str" anything. Keyed by the index's default sort.
 _FILTERABLE: dict[str, dict[str, str]] = {
-    "clockIn": {"id": "int", "clockIn": "int", "clockOut": "int", "createdAt": "int", "updatedAt": "int",
-                "note": "str"},
-    "startAt": {"id": "int", "createdAt": "int", "updatedAt": "int", "startAt": "date", "endAt": "date",
-                "type": "int01", "approved": "int0", "note": "str"},
+    "clockIn": {
+        "id": "int",
+        "clockIn": "int",
+        "clockOut": "int",
+        "createdAt": "int",
+        "updatedAt": "int",
+        "note": "str",
+    },
+    "startAt": {
+        "id": "int",
+        "createdAt": "int",
+        "updatedAt": "int",
+        "startAt": "date",
+        "endAt": "date",
+        "type": "int01",
+        "approved": "int0",
+        "note": "str",
+    },
     "year": {"year": "int", "month": "int", "day": "int"},
     "name": {"id": "int", "name": "str", "color": "str"},
 }
@@ -118,8 +132,9 @@ class TimeClockSim:
 
     def add_project(self, project_id: int, name: str, assignees: set[int] | None = None) -> TcProject:
         now = int(self.clock())
-        self.projects[project_id] = TcProject(project_id, name, assignees=set(assignees or ()), created_at=now,
-                                              updated_at=now)
+        self.projects[project_id] = TcProject(
+            project_id, name, assignees=set(assignees or ()), created_at=now, updated_at=now
+        )
         return self.projects[project_id]
 
     def add_holiday(self, day: date) -> None:
@@ -138,15 +153,29 @@ class TimeClockSim:
         with self._lock:
             return self._insert_off(user_id, start.isoformat(), end.isoformat(), type_, note)
 
-    def add_session(self, user_id: int, clock_in: float, clock_out: float | None = None, *,
-                    project_id: int | None = None, note: str | None = None) -> dict[str, Any]:
+    def add_session(
+        self,
+        user_id: int,
+        clock_in: float,
+        clock_out: float | None = None,
+        *,
+        project_id: int | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
         """A session as if made in TimeClock's web UI (seeding; no validation)."""
         with self._lock:
             self._ids["session"] += 1
             now = int(self.clock())
-            row = {"id": self._ids["session"], "user_id": user_id, "clock_in": int(clock_in),
-                   "clock_out": None if clock_out is None else int(clock_out), "note": note,
-                   "project_id": project_id, "created_at": now, "updated_at": now}
+            row = {
+                "id": self._ids["session"],
+                "user_id": user_id,
+                "clock_in": int(clock_in),
+                "clock_out": None if clock_out is None else int(clock_out),
+                "note": note,
+                "project_id": project_id,
+                "created_at": now,
+                "updated_at": now,
+            }
             self.sessions[row["id"]] = row
             return row
 
@@ -396,9 +425,17 @@ class TimeClockSim:
             "clockOut": row["clock_out"],
             "note": row["note"],
             # the whole project record, as the real server serializes the relation (not just id, name, color)
-            "project": {"id": project.id, "name": project.name, "color": project.color,
-                        "assignees": sorted(project.assignees), "status": project.status,
-                        "created_at": project.created_at, "updated_at": project.updated_at} if project else None,
+            "project": {
+                "id": project.id,
+                "name": project.name,
+                "color": project.color,
+                "assignees": sorted(project.assignees),
+                "status": project.status,
+                "created_at": project.created_at,
+                "updated_at": project.updated_at,
+            }
+            if project
+            else None,
             "createdAt": row["created_at"],
             "updatedAt": row["updated_at"],
         }

@@ -37,8 +37,8 @@ _MILITARY = re.compile(r"^\d{1,4}$")
 _TOMCAT = (
     '<!doctype html><html lang="en"><head><title>HTTP Status {status} – {reason}</title>'
     '<style type="text/css">body {{font-family:Tahoma,Arial,sans-serif;}}</style></head>'
-    "<body><h1>HTTP Status {status} – {reason}</h1><hr class=\"line\" /><p><b>Type</b> Status Report</p>"
-    "<p><b>Description</b> {description}</p><hr class=\"line\" /><h3>Apache Tomcat</h3></body></html>"
+    '<body><h1>HTTP Status {status} – {reason}</h1><hr class="line" /><p><b>Type</b> Status Report</p>'
+    '<p><b>Description</b> {description}</p><hr class="line" /><h3>Apache Tomcat</h3></body></html>'
 )
 
 
@@ -49,18 +49,27 @@ def _tomcat(status: int, reason: str, description: str) -> Response:
 
 def _unauthorized() -> Response:
     """What TimeTap sends for a bad or expired token: Tomcat's HTML page (observed, §8)."""
-    return _tomcat(401, "Unauthorized", "The request has not been applied to the target resource because it "
-                   "lacks valid authentication credentials for that resource.")
+    return _tomcat(
+        401,
+        "Unauthorized",
+        "The request has not been applied to the target resource because it "
+        "lacks valid authentication credentials for that resource.",
+    )
 
 
 def _not_found() -> Response:
-    return _tomcat(404, "Not Found", "The origin server did not find a current representation for the target "
-                   "resource or is not willing to disclose that one exists.")
+    return _tomcat(
+        404,
+        "Not Found",
+        "The origin server did not find a current representation for the target "
+        "resource or is not willing to disclose that one exists.",
+    )
 
 
 def _not_allowed(allowed: str) -> Response:
-    response = _tomcat(405, "Method Not Allowed", "The method received in the request-line is not supported by "
-                       "the target resource.")
+    response = _tomcat(
+        405, "Method Not Allowed", "The method received in the request-line is not supported by the target resource."
+    )
     response.headers["Allow"] = allowed
     return response
 
@@ -108,8 +117,9 @@ def _int_list(value: str | None) -> list[int] | None:
 class TimeTapSim:
     """One TimeTap business. ``clock`` drives token expiry and created dates."""
 
-    def __init__(self, api_key: str = DEMO_API_KEY, private_key: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, api_key: str = DEMO_API_KEY, private_key: str | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         if not api_key.isdigit():
             raise ValueError("a TimeTap apiKey is numeric (it is the businessId)")
         self.api_key = api_key
@@ -136,49 +146,88 @@ class TimeTapSim:
     def add_staff(self, first_name: str, last_name: str, email: str, *, active: bool = True) -> dict[str, Any]:
         with self._lock:
             staff_id = next(self._staff_ids)
-            row = {"professionalId": staff_id, "businessId": self.business_id, "firstName": first_name,
-                   "lastName": last_name, "fullName": f"{first_name} {last_name}".strip(), "emailAddress": email,
-                   "active": active}
+            row = {
+                "professionalId": staff_id,
+                "businessId": self.business_id,
+                "firstName": first_name,
+                "lastName": last_name,
+                "fullName": f"{first_name} {last_name}".strip(),
+                "emailAddress": email,
+                "active": active,
+            }
             self.staff[staff_id] = row
             return row
 
     def add_reason(self, description: str, reason_type: str = "PERSONAL") -> dict[str, Any]:
         with self._lock:
             reason_id = next(self._reason_ids)
-            row = {"reasonId": reason_id, "professionalId": None, "businessId": self.business_id,
-                   "visitMinutes": 60 if reason_type != "PERSONAL" else 0, "reasonDesc": description, "active": True,
-                   "personal": reason_type == "PERSONAL", "reasonType": reason_type, "allowOnline":
-                   reason_type != "PERSONAL", "createdDate": int(self.clock() * 1000)}
+            row = {
+                "reasonId": reason_id,
+                "professionalId": None,
+                "businessId": self.business_id,
+                "visitMinutes": 60 if reason_type != "PERSONAL" else 0,
+                "reasonDesc": description,
+                "active": True,
+                "personal": reason_type == "PERSONAL",
+                "reasonType": reason_type,
+                "allowOnline": reason_type != "PERSONAL",
+                "createdDate": int(self.clock() * 1000),
+            }
             self.reasons[reason_id] = row
             return row
 
     def add_location(self, name: str) -> dict[str, Any]:
         with self._lock:
             location_id = 400001 + len(self.locations)
-            row = {"locationId": location_id, "locationName": name, "businessId": self.business_id, "active": True,
-                   "locationType": "PHYSICAL", "createdDate": int(self.clock() * 1000), "visible": True}
+            row = {
+                "locationId": location_id,
+                "locationName": name,
+                "businessId": self.business_id,
+                "active": True,
+                "locationType": "PHYSICAL",
+                "createdDate": int(self.clock() * 1000),
+                "visible": True,
+            }
             self.locations[location_id] = row
             return row
 
-    def add_time_off(self, staff_id: int, start: date, end: date, *, reason_id: int | None = None,
-                     note: str | None = None) -> dict[str, Any]:
+    def add_time_off(
+        self, staff_id: int, start: date, end: date, *, reason_id: int | None = None, note: str | None = None
+    ) -> dict[str, Any]:
         """Seed a whole-day block as if someone had entered it in TimeTap."""
         with self._lock:
             rid = reason_id or next(r["reasonId"] for r in self.reasons.values() if r["reasonType"] == "PERSONAL")
             return self._insert_time_off(staff_id, start, end, 0, 2359, self.reasons[rid], note)
 
-    def add_appointment(self, staff_id: int, day: date, start_time: int = 900, end_time: int = 930,
-                        status: str = "OPEN") -> dict[str, Any]:
+    def add_appointment(
+        self, staff_id: int, day: date, start_time: int = 900, end_time: int = 930, status: str = "OPEN"
+    ) -> dict[str, Any]:
         with self._lock:
             reason = next((r for r in self.reasons.values() if r["reasonType"] != "PERSONAL"), None)
-            row = {"calendarId": next(self._calendar_ids), "businessId": self.business_id, "status": status,
-                   "staff": {"professionalId": staff_id}, "location": {"locationId": next(iter(self.locations))},
-                   "reason": {"reasonId": reason["reasonId"], "reasonDesc": reason["reasonDesc"]} if reason else None,
-                   "client": {"clientId": 900001, "firstName": "Casey", "lastName": "Client",
-                              "fullName": "Casey Client", "emailAddress": "casey@example.org"},
-                   "startDate": day.isoformat(), "endDate": day.isoformat(), "startTime": start_time,
-                   "endTime": end_time, "clientStartDate": day.isoformat(), "clientEndDate": day.isoformat(),
-                   "clientStartTime": start_time, "clientEndTime": end_time, "note": None}
+            row = {
+                "calendarId": next(self._calendar_ids),
+                "businessId": self.business_id,
+                "status": status,
+                "staff": {"professionalId": staff_id},
+                "location": {"locationId": next(iter(self.locations))},
+                "reason": {"reasonId": reason["reasonId"], "reasonDesc": reason["reasonDesc"]} if reason else None,
+                "client": {
+                    "clientId": 900001,
+                    "firstName": "Casey",
+                    "lastName": "Client",
+                    "fullName": "Casey Client",
+                    "emailAddress": "casey@example.org",
+                },
+                "startDate": day.isoformat(),
+                "endDate": day.isoformat(),
+                "startTime": start_time,
+                "endTime": end_time,
+                "clientStartDate": day.isoformat(),
+                "clientEndDate": day.isoformat(),
+                "clientStartTime": start_time,
+                "clientEndTime": end_time,
+                "note": None,
+            }
             self.appointments.append(row)
             return row
 
@@ -233,7 +282,8 @@ class TimeTapSim:
         api_key, stamp, given = request.arg("apiKey"), request.arg("timestamp"), request.arg("signature")
         valid = (
             api_key == self.api_key
-            and stamp is not None and _is_number(stamp)  # numeric, but no time window (§4.3)
+            and stamp is not None
+            and _is_number(stamp)  # numeric, but no time window (§4.3)
             and given is not None
             and secrets.compare_digest(given, signature(self.api_key, self.private_key))
         )
@@ -245,7 +295,7 @@ class TimeTapSim:
 
     def _authorized(self, request: Request, environment: str) -> bool:
         header = request.headers.get("authorization", "")
-        token = header[len("Bearer "):].strip() if header.startswith("Bearer ") else request.arg("sessionToken")
+        token = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else request.arg("sessionToken")
         entry = self._tokens.get(token or "")
         now = self.clock()
         if entry is None or entry[0] != environment or now - entry[1] >= TOKEN_IDLE_SECONDS:
@@ -330,7 +380,7 @@ class TimeTapSim:
         if count:
             return Response.json({"count": len(rows)})
         rows.sort(key=lambda r: (r["startDate"], r["startTime"], r["calendarId"]))
-        return Response.json(rows[(page - 1) * size: page * size])
+        return Response.json(rows[(page - 1) * size : page * size])
 
     def _calendar_item(self, calendar_id: int) -> dict[str, Any] | None:
         for row in (*self.appointments, *self.time_off):
@@ -340,15 +390,35 @@ class TimeTapSim:
 
     # --- time off --------------------------------------------------------------------------
 
-    def _insert_time_off(self, staff_id: int, start: date, end: date, start_time: int, end_time: int,
-                         reason: dict[str, Any], note: str | None) -> dict[str, Any]:
+    def _insert_time_off(
+        self,
+        staff_id: int,
+        start: date,
+        end: date,
+        start_time: int,
+        end_time: int,
+        reason: dict[str, Any],
+        note: str | None,
+    ) -> dict[str, Any]:
         ident = next(self._calendar_ids)
         created = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S")
-        row = {"calendarId": ident, "timeOffId": ident, "businessId": self.business_id,
-               "staff": {"professionalId": staff_id}, "startDate": start.isoformat(), "endDate": end.isoformat(),
-               "startTime": start_time, "endTime": end_time, "reason": dict(reason), "note": note or None,
-               "active": True, "color": "#9e9e9e", "createdDate": created, "createdUser": "api",
-               "modifiedDate": created}
+        row = {
+            "calendarId": ident,
+            "timeOffId": ident,
+            "businessId": self.business_id,
+            "staff": {"professionalId": staff_id},
+            "startDate": start.isoformat(),
+            "endDate": end.isoformat(),
+            "startTime": start_time,
+            "endTime": end_time,
+            "reason": dict(reason),
+            "note": note or None,
+            "active": True,
+            "color": "#9e9e9e",
+            "createdDate": created,
+            "createdUser": "api",
+            "modifiedDate": created,
+        }
         self.time_off.append(row)
         return row
 
@@ -375,13 +445,20 @@ class TimeTapSim:
             return out, _bad("the time off ends before it starts")
         reason = data.get("reason")
         reason_id = reason.get("reasonId") if isinstance(reason, dict) else None
-        known = self.reasons.get(int(reason_id)) if isinstance(reason_id, int | str) and str(reason_id).isdigit() \
-            else None
+        known = (
+            self.reasons.get(int(reason_id)) if isinstance(reason_id, int | str) and str(reason_id).isdigit() else None
+        )
         if known is None or known["reasonType"] != "PERSONAL":
             return out, _bad("reason must be a service with reasonType PERSONAL")
         note = data.get("note")
-        out.update(start=start, end=end, start_time=start_time, end_time=end_time, reason=known,
-                   note=note if isinstance(note, str) else None)
+        out.update(
+            start=start,
+            end=end,
+            start_time=start_time,
+            end_time=end_time,
+            reason=known,
+            note=note if isinstance(note, str) else None,
+        )
         return out, None
 
     def _body(self, request: Request, *, bulk: bool) -> tuple[dict[str, Any], Response | None]:
@@ -398,9 +475,18 @@ class TimeTapSim:
         values, error = self._body(request, bulk=True)
         if error is not None:
             return error
-        created = [self._insert_time_off(staff_id, values["start"], values["end"], values["start_time"],
-                                         values["end_time"], values["reason"], values["note"])
-                   for staff_id in values["staff"]]
+        created = [
+            self._insert_time_off(
+                staff_id,
+                values["start"],
+                values["end"],
+                values["start_time"],
+                values["end_time"],
+                values["reason"],
+                values["note"],
+            )
+            for staff_id in values["staff"]
+        ]
         return Response.json(created)
 
     def _time_off_item(self, request: Request, raw_id: str) -> Response:
@@ -417,10 +503,15 @@ class TimeTapSim:
             values, error = self._body(request, bulk=False)
             if error is not None:
                 return error
-            row.update(startDate=values["start"].isoformat(), endDate=values["end"].isoformat(),
-                       startTime=values["start_time"], endTime=values["end_time"], reason=dict(values["reason"]),
-                       note=values["note"],
-                       modifiedDate=datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S"))
+            row.update(
+                startDate=values["start"].isoformat(),
+                endDate=values["end"].isoformat(),
+                startTime=values["start_time"],
+                endTime=values["end_time"],
+                reason=dict(values["reason"]),
+                note=values["note"],
+                modifiedDate=datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            )
             return Response.json(row)
         return _not_allowed("GET, PUT, DELETE")
 

@@ -30,15 +30,20 @@ class WebhookSender:
 
     def send(self, event_type: str, data: dict[str, Any]) -> int:
         """POST one event, signed; returns the endpoint's HTTP status (0 when unreachable)."""
-        event = {"event_id": str(self._next_id), "event_type": event_type,
-                 "created_At": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), "data": data}
+        event = {
+            "event_id": str(self._next_id),
+            "event_type": event_type,
+            "created_At": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "data": data,
+        }
         self._next_id += 1
         body = json.dumps(event).encode()
         signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         self.sent.append(event)
         try:
-            status = httpx.post(self.url, content=body, timeout=10,
-                                headers={"Content-Type": "application/json", self.header: signature}).status_code
+            status = httpx.post(
+                self.url, content=body, timeout=10, headers={"Content-Type": "application/json", self.header: signature}
+            ).status_code
         except httpx.HTTPError as exc:
             log.info("webhook to %s failed: %s", self.url, exc)
             status = 0

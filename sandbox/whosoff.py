@@ -35,12 +35,21 @@ _LEVEL_NAMES = {STAFF: "STAFF", APPROVER: "APPROVER", SUPER_USER: "SUPER USER"}
 
 # Leave status ids (documented, §8).
 PENDING, APPROVED, CANCELLED, DECLINED = 1, 100, 900, 930
-_STATUS_IDS = {"pending": PENDING, "approved": APPROVED, "cancelled": CANCELLED, "declined": DECLINED,
-               "denied": DECLINED}
+_STATUS_IDS = {
+    "pending": PENDING,
+    "approved": APPROVED,
+    "cancelled": CANCELLED,
+    "declined": DECLINED,
+    "denied": DECLINED,
+}
 # ``status_id`` filters of leave/get and leave/my (documented, §8).
 _STATUS_FILTERS: dict[int, frozenset[int]] = {
-    0: frozenset({APPROVED, PENDING}), 1: frozenset({PENDING}), 100: frozenset({APPROVED}),
-    900: frozenset({CANCELLED}), 930: frozenset({DECLINED}), 1000: frozenset({APPROVED, DECLINED}),
+    0: frozenset({APPROVED, PENDING}),
+    1: frozenset({PENDING}),
+    100: frozenset({APPROVED}),
+    900: frozenset({CANCELLED}),
+    930: frozenset({DECLINED}),
+    1000: frozenset({APPROVED, DECLINED}),
     1010: frozenset({CANCELLED, DECLINED}),
 }
 _LIVE = frozenset({APPROVED, PENDING})  # what counts as "off" and what overlaps block
@@ -82,11 +91,18 @@ class WoUser:
 
     def json(self) -> dict[str, Any]:
         return {
-            "user_id": self.user_id, "staff_code": self.staff_code, "first_name": self.first_name,
-            "last_name": self.last_name, "email_address": self.email_address,
-            "department_id": self.department_id, "department_name": self.department_name,
-            "user_type_id": self.user_type_id, "status_id": self.status_id, "approver_id": self.approver_id,
-            "image_url_small": "", "image_url_large": "",
+            "user_id": self.user_id,
+            "staff_code": self.staff_code,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email_address": self.email_address,
+            "department_id": self.department_id,
+            "department_name": self.department_name,
+            "user_type_id": self.user_type_id,
+            "status_id": self.status_id,
+            "approver_id": self.approver_id,
+            "image_url_small": "",
+            "image_url_large": "",
         }
 
 
@@ -102,9 +118,14 @@ class WoLeaveType:
 
     def json(self) -> dict[str, Any]:
         return {
-            "leave_type_id": self.leave_type_id, "name": self.name, "code": self.code, "colour": self.colour,
-            "deduct_allowance_id": 1, "requires_approval": self.requires_approval,
-            "note_required": self.note_required, "status_id": self.status_id,
+            "leave_type_id": self.leave_type_id,
+            "name": self.name,
+            "code": self.code,
+            "colour": self.colour,
+            "deduct_allowance_id": 1,
+            "requires_approval": self.requires_approval,
+            "note_required": self.note_required,
+            "status_id": self.status_id,
         }
 
 
@@ -153,8 +174,9 @@ def compute_secret(nonce: str, client_secret: str) -> str:
     return hashlib.sha512((nonce + client_secret).encode("utf-8")).hexdigest()
 
 
-def encode_span(start: date, end: date, start_portion: Portion = Portion.FULL,
-                end_portion: Portion = Portion.FULL) -> tuple[datetime, datetime]:
+def encode_span(
+    start: date, end: date, start_portion: Portion = Portion.FULL, end_portion: Portion = Portion.FULL
+) -> tuple[datetime, datetime]:
     """Inclusive days with half-day portions to the §7 [start, exclusive end) datetimes."""
     if start == end:
         portion = start_portion if start_portion is not Portion.FULL else end_portion
@@ -165,8 +187,11 @@ def encode_span(start: date, end: date, start_portion: Portion = Portion.FULL,
             return day.replace(hour=12), day + timedelta(days=1)
         return day, day + timedelta(days=1)
     first = datetime.combine(start, _NOON if start_portion is Portion.PM else _MIDNIGHT)
-    last = datetime.combine(end, _NOON) if end_portion is Portion.AM else datetime.combine(end + timedelta(days=1),
-                                                                                           _MIDNIGHT)
+    last = (
+        datetime.combine(end, _NOON)
+        if end_portion is Portion.AM
+        else datetime.combine(end + timedelta(days=1), _MIDNIGHT)
+    )
     return first, last
 
 
@@ -259,9 +284,19 @@ class WhosOffSim:
 
     # --- seeding (cheap: no HTTP, no validation beyond what keeps state consistent) ------------
 
-    def add_user(self, name: str, email: str, *, user_id: int | None = None, department: str = "Staff",
-                 user_type_id: int = STAFF, password: str | None = None, active: bool = True,
-                 approver_id: int | None = None, staff_code: str = "") -> int:
+    def add_user(
+        self,
+        name: str,
+        email: str,
+        *,
+        user_id: int | None = None,
+        department: str = "Staff",
+        user_type_id: int = STAFF,
+        password: str | None = None,
+        active: bool = True,
+        approver_id: int | None = None,
+        staff_code: str = "",
+    ) -> int:
         """Add a person and return their ``user_id``; a password lets them authenticate."""
         first, _, last = name.strip().partition(" ")
         with self._lock:
@@ -271,27 +306,61 @@ class WhosOffSim:
             else:
                 self._ids["user"] = max(self._ids["user"], user_id)
             dept_id = self.departments.setdefault(department, len(self.departments) + 1)
-            self.users[user_id] = WoUser(user_id, first, last, email, dept_id, department, user_type_id, password,
-                                         1 if active else 0, approver_id, staff_code)
+            self.users[user_id] = WoUser(
+                user_id,
+                first,
+                last,
+                email,
+                dept_id,
+                department,
+                user_type_id,
+                password,
+                1 if active else 0,
+                approver_id,
+                staff_code,
+            )
             self._by_login[email.lower()] = user_id
             self._by_user.setdefault(user_id, [])
         return user_id
 
-    def add_leave_type(self, name: str, *, code: str | None = None, colour: str = "#3a87ad",
-                       requires_approval: bool = False, note_required: bool = False, active: bool = True,
-                       leave_type_id: int | None = None) -> int:
+    def add_leave_type(
+        self,
+        name: str,
+        *,
+        code: str | None = None,
+        colour: str = "#3a87ad",
+        requires_approval: bool = False,
+        note_required: bool = False,
+        active: bool = True,
+        leave_type_id: int | None = None,
+    ) -> int:
         with self._lock:
             if leave_type_id is None:
                 self._ids["leave_type"] += 1
                 leave_type_id = self._ids["leave_type"]
             self.leave_types[leave_type_id] = WoLeaveType(
-                leave_type_id, name, code or name[:3].upper(), colour, requires_approval, note_required,
-                1 if active else 0)
+                leave_type_id,
+                name,
+                code or name[:3].upper(),
+                colour,
+                requires_approval,
+                note_required,
+                1 if active else 0,
+            )
         return leave_type_id
 
-    def add_leave(self, user_id: int, start: date, end: date | None = None, *, leave_type: int | str | None = None,
-                  start_portion: Portion = Portion.FULL, end_portion: Portion = Portion.FULL,
-                  status: str = "approved", note: str = "") -> int:
+    def add_leave(
+        self,
+        user_id: int,
+        start: date,
+        end: date | None = None,
+        *,
+        leave_type: int | str | None = None,
+        start_portion: Portion = Portion.FULL,
+        end_portion: Portion = Portion.FULL,
+        status: str = "approved",
+        note: str = "",
+    ) -> int:
         """Record leave directly (no overlap checks) and return its ``leave_id``; ``leave_type`` is an
         id or a name, defaulting to the first type."""
         begin, finish = encode_span(start, end or start, start_portion, end_portion)
@@ -299,8 +368,9 @@ class WhosOffSim:
             type_id = self._leave_type_id(leave_type)
             self._ids["leave"] += 1
             leave_id = self._ids["leave"]
-            self.leave[leave_id] = WoLeave(leave_id, user_id, type_id, begin, finish, _STATUS_IDS[status], note,
-                                           user_id)
+            self.leave[leave_id] = WoLeave(
+                leave_id, user_id, type_id, begin, finish, _STATUS_IDS[status], note, user_id
+            )
             self._by_user.setdefault(user_id, []).append(leave_id)
         return leave_id
 
@@ -312,14 +382,27 @@ class WhosOffSim:
             self.free_restricted[fid] = WoFreeRestricted(fid, name, day, end or day, RESTRICTED if restricted else FREE)
         return fid
 
-    def set_allowance(self, user_id: int, remaining: float, *, allowance_type_id: int = 0,
-                      name: str = "Annual allowance", opening: float | None = None) -> None:
+    def set_allowance(
+        self,
+        user_id: int,
+        remaining: float,
+        *,
+        allowance_type_id: int = 0,
+        name: str = "Annual allowance",
+        opening: float | None = None,
+    ) -> None:
         """A user's allowance as the User Allowance controller would give it (fields inferred)."""
         with self._lock:
-            self.allowances[user_id] = [{"user_id": user_id, "name": name, "allowance_type_id": allowance_type_id,
-                                         "start_date": f"{self.today().year}-01-01",
-                                         "opening": remaining if opening is None else opening,
-                                         "remaining": remaining}]
+            self.allowances[user_id] = [
+                {
+                    "user_id": user_id,
+                    "name": name,
+                    "allowance_type_id": allowance_type_id,
+                    "start_date": f"{self.today().year}-01-01",
+                    "opening": remaining if opening is None else opening,
+                    "remaining": remaining,
+                }
+            ]
 
     def decide(self, leave_id: int, status: str, *, by: int | None = None) -> None:
         """The admin hook: approve, decline or cancel a request the way an approver does in
@@ -337,11 +420,15 @@ class WhosOffSim:
         lt = self.leave_types.get(leave.leave_type_id)
         approver = self.users.get(leave.decided_by or 0)
         words = {PENDING: "pending", APPROVED: "approved", CANCELLED: "cancelled", DECLINED: "declined"}
-        return {"id": str(leave.leave_id), "name": lt.name if lt else "",
-                "staff": f"{user.first_name} {user.last_name}" if user else "",
-                "approver": f"{approver.first_name} {approver.last_name}" if approver else "",
-                "status": words[leave.status_id], "start_date": leave.start.strftime("%Y-%m-%d %H:%M"),
-                "end_date": leave.end.strftime("%Y-%m-%d %H:%M")}
+        return {
+            "id": str(leave.leave_id),
+            "name": lt.name if lt else "",
+            "staff": f"{user.first_name} {user.last_name}" if user else "",
+            "approver": f"{approver.first_name} {approver.last_name}" if approver else "",
+            "status": words[leave.status_id],
+            "start_date": leave.start.strftime("%Y-%m-%d %H:%M"),
+            "end_date": leave.end.strftime("%Y-%m-%d %H:%M"),
+        }
 
     def _leave_type_id(self, leave_type: int | str | None) -> int:
         if leave_type is None:
@@ -359,11 +446,23 @@ class WhosOffSim:
         some upcoming leave (one of it a half day) and the next Christmas holidays; ``leave`` adds
         sickness this week and a company holiday next week (the sandbox and the console)."""
         sim = cls(app_id="demo-whosoff-app", client_secret="demo-whosoff-client-secret", clock=clock)  # noqa: S106
-        sim.add_user("Timebot Service", "timebot@example.com", department="Operations",
-                     user_type_id=SUPER_USER, password="demo-whosoff-password")  # noqa: S106 - sandbox login
-        ids = [sim.add_user(p.name, p.email, department="Engineering" if i % 2 else "Research",
-                            user_type_id=SUPER_USER if i == 0 else STAFF, password="demo-password")  # noqa: S106
-               for i, p in enumerate(DEMO_PEOPLE)]
+        sim.add_user(
+            "Timebot Service",
+            "timebot@example.com",
+            department="Operations",
+            user_type_id=SUPER_USER,
+            password="demo-whosoff-password",
+        )  # noqa: S106 - sandbox login
+        ids = [
+            sim.add_user(
+                p.name,
+                p.email,
+                department="Engineering" if i % 2 else "Research",
+                user_type_id=SUPER_USER if i == 0 else STAFF,
+                password="demo-password",
+            )  # noqa: S106
+            for i, p in enumerate(DEMO_PEOPLE)
+        ]
         sim.add_leave_type("Annual Leave", code="AL", colour="#3a87ad")
         sim.add_leave_type("Sickness", code="SIC", colour="#b94a48")
         sim.add_leave_type("Working From Home", code="WFH", colour="#468847")
@@ -371,10 +470,21 @@ class WhosOffSim:
         today = sim.today()
         monday = today + timedelta(days=7 - today.weekday())
         sim.add_leave(ids[1], monday, monday + timedelta(days=2), leave_type="Annual Leave", note="Family visit")
-        sim.add_leave(ids[2], monday + timedelta(days=1), leave_type="Annual Leave", start_portion=Portion.PM,
-                      end_portion=Portion.PM, note="Dentist")
-        sim.add_leave(ids[3], monday + timedelta(days=14), monday + timedelta(days=18), leave_type="Unpaid Leave",
-                      status="pending")
+        sim.add_leave(
+            ids[2],
+            monday + timedelta(days=1),
+            leave_type="Annual Leave",
+            start_portion=Portion.PM,
+            end_portion=Portion.PM,
+            note="Dentist",
+        )
+        sim.add_leave(
+            ids[3],
+            monday + timedelta(days=14),
+            monday + timedelta(days=18),
+            leave_type="Unpaid Leave",
+            status="pending",
+        )
         year = today.year if today <= date(today.year, 12, 25) else today.year + 1
         sim.add_holiday(date(year, 12, 25), "Christmas Day")
         sim.add_holiday(date(year, 12, 26), "Boxing Day")
@@ -455,8 +565,11 @@ class WhosOffSim:
         token = secrets.token_hex(32)
         expires = self.clock() + self.token_ttl
         self._tokens[token] = _Token(user.user_id, expires)
-        user_json = {k: v for k, v in user.json().items() if k in
-                     {"user_id", "first_name", "last_name", "email_address", "user_type_id"}}
+        user_json = {
+            k: v
+            for k, v in user.json().items()
+            if k in {"user_id", "first_name", "last_name", "email_address", "user_type_id"}
+        }
         expiry = datetime.fromtimestamp(expires, self.tz).strftime("%Y-%m-%dT%H:%M:%S")
         return _ok([{"token": {"access_token": token, "token_expiry_date": expiry}, "user": user_json}])
 
@@ -464,7 +577,8 @@ class WhosOffSim:
         """The order of §14: app id, IP, nonce, secret, then credentials or token."""
         header_app, body_app = request.headers.get("app-id"), body.get("app_id")
         if (header_app is None and body_app is None) or any(
-                a is not None and not secrets.compare_digest(str(a), self.app_id) for a in (header_app, body_app)):
+            a is not None and not secrets.compare_digest(str(a), self.app_id) for a in (header_app, body_app)
+        ):
             raise _bad("App Id is missing or not valid", "SIM-AUTH-APP")
         ip = str(body.get("ip_address") or "")
         try:
@@ -491,8 +605,12 @@ class WhosOffSim:
         uid = self._by_login.get(str(body.get("username") or "").lower())
         user = self.users.get(uid) if uid is not None else None
         password = str(body.get("password") or "")
-        if user is None or user.password is None or user.status_id != 1 or \
-                not secrets.compare_digest(user.password, password):
+        if (
+            user is None
+            or user.password is None
+            or user.status_id != 1
+            or not secrets.compare_digest(user.password, password)
+        ):
             raise SimError(401, "SIM-AUTH-LOGIN", "Can't authenticate with those credentials")
         return user, None
 
@@ -522,8 +640,14 @@ class WhosOffSim:
     # --- field parsing -----------------------------------------------------------------------
 
     @staticmethod
-    def _int(body: dict[str, Any], name: str, *, required: bool = True, default: int | None = None,
-             allowed: Iterable[int] | None = None) -> int | None:
+    def _int(
+        body: dict[str, Any],
+        name: str,
+        *,
+        required: bool = True,
+        default: int | None = None,
+        allowed: Iterable[int] | None = None,
+    ) -> int | None:
         """Numbers or numeric strings, as the samples send ids as strings (documented, §5)."""
         value = body.get(name)
         if value is None or value == "":
@@ -631,8 +755,11 @@ class WhosOffSim:
         last = ctx.body.get("last_name")
         if last is not None and (not isinstance(last, str) or len(last) > 250):
             raise _bad("last_name must be text of at most 250 characters.")
-        return [u.json() for u in self.users.values() if u.status_id in statuses and in_scope(u)
-                and (not last or u.last_name.lower() == last.lower())]
+        return [
+            u.json()
+            for u in self.users.values()
+            if u.status_id in statuses and in_scope(u) and (not last or u.last_name.lower() == last.lower())
+        ]
 
     def _allowance_retrieve(self, ctx: _Ctx) -> list[Any]:
         user_id = self._int(ctx.body, "user_id")
@@ -661,27 +788,44 @@ class WhosOffSim:
         lt = self.leave_types.get(leave.leave_type_id)
         by = self.users.get(leave.requested_by or leave.user_id)
         return {
-            "leave_id": leave.leave_id, "user_id": leave.user_id,
-            "first_name": user.first_name if user else "", "last_name": user.last_name if user else "",
+            "leave_id": leave.leave_id,
+            "user_id": leave.user_id,
+            "first_name": user.first_name if user else "",
+            "last_name": user.last_name if user else "",
             "email_address": user.email_address if user else "",
             "department_id": user.department_id if user else None,
             "department_name": user.department_name if user else "",
             "requested_by_first_name": by.first_name if by else "",
             "requested_by_last_name": by.last_name if by else "",
-            "image_url_small": "", "image_url_large": "",
-            "leave_type_id": leave.leave_type_id, "leave_type_name": lt.name if lt else "",
-            "code": lt.code if lt else "", "colour": lt.colour if lt else "",
-            "cancellation_period": 0, "status_id": leave.status_id,
-            "start_date": _fmt(leave.start), "end_date": _fmt(leave.end), "note": leave.note,
+            "image_url_small": "",
+            "image_url_large": "",
+            "leave_type_id": leave.leave_type_id,
+            "leave_type_name": lt.name if lt else "",
+            "code": lt.code if lt else "",
+            "colour": lt.colour if lt else "",
+            "cancellation_period": 0,
+            "status_id": leave.status_id,
+            "start_date": _fmt(leave.start),
+            "end_date": _fmt(leave.end),
+            "note": leave.note,
         }
 
-    def _leave_in(self, start: date, end: date, statuses: frozenset[int], types: set[int] | None,
-                  leave_ids: Iterable[int] | None = None) -> list[WoLeave]:
+    def _leave_in(
+        self,
+        start: date,
+        end: date,
+        statuses: frozenset[int],
+        types: set[int] | None,
+        leave_ids: Iterable[int] | None = None,
+    ) -> list[WoLeave]:
         begin = datetime.combine(start, _MIDNIGHT)
         finish = datetime.combine(end + timedelta(days=1), _MIDNIGHT)
         pool = self.leave.values() if leave_ids is None else (self.leave[i] for i in leave_ids)
-        found = [lv for lv in pool if lv.status_id in statuses and (types is None or lv.leave_type_id in types)
-                 and lv.overlaps(begin, finish)]
+        found = [
+            lv
+            for lv in pool
+            if lv.status_id in statuses and (types is None or lv.leave_type_id in types) and lv.overlaps(begin, finish)
+        ]
         return sorted(found, key=lambda lv: (lv.start, lv.leave_id))
 
     def _leave_write(self, ctx: _Ctx, *, commit: bool) -> list[Any]:
@@ -694,8 +838,9 @@ class WhosOffSim:
         user_id = self._int(body, "user_id", required=False, default=ctx.user.user_id) or ctx.user.user_id
         admin = self._bool(body, "admin", required=False)
         if user_id != ctx.user.user_id and (ctx.user.user_type_id < APPROVER_ADD or not admin):
-            raise SimError(403, "SIM-PERM", "Booking leave for someone else needs an approver or super user "
-                                            "with admin set to true")
+            raise SimError(
+                403, "SIM-PERM", "Booking leave for someone else needs an approver or super user with admin set to true"
+            )
         target = self.users.get(user_id)
         if target is None or target.status_id != 1:
             raise _bad("User not found", "SIM-USER")
@@ -708,15 +853,24 @@ class WhosOffSim:
             raise _bad(f"A note is required for {lt.name}.", "SIM-NOTE")
         for other in (self.leave[i] for i in self._by_user.get(user_id, [])):
             if other.status_id in _LIVE and other.overlaps(start, end):
-                raise _bad(f"This overlaps leave already booked from {_fmt(other.start)} to {_fmt(other.end)}.",
-                           "SIM-OVERLAP")
+                raise _bad(
+                    f"This overlaps leave already booked from {_fmt(other.start)} to {_fmt(other.end)}.", "SIM-OVERLAP"
+                )
         for fr in self.free_restricted.values():
-            if fr.type_id == RESTRICTED and start < datetime.combine(fr.end + timedelta(days=1), _MIDNIGHT) \
-                    and datetime.combine(fr.start, _MIDNIGHT) < end:
+            if (
+                fr.type_id == RESTRICTED
+                and start < datetime.combine(fr.end + timedelta(days=1), _MIDNIGHT)
+                and datetime.combine(fr.start, _MIDNIGHT) < end
+            ):
                 raise _bad(f"Leave can't be booked on a restricted day ({fr.name}).", "SIM-RESTRICTED")
         status = PENDING if lt.requires_approval else APPROVED
-        result = {"user_id": user_id, "leave_type_id": lt.leave_type_id, "start_date": _fmt(start),
-                  "end_date": _fmt(end), "status_id": status}
+        result = {
+            "user_id": user_id,
+            "leave_type_id": lt.leave_type_id,
+            "start_date": _fmt(start),
+            "end_date": _fmt(end),
+            "status_id": status,
+        }
         if not commit:
             return [result]
         self._ids["leave"] += 1
@@ -754,10 +908,20 @@ class WhosOffSim:
 
     def _leave_my(self, ctx: _Ctx) -> list[Any]:
         start, end = self._range(ctx.body, option=True)
-        found = self._leave_in(start, end, self._statuses(ctx.body), self._leave_type_ids(ctx.body),
-                               self._by_user.get(ctx.user.user_id, []))
-        return [{"start_date": start.isoformat(), "end_date": end.isoformat(),
-                 "leave": [self._leave_json(lv) for lv in found]}]
+        found = self._leave_in(
+            start,
+            end,
+            self._statuses(ctx.body),
+            self._leave_type_ids(ctx.body),
+            self._by_user.get(ctx.user.user_id, []),
+        )
+        return [
+            {
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                "leave": [self._leave_json(lv) for lv in found],
+            }
+        ]
 
     def _leave_get(self, ctx: _Ctx) -> list[Any]:
         in_scope = self._scope(ctx.body, ctx.user, 4)
@@ -801,19 +965,33 @@ class WhosOffSim:
             if user.status_id == 1 and in_scope(user):
                 work = self._work(user)
                 days = {k: v for k, v in work.items() if k.endswith("day")}
-                rows.append({"user_id": user.user_id, "first_name": user.first_name, "last_name": user.last_name,
-                             "department_name": user.department_name, "allowance_type_id": 0, **days,
-                             "total": sum(days.values())})
+                rows.append(
+                    {
+                        "user_id": user.user_id,
+                        "first_name": user.first_name,
+                        "last_name": user.last_name,
+                        "department_name": user.department_name,
+                        "allowance_type_id": 0,
+                        **days,
+                        "total": sum(days.values()),
+                    }
+                )
         return rows
 
     def _free_restricted_retrieve(self, ctx: _Ctx) -> list[Any]:
         """Company free days and restricted days (route and fields inferred from the controller name)."""
         start, end = self._range(ctx.body)
-        return [{"free_restricted_id": fr.free_restricted_id, "name": fr.name,
-                 "start_date": fr.start.isoformat(), "end_date": fr.end.isoformat(),
-                 "free_restricted_type_id": fr.type_id}
-                for fr in sorted(self.free_restricted.values(), key=lambda f: f.start)
-                if fr.start <= end and start <= fr.end]
+        return [
+            {
+                "free_restricted_id": fr.free_restricted_id,
+                "name": fr.name,
+                "start_date": fr.start.isoformat(),
+                "end_date": fr.end.isoformat(),
+                "free_restricted_type_id": fr.type_id,
+            }
+            for fr in sorted(self.free_restricted.values(), key=lambda f: f.start)
+            if fr.start <= end and start <= fr.end
+        ]
 
 
 def serve(port: int) -> None:

@@ -17,9 +17,13 @@ from storage.queries import SqlStore
 class CalendarStore(SqlStore):
     def feed(self, team_id: str, slack_user_id: str, scope: str) -> CalendarFeed | None:
         with self.session() as s:
-            return s.exec(select(CalendarFeed).where(
-                CalendarFeed.team_id == team_id, CalendarFeed.slack_user_id == slack_user_id,
-                CalendarFeed.scope == scope)).first()
+            return s.exec(
+                select(CalendarFeed).where(
+                    CalendarFeed.team_id == team_id,
+                    CalendarFeed.slack_user_id == slack_user_id,
+                    CalendarFeed.scope == scope,
+                )
+            ).first()
 
     def add(self, row: CalendarFeed) -> CalendarFeed:
         """Insert ``row`` unless the person has that feed already (a double click): the stored one."""
@@ -28,8 +32,13 @@ class CalendarStore(SqlStore):
     def rehash(self, feed_id: int, token_hash: str) -> None:
         """A new secret key makes a new token from the same salt: the old URL stops, the new one works."""
         with self.session() as s:
-            s.exec(update(CalendarFeed).where(  # type: ignore[call-overload]
-                col(CalendarFeed.id) == feed_id).values(token_hash=token_hash))
+            s.exec(
+                update(CalendarFeed)
+                .where(  # type: ignore[call-overload]
+                    col(CalendarFeed.id) == feed_id
+                )
+                .values(token_hash=token_hash)
+            )
             s.commit()
 
     def by_token_hash(self, token_hash: str) -> CalendarFeed | None:
@@ -38,8 +47,11 @@ class CalendarStore(SqlStore):
 
     def revoke(self, team_id: str, slack_user_id: str) -> int:
         with self.session() as s:
-            result = s.exec(delete(CalendarFeed).where(  # type: ignore[call-overload]
-                col(CalendarFeed.team_id) == team_id, col(CalendarFeed.slack_user_id) == slack_user_id))
+            result = s.exec(
+                delete(CalendarFeed).where(  # type: ignore[call-overload]
+                    col(CalendarFeed.team_id) == team_id, col(CalendarFeed.slack_user_id) == slack_user_id
+                )
+            )
             s.commit()
             return int(result.rowcount or 0)
 
@@ -52,11 +64,15 @@ class CalendarStore(SqlStore):
         """True for the one caller that may rebuild the feed now: its build is older than
         ``fresh_for`` (or missing) and nobody claimed it within ``claim_for``."""
         with self.session() as s:
-            result = s.exec(update(CalendarFeed).where(  # type: ignore[call-overload]
-                col(CalendarFeed.id) == feed_id,
-                or_(col(CalendarFeed.built_at).is_(None), col(CalendarFeed.built_at) < now - fresh_for),
-                or_(col(CalendarFeed.refreshing_at).is_(None), col(CalendarFeed.refreshing_at) < now - claim_for),
-            ).values(refreshing_at=now))
+            result = s.exec(
+                update(CalendarFeed)
+                .where(  # type: ignore[call-overload]
+                    col(CalendarFeed.id) == feed_id,
+                    or_(col(CalendarFeed.built_at).is_(None), col(CalendarFeed.built_at) < now - fresh_for),
+                    or_(col(CalendarFeed.refreshing_at).is_(None), col(CalendarFeed.refreshing_at) < now - claim_for),
+                )
+                .values(refreshing_at=now)
+            )
             s.commit()
             return bool(result.rowcount)
 
@@ -75,6 +91,11 @@ class CalendarStore(SqlStore):
     def release(self, feed_id: int) -> None:
         """Give up a refresh claim after a failed build, so the next poll tries again."""
         with self.session() as s:
-            s.exec(update(CalendarFeed).where(  # type: ignore[call-overload]
-                col(CalendarFeed.id) == feed_id).values(refreshing_at=None))
+            s.exec(
+                update(CalendarFeed)
+                .where(  # type: ignore[call-overload]
+                    col(CalendarFeed.id) == feed_id
+                )
+                .values(refreshing_at=None)
+            )
             s.commit()

@@ -75,8 +75,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     try:
         lock_file = open(f"{database}.migrate-lock", "a")  # noqa: SIM115 - closed below, after the unlock
     except OSError as exc:
-        raise DatabaseUnusable(f"can't write next to the database at DATABASE_URL ({database}.migrate-lock: "
-                               f"{exc.strerror or type(exc).__name__}); is its directory read-only?") from exc
+        raise DatabaseUnusable(
+            f"can't write next to the database at DATABASE_URL ({database}.migrate-lock: "
+            f"{exc.strerror or type(exc).__name__}); is its directory read-only?"
+        ) from exc
     with lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:

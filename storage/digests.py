@@ -72,8 +72,11 @@ class DigestStore(SqlStore):
 
     def subscription(self, team_id: str, channel_id: str) -> DigestSubscription | None:
         with self.session() as s:
-            return s.exec(select(DigestSubscription).where(
-                DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id)).first()
+            return s.exec(
+                select(DigestSubscription).where(
+                    DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id
+                )
+            ).first()
 
     def subscription_for_channel(self, channel_id: str) -> DigestSubscription | None:
         """The subscription of ``channel_id`` in whichever team has it (channel ids are global)."""
@@ -84,14 +87,22 @@ class DigestStore(SqlStore):
         """Insert or update the channel's subscription; True when it is new."""
         for _ in range(2):  # a concurrent insert of the same channel: the second pass updates it
             with self.session() as s:
-                row = s.exec(select(DigestSubscription).where(
-                    DigestSubscription.team_id == sub.team_id,
-                    DigestSubscription.channel_id == sub.channel_id)).first()
+                row = s.exec(
+                    select(DigestSubscription).where(
+                        DigestSubscription.team_id == sub.team_id, DigestSubscription.channel_id == sub.channel_id
+                    )
+                ).first()
                 created = row is None
                 if row is None:
-                    row = DigestSubscription(team_id=sub.team_id, channel_id=sub.channel_id, hour=sub.hour,
-                                             minute=sub.minute, tz=sub.tz, created_by=sub.created_by,
-                                             created_at=now)
+                    row = DigestSubscription(
+                        team_id=sub.team_id,
+                        channel_id=sub.channel_id,
+                        hour=sub.hour,
+                        minute=sub.minute,
+                        tz=sub.tz,
+                        created_by=sub.created_by,
+                        created_at=now,
+                    )
                 row.hour, row.minute, row.tz, row.days = sub.hour, sub.minute, sub.tz, sub.days
                 row.skip_empty, row.days_ahead, row.created_by = sub.skip_empty, sub.days_ahead, sub.created_by
                 row.scope, row.cadence = sub.scope, sub.cadence
@@ -109,8 +120,11 @@ class DigestStore(SqlStore):
 
     def delete_subscription(self, team_id: str, channel_id: str) -> bool:
         with self.session() as s:
-            result = s.exec(delete(DigestSubscription).where(  # type: ignore[call-overload]
-                DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id))
+            result = s.exec(
+                delete(DigestSubscription).where(  # type: ignore[call-overload]
+                    DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id
+                )
+            )
             s.commit()
             return bool(result.rowcount)
 
@@ -118,9 +132,11 @@ class DigestStore(SqlStore):
 
     def run(self, team_id: str, channel_id: str, local_date: date) -> DigestRun | None:
         with self.session() as s:
-            return s.exec(select(DigestRun).where(
-                DigestRun.team_id == team_id, DigestRun.channel_id == channel_id,
-                DigestRun.local_date == local_date)).first()
+            return s.exec(
+                select(DigestRun).where(
+                    DigestRun.team_id == team_id, DigestRun.channel_id == channel_id, DigestRun.local_date == local_date
+                )
+            ).first()
 
     def runs(self, channel_id: str | None = None) -> list[DigestRun]:
         with self.session() as s:
@@ -140,14 +156,29 @@ class DigestStore(SqlStore):
         """The latest run since ``since`` of each channel of the team (``/timebot digest list``)."""
         latest: dict[str, DigestRun] = {}
         with self.session() as s:
-            rows = s.exec(select(DigestRun).where(DigestRun.team_id == team_id, DigestRun.local_date >= since)
-                          .order_by(col(DigestRun.local_date), col(DigestRun.id)))
+            rows = s.exec(
+                select(DigestRun)
+                .where(DigestRun.team_id == team_id, DigestRun.local_date >= since)
+                .order_by(col(DigestRun.local_date), col(DigestRun.id))
+            )
             for row in rows:
                 latest[row.channel_id] = row
         return latest
 
-    def claim_run(self, team_id: str, channel_id: str, local_date: date, *, owner: str, now: datetime,
-                  trigger: str, late: bool, policy: ClaimPolicy, force: bool = False, manual: bool = False) -> Claim:
+    def claim_run(
+        self,
+        team_id: str,
+        channel_id: str,
+        local_date: date,
+        *,
+        owner: str,
+        now: datetime,
+        trigger: str,
+        late: bool,
+        policy: ClaimPolicy,
+        force: bool = False,
+        manual: bool = False,
+    ) -> Claim:
         """INSERT the (channel, local date) row; the unique constraint makes exactly one caller win.
 
         A row that is already there is taken over only when that provably cannot post twice:
@@ -162,8 +193,17 @@ class DigestStore(SqlStore):
         A stale ``posting`` row may have reached Slack, so it becomes ``unknown`` and is never
         re-posted automatically (at-most-once for that narrow window).
         """
-        fresh = DigestRun(team_id=team_id, channel_id=channel_id, local_date=local_date, status="claimed",
-                          owner=owner, trigger=trigger, late=late, claimed_at=now, updated_at=now)
+        fresh = DigestRun(
+            team_id=team_id,
+            channel_id=channel_id,
+            local_date=local_date,
+            status="claimed",
+            owner=owner,
+            trigger=trigger,
+            late=late,
+            claimed_at=now,
+            updated_at=now,
+        )
         with self.session() as s:
             s.add(fresh)
             try:
@@ -174,12 +214,27 @@ class DigestStore(SqlStore):
                 s.rollback()
         row = self.run(team_id, channel_id, local_date)
         if row is None:  # deleted between our insert and our read: try once more from the start
-            return self.claim_run(team_id, channel_id, local_date, owner=owner, now=now, trigger=trigger,
-                                  late=late, policy=policy, force=force, manual=manual)
+            return self.claim_run(
+                team_id,
+                channel_id,
+                local_date,
+                owner=owner,
+                now=now,
+                trigger=trigger,
+                late=late,
+                policy=policy,
+                force=force,
+                manual=manual,
+            )
         stale = row.updated_at < now - policy.stale_after
         if row.status == "posting" and stale:
-            marked = self._transition(row, "unknown", now, resumable=False, detail=_join(
-                row.detail, "the process posting it stopped before recording the result"))
+            marked = self._transition(
+                row,
+                "unknown",
+                now,
+                resumable=False,
+                detail=_join(row.detail, "the process posting it stopped before recording the result"),
+            )
             return Claim(None, row, "marked-unknown" if marked else "held")
         if row.status in {"claimed", "posting"} and not stale:
             return Claim(None, row, "held")
@@ -192,15 +247,24 @@ class DigestStore(SqlStore):
             reason = "resume"
         elif row.status == "claimed" and stale:
             reason = "taken-over"
-        elif (row.status == "failed" or (row.status == "partial" and row.resumable)) \
-                and row.attempts < policy.max_attempts and row.updated_at <= now - policy.retry_after:
+        elif (
+            (row.status == "failed" or (row.status == "partial" and row.resumable))
+            and row.attempts < policy.max_attempts
+            and row.updated_at <= now - policy.retry_after
+        ):
             reason = "retry" if row.status == "failed" else "resume"
         if not reason:
             if row.status == "failed" or (row.status == "partial" and row.resumable):
                 return Claim(None, row, "gave-up" if row.attempts >= policy.max_attempts else "retry-later")
             return Claim(None, row, "done")
-        values: dict[str, object] = {"status": "claimed", "owner": owner, "trigger": trigger, "claimed_at": now,
-                                     "updated_at": now, "attempts": row.attempts + 1}
+        values: dict[str, object] = {
+            "status": "claimed",
+            "owner": owner,
+            "trigger": trigger,
+            "claimed_at": now,
+            "updated_at": now,
+            "attempts": row.attempts + 1,
+        }
         note = f"{reason} from {row.status}"
         if reason == "forced":  # a resend from the start: what went out before is history
             values.update(message_ts="", plan="", resumable=False, late=late)
@@ -209,9 +273,15 @@ class DigestStore(SqlStore):
             values["late"] = late
         values["detail"] = _join(row.detail, note)
         with self.session() as s:
-            result = s.exec(update(DigestRun).where(  # type: ignore[call-overload]
-                col(DigestRun.id) == row.id, col(DigestRun.owner) == row.owner, col(DigestRun.status) == row.status,
-            ).values(**values))
+            result = s.exec(
+                update(DigestRun)
+                .where(  # type: ignore[call-overload]
+                    col(DigestRun.id) == row.id,
+                    col(DigestRun.owner) == row.owner,
+                    col(DigestRun.status) == row.status,
+                )
+                .values(**values)
+            )
             s.commit()
             if result.rowcount != 1:
                 return Claim(None, self.run(team_id, channel_id, local_date), "held")
@@ -224,14 +294,27 @@ class DigestStore(SqlStore):
 
     def record_ts(self, run: DigestRun, ts: list[str], now: datetime) -> bool:
         with self.session() as s:
-            result = s.exec(update(DigestRun).where(  # type: ignore[call-overload]
-                col(DigestRun.id) == run.id, col(DigestRun.owner) == run.owner,
-                col(DigestRun.status) == "posting").values(message_ts=",".join(ts)[:1000], updated_at=now))
+            result = s.exec(
+                update(DigestRun)
+                .where(  # type: ignore[call-overload]
+                    col(DigestRun.id) == run.id, col(DigestRun.owner) == run.owner, col(DigestRun.status) == "posting"
+                )
+                .values(message_ts=",".join(ts)[:1000], updated_at=now)
+            )
             s.commit()
             return bool(result.rowcount)
 
-    def finish(self, run: DigestRun, status: str, now: datetime, *, detail: str = "", ts: list[str] | None = None,
-               expect: str | None = None, resumable: bool = False) -> bool:
+    def finish(
+        self,
+        run: DigestRun,
+        status: str,
+        now: datetime,
+        *,
+        detail: str = "",
+        ts: list[str] | None = None,
+        expect: str | None = None,
+        resumable: bool = False,
+    ) -> bool:
         """End our attempt; ``resumable`` (for ``partial``) lets the scheduler post the rest later."""
         values: dict[str, object] = {"status": status, "updated_at": now, "resumable": resumable}
         if detail:
@@ -248,11 +331,21 @@ class DigestStore(SqlStore):
             s.commit()
             return bool(result.rowcount)
 
-    def mark_missed(self, team_id: str, channel_id: str, local_date: date, *, owner: str, now: datetime,
-                    detail: str) -> bool:
+    def mark_missed(
+        self, team_id: str, channel_id: str, local_date: date, *, owner: str, now: datetime, detail: str
+    ) -> bool:
         """Record that a day's digest was never posted (the bot was down); True if we recorded it."""
-        row = DigestRun(team_id=team_id, channel_id=channel_id, local_date=local_date, status="missed",
-                        owner=owner, trigger="catch-up", claimed_at=now, updated_at=now, detail=detail[:2000])
+        row = DigestRun(
+            team_id=team_id,
+            channel_id=channel_id,
+            local_date=local_date,
+            status="missed",
+            owner=owner,
+            trigger="catch-up",
+            claimed_at=now,
+            updated_at=now,
+            detail=detail[:2000],
+        )
         with self.session() as s:
             s.add(row)
             try:
@@ -262,15 +355,29 @@ class DigestStore(SqlStore):
                 return False
             return True
 
-    def _transition(self, run: DigestRun, status: str, now: datetime, *, expect: str | None = None,
-                    detail: str = "", **extra: object) -> bool:
+    def _transition(
+        self,
+        run: DigestRun,
+        status: str,
+        now: datetime,
+        *,
+        expect: str | None = None,
+        detail: str = "",
+        **extra: object,
+    ) -> bool:
         values: dict[str, object] = {"status": status, "updated_at": now, **extra}
         if detail:
             values["detail"] = detail[:2000]
         with self.session() as s:
-            result = s.exec(update(DigestRun).where(  # type: ignore[call-overload]
-                col(DigestRun.id) == run.id, col(DigestRun.owner) == run.owner,
-                col(DigestRun.status) == (expect or run.status)).values(**values))
+            result = s.exec(
+                update(DigestRun)
+                .where(  # type: ignore[call-overload]
+                    col(DigestRun.id) == run.id,
+                    col(DigestRun.owner) == run.owner,
+                    col(DigestRun.status) == (expect or run.status),
+                )
+                .values(**values)
+            )
             s.commit()
             return bool(result.rowcount)
 

@@ -22,8 +22,9 @@ class FollowupStore(SqlStore):
 
     def tracked(self, vendor: str, request_id: str) -> LeaveTrack | None:
         with self.session() as s:
-            return s.exec(select(LeaveTrack).where(LeaveTrack.vendor == vendor,
-                                                   LeaveTrack.request_id == request_id)).first()
+            return s.exec(
+                select(LeaveTrack).where(LeaveTrack.vendor == vendor, LeaveTrack.request_id == request_id)
+            ).first()
 
     def open_requests(self, vendor: str | None = None) -> list[LeaveTrack]:
         with self.session() as s:
@@ -36,9 +37,14 @@ class FollowupStore(SqlStore):
         """Record the new status, once: False when another process recorded it first. ``at``: when
         the vendor says it happened (a webhook's event time), else now."""
         with self.session() as s:
-            result = s.exec(update(LeaveTrack).where(  # type: ignore[call-overload]
-                col(LeaveTrack.id) == row.id, col(LeaveTrack.status) == row.status,
-            ).values(status=status, decided_by=(decided_by or "")[:256], updated_at=at or utcnow()))
+            result = s.exec(
+                update(LeaveTrack)
+                .where(  # type: ignore[call-overload]
+                    col(LeaveTrack.id) == row.id,
+                    col(LeaveTrack.status) == row.status,
+                )
+                .values(status=status, decided_by=(decided_by or "")[:256], updated_at=at or utcnow())
+            )
             s.commit()
             return bool(result.rowcount)
 

@@ -40,8 +40,9 @@ class HygieneStore(SqlStore):
 
     def watches(self, vendor: str, statuses: Iterable[str] = LIVE) -> list[SessionWatch]:
         with self.session() as s:
-            rows = s.exec(select(SessionWatch).where(SessionWatch.vendor == vendor,
-                                                     col(SessionWatch.status).in_(list(statuses))))
+            rows = s.exec(
+                select(SessionWatch).where(SessionWatch.vendor == vendor, col(SessionWatch.status).in_(list(statuses)))
+            )
             return [_fix(r) for r in rows]
 
     def watched(self, watch_id: int) -> SessionWatch | None:
@@ -52,9 +53,13 @@ class HygieneStore(SqlStore):
     def move(self, watch_id: int, from_: Iterable[str], to: str, **values: object) -> bool:
         """Move a watch from one of ``from_`` to ``to``; False when another process got there first."""
         with self.session() as s:
-            result = s.exec(update(SessionWatch).where(  # type: ignore[call-overload]
-                col(SessionWatch.id) == watch_id, col(SessionWatch.status).in_(list(from_))
-            ).values(status=to, updated_at=utcnow(), **values))
+            result = s.exec(
+                update(SessionWatch)
+                .where(  # type: ignore[call-overload]
+                    col(SessionWatch.id) == watch_id, col(SessionWatch.status).in_(list(from_))
+                )
+                .values(status=to, updated_at=utcnow(), **values)
+            )
             s.commit()
             return bool(result.rowcount)
 
@@ -70,12 +75,14 @@ class HygieneStore(SqlStore):
         with self.session() as s:
             return list(s.exec(select(ClockInReminder).where(col(ClockInReminder.enabled).is_(True))))
 
-    def set_clock_in_reminder(self, team_id: str, slack_user_id: str, hour: int, minute: int,
-                              enabled: bool) -> ClockInReminder:
+    def set_clock_in_reminder(
+        self, team_id: str, slack_user_id: str, hour: int, minute: int, enabled: bool
+    ) -> ClockInReminder:
         for _ in range(2):
             with self.session() as s:
                 row = s.get(ClockInReminder, (team_id, slack_user_id)) or ClockInReminder(
-                    team_id=team_id, slack_user_id=slack_user_id, hour=hour, minute=minute)
+                    team_id=team_id, slack_user_id=slack_user_id, hour=hour, minute=minute
+                )
                 row.hour, row.minute, row.enabled, row.updated_at = hour, minute, enabled, utcnow()
                 s.add(row)
                 try:

@@ -57,10 +57,24 @@ class IntakeStore:
         if not actions:
             return {}
         now = utcnow()
-        rows = [{"key": a.key[:255], "kind": a.kind, "team_id": a.team_id, "slack_user_id": a.slack_user_id,
-                 "payload": a.payload, "response_url": a.response_url[:1024], "accepted_at": a.accepted_at,
-                 "state": "running", "owner": owner, "heartbeat_at": now, "attempts": 1, "outcome": "",
-                 "updated_at": now} for a in actions]
+        rows = [
+            {
+                "key": a.key[:255],
+                "kind": a.kind,
+                "team_id": a.team_id,
+                "slack_user_id": a.slack_user_id,
+                "payload": a.payload,
+                "response_url": a.response_url[:1024],
+                "accepted_at": a.accepted_at,
+                "state": "running",
+                "owner": owner,
+                "heartbeat_at": now,
+                "attempts": 1,
+                "outcome": "",
+                "updated_at": now,
+            }
+            for a in actions
+        ]
         dialect = postgresql if self.postgres else sqlite
         stmt = dialect.insert(_T).values(rows).on_conflict_do_nothing().returning(_T.c.key, _T.c.id)
         with self.engine.begin() as conn:
@@ -71,8 +85,11 @@ class IntakeStore:
         holds (one taken over meanwhile is the new owner's to finish)."""
         if not done:
             return 0
-        stmt = update(_T).where(_T.c.id == bindparam("row_id"), _T.c.owner == owner, _T.c.state == "running") \
+        stmt = (
+            update(_T)
+            .where(_T.c.id == bindparam("row_id"), _T.c.owner == owner, _T.c.state == "running")
             .values(state="done", outcome=bindparam("told"), updated_at=utcnow())
+        )
         with self.engine.begin() as conn:
             result = conn.execute(stmt, [{"row_id": i, "told": o[:32]} for i, o in done])
         return int(result.rowcount or 0)
@@ -80,8 +97,9 @@ class IntakeStore:
     def heartbeat(self, owner: str) -> int:
         """Renew every running action ``owner`` holds: one UPDATE however many there are."""
         with self.engine.begin() as conn:
-            result = conn.execute(update(_T).where(_T.c.owner == owner, _T.c.state == "running")
-                                  .values(heartbeat_at=utcnow()))
+            result = conn.execute(
+                update(_T).where(_T.c.owner == owner, _T.c.state == "running").values(heartbeat_at=utcnow())
+            )
         return int(result.rowcount or 0)
 
     def hand_back(self, owner: str, row_id: int | None = None) -> int:
@@ -100,23 +118,33 @@ class IntakeStore:
         PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so replicas recovering at once split the rows
         instead of queueing on each other. SQLite has no row locks (one writer at a time): each row
         is taken by a conditional UPDATE that only the first process to get there wins."""
-        wanted = select(_T).where(_T.c.state == "running", _T.c.heartbeat_at < stale_before) \
-            .order_by(_T.c.id).limit(limit)
+        wanted = (
+            select(_T).where(_T.c.state == "running", _T.c.heartbeat_at < stale_before).order_by(_T.c.id).limit(limit)
+        )
         now = utcnow()
         taken: list[Taken] = []
         with self.engine.begin() as conn:
             if self.postgres:
                 rows = list(conn.execute(wanted.with_for_update(skip_locked=True)))
                 if rows:
-                    conn.execute(update(_T).where(_T.c.id.in_([r.id for r in rows]))
-                                 .values(owner=owner, heartbeat_at=now, attempts=_T.c.attempts + 1, updated_at=now))
+                    conn.execute(
+                        update(_T)
+                        .where(_T.c.id.in_([r.id for r in rows]))
+                        .values(owner=owner, heartbeat_at=now, attempts=_T.c.attempts + 1, updated_at=now)
+                    )
                 taken = [_taken(r) for r in rows]
             else:
                 for r in conn.execute(wanted).all():
-                    won = conn.execute(update(_T).where(
-                        _T.c.id == r.id, _T.c.state == "running", _T.c.owner == r.owner,
-                        _T.c.heartbeat_at < stale_before,  # renewed meanwhile: its owner lives
-                    ).values(owner=owner, heartbeat_at=now, attempts=_T.c.attempts + 1, updated_at=now))
+                    won = conn.execute(
+                        update(_T)
+                        .where(
+                            _T.c.id == r.id,
+                            _T.c.state == "running",
+                            _T.c.owner == r.owner,
+                            _T.c.heartbeat_at < stale_before,  # renewed meanwhile: its owner lives
+                        )
+                        .values(owner=owner, heartbeat_at=now, attempts=_T.c.attempts + 1, updated_at=now)
+                    )
                     if won.rowcount:
                         taken.append(_taken(r))
         return taken
@@ -124,9 +152,16 @@ class IntakeStore:
     def running_for(self, team_id: str, slack_user_id: str, kinds: Sequence[str]) -> list[IntakeAction]:
         """The person's actions not finished yet (oldest first): what a new request may be waiting on."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(_T).where(
-                _T.c.team_id == team_id, _T.c.slack_user_id == slack_user_id, _T.c.state == "running",
-                col(IntakeAction.kind).in_(list(kinds))).order_by(_T.c.id)).all()
+            rows = conn.execute(
+                select(_T)
+                .where(
+                    _T.c.team_id == team_id,
+                    _T.c.slack_user_id == slack_user_id,
+                    _T.c.state == "running",
+                    col(IntakeAction.kind).in_(list(kinds)),
+                )
+                .order_by(_T.c.id)
+            ).all()
         return [IntakeAction(**r._mapping) for r in rows]
 
     def get(self, key: str) -> IntakeAction | None:
@@ -149,9 +184,18 @@ class IntakeStore:
 
 
 def _taken(r: Any) -> Taken:
-    return Taken(key=r.key, kind=r.kind, team_id=r.team_id, slack_user_id=r.slack_user_id, payload=r.payload,
-                 response_url=r.response_url, accepted_at=_aware(r.accepted_at), id=r.id, attempts=r.attempts + 1,
-                 previous_owner=r.owner)
+    return Taken(
+        key=r.key,
+        kind=r.kind,
+        team_id=r.team_id,
+        slack_user_id=r.slack_user_id,
+        payload=r.payload,
+        response_url=r.response_url,
+        accepted_at=_aware(r.accepted_at),
+        id=r.id,
+        attempts=r.attempts + 1,
+        previous_owner=r.owner,
+    )
 
 
 def _aware(at: datetime) -> datetime:

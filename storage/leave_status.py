@@ -33,7 +33,12 @@ class LeaveStatusStore(SqlStore):
             if row is None:
                 row = SlackUserToken(team_id=team_id, slack_user_id=user_id, token_enc=token_enc, created_at=now)
             row.token_enc, row.scopes, row.enabled, row.revoked_told, row.updated_at = (
-                token_enc, scopes, True, False, now)
+                token_enc,
+                scopes,
+                True,
+                False,
+                now,
+            )
             s.add(row)
             s.commit()
 
@@ -47,8 +52,11 @@ class LeaveStatusStore(SqlStore):
 
     def forget_token(self, team_id: str, user_id: str) -> bool:
         with self.session() as s:
-            result = s.exec(delete(SlackUserToken).where(  # type: ignore[call-overload]
-                col(SlackUserToken.team_id) == team_id, col(SlackUserToken.slack_user_id) == user_id))
+            result = s.exec(
+                delete(SlackUserToken).where(  # type: ignore[call-overload]
+                    col(SlackUserToken.team_id) == team_id, col(SlackUserToken.slack_user_id) == user_id
+                )
+            )
             s.commit()
             return bool(result.rowcount)
 
@@ -57,17 +65,23 @@ class LeaveStatusStore(SqlStore):
         those not told yet. The conditional UPDATE makes "told once" hold across processes."""
         told: list[str] = []
         with self.session() as s:
-            stmt = select(SlackUserToken).where(col(SlackUserToken.team_id) == team_id,
-                                                col(SlackUserToken.revoked_told).is_(False))
+            stmt = select(SlackUserToken).where(
+                col(SlackUserToken.team_id) == team_id, col(SlackUserToken.revoked_told).is_(False)
+            )
             if user_ids is not None:
                 stmt = stmt.where(col(SlackUserToken.slack_user_id).in_(user_ids))
             candidates = [r.slack_user_id for r in s.exec(stmt)]
         for user_id in candidates:
             with self.session() as s:
-                result = s.exec(update(SlackUserToken).where(  # type: ignore[call-overload]
-                    col(SlackUserToken.team_id) == team_id, col(SlackUserToken.slack_user_id) == user_id,
-                    col(SlackUserToken.revoked_told).is_(False),
-                ).values(enabled=False, revoked_told=True, token_enc="", updated_at=now))
+                result = s.exec(
+                    update(SlackUserToken)
+                    .where(  # type: ignore[call-overload]
+                        col(SlackUserToken.team_id) == team_id,
+                        col(SlackUserToken.slack_user_id) == user_id,
+                        col(SlackUserToken.revoked_told).is_(False),
+                    )
+                    .values(enabled=False, revoked_told=True, token_enc="", updated_at=now)
+                )
                 s.commit()
                 if result.rowcount == 1:
                     told.append(user_id)
@@ -107,9 +121,13 @@ class LeaveStatusStore(SqlStore):
 
     def record(self, team_id: str, user_id: str, leave_key: str) -> LeaveStatus | None:
         with self.session() as s:
-            return s.exec(select(LeaveStatus).where(
-                LeaveStatus.team_id == team_id, LeaveStatus.slack_user_id == user_id,
-                LeaveStatus.leave_key == leave_key)).first()
+            return s.exec(
+                select(LeaveStatus).where(
+                    LeaveStatus.team_id == team_id,
+                    LeaveStatus.slack_user_id == user_id,
+                    LeaveStatus.leave_key == leave_key,
+                )
+            ).first()
 
     def open_records(self, team_id: str | None = None, user_id: str | None = None) -> list[LeaveStatus]:
         with self.session() as s:
@@ -121,19 +139,29 @@ class LeaveStatusStore(SqlStore):
     def keys_since(self, team_id: str, user_id: str, since: datetime) -> set[str]:
         """The leaves of the person already handled (any state) that end after ``since``."""
         with self.session() as s:
-            rows = s.exec(select(LeaveStatus.leave_key).where(
-                LeaveStatus.team_id == team_id, LeaveStatus.slack_user_id == user_id,
-                col(LeaveStatus.ends_at) > since))
+            rows = s.exec(
+                select(LeaveStatus.leave_key).where(
+                    LeaveStatus.team_id == team_id,
+                    LeaveStatus.slack_user_id == user_id,
+                    col(LeaveStatus.ends_at) > since,
+                )
+            )
             return set(rows)
 
-    def move(self, row: LeaveStatus, to: str, now: datetime, *, expect: str, owner: str | None = None,
-             **values: object) -> bool:
+    def move(
+        self, row: LeaveStatus, to: str, now: datetime, *, expect: str, owner: str | None = None, **values: object
+    ) -> bool:
         """Conditional step: True when the row was in ``expect`` and is now ``to`` (ours to act on)."""
         changes: dict[str, object] = {"state": to, "updated_at": now, **values}
         if owner is not None:
             changes["owner"] = owner
         with self.session() as s:
-            result = s.exec(update(LeaveStatus).where(  # type: ignore[call-overload]
-                col(LeaveStatus.id) == row.id, col(LeaveStatus.state) == expect).values(**changes))
+            result = s.exec(
+                update(LeaveStatus)
+                .where(  # type: ignore[call-overload]
+                    col(LeaveStatus.id) == row.id, col(LeaveStatus.state) == expect
+                )
+                .values(**changes)
+            )
             s.commit()
             return result.rowcount == 1

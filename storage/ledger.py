@@ -58,21 +58,46 @@ Row = AuditRow | WatchRow | EndWatches
 def write(conn: Connection, row: Row) -> int:
     """Execute one row's statement on ``conn`` (the caller's transaction); rows affected."""
     if isinstance(row, AuditRow):
-        conn.execute(insert(AuditLog).values(
-            at=utcnow(), team_id=row.team_id, slack_user_id=row.slack_user_id, vendor=row.vendor,
-            action=row.action, outcome=row.outcome, detail=row.detail[:2000]))
+        conn.execute(
+            insert(AuditLog).values(
+                at=utcnow(),
+                team_id=row.team_id,
+                slack_user_id=row.slack_user_id,
+                vendor=row.vendor,
+                action=row.action,
+                outcome=row.outcome,
+                detail=row.detail[:2000],
+            )
+        )
         return 1
     if isinstance(row, WatchRow):
         now = utcnow()
-        result = conn.execute(_insert_new(conn, SessionWatch).values(
-            team_id=row.team_id, slack_user_id=row.slack_user_id, vendor=row.vendor,
-            session_id=row.session_id[:128], started_at=row.started_at, status="open", owner="",
-            channel_id="", message_ts="", detail="", updated_at=now))
+        result = conn.execute(
+            _insert_new(conn, SessionWatch).values(
+                team_id=row.team_id,
+                slack_user_id=row.slack_user_id,
+                vendor=row.vendor,
+                session_id=row.session_id[:128],
+                started_at=row.started_at,
+                status="open",
+                owner="",
+                channel_id="",
+                message_ts="",
+                detail="",
+                updated_at=now,
+            )
+        )
         return int(result.rowcount or 0)
-    result = conn.execute(update(SessionWatch).where(
-        col(SessionWatch.team_id) == row.team_id, col(SessionWatch.slack_user_id) == row.slack_user_id,
-        col(SessionWatch.vendor) == row.vendor, col(SessionWatch.status).in_(["open"]),
-    ).values(status=row.to, updated_at=utcnow()))
+    result = conn.execute(
+        update(SessionWatch)
+        .where(
+            col(SessionWatch.team_id) == row.team_id,
+            col(SessionWatch.slack_user_id) == row.slack_user_id,
+            col(SessionWatch.vendor) == row.vendor,
+            col(SessionWatch.status).in_(["open"]),
+        )
+        .values(status=row.to, updated_at=utcnow())
+    )
     return int(result.rowcount or 0)
 
 

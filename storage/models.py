@@ -148,8 +148,9 @@ class SessionWatch(SQLModel, table=True):
     """
 
     __tablename__ = "session_watch"
-    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", "vendor", "session_id",
-                                       name="uq_session_watch_session"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "slack_user_id", "vendor", "session_id", name="uq_session_watch_session"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)

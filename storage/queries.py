@@ -62,9 +62,13 @@ class Store(SqlStore):
     def identity(self, team_id: str, slack_user_id: str, vendor: str) -> Identity | None:
         """Core, not an ORM session: every vendor action reads this first (bench/ack.py)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(Identity.__table__).where(  # type: ignore[attr-defined]
-                col(Identity.team_id) == team_id, col(Identity.slack_user_id) == slack_user_id,
-                col(Identity.vendor) == vendor)).first()
+            row = conn.execute(
+                select(Identity.__table__).where(  # type: ignore[attr-defined]
+                    col(Identity.team_id) == team_id,
+                    col(Identity.slack_user_id) == slack_user_id,
+                    col(Identity.vendor) == vendor,
+                )
+            ).first()
         return Identity(**row._mapping) if row is not None else None
 
     def identities_of(self, team_id: str, slack_user_id: str) -> list[Identity]:
@@ -79,22 +83,25 @@ class Store(SqlStore):
 
     def identities_for_vendor(self, team_id: str, vendor: str) -> list[Identity]:
         with self.session() as s:
-            return list(
-                s.exec(select(Identity).where(Identity.team_id == team_id, Identity.vendor == vendor))
-            )
+            return list(s.exec(select(Identity).where(Identity.team_id == team_id, Identity.vendor == vendor)))
 
     def identity_holders(self, vendor: str, vendor_user_id: str) -> list[Identity]:
         """Everyone linked to this vendor account, in any workspace (one deployment serves one
         company's vendor accounts; an Enterprise Grid user keeps one user id across workspaces)."""
         with self.session() as s:
-            return list(s.exec(select(Identity).where(Identity.vendor == vendor,
-                                                      Identity.vendor_user_id == vendor_user_id)))
+            return list(
+                s.exec(select(Identity).where(Identity.vendor == vendor, Identity.vendor_user_id == vendor_user_id))
+            )
 
     def sample_secrets(self, limit: int) -> list[str]:
         """Up to ``limit`` stored encrypted secrets, newest links first (the start-up key check)."""
         with self.session() as s:
-            rows = s.exec(select(Identity.secret_enc).where(col(Identity.secret_enc).is_not(None))
-                          .order_by(col(Identity.updated_at).desc()).limit(limit))
+            rows = s.exec(
+                select(Identity.secret_enc)
+                .where(col(Identity.secret_enc).is_not(None))
+                .order_by(col(Identity.updated_at).desc())
+                .limit(limit)
+            )
             return [r for r in rows if r]
 
     def all_identities(self) -> list[Identity]:
@@ -126,9 +133,12 @@ class Store(SqlStore):
             row.updated_at = utcnow()
             return row
 
-        taken = select(Identity.id).where(Identity.team_id == team_id, Identity.vendor == vendor,
-                                          Identity.vendor_user_id == vendor_user_id,
-                                          Identity.slack_user_id != slack_user_id)
+        taken = select(Identity.id).where(
+            Identity.team_id == team_id,
+            Identity.vendor == vendor,
+            Identity.vendor_user_id == vendor_user_id,
+            Identity.slack_user_id != slack_user_id,
+        )
         with self.session() as s:
             row = s.exec(query).first() or Identity(
                 team_id=team_id, slack_user_id=slack_user_id, vendor=vendor, vendor_user_id=""
@@ -154,8 +164,13 @@ class Store(SqlStore):
         """Swap one encrypted secret for another, only if the row still holds ``old_enc``: a
         person who re-linked meanwhile keeps their new key (rotation runs beside the bot)."""
         with self.session() as s:
-            result = s.exec(update(Identity).where(  # type: ignore[call-overload]
-                col(Identity.id) == identity_id, col(Identity.secret_enc) == old_enc).values(secret_enc=new_enc))
+            result = s.exec(
+                update(Identity)
+                .where(  # type: ignore[call-overload]
+                    col(Identity.id) == identity_id, col(Identity.secret_enc) == old_enc
+                )
+                .values(secret_enc=new_enc)
+            )
             s.commit()
             return bool(result.rowcount)
 
@@ -179,7 +194,13 @@ class Store(SqlStore):
             return list(s.exec(select(Person).where(Person.team_id == team_id)))
 
     def save_person(
-        self, team_id: str, slack_user_id: str, *, name: str | None, email: str | None, tz: str | None,
+        self,
+        team_id: str,
+        slack_user_id: str,
+        *,
+        name: str | None,
+        email: str | None,
+        tz: str | None,
         is_admin: bool = False,
     ) -> Person:
         with self.session() as s:
@@ -198,7 +219,6 @@ class Store(SqlStore):
 
     def audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str, detail: str = "") -> None:
         self.record(AuditRow(team_id, slack_user_id, vendor, action, outcome, detail))
-
 
     def audit_log(self, limit: int = 100) -> list[AuditLog]:
         with self.session() as s:
@@ -252,8 +272,11 @@ class Store(SqlStore):
         """Move a held lease's start to now (only if ``lease`` still holds ``key``): the new lease."""
         now = utcnow()
         with self.engine.begin() as conn:
-            result = conn.execute(update(ProcessedRequest).where(
-                col(ProcessedRequest.key) == key, col(ProcessedRequest.at) == lease).values(at=now))
+            result = conn.execute(
+                update(ProcessedRequest)
+                .where(col(ProcessedRequest.key) == key, col(ProcessedRequest.at) == lease)
+                .values(at=now)
+            )
         return now if result.rowcount else None
 
     def release_lock(self, key: str, lease: datetime, rows: Sequence[Row] = ()) -> None:
@@ -272,13 +295,15 @@ class Store(SqlStore):
         except Exception as exc:
             if not rows:
                 raise
-            log.error("could not write an action's bookkeeping with its lease (%s); one at a time now",
-                      type(exc).__name__)
+            log.error(
+                "could not write an action's bookkeeping with its lease (%s); one at a time now", type(exc).__name__
+            )
         with self.engine.begin() as conn:
             conn.execute(release)
         for row in rows:
             try:
                 self.record(row)
             except Exception as exc:
-                log.error("could not write the %s row for %s: %s", type(row).__name__, row.slack_user_id,
-                          type(exc).__name__)
+                log.error(
+                    "could not write the %s row for %s: %s", type(row).__name__, row.slack_user_id, type(exc).__name__
+                )

@@ -29,8 +29,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "TIMEBOT_", "TIMECLOCK_", "TIMETAP_", "SWIPECLOCK_", "WHOSOFF_")) \
-                or name == "DATABASE_URL":
+        if (
+            name.startswith(("SLACK_", "TIMEBOT_", "TIMECLOCK_", "TIMETAP_", "SWIPECLOCK_", "WHOSOFF_"))
+            or name == "DATABASE_URL"
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(Path(__file__).parent)  # no stray .env from the repo root
 
@@ -56,9 +58,14 @@ def tc_server(tc_sim: TimeClockSim) -> Iterator[SimServer]:
 
 def make_settings(tmp_path: Path, slack: SlackStandIn, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
-        "TIMEBOT_ADMINS": "U0GRACE", "TIMEBOT_HTTP_READ_TIMEOUT": 10, "TIMEBOT_SLOW_NOTICE_SECONDS": 2.5,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "TIMEBOT_ADMINS": "U0GRACE",
+        "TIMEBOT_HTTP_READ_TIMEOUT": 10,
+        "TIMEBOT_SLOW_NOTICE_SECONDS": 2.5,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -84,13 +91,19 @@ class BotUnderTest:
         self.runtime.close()
 
 
-def start_bot(settings: Settings, slack: SlackStandIn, vendors: dict,
-              clock: Callable[[], float] = time.time) -> BotUnderTest:
+def start_bot(
+    settings: Settings, slack: SlackStandIn, vendors: dict, clock: Callable[[], float] = time.time
+) -> BotUnderTest:
     runtime = create_app(settings, vendors=vendors, clock=clock)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=secret,
-                                      webhooks=runtime.webhooks, calendar=runtime.calendar), "127.0.0.1", 0,
-                        threads=16).start()
+    server = HttpServer(
+        SlackWsgi(
+            runtime.app, runtime.engine, signing_secret=secret, webhooks=runtime.webhooks, calendar=runtime.calendar
+        ),
+        "127.0.0.1",
+        0,
+        threads=16,
+    ).start()
     return BotUnderTest(runtime, server, SlackDriver(f"http://127.0.0.1:{server.port}", slack))
 
 
@@ -122,4 +135,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if skipped:
         terminalreporter.write_line(
             f"{len(skipped)} PostgreSQL tests skipped: TIMEBOT_TEST_POSTGRES_URL is not set "
-            "(`source .ci/postgres` starts PostgreSQL and sets it; `bash .ci/run` runs everything).")
+            "(`source .ci/postgres` starts PostgreSQL and sets it; `bash .ci/run` runs everything)."
+        )

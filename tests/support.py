@@ -14,8 +14,7 @@ if TYPE_CHECKING:
     from tests.doubles.socket_mode import Ack, SocketModeStandIn
 
 BOT_TOKEN = "xoxb-test-token"
-__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "TEAM", "Deliveries", "FakeClock", "SlackDriver", "SocketDriver",
-           "signature"]
+__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "TEAM", "Deliveries", "FakeClock", "SlackDriver", "SocketDriver", "signature"]
 
 
 class FakeClock:
@@ -50,8 +49,7 @@ class SocketDriver:
         return self.socket.deliver("interactive", self.make.click(action_id, **kw))
 
     def event(self, event: dict[str, Any], event_id: str | None = None, retry_attempt: int | None = None) -> Ack:
-        return self.socket.deliver("events_api", self.make.event_callback(event, event_id),
-                                   retry_attempt=retry_attempt)
+        return self.socket.deliver("events_api", self.make.event_callback(event, event_id), retry_attempt=retry_attempt)
 
 
 def datepicker(value: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from sandbox.slack import METHOD_SCOPES, SCOPE_OF
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 CALL = re.compile(
-    r"\.((?:chat|users|usergroups|views|auth|conversations|apps|team|im|dnd|reactions|files|pins)_[A-Za-z0-9_]+)\(")
+    r"\.((?:chat|users|usergroups|views|auth|conversations|apps|team|im|dnd|reactions|files|pins)_[A-Za-z0-9_]+)\("
+)
 API_CALL = re.compile(r"api_call\(\s*[\"']([\w.]+)[\"']")
 EVENT = re.compile(r"app\.event\(\s*[\"'](\w+)[\"']")
 USER_TOKEN_METHODS = set(SCOPE_OF)  # users.profile.get/set, dnd.setSnooze/endSnooze
@@ -50,8 +51,14 @@ def user_token_methods_called() -> set[str]:
 
 
 def test_the_scan_finds_the_calls_the_bot_is_known_to_make() -> None:
-    assert {"chat.postMessage", "views.open", "views.update", "views.publish", "users.info", "auth.test"} \
-        <= methods_called()
+    assert {
+        "chat.postMessage",
+        "views.open",
+        "views.update",
+        "views.publish",
+        "users.info",
+        "auth.test",
+    } <= methods_called()
 
 
 def test_every_method_the_code_calls_is_covered_by_a_scope_in_the_manifest() -> None:

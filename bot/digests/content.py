@@ -64,8 +64,7 @@ Renderer = Callable[[DigestContent, bool], list[DigestMessage]]
 class DigestBuilder:
     """Builds and renders digests; channels due at the same minute share one vendor fetch."""
 
-    def __init__(self, whos_off: WhosOff, render: Renderer, show_kind: bool,
-                 sick: SickLeave = SICK_LEAVE) -> None:
+    def __init__(self, whos_off: WhosOff, render: Renderer, show_kind: bool, sick: SickLeave = SICK_LEAVE) -> None:
         self.whos_off = whos_off
         self.render = render
         self.show_kind = show_kind
@@ -74,8 +73,15 @@ class DigestBuilder:
         self._cache_locks: dict[tuple[str, date, int, str], threading.Lock] = {}
         self._cache_lock = threading.Lock()
 
-    def content(self, sub: DigestSubscription, day: date, *, due_at: datetime | None = None,
-                preview: bool = False, fresh: bool = False) -> DigestContent:
+    def content(
+        self,
+        sub: DigestSubscription,
+        day: date,
+        *,
+        due_at: datetime | None = None,
+        preview: bool = False,
+        fresh: bool = False,
+    ) -> DigestContent:
         """From one vendor query for the subscription's scope (cached briefly so channels due at
         the same minute share it; ``fresh`` skips the cache), masked as a channel may read it."""
         scope = Scope.from_stored(sub.scope)
@@ -83,14 +89,28 @@ class DigestBuilder:
         late = due_at.astimezone(ZoneInfo(sub.tz)) if due_at else None
         if sub.cadence == "weekly":
             start, end = working_week(day)
-            week = self._report(sub.team_id, start, end, scope, fresh=fresh).masked(show_kind=show_kind,
-                                                                                   sick=self.sick)
-            return DigestContent(sub.channel_id, day, sub.tz, DayReport(day), [], 0, list(week.notes), late, preview,
-                                 sub.skip_empty, week.spans, week.holidays, "weekly", end, scope, sub.mentions,
-                                 start)
+            week = self._report(sub.team_id, start, end, scope, fresh=fresh).masked(show_kind=show_kind, sick=self.sick)
+            return DigestContent(
+                sub.channel_id,
+                day,
+                sub.tz,
+                DayReport(day),
+                [],
+                0,
+                list(week.notes),
+                late,
+                preview,
+                sub.skip_empty,
+                week.spans,
+                week.holidays,
+                "weekly",
+                end,
+                scope,
+                sub.mentions,
+                start,
+            )
         horizon = day + timedelta(days=sub.days_ahead * 2 + 7)  # N working days past weekends and holidays
-        report = self._report(sub.team_id, day, horizon, scope, fresh=fresh).masked(show_kind=show_kind,
-                                                                                   sick=self.sick)
+        report = self._report(sub.team_id, day, horizon, scope, fresh=fresh).masked(show_kind=show_kind, sick=self.sick)
         by_day = {d.day: d for d in report.days}
         off_days = {h.day for d in report.days for h in d.holidays}
         today = by_day.get(day) or DayReport(day)
@@ -109,9 +129,24 @@ class DigestBuilder:
         first, last = (working_days[0], working_days[-1]) if working_days else (day, day)
         coming = [_clip(s, first) for s in report.spans if working_days and s.last >= first and s.first <= last]
         holidays = [h for h in report.holidays if day < h.day <= last]
-        return DigestContent(sub.channel_id, day, sub.tz, today, upcoming, sub.days_ahead, list(report.notes), late,
-                             preview, sub.skip_empty, sorted(coming, key=lambda s: (s.first, s.name.lower())),
-                             holidays, "daily", None, scope, sub.mentions)
+        return DigestContent(
+            sub.channel_id,
+            day,
+            sub.tz,
+            today,
+            upcoming,
+            sub.days_ahead,
+            list(report.notes),
+            late,
+            preview,
+            sub.skip_empty,
+            sorted(coming, key=lambda s: (s.first, s.name.lower())),
+            holidays,
+            "daily",
+            None,
+            scope,
+            sub.mentions,
+        )
 
     def _report(self, team_id: str, start: date, end: date, scope: Scope, *, fresh: bool = False) -> WhosOffReport:
         key = (team_id, start, (end - start).days, scope.stored())
@@ -123,8 +158,7 @@ class DigestBuilder:
                 return cached[1]
             report = self.whos_off.whos_off(team_id, start, end, scope, fresh=fresh)
             with self._cache_lock:
-                self._cache = {k: v for k, v in self._cache.items()
-                               if _time.monotonic() - v[0] < CONTENT_TTL_SECONDS}
+                self._cache = {k: v for k, v in self._cache.items() if _time.monotonic() - v[0] < CONTENT_TTL_SECONDS}
                 self._cache_locks = {k: v for k, v in self._cache_locks.items() if k in self._cache or k == key}
                 self._cache[key] = (_time.monotonic(), report)
             return report

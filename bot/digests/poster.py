@@ -74,12 +74,15 @@ POST_INTERVAL_SECONDS = 1.0  # chat.postMessage: about one message per second (p
 # Slack's documented chat.postMessage errors that say nothing was posted and pass by themselves:
 # a partial run stopped by one of these is resumed by the scheduler. Any other refusal
 # (not_in_channel, channel_not_found, is_archived, msg_too_long, invalid_blocks, …) needs an admin.
-TRANSIENT_REFUSALS = frozenset({
-    "ratelimited", "rate_limited",  # too many requests (429 after the client's own retries)
-    "service_unavailable",  # the service is temporarily unavailable
-    "team_added_to_org",  # workspace migrating to an Enterprise org: intermittently unavailable
-    "request_timeout",  # the POST data was missing or truncated on the way
-})
+TRANSIENT_REFUSALS = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",  # too many requests (429 after the client's own retries)
+        "service_unavailable",  # the service is temporarily unavailable
+        "team_added_to_org",  # workspace migrating to an Enterprise org: intermittently unavailable
+        "request_timeout",  # the POST data was missing or truncated on the way
+    }
+)
 # Errors Slack documents as "it's possible some aspect of the operation succeeded": like a 5xx,
 # the message may be in the channel, so the run is unknown, never re-posted automatically.
 MAYBE_POSTED = frozenset({"fatal_error", "internal_error"})
@@ -123,8 +126,13 @@ def digest_client(client: WebClient) -> WebClient:
     The bot's shared client also retries dropped connections and 5xx answers, which for
     chat.postMessage (no idempotency key) can post the same message twice.
     """
-    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl,
-                     retry_handlers=[metrics.CountRateLimits(), RateLimitErrorRetryHandler(max_retry_count=3)])
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        retry_handlers=[metrics.CountRateLimits(), RateLimitErrorRetryHandler(max_retry_count=3)],
+    )
 
 
 class Schedule(Protocol):
@@ -138,9 +146,19 @@ class Schedule(Protocol):
 class Digests:
     """Posts a channel's digest exactly once, from the schedule, catch-up or the CLI."""
 
-    def __init__(self, builder: DigestBuilder, store: DigestStore, people: People, router: Router,
-                 client: WebClient, *, default_tz: str, clock: Callable[[], float] | None = None,
-                 policy: ClaimPolicy | None = None, post_interval: float = POST_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        builder: DigestBuilder,
+        store: DigestStore,
+        people: People,
+        router: Router,
+        client: WebClient,
+        *,
+        default_tz: str,
+        clock: Callable[[], float] | None = None,
+        policy: ClaimPolicy | None = None,
+        post_interval: float = POST_INTERVAL_SECONDS,
+    ) -> None:
         self.builder = builder
         self.store = store
         self.people = people
@@ -157,23 +175,50 @@ class Digests:
 
     def adhoc(self, team_id: str, channel_id: str, tz: str | None = None) -> DigestSubscription:
         """The options of an unsubscribed channel (preview, CLI): defaults, not stored."""
-        return DigestSubscription(team_id=team_id, channel_id=channel_id, hour=9, minute=0,
-                                  tz=tz or self.default_tz, days=DEFAULT_DAYS, created_by="-")
+        return DigestSubscription(
+            team_id=team_id,
+            channel_id=channel_id,
+            hour=9,
+            minute=0,
+            tz=tz or self.default_tz,
+            days=DEFAULT_DAYS,
+            created_by="-",
+        )
 
-    def post(self, sub: DigestSubscription, day: date, *, trigger: str, due_at: datetime | None = None,
-             force: bool = False) -> RunResult:
+    def post(
+        self, sub: DigestSubscription, day: date, *, trigger: str, due_at: datetime | None = None, force: bool = False
+    ) -> RunResult:
         """Claim (channel, local date), build, post, record; a partial run posts only the messages
         it has not posted yet. See the module docstring."""
         channel = sub.channel_id
-        claim = self.store.claim_run(sub.team_id, channel, day, owner=_owner(), now=self.now(), trigger=trigger,
-                                     late=due_at is not None, policy=self.policy, force=force,
-                                     manual=trigger == "cli")
+        claim = self.store.claim_run(
+            sub.team_id,
+            channel,
+            day,
+            owner=_owner(),
+            now=self.now(),
+            trigger=trigger,
+            late=due_at is not None,
+            policy=self.policy,
+            force=force,
+            manual=trigger == "cli",
+        )
         if claim.reason == "marked-unknown":
-            self._alert(sub, day, f"The process posting the digest in <#{channel}> for {day} stopped before "
-                        "recording whether it went out. I won't post it again by myself.", "unknown")
+            self._alert(
+                sub,
+                day,
+                f"The process posting the digest in <#{channel}> for {day} stopped before "
+                "recording whether it went out. I won't post it again by myself.",
+                "unknown",
+            )
         if claim.run is None:
-            log.info("digest for %s on %s not posted by this process: %s (%s)", channel, day, claim.reason,
-                     claim.existing.status if claim.existing else "-")
+            log.info(
+                "digest for %s on %s not posted by this process: %s (%s)",
+                channel,
+                day,
+                claim.reason,
+                claim.existing.status if claim.existing else "-",
+            )
             return RunResult(channel, day, "skipped", claim.reason, run=claim.existing)
         run = claim.run
         if claim.reason != "claimed":
@@ -186,14 +231,30 @@ class Digests:
         except Exception as exc:
             detail = getattr(exc, "user_message", None) or getattr(exc, "message", None) or type(exc).__name__
             status = "partial" if done else "failed"  # the messages already posted stay recorded
-            self.store.finish(run, status, self.now(), detail=f"build: {detail}"[:500], expect="claimed",
-                              resumable=run.resumable if done else False)
-            log.warning("digest for %s on %s could not be built (attempt %s): %s", channel, day, run.attempts, detail,
-                        exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"))
+            self.store.finish(
+                run,
+                status,
+                self.now(),
+                detail=f"build: {detail}"[:500],
+                expect="claimed",
+                resumable=run.resumable if done else False,
+            )
+            log.warning(
+                "digest for %s on %s could not be built (attempt %s): %s",
+                channel,
+                day,
+                run.attempts,
+                detail,
+                exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"),
+            )
             self._audit(sub, "failed", f"{channel} {day}: {detail}")
             if run.attempts >= self.policy.max_attempts:  # the last try: nobody will post it unless told
-                self._alert(sub, day, f"I couldn't put together the digest for <#{channel}> ({esc(str(detail))}), "
-                            "so it wasn't posted.", "partial" if done else "failed")
+                self._alert(
+                    sub,
+                    day,
+                    f"I couldn't put together the digest for <#{channel}> ({esc(str(detail))}), so it wasn't posted.",
+                    "partial" if done else "failed",
+                )
             return RunResult(channel, day, status, str(detail), done, len(done), run, len(done))
         plan = ",".join(_fingerprint(m) for m in messages) if len(messages) <= MAX_RESUMABLE_MESSAGES else ""
         if done and not _continues(run.plan, plan, len(done)):
@@ -208,8 +269,16 @@ class Digests:
             return RunResult(channel, day, "skipped", "lost-claim", run=run)
         return self._post_messages(sub, run, day, messages, done, planned=bool(plan))
 
-    def _post_messages(self, sub: DigestSubscription, run: DigestRun, day: date, messages: list[DigestMessage],
-                       done: list[str], *, planned: bool = True) -> RunResult:
+    def _post_messages(
+        self,
+        sub: DigestSubscription,
+        run: DigestRun,
+        day: date,
+        messages: list[DigestMessage],
+        done: list[str],
+        *,
+        planned: bool = True,
+    ) -> RunResult:
         """Post ``messages`` after the ``done`` ones (their ts, from earlier attempts), recording each."""
         channel = sub.channel_id
         posted = list(done)
@@ -219,48 +288,80 @@ class Digests:
             if index > len(done):
                 self.gate.wait()
             try:
-                answer = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
-                                                      unfurl_links=False, unfurl_media=False)
+                answer = self.client.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
+                )
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or exc.response.status_code)
                 if exc.response.status_code >= 500:  # Slack may have posted before failing
-                    return self._unknown(sub, run, day, posted, f"chat.postMessage HTTP {exc.response.status_code}",
-                                         len(done))
+                    return self._unknown(
+                        sub, run, day, posted, f"chat.postMessage HTTP {exc.response.status_code}", len(done)
+                    )
                 if error in MAYBE_POSTED:
                     return self._unknown(sub, run, day, posted, f"chat.postMessage {error}", len(done))
                 if not posted:  # refused outright: nothing went out, a later retry is safe
                     self.store.finish(run, "failed", self.now(), detail=f"slack: {error}", expect="posting")
                     if run.attempts == 1 or run.attempts >= self.policy.max_attempts:  # first and last only
-                        self._alert(sub, day, f"Slack refused the digest for <#{channel}> ({error})."
-                                    + (" Invite me with `/invite @Timebot`." if error == "not_in_channel" else ""),
-                                    "failed")
+                        self._alert(
+                            sub,
+                            day,
+                            f"Slack refused the digest for <#{channel}> ({error})."
+                            + (" Invite me with `/invite @Timebot`." if error == "not_in_channel" else ""),
+                            "failed",
+                        )
                     return RunResult(channel, day, "failed", error, run=run)
                 return self._partial(sub, run, day, posted, total, error, len(done), planned=planned)
             except Exception as exc:  # connection trouble: the message may or may not be in Slack
                 return self._unknown(sub, run, day, posted, f"chat.postMessage: {type(exc).__name__}", len(done))
             posted.append(str(answer.get("ts")))
             if not self.store.record_ts(run, posted, self.now()):  # another process settled our run
-                log.warning("digest for %s on %s: our claim was taken over after %d message(s); stopping",
-                            channel, day, len(posted))
+                log.warning(
+                    "digest for %s on %s: our claim was taken over after %d message(s); stopping",
+                    channel,
+                    day,
+                    len(posted),
+                )
                 return RunResult(channel, day, "skipped", "lost-claim", posted, len(posted), run, len(done))
         if not self.store.finish(run, "sent", self.now(), ts=posted, expect="posting"):
-            log.warning("digest for %s on %s: posted, but our claim was taken over before we recorded it",
-                        channel, day)
+            log.warning("digest for %s on %s: posted, but our claim was taken over before we recorded it", channel, day)
             return RunResult(channel, day, "skipped", "lost-claim", posted, len(posted), run, len(done))
         more = f" (the last {total - len(done)}: resumed)" if done else ""
         self._audit(sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else "") + more)
-        log.info("digest for %s on %s posted: %d message(s)%s%s", channel, day, len(posted),
-                 " (late)" if run.late else "", more)
+        log.info(
+            "digest for %s on %s posted: %d message(s)%s%s",
+            channel,
+            day,
+            len(posted),
+            " (late)" if run.late else "",
+            more,
+        )
         return RunResult(channel, day, "sent", "", posted, len(posted), run, len(done))
 
-    def _partial(self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str], total: int,
-                 error: str, resumed: int, *, planned: bool) -> RunResult:
+    def _partial(
+        self,
+        sub: DigestSubscription,
+        run: DigestRun,
+        day: date,
+        posted: list[str],
+        total: int,
+        error: str,
+        resumed: int,
+        *,
+        planned: bool,
+    ) -> RunResult:
         """Slack refused message k+1 of n outright: keep the k; the scheduler resumes after a passing
         refusal, an admin after any other (``planned``: the run has the plan a resume checks)."""
         channel, index = sub.channel_id, len(posted)
         resumable = planned and error in TRANSIENT_REFUSALS
-        self.store.finish(run, "partial", self.now(), ts=posted, expect="posting", resumable=resumable,
-                          detail=f"part {index + 1}/{total} refused: {error}")
+        self.store.finish(
+            run,
+            "partial",
+            self.now(),
+            ts=posted,
+            expect="posting",
+            resumable=resumable,
+            detail=f"part {index + 1}/{total} refused: {error}",
+        )
         text = f"Only {index} of {total} digest messages reached <#{channel}> ({error})."
         if not planned:
             self._alert(sub, day, f"{text} It is too long to post the rest on its own.", "partial", resend=True)
@@ -269,35 +370,63 @@ class Digests:
         elif run.attempts >= self.policy.max_attempts:
             self._alert(sub, day, f"{text} I tried {run.attempts} times and won't try again by myself.", "partial")
         else:
-            log.warning("digest for %s on %s: %s; the rest is posted in about %s (attempt %s of %s)", channel, day,
-                        text, self.policy.retry_after, run.attempts, self.policy.max_attempts)
+            log.warning(
+                "digest for %s on %s: %s; the rest is posted in about %s (attempt %s of %s)",
+                channel,
+                day,
+                text,
+                self.policy.retry_after,
+                run.attempts,
+                self.policy.max_attempts,
+            )
             self._audit(sub, "partial", f"{channel} {day}: {text} Resuming later.")
         return RunResult(channel, day, "partial", error, posted, index, run, resumed)
 
     def _changed(self, sub: DigestSubscription, run: DigestRun, day: date, done: list[str]) -> RunResult:
         """A partial run whose rebuilt messages no longer continue what was posted: posting the rest
         could repeat or leave out people, so nothing is posted and an admin decides."""
-        self.store.finish(run, "partial", self.now(), expect="claimed", resumable=False,
-                          detail=f"not resumed: the digest changed after {len(done)} message(s) were posted")
-        self._alert(sub, day, f"The digest for <#{sub.channel_id}> changed after {len(done)} of its messages were "
-                    "posted, so I didn't post the rest.", "partial", resend=True)
+        self.store.finish(
+            run,
+            "partial",
+            self.now(),
+            expect="claimed",
+            resumable=False,
+            detail=f"not resumed: the digest changed after {len(done)} message(s) were posted",
+        )
+        self._alert(
+            sub,
+            day,
+            f"The digest for <#{sub.channel_id}> changed after {len(done)} of its messages were "
+            "posted, so I didn't post the rest.",
+            "partial",
+            resend=True,
+        )
         return RunResult(sub.channel_id, day, "partial", "changed", done, len(done), run, len(done))
 
-    def _unknown(self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str],
-                 detail: str, resumed: int = 0) -> RunResult:
+    def _unknown(
+        self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str], detail: str, resumed: int = 0
+    ) -> RunResult:
         self.store.finish(run, "unknown", self.now(), ts=posted, detail=detail, expect="posting")
-        self._alert(sub, day, f"I may or may not have posted the digest in <#{sub.channel_id}> for {day} "
-                    f"({detail}). I won't post it again by myself.", "unknown")
+        self._alert(
+            sub,
+            day,
+            f"I may or may not have posted the digest in <#{sub.channel_id}> for {day} "
+            f"({detail}). I won't post it again by myself.",
+            "unknown",
+        )
         return RunResult(sub.channel_id, day, "unknown", detail, posted, len(posted), run, resumed)
 
     def _alert(self, sub: DigestSubscription, day: date, text: str, outcome: str, *, resend: bool = False) -> None:
         """Log at ERROR, write the audit log, and DM the admin who set the digest up, with the
         command that fixes it (``resend``: only a whole resend, ``--force``, can)."""
         send = f"timebot digest send --channel {sub.channel_id} --date {day.isoformat()}"
-        hint = (f"Once that is fixed, `{send}` posts it." if outcome == "failed" and not resend else
-                f"Once that is fixed, `{send}` posts the rest (not what already went out)."
-                if outcome == "partial" and not resend else
-                f"Check <#{sub.channel_id}>; if the digest is missing there, resend it with `{send} --force`.")
+        hint = (
+            f"Once that is fixed, `{send}` posts it."
+            if outcome == "failed" and not resend
+            else f"Once that is fixed, `{send}` posts the rest (not what already went out)."
+            if outcome == "partial" and not resend
+            else f"Check <#{sub.channel_id}>; if the digest is missing there, resend it with `{send} --force`."
+        )
         full = f":warning: {text} {hint}"
         log.error("digest alert (%s) for %s on %s: %s", outcome, sub.channel_id, day, text)
         self._audit(sub, outcome, f"{sub.channel_id} {day}: {text}")
@@ -328,8 +457,9 @@ class Digests:
         if due < sub.updated_at:  # rescheduled in another process since this job was set: not due
             log.info("digest for %s: the schedule changed before %s; this run is not due", channel_id, due)
             return None
-        return self.post(sub, due.astimezone(tz).date(), trigger="schedule", due_at=due if now - due > LATE_AFTER
-                         else None)
+        return self.post(
+            sub, due.astimezone(tz).date(), trigger="schedule", due_at=due if now - due > LATE_AFTER else None
+        )
 
     def catch_up(self, *, at_start: bool = False) -> list[RunResult]:
         """Post today's runs that nobody posted (late), retry failed ones, resume partial ones
@@ -349,8 +479,9 @@ class Digests:
                 if due_day == now.astimezone(tz).date():
                     if now - due < CATCH_UP_AFTER or (existing is not None and settled(existing)):
                         continue
-                    results.append(self.post(sub, due_day, trigger="catch-up",
-                                             due_at=due if now - due > LATE_AFTER else None))
+                    results.append(
+                        self.post(sub, due_day, trigger="catch-up", due_at=due if now - due > LATE_AFTER else None)
+                    )
                 elif at_start and existing is None:
                     self._missed(sub, due, due_day, now)
             except Exception:  # one channel's trouble must not stop the others
@@ -360,11 +491,16 @@ class Digests:
     def _missed(self, sub: DigestSubscription, due: datetime, day: date, now: datetime) -> None:
         detail = f"due {fmt.clock(due, ZoneInfo(sub.tz), with_day=True)} while no Timebot process was running"
         if self.store.mark_missed(sub.team_id, sub.channel_id, day, owner=_owner(), now=now, detail=detail):
-            log.warning("digest for %s on %s was missed (%s); skipped: it is no longer that day there",
-                        sub.channel_id, day, detail)
+            log.warning(
+                "digest for %s on %s was missed (%s); skipped: it is no longer that day there",
+                sub.channel_id,
+                day,
+                detail,
+            )
 
-    def send(self, channel_id: str, *, day: date | None = None, force: bool = False,
-             team_id: str | None = None) -> RunResult:
+    def send(
+        self, channel_id: str, *, day: date | None = None, force: bool = False, team_id: str | None = None
+    ) -> RunResult:
         """``timebot digest send``: post now through the same claim. A failed or missed run is
         posted, a partial one resumed (only the messages not yet posted); ``force`` resends all."""
         sub = self.store.subscription_for_channel(channel_id)

@@ -52,10 +52,20 @@ class DigestScheduler:
         metrics.watch_scheduler(self.scheduler)
         self.scheduler.start()
         self.sync()
-        self.scheduler.add_job(self.resync, IntervalTrigger(seconds=self.resync_seconds), id="digest:resync",
-                               misfire_grace_time=max(1, int(self.resync_seconds)), replace_existing=True)
-        self.scheduler.add_job(self.digests.catch_up, kwargs={"at_start": True}, id="digest:catch-up",
-                               misfire_grace_time=None, replace_existing=True)  # runs at once, off this thread
+        self.scheduler.add_job(
+            self.resync,
+            IntervalTrigger(seconds=self.resync_seconds),
+            id="digest:resync",
+            misfire_grace_time=max(1, int(self.resync_seconds)),
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self.digests.catch_up,
+            kwargs={"at_start": True},
+            id="digest:catch-up",
+            misfire_grace_time=None,
+            replace_existing=True,
+        )  # runs at once, off this thread
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -94,8 +104,14 @@ class DigestScheduler:
             except (ValueError, ZoneInfoNotFoundError) as exc:
                 log.error("digest for %s has an unusable schedule (%s); not scheduled", sub.channel_id, exc)
                 return
-            self.scheduler.add_job(self.digests.fire, trigger, args=(sub.team_id, sub.channel_id), id=job_id,
-                                   name=f"digest {sub.channel_id}", replace_existing=True)
+            self.scheduler.add_job(
+                self.digests.fire,
+                trigger,
+                args=(sub.team_id, sub.channel_id),
+                id=job_id,
+                name=f"digest {sub.channel_id}",
+                replace_existing=True,
+            )
             self._signatures[job_id] = signature
         log.info("digest for %s scheduled %02d:%02d %s on %s", sub.channel_id, sub.hour, sub.minute, sub.tz, sub.days)
 

@@ -22,20 +22,29 @@ MAX_DAYS_AHEAD = 10
 _DAY_NAMES = {
     **{d: i for i, d in enumerate(WEEKDAYS)},
     **{d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-    "tues": 1, "wednes": 2, "thur": 3, "thurs": 3,
+    "tues": 1,
+    "wednes": 2,
+    "thur": 3,
+    "thurs": 3,
 }
 _DAY_WORDS = {
-    "daily": frozenset(range(7)), "everyday": frozenset(range(7)), "every-day": frozenset(range(7)),
-    "weekdays": frozenset(range(5)), "workdays": frozenset(range(5)), "weekends": frozenset({5, 6}),
+    "daily": frozenset(range(7)),
+    "everyday": frozenset(range(7)),
+    "every-day": frozenset(range(7)),
+    "weekdays": frozenset(range(5)),
+    "workdays": frozenset(range(5)),
+    "weekends": frozenset({5, 6}),
 }
 _RANGE = re.compile(r"^([a-z]+)\s*(?:-|–|\.\.)\s*([a-z]+)$")
 EMPTY_WORDS = {"skip-empty": True, "quiet": True, "show-empty": False, "always": False}
 _AHEAD = re.compile(r"^(?:ahead|next)=(\d{1,2})$")
 
 _KIND = re.compile(r"^kind=(hide|show)$")
-DIGEST_SYNTAX = ("`/timebot digest add #channel [mon] 09:00 [Time/Zone] [mon-fri] [weekly] "
-                 "[members | @group | dept=NAME] [kind=hide] [mentions] [skip-empty] [ahead=3]`, "
-                 "`/timebot digest list`, `/timebot digest remove #channel`, `/timebot digest preview [#channel]`")
+DIGEST_SYNTAX = (
+    "`/timebot digest add #channel [mon] 09:00 [Time/Zone] [mon-fri] [weekly] "
+    "[members | @group | dept=NAME] [kind=hide] [mentions] [skip-empty] [ahead=3]`, "
+    "`/timebot digest list`, `/timebot digest remove #channel`, `/timebot digest preview [#channel]`"
+)
 
 
 # --- parsing (pure; raises InputError with words for the admin) -------------------------------
@@ -48,8 +57,9 @@ def parse_days(text: str) -> str:
     if not raw:
         raise InputError("Say which days, like mon-fri.")
     if any(ch.isdigit() for ch in raw):
-        raise InputError(f"Use day names like mon-fri, not numbers ({quote(text)}): numbers mean different "
-                         "days to different tools.")
+        raise InputError(
+            f"Use day names like mon-fri, not numbers ({quote(text)}): numbers mean different days to different tools."
+        )
     days: set[int] = set()
     for part in (p.strip() for p in raw.split(",")):
         if part in _DAY_WORDS:
@@ -87,7 +97,7 @@ def canonical_days(days: set[int] | frozenset[int]) -> str:
         if j - i >= 2:
             parts.append(f"{WEEKDAYS[ordered[i]]}-{WEEKDAYS[ordered[j]]}")
         else:
-            parts.extend(WEEKDAYS[k] for k in ordered[i:j + 1])
+            parts.extend(WEEKDAYS[k] for k in ordered[i : j + 1])
         i = j + 1
     return ",".join(parts)
 
@@ -167,7 +177,7 @@ def parse_spec(args: Sequence[str], channel: str | None = None) -> DigestSpec:
     skip_empty = False
     ahead = DEFAULT_DAYS_AHEAD
     scope, cadence, show_kind, mentions = Scope(), "daily", None, False
-    for token in [*args[:at_index], *args[at_index + 1:]]:
+    for token in [*args[:at_index], *args[at_index + 1 :]]:
         low = token.strip().lower()
         found = parse_scope(token, channel)
         if found is not None:

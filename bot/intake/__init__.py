@@ -45,8 +45,13 @@ log = logging.getLogger(__name__)
 # leaves the person's own new request out).
 current_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("intake_current_key", default=None)
 
-COMMAND = {"clockin": "/clockin", "clockout": "/clockout", "timeoff": "/timeoff request", "cancel": "leave cancel",
-           "link": "link"}
+COMMAND = {
+    "clockin": "/clockin",
+    "clockout": "/clockout",
+    "timeoff": "/timeoff request",
+    "cancel": "leave cancel",
+    "link": "link",
+}
 
 
 def new_owner() -> str:
@@ -115,8 +120,15 @@ class Intake:
     MAX_GROUP = 500
     GIVE_UP_AFTER = 6  # attempts: a resumer that keeps failing must not loop forever
 
-    def __init__(self, store: IntakeStore, *, takeover: float, resume_within: float, window: float = 0.02,
-                 now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: IntakeStore,
+        *,
+        takeover: float,
+        resume_within: float,
+        window: float = 0.02,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.store = store
         self.takeover = takeover
         self.resume_within = resume_within
@@ -141,11 +153,15 @@ class Intake:
 
     # --- the ack side ----------------------------------------------------------------------------
 
-    def accept(self, kind: str, team_id: str, user_id: str, key: str, payload: Mapping[str, Any],
-               response_url: str | None) -> Ticket:
+    def accept(
+        self, kind: str, team_id: str, user_id: str, key: str, payload: Mapping[str, Any], response_url: str | None
+    ) -> Ticket:
         """Queue an accepted action for the next group write (cheap: no database in the caller)."""
-        ticket = Ticket(NewAction(key, kind, team_id, user_id, json.dumps(dict(payload), default=str),
-                                  response_url or "", self.now()))
+        ticket = Ticket(
+            NewAction(
+                key, kind, team_id, user_id, json.dumps(dict(payload), default=str), response_url or "", self.now()
+            )
+        )
         with self._cond:
             if not self._pending:
                 self._first_at = time.monotonic()
@@ -162,8 +178,7 @@ class Intake:
         try:
             self.store.finish([(row_id, outcome)], self.owner)
         except Exception as exc:
-            log.error("could not mark an action done (%s); a takeover will tell the person again",
-                      type(exc).__name__)
+            log.error("could not mark an action done (%s); a takeover will tell the person again", type(exc).__name__)
 
     def hand_back(self, row_id: int) -> None:
         self.store.hand_back(self.owner, row_id)
@@ -185,7 +200,7 @@ class Intake:
                         self._cond.wait(min(due, next_beat) - now)
                     else:
                         self._cond.wait(next_beat - now)
-                group, self._pending = self._pending[:self.MAX_GROUP], self._pending[self.MAX_GROUP:]
+                group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP :]
                 if self._pending:
                     self._first_at = time.monotonic()
                 closed = self._closed
@@ -235,8 +250,12 @@ class Intake:
                 taken = self.store.take_stale(self.owner, self.now() - timedelta(seconds=self.stale_after))
                 if taken:
                     owners = sorted({row.previous_owner or "handed back" for row in taken})
-                    log.info("taking over %d unfinished actions, accepted from %s (was: %s)", len(taken),
-                             min(row.accepted_at for row in taken).isoformat(timespec="seconds"), ", ".join(owners))
+                    log.info(
+                        "taking over %d unfinished actions, accepted from %s (was: %s)",
+                        len(taken),
+                        min(row.accepted_at for row in taken).isoformat(timespec="seconds"),
+                        ", ".join(owners),
+                    )
                 for row in taken:
                     submit(lambda row=row: self._resume(row))  # type: ignore[misc]
                 count += len(taken)
@@ -252,9 +271,17 @@ class Intake:
             payload = json.loads(row.payload or "{}")
         except ValueError:
             payload = {}
-        resumed = Resumed(row.id, row.kind, row.team_id, row.slack_user_id, payload, row.response_url,
-                          row.accepted_at, row.attempts,
-                          stale=self.now() - row.accepted_at > timedelta(seconds=self.resume_within))
+        resumed = Resumed(
+            row.id,
+            row.kind,
+            row.team_id,
+            row.slack_user_id,
+            payload,
+            row.response_url,
+            row.accepted_at,
+            row.attempts,
+            stale=self.now() - row.accepted_at > timedelta(seconds=self.resume_within),
+        )
         token = current_key.set(row.key)
         try:
             if resumer is None:
@@ -289,22 +316,29 @@ class Intake:
             if row.key == mine:
                 continue
             beat = row.heartbeat_at if row.heartbeat_at.tzinfo else row.heartbeat_at.replace(tzinfo=self.now().tzinfo)
-            accepted = row.accepted_at if row.accepted_at.tzinfo else row.accepted_at.replace(
-                tzinfo=self.now().tzinfo)
-            return Waiting(row.kind, accepted,
-                           orphaned=row.owner != self.owner and (beat < cutoff or self._gone(row.owner)))
+            accepted = row.accepted_at if row.accepted_at.tzinfo else row.accepted_at.replace(tzinfo=self.now().tzinfo)
+            return Waiting(
+                row.kind, accepted, orphaned=row.owner != self.owner and (beat < cutoff or self._gone(row.owner))
+            )
         return None
 
-    def waiting_note(self, team_id: str, user_id: str, tz: Any, kinds: tuple[str, ...] = ("clockin", "clockout"),
-                     ) -> str | None:
+    def waiting_note(
+        self,
+        team_id: str,
+        user_id: str,
+        tz: Any,
+        kinds: tuple[str, ...] = ("clockin", "clockout"),
+    ) -> str | None:
         """What a person's new clock action is waiting behind, truthfully, or None when nothing is."""
         w = self.waiting(team_id, user_id, kinds)
         if w is None:
             return None
         at = fmt.wall_time(w.accepted_at.astimezone(tz))
         if w.orphaned:
-            return (f"Your {COMMAND.get(w.kind, w.kind)} from {at} is being finished after a restart; you'll hear "
-                    "how it ended within a minute. Try again after that if you still need to.")
+            return (
+                f"Your {COMMAND.get(w.kind, w.kind)} from {at} is being finished after a restart; you'll hear "
+                "how it ended within a minute. Try again after that if you still need to."
+            )
         return f"I'm still working on your {COMMAND.get(w.kind, w.kind)} from {at}. Give it a moment."
 
     def _gone(self, owner: str) -> bool:

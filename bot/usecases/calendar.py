@@ -80,9 +80,18 @@ def token_hash(token: str) -> str:
 
 
 class Calendars:
-    def __init__(self, people: People, whos_off: WhosOff, store: CalendarStore, secret: bytes,
-                 public_url: str | None, *, show_kind: bool, sick: SickLeave,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        people: People,
+        whos_off: WhosOff,
+        store: CalendarStore,
+        secret: bytes,
+        public_url: str | None,
+        *,
+        show_kind: bool,
+        sick: SickLeave,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.people = people
         self.whos_off = whos_off
         self.store = store
@@ -107,8 +116,15 @@ class Calendars:
             row = self.store.feed(actor.team_id, actor.user_id, key)
             if row is None:
                 salt = secrets.token_urlsafe(24)
-                row = self.store.add(CalendarFeed(team_id=actor.team_id, slack_user_id=actor.user_id, scope=key,
-                                                  salt=salt, token_hash=token_hash(feed_token(self.secret, salt))))
+                row = self.store.add(
+                    CalendarFeed(
+                        team_id=actor.team_id,
+                        slack_user_id=actor.user_id,
+                        scope=key,
+                        salt=salt,
+                        token_hash=token_hash(feed_token(self.secret, salt)),
+                    )
+                )
             token = feed_token(self.secret, row.salt)
             if token_hash(token) != row.token_hash and row.id is not None:  # TIMEBOT_SECRET_KEY was rotated
                 self.store.rehash(row.id, token_hash(token))
@@ -125,8 +141,11 @@ class Calendars:
     def _may_see(self, actor: Actor, scope: Scope) -> None:
         """A channel's feed is for its members (and admins): it would otherwise show who belongs
         to a private channel. Groups, departments and everyone are what ``/whosoff`` shows anyone."""
-        if scope.kind == "members" and not actor.is_admin \
-                and actor.user_id not in self.whos_off.directory.people(scope, fresh=True):
+        if (
+            scope.kind == "members"
+            and not actor.is_admin
+            and actor.user_id not in self.whos_off.directory.people(scope, fresh=True)
+        ):
             raise UserError(NOT_A_MEMBER)
 
     # --- serving ---------------------------------------------------------------------------
@@ -178,16 +197,26 @@ class Calendars:
         today = actor.today(self.people.now())
         start, end = today - timedelta(days=BACK), today + timedelta(days=AHEAD)
         report = self.report(actor, row.scope, start, end)
-        return render_feed(report, self._zone_of(row.team_id, actor.tz), self.people.now(),
-                           "My leave" if row.scope == MINE else f"Leave of {report.scope.describe()}")
+        return render_feed(
+            report,
+            self._zone_of(row.team_id, actor.tz),
+            self.people.now(),
+            "My leave" if row.scope == MINE else f"Leave of {report.scope.describe()}",
+        )
 
     def report(self, actor: Actor, stored_scope: str, start: date, end: date) -> WhosOffReport:
         """What ``/whosoff`` would show ``actor`` for [start, end] in the feed's scope."""
-        scope = Scope("person", actor.user_id) if stored_scope == MINE else \
-            Scope.from_stored("" if stored_scope == EVERYONE else stored_scope)
+        scope = (
+            Scope("person", actor.user_id)
+            if stored_scope == MINE
+            else Scope.from_stored("" if stored_scope == EVERYONE else stored_scope)
+        )
         return self.whos_off.whos_off(actor.team_id, start, end, scope).masked(  # admin as of now: a demoted
-            show_kind=self.show_kind, sick=self.sick, viewer=actor.user_id,  # admin's feed masks sick leave again
-            admin=self.people.is_admin(actor))
+            show_kind=self.show_kind,
+            sick=self.sick,
+            viewer=actor.user_id,  # admin's feed masks sick leave again
+            admin=self.people.is_admin(actor),
+        )
 
     def _zone_of(self, team_id: str, viewer: ZoneInfo) -> Callable[[str | None], ZoneInfo]:
         """Each absent person's Slack zone (kept by the hourly directory read); the feed owner's
@@ -196,6 +225,7 @@ class Calendars:
 
         def zone(slack_id: str | None) -> ZoneInfo:
             return self.people.zone(zones[slack_id]) if slack_id in zones else viewer
+
         return zone
 
 

@@ -38,7 +38,6 @@ class ClockResult:
     backdated: bool = False  # a resumed clock-in recorded at the time it was asked, not now
 
 
-
 def end_for_picked_time(started: datetime, picked: wall_time, tz: ZoneInfo, latest: datetime | None) -> datetime:
     """The moment a person means by a wall-clock end time picked on their own clock: on the day
     they started, or, when the vendor's day runs past their midnight (``latest``), the next one."""
@@ -49,7 +48,6 @@ def end_for_picked_time(started: datetime, picked: wall_time, tz: ZoneInfo, late
         if next_day <= latest:
             return next_day
     return end
-
 
 
 class Clock:
@@ -129,8 +127,15 @@ class Clock:
                         self._held[key] = renewed
 
     @metrics.attempted("clock_in")
-    def clock_in(self, actor: Actor, project: str | None = None, note: str | None = None, *,
-                 at: datetime | None = None, write: bool = True) -> ClockResult:
+    def clock_in(
+        self,
+        actor: Actor,
+        project: str | None = None,
+        note: str | None = None,
+        *,
+        at: datetime | None = None,
+        write: bool = True,
+    ) -> ClockResult:
         """Clock in unless a session runs already. ``at``: the time the person asked (a resumed
         clock-in), used where the vendor takes one; ``write=False`` only reads (``not_in``)."""
         vendor = self.router.clock()
@@ -138,16 +143,20 @@ class Clock:
         with self._one_at_a_time(actor, "clock") as rows:
             current = vendor.current_session(user)
             if current is not None:
-                return self._told(actor, vendor.name, ClockResult("already_in", vendor.label, current, tz=actor.tz),
-                                  rows)
+                return self._told(
+                    actor, vendor.name, ClockResult("already_in", vendor.label, current, tz=actor.tz), rows
+                )
             if not write:
                 return ClockResult("not_in", vendor.label, tz=actor.tz)
             backdated = at is not None and vendor.clock_in_at
             try:
                 session = write_once(
-                    "a clock-in", vendor.label,
+                    "a clock-in",
+                    vendor.label,
                     lambda: vendor.clock_in(user, project=project, note=note, at=at if backdated else None),
-                    lambda asked_at: _confirm_clock_in(vendor, user, min(asked_at, at or asked_at)), self.people.now)
+                    lambda asked_at: _confirm_clock_in(vendor, user, min(asked_at, at or asked_at)),
+                    self.people.now,
+                )
             except OutcomeUnknown:
                 self._audit(rows, actor, vendor.name, "clock_in", "unknown")
                 raise
@@ -155,12 +164,23 @@ class Clock:
                 self._audit(rows, actor, vendor.name, "clock_in", outcome(exc), exc.user_message)
                 raise
             self._audit(rows, actor, vendor.name, "clock_in", "ok", f"session {session.session_id}")
-            return self._told(actor, vendor.name, ClockResult("clocked_in", vendor.label, session, tz=actor.tz,
-                                                              backdated=backdated), rows)
+            return self._told(
+                actor,
+                vendor.name,
+                ClockResult("clocked_in", vendor.label, session, tz=actor.tz, backdated=backdated),
+                rows,
+            )
 
     @metrics.attempted("clock_out")
-    def clock_out(self, actor: Actor, note: str | None = None, at: datetime | None = None, *,
-                  asked_at: datetime | None = None, write: bool = True) -> ClockResult:
+    def clock_out(
+        self,
+        actor: Actor,
+        note: str | None = None,
+        at: datetime | None = None,
+        *,
+        asked_at: datetime | None = None,
+        write: bool = True,
+    ) -> ClockResult:
         """``asked_at``: when a resumed clock-out was asked; a session begun after it is a newer
         one and is left running (``started_after``). ``write=False`` only reads (``still_in``)."""
         vendor = self.router.clock()
@@ -196,9 +216,18 @@ class Clock:
                 self._audit(rows, actor, vendor.name, "clock_out", outcome(exc), exc.user_message)
                 raise
             self._audit(rows, actor, vendor.name, "clock_out", "ok", f"session {session.session_id}")
-            return self._told(actor, vendor.name, ClockResult(
-                "clocked_out", vendor.label, session, tz=actor.tz, note_dropped=bool(note) and not vendor.clock_notes),
-                rows)
+            return self._told(
+                actor,
+                vendor.name,
+                ClockResult(
+                    "clocked_out",
+                    vendor.label,
+                    session,
+                    tz=actor.tz,
+                    note_dropped=bool(note) and not vendor.clock_notes,
+                ),
+                rows,
+            )
 
     def clock_state(self, actor: Actor) -> ClockSession | None:
         vendor = self.router.clock()

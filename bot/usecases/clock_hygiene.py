@@ -76,8 +76,9 @@ class HygieneRender(Protocol):
 
     def reminder(self, reminder: ClockOutReminder) -> tuple[str, list[dict[str, Any]]]: ...
 
-    def auto_clocked_out(self, result: ClockResult, asked_at: datetime,
-                         now: datetime) -> tuple[str, list[dict[str, Any]]]: ...
+    def auto_clocked_out(
+        self, result: ClockResult, asked_at: datetime, now: datetime
+    ) -> tuple[str, list[dict[str, Any]]]: ...
 
     def clock_in_nudge(self, chosen: time) -> tuple[str, list[dict[str, Any]]]: ...
 
@@ -95,9 +96,18 @@ class HygienePolicy:
 
 
 class ClockHygiene:
-    def __init__(self, people: People, store: Store, hygiene: HygieneStore, router: Router, clock: Clock,
-                 policy: HygienePolicy, render: HygieneRender, slack: WebClient,
-                 idle: Callable[[float], bool] | None = None) -> None:
+    def __init__(
+        self,
+        people: People,
+        store: Store,
+        hygiene: HygieneStore,
+        router: Router,
+        clock: Clock,
+        policy: HygienePolicy,
+        render: HygieneRender,
+        slack: WebClient,
+        idle: Callable[[float], bool] | None = None,
+    ) -> None:
         self.people = people
         self.store = store
         self.hygiene = hygiene
@@ -130,8 +140,9 @@ class ClockHygiene:
     def _clock_changed(self, actor: Actor, vendor: str, result: ClockResult) -> list[Row]:
         """What to remember of a clock action; the clock writes it with the action's own bookkeeping."""
         if result.outcome in {"clocked_in", "already_in"} and result.session is not None:
-            return [WatchRow(actor.team_id, actor.user_id, vendor, result.session.session_id,
-                             result.session.started_at)]
+            return [
+                WatchRow(actor.team_id, actor.user_id, vendor, result.session.session_id, result.session.started_at)
+            ]
         if result.outcome in {"clocked_out", "not_in"}:
             return [EndWatches(actor.team_id, actor.user_id, vendor)]
         return []
@@ -179,7 +190,9 @@ class ClockHygiene:
             except Exception:  # an undecryptable key: that person is left out, not everyone
                 log.warning("sweep skips identity %s: its key cannot be read", row.id)
         running: list[RunningSession] = []
-        chunks = [[]] if vendor.company_wide else [users[i:i + SWEEP_CHUNK] for i in range(0, len(users), SWEEP_CHUNK)]
+        chunks = (
+            [[]] if vendor.company_wide else [users[i : i + SWEEP_CHUNK] for i in range(0, len(users), SWEEP_CHUNK)]
+        )
         for chunk in chunks:
             self._yield_to_people()
             if self._stopping.is_set():
@@ -196,8 +209,9 @@ class ClockHygiene:
         found = 0
         for item in running:
             for team_id, slack_user_id in holders.get(item.vendor_user_id.lower(), []):
-                self.hygiene.watch(team_id, slack_user_id, vendor.name, item.session.session_id,
-                                   item.session.started_at)
+                self.hygiene.watch(
+                    team_id, slack_user_id, vendor.name, item.session.session_id, item.session.started_at
+                )
                 found += 1
         return found
 
@@ -242,8 +256,14 @@ class ClockHygiene:
                 self.hygiene.move(watch.id, ["reminding"], "failed", detail=f"chat.postMessage: {error}"[:500])
             log.warning("clock-out reminder for %s not sent: %s", watch.slack_user_id, error)
             return 0
-        self.hygiene.move(watch.id, ["reminding"], "reminded", reminded_at=now,
-                          channel_id=str(posted.get("channel") or ""), message_ts=str(posted.get("ts") or ""))
+        self.hygiene.move(
+            watch.id,
+            ["reminding"],
+            "reminded",
+            reminded_at=now,
+            channel_id=str(posted.get("channel") or ""),
+            message_ts=str(posted.get("ts") or ""),
+        )
         log.info("clock-out reminder sent to %s (session %s)", watch.slack_user_id, watch.session_id)
         metrics.reminders("clock_out", 1)
         return 1
@@ -289,7 +309,7 @@ class ClockHygiene:
         return watch
 
     def end_session(self, actor: Actor, watch_id: int, at: datetime | None = None) -> ReminderOutcome:
-        """"Clock out now" / "I left at…": end the reminded session (only that one), once however
+        """ "Clock out now" / "I left at…": end the reminded session (only that one), once however
         often it is clicked: the first click claims the watch (``ending``), a later one finds it taken."""
         watch = self.watched_session(actor, watch_id)
         if watch is None:
@@ -356,8 +376,11 @@ class ClockHygiene:
             text, blocks = self.render.clock_in_nudge(time(pref.hour, pref.minute))
             try:
                 posted = self.slack.chat_postMessage(channel=pref.slack_user_id, text=text, blocks=blocks)
-                self.store.claim_request(_nudge_key(pref.team_id, pref.slack_user_id, str(posted.get("channel") or ""),
-                                                    str(posted.get("ts") or "")))
+                self.store.claim_request(
+                    _nudge_key(
+                        pref.team_id, pref.slack_user_id, str(posted.get("channel") or ""), str(posted.get("ts") or "")
+                    )
+                )
                 sent += 1
                 metrics.reminders("clock_in", 1)
             except SlackApiError as exc:
@@ -379,8 +402,10 @@ class ClockHygiene:
         leave = self.router.maybe_leave()
         if leave is not None:
             try:
-                if any(a.portion_on(day) is not None and a.status != "denied"
-                       for a in leave.my_absences(self.people.identity(actor, leave), day, day)):
+                if any(
+                    a.portion_on(day) is not None and a.status != "denied"
+                    for a in leave.my_absences(self.people.identity(actor, leave), day, day)
+                ):
                     return False
             except UserError:
                 pass  # not linked for leave: they may still be working

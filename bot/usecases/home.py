@@ -69,11 +69,14 @@ class Home:
                 session = self.clock.clock_state(actor)
             except (VendorError, UserError) as exc:
                 error = _words(exc)
-        return StatusReport(identities, clock_vendor.label if clock_vendor else None, session, error, needs,
-                            unmatched)
+        return StatusReport(identities, clock_vendor.label if clock_vendor else None, session, error, needs, unmatched)
 
-    def _by_email(self, actor: Actor, identities: list[LinkedIdentity], linked: set[str],
-                  ) -> tuple[list[LinkedIdentity], list[tuple[str, str]]]:
+    def _by_email(
+        self,
+        actor: Actor,
+        identities: list[LinkedIdentity],
+        linked: set[str],
+    ) -> tuple[list[LinkedIdentity], list[tuple[str, str]]]:
         """Vendors that match people by email have no row until first use: match now, so status
         says how the person is known there (with their name), or what to do when nobody matches."""
         named = []
@@ -82,8 +85,9 @@ class Home:
             directory = as_identity(vendor) if vendor is not None and i.linked_by == "email" else None
             if directory is not None:
                 try:
-                    person = next((p for p in self.people.directory(directory)
-                                   if p.vendor_user_id == i.vendor_user_id), None)
+                    person = next(
+                        (p for p in self.people.directory(directory) if p.vendor_user_id == i.vendor_user_id), None
+                    )
                 except VendorError:
                     person = None
                 i = LinkedIdentity(i.vendor, i.label, i.vendor_user_id, i.linked_by, person.name if person else None)
@@ -102,10 +106,12 @@ class Home:
                 continue
             directory = as_identity(vendor)
             assert directory is not None
-            person = next((p for p in self.people.directory(directory) if p.vendor_user_id == user.vendor_user_id),
-                          None)
-            named.append(LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, "email",
-                                        person.name if person else None))
+            person = next(
+                (p for p in self.people.directory(directory) if p.vendor_user_id == user.vendor_user_id), None
+            )
+            named.append(
+                LinkedIdentity(vendor.name, vendor.label, user.vendor_user_id, "email", person.name if person else None)
+            )
         return named, unmatched
 
     def home(self, actor: Actor) -> HomeState:
@@ -113,8 +119,11 @@ class Home:
         leave_vendor = self.router.maybe_leave()
         upcoming: list[Absence] = []
         error = None
-        ready = leave_vendor is not None and not any(name == leave_vendor.name for name, _ in status.needs_link) \
+        ready = (
+            leave_vendor is not None
+            and not any(name == leave_vendor.name for name, _ in status.needs_link)
             and not any(label == leave_vendor.label for label, _ in status.unmatched)
+        )
         # the person's leave itself is listed once, by the follow-up's ``my_leave`` (with Cancel buttons)
         return HomeState(status, leave_vendor.label if leave_vendor else None, upcoming, error, ready)
 

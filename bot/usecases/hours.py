@@ -61,8 +61,7 @@ class HoursReport:
     running_since: datetime | None = None
 
 
-def day_totals(sessions: list[ClockSession], start: date, end: date, tz: ZoneInfo,
-               now: datetime) -> HoursReport:
+def day_totals(sessions: list[ClockSession], start: date, end: date, tz: ZoneInfo, now: datetime) -> HoursReport:
     """Per-day and per-project totals of ``sessions`` over the person's days [start, end]."""
     days = {start + timedelta(days=i): DayHours(start + timedelta(days=i)) for i in range((end - start).days + 1)}
     projects: dict[str, timedelta] = defaultdict(timedelta)
@@ -100,8 +99,16 @@ class Hours:
         hi = min(datetime.combine(end + timedelta(days=1), time(0), actor.tz), max(now, lo))
         sessions = vendor.sessions(user, lo, hi) if hi > lo else []
         report = day_totals(sessions, start, end, actor.tz, now)
-        return HoursReport(vendor.label, report.start, report.end, report.tz, report.days, report.total,
-                           report.projects, report.running_since)
+        return HoursReport(
+            vendor.label,
+            report.start,
+            report.end,
+            report.tz,
+            report.days,
+            report.total,
+            report.projects,
+            report.running_since,
+        )
 
     def today_and_week(self, actor: Actor) -> tuple[HoursReport, HoursReport] | None:
         """The App Home line: today, and the week so far (one vendor read); None when the clock

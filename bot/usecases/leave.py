@@ -73,16 +73,20 @@ def named_type(types: list[LeaveType], words: str) -> tuple[LeaveType | None, bo
 NO_WORKING_DAYS = "Those days are all weekend or public holiday"
 
 
-def validate_leave(request: LeaveRequest, today: date, backdate_days: int = 0,
-                   holidays: set[date] | None = None) -> dict[str, str]:
+def validate_leave(
+    request: LeaveRequest, today: date, backdate_days: int = 0, holidays: set[date] | None = None
+) -> dict[str, str]:
     """Field errors for a leave request, keyed by field name (start, end, start_portion …). A
     request may start up to ``backdate_days`` ago (sick days, a day already taken): the vendor
     still has the last word on past dates. ``holidays`` known (cached before the ack, or from the
     vendor after it) make a request of holidays only an error too."""
     errors: dict[str, str] = {}
     if request.start < today - timedelta(days=backdate_days):
-        errors["start"] = ("The first day is in the past." if not backdate_days
-                           else f"The first day is more than {backdate_days} days ago.")
+        errors["start"] = (
+            "The first day is in the past."
+            if not backdate_days
+            else f"The first day is more than {backdate_days} days ago."
+        )
     if request.end < request.start:
         errors["end"] = "The last day is before the first day."
     elif (request.end - request.start).days + 1 > MAX_LEAVE_DAYS:
@@ -98,8 +102,9 @@ def validate_leave(request: LeaveRequest, today: date, backdate_days: int = 0,
         errors["start_portion"] = "A leave that goes on past its first day can only start in the afternoon."
     if request.start != request.end and request.end_portion is Portion.PM:
         errors["end_portion"] = "A leave that began earlier can only end after the morning."
-    if not errors and not working_days(request.start, request.end, request.start_portion, request.end_portion,
-                                       holidays or set()):
+    if not errors and not working_days(
+        request.start, request.end, request.start_portion, request.end_portion, holidays or set()
+    ):
         errors["start"] = NO_WORKING_DAYS
     return errors
 
@@ -130,8 +135,13 @@ class Leave:
                 balances = []
         return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days, balances)
 
-    def problems(self, team_id: str, user_id: str, request: LeaveRequest, kind_name: str | None = None,
-                 ) -> dict[str, str]:
+    def problems(
+        self,
+        team_id: str,
+        user_id: str,
+        request: LeaveRequest,
+        kind_name: str | None = None,
+    ) -> dict[str, str]:
         """Field errors for the form, before the ack: today is the person's, from the cached profile,
         and holidays are those cached when a form was opened (none while the cache is cold: the
         check after the ack has them). Backdating is for sick days: leave of another kind
@@ -147,8 +157,10 @@ class Leave:
                 self._backdate_asked.add(key)
             if first:
                 ago = (today - request.start).days
-                errors["start"] = (f"That's {ago} day{'s' if ago != 1 else ''} ago: backdating is meant for sick days. "
-                                   "Send the form again to request it anyway.")
+                errors["start"] = (
+                    f"That's {ago} day{'s' if ago != 1 else ''} ago: backdating is meant for sick days. "
+                    "Send the form again to request it anyway."
+                )
         return errors
 
     def warm_holidays(self, actor: Actor) -> None:
@@ -173,8 +185,11 @@ class Leave:
             request.start_portion is not Portion.FULL or request.end_portion is not Portion.FULL
         ):
             half_note = True
-            extra = "Half day: " + fmt.half_days(request.start, request.end, request.start_portion,
-                                                 request.end_portion) + " only"
+            extra = (
+                "Half day: "
+                + fmt.half_days(request.start, request.end, request.start_portion, request.end_portion)
+                + " only"
+            )
             request = LeaveRequest(
                 request.start,
                 request.end,
@@ -185,8 +200,12 @@ class Leave:
             )
         try:
             absence = write_once(
-                "a leave request", vendor.label, lambda: vendor.request_leave(user, request),
-                lambda _: _find_leave(vendor, user, request), self.people.now)
+                "a leave request",
+                vendor.label,
+                lambda: vendor.request_leave(user, request),
+                lambda _: _find_leave(vendor, user, request),
+                self.people.now,
+            )
         except OutcomeUnknown:
             self.people.audit(actor.team_id, actor.user_id, vendor.name, "request_leave", "unknown")
             raise
@@ -222,13 +241,17 @@ def _overlap(vendor: LeaveVendor, user: VendorUser, request: LeaveRequest) -> st
         raise  # down or hanging: the write would be too, and nothing has been sent yet (said so)
     except VendorError:
         return ""  # the vendor still checks when the request reaches it
-    wanted = Absence("", request.start, request.end, start_portion=request.start_portion,
-                     end_portion=request.end_portion)
+    wanted = Absence(
+        "", request.start, request.end, start_portion=request.start_portion, end_portion=request.end_portion
+    )
     for a in sorted(mine, key=lambda a: a.start):
         if a.status not in {"pending", "approved"}:
             continue
-        days = [d for d in _days(max(a.start, request.start), min(a.end, request.end))
-                if _clash(a.portion_on(d), wanted.portion_on(d))]
+        days = [
+            d
+            for d in _days(max(a.start, request.start), min(a.end, request.end))
+            if _clash(a.portion_on(d), wanted.portion_on(d))
+        ]
         if days:
             return f"You already have leave on {fmt.day_range(days[0], days[-1])} ({a.status})."
     return ""

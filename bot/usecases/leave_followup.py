@@ -98,8 +98,14 @@ def cancellable(absence: Absence, today: date) -> bool:
 
 
 class LeaveFollowup:
-    def __init__(self, people: People, whos_off: WhosOff, store: FollowupStore, render: FollowupRender,
-                 settings: FollowupSettings) -> None:
+    def __init__(
+        self,
+        people: People,
+        whos_off: WhosOff,
+        store: FollowupStore,
+        render: FollowupRender,
+        settings: FollowupSettings,
+    ) -> None:
         self.people = people
         self.router = people.router
         self.whos_off = whos_off
@@ -132,10 +138,21 @@ class LeaveFollowup:
         if vendor is None or not absence.absence_id:
             return
         user = self.people.identity(actor, vendor)
-        row = self.store.track(LeaveTrack(
-            team_id=actor.team_id, slack_user_id=actor.user_id, vendor=vendor.name, request_id=absence.absence_id,
-            vendor_user_id=user.vendor_user_id, start_day=absence.start, end_day=absence.end,
-            kind=absence.kind or "Leave", status=absence.status, via="timebot", created_at=self.people.now()))
+        row = self.store.track(
+            LeaveTrack(
+                team_id=actor.team_id,
+                slack_user_id=actor.user_id,
+                vendor=vendor.name,
+                request_id=absence.absence_id,
+                vendor_user_id=user.vendor_user_id,
+                start_day=absence.start,
+                end_day=absence.end,
+                kind=absence.kind or "Leave",
+                status=absence.status,
+                via="timebot",
+                created_at=self.people.now(),
+            )
+        )
         if row.status != "pending":
             return
         approvers = self.approver_ids(actor, vendor, user)
@@ -196,8 +213,15 @@ class LeaveFollowup:
             log.warning("user group @%s unreadable: %s", handle, exc.response.get("error"))
             return []
 
-    def _news(self, row: LeaveTrack, vendor: LeaveStatusVendor | None, *, note: str | None = None,
-              working_days: float | None = None, others_off: bool = True) -> LeaveNews:
+    def _news(
+        self,
+        row: LeaveTrack,
+        vendor: LeaveStatusVendor | None,
+        *,
+        note: str | None = None,
+        working_days: float | None = None,
+        others_off: bool = True,
+    ) -> LeaveNews:
         """``others_off``: ask who else is off then (one who's-off read), for approvers' messages."""
         others: tuple[str, ...] = ()
         try:
@@ -208,12 +232,23 @@ class LeaveFollowup:
             others = tuple(sorted(names))
         except (VendorError, UserError) as exc:
             log.info("who else is off unknown: %s", exc)
-        absence = Absence(row.vendor_user_id, row.start_day, row.end_day, kind=row.kind, status=row.status,
-                          absence_id=row.request_id)
+        absence = Absence(
+            row.vendor_user_id, row.start_day, row.end_day, kind=row.kind, status=row.status, absence_id=row.request_id
+        )
         return LeaveNews(
-            row.slack_user_id, vendor.label if vendor else row.vendor, row.request_id, row.start_day, row.end_day,
-            row.kind, row.status, row.decided_by or None, None if self.is_sick(row.kind) else note, working_days,
-            others, vendor.approval_url(absence) if vendor else None)
+            row.slack_user_id,
+            vendor.label if vendor else row.vendor,
+            row.request_id,
+            row.start_day,
+            row.end_day,
+            row.kind,
+            row.status,
+            row.decided_by or None,
+            None if self.is_sick(row.kind) else note,
+            working_days,
+            others,
+            vendor.approval_url(absence) if vendor else None,
+        )
 
     # --- status changes -----------------------------------------------------------------------
 
@@ -249,8 +284,9 @@ class LeaveFollowup:
                 return 0
             found = []
             for holder, mine in self._by_person(vendor, rows).items():
-                found.extend(vendor.leave_requests(min(r.start_day for r in mine), max(r.end_day for r in mine),
-                                                   [holder]))
+                found.extend(
+                    vendor.leave_requests(min(r.start_day for r in mine), max(r.end_day for r in mine), [holder])
+                )
         by_id = {a.absence_id: a for a in found if a.absence_id}
         announced = 0
         for row in rows:
@@ -279,14 +315,25 @@ class LeaveFollowup:
             holders = self.people.store.identity_holders(vendor.name, absence.vendor_user_id)
             if not holders:
                 continue
-            self.store.track(LeaveTrack(
-                team_id=holders[0].team_id, slack_user_id=holders[0].slack_user_id, vendor=vendor.name,
-                request_id=absence.absence_id, vendor_user_id=absence.vendor_user_id, start_day=absence.start,
-                end_day=absence.end, kind=absence.kind or "Leave", status="pending", via="list",
-                created_at=self.people.now()))
+            self.store.track(
+                LeaveTrack(
+                    team_id=holders[0].team_id,
+                    slack_user_id=holders[0].slack_user_id,
+                    vendor=vendor.name,
+                    request_id=absence.absence_id,
+                    vendor_user_id=absence.vendor_user_id,
+                    start_day=absence.start,
+                    end_day=absence.end,
+                    kind=absence.kind or "Leave",
+                    status="pending",
+                    via="list",
+                    created_at=self.people.now(),
+                )
+            )
 
-    def vendor_event(self, vendor_name: str, request_id: str, status: str, decided_by: str | None,
-                     at: datetime | None = None) -> bool:
+    def vendor_event(
+        self, vendor_name: str, request_id: str, status: str, decided_by: str | None, at: datetime | None = None
+    ) -> bool:
         """A change a vendor pushed (a verified webhook): announced now, once. ``at``, the event's
         time, when the vendor sends one: a decision older than the one recorded is not news (a
         late or replayed delivery) and must not replace it."""
@@ -294,8 +341,13 @@ class LeaveFollowup:
         if row is None or status not in FINAL:
             return False
         if at is not None and row.status != "pending" and at <= _aware(row.updated_at):
-            log.info("ignored %s's %s for request %s: older than the %s recorded", vendor_name, status,
-                     request_id, row.status)
+            log.info(
+                "ignored %s's %s for request %s: older than the %s recorded",
+                vendor_name,
+                status,
+                request_id,
+                row.status,
+            )
             return False
         return self.announce(row, status, decided_by, at=at)
 
@@ -312,8 +364,11 @@ class LeaveFollowup:
         if status in {"cancelled", "denied"}:
             self._tell_leave_gone(row.team_id, row.slack_user_id)
         latest = self.store.tracked(row.vendor, row.request_id) or row
-        news = self._news(LeaveTrack(**{**latest.model_dump(), "status": status, "decided_by": decided_by or ""}),
-                          self._status_vendor(row.vendor), others_off=bool(latest.approver_dms))
+        news = self._news(
+            LeaveTrack(**{**latest.model_dump(), "status": status, "decided_by": decided_by or ""}),
+            self._status_vendor(row.vendor),
+            others_off=bool(latest.approver_dms),
+        )
         text, blocks = self.render.requester(news)
         try:
             self.slack.chat_postMessage(channel=row.slack_user_id, text=text, blocks=blocks)
@@ -372,8 +427,9 @@ class LeaveFollowup:
         """Withdraw one of the person's own requests, once however often the button is pressed."""
         vendor = self.router.leave()
         if Action.CANCEL not in vendor.capabilities:
-            raise VendorRejected(vendor.label, f"{vendor.label} doesn't let Timebot cancel leave: cancel it in "
-                                 f"{vendor.label} itself.")
+            raise VendorRejected(
+                vendor.label, f"{vendor.label} doesn't let Timebot cancel leave: cancel it in {vendor.label} itself."
+            )
         canceller = cast(CancelVendor, vendor)
         user = self.people.identity(actor, vendor)
         today = actor.today(self.people.now())
@@ -381,16 +437,31 @@ class LeaveFollowup:
         absence = next((a for a in mine if a.absence_id == request_id), None)
         if absence is not None and not cancellable(absence, today):
             # an old list keeps its buttons: leave already taken is the vendor's record of it, not a request
-            self.people.audit(actor.team_id, actor.user_id, vendor.name, "cancel_leave", "refused",
-                              f"request {request_id[:64]} ended {absence.end}")
-            raise VendorRejected(vendor.label, f"That {absence.kind or 'leave'} ended on {absence.end}, so it can't "
-                                 f"be cancelled any more. Ask whoever keeps {vendor.label} to change it.")
+            self.people.audit(
+                actor.team_id,
+                actor.user_id,
+                vendor.name,
+                "cancel_leave",
+                "refused",
+                f"request {request_id[:64]} ended {absence.end}",
+            )
+            raise VendorRejected(
+                vendor.label,
+                f"That {absence.kind or 'leave'} ended on {absence.end}, so it can't "
+                f"be cancelled any more. Ask whoever keeps {vendor.label} to change it.",
+            )
         mine_key = f"cancel:{vendor.name}:{request_id}:{actor.team_id}:{actor.user_id}"
         if absence is None:
             if self.store.claimed(mine_key):  # a double click that arrived after the delete
                 return "That request is cancelled already."
-            self.people.audit(actor.team_id, actor.user_id, vendor.name, "cancel_leave", "refused",
-                              f"request {request_id[:64]} is not theirs")
+            self.people.audit(
+                actor.team_id,
+                actor.user_id,
+                vendor.name,
+                "cancel_leave",
+                "refused",
+                f"request {request_id[:64]} is not theirs",
+            )
             raise VendorRejected(vendor.label, "That isn't one of your requests, so it wasn't cancelled.")
         if not self.store.claim(f"cancel:{vendor.name}:{request_id}"):
             return "That request is being cancelled already."
@@ -400,17 +471,27 @@ class LeaveFollowup:
         except VendorError as exc:
             self.people.audit(actor.team_id, actor.user_id, vendor.name, "cancel_leave", "failed", exc.user_message)
             raise
-        self.people.audit(actor.team_id, actor.user_id, vendor.name, "cancel_leave", "ok",
-                          f"{absence.start}..{absence.end} ({request_id})")
+        self.people.audit(
+            actor.team_id,
+            actor.user_id,
+            vendor.name,
+            "cancel_leave",
+            "ok",
+            f"{absence.start}..{absence.end} ({request_id})",
+        )
         row = self.store.tracked(vendor.name, request_id)
         if row is not None and row.status != "cancelled":
             self.store.claim(f"news:{row.vendor}:{row.request_id}:cancelled")  # they know: no DM about it
             self.store.settle(row, "cancelled", None)
-            self._update_approvers(row, self._news(LeaveTrack(**{**row.model_dump(), "status": "cancelled"}),
-                                                   self._status_vendor(row.vendor)))
+            self._update_approvers(
+                row,
+                self._news(LeaveTrack(**{**row.model_dump(), "status": "cancelled"}), self._status_vendor(row.vendor)),
+            )
         self._tell_leave_gone(actor.team_id, actor.user_id)
-        done = (f"Cancelled your {absence.kind or 'leave'}: "
-                f"{fmt.leave_range(absence.start, absence.end, absence.start_portion, absence.end_portion)}.")
+        done = (
+            f"Cancelled your {absence.kind or 'leave'}: "
+            f"{fmt.leave_range(absence.start, absence.end, absence.start_portion, absence.end_portion)}."
+        )
         if absence.status == "approved" and self._tell_approvers_withdrawn(actor, user, absence, row):
             return f"{done} It was approved, so your approver will be told."
         return done
@@ -425,9 +506,16 @@ class LeaveFollowup:
         channels = [item.partition(":")[0] for item in filter(None, (row.approver_dms if row else "").split(","))]
         if not channels:
             channels = self.approver_ids(actor, vendor, user)
-        track = row or LeaveTrack(team_id=actor.team_id, slack_user_id=actor.user_id, vendor=vendor.name,
-                                  request_id=absence.absence_id or "", vendor_user_id=absence.vendor_user_id,
-                                  start_day=absence.start, end_day=absence.end, kind=absence.kind or "Leave")
+        track = row or LeaveTrack(
+            team_id=actor.team_id,
+            slack_user_id=actor.user_id,
+            vendor=vendor.name,
+            request_id=absence.absence_id or "",
+            vendor_user_id=absence.vendor_user_id,
+            start_day=absence.start,
+            end_day=absence.end,
+            kind=absence.kind or "Leave",
+        )
         news = self._news(LeaveTrack(**{**track.model_dump(), "status": "cancelled"}), vendor, others_off=False)
         text, blocks = self.render.approver(news)
         told = False
@@ -436,8 +524,9 @@ class LeaveFollowup:
                 self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
                 told = True
             except SlackApiError as exc:
-                log.warning("could not tell approver %s about a withdrawn leave: %s", channel,
-                            exc.response.get("error"))
+                log.warning(
+                    "could not tell approver %s about a withdrawn leave: %s", channel, exc.response.get("error")
+                )
         return told
 
     def still_there(self, actor: Actor, request_id: str) -> Absence | None:
@@ -467,8 +556,9 @@ class LeaveFollowup:
     def balances(self, actor: Actor) -> Balances | None:
         """The person's balances where the vendor states them; None when no vendor is asked."""
         leave = self.router.maybe_leave()
-        vendor = leave if leave is not None and Action.BALANCES in leave.capabilities else \
-            self.router.maybe(Action.BALANCES)
+        vendor = (
+            leave if leave is not None and Action.BALANCES in leave.capabilities else self.router.maybe(Action.BALANCES)
+        )
         if vendor is None:
             return Balances(leave.label, None) if leave is not None else None
         try:

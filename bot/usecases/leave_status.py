@@ -38,8 +38,10 @@ REVOKED = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_a
 DEFAULT_LOOKS = "sick=:face_with_thermometer: Out sick"
 DEFAULT_LOOK = (":palm_tree:", "On leave")
 HIDDEN_LOOK = (":calendar:", "Out")  # every kind looks alike when the company hides the kind
-TOLD_REVOKED = ("Slack revoked Timebot's permission to change your status, so your leave no longer shows "
-                "in your Slack status. Turn it back on from Timebot's Home tab whenever you like.")
+TOLD_REVOKED = (
+    "Slack revoked Timebot's permission to change your status, so your leave no longer shows "
+    "in your Slack status. Turn it back on from Timebot's Home tab whenever you like."
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,15 @@ class StatusOptions:
     sick: SickLeave = SICK_LEAVE  # the ``sick`` look is for every kind this rule calls sick
 
     @classmethod
-    def parse(cls, spec: str, *, show_kind: bool = True, dnd: bool = False, poll_seconds: float = 300.0,
-              sick: SickLeave | None = None) -> StatusOptions:
+    def parse(
+        cls,
+        spec: str,
+        *,
+        show_kind: bool = True,
+        dnd: bool = False,
+        poll_seconds: float = 300.0,
+        sick: SickLeave | None = None,
+    ) -> StatusOptions:
         """``kind=:emoji: text;kind=:emoji: text`` (TIMEBOT_LEAVE_STATUSES); ``*`` is every other kind,
         ``sick`` every kind the sick-leave rule matches (``SickLeave``), other keys part of the name."""
         looks: dict[str, tuple[str, str]] = {}
@@ -101,8 +110,15 @@ def leave_key(vendor: str, absence: Absence) -> str:
 
 
 class LeaveStatus:
-    def __init__(self, people: People, store: LeaveStatusStore, router: Router, box: SecretBox,
-                 client: WebClient, options: StatusOptions) -> None:
+    def __init__(
+        self,
+        people: People,
+        store: LeaveStatusStore,
+        router: Router,
+        box: SecretBox,
+        client: WebClient,
+        options: StatusOptions,
+    ) -> None:
         self.people = people
         self.store = store
         self.router = router
@@ -139,8 +155,7 @@ class LeaveStatus:
             try:
                 self.client.chat_postMessage(channel=user_id, text=TOLD_REVOKED)
             except SlackApiError as exc:
-                log.warning("could not tell %s their status token was revoked: %s", user_id,
-                            exc.response.get("error"))
+                log.warning("could not tell %s their status token was revoked: %s", user_id, exc.response.get("error"))
         return told
 
     # --- entry points -------------------------------------------------------------------------
@@ -228,26 +243,54 @@ class LeaveStatus:
         half = lambda m: (m.astimezone(tz).date(), m.astimezone(tz).hour >= 12)  # noqa: E731
         return half(last) != half(now)
 
-    def _set(self, consent: SlackUserToken, token: str, actor: Actor, key: str, absence: Absence,
-             starts: datetime, ends: datetime, now: datetime) -> None:
+    def _set(
+        self,
+        consent: SlackUserToken,
+        token: str,
+        actor: Actor,
+        key: str,
+        absence: Absence,
+        starts: datetime,
+        ends: datetime,
+        now: datetime,
+    ) -> None:
         emoji, text = self.options.look(absence.kind)
         text = f"{text} · {back_on(ends, actor.tz)}"[:100]
-        row = self.store.claim(StatusRow(team_id=actor.team_id, slack_user_id=actor.user_id, leave_key=key,
-                                         state="claimed", owner=self.owner, starts_at=starts, ends_at=ends,
-                                         set_text=text, set_emoji=emoji, updated_at=now))
+        row = self.store.claim(
+            StatusRow(
+                team_id=actor.team_id,
+                slack_user_id=actor.user_id,
+                leave_key=key,
+                state="claimed",
+                owner=self.owner,
+                starts_at=starts,
+                ends_at=ends,
+                set_text=text,
+                set_emoji=emoji,
+                updated_at=now,
+            )
+        )
         if row is None:
             return  # another process has it
         try:
             before = self._profile(token)
-            self.client.users_profile_set(token=token, profile={
-                "status_text": text, "status_emoji": emoji, "status_expiration": int(ends.timestamp())})
+            self.client.users_profile_set(
+                token=token,
+                profile={"status_text": text, "status_emoji": emoji, "status_expiration": int(ends.timestamp())},
+            )
         except SlackApiError as exc:
             self.store.move(row, "failed", now, expect="claimed", detail=f"users.profile: {exc.response.get('error')}")
             self._slack_failed(consent, exc)
             return
-        self.store.move(row, "set", now, expect="claimed", prev_text=before.get("status_text") or "",
-                        prev_emoji=before.get("status_emoji") or "",
-                        prev_expiration=int(before.get("status_expiration") or 0))
+        self.store.move(
+            row,
+            "set",
+            now,
+            expect="claimed",
+            prev_text=before.get("status_text") or "",
+            prev_emoji=before.get("status_emoji") or "",
+            prev_expiration=int(before.get("status_expiration") or 0),
+        )
         log.info("leave status set for %s until %s", actor.user_id, ends.isoformat())
         metrics.status_change("set")
         if self.options.dnd:
@@ -269,9 +312,14 @@ class LeaveStatus:
                 log.info("leave status of %s left alone (%s): they changed it", row.slack_user_id, why)
                 return True
             keep = row.prev_expiration == 0 or row.prev_expiration > now.timestamp()
-            self.client.users_profile_set(token=token, profile={
-                "status_text": row.prev_text if keep else "", "status_emoji": row.prev_emoji if keep else "",
-                "status_expiration": row.prev_expiration if keep else 0})
+            self.client.users_profile_set(
+                token=token,
+                profile={
+                    "status_text": row.prev_text if keep else "",
+                    "status_emoji": row.prev_emoji if keep else "",
+                    "status_expiration": row.prev_expiration if keep else 0,
+                },
+            )
             if self.options.dnd and aware(row.ends_at) > now:
                 try:
                     self.client.dnd_endSnooze(token=token)

@@ -42,8 +42,17 @@ class MorningReport:
 
 
 class MorningView:
-    def __init__(self, people: People, store: Store, router: Router, whos_in: WhosIn, whos_off: WhosOff, *,
-                 show_kind: bool, sick: SickLeave) -> None:
+    def __init__(
+        self,
+        people: People,
+        store: Store,
+        router: Router,
+        whos_in: WhosIn,
+        whos_off: WhosOff,
+        *,
+        show_kind: bool,
+        sick: SickLeave,
+    ) -> None:
         self.people = people
         self.store = store
         self.router = router
@@ -70,7 +79,8 @@ class MorningView:
         holidays: set[date] = set()
         try:
             report = self.whos_off.whos_off(actor.team_id, min(days), max(days), scope).masked(
-                show_kind=self.show_kind, sick=self.sick, viewer=actor.user_id, admin=actor.is_admin)
+                show_kind=self.show_kind, sick=self.sick, viewer=actor.user_id, admin=actor.is_admin
+            )
             holidays = {h.day for h in report.holidays}
             today = actor.today(now)
             seen: set[str] = set()
@@ -93,8 +103,10 @@ class MorningView:
             (not_in if is_working_day(local[sid].date(), holidays) else not_working).append(member)
         unknown = len(members - set(known))
         if unknown:
-            notes.append(f"{unknown} of them {'is' if unknown == 1 else 'are'} not known to Timebot yet (a bot, or "
-                         "someone who hasn't used it since the last directory read).")
+            notes.append(
+                f"{unknown} of them {'is' if unknown == 1 else 'are'} not known to Timebot yet (a bot, or "
+                "someone who hasn't used it since the last directory read)."
+            )
         on_leave.sort(key=lambda e: e.name.lower())
         not_in.sort(key=lambda m: m.name.lower())
         not_working.sort(key=lambda m: m.name.lower())
@@ -111,10 +123,16 @@ class MorningView:
         assert in_vendor is not None
         vendor = self.router.departments()
         assert vendor is not None  # in_scope refused dept= without one
-        found = {r.slack_user_id for r in self.store.identities_for_vendor(team_id, vendor.name)
-                 if r.vendor_user_id in in_vendor}
+        found = {
+            r.slack_user_id
+            for r in self.store.identities_for_vendor(team_id, vendor.name)
+            if r.vendor_user_id in in_vendor
+        }
         if Action.IDENTITY in vendor.capabilities:
-            emails = {(p.email or "").lower() for p in self.people.directory(vendor)  # type: ignore[arg-type]
-                      if p.vendor_user_id in in_vendor and p.email}
+            emails = {
+                (p.email or "").lower()
+                for p in self.people.directory(vendor)  # type: ignore[arg-type]
+                if p.vendor_user_id in in_vendor and p.email
+            }
             found |= {p.slack_user_id for p in self.store.people(team_id) if p.email and p.email.lower() in emails}
         return frozenset(found)

@@ -65,7 +65,6 @@ class LinkedIdentity:
         return f"{self.name} (user {self.vendor_user_id})" if self.name else f"user {self.vendor_user_id}"
 
 
-
 class People:
     """Everything about a person that is not a vendor action; every other use case starts here."""
 
@@ -175,8 +174,7 @@ class People:
         fresh_since = max(person.updated_at, confirmed) if confirmed else person.updated_at
         return utcnow() - fresh_since > PERSON_TTL
 
-    def _take(self, team_id: str, user_id: str, person: Person | None,
-              profile: dict[str, Any]) -> tuple[Person, bool]:
+    def _take(self, team_id: str, user_id: str, person: Person | None, profile: dict[str, Any]) -> tuple[Person, bool]:
         """Slack's word on a profile: saved when it differs from the row, else only noted as
         confirmed now; this process's copy is refreshed either way. True when saved."""
         key = (team_id, user_id)
@@ -191,16 +189,16 @@ class People:
         self._remember(key, saved)
         return saved, True
 
-    def audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str,
-               detail: str = "") -> None:
+    def audit(self, team_id: str, slack_user_id: str, vendor: str, action: str, outcome: str, detail: str = "") -> None:
         """Record an action; a failed write is logged, never reported as the action failing (it
         often comes after the vendor did the work: "nothing was changed" would be untrue)."""
         metrics.action(action, outcome)
         try:
             self.store.audit(team_id, slack_user_id, vendor, action, outcome, detail)
         except Exception as exc:
-            log.error("could not write the audit row for %s %s (%s): %s", action, outcome, slack_user_id,
-                      type(exc).__name__)
+            log.error(
+                "could not write the audit row for %s %s (%s): %s", action, outcome, slack_user_id, type(exc).__name__
+            )
 
     def is_admin(self, actor: Actor) -> bool:
         """Admin rights right now (Slack, cached a minute), not as of the person cache."""
@@ -210,8 +208,9 @@ class People:
         if not self.is_admin(actor):
             log.warning("refused admin-only %s for %s in %s", what, actor.user_id, actor.team_id)
             self.audit(actor.team_id, actor.user_id, "-", what, "refused", "not an admin")
-            raise UserError(refusal or "Only Timebot admins can do that: ask a workspace admin, or whoever runs "
-                            "Timebot.")
+            raise UserError(
+                refusal or "Only Timebot admins can do that: ask a workspace admin, or whoever runs Timebot."
+            )
 
     def directory(self, vendor: IdentityVendor) -> list[VendorPerson]:
         with self._dir_lock:
@@ -310,16 +309,22 @@ class People:
     ) -> LinkedIdentity:
         """An admin points a Slack user at a vendor id (for vendors matched by email)."""
         self.require_admin(actor, "link")
-        vendor = self.router.vendors[vendor_name] if vendor_name else (
-            self.router.maybe(Action.IDENTITY) or self.link_vendor())
+        vendor = (
+            self.router.vendors[vendor_name]
+            if vendor_name
+            else (self.router.maybe(Action.IDENTITY) or self.link_vendor())
+        )
         if vendor.link_fields:
             raise UserError(
                 f"{vendor.label} needs the person's own key: use `/timebot link @person` and enter "
                 f"their {vendor.link_fields[0].label}."
             )
         directory = as_identity(vendor)
-        email = next((p.email for p in self.directory(directory) if p.vendor_user_id == vendor_user_id), None) \
-            if directory is not None else None
+        email = (
+            next((p.email for p in self.directory(directory) if p.vendor_user_id == vendor_user_id), None)
+            if directory is not None
+            else None
+        )
         if directory is not None and email is None:
             raise UserError(f"{vendor.label} has nobody with id {vendor_user_id}.")
         self._not_linked_to_someone_else(target_user_id, vendor, vendor_user_id)
@@ -335,12 +340,22 @@ class People:
         self.audit(actor.team_id, target_user_id, vendor.name, "link", "ok", f"by admin {actor.user_id}")
         return LinkedIdentity(vendor.name, vendor.label, vendor_user_id, f"admin:{actor.user_id}")
 
-    def _save_identity(self, team_id: str, target: str, vendor: Vendor, vendor_user_id: str, *,
-                       secret_enc: str | None, email: str | None, linked_by: str) -> None:
+    def _save_identity(
+        self,
+        team_id: str,
+        target: str,
+        vendor: Vendor,
+        vendor_user_id: str,
+        *,
+        secret_enc: str | None,
+        email: str | None,
+        linked_by: str,
+    ) -> None:
         """Save the link; when someone else won a race for the account, say so as the check would."""
         try:
-            self.store.save_identity(team_id, target, vendor.name, vendor_user_id, secret_enc=secret_enc,
-                                     email=email, linked_by=linked_by)
+            self.store.save_identity(
+                team_id, target, vendor.name, vendor_user_id, secret_enc=secret_enc, email=email, linked_by=linked_by
+            )
         except AccountTaken:
             self._not_linked_to_someone_else(target, vendor, vendor_user_id)
             raise UserError(f"That {vendor.label} account is already linked to someone else.") from None

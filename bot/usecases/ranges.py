@@ -39,8 +39,9 @@ def _next_working(day: date, holidays: set[date]) -> date:
     return day
 
 
-def compact_spans(named: Iterable[tuple[Absence, str | None, str]], start: date, end: date,
-                  holidays: set[date]) -> list[OffSpan]:
+def compact_spans(
+    named: Iterable[tuple[Absence, str | None, str]], start: date, end: date, holidays: set[date]
+) -> list[OffSpan]:
     """(absence, slack id, name) → ranges over the working days of [start, end], merged per person
     and kind while no working day in between is missed; sorted by first day, then name."""
     days: dict[tuple[str, str | None, str | None, str], dict[date, Portion]] = {}
@@ -57,9 +58,13 @@ def compact_spans(named: Iterable[tuple[Absence, str | None, str]], start: date,
     for (name, slack_id, kind, status), covered in days.items():
         run: list[date] = []
         for day in sorted(covered):
-            joins = (run and _next_working(run[-1], holidays) == day
-                     and covered[run[-1]] in (Portion.FULL, Portion.PM) and covered[day] in (Portion.FULL, Portion.AM)
-                     and (len(run) == 1 or covered[run[-1]] is Portion.FULL))
+            joins = (
+                run
+                and _next_working(run[-1], holidays) == day
+                and covered[run[-1]] in (Portion.FULL, Portion.PM)
+                and covered[day] in (Portion.FULL, Portion.AM)
+                and (len(run) == 1 or covered[run[-1]] is Portion.FULL)
+            )
             if run and not joins:
                 spans.append(_span(name, slack_id, kind, status, run, covered))
                 run = []
@@ -69,8 +74,9 @@ def compact_spans(named: Iterable[tuple[Absence, str | None, str]], start: date,
     return sorted(spans, key=lambda s: (s.first, s.name.lower()))
 
 
-def _span(name: str, slack_id: str | None, kind: str | None, status: str, run: list[date],
-          covered: dict[date, Portion]) -> OffSpan:
+def _span(
+    name: str, slack_id: str | None, kind: str | None, status: str, run: list[date], covered: dict[date, Portion]
+) -> OffSpan:
     first, last = run[0], run[-1]
     if first == last:
         return OffSpan(slack_id, name, kind, status, first, last, covered[first], covered[first])

@@ -102,8 +102,17 @@ class _Person:
 
 
 class Reports:
-    def __init__(self, people: People, store: Store, router: Router, whos_off: WhosOff, morning: MorningView, *,
-                 approvers: Callable[[], list[str]], sick: SickLeave) -> None:
+    def __init__(
+        self,
+        people: People,
+        store: Store,
+        router: Router,
+        whos_off: WhosOff,
+        morning: MorningView,
+        *,
+        approvers: Callable[[], list[str]],
+        sick: SickLeave,
+    ) -> None:
         self.people = people
         self.store = store
         self.router = router
@@ -147,8 +156,9 @@ class Reports:
 
     # --- building --------------------------------------------------------------------------
 
-    def build(self, actor: Actor | None, team_id: str, kind: str, start: date, end: date, scope: Scope,
-              tz: ZoneInfo) -> Report:
+    def build(
+        self, actor: Actor | None, team_id: str, kind: str, start: date, end: date, scope: Scope, tz: ZoneInfo
+    ) -> Report:
         if kind not in KINDS:
             raise InputError(f"There's no {quote(kind)} report: `hours` or `absence`.")
         may = self.allowed(actor)
@@ -163,13 +173,26 @@ class Reports:
         else:
             text, count, notes = self._absence(actor, team_id, start, end, scope, wanted)
         if actor is not None:
-            self.people.audit(team_id, actor.user_id, "-", f"{kind} report", "ok",
-                              f"{start}..{end} {scope.stored() or 'everyone'}: {count} people")
+            self.people.audit(
+                team_id,
+                actor.user_id,
+                "-",
+                f"{kind} report",
+                "ok",
+                f"{start}..{end} {scope.stored() or 'everyone'}: {count} people",
+            )
         filename = f"timebot-{kind}-{start.isoformat()}-to-{end.isoformat()}.csv"
         return Report(kind, start, end, scope, filename, text, count, tuple(notes))
 
-    def _hours(self, team_id: str, start: date, end: date, wanted: Callable[[str | None], bool],
-               people: dict[str, Any], tz: ZoneInfo) -> tuple[str, int, list[str]]:
+    def _hours(
+        self,
+        team_id: str,
+        start: date,
+        end: date,
+        wanted: Callable[[str | None], bool],
+        people: dict[str, Any],
+        tz: ZoneInfo,
+    ) -> tuple[str, int, list[str]]:
         vendor = self.router.sessions()
         rows = self.store.identities_for_vendor(team_id, vendor.name)
         by_vendor_id = {r.vendor_user_id.lower(): r.slack_user_id for r in rows}
@@ -192,8 +215,11 @@ class Reports:
             def email_of(code: str) -> str:
                 nonlocal directory
                 if directory is None:
-                    directory = {p.vendor_user_id.lower(): p.email for p in self.people.directory(vendor)} \
-                        if Action.IDENTITY in vendor.capabilities else {}  # type: ignore[arg-type]
+                    directory = (
+                        {p.vendor_user_id.lower(): p.email for p in self.people.directory(vendor)}
+                        if Action.IDENTITY in vendor.capabilities
+                        else {}
+                    )  # type: ignore[arg-type]
                 return (directory.get(code.lower()) or "").lower()
 
             for code, name, session in vendor.everyones_sessions(lo, hi):
@@ -229,12 +255,20 @@ class Reports:
                 monday += timedelta(days=7)
         return out.getvalue(), len(who), notes
 
-    def _absence(self, actor: Actor | None, team_id: str, start: date, end: date, scope: Scope,
-                 wanted: Callable[[str | None], bool]) -> tuple[str, int, list[str]]:
+    def _absence(
+        self,
+        actor: Actor | None,
+        team_id: str,
+        start: date,
+        end: date,
+        scope: Scope,
+        wanted: Callable[[str | None], bool],
+    ) -> tuple[str, int, list[str]]:
         report = self.whos_off.whos_off(team_id, start, end, scope)
         if actor is not None:  # the sick rule: someone else's sick leave reads "off" except to admins
-            report = report.masked(show_kind=True, sick=self.sick, viewer=actor.user_id,
-                                   admin=self.people.is_admin(actor))
+            report = report.masked(
+                show_kind=True, sick=self.sick, viewer=actor.user_id, admin=self.people.is_admin(actor)
+            )
         days: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
         names: dict[str, str] = {}
         for day in report.days:
@@ -248,8 +282,14 @@ class Reports:
         writer = csv.writer(out)
         writer.writerow(["person", "kind", "working days approved", "working days pending"])
         for (key, kind), by_status in sorted(days.items(), key=lambda kv: (names[kv[0][0]].lower(), kv[0][1])):
-            writer.writerow([_cell(names[key]), _cell(kind), _days(by_status.get("approved", 0.0)),
-                             _days(by_status.get("pending", 0.0))])
+            writer.writerow(
+                [
+                    _cell(names[key]),
+                    _cell(kind),
+                    _days(by_status.get("approved", 0.0)),
+                    _days(by_status.get("pending", 0.0)),
+                ]
+            )
         return out.getvalue(), len(names), list(report.notes)
 
     # --- delivery --------------------------------------------------------------------------
@@ -259,10 +299,13 @@ class Reports:
         period = fmt.day_range(report.start, report.end)
         try:
             self.people.slack.files_upload_v2(
-                channels=[actor.user_id], filename=report.filename, content=report.csv.encode(),
+                channels=[actor.user_id],
+                filename=report.filename,
+                content=report.csv.encode(),
                 title=f"{report.kind.capitalize()} report, {period}",
                 initial_comment=f"Your {report.kind} report for {period} ({report.scope.describe()}, "
-                                f"{report.people} people).")
+                f"{report.people} people).",
+            )
         except SlackApiError as exc:
             error = exc.response.get("error")
             log.warning("report upload refused: %s", error)

@@ -51,8 +51,12 @@ class Scope:
     def describe(self) -> str:
         """For Slack mrkdwn: a department or handle is the admin's text, escaped so that
         ``dept=<!channel>`` reads as text instead of pinging the channel it is shown in."""
-        return {"all": "everyone", "members": f"members of <#{self.ref}>",
-                "group": f"@{esc(self.label or self.ref)}", "dept": f"department {esc(self.ref)}"}[self.kind]
+        return {
+            "all": "everyone",
+            "members": f"members of <#{self.ref}>",
+            "group": f"@{esc(self.label or self.ref)}",
+            "dept": f"department {esc(self.ref)}",
+        }[self.kind]
 
 
 def parse_scope(token: str, channel: str | None = None) -> Scope | None:
@@ -76,8 +80,9 @@ def parse_scope(token: str, channel: str | None = None) -> Scope | None:
             raise InputError("Name the department, like `dept=Engineering`.")
         return Scope("dept", name)
     if raw.startswith("#"):
-        raise InputError(f"I can't tell which channel {quote(raw)} is: pick it from Slack's suggestions so it "
-                         "becomes a link.")
+        raise InputError(
+            f"I can't tell which channel {quote(raw)} is: pick it from Slack's suggestions so it becomes a link."
+        )
     return None
 
 
@@ -91,8 +96,9 @@ class ChannelAccess:
 class SlackDirectory:
     """Channel members and user groups from Slack, read with paging and cached briefly."""
 
-    def __init__(self, slack: WebClient, clock: Callable[[], float] = time.time, ttl: float = SCOPE_TTL,
-                 page: int = MEMBERS_PAGE) -> None:
+    def __init__(
+        self, slack: WebClient, clock: Callable[[], float] = time.time, ttl: float = SCOPE_TTL, page: int = MEMBERS_PAGE
+    ) -> None:
         self.slack = slack
         self.clock = clock
         self.ttl = ttl
@@ -120,8 +126,11 @@ class SlackDirectory:
             try:
                 page = self.slack.conversations_members(channel=channel, limit=self.page, cursor=cursor)
             except SlackApiError as exc:
-                raise self._refused(exc, f"the members of <#{channel}>",
-                                    "If it's a private channel, invite me first: `/invite @Timebot`.") from None
+                raise self._refused(
+                    exc,
+                    f"the members of <#{channel}>",
+                    "If it's a private channel, invite me first: `/invite @Timebot`.",
+                ) from None
             members.update(page.get("members") or [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

@@ -39,9 +39,18 @@ class WhosInReport:
 
     def masked(self, *, show_kind: bool, sick: SickLeave, viewer: str, admin: bool = False) -> WhosInReport:
         """What ``viewer`` may read of who is on leave: sick leave as "off" (see ``visible_kind``)."""
-        return replace(self, on_leave=[
-            replace(e, kind=visible_kind(e.kind, e.slack_user_id, show_kind=show_kind, sick=sick, viewer=viewer,
-                                         admin=admin)) for e in self.on_leave])
+        return replace(
+            self,
+            on_leave=[
+                replace(
+                    e,
+                    kind=visible_kind(
+                        e.kind, e.slack_user_id, show_kind=show_kind, sick=sick, viewer=viewer, admin=admin
+                    ),
+                )
+                for e in self.on_leave
+            ],
+        )
 
 
 class WhosIn:
@@ -62,8 +71,9 @@ class WhosIn:
             day = now.astimezone(today).date()
             report = self.whos_off.whos_off(team_id, day, day)
             working = {e.slack_user_id for e in entries if e.slack_user_id}
-            on_leave = [e for d in report.days for e in d.entries
-                        if e.slack_user_id is None or e.slack_user_id not in working]
+            on_leave = [
+                e for d in report.days for e in d.entries if e.slack_user_id is None or e.slack_user_id not in working
+            ]
         except VendorError as exc:  # who is in still answers when leave can't be read
             notes.append(f"Leave couldn't be read: {exc.user_message}")
         return WhosInReport(vendor.label, now, entries, on_leave, notes)
@@ -86,8 +96,11 @@ class WhosIn:
         for item in running:
             slack_id = by_vendor_id.get(item.vendor_user_id.lower())
             person = people.get(slack_id) if slack_id else None
-            name = (person.name if person and person.name else None) or item.person_name \
+            name = (
+                (person.name if person and person.name else None)
+                or item.person_name
                 or f"{vendor.label} user {item.vendor_user_id}"
+            )
             entries.append(InEntry(slack_id, name, item.session.started_at, item.session.project))
         entries.sort(key=lambda e: (e.since, e.name.lower()))
         notes = []

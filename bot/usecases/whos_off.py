@@ -38,8 +38,15 @@ class DayReport:
     holidays: list[Holiday] = field(default_factory=list)
 
 
-def visible_kind(kind: str | None, slack_id: str | None, *, show_kind: bool, sick: SickLeave,
-                 viewer: str | None = None, admin: bool = False) -> str | None:
+def visible_kind(
+    kind: str | None,
+    slack_id: str | None,
+    *,
+    show_kind: bool,
+    sick: SickLeave,
+    viewer: str | None = None,
+    admin: bool = False,
+) -> str | None:
     """The kind of someone's leave as ``viewer`` (None: a channel) may read it: nothing when kinds
     are hidden, "off" for sick leave unless the viewer is the person or an admin."""
     if not show_kind or not kind:
@@ -60,15 +67,18 @@ class WhosOffReport:
     holidays: list[Holiday] = field(default_factory=list)
     scope: Scope = field(default_factory=Scope)
 
-    def masked(self, *, show_kind: bool, sick: SickLeave, viewer: str | None = None,
-               admin: bool = False) -> WhosOffReport:
+    def masked(
+        self, *, show_kind: bool, sick: SickLeave, viewer: str | None = None, admin: bool = False
+    ) -> WhosOffReport:
         """What ``viewer`` (None: a channel) may read: see ``visible_kind``."""
 
         def kind(slack_id: str | None, value: str | None) -> str | None:
             return visible_kind(value, slack_id, show_kind=show_kind, sick=sick, viewer=viewer, admin=admin)
 
-        days = [DayReport(d.day, [replace(e, kind=kind(e.slack_user_id, e.kind)) for e in d.entries], d.holidays)
-                for d in self.days]
+        days = [
+            DayReport(d.day, [replace(e, kind=kind(e.slack_user_id, e.kind)) for e in d.entries], d.holidays)
+            for d in self.days
+        ]
         spans = [replace(s, kind=kind(s.slack_user_id, s.kind)) for s in self.spans]
         return replace(self, days=days, spans=spans)
 
@@ -97,8 +107,9 @@ class WhosOff:
         self.meet: Callable[[str, frozenset[str]], None] | None = None
         self._unreadable_warned = False
 
-    def whos_off(self, team_id: str, start: date, end: date, scope: Scope | None = None, *,
-                 fresh: bool = False) -> WhosOffReport:
+    def whos_off(
+        self, team_id: str, start: date, end: date, scope: Scope | None = None, *, fresh: bool = False
+    ) -> WhosOffReport:
         """Absences on working days only (no weekend, no public holiday), of ``scope``'s people:
         for vendors asked per person (TimeClock) only those are asked."""
         scope = scope or Scope()
@@ -118,8 +129,11 @@ class WhosOff:
                 unreadable += 1
         if unreadable and not self._unreadable_warned:  # once per run: every request would repeat it
             self._unreadable_warned = True
-            log.warning("who's off leaves out %d people: their stored keys cannot be decrypted (check "
-                        "TIMEBOT_SECRET_KEY and TIMEBOT_OLD_SECRET_KEYS)", unreadable)
+            log.warning(
+                "who's off leaves out %d people: their stored keys cannot be decrypted (check "
+                "TIMEBOT_SECRET_KEY and TIMEBOT_OLD_SECRET_KEYS)",
+                unreadable,
+            )
         absences = vendor.absences(start, end, users)
         _, holidays = holiday_days(self.router, start, end)
         off_days = {h.day for h in holidays}
@@ -131,12 +145,17 @@ class WhosOff:
             if a.status in {"denied", "cancelled"}:
                 continue
             slack_id = by_vendor_id.get(a.vendor_user_id) or (
-                by_email.get(a.person_email.lower()) if a.person_email else None)
+                by_email.get(a.person_email.lower()) if a.person_email else None
+            )
             if (in_slack is not None and slack_id not in in_slack) or (
-                    in_vendor is not None and a.vendor_user_id not in in_vendor):
+                in_vendor is not None and a.vendor_user_id not in in_vendor
+            ):
                 continue
-            name = ((people[slack_id].name if slack_id in people and people[slack_id].name else None)
-                    or a.person_name or f"{vendor.label} user {a.vendor_user_id}")
+            name = (
+                (people[slack_id].name if slack_id in people and people[slack_id].name else None)
+                or a.person_name
+                or f"{vendor.label} user {a.vendor_user_id}"
+            )
             named.append((a, slack_id, name))
         days = []
         day = start
@@ -146,20 +165,25 @@ class WhosOff:
                 for a, slack_id, name in named:
                     portion = a.portion_on(day)
                     if portion is not None:
-                        report.entries.append(OffEntry(slack_id, name, portion, a.kind, a.status,
-                                                       _back_on(a, holidays)))
+                        report.entries.append(
+                            OffEntry(slack_id, name, portion, a.kind, a.status, _back_on(a, holidays))
+                        )
             report.entries.sort(key=lambda e: e.name.lower())
             if report.entries or report.holidays or day.weekday() < 5:
                 days.append(report)
             day += timedelta(days=1)
         notes = []
         if unreadable:
-            notes.append(f"{unreadable} {'person' if unreadable == 1 else 'people'} left out: their stored keys "
-                         "can't be read; an admin should check TIMEBOT_SECRET_KEY.")
+            notes.append(
+                f"{unreadable} {'person' if unreadable == 1 else 'people'} left out: their stored keys "
+                "can't be read; an admin should check TIMEBOT_SECRET_KEY."
+            )
         unlinked = {p for p in people if in_slack is None or p in in_slack} - {r.slack_user_id for r in rows}
         if Action.IDENTITY not in vendor.capabilities and unlinked:  # nobody left out: nothing to say
-            notes.append(f"{vendor.label} only shows people who linked their account: {len(rows)} of "
-                         f"{len(rows) + len(unlinked)} so far.")
+            notes.append(
+                f"{vendor.label} only shows people who linked their account: {len(rows)} of "
+                f"{len(rows) + len(unlinked)} so far."
+            )
         spans = compact_spans(named, start, end, off_days)
         return WhosOffReport(vendor.label, start, end, days, notes, spans, holidays, scope)
 
@@ -176,8 +200,10 @@ class WhosOff:
         if scope.kind == "dept":
             vendor = self.router.departments()
             if vendor is None:
-                raise UserError(f"{self.router.label_for(Action.WHOS_OFF)} has no departments, so `dept=` can't "
-                                "be used here. Use a channel's `members` or a user group instead.")
+                raise UserError(
+                    f"{self.router.label_for(Action.WHOS_OFF)} has no departments, so `dept=` can't "
+                    "be used here. Use a channel's `members` or a user group instead."
+                )
             wanted = scope.ref.strip().lower()
             found = frozenset(u for u, d in vendor.departments().items() if d.strip().lower() == wanted)
             if not found:

@@ -14,8 +14,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def write_once(what: str, vendor_label: str, send: Callable[[], T],
-               confirm: Callable[[datetime], tuple[T | None, bool]], now: Callable[[], datetime]) -> T:
+def write_once(
+    what: str,
+    vendor_label: str,
+    send: Callable[[], T],
+    confirm: Callable[[datetime], tuple[T | None, bool]],
+    now: Callable[[], datetime],
+) -> T:
     """Send a write; after a lost answer, ask the vendor whether it landed rather than guess, and
     send it once more only when the vendor is done with the first try and shows nothing.
 
@@ -46,5 +51,8 @@ def write_once(what: str, vendor_label: str, send: Callable[[], T],
 
 def _not_recorded(exc: OutcomeUnknown) -> VendorError:
     """The vendor failed the write and its own records, read back, hold nothing: a plain failure."""
-    return VendorError(exc.vendor, f"{exc.vendor} had an error and recorded nothing, so this didn't go through. "
-                       "Try again in a moment.", detail=exc.detail)
+    return VendorError(
+        exc.vendor,
+        f"{exc.vendor} had an error and recorded nothing, so this didn't go through. Try again in a moment.",
+        detail=exc.detail,
+    )

@@ -67,8 +67,9 @@ class TokenCache(Generic[K]):
                 self._tokens[key] = replace(token, renew_at=renew_at)
 
 
-def with_token(cache: TokenCache[K], key: K, send: Callable[[str], httpx.Response],
-               refused: Callable[[httpx.Response], bool]) -> tuple[httpx.Response, str]:
+def with_token(
+    cache: TokenCache[K], key: K, send: Callable[[str], httpx.Response], refused: Callable[[httpx.Response], bool]
+) -> tuple[httpx.Response, str]:
     """Send with the cached token; when the vendor refuses the token, renew it once and send once
     more. Safe for writes too: these vendors check the token before doing anything. Returns the
     last answer (maybe a second refusal, for the caller to word) and the token it was sent with."""

@@ -60,8 +60,9 @@ class ClockVendor(Vendor, Protocol):
 
     def current_session(self, user: VendorUser) -> ClockSession | None: ...
 
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None,
-                 at: datetime | None = None) -> ClockSession: ...
+    def clock_in(
+        self, user: VendorUser, *, project: str | None = None, note: str | None = None, at: datetime | None = None
+    ) -> ClockSession: ...
 
     def clock_out(
         self, user: VendorUser, session: ClockSession, *, at: datetime | None = None, note: str | None = None
@@ -220,6 +221,7 @@ class VendorSpec:
 
     def missing(self, settings: BaseSettings) -> list[str]:
         """The required settings ``settings`` lacks, by their environment names."""
+
         def empty(value: object) -> bool:
             return not (value.get_secret_value() if hasattr(value, "get_secret_value") else value)
 

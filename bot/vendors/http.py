@@ -57,8 +57,9 @@ class CircuitBreaker:
     """Opens after ``threshold`` consecutive transport failures so that an outage answers at
     once instead of every person waiting on a timeout; one trial call after ``cooldown``."""
 
-    def __init__(self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic,
-                 name: str = "vendor") -> None:
+    def __init__(
+        self, threshold: int, cooldown: float, clock: Callable[[], float] = time.monotonic, name: str = "vendor"
+    ) -> None:
         self.name = name
         self.threshold = threshold
         self.cooldown = cooldown
@@ -102,28 +103,38 @@ class CircuitBreaker:
             self._trial_in_flight = False
             if self._failures >= self.threshold or self._opened_at is not None:
                 if self._opened_at is None:
-                    log.warning("%s failed %d times in a row: pausing calls for %.0f s", self.name,
-                                self._failures, self.cooldown)
+                    log.warning(
+                        "%s failed %d times in a row: pausing calls for %.0f s",
+                        self.name,
+                        self._failures,
+                        self.cooldown,
+                    )
                 self._opened_at = self._clock()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def unreadable_answer(label: str, response: httpx.Response, setting: str, *,
-                      changes: bool | None = None) -> VendorError:
+def unreadable_answer(
+    label: str, response: httpx.Response, setting: str, *, changes: bool | None = None
+) -> VendorError:
     """A 2xx answer that isn't the API's JSON (a proxy's sign-in page, a base URL that isn't the
     API). After a request that changes something (default: any method but GET/HEAD/OPTIONS) the
     change may have happened, so the outcome is unknown and gets checked, never "try again"."""
     if changes is None:
         changes = response.request.method.upper() not in SAFE_METHODS
-    log.warning("%s answered HTTP %s with something that isn't JSON (check %s)", label, response.status_code,
-                setting)
+    log.warning("%s answered HTTP %s with something that isn't JSON (check %s)", label, response.status_code, setting)
     if changes:
-        return OutcomeUnknown(label, f"{label} sent an answer Timebot couldn't read, so this may or may not have "
-                              "gone through.", vendor_finished=True)
-    return VendorError(label, f"{label} sent an answer Timebot couldn't read. Nothing was changed; an admin "
-                       f"should check {setting}.", detail=f"HTTP {response.status_code}, not JSON")
+        return OutcomeUnknown(
+            label,
+            f"{label} sent an answer Timebot couldn't read, so this may or may not have gone through.",
+            vendor_finished=True,
+        )
+    return VendorError(
+        label,
+        f"{label} sent an answer Timebot couldn't read. Nothing was changed; an admin should check {setting}.",
+        detail=f"HTTP {response.status_code}, not JSON",
+    )
 
 
 def retry_after_seconds(response: httpx.Response, ceiling: float) -> float | None:
@@ -194,8 +205,9 @@ class VendorHttp:
             client = self._shards[index]
             if client is None:
                 size = len(range(index, self.concurrency, len(self._shards)))  # as many connections as slots
-                client = httpx.Client(**self._client_args, limits=httpx.Limits(max_connections=size,
-                                                                               max_keepalive_connections=size))
+                client = httpx.Client(
+                    **self._client_args, limits=httpx.Limits(max_connections=size, max_keepalive_connections=size)
+                )
                 self._shards[index] = client
             return client
 
@@ -230,14 +242,18 @@ class VendorHttp:
     def _unavailable(self, what: str) -> VendorUnavailable:
         log.warning("%s unavailable: %s", self.label, what)
         return VendorUnavailable(
-            self.label, f"{self.label} isn't answering right now ({what}). Nothing was changed; try again shortly.",
+            self.label,
+            f"{self.label} isn't answering right now ({what}). Nothing was changed; try again shortly.",
             what=what,
         )
 
     def _unknown(self, method: str, url: str, what: str, status: int | None = None) -> OutcomeUnknown:
         log.warning("%s %s on %s %s: the outcome is unknown", self.label, what, method, _path(url))
-        return OutcomeUnknown(self.label, f"{self.label} {what}, so this may or may not have gone through.",
-                              vendor_finished=status is not None and status not in _GATEWAY_STATUS)
+        return OutcomeUnknown(
+            self.label,
+            f"{self.label} {what}, so this may or may not have gone through.",
+            vendor_finished=status is not None and status not in _GATEWAY_STATUS,
+        )
 
     def request(
         self,

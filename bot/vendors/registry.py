@@ -67,8 +67,10 @@ def load_vendors(policy: HttpPolicy, env_file: str | None = ".env") -> dict[str,
         if not s.is_configured(settings) and settings.model_fields_set:
             missing = ", ".join(s.missing(settings)) or s.settings_hint
             given = ", ".join(sorted(env_name(s.settings_cls, f) for f in settings.model_fields_set))
-            raise ConfigError(f"{s.label} is partly configured ({given} set): also set {missing}, "
-                              f"or remove the {s.name.upper()}_* settings.")
+            raise ConfigError(
+                f"{s.label} is partly configured ({given} set): also set {missing}, "
+                f"or remove the {s.name.upper()}_* settings."
+            )
         if s.is_configured(settings):
             try:
                 vendors[s.name] = s.build(settings, policy)
@@ -134,6 +136,7 @@ class Router:
 
     def departments(self) -> DepartmentsVendor | None:
         return cast(DepartmentsVendor | None, self.maybe(Action.DEPARTMENTS))
+
     def clock_capability(self, action: Action) -> Vendor:
         """The clock vendor, for an action that reads its sessions (hours, who's in): those go
         wherever clocking goes; NotSupported when that vendor can't do ``action``."""

@@ -75,19 +75,24 @@ class SwipeClockSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SWIPECLOCK_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    auth_url: BaseUrl = Field(DEFAULT_AUTH_URL, description="The token exchange endpoint itself, not just the "
-                                                            "host")
+    auth_url: BaseUrl = Field(DEFAULT_AUTH_URL, description="The token exchange endpoint itself, not just the host")
     api_url: BaseUrl = Field(DEFAULT_API_URL, description="The API root; `/{siteId}/…` is appended")
     site_id: int | None = Field(None, description="The site id; with the secret it turns SwipeClock on")
-    api_secret: SecretStr | None = Field(None, description="The site's ApiSecret (or, with "
-                                                           "`SWIPECLOCK_PARTNER_ID`, the partner's)")
-    partner_id: int | None = Field(None, description="Set when the secret is the accountant's (partner) "
-                                                     "secret, not the site's")
+    api_secret: SecretStr | None = Field(
+        None, description="The site's ApiSecret (or, with `SWIPECLOCK_PARTNER_ID`, the partner's)"
+    )
+    partner_id: int | None = Field(
+        None, description="Set when the secret is the accountant's (partner) secret, not the site's"
+    )
     timezone: TimeZoneName = Field("UTC", description="The site's zone: punches are local wall-clock times")
-    act_as_employee: bool = Field(True, description="Per-person calls use a token for that employee; `false` "
-                                                    "signs them with the site's token")
-    leave_requests: bool = Field(False, description="`true` to file leave requests in SwipeClock too (its time-off "
-                                                    "request call is inferred, not documented: opt in)")
+    act_as_employee: bool = Field(
+        True, description="Per-person calls use a token for that employee; `false` signs them with the site's token"
+    )
+    leave_requests: bool = Field(
+        False,
+        description="`true` to file leave requests in SwipeClock too (its time-off "
+        "request call is inferred, not documented: opt in)",
+    )
     hours_per_day: float = Field(8.0, description="Hours asked for each day of a leave request")
     token_lifetime: int = Field(240, description="Seconds until the token Timebot signs expires")
     refresh_margin: float = Field(60.0, description="Seconds before its expiry an issued token is renewed")
@@ -187,7 +192,7 @@ def _adjacent(previous: date, following: date) -> bool:
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class SwipeClock:
@@ -196,14 +201,16 @@ class SwipeClock:
     name: ClassVar[str] = "swipeclock"
     label: ClassVar[str] = "SwipeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY, Action.BALANCES})
+        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY, Action.BALANCES}
+    )
     company_wide: ClassVar[bool] = True  # a site token reads every employee's timecard at once
     clock_notes: ClassVar[bool] = False  # punches carry no note (none documented, §7)
     clock_in_at: ClassVar[bool] = False  # a punch is recorded when it arrives
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
-    def __init__(self, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: SwipeClockSettings, policy: HttpPolicy | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         if settings.site_id is None:
             raise ValueError("SWIPECLOCK_SITE_ID is required")
         if settings.api_secret is None or not settings.api_secret.get_secret_value():
@@ -219,8 +226,12 @@ class SwipeClock:
         self._clock = clock
         self._api_url = settings.api_url.rstrip("/")
         self.auth_http = VendorHttp(self.label, settings.auth_url, policy, headers={"Accept": "application/json"})
-        self.http = VendorHttp(self.label, self._api_url, policy,
-                               headers={"Accept": "application/json", "Content-Type": "application/json"})
+        self.http = VendorHttp(
+            self.label,
+            self._api_url,
+            policy,
+            headers={"Accept": "application/json", "Content-Type": "application/json"},
+        )
         # Which secret signs decides ``sub``, ``iss`` and the site-wide product (§4.3).
         self.subject: Literal["client", "partner"] = "client" if settings.partner_id is None else "partner"
         self._issuer: int = settings.site_id if settings.partner_id is None else settings.partner_id
@@ -228,8 +239,9 @@ class SwipeClock:
         self._tokens: TokenCache[TokenKey] = TokenCache(self._exchange, clock)
 
     @classmethod
-    def for_settings(cls, settings: SwipeClockSettings, policy: HttpPolicy | None = None,
-                     clock: Callable[[], float] = time.time) -> SwipeClock:
+    def for_settings(
+        cls, settings: SwipeClockSettings, policy: HttpPolicy | None = None, clock: Callable[[], float] = time.time
+    ) -> SwipeClock:
         """The connector the settings ask for: with leave requests only when opted in."""
         chosen = SwipeClockWithLeave if settings.leave_requests else cls
         return chosen(settings, policy, clock)
@@ -252,13 +264,26 @@ class SwipeClock:
         settings = self.settings
 
         def originating() -> dict[str, str]:
-            claims = originating_claims(issuer=self._issuer, subject=self.subject, product=product,
-                                        site_id=self.site_id, now=self._clock(), lifetime=settings.token_lifetime,
-                                        employee_code=code)
+            claims = originating_claims(
+                issuer=self._issuer,
+                subject=self.subject,
+                product=product,
+                site_id=self.site_id,
+                now=self._clock(),
+                lifetime=settings.token_lifetime,
+                employee_code=code,
+            )
             return {"Authorization": f"Bearer {sign_claims(claims, self._secret.get_secret_value())}"}
 
-        response = self.auth_http.request("POST", settings.auth_url, idempotent=True, changes=False, sign=originating,
-                                          headers={"Content-Type": "application/json"}, content=b"")
+        response = self.auth_http.request(
+            "POST",
+            settings.auth_url,
+            idempotent=True,
+            changes=False,
+            sign=originating,
+            headers={"Content-Type": "application/json"},
+            content=b"",
+        )
         status = response.status_code
         if 200 <= status < 300:
             try:
@@ -266,22 +291,27 @@ class SwipeClock:
             except (ValueError, AttributeError):
                 value = None
             if not isinstance(value, str) or not value:
-                raise VendorError(self.label, "SwipeClock's sign-in answered without a token.",
-                                  detail=f"HTTP {status}")
+                raise VendorError(self.label, "SwipeClock's sign-in answered without a token.", detail=f"HTTP {status}")
             log.info("SwipeClock issued a %s token", product)
             return Token(value, self._renew_at(value))
         if status in (400, 401, 403) and code is not None:
             self._tokens.get(self._site_key)  # raises VendorAuthError when the credentials are the problem
             raise VendorRejected(
-                self.label, f"SwipeClock doesn't recognise employee {code}. Ask an admin to check your link.",
-                detail=f"HTTP {status}: {_message(response)}")
+                self.label,
+                f"SwipeClock doesn't recognise employee {code}. Ask an admin to check your link.",
+                detail=f"HTTP {status}: {_message(response)}",
+            )
         if status in (400, 401, 403):
             raise VendorAuthError(
-                self.label, f"SwipeClock refused Timebot's credentials. An admin should check {self._settings_hint()}.",
-                detail=f"HTTP {status}: {_message(response)}")
+                self.label,
+                f"SwipeClock refused Timebot's credentials. An admin should check {self._settings_hint()}.",
+                detail=f"HTTP {status}: {_message(response)}",
+            )
         raise VendorAuthError(
-            self.label, "SwipeClock's sign-in service didn't answer as expected. An admin should check "
-            "SWIPECLOCK_AUTH_URL.", detail=f"HTTP {status}")
+            self.label,
+            "SwipeClock's sign-in service didn't answer as expected. An admin should check SWIPECLOCK_AUTH_URL.",
+            detail=f"HTTP {status}",
+        )
 
     def _renew_at(self, token: str) -> float:
         """Renew ``refresh_margin`` before exp, or halfway for short-lived tokens."""
@@ -292,10 +322,12 @@ class SwipeClock:
         lifetime = exp - now
         return max(now + 1.0, exp - min(self.settings.refresh_margin, lifetime / 2))
 
-    def _call(self, key: TokenKey, method: str, url: str, *, idempotent: bool | None = None,
-              **kwargs: Any) -> httpx.Response:
+    def _call(
+        self, key: TokenKey, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """One API call with an issued token; a 401 renews the token once and retries once.
         Repeating after a 401 is safe even for writes: the request was refused, not processed."""
+
         def send(token: str) -> httpx.Response:
             return self.http.request(method, url, idempotent=idempotent, sign=_bearer(token), **kwargs)
 
@@ -307,12 +339,17 @@ class SwipeClock:
         response, _ = with_token(self._tokens, key, send, refused)
         if response.status_code == 401:
             raise VendorAuthError(
-                self.label, f"SwipeClock refused Timebot's access. An admin should check {self._settings_hint()}.",
-                detail=f"HTTP 401: {_message(response)}")
+                self.label,
+                f"SwipeClock refused Timebot's access. An admin should check {self._settings_hint()}.",
+                detail=f"HTTP 401: {_message(response)}",
+            )
         if response.status_code == 403:
             raise VendorAuthError(
-                self.label, f"SwipeClock didn't allow that for site {self.site_id}. An admin should check "
-                "SWIPECLOCK_SITE_ID and the secret's access.", detail=f"HTTP 403: {_message(response)}")
+                self.label,
+                f"SwipeClock didn't allow that for site {self.site_id}. An admin should check "
+                "SWIPECLOCK_SITE_ID and the secret's access.",
+                detail=f"HTTP 403: {_message(response)}",
+            )
         return response
 
     def _json(self, response: httpx.Response) -> Any:
@@ -345,15 +382,18 @@ class SwipeClock:
 
     def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:
         raise VendorRejected(
-            self.label, "SwipeClock accounts are matched by your email automatically. If yours isn't found, "
-            "ask an admin to link you to your employee code.")
+            self.label,
+            "SwipeClock accounts are matched by your email automatically. If yours isn't found, "
+            "ask an admin to link you to your employee code.",
+        )
 
     def _employees(self) -> list[dict[str, Any]]:
         """Every active employee, following ``NextPageLink`` like the official SDK (§6.1)."""
         return self._listed(self._site_key, "employees", {"onlyActive": "true"})
 
-    def _listed(self, key: TokenKey, endpoint: str, extra: dict[str, Any],
-                stop: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+    def _listed(
+        self, key: TokenKey, endpoint: str, extra: dict[str, Any], stop: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
         """A list endpoint's ``Results``, page after page (``stop``: a row that ends the search)."""
         rows: list[dict[str, Any]] = []
         url: str = self._path(endpoint)
@@ -377,8 +417,9 @@ class SwipeClock:
         """``GET /accruals`` (§6.3): each category's ``value`` exactly as SwipeClock states it
         (hours, inferred from TWP's time-based accruals); hidden categories are left out."""
         code = user.vendor_user_id.lower()
-        rows = self._listed(self._person_key(user), "accruals", {},
-                            stop=lambda r: str(r.get("EmployeeCode") or "").lower() == code)
+        rows = self._listed(
+            self._person_key(user), "accruals", {}, stop=lambda r: str(r.get("EmployeeCode") or "").lower() == code
+        )
         mine = next((r for r in rows if str(r.get("EmployeeCode") or "").lower() == code), None)
         found = []
         for item in (mine or {}).get("Balances") or []:
@@ -391,8 +432,9 @@ class SwipeClock:
     @staticmethod
     def _person(row: Mapping[str, Any]) -> VendorPerson:
         name = " ".join(str(row.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
-        return VendorPerson(str(row.get("EmployeeCode")), str(row.get("Email") or "").strip() or None,
-                            name or row.get("Name2") or None)
+        return VendorPerson(
+            str(row.get("EmployeeCode")), str(row.get("Email") or "").strip() or None, name or row.get("Name2") or None
+        )
 
     def people(self) -> list[VendorPerson]:
         return [self._person(row) for row in self._employees() if row.get("EmployeeCode")]
@@ -425,8 +467,9 @@ class SwipeClock:
         params = {"periodDate": day.isoformat(), "ids": code}
         return self._json(self._call(key, "GET", self._path("timecards"), params=params)) or {}
 
-    def _punch_lines(self, card: Mapping[str, Any], code: str | None = None
-                     ) -> Iterable[tuple[str, str | None, ClockSession]]:
+    def _punch_lines(
+        self, card: Mapping[str, Any], code: str | None = None
+    ) -> Iterable[tuple[str, str | None, ClockSession]]:
         """(employee code, name, session) for each line with a punch in, of ``code`` or everyone.
         The ``In``/``Out`` line fields are the simulator's (inferred, §6.4): no source shows
         punch times inside a line, so lines without them (time off, edits) are not sessions."""
@@ -443,9 +486,16 @@ class SwipeClock:
                         continue
                     ended = self._local_stamp(line.get("Out"))
                     job = (line.get("Variables") or {}).get("Job")
-                    yield who, name, ClockSession(started.isoformat(), self._utc(started),
-                                                  self._utc(ended) if ended else None,
-                                                  project=str(job) if job else None)
+                    yield (
+                        who,
+                        name,
+                        ClockSession(
+                            started.isoformat(),
+                            self._utc(started),
+                            self._utc(ended) if ended else None,
+                            project=str(job) if job else None,
+                        ),
+                    )
 
     def _open_line(self, card: Mapping[str, Any], code: str) -> ClockSession | None:
         """The latest line with a punch in and no punch out."""
@@ -464,8 +514,10 @@ class SwipeClock:
                 found[session.session_id] = session
             period_end = _day(card.get("PayPeriodEndDate"))
             day = period_end + timedelta(days=1) if period_end and period_end >= day else last + timedelta(days=1)
-        return sorted((s for s in found.values() if s.started_at < end and (s.ended_at is None or s.ended_at > start)),
-                      key=lambda s: s.started_at)
+        return sorted(
+            (s for s in found.values() if s.started_at < end and (s.ended_at is None or s.ended_at > start)),
+            key=lambda s: s.started_at,
+        )
 
     def clocked_in(self, users: Sequence[VendorUser]) -> list[RunningSession]:
         """Company-wide: the site's timecards for this pay period in one read (no ``ids``: every
@@ -500,8 +552,12 @@ class SwipeClock:
         return sorted(found.values(), key=lambda r: (r[0].lower(), r[2].started_at))
 
     def _site_timecards(self, day: date) -> dict[str, Any]:
-        return self._json(self._call(self._site_key, "GET", self._path("timecards"),
-                                     params={"periodDate": day.isoformat()})) or {}
+        return (
+            self._json(
+                self._call(self._site_key, "GET", self._path("timecards"), params={"periodDate": day.isoformat()})
+            )
+            or {}
+        )
 
     def current_session(self, user: VendorUser) -> ClockSession | None:
         key, code = self._person_key(user), user.vendor_user_id
@@ -516,34 +572,45 @@ class SwipeClock:
                 self._none_open_before.add((code.lower(), begin))
         return session
 
-    def _punch(self, user: VendorUser, kind: Literal["In", "Out"], at: datetime,
-               project: str | None = None) -> datetime:
+    def _punch(
+        self, user: VendorUser, kind: Literal["In", "Out"], at: datetime, project: str | None = None
+    ) -> datetime:
         """Send one punch (§7, route A) and return its local time as SwipeClock recorded it."""
         code = user.vendor_user_id
-        body: dict[str, Any] = {"EmployeeCode": code, "Date": at.date().isoformat(), "Time": at.strftime("%H:%M"),
-                                "Type": kind}
+        body: dict[str, Any] = {
+            "EmployeeCode": code,
+            "Date": at.date().isoformat(),
+            "Time": at.strftime("%H:%M"),
+            "Type": kind,
+        }
         if project:
             body["Prompts"] = {"Job": project}  # ``Job`` is a timecard variable (§7)
         response = self._call(self._person_key(user), "POST", self._path("timecards/punch"), json=body)
         if response.status_code == 409:
-            message = ("You're already clocked in on SwipeClock." if kind == "In"
-                       else "You aren't clocked in on SwipeClock.")
+            message = (
+                "You're already clocked in on SwipeClock." if kind == "In" else "You aren't clocked in on SwipeClock."
+            )
             raise VendorRejected(self.label, message, detail=_message(response))
         if response.status_code in (404, 405):
-            raise VendorRejected(self.label, "SwipeClock doesn't take clock-ins from Timebot for this site. "
-                                 "Use the SwipeClock WebClock instead.", detail=f"HTTP {response.status_code}")
+            raise VendorRejected(
+                self.label,
+                "SwipeClock doesn't take clock-ins from Timebot for this site. Use the SwipeClock WebClock instead.",
+                detail=f"HTTP {response.status_code}",
+            )
         data = self._json(response) or {}
         recorded = self._local_stamp(f"{data.get('Date', body['Date'])}T{data.get('Time', body['Time'])}")
         return recorded or at.replace(second=0, microsecond=0, tzinfo=None)
 
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None,
-                 at: datetime | None = None) -> ClockSession:
+    def clock_in(
+        self, user: VendorUser, *, project: str | None = None, note: str | None = None, at: datetime | None = None
+    ) -> ClockSession:
         now = self._now_local()  # knows which of a repeated hour it is; the punch's wall time doesn't
         started = self._punch(user, "In", now, project)
         return ClockSession(started.isoformat(), self._utc(started, fold=now.fold), project=project)
 
-    def clock_out(self, user: VendorUser, session: ClockSession, *, at: datetime | None = None,
-                  note: str | None = None) -> ClockSession:
+    def clock_out(
+        self, user: VendorUser, session: ClockSession, *, at: datetime | None = None, note: str | None = None
+    ) -> ClockSession:
         end = (at or datetime.fromtimestamp(self._clock(), UTC)).astimezone(self.tz)
         if end < session.started_at.replace(second=0, microsecond=0):
             raise VendorRejected(self.label, "The end time must be after you clocked in.")
@@ -569,8 +636,9 @@ class SwipeClock:
             results.extend(r for r in data.get("Results") or [] if isinstance(r, dict))
         return results
 
-    def _absences(self, result: Mapping[str, Any], start: date, end: date,
-                  person: VendorPerson | None = None) -> list[Absence]:
+    def _absences(
+        self, result: Mapping[str, Any], start: date, end: date, person: VendorPerson | None = None
+    ) -> list[Absence]:
         """Collapse a request's days (§6.5) into ranges of one category, status and comment."""
         code = str(result.get("EmployeeCode") or "")
         days: list[tuple[date, str | None, str, str | None]] = []
@@ -600,16 +668,30 @@ class SwipeClock:
             if last_day < start or first > end:
                 continue
             _, kind, status, comments = group[0]
-            found.append(Absence(code, first, last_day, kind=kind, reason=comments, status=status,
-                                 absence_id=f"{code}:{first.isoformat()}", person_name=name,
-                                 person_email=person.email if person else None))
+            found.append(
+                Absence(
+                    code,
+                    first,
+                    last_day,
+                    kind=kind,
+                    reason=comments,
+                    status=status,
+                    absence_id=f"{code}:{first.isoformat()}",
+                    person_name=name,
+                    person_email=person.email if person else None,
+                )
+            )
         return found
 
     def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
         code = user.vendor_user_id
         results = self._time_off(self._person_key(user), [code], start, end)
-        return [a for r in results if str(r.get("EmployeeCode", "")).lower() == code.lower()
-                for a in self._absences(r, start, end)]
+        return [
+            a
+            for r in results
+            if str(r.get("EmployeeCode", "")).lower() == code.lower()
+            for a in self._absences(r, start, end)
+        ]
 
     def absences(self, start: date, end: date, users: Sequence[VendorUser]) -> list[Absence]:
         """Company-wide: every employee's requests, so ``users`` is not needed."""
@@ -647,12 +729,16 @@ class SwipeClockWithLeave(SwipeClock):
         if not days:
             raise VendorRejected(self.label, "Those dates are all on a weekend.", field="start")
         if request.leave_type not in {t.id for t in self.leave_types()}:
-            raise VendorRejected(self.label, "That leave type isn't one SwipeClock offers: the form may be out of "
-                                 "date. Open `/timeoff` again.", field="leave_type")
+            raise VendorRejected(
+                self.label,
+                "That leave type isn't one SwipeClock offers: the form may be out of date. Open `/timeoff` again.",
+                field="leave_type",
+            )
         entries = []
         for day in days:
             half = (day == request.start and request.start_portion is not Portion.FULL) or (
-                day == request.end and request.end_portion is not Portion.FULL)
+                day == request.end and request.end_portion is not Portion.FULL
+            )
             hours = self.settings.hours_per_day / 2 if half else self.settings.hours_per_day
             entry: dict[str, Any] = {"Date": day.isoformat(), "Hours": hours, "Category": request.leave_type}
             if request.note:
@@ -661,16 +747,33 @@ class SwipeClockWithLeave(SwipeClock):
         body = {"EmployeeCode": user.vendor_user_id, "Days": entries}
         response = self._call(self._person_key(user), "POST", self._path("timeoffrequests"), json=body)
         if response.status_code in (404, 405):
-            raise VendorRejected(self.label, "SwipeClock doesn't take leave requests from Timebot for this site. "
-                                 "Request it in SwipeClock instead.", detail=f"HTTP {response.status_code}")
+            raise VendorRejected(
+                self.label,
+                "SwipeClock doesn't take leave requests from Timebot for this site. Request it in SwipeClock instead.",
+                detail=f"HTTP {response.status_code}",
+            )
         data = self._json(response) or {}
         result = data if "Days" in data else next(iter(data.get("Results") or []), {})
         made = self._absences(result, request.start, request.end) if result else []
         if made:
-            return Absence(user.vendor_user_id, made[0].start, made[-1].end, kind=made[0].kind,
-                           reason=request.note, status=made[0].status, absence_id=made[0].absence_id)
-        return Absence(user.vendor_user_id, days[0], days[-1], kind=request.leave_type, reason=request.note,
-                       status="pending", absence_id=f"{user.vendor_user_id}:{days[0].isoformat()}")
+            return Absence(
+                user.vendor_user_id,
+                made[0].start,
+                made[-1].end,
+                kind=made[0].kind,
+                reason=request.note,
+                status=made[0].status,
+                absence_id=made[0].absence_id,
+            )
+        return Absence(
+            user.vendor_user_id,
+            days[0],
+            days[-1],
+            kind=request.leave_type,
+            reason=request.note,
+            status="pending",
+            absence_id=f"{user.vendor_user_id}:{days[0].isoformat()}",
+        )
 
 
 def _configured(s: BaseSettings) -> bool:

@@ -52,15 +52,17 @@ _FIELD_NAMES = {"startAt": "start", "endAt": "end", "type": "leave_type", "note"
 class TimeClockSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIMECLOCK_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    base_url: BaseUrl | None = Field(None, description="Where your TimeClock runs (the API is under `/api`); "
-                                                        "setting it turns TimeClock on")
-    timezone: TimeZoneName = Field("UTC", description="The server's `timeZone`: where \"midnight\" is")
+    base_url: BaseUrl | None = Field(
+        None, description="Where your TimeClock runs (the API is under `/api`); setting it turns TimeClock on"
+    )
+    timezone: TimeZoneName = Field("UTC", description='The server\'s `timeZone`: where "midnight" is')
     service_user_id: str | None = Field(
-        None, description="Optional: the user id of one person's key for company-wide reads (holidays, "
-                          "`timebot check`)")
+        None, description="Optional: the user id of one person's key for company-wide reads (holidays, `timebot check`)"
+    )
     service_api_key: SecretStr | None = Field(None, description="That person's TimeClock API key")
-    concurrency: int = Field(8, description="One `/whosoff` or `/whosin` asks at most this many people's "
-                                            "TimeClock at once")
+    concurrency: int = Field(
+        8, description="One `/whosoff` or `/whosin` asks at most this many people's TimeClock at once"
+    )
 
 
 def sign(user_id: str, api_key: str, timestamp: int) -> str:
@@ -77,8 +79,16 @@ class TimeClock:
     name: ClassVar[str] = "timeclock"
     label: ClassVar[str] = "TimeClock"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS,
-         Action.LEAVE_STATUS, Action.CANCEL}
+        {
+            Action.CLOCK,
+            Action.HOURS,
+            Action.WHOS_IN,
+            Action.LEAVE,
+            Action.WHOS_OFF,
+            Action.HOLIDAYS,
+            Action.LEAVE_STATUS,
+            Action.CANCEL,
+        }
     )
     company_wide: ClassVar[bool] = False  # every call is the key owner's: who's in asks each person
     half_days: ClassVar[bool] = False
@@ -155,8 +165,7 @@ class TimeClock:
             self.skew = skew
         return True
 
-    def _json(self, response: httpx.Response, *, ok: tuple[int, ...] = (200, 201),
-              changes: bool | None = None) -> Any:
+    def _json(self, response: httpx.Response, *, ok: tuple[int, ...] = (200, 201), changes: bool | None = None) -> Any:
         if response.status_code in ok:
             try:
                 return response.json() if response.content else None
@@ -248,8 +257,9 @@ class TimeClock:
             self.label, f"You have no TimeClock project called “{project}”. Yours: {names}.", field="project"
         )
 
-    def clock_in(self, user: VendorUser, *, project: str | None = None, note: str | None = None,
-                 at: datetime | None = None) -> ClockSession:
+    def clock_in(
+        self, user: VendorUser, *, project: str | None = None, note: str | None = None, at: datetime | None = None
+    ) -> ClockSession:
         body: dict[str, Any] = {}
         if at is not None:
             body["clockIn"] = int(at.timestamp())
@@ -284,8 +294,11 @@ class TimeClock:
         """Filtered on ``clockIn`` (docs/vendors/timeclock.md): a closed session never passes midnight, so one
         overlapping ``start`` began at most a day before it; a running one may be older (forgotten),
         so the current session is asked for too when the range reaches now."""
-        params = {"filter[clockIn][gte]": max(1, int((start - timedelta(days=1)).timestamp())),
-                  "filter[clockIn][lt]": int(end.timestamp()), "sort": "clockIn"}
+        params = {
+            "filter[clockIn][gte]": max(1, int((start - timedelta(days=1)).timestamp())),
+            "filter[clockIn][lt]": int(end.timestamp()),
+            "sort": "clockIn",
+        }
         found = [self._session(r) for r in self._pages(user, "/api/sessions", params)]
         now = datetime.fromtimestamp(self._clock() + self.skew, UTC)
         if end > now - timedelta(minutes=1) and not any(s.running for s in found):
@@ -341,8 +354,11 @@ class TimeClock:
 
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
         if request.leave_type and request.leave_type not in {t.id for t in LEAVE_TYPES}:
-            raise VendorRejected(self.label, "That leave type isn't one TimeClock offers: the form may be out of "
-                                 "date. Open `/timeoff` again.", field="leave_type")
+            raise VendorRejected(
+                self.label,
+                "That leave type isn't one TimeClock offers: the form may be out of date. Open `/timeoff` again.",
+                field="leave_type",
+            )
         leave_type = request.leave_type or LEAVE_TYPES[0].id
         body = {
             "startAt": request.start.isoformat(),
@@ -364,8 +380,11 @@ class TimeClock:
         found: list[Absence] = []
         for user in users:
             try:
-                rows = self._pages(user, "/api/off-times", {
-                    "filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()})
+                rows = self._pages(
+                    user,
+                    "/api/off-times",
+                    {"filter[startAt][lte]": end.isoformat(), "filter[endAt][gte]": start.isoformat()},
+                )
             except VendorAuthError:
                 log.warning("TimeClock refused the key of user %s; their requests are left out", user.vendor_user_id)
                 continue

@@ -58,14 +58,18 @@ class TimeTapSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIMETAP_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     base_url: BaseUrl = Field("https://api.timetap.com", description="TimeTap's API root")
-    environment: Literal["test", "live"] = Field("live", description="`live`, or `test` for TimeTap's test "
-                                                                     "environment (the URL prefix)")
-    api_key: str | None = Field(None, description="The business's API key (numeric; it is also the business id); "
-                                                  "with the private key it turns TimeTap on")
-    private_key: SecretStr | None = Field(None, description="The private key; only ever used to compute the "
-                                                            "signature")
-    leave_reason_id: int | None = Field(None, description="Which PERSONAL reason time off is booked under "
-                                                          "(default: the first one)")
+    environment: Literal["test", "live"] = Field(
+        "live", description="`live`, or `test` for TimeTap's test environment (the URL prefix)"
+    )
+    api_key: str | None = Field(
+        None,
+        description="The business's API key (numeric; it is also the business id); "
+        "with the private key it turns TimeTap on",
+    )
+    private_key: SecretStr | None = Field(None, description="The private key; only ever used to compute the signature")
+    leave_reason_id: int | None = Field(
+        None, description="Which PERSONAL reason time off is booked under (default: the first one)"
+    )
 
 
 def signature(api_key: str, private_key: str) -> str:
@@ -159,12 +163,14 @@ class TimeTap:
     name: ClassVar[str] = "timetap"
     label: ClassVar[str] = "TimeTap"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.LEAVE, Action.WHOS_OFF, Action.IDENTITY, Action.CANCEL})
+        {Action.LEAVE, Action.WHOS_OFF, Action.IDENTITY, Action.CANCEL}
+    )
     half_days: ClassVar[bool] = False
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
-    def __init__(self, settings: TimeTapSettings, policy: HttpPolicy | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: TimeTapSettings, policy: HttpPolicy | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         if not settings.api_key or not settings.private_key:
             raise ValueError(f"{CREDENTIALS_HINT} are required")
         self.settings = settings
@@ -200,19 +206,28 @@ class TimeTap:
             detail = f"HTTP {response.status_code} from /sessionToken"
             if 400 <= response.status_code < 500:
                 self._auth_failure = (self._clock(), detail)
-                log.warning("TimeTap refused the session token request (HTTP %s); check %s",
-                            response.status_code, CREDENTIALS_HINT)
+                log.warning(
+                    "TimeTap refused the session token request (HTTP %s); check %s",
+                    response.status_code,
+                    CREDENTIALS_HINT,
+                )
                 raise self._credentials_error(detail)
-            raise VendorError(self.label, "TimeTap answered with an error while signing in.",
-                              detail=f"HTTP {response.status_code} from /sessionToken")
+            raise VendorError(
+                self.label,
+                "TimeTap answered with an error while signing in.",
+                detail=f"HTTP {response.status_code} from /sessionToken",
+            )
         try:
             body = response.json()
         except ValueError:
             body = None
         token = body.get("sessionToken") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise VendorError(self.label, "TimeTap sent an answer Timebot doesn't understand.",
-                              detail="no sessionToken in the /sessionToken answer")
+            raise VendorError(
+                self.label,
+                "TimeTap sent an answer Timebot doesn't understand.",
+                detail="no sessionToken in the /sessionToken answer",
+            )
         self._auth_failure = None
         log.info("TimeTap session token obtained")
         return Token(token, self._idle_deadline())
@@ -232,13 +247,15 @@ class TimeTap:
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One API call with the session token. A 401 means the token is gone (TimeTap checks it
         before doing anything), so even a write is safe to send once more with a fresh token."""
+
         def refused(response: httpx.Response) -> bool:
             if response.status_code == 401:
                 log.info("TimeTap answered 401 to %s %s; renewing the session token", method, path)
             return response.status_code == 401
 
         response, token = with_token(
-            self._tokens, None, lambda token: self.http.request(method, path, sign=_bearer(token), **kwargs), refused)
+            self._tokens, None, lambda token: self.http.request(method, path, sign=_bearer(token), **kwargs), refused
+        )
         if response.status_code == 401:
             raise self._credentials_error(f"HTTP 401 from {path} with a fresh session token")
         self._tokens.extend(None, token, self._idle_deadline())
@@ -255,11 +272,16 @@ class TimeTap:
                 raise unreadable_answer(self.label, response, "TIMETAP_BASE_URL") from None
         detail = _error_text(response)
         if status == 403:
-            raise VendorAuthError(self.label, "TimeTap refused Timebot access to that. An admin needs to check "
-                                  "the API settings of the TimeTap account.", detail=f"HTTP 403 {detail}".strip())
+            raise VendorAuthError(
+                self.label,
+                "TimeTap refused Timebot access to that. An admin needs to check "
+                "the API settings of the TimeTap account.",
+                detail=f"HTTP 403 {detail}".strip(),
+            )
         if status == 404:
-            raise VendorRejected(self.label, "TimeTap couldn't find that record; it may have been deleted.",
-                                 detail=detail)
+            raise VendorRejected(
+                self.label, "TimeTap couldn't find that record; it may have been deleted.", detail=detail
+            )
         if 400 <= status < 500:
             raise VendorRejected(self.label, f"TimeTap refused the request (HTTP {status}).", detail=detail)
         raise VendorError(self.label, f"TimeTap answered with an error (HTTP {status}).", detail=detail)
@@ -267,8 +289,9 @@ class TimeTap:
     def _list(self, response: httpx.Response, what: str) -> list[dict[str, Any]]:
         body = self._json(response)
         if not isinstance(body, list):
-            raise VendorError(self.label, "TimeTap sent an answer Timebot doesn't understand.",
-                              detail=f"{what} is not a list")
+            raise VendorError(
+                self.label, "TimeTap sent an answer Timebot doesn't understand.", detail=f"{what} is not a list"
+            )
         return [row for row in body if isinstance(row, dict)]
 
     # --- identity --------------------------------------------------------------------------
@@ -282,7 +305,8 @@ class TimeTap:
 
     def people(self) -> list[VendorPerson]:
         people = [
-            _person(row) for row in self._list(self._call("GET", "/staff"), "/staff")
+            _person(row)
+            for row in self._list(self._call("GET", "/staff"), "/staff")
             if row.get("professionalId") is not None and row.get("active") is not False
         ]
         with self._cache_lock:
@@ -303,7 +327,6 @@ class TimeTap:
                 people = []
         return {p.vendor_user_id: p for p in people}
 
-
     # --- leave -----------------------------------------------------------------------------
 
     def _personal_reasons(self) -> list[dict[str, Any]]:
@@ -323,12 +346,16 @@ class TimeTap:
                 except VendorRejected:
                     chosen = None
             if not isinstance(chosen, dict):
-                raise VendorRejected(self.label, "Timebot's TimeTap time-off reason (TIMETAP_LEAVE_REASON_ID) "
-                                     "doesn't exist in TimeTap. Ask an admin to fix it.")
+                raise VendorRejected(
+                    self.label,
+                    "Timebot's TimeTap time-off reason (TIMETAP_LEAVE_REASON_ID) "
+                    "doesn't exist in TimeTap. Ask an admin to fix it.",
+                )
             reasons = [chosen, *(r for r in reasons if str(r.get("reasonId")) != str(wanted))]
         if not reasons:
-            raise VendorRejected(self.label, "TimeTap has no time-off reason set up. Ask an admin to add a "
-                                 "Personal reason in TimeTap.")
+            raise VendorRejected(
+                self.label, "TimeTap has no time-off reason set up. Ask an admin to add a Personal reason in TimeTap."
+            )
         with self._cache_lock:
             self._reasons = (self._clock(), reasons)
         return reasons
@@ -339,11 +366,16 @@ class TimeTap:
     def request_leave(self, user: VendorUser, request: LeaveRequest) -> Absence:
         """Whole days only (``half_days`` is False: the bot writes half days into the note)."""
         reasons = self._personal_reasons()
-        reason = next((r for r in reasons if str(r.get("reasonId")) == request.leave_type),
-                      None if request.leave_type else reasons[0])  # none chosen: the default reason
+        reason = next(
+            (r for r in reasons if str(r.get("reasonId")) == request.leave_type),
+            None if request.leave_type else reasons[0],
+        )  # none chosen: the default reason
         if reason is None:
-            raise VendorRejected(self.label, "That leave type isn't one TimeTap offers: the form may be out of "
-                                 "date. Open `/timeoff` again.", field="leave_type")
+            raise VendorRejected(
+                self.label,
+                "That leave type isn't one TimeTap offers: the form may be out of date. Open `/timeoff` again.",
+                field="leave_type",
+            )
         body: dict[str, Any] = {
             "businessId": _id_value(self._api_key),  # the apiKey is the businessId (observed, §4.1)
             "staffId": [_id_value(user.vendor_user_id)],
@@ -362,12 +394,20 @@ class TimeTap:
             if absence is not None:
                 return absence
         # The create answer is undocumented (§6.1): read the block back instead.
-        mine = [a for a in self.my_absences(user, request.start, request.end)
-                if a.start == request.start and a.end == request.end]
+        mine = [
+            a
+            for a in self.my_absences(user, request.start, request.end)
+            if a.start == request.start and a.end == request.end
+        ]
         if mine:
             return mine[-1]
-        return Absence(user.vendor_user_id, request.start, request.end, kind=str(reason.get("reasonDesc") or
-                       "Time off"), reason=request.note)
+        return Absence(
+            user.vendor_user_id,
+            request.start,
+            request.end,
+            kind=str(reason.get("reasonDesc") or "Time off"),
+            reason=request.note,
+        )
 
     def _time_off_rows(self, start: date, end: date) -> list[dict[str, Any]]:
         """Every time-off row overlapping [start, end]: the documented listing, paged until an
@@ -375,8 +415,14 @@ class TimeTap:
         rows: list[dict[str, Any]] = []
         seen: set[str] = set()
         for page in range(1, MAX_PAGES + 1):
-            params = {"onlyTimeOff": 1, "excludeTimeOff": "false", "startDate": start.isoformat(),
-                      "endDate": end.isoformat(), "pageNumber": page, "pageSize": PAGE_SIZE}
+            params = {
+                "onlyTimeOff": 1,
+                "excludeTimeOff": "false",
+                "startDate": start.isoformat(),
+                "endDate": end.isoformat(),
+                "pageNumber": page,
+                "pageSize": PAGE_SIZE,
+            }
             batch = self._list(self._call("GET", "/appointments/report", params=params), "/appointments/report")
             if not batch:
                 return rows
@@ -404,8 +450,12 @@ class TimeTap:
         person = people.get(staff_id)
         ident = row.get("timeOffId") or row.get("calendarId")
         return Absence(
-            vendor_user_id=staff_id, start=start, end=max(start, end),
-            kind=str(reason.get("reasonDesc") or "Time off"), reason=row.get("note") or None, status="approved",
+            vendor_user_id=staff_id,
+            start=start,
+            end=max(start, end),
+            kind=str(reason.get("reasonDesc") or "Time off"),
+            reason=row.get("note") or None,
+            status="approved",
             absence_id=str(ident) if ident is not None else None,
             person_name=staff.get("fullName") or (person.name if person else None),
             person_email=staff.get("emailAddress") or (person.email if person else None),
@@ -422,8 +472,11 @@ class TimeTap:
     def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
         """The report has no documented staff filter, so the person's rows are picked out here."""
         found = (self._absence(r, {}) for r in self._time_off_rows(start, end))
-        return [a for a in found if a is not None and a.vendor_user_id == user.vendor_user_id
-                and a.start <= end and a.end >= start]
+        return [
+            a
+            for a in found
+            if a is not None and a.vendor_user_id == user.vendor_user_id and a.start <= end and a.end >= start
+        ]
 
     def cancel_leave(self, user: VendorUser, absence_id: str) -> None:
         """``DELETE /timeOff/{id}``: a soft delete (§6.1); a 404 means it is gone already.

@@ -54,52 +54,79 @@ _FREE_DAY = 0  # free_restricted_type_id of a company free day (inferred)
 _MIDNIGHT = datetime.min.time()
 _NOON = _MIDNIGHT.replace(hour=12)
 # Which request field an error is about, for the codes we know (SIM codes are the simulator's).
-_ERROR_FIELDS = {"004a": "end", "SIM-DATE": "start", "SIM-OVERLAP": "start", "SIM-RESTRICTED": "start",
-                 "SIM-NOTE": "note", "SIM-LEAVE-TYPE": "leave_type"}
+_ERROR_FIELDS = {
+    "004a": "end",
+    "SIM-DATE": "start",
+    "SIM-OVERLAP": "start",
+    "SIM-RESTRICTED": "start",
+    "SIM-NOTE": "note",
+    "SIM-LEAVE-TYPE": "leave_type",
+}
 _CREDENTIALS = "WHOSOFF_USERNAME and WHOSOFF_PASSWORD"
 _ALL_AUTH_SETTINGS = "WHOSOFF_APP_ID, WHOSOFF_CLIENT_SECRET, WHOSOFF_USERNAME, WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS"
 _IP_HINT = "WHOSOFF_IP_ADDRESS (the bot's public IPv4 address, allowed in WhosOff's API settings)"
-_AUTH_HINTS = {"SIM-AUTH-SECRET": "WHOSOFF_CLIENT_SECRET", "SIM-AUTH-APP": "WHOSOFF_APP_ID",
-               "SIM-AUTH-IP": _IP_HINT, "SIM-AUTH-LOGIN": _CREDENTIALS}
-_AUTH_WORDS = ((re.compile(r"\bsecret\b", re.I), "WHOSOFF_CLIENT_SECRET"),
-               (re.compile(r"\bapp[ _-]?id\b", re.I), "WHOSOFF_APP_ID"),
-               (re.compile(r"\bip\b", re.I), _IP_HINT),
-               (re.compile(r"\b(credentials?|password|username)\b", re.I), _CREDENTIALS))
+_AUTH_HINTS = {
+    "SIM-AUTH-SECRET": "WHOSOFF_CLIENT_SECRET",
+    "SIM-AUTH-APP": "WHOSOFF_APP_ID",
+    "SIM-AUTH-IP": _IP_HINT,
+    "SIM-AUTH-LOGIN": _CREDENTIALS,
+}
+_AUTH_WORDS = (
+    (re.compile(r"\bsecret\b", re.I), "WHOSOFF_CLIENT_SECRET"),
+    (re.compile(r"\bapp[ _-]?id\b", re.I), "WHOSOFF_APP_ID"),
+    (re.compile(r"\bip\b", re.I), _IP_HINT),
+    (re.compile(r"\b(credentials?|password|username)\b", re.I), _CREDENTIALS),
+)
 
 
 class WhosOffSettings(BaseSettings):
     # validate_by_name lets code build these with field names (``base_url=``) without the field name
     # being read from the environment (an alias choice ``"base_url"`` made ``BASE_URL`` configure WhosOff).
-    model_config = SettingsConfigDict(env_prefix="WHOSOFF_", env_file=".env", extra="ignore", env_ignore_empty=True,
-                                      validate_by_name=True, validate_by_alias=True)
+    model_config = SettingsConfigDict(
+        env_prefix="WHOSOFF_",
+        env_file=".env",
+        extra="ignore",
+        env_ignore_empty=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
     # The live and sandbox roots are per account (Company Settings) and unpublished, so there is no
     # default (§3); WhosOff calls them WHOSOFF_ROOT / WHOSOFF_SANDBOX_ROOT, accepted as aliases.
-    base_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT"),
-                              description="Your account's API root (WhosOff gives it to you); with the app id "
-                                          "and credentials it turns WhosOff on")
-    sandbox_url: BaseUrl = Field("", validation_alias=AliasChoices("WHOSOFF_SANDBOX_URL", "WHOSOFF_SANDBOX_ROOT"),
-                                 description="Your account's sandbox API root")
-    use_sandbox: bool = Field(False, description="Send everything to the sandbox root (WhosOff urges testing "
-                                                 "there first)")
+    base_url: BaseUrl = Field(
+        "",
+        validation_alias=AliasChoices("WHOSOFF_BASE_URL", "WHOSOFF_ROOT"),
+        description="Your account's API root (WhosOff gives it to you); with the app id "
+        "and credentials it turns WhosOff on",
+    )
+    sandbox_url: BaseUrl = Field(
+        "",
+        validation_alias=AliasChoices("WHOSOFF_SANDBOX_URL", "WHOSOFF_SANDBOX_ROOT"),
+        description="Your account's sandbox API root",
+    )
+    use_sandbox: bool = Field(
+        False, description="Send everything to the sandbox root (WhosOff urges testing there first)"
+    )
     api_version: str = Field("v4", description="The API's path prefix; empty for the unversioned routes")
     app_id: str = Field("", description="The app id of your API access")
     client_secret: SecretStr = Field(SecretStr(""), description="The client secret of your API access")
-    username: str = Field("", description="A WhosOff Super User's login: leave types and booking for others "
-                                          "need that level")
+    username: str = Field(
+        "", description="A WhosOff Super User's login: leave types and booking for others need that level"
+    )
     password: SecretStr = Field(SecretStr(""), description="That user's password")
-    ip_address: str = Field("", description="The bot's public IPv4 address, checked against the account's "
-                                            "allow-list")
-    refresh_margin_seconds: float = Field(120.0, description="Seconds before its expiry the session token is "
-                                                             "renewed")
-    timezone: TimeZoneName = Field("Europe/London", description="The zone of WhosOff's token expiry times, "
-                                                                "which carry no offset")
+    ip_address: str = Field("", description="The bot's public IPv4 address, checked against the account's allow-list")
+    refresh_margin_seconds: float = Field(120.0, description="Seconds before its expiry the session token is renewed")
+    timezone: TimeZoneName = Field(
+        "Europe/London", description="The zone of WhosOff's token expiry times, which carry no offset"
+    )
     max_range_days: int = Field(365, description="Longest date range one call asks for; longer ranges are split")
-    leave_type_status_id: int = Field(1, description="Which leave types are read: `1` active, `0` disabled, "
-                                                     "`99` both")
+    leave_type_status_id: int = Field(1, description="Which leave types are read: `1` active, `0` disabled, `99` both")
     # Where approvers decide: WhosOff's own web app (no approve call is documented).
-    approval_url: str = Field("", json_schema_extra={"doc_default": "the API root's scheme and host"},
-                              description="The page approvers are sent to, in WhosOff's web app")
+    approval_url: str = Field(
+        "",
+        json_schema_extra={"doc_default": "the API root's scheme and host"},
+        description="The page approvers are sent to, in WhosOff's web app",
+    )
 
     def root(self) -> str:
         return (self.sandbox_url if self.use_sandbox else self.base_url).rstrip("/")
@@ -115,8 +142,15 @@ def make_secret(nonce: str, client_secret: str) -> str:
 # setting of the bot (``WHOSOFF_WEBHOOK_HEADER``); the digest is over the raw body, hex or base64,
 # optionally prefixed ``sha256=``.
 WEBHOOK_HEADER = "X-WhosOff-Signature"
-_WEBHOOK_STATUS = {"pending": "pending", "requested": "pending", "approved": "approved", "declined": "denied",
-                   "denied": "denied", "cancelled": "cancelled", "canceled": "cancelled"}
+_WEBHOOK_STATUS = {
+    "pending": "pending",
+    "requested": "pending",
+    "approved": "approved",
+    "declined": "denied",
+    "denied": "denied",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+}
 
 
 def webhook_signature(secret: str, body: bytes) -> str:
@@ -134,7 +168,8 @@ def webhook_verified(secret: str, body: bytes, signature: str | None) -> bool:
     given = given.split("=", 1)[1] if given.lower().startswith("sha256=") else given
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return hmac.compare_digest(given.lower().encode(), digest.hex().encode()) or hmac.compare_digest(
-        given.encode(), base64.b64encode(digest))
+        given.encode(), base64.b64encode(digest)
+    )
 
 
 def webhook_delivery(payload: Mapping[str, Any]) -> tuple[str | None, datetime | None]:
@@ -176,8 +211,9 @@ def encode_leave(request: LeaveRequest) -> tuple[str, str]:
     if request.start == request.end:
         portions = {request.start_portion, request.end_portion} - {Portion.FULL}
         if len(portions) > 1:
-            raise VendorRejected("WhosOff", "A one-day request can be a morning or an afternoon, not both.",
-                                 field="end_portion")
+            raise VendorRejected(
+                "WhosOff", "A one-day request can be a morning or an afternoon, not both.", field="end_portion"
+            )
         portion = portions.pop() if portions else Portion.FULL
         day = datetime.combine(request.start, _MIDNIGHT)
         start, end = {
@@ -187,14 +223,21 @@ def encode_leave(request: LeaveRequest) -> tuple[str, str]:
         }[portion]
     else:
         if request.start_portion is Portion.AM:
-            raise VendorRejected("WhosOff", "A leave that goes on past its first day can only start in the "
-                                 "afternoon.", field="start_portion")
+            raise VendorRejected(
+                "WhosOff",
+                "A leave that goes on past its first day can only start in the afternoon.",
+                field="start_portion",
+            )
         if request.end_portion is Portion.PM:
-            raise VendorRejected("WhosOff", "A leave that began earlier can only end after the morning.",
-                                 field="end_portion")
+            raise VendorRejected(
+                "WhosOff", "A leave that began earlier can only end after the morning.", field="end_portion"
+            )
         start = datetime.combine(request.start, _NOON if request.start_portion is Portion.PM else _MIDNIGHT)
-        end = (datetime.combine(request.end, _NOON) if request.end_portion is Portion.AM
-               else datetime.combine(request.end + timedelta(days=1), _MIDNIGHT))
+        end = (
+            datetime.combine(request.end, _NOON)
+            if request.end_portion is Portion.AM
+            else datetime.combine(request.end + timedelta(days=1), _MIDNIGHT)
+        )
     return start.strftime("%Y-%m-%dT%H:%M"), end.strftime("%Y-%m-%dT%H:%M")
 
 
@@ -263,21 +306,32 @@ class WhosOff:
     name: ClassVar[str] = "whosoff"
     label: ClassVar[str] = "WhosOff"
     capabilities: ClassVar[frozenset[Action]] = frozenset(
-        {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY, Action.DEPARTMENTS, Action.LEAVE_STATUS,
-         Action.BALANCES})
+        {
+            Action.LEAVE,
+            Action.WHOS_OFF,
+            Action.HOLIDAYS,
+            Action.IDENTITY,
+            Action.DEPARTMENTS,
+            Action.LEAVE_STATUS,
+            Action.BALANCES,
+        }
+    )
     half_days: ClassVar[bool] = True
     company_wide_status: ClassVar[bool] = True
     link_fields: ClassVar[tuple[LinkField, ...]] = ()
 
-    def __init__(self, settings: WhosOffSettings, policy: HttpPolicy | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: WhosOffSettings, policy: HttpPolicy | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         root = settings.root()
         if not root:
-            raise ValueError("WHOSOFF_SANDBOX_URL is required" if settings.use_sandbox
-                             else "WHOSOFF_BASE_URL is required")
+            raise ValueError(
+                "WHOSOFF_SANDBOX_URL is required" if settings.use_sandbox else "WHOSOFF_BASE_URL is required"
+            )
         self.settings = settings
-        self.http = VendorHttp(self.label, root, policy, headers={
-            "app-id": settings.app_id, "Accept": "*/*", "Accept-Encoding": "gzip"})
+        self.http = VendorHttp(
+            self.label, root, policy, headers={"app-id": settings.app_id, "Accept": "*/*", "Accept-Encoding": "gzip"}
+        )
         self._prefix = f"/{settings.api_version.strip('/')}" if settings.api_version.strip("/") else ""
         self._clock = clock
         self._tz = ZoneInfo(settings.timezone)
@@ -300,21 +354,29 @@ class WhosOff:
                 return self._auth_call("with-access-token", {"access_token": previous.value})
             except (VendorAuthError, VendorRejected) as exc:
                 log.info("WhosOff token refresh refused (%s); signing in with credentials", exc.detail)
-        return self._auth_call("with-credentials", {
-            "username": self.settings.username, "password": self.settings.password.get_secret_value()})
+        return self._auth_call(
+            "with-credentials",
+            {"username": self.settings.username, "password": self.settings.password.get_secret_value()},
+        )
 
     def _auth_call(self, kind: str, credentials: dict[str, Any]) -> Token:
         nonce = uuid.uuid4().hex  # 32 characters, never reused
-        body = {**credentials, "ip_address": self.settings.ip_address, "nonce": nonce,
-                "secret": make_secret(nonce, self.settings.client_secret.get_secret_value()),
-                "app_id": self.settings.app_id}
+        body = {
+            **credentials,
+            "ip_address": self.settings.ip_address,
+            "nonce": nonce,
+            "secret": make_secret(nonce, self.settings.client_secret.get_secret_value()),
+            "app_id": self.settings.app_id,
+        }
         try:
             # Not idempotent: a retried body would reuse its nonce; a lost answer costs one sign-in.
-            response = self.http.request("POST", self._path(f"authenticate/{kind}"), json=body, idempotent=False,
-                                         changes=False)
+            response = self.http.request(
+                "POST", self._path(f"authenticate/{kind}"), json=body, idempotent=False, changes=False
+            )
         except OutcomeUnknown as exc:
-            raise VendorUnavailable(self.label, "WhosOff didn't answer the sign-in in time. Try again shortly.",
-                                    detail=kind) from exc
+            raise VendorUnavailable(
+                self.label, "WhosOff didn't answer the sign-in in time. Try again shortly.", detail=kind
+            ) from exc
         data, errors = self._envelope(response)
         token = (data[0].get("token") if data else None) or {}
         if response.status_code != 200 or not token.get("access_token"):
@@ -345,31 +407,50 @@ class WhosOff:
         if hint is None:
             hint = next((h for pattern, h in _AUTH_WORDS if pattern.search(message)), None)
         if hint is None:
-            hint = _CREDENTIALS if status == 401 else "WHOSOFF_BASE_URL and WHOSOFF_API_VERSION" if status == 404 \
+            hint = (
+                _CREDENTIALS
+                if status == 401
+                else "WHOSOFF_BASE_URL and WHOSOFF_API_VERSION"
+                if status == 404
                 else _ALL_AUTH_SETTINGS
+            )
         why = f" ({message})" if message else ""
-        return VendorAuthError(self.label, f"WhosOff refused Timebot's sign-in{why}. An admin should check {hint}.",
-                               detail=f"HTTP {status} {code}".strip())
+        return VendorAuthError(
+            self.label,
+            f"WhosOff refused Timebot's sign-in{why}. An admin should check {hint}.",
+            detail=f"HTTP {status} {code}".strip(),
+        )
 
     # --- calls -------------------------------------------------------------------------------
 
-    def _call(self, route: str, body: Mapping[str, Any] | None = None, *, method: str = "POST",
-              idempotent: bool = True) -> list[dict[str, Any]]:
+    def _call(
+        self, route: str, body: Mapping[str, Any] | None = None, *, method: str = "POST", idempotent: bool = True
+    ) -> list[dict[str, Any]]:
         """One API call with the cached token; a refused token (TOK004) means one re-authentication
         and one retry. WhosOff refuses the token before doing anything, so retrying a write is safe."""
-        response, _ = with_token(self._tokens, None, lambda token: self._send(method, route, body, token, idempotent),
-                                 self._token_refused)
+        response, _ = with_token(
+            self._tokens, None, lambda token: self._send(method, route, body, token, idempotent), self._token_refused
+        )
         if self._token_refused(response):
-            raise VendorAuthError(self.label, "WhosOff keeps refusing Timebot's access token. An admin should "
-                                  f"check {_ALL_AUTH_SETTINGS}.", detail=TOKEN_INVALID)
+            raise VendorAuthError(
+                self.label,
+                f"WhosOff keeps refusing Timebot's access token. An admin should check {_ALL_AUTH_SETTINGS}.",
+                detail=TOKEN_INVALID,
+            )
         return self._unwrap(response, changes=not idempotent)
 
-    def _send(self, method: str, route: str, body: Mapping[str, Any] | None, token: str,
-              idempotent: bool) -> httpx.Response:
+    def _send(
+        self, method: str, route: str, body: Mapping[str, Any] | None, token: str, idempotent: bool
+    ) -> httpx.Response:
         kwargs: dict[str, Any] = {} if body is None else {"json": dict(body)}
-        return self.http.request(method, self._path(route), idempotent=idempotent, changes=not idempotent,
-                                 sign=lambda: {"Authorization": f"Bearer {token}", "app-id": self.settings.app_id},
-                                 **kwargs)
+        return self.http.request(
+            method,
+            self._path(route),
+            idempotent=idempotent,
+            changes=not idempotent,
+            sign=lambda: {"Authorization": f"Bearer {token}", "app-id": self.settings.app_id},
+            **kwargs,
+        )
 
     def _token_refused(self, response: httpx.Response) -> bool:
         if response.status_code == 401:
@@ -379,8 +460,9 @@ class WhosOff:
         _, errors = self._envelope(response)
         return any(str(e.get("Code")) == TOKEN_INVALID for e in errors)
 
-    def _envelope(self, response: httpx.Response, *, changes: bool = False
-                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _envelope(
+        self, response: httpx.Response, *, changes: bool = False
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """``{"Data", "Errors"}`` with ``Data`` as a list whether the vendor sent a list or an object
         (``changes``: the request was a write; WhosOff reads are POSTs too)."""
         try:
@@ -394,8 +476,10 @@ class WhosOff:
         data = payload.get("Data")
         rows = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
         errors = payload.get("Errors") or []
-        return ([r for r in rows if isinstance(r, dict)],
-                [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else [])
+        return (
+            [r for r in rows if isinstance(r, dict)],
+            [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else [],
+        )
 
     @staticmethod
     def _first_error(errors: list[dict[str, Any]]) -> tuple[str, str]:
@@ -418,24 +502,35 @@ class WhosOff:
         if status == 400:
             raise self._rejected(errors)
         if status == 403:
-            raise VendorAuthError(self.label, "WhosOff says Timebot's account isn't allowed to do that. An admin "
-                                  "should make WHOSOFF_USERNAME a WhosOff Super User.", detail=f"HTTP 403 {code}")
+            raise VendorAuthError(
+                self.label,
+                "WhosOff says Timebot's account isn't allowed to do that. An admin "
+                "should make WHOSOFF_USERNAME a WhosOff Super User.",
+                detail=f"HTTP 403 {code}",
+            )
         if status == 404:
-            raise VendorError(self.label, "WhosOff doesn't know that address. An admin should check "
-                              "WHOSOFF_BASE_URL and WHOSOFF_API_VERSION.", detail=f"HTTP 404 {response.url.path}")
+            raise VendorError(
+                self.label,
+                "WhosOff doesn't know that address. An admin should check WHOSOFF_BASE_URL and WHOSOFF_API_VERSION.",
+                detail=f"HTTP 404 {response.url.path}",
+            )
         raise VendorError(self.label, f"WhosOff answered with an error (HTTP {status}).", detail=f"{code} {message}")
 
     def _rejected(self, errors: list[dict[str, Any]]) -> VendorRejected:
         code, message = self._first_error(errors)
         text = message.rstrip(".") or "the request was refused"
-        return VendorRejected(self.label, f"WhosOff didn't accept this: {text}.", field=_ERROR_FIELDS.get(code),
-                              detail=code)
+        return VendorRejected(
+            self.label, f"WhosOff didn't accept this: {text}.", field=_ERROR_FIELDS.get(code), detail=code
+        )
 
     # --- identity ----------------------------------------------------------------------------
 
     def link(self, fields: Mapping[str, str]) -> tuple[VendorUser, VendorPerson]:
-        raise VendorRejected(self.label, "There's nothing to link for WhosOff: people are matched by the email "
-                             "address on their WhosOff account. If yours differs from Slack's, ask an admin.")
+        raise VendorRejected(
+            self.label,
+            "There's nothing to link for WhosOff: people are matched by the email "
+            "address on their WhosOff account. If yours differs from Slack's, ask an admin.",
+        )
 
     def people(self) -> list[VendorPerson]:
         """Every active user, in one company-wide call (the API has no email filter)."""
@@ -451,8 +546,11 @@ class WhosOff:
 
     def leave_types(self) -> list[LeaveType]:
         rows = self._call("leave-type/retrieve", {"status_id": self.settings.leave_type_status_id})
-        types = [LeaveType(str(r["leave_type_id"]), str(r.get("name") or r.get("code") or r["leave_type_id"]))
-                 for r in rows if r.get("leave_type_id") is not None]
+        types = [
+            LeaveType(str(r["leave_type_id"]), str(r.get("name") or r.get("code") or r["leave_type_id"]))
+            for r in rows
+            if r.get("leave_type_id") is not None
+        ]
         self._type_names = {t.id: t.name for t in types}
         return types
 
@@ -470,35 +568,57 @@ class WhosOff:
         note = (request.note or "").strip()
         if len(note) > 500:
             raise VendorRejected(self.label, "WhosOff notes can be at most 500 characters.", field="note")
-        body = {"user_id": _as_int(user.vendor_user_id, "user id"),
-                "leave_type_id": _as_int(request.leave_type, "leave type", "leave_type"),
-                "start_date": start, "end_date": end, "admin": True, "note": note}
+        body = {
+            "user_id": _as_int(user.vendor_user_id, "user id"),
+            "leave_type_id": _as_int(request.leave_type, "leave type", "leave_type"),
+            "start_date": start,
+            "end_date": end,
+            "admin": True,
+            "note": note,
+        }
         self._call("leave/validate", body)
         rows = self._call("leave/submit", body, idempotent=False)
         row = rows[0] if rows else {}
         first, start_portion, last, end_portion = decode_leave(start, end)
         leave_id = row.get("leave_id")
         return Absence(
-            vendor_user_id=user.vendor_user_id, start=first, end=last, start_portion=start_portion,
-            end_portion=end_portion, kind=self._type_name(str(request.leave_type)), reason=note or None,
+            vendor_user_id=user.vendor_user_id,
+            start=first,
+            end=last,
+            start_portion=start_portion,
+            end_portion=end_portion,
+            kind=self._type_name(str(request.leave_type)),
+            reason=note or None,
             status=_status(row.get("status_id")),
-            absence_id=None if leave_id is None else str(leave_id))
+            absence_id=None if leave_id is None else str(leave_id),
+        )
 
     def _absence(self, row: Mapping[str, Any], person: Mapping[str, Any]) -> Absence:
         first, start_portion, last, end_portion = decode_leave(row["start_date"], row["end_date"])
         type_id = row.get("leave_type_id")
         return Absence(
             vendor_user_id=str(row.get("user_id") or person.get("user_id")),
-            start=first, end=last, start_portion=start_portion, end_portion=end_portion,
+            start=first,
+            end=last,
+            start_portion=start_portion,
+            end_portion=end_portion,
             kind=row.get("leave_type_name") or (self._type_names.get(str(type_id)) if type_id is not None else None),
             reason=row.get("note") or None,
             status=_status(row.get("status_id")),
             absence_id=None if row.get("leave_id") is None else str(row["leave_id"]),
-            person_name=_name(row) or _name(person), person_email=_email(row) or _email(person),
-            decided_by=str(row.get("approver") or "").strip() or None)
+            person_name=_name(row) or _name(person),
+            person_email=_email(row) or _email(person),
+            decided_by=str(row.get("approver") or "").strip() or None,
+        )
 
-    def _collect(self, rows: Sequence[Mapping[str, Any]], person: Mapping[str, Any], start: date, end: date,
-                 found: dict[str, Absence]) -> None:
+    def _collect(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        person: Mapping[str, Any],
+        start: date,
+        end: date,
+        found: dict[str, Absence],
+    ) -> None:
         for row in rows:
             if not row.get("start_date") or not row.get("end_date"):
                 continue
@@ -518,15 +638,22 @@ class WhosOff:
         The API documents no paging, so each window is a single response."""
         found: dict[str, Absence] = {}
         for lo, hi in _windows(start, end, self.settings.max_range_days):
-            rows = self._call("whosoff/retrieve", {
-                "map_type_id": 0, "map_id": 0, "start_date": lo.isoformat(), "end_date": hi.isoformat(),
-                "include_free_restricted": False, "include_only_whosoff": True})
+            rows = self._call(
+                "whosoff/retrieve",
+                {
+                    "map_type_id": 0,
+                    "map_id": 0,
+                    "start_date": lo.isoformat(),
+                    "end_date": hi.isoformat(),
+                    "include_free_restricted": False,
+                    "include_only_whosoff": True,
+                },
+            )
             for item in rows:
                 if "leave_id" in item:  # a flat leave row, should the API ever answer that way
                     self._collect([item], item, start, end, found)
                 else:
-                    self._collect([r for r in item.get("leave") or [] if isinstance(r, dict)], item, start, end,
-                                  found)
+                    self._collect([r for r in item.get("leave") or [] if isinstance(r, dict)], item, start, end, found)
         return sorted(found.values(), key=lambda a: (a.start, a.vendor_user_id))
 
     def my_absences(self, user: VendorUser, start: date, end: date) -> list[Absence]:
@@ -534,9 +661,19 @@ class WhosOff:
         user_id = _as_int(user.vendor_user_id, "user id")
         found: dict[str, Absence] = {}
         for lo, hi in _windows(start, end, self.settings.max_range_days):
-            rows = self._call("leave/get", {
-                "map_type_id": 3, "map_id": user_id, "user_status_id": 99, "leave_type_ids": [],
-                "date_option": 0, "start_date": lo.isoformat(), "end_date": hi.isoformat(), "status_id": 0})
+            rows = self._call(
+                "leave/get",
+                {
+                    "map_type_id": 3,
+                    "map_id": user_id,
+                    "user_status_id": 99,
+                    "leave_type_ids": [],
+                    "date_option": 0,
+                    "start_date": lo.isoformat(),
+                    "end_date": hi.isoformat(),
+                    "status_id": 0,
+                },
+            )
             self._collect(rows, {"user_id": user_id}, start, end, found)
         return sorted(found.values(), key=lambda a: a.start)
 
@@ -549,9 +686,19 @@ class WhosOff:
         found: dict[str, Absence] = {}
         for lo, hi in _windows(start, end, self.settings.max_range_days):
             for status_filter in (0, 1010):
-                rows = self._call("leave/get", {
-                    "map_type_id": 0, "map_id": 0, "user_status_id": 99, "leave_type_ids": [], "date_option": 0,
-                    "start_date": lo.isoformat(), "end_date": hi.isoformat(), "status_id": status_filter})
+                rows = self._call(
+                    "leave/get",
+                    {
+                        "map_type_id": 0,
+                        "map_id": 0,
+                        "user_status_id": 99,
+                        "leave_type_ids": [],
+                        "date_option": 0,
+                        "start_date": lo.isoformat(),
+                        "end_date": hi.isoformat(),
+                        "status_id": status_filter,
+                    },
+                )
                 for row in rows:
                     try:
                         absence = self._absence(row, row)
@@ -599,8 +746,9 @@ class WhosOff:
         Restricted days (no leave allowed) are not holidays and are left out."""
         days: dict[date, Holiday] = {}
         for lo, hi in _windows(start, end, self.settings.max_range_days):
-            for row in self._call("free-restricted/retrieve", {"start_date": lo.isoformat(),
-                                                               "end_date": hi.isoformat()}):
+            for row in self._call(
+                "free-restricted/retrieve", {"start_date": lo.isoformat(), "end_date": hi.isoformat()}
+            ):
                 if str(row.get("free_restricted_type_id") or _FREE_DAY) != str(_FREE_DAY):
                     continue
                 try:
@@ -625,11 +773,15 @@ SPEC = VendorSpec(
     label="WhosOff",
     settings_cls=WhosOffSettings,
     is_configured=lambda s: bool(
-        s.root() and s.app_id and s.client_secret.get_secret_value()  # type: ignore[attr-defined]
-        and s.username and s.password.get_secret_value()),  # type: ignore[attr-defined]
+        s.root()
+        and s.app_id
+        and s.client_secret.get_secret_value()  # type: ignore[attr-defined]
+        and s.username
+        and s.password.get_secret_value()
+    ),  # type: ignore[attr-defined]
     build=lambda s, policy: WhosOff(s, policy),
     settings_hint="WHOSOFF_BASE_URL, WHOSOFF_APP_ID, WHOSOFF_CLIENT_SECRET, WHOSOFF_USERNAME (a Super User), "
-                  "WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS",
+    "WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS",
     required=("base_url", "app_id", "client_secret", "username", "password"),
     credentials_hint="WHOSOFF_APP_ID, WHOSOFF_CLIENT_SECRET, WHOSOFF_USERNAME, WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS",
     url_hint="WHOSOFF_BASE_URL",

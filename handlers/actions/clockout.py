@@ -31,5 +31,6 @@ def pick_time(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     started, latest = times
     tz = services.people.cached_zone(turn.team_id, turn.user_id)
     initial = min(started + timedelta(hours=8), latest or started + timedelta(hours=8))
-    open_view(turn, body["trigger_id"], blocks.end_time_view(meta, fmt.wall_time(initial.astimezone(tz))),
-              "`/clockout` again")
+    open_view(
+        turn, body["trigger_id"], blocks.end_time_view(meta, fmt.wall_time(initial.astimezone(tz))), "`/clockout` again"
+    )

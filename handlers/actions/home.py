@@ -32,9 +32,11 @@ def _turn(body: dict[str, Any], client: WebClient, services: Services) -> Turn:
 
 def home_clock_in(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
-    _then_refresh(_turn(body, client, services),
-                  lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
-                  "clockin")
+    _then_refresh(
+        _turn(body, client, services),
+        lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
+        "clockin",
+    )
 
 
 def home_clock_out(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -39,8 +39,12 @@ def reminder_meta(body: dict[str, Any]) -> dict[str, Any] | None:
     if session_times(meta) is None:
         return None
     container = body.get("container") or {}
-    return {**meta, "watch": watch, "channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
-            "ts": container.get("message_ts") or (body.get("message") or {}).get("ts")}
+    return {
+        **meta,
+        "watch": watch,
+        "channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+        "ts": container.get("message_ts") or (body.get("message") or {}).get("ts"),
+    }
 
 
 def reminder_clock_out(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
@@ -64,8 +68,9 @@ def reminder_left_at(ack: Ack, body: dict[str, Any], client: WebClient, services
     started, latest = times
     tz = services.people.cached_zone(turn.team_id, turn.user_id)
     initial = min(started + timedelta(hours=8), latest or services.now(), services.now())
-    open_view(turn, body["trigger_id"], left_at_view(meta, fmt.wall_time(initial.astimezone(tz)), tz),
-              "the button again")
+    open_view(
+        turn, body["trigger_id"], left_at_view(meta, fmt.wall_time(initial.astimezone(tz)), tz), "the button again"
+    )
 
 
 NOT_A_NUDGE = "That button isn't on a clock-in reminder I sent you, so nothing was done. Use `/clockin`."

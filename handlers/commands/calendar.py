@@ -15,9 +15,11 @@ from handlers.turn import Reply
 if TYPE_CHECKING:
     from handlers.turn import Turn
 
-HOW = ("Add it in your calendar app as a subscription (Google Calendar: *Other calendars → From URL*; "
-       "Outlook: *Add calendar → Subscribe from web*). Keep these links to yourself: anyone with one can read it. "
-       "`/timebot calendar reset` stops them all.")
+HOW = (
+    "Add it in your calendar app as a subscription (Google Calendar: *Other calendars → From URL*; "
+    "Outlook: *Add calendar → Subscribe from web*). Keep these links to yourself: anyone with one can read it. "
+    "`/timebot calendar reset` stops them all."
+)
 
 
 def calendar(turn: Turn, args: list[str], ack: Ack) -> None:
@@ -29,9 +31,11 @@ def calendar(turn: Turn, args: list[str], ack: Ack) -> None:
         if len(args) > 1:
             raise InputError("`/timebot calendar reset` takes nothing more.")
         ack()
-        turn.later(lambda actor: Reply(
-            f"Your calendar links are revoked ({calendars.reset(actor)}); "
-            "`/timebot calendar` makes new ones."))
+        turn.later(
+            lambda actor: Reply(
+                f"Your calendar links are revoked ({calendars.reset(actor)}); `/timebot calendar` makes new ones."
+            )
+        )
         return
     scope = _scope(args)
     ack(text=turn.queue_note())
@@ -53,6 +57,7 @@ def _scope(args: list[str]) -> Scope | None:
         return Scope()
     found = parse_scope(args[0])
     if found is None:
-        raise InputError(f"I don't know the scope {quote(args[0][:40])}: use `#channel`, `@group`, `dept=NAME` "
-                         "or `everyone`.")
+        raise InputError(
+            f"I don't know the scope {quote(args[0][:40])}: use `#channel`, `@group`, `dept=NAME` or `everyone`."
+        )
     return found

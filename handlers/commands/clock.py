@@ -23,9 +23,11 @@ def clockin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
     turn.intake_before_ack("clockin", {"project": project})
     ack(text=turn.queue_note())
-    turn.later(lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor, project=project),
-                                                        services.now())),
-               slow=slow_notice(services.router.label_for(Action.CLOCK)), durable=("clockin", {"project": project}))
+    turn.later(
+        lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor, project=project), services.now())),
+        slow=slow_notice(services.router.label_for(Action.CLOCK)),
+        durable=("clockin", {"project": project}),
+    )
 
 
 def clockout(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
@@ -36,8 +38,11 @@ def clockout(ack: Ack, command: dict[str, Any], respond: Respond, client: WebCli
         return
     turn = Turn(services, client, command["team_id"], command["user_id"], command, respond)
     ack(text=turn.queue_note())
-    turn.later(lambda actor: clock_out_reply(services, actor, note),
-               slow=slow_notice(services.router.label_for(Action.CLOCK)), durable=("clockout", {"note": note}))
+    turn.later(
+        lambda actor: clock_out_reply(services, actor, note),
+        slow=slow_notice(services.router.label_for(Action.CLOCK)),
+        durable=("clockout", {"note": note}),
+    )
 
 
 def clock_out_reply(services: Services, actor: Actor, note: str | None = None) -> Reply:

@@ -83,8 +83,12 @@ def _listed(digests: DigestAdmin, actor: Actor) -> Reply:
 def _previewed(digests: DigestAdmin, actor: Actor, channel: str, turn: Turn) -> Reply:
     _, messages = digests.preview(actor, channel)
     if not digests.has_digest(actor.team_id, channel):  # say so: a preview of defaults would pass for the real one
-        turn.send(Reply(f"<#{channel}> has no daily digest. Here is what one with the default settings would post "
-                        f"today; add it with `/timebot digest add <#{channel}> 09:00 mon-fri`."))
+        turn.send(
+            Reply(
+                f"<#{channel}> has no daily digest. Here is what one with the default settings would post "
+                f"today; add it with `/timebot digest add <#{channel}> 09:00 mon-fri`."
+            )
+        )
     for message in messages[:-1]:
         turn.send(Reply(message.text, message.blocks))
     last = messages[-1]
@@ -95,16 +99,23 @@ def describe(view: SubscriptionView, digests: DigestAdmin) -> str:
     """One line: channel, scope, cadence, zone, next run (then options and the last run)."""
     s = view.sub
     weekly = s.cadence == "weekly"
-    cadence = (f"weekly on {describe_days(s.days)} at {s.hour:02d}:{s.minute:02d}" if weekly
-               else f"daily at {s.hour:02d}:{s.minute:02d} on {describe_days(s.days)}")
+    cadence = (
+        f"weekly on {describe_days(s.days)} at {s.hour:02d}:{s.minute:02d}"
+        if weekly
+        else f"daily at {s.hour:02d}:{s.minute:02d} on {describe_days(s.days)}"
+    )
     text = f"<#{s.channel_id}> · {Scope.from_stored(s.scope).describe()} · {cadence} · {esc(s.tz)}"
     upcoming = view.next_at or next_run(s, digests.now())
-    text += (f" · next {fmt.clock(upcoming, ZoneInfo(s.tz), with_day=True)}" if upcoming is not None
-             else " · no next run")
+    text += (
+        f" · next {fmt.clock(upcoming, ZoneInfo(s.tz), with_day=True)}" if upcoming is not None else " · no next run"
+    )
     options = ["skips empty days" if s.skip_empty else "says so on empty days"]
     if not weekly:
-        options.append(f"looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead" if s.days_ahead
-                       else "today only")
+        options.append(
+            f"looks {s.days_ahead} working day{'s' if s.days_ahead != 1 else ''} ahead"
+            if s.days_ahead
+            else "today only"
+        )
     if s.show_kind is not None:
         options.append("kinds shown" if s.show_kind else "kinds hidden")
     if s.mentions:

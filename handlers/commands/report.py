@@ -47,9 +47,14 @@ def report(turn: Turn, args: list[str], ack: Ack) -> None:
         built = reports.build(actor, actor.team_id, kind, start, end, scope, actor.tz)
         reports.upload(actor, built)
         notes = "".join(f"\n_{n}_" for n in built.notes)
-        return Reply(f"Your {kind} report ({built.people} people, {start.isoformat()} to {end.isoformat()}) is in "
-                     f"your DM with Timebot as {quote(built.filename)}.{notes}")
+        return Reply(
+            f"Your {kind} report ({built.people} people, {start.isoformat()} to {end.isoformat()}) is in "
+            f"your DM with Timebot as {quote(built.filename)}.{notes}"
+        )
 
     action = Action.HOURS if kind == "hours" else Action.WHOS_OFF
-    turn.later(work, slow=slow_notice(services.router.label_for(action)),
-               on_error=lambda exc: Reply(describe(exc, reading=True)))
+    turn.later(
+        work,
+        slow=slow_notice(services.router.label_for(action)),
+        on_error=lambda exc: Reply(describe(exc, reading=True)),
+    )

@@ -53,17 +53,21 @@ def link(turn: Turn, args: list[str], ack: Ack) -> None:
         raise InputError(f"No vendor called {quote(vendor_name)} is configured here.")
     if target and vendor_user_id:
         ack()
-        turn.later(lambda actor: Reply(
-            f"Linked <@{target}> to {people.admin_link(actor, target, vendor_user_id, vendor_name).label} "
-            f"user {blocks.esc(vendor_user_id)}."))
+        turn.later(
+            lambda actor: Reply(
+                f"Linked <@{target}> to {people.admin_link(actor, target, vendor_user_id, vendor_name).label} "
+                f"user {blocks.esc(vendor_user_id)}."
+            )
+        )
         return
     vendor = people.link_vendor()
     if vendor.link_fields:
         ack()  # who is asking may take a users.info call: after the ack, within the trigger's 3 s
         if target and target != turn.user_id:
             try:
-                people.require_admin(people.actor(turn.team_id, turn.user_id), "link",
-                                     "Only Timebot admins can link someone else.")
+                people.require_admin(
+                    people.actor(turn.team_id, turn.user_id), "link", "Only Timebot admins can link someone else."
+                )
             except UserError as exc:
                 turn.send(Reply(exc.message))
                 return
@@ -78,14 +82,20 @@ def link(turn: Turn, args: list[str], ack: Ack) -> None:
             try:
                 vendor_user = people.identity(people.actor(actor.team_id, target), vendor)
             except NotLinked:
-                return Reply(f"I couldn't find <@{target}> in {vendor.label} by their Slack email. Give their "
-                             f"{vendor.label} id: `/timebot link @them ID`.")
-            return Reply(f"<@{target}> is linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
-                         "(matched by their Slack email). To link them to another account: "
-                         "`/timebot link @them ID`.")
+                return Reply(
+                    f"I couldn't find <@{target}> in {vendor.label} by their Slack email. Give their "
+                    f"{vendor.label} id: `/timebot link @them ID`."
+                )
+            return Reply(
+                f"<@{target}> is linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
+                "(matched by their Slack email). To link them to another account: "
+                "`/timebot link @them ID`."
+            )
         vendor_user = people.identity(actor, vendor)
-        return Reply(f"You're linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
-                     "(matched by your Slack email).")
+        return Reply(
+            f"You're linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
+            "(matched by your Slack email)."
+        )
 
     turn.later(by_email)
 
@@ -107,6 +117,7 @@ def unlink(turn: Turn, args: list[str], ack: Ack) -> None:
 def status(turn: Turn, args: list[str], ack: Ack) -> None:
     ack(text=turn.queue_note())
     services = turn.services
+
     def work(actor: Actor) -> Reply:
         text = blocks.status_text(services.home.status(actor), actor.tz, services.now())
         lines = leave.balance_lines(services.followup.balances(actor)) if services.followup else []
@@ -115,6 +126,13 @@ def status(turn: Turn, args: list[str], ack: Ack) -> None:
     turn.later(work, slow=slow_notice(services.router.label_for(Action.CLOCK)))
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {"help": help_, "link": link, "unlink": unlink, "status": status,
-                                      "digest": digest, "hours": hours, "calendar": calendar,
-                                      "report": report}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": help_,
+    "link": link,
+    "unlink": unlink,
+    "status": status,
+    "digest": digest,
+    "hours": hours,
+    "calendar": calendar,
+    "report": report,
+}

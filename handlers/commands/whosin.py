@@ -30,23 +30,32 @@ def whosin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClien
 
     def work(actor: Actor) -> Reply:
         report = services.whos_in.whos_in(actor.team_id, actor.user_id).masked(
-            show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave, viewer=actor.user_id,
-            admin=actor.is_admin)
-        return Reply(f"Who's in now: {len(report.entries)} clocked in",
-                     whos_in_blocks(report, actor.tz, show_kind=services.settings.show_leave_kind))
+            show_kind=services.settings.show_leave_kind,
+            sick=services.settings.sick_leave,
+            viewer=actor.user_id,
+            admin=actor.is_admin,
+        )
+        return Reply(
+            f"Who's in now: {len(report.entries)} clocked in",
+            whos_in_blocks(report, actor.tz, show_kind=services.settings.show_leave_kind),
+        )
 
     def morning(actor: Actor) -> Reply:
         assert scope is not None and services.morning is not None
         report = services.morning.view(actor, scope)
-        return Reply(f"Who's in: {len(report.clocked_in)} in, {len(report.on_leave)} on leave, "
-                     f"{len(report.not_in)} not in yet",
-                     morning_blocks(report, actor.tz, show_kind=services.settings.show_leave_kind))
+        return Reply(
+            f"Who's in: {len(report.clocked_in)} in, {len(report.on_leave)} on leave, {len(report.not_in)} not in yet",
+            morning_blocks(report, actor.tz, show_kind=services.settings.show_leave_kind),
+        )
 
     if scope is None:
         turn.later(work, slow=slow_notice(services.router.label_for(Action.CLOCK)))
     else:
-        turn.later(morning, slow=slow_notice(services.router.label_for(Action.CLOCK)),
-                   on_error=lambda exc: Reply(describe(exc, reading=True)))
+        turn.later(
+            morning,
+            slow=slow_notice(services.router.label_for(Action.CLOCK)),
+            on_error=lambda exc: Reply(describe(exc, reading=True)),
+        )
 
 
 def _scope(text: str, channel: str | None) -> Scope | None:
@@ -59,6 +68,7 @@ def _scope(text: str, channel: str | None) -> Scope | None:
         return Scope()
     found = parse_scope(words[0], channel)
     if found is None:
-        raise InputError(f"I don't know the team {quote(words[0][:40])}: use `#channel`, `@group`, `dept=NAME` "
-                         "or `everyone`.")
+        raise InputError(
+            f"I don't know the team {quote(words[0][:40])}: use `#channel`, `@group`, `dept=NAME` or `everyone`."
+        )
     return found

@@ -37,8 +37,11 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
             weekend = f"{blocks.fmt_day(start)} is a weekend, so here is the next working day."
             start = end = working_week(start)[0]
         report = services.whos_off.whos_off(actor.team_id, start, end, scope).masked(
-            show_kind=services.settings.show_leave_kind, sick=services.settings.sick_leave,
-            viewer=actor.user_id, admin=actor.is_admin)
+            show_kind=services.settings.show_leave_kind,
+            sick=services.settings.sick_leave,
+            viewer=actor.user_id,
+            admin=actor.is_admin,
+        )
         rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
         if weekend:
             rendered.insert(0, blocks.context(weekend))
@@ -46,8 +49,10 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         return Reply(f"Who's off: {period}", rendered)
 
     turn.later(
-        work, slow=slow_notice(services.router.label_for(Action.WHOS_OFF)),
-        on_error=lambda exc: Reply(describe(exc, reading=True)))  # only reads: nothing to reassure about
+        work,
+        slow=slow_notice(services.router.label_for(Action.WHOS_OFF)),
+        on_error=lambda exc: Reply(describe(exc, reading=True)),
+    )  # only reads: nothing to reassure about
 
 
 def split_scope(text: str) -> tuple[str, Scope]:

@@ -25,7 +25,8 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
     team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
     Turn(services, client, team_id, event["user"], body).later(
         lambda actor: publish_home(services, client, actor),
-        on_error=lambda exc: log.warning("home tab not published: %s", exc))
+        on_error=lambda exc: log.warning("home tab not published: %s", exc),
+    )
 
 
 def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
@@ -40,8 +41,12 @@ def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
     elif services.followup is not None:  # no leave to list yet, but balances another vendor keeps
         view = leave.with_my_leave(view, None, services.followup.balances(actor))
     if services.leave_status is not None:  # leave in the Slack status
-        view["blocks"] += status_section(services.leave_status.connected(actor.team_id, actor.user_id),
-                                         services.status_connect_url, services.status_missing, actor.is_admin)
+        view["blocks"] += status_section(
+            services.leave_status.connected(actor.team_id, actor.user_id),
+            services.status_connect_url,
+            services.status_missing,
+            actor.is_admin,
+        )
     client.views_publish(user_id=actor.user_id, view=view)
 
 

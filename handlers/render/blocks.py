@@ -41,8 +41,6 @@ def plain(text: str, limit: int = 75) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:limit], "emoji": True}
 
 
-
-
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
@@ -77,8 +75,9 @@ def clock_message(result: ClockResult, now: datetime) -> str:
         )
     if result.outcome == "clocked_out" and s:
         end = s.ended_at or now
-        dropped = f" {result.vendor} keeps no notes on punches, so your note wasn't saved." \
-            if result.note_dropped else ""
+        dropped = (
+            f" {result.vendor} keeps no notes on punches, so your note wasn't saved." if result.note_dropped else ""
+        )
         return (
             f":red_circle: Clocked out at {fmt_time(end, tz)} after {duration(s.started_at, end)} "
             f"(since {fmt_time(s.started_at, tz, with_day=True, today=today)}).{dropped}"
@@ -129,8 +128,7 @@ def leave_confirmation(result: LeaveResult, tz: ZoneInfo, sick: SickLeave = SICK
         f"{fmt_days(result.working_days)}.{status}"
     )
     if result.half_day_note:
-        text += (f"\n{result.vendor} has no morning or afternoon on a request, so the half day is written "
-                 "in its note.")
+        text += f"\n{result.vendor} has no morning or afternoon on a request, so the half day is written in its note."
     return text
 
 
@@ -259,8 +257,9 @@ def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[s
     ]
     blocks.insert(1, _balance_context(form))
     if not form.half_days:
-        blocks.append(context(f"{form.vendor} has no morning or afternoon on a request; a half day is added "
-                              "to its note."))
+        blocks.append(
+            context(f"{form.vendor} has no morning or afternoon on a request; a half day is added to its note.")
+        )
     return {
         "type": "modal",
         "callback_id": LEAVE_CALLBACK,
@@ -338,8 +337,12 @@ def end_time_view(metadata: dict[str, Any], initial: str) -> dict[str, Any]:
 # --- App Home -------------------------------------------------------------------------
 
 
-REQUEST_LEAVE_BUTTON = {"type": "actions", "elements": [
-    {"type": "button", "action_id": "home_request_leave", "text": {"type": "plain_text", "text": "Request leave"}}]}
+REQUEST_LEAVE_BUTTON = {
+    "type": "actions",
+    "elements": [
+        {"type": "button", "action_id": "home_request_leave", "text": {"type": "plain_text", "text": "Request leave"}}
+    ],
+}
 
 
 def home_view(state: HomeState, tz: ZoneInfo, now: datetime) -> dict[str, Any]:

@@ -43,8 +43,10 @@ def hours_blocks(report: HoursReport) -> Blocks:
     else:
         blocks.append(section(f"*Total: {hm(report.total)}*" + (" _(running)_" if report.days[0].running else "")))
     if report.projects:
-        project_lines = [f"• {esc(name[:MAX_NAME])}: {hm(span)}"
-                         for name, span in sorted(report.projects.items(), key=lambda p: -p[1])]
+        project_lines = [
+            f"• {esc(name[:MAX_NAME])}: {hm(span)}"
+            for name, span in sorted(report.projects.items(), key=lambda p: -p[1])
+        ]
         blocks.extend(sections("*Per project*", project_lines))
     notes = [f"From {esc(report.vendor)}; days in your time zone ({report.tz.key})."]
     if report.running_since is not None:
@@ -76,8 +78,12 @@ def whos_in_blocks(report: WhosInReport, tz: ZoneInfo, *, show_kind: bool = True
     else:
         blocks.append(section("Nobody is clocked in right now."))
     if report.on_leave:
-        blocks.extend(sections(f"*On leave today* ({len(report.on_leave)})",
-                               [line(e, show_kind, portion_tag=True) for e in report.on_leave]))
+        blocks.extend(
+            sections(
+                f"*On leave today* ({len(report.on_leave)})",
+                [line(e, show_kind, portion_tag=True) for e in report.on_leave],
+            )
+        )
     notes = [context(esc(note)) for note in report.notes]
     if len(blocks) + len(notes) > MAX_BLOCKS:  # say so rather than leave people out without a word
         blocks = blocks[: MAX_BLOCKS - len(notes) - 1]

@@ -29,16 +29,30 @@ def reminder_text(r: ClockOutReminder) -> str:
 
 
 def reminder(r: ClockOutReminder) -> tuple[str, Blocks]:
-    meta = json.dumps({"watch": r.watch_id, "started": r.session.started_at.timestamp(),
-                       "latest": r.latest_end.timestamp() if r.latest_end else None})
+    meta = json.dumps(
+        {
+            "watch": r.watch_id,
+            "started": r.session.started_at.timestamp(),
+            "latest": r.latest_end.timestamp() if r.latest_end else None,
+        }
+    )
     text = reminder_text(r)
     return text, [
         section(f":alarm_clock: {text}"),
-        {"type": "actions", "block_id": "clockout_reminder", "elements": [
-            {"type": "button", "action_id": REMINDER_CLOCK_OUT, "style": "danger", "text": plain("Clock out now"),
-             "value": meta},
-            {"type": "button", "action_id": REMINDER_LEFT_AT, "text": plain("I left at…"), "value": meta},
-        ]},
+        {
+            "type": "actions",
+            "block_id": "clockout_reminder",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": REMINDER_CLOCK_OUT,
+                    "style": "danger",
+                    "text": plain("Clock out now"),
+                    "value": meta,
+                },
+                {"type": "button", "action_id": REMINDER_LEFT_AT, "text": plain("I left at…"), "value": meta},
+            ],
+        },
         context("Still working? Then there's nothing to do."),
     ]
 
@@ -55,11 +69,15 @@ def outcome_message(outcome: ReminderOutcome, now: datetime) -> tuple[str, Block
 def auto_clocked_out(result: ClockResult, asked_at: datetime, now: datetime) -> tuple[str, Blocks]:
     asked = fmt_time(asked_at, result.tz, with_day=True, today=now.astimezone(result.tz).date())
     if result.outcome == "clocked_out":
-        text = (f":robot_face: No answer, so I clocked you out at {asked}, when I asked. "
-                f"{clock_message(result, now)} If you worked longer, fix it in {result.vendor}.")
+        text = (
+            f":robot_face: No answer, so I clocked you out at {asked}, when I asked. "
+            f"{clock_message(result, now)} If you worked longer, fix it in {result.vendor}."
+        )
     elif result.outcome == "crosses_midnight":
-        text = (f"I tried to clock you out at {asked}, but {result.vendor} can't end a session after midnight. "
-                "Use `/clockout` to pick when you stopped.")
+        text = (
+            f"I tried to clock you out at {asked}, but {result.vendor} can't end a session after midnight. "
+            "Use `/clockout` to pick when you stopped."
+        )
     else:
         text = "You'd already clocked out, so nothing was changed."
     return text, [section(text)]
@@ -69,8 +87,13 @@ def clock_in_nudge(chosen: time) -> tuple[str, Blocks]:
     text = f"It's past {fmt.wall_time(chosen)} and you haven't clocked in today. Working?"
     return text, [
         section(f":wave: {text}"),
-        {"type": "actions", "block_id": "clockin_nudge", "elements": [
-            {"type": "button", "action_id": NUDGE_CLOCK_IN, "style": "primary", "text": plain("Clock in")}]},
+        {
+            "type": "actions",
+            "block_id": "clockin_nudge",
+            "elements": [
+                {"type": "button", "action_id": NUDGE_CLOCK_IN, "style": "primary", "text": plain("Clock in")}
+            ],
+        },
         context("You asked for this reminder on Timebot's Home tab; turn it off there."),
     ]
 
@@ -84,8 +107,12 @@ def left_at_view(metadata: dict[str, Any], initial: str, tz: ZoneInfo) -> dict[s
         "close": plain("Cancel", 24),
         "private_metadata": json.dumps(metadata),
         "blocks": [
-            {"type": "input", "block_id": "end_time", "label": plain("When did you leave?"),
-             "element": {"type": "timepicker", "action_id": "value", "initial_time": initial}},
+            {
+                "type": "input",
+                "block_id": "end_time",
+                "label": plain("When did you leave?"),
+                "element": {"type": "timepicker", "action_id": "value", "initial_time": initial},
+            },
             context(f"In your time zone ({tz.key})."),
         ],
     }
@@ -96,10 +123,17 @@ def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_
     found: Blocks = [{"type": "divider"}]
     if hours is not None:
         today, week = hours
-        found.append(section(f"*Hours* ({today.vendor}): today {hm(today.total)} · this week {hm(week.total)}"
-                             + (" _(running)_" if today.running_since else "")))
-    picker: dict[str, Any] = {"type": "timepicker", "action_id": HOME_CLOCK_IN_REMINDER,
-                              "placeholder": plain("Pick a time")}
+        found.append(
+            section(
+                f"*Hours* ({today.vendor}): today {hm(today.total)} · this week {hm(week.total)}"
+                + (" _(running)_" if today.running_since else "")
+            )
+        )
+    picker: dict[str, Any] = {
+        "type": "timepicker",
+        "action_id": HOME_CLOCK_IN_REMINDER,
+        "placeholder": plain("Pick a time"),
+    }
     if reminder_at is not None:
         picker["initial_time"] = fmt.wall_time(reminder_at)
         status = f"*Clock-in reminder*: on working days, if you haven't clocked in by {fmt.wall_time(reminder_at)}."

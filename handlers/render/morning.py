@@ -20,19 +20,31 @@ def morning_blocks(report: MorningReport, tz: ZoneInfo, *, show_kind: bool = Tru
 
     blocks: Blocks = [section(f"*Who's in* · {esc(report.scope.describe())} · {fmt_time(report.now, tz)}")]
     if report.clocked_in:
-        blocks.extend(sections(f"*In* ({len(report.clocked_in)})", [
-            f"• {esc(e.name[:MAX_NAME])} since {fmt_time(e.since, tz, with_day=True, today=today)}"
-            for e in report.clocked_in]))
+        blocks.extend(
+            sections(
+                f"*In* ({len(report.clocked_in)})",
+                [
+                    f"• {esc(e.name[:MAX_NAME])} since {fmt_time(e.since, tz, with_day=True, today=today)}"
+                    for e in report.clocked_in
+                ],
+            )
+        )
     else:
         blocks.append(section("Nobody here is clocked in right now."))
     if report.on_leave:
-        blocks.extend(sections(f"*On leave* ({len(report.on_leave)})",
-                               [line(e, show_kind, portion_tag=True) for e in report.on_leave]))
+        blocks.extend(
+            sections(
+                f"*On leave* ({len(report.on_leave)})", [line(e, show_kind, portion_tag=True) for e in report.on_leave]
+            )
+        )
     if report.not_in:
         blocks.extend(sections(f"*Not in yet* ({len(report.not_in)})", [member(m) for m in report.not_in]))
     if report.not_working:
-        blocks.extend(sections(f"*Not a working day for them* ({len(report.not_working)})",
-                               [member(m) for m in report.not_working]))
+        blocks.extend(
+            sections(
+                f"*Not a working day for them* ({len(report.not_working)})", [member(m) for m in report.not_working]
+            )
+        )
     notes = [context(esc(note)) for note in report.notes]
     if len(blocks) + len(notes) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(notes) - 1]

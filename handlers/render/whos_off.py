@@ -28,7 +28,6 @@ MAX_NAME = 200  # a name this long is cut, so one person's line always fits a se
 Blocks = list[dict[str, Any]]
 
 
-
 fmt_short_day = fmt.day  # one day style everywhere (bot.formatting)
 
 
@@ -70,8 +69,9 @@ def _back(entry: OffEntry, today: date) -> str:
     return f" — back {fmt_short_day(entry.back_on)}"
 
 
-def line(entry: OffEntry, show_kind: bool, *, today: date | None = None, portion_tag: bool = False,
-         mentions: bool = False) -> str:
+def line(
+    entry: OffEntry, show_kind: bool, *, today: date | None = None, portion_tag: bool = False, mentions: bool = False
+) -> str:
     """One person: who, (portion), kind if allowed, pending, when back. Never the reason."""
     parts = [f"• {who(entry, mentions)}"]
     if portion_tag and entry.portion is not Portion.FULL:
@@ -105,7 +105,7 @@ def section(text: str) -> dict[str, Any]:
 def _paginate(title: str, body: Blocks, summary: str) -> list[DigestMessage]:
     """Body blocks into messages of at most 50 blocks, each opened by a header."""
     per_message = MAX_BLOCKS - 1
-    chunks = [body[i:i + per_message] for i in range(0, len(body), per_message)] or [[]]
+    chunks = [body[i : i + per_message] for i in range(0, len(body), per_message)] or [[]]
     messages = []
     for n, chunk in enumerate(chunks, start=1):
         suffix = f" ({n}/{len(chunks)})" if len(chunks) > 1 else ""
@@ -125,14 +125,19 @@ def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage
         body.append(section(f":tada: *Public holiday:* {esc(holiday.name[:MAX_NAME])}"))
     entries = content.today.entries
     if not entries:
-        body.append(section(":sunny: Everyone's in today." if not content.today.holidays
-                             else "Nobody else is off today."))
+        body.append(
+            section(":sunny: Everyone's in today." if not content.today.holidays else "Nobody else is off today.")
+        )
     groups = (("All day", Portion.FULL), ("Morning only", Portion.AM), ("Afternoon only", Portion.PM))
     for label, portion in groups:
         members = [e for e in entries if e.portion is portion]
         if members:
-            body.extend(sections(f"*{label}* ({len(members)})",
-                                 [line(e, show_kind, today=today, mentions=content.mentions) for e in members]))
+            body.extend(
+                sections(
+                    f"*{label}* ({len(members)})",
+                    [line(e, show_kind, today=today, mentions=content.mentions) for e in members],
+                )
+            )
     if content.days_ahead:
         body.append({"type": "divider"})
         span = f"next {content.days_ahead} working day" + ("s" if content.days_ahead != 1 else "")
@@ -144,20 +149,32 @@ def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage
             body.append(context(f"Nobody is off in the {span}."))
     body += _footer(content)
     count = len(entries)
-    summary = f"Who's off today ({fmt_short_day(today)}): " + (f"{count} " + ("person" if count == 1 else "people")
-                                                      if count else "everyone's in")
+    summary = f"Who's off today ({fmt_short_day(today)}): " + (
+        f"{count} " + ("person" if count == 1 else "people") if count else "everyone's in"
+    )
     return _paginate(title, body, summary)
 
 
 def _preamble(content: DigestContent) -> Blocks:
     body: Blocks = []
     if content.preview:
-        body.append(context(f"Preview for <#{content.channel_id}>: only you can see this."
-                            + (" It skips empty days, so today it would get nothing."
-                               if content.skip_empty and content.empty else "")))
+        body.append(
+            context(
+                f"Preview for <#{content.channel_id}>: only you can see this."
+                + (
+                    " It skips empty days, so today it would get nothing."
+                    if content.skip_empty and content.empty
+                    else ""
+                )
+            )
+        )
     if content.due_at is not None:
-        body.append(context(f":hourglass_flowing_sand: Posted late: this digest was due at "
-                            f"{fmt.clock(content.due_at, ZoneInfo(content.tz))}."))
+        body.append(
+            context(
+                f":hourglass_flowing_sand: Posted late: this digest was due at "
+                f"{fmt.clock(content.due_at, ZoneInfo(content.tz))}."
+            )
+        )
     return body
 
 
@@ -172,17 +189,19 @@ def _render_week(content: DigestContent) -> list[DigestMessage]:
     start, end = content.week_start or content.day, content.week_end or content.day
     title = f"Who's off this week · {fmt.day_range(start, end)}"
     body = _preamble(content)
-    lines = [f":tada: *Public holiday:* {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}"
-             for h in content.coming_holidays]
+    lines = [
+        f":tada: *Public holiday:* {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}" for h in content.coming_holidays
+    ]
     lines += [span_line(s, content.mentions) for s in content.coming]
     if content.coming:
         body.extend(sections(f"*Off this week* ({len({s.name for s in content.coming})})", lines))
     else:
-        body.extend(sections(":sunny: Everyone's in this week.", lines[:len(content.coming_holidays)]))
+        body.extend(sections(":sunny: Everyone's in this week.", lines[: len(content.coming_holidays)]))
     body += _footer(content)
     people = len({s.name for s in content.coming})
     summary = f"Who's off this week ({fmt.day_range(start, end)}): " + (
-        f"{people} " + ("person" if people == 1 else "people") if people else "everyone's in")
+        f"{people} " + ("person" if people == 1 else "people") if people else "everyone's in"
+    )
     return _paginate(title, body, summary)
 
 

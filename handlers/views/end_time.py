@@ -16,8 +16,9 @@ from handlers.turn import Reply, Turn
 from handlers.views.state import OUT_OF_DATE, metadata, session_times, value
 
 
-def picked_end(ack: Ack, view: dict[str, Any], tz: ZoneInfo, title: str,
-               now: datetime | None = None) -> datetime | None:
+def picked_end(
+    ack: Ack, view: dict[str, Any], tz: ZoneInfo, title: str, now: datetime | None = None
+) -> datetime | None:
     """The end the person picked on their own clock, checked against the session the form
     carries; None after acking with the field error (or the out-of-date notice)."""
     raw = value(view.get("state", {}), "end_time") or ""
@@ -33,12 +34,16 @@ def picked_end(ack: Ack, view: dict[str, Any], tz: ZoneInfo, title: str,
     started, latest = times
     end = end_for_picked_time(started, picked, tz, latest)
     if end <= started:
-        ack(response_action="errors",
-            errors={"end_time": f"You clocked in at {blocks.fmt_time(started, tz)}; pick a later time."})
+        ack(
+            response_action="errors",
+            errors={"end_time": f"You clocked in at {blocks.fmt_time(started, tz)}; pick a later time."},
+        )
         return None
     if latest is not None and end > latest:
-        ack(response_action="errors",
-            errors={"end_time": f"Pick a time no later than {blocks.fmt_time(latest, tz)} on the day you started."})
+        ack(
+            response_action="errors",
+            errors={"end_time": f"Pick a time no later than {blocks.fmt_time(latest, tz)} on the day you started."},
+        )
         return None
     if now is not None and end > now:
         ack(response_action="errors", errors={"end_time": "That's still to come; pick when you left."})
@@ -46,8 +51,9 @@ def picked_end(ack: Ack, view: dict[str, Any], tz: ZoneInfo, title: str,
     return end
 
 
-def end_time_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                       services: Services) -> None:
+def end_time_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     tz = services.people.cached_zone(team_id, user_id)  # no Slack call before the ack
     end = picked_end(ack, view, tz, "Clock out")
@@ -55,4 +61,5 @@ def end_time_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cli
         return
     ack()
     Turn(services, client, team_id, user_id, body).later(
-        lambda actor: Reply(blocks.clock_message(services.clock.clock_out(actor, at=end), services.now())))
+        lambda actor: Reply(blocks.clock_message(services.clock.clock_out(actor, at=end), services.now()))
+    )

@@ -50,12 +50,19 @@ def parse_leave_form(state: dict[str, Any]) -> tuple[LeaveRequest | None, dict[s
     start, end = days["start"], days["end"]
     if errors or start is None or end is None:
         return None, errors
-    return LeaveRequest(start=start, end=end, leave_type="" if leave_type == blocks.ANY_LEAVE_TYPE else leave_type,
-                        start_portion=portions["start_portion"], end_portion=portions["end_portion"], note=note), {}
+    return LeaveRequest(
+        start=start,
+        end=end,
+        leave_type="" if leave_type == blocks.ANY_LEAVE_TYPE else leave_type,
+        start_portion=portions["start_portion"],
+        end_portion=portions["end_portion"],
+        note=note,
+    ), {}
 
 
-def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                    services: Services) -> None:
+def leave_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     request, errors = parse_leave_form(view.get("state", {}))
     if request is not None:
@@ -94,19 +101,30 @@ def leave_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
 
 def leave_payload(request: LeaveRequest) -> dict[str, Any]:
     """What the intake keeps to finish a leave request after a restart (bot/intake)."""
-    return {"start": request.start.isoformat(), "end": request.end.isoformat(), "leave_type": request.leave_type,
-            "start_portion": request.start_portion.value, "end_portion": request.end_portion.value,
-            "note": request.note}
+    return {
+        "start": request.start.isoformat(),
+        "end": request.end.isoformat(),
+        "leave_type": request.leave_type,
+        "start_portion": request.start_portion.value,
+        "end_portion": request.end_portion.value,
+        "note": request.note,
+    }
 
 
 def leave_from_payload(payload: Any) -> LeaveRequest:
-    return LeaveRequest(date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"]),
-                        str(payload.get("leave_type") or ""), Portion(payload.get("start_portion") or "full"),
-                        Portion(payload.get("end_portion") or "full"), payload.get("note"))
+    return LeaveRequest(
+        date.fromisoformat(payload["start"]),
+        date.fromisoformat(payload["end"]),
+        str(payload.get("leave_type") or ""),
+        Portion(payload.get("start_portion") or "full"),
+        Portion(payload.get("end_portion") or "full"),
+        payload.get("note"),
+    )
 
 
-def _form_again(services: Services, actor: Actor, view: dict[str, Any], request: LeaveRequest,
-                exc: FormErrors) -> dict[str, Any]:
+def _form_again(
+    services: Services, actor: Actor, view: dict[str, Any], request: LeaveRequest, exc: FormErrors
+) -> dict[str, Any]:
     """The form as submitted with its errors at their fields; the bare message if the vendor
     can't give the form's choices now."""
     try:
@@ -117,5 +135,6 @@ def _form_again(services: Services, actor: Actor, view: dict[str, Any], request:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         metadata = {}
-    return leave.leave_view_again(form, actor.today(services.now()), metadata if isinstance(metadata, dict) else {},
-                                  request, exc.errors)
+    return leave.leave_view_again(
+        form, actor.today(services.now()), metadata if isinstance(metadata, dict) else {}, request, exc.errors
+    )

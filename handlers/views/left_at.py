@@ -49,8 +49,9 @@ def end_from_reminder(turn: Turn, meta: dict[str, Any], at: Any = None) -> None:
     turn.later(work)
 
 
-def left_at_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                      services: Services) -> None:
+def left_at_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     tz = services.people.cached_zone(team_id, user_id)  # no Slack call before the ack
     end = picked_end(ack, view, tz, "Clock out", now=services.now())

@@ -15,8 +15,7 @@ from handlers.turn import Turn, describe
 from handlers.views.state import metadata, value
 
 
-def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                   services: Services) -> None:
+def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     meta = metadata(view)
     vendor = services.people.link_target(meta.get("vendor"))
     if vendor is None:
@@ -40,12 +39,21 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
     def work(actor: Actor) -> None:
         linked = services.people.link(actor, vendor.name, fields, target)
         who = f"<@{target}> is" if target and target != actor.user_id else "You're"
-        update_view(turn, view_id, blocks.message_view(
-            f"Link {vendor.label}", f":white_check_mark: {who} linked to {linked.label} as {blocks.esc(linked.who)}."))
+        update_view(
+            turn,
+            view_id,
+            blocks.message_view(
+                f"Link {vendor.label}",
+                f":white_check_mark: {who} linked to {linked.label} as {blocks.esc(linked.who)}.",
+            ),
+        )
 
     def on_error(exc: BaseException) -> None:
-        update_view(turn, view_id, blocks.link_view(vendor.label, vendor.link_fields, meta, error=describe(exc),
-                                                    for_whom=target))
+        update_view(
+            turn,
+            view_id,
+            blocks.link_view(vendor.label, vendor.link_fields, meta, error=describe(exc), for_whom=target),
+        )
 
     # The intake keeps which link was under way, never what was typed (a PIN): after a crash the
     # person is told it wasn't finished and asked to link again (handlers/resume.py).

@@ -14,8 +14,15 @@ ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml"
 
 def timebot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env={**base, **env},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_a_malformed_setting_is_named_in_one_line_with_exit_code_2(tmp_path: Path) -> None:
@@ -25,14 +32,17 @@ def test_a_malformed_setting_is_named_in_one_line_with_exit_code_2(tmp_path: Pat
     assert "TIMEBOT_WORKERS" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("setting", "value"), [
-    ("TIMECLOCK_TIMEZONE", "Foo/Bar"),
-    ("WHOSOFF_TIMEZONE", "Mars/Base"),
-    ("TIMECLOCK_CONCURRENCY", "abc"),
-    ("TIMECLOCK_BASE_URL", "timeclock.example.com"),
-    ("SWIPECLOCK_SITE_ID", "abc"),
-    ("SLACK_API_URL", "slack.com/api"),
-])
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("TIMECLOCK_TIMEZONE", "Foo/Bar"),
+        ("WHOSOFF_TIMEZONE", "Mars/Base"),
+        ("TIMECLOCK_CONCURRENCY", "abc"),
+        ("TIMECLOCK_BASE_URL", "timeclock.example.com"),
+        ("SWIPECLOCK_SITE_ID", "abc"),
+        ("SLACK_API_URL", "slack.com/api"),
+    ],
+)
 def test_a_malformed_vendor_or_url_setting_is_named_in_one_line_with_exit_code_2(
     tmp_path: Path, setting: str, value: str
 ) -> None:
@@ -59,15 +69,22 @@ def test_http_mode_without_a_signing_secret_says_which_setting_to_add(tmp_path: 
 
 
 def test_a_missing_secret_key_stops_start_up_and_says_how_to_make_one(tmp_path: Path) -> None:
-    result = timebot(tmp_path, "run", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s",
-                     DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
+    result = timebot(
+        tmp_path, "run", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", DATABASE_URL=f"sqlite:///{tmp_path}/t.db"
+    )
     assert result.returncode == 2
     assert "TIMEBOT_SECRET_KEY" in result.stderr and "`./dev keys generate`" in result.stderr
 
 
 def test_a_malformed_secret_key_is_refused(tmp_path: Path) -> None:
-    result = timebot(tmp_path, "run", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s",
-                     TIMEBOT_SECRET_KEY="not-a-key", DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
+    result = timebot(
+        tmp_path,
+        "run",
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        TIMEBOT_SECRET_KEY="not-a-key",
+        DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
+    )
     assert result.returncode == 2
     assert "TIMEBOT_SECRET_KEY is not a valid key" in result.stderr
 

@@ -12,14 +12,28 @@ from sandbox.timetap import TimeTapSim
 from sandbox.whosoff import WhosOffSim
 
 
-@pytest.mark.parametrize("kind", ["Sick day", "Sick Leave (unpaid)", "Illness", "SICK", "Sickness", "sick leave",
-                                  "Medical leave", "Long-term illness", "Ill health"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "Sick day",
+        "Sick Leave (unpaid)",
+        "Illness",
+        "SICK",
+        "Sickness",
+        "sick leave",
+        "Medical leave",
+        "Long-term illness",
+        "Ill health",
+    ],
+)
 def test_a_kind_is_sick_by_part_of_its_name_in_any_case(kind: str) -> None:
     assert SICK_LEAVE(kind)
 
 
-@pytest.mark.parametrize("kind", ["Annual Leave", "Vacation", "Working From Home", "Unpaid Leave", "PTO",
-                                  "Holiday", "Skills training", "", None])
+@pytest.mark.parametrize(
+    "kind",
+    ["Annual Leave", "Vacation", "Working From Home", "Unpaid Leave", "PTO", "Holiday", "Skills training", "", None],
+)
 def test_other_kinds_are_not_sick(kind: str | None) -> None:
     assert not SICK_LEAVE(kind)
 

@@ -48,8 +48,7 @@ def reads(slack: SlackStandIn) -> int:
     return len(slack.calls_to("users.list"))
 
 
-def test_meeting_someone_unknown_reads_the_directory(directory: Directory, store: Store,
-                                                     slack: SlackStandIn) -> None:
+def test_meeting_someone_unknown_reads_the_directory(directory: Directory, store: Store, slack: SlackStandIn) -> None:
     directory.meet(TEAM, {"U0ALAN"})
     assert reads(slack) == 1
     assert {p.slack_user_id: p.email for p in store.people(TEAM)}["U0ALAN"] == "alan@example.com"
@@ -62,8 +61,9 @@ def test_a_scope_of_known_people_reads_nothing(directory: Directory, slack: Slac
     assert reads(slack) == 1
 
 
-def test_someone_slack_has_no_row_for_costs_one_read_per_gap(directory: Directory, slack: SlackStandIn,
-                                                             clock: Clock) -> None:
+def test_someone_slack_has_no_row_for_costs_one_read_per_gap(
+    directory: Directory, slack: SlackStandIn, clock: Clock
+) -> None:
     directory.meet(TEAM, {"UBOT"})  # a bot in the channel: users.list leaves bots out
     directory.meet(TEAM, {"UBOT"})
     assert reads(slack) == 1

@@ -43,7 +43,10 @@ def test_lines_inside_an_action_and_in_threads_it_hands_work_to_carry_its_id() -
     with ThreadPoolExecutor(1) as plain, logs.action("cmd:T1:43"):
         plain.submit(logs.carried(lambda: logger.info("fan-out"))).result()
     assert [(line["message"], line.get("action_id")) for line in lines(out)] == [
-        ("acked", "cmd:T1:42"), ("vendor slow", "cmd:T1:42"), ("fan-out", "cmd:T1:43")]
+        ("acked", "cmd:T1:42"),
+        ("vendor slow", "cmd:T1:42"),
+        ("fan-out", "cmd:T1:43"),
+    ]
 
 
 def test_a_traceback_stays_inside_its_one_line() -> None:

@@ -11,8 +11,10 @@ def test_a_vendor_route_keeps_its_words_and_loses_ids_and_the_query() -> None:
 
 
 def test_a_full_url_becomes_its_templated_path() -> None:
-    assert route("https://twpapi.example.com/api/5543/employees/ada%40example.com/punches") == \
-        "/api/{id}/employees/{id}/punches"
+    assert (
+        route("https://twpapi.example.com/api/5543/employees/ada%40example.com/punches")
+        == "/api/{id}/employees/{id}/punches"
+    )
 
 
 def test_emails_dates_and_long_tokens_in_a_path_are_ids() -> None:

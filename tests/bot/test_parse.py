@@ -41,14 +41,83 @@ TODAY = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
 
 # Pieces people (and fat fingers) actually type, so the properties reach deep into each parser rather
 # than bouncing off its first check: keywords, dates, digits from other scripts, quotes, mentions …
-PIECES = st.sampled_from([
-    "today", "tomorrow", "week", "this week", "next week", "monday", "Friday", "..", "-", "/", ":", "am", "pm", "PM",
-    " ", "  ", "\n", "\t", "2026", "02", "2", "31", "12", "13", "24", "60", "00", "0", "9999", "0000", "-1", "+",
-    "٢٠٢٦", "２０２６", "٣", "½", "²", "📅", "👩‍💻", "\u200f", "\u202e", "e\u0301", "'", '"', "\\", "<@U0ADA|ada>",
-    "<#C0TEAM|team>", "U0ADA", "ahead=", "ahead=3", "next=12", "mon-fri", "fri-mon", "mon..wed", "weekdays", "daily",
-    "sat,sun", "thurs", "skip-empty", "always", "America/New_York", "america/new_york", "UTC", "gmt", "Mars/Olympus",
-    "9:30", "17:30", "5pm", "12am", "09:00", "'); DROP TABLE identity;--", "\x00", "\x1b[31m",
-])
+PIECES = st.sampled_from(
+    [
+        "today",
+        "tomorrow",
+        "week",
+        "this week",
+        "next week",
+        "monday",
+        "Friday",
+        "..",
+        "-",
+        "/",
+        ":",
+        "am",
+        "pm",
+        "PM",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "2026",
+        "02",
+        "2",
+        "31",
+        "12",
+        "13",
+        "24",
+        "60",
+        "00",
+        "0",
+        "9999",
+        "0000",
+        "-1",
+        "+",
+        "٢٠٢٦",
+        "２０２６",
+        "٣",
+        "½",
+        "²",
+        "📅",
+        "👩‍💻",
+        "\u200f",
+        "\u202e",
+        "e\u0301",
+        "'",
+        '"',
+        "\\",
+        "<@U0ADA|ada>",
+        "<#C0TEAM|team>",
+        "U0ADA",
+        "ahead=",
+        "ahead=3",
+        "next=12",
+        "mon-fri",
+        "fri-mon",
+        "mon..wed",
+        "weekdays",
+        "daily",
+        "sat,sun",
+        "thurs",
+        "skip-empty",
+        "always",
+        "America/New_York",
+        "america/new_york",
+        "UTC",
+        "gmt",
+        "Mars/Olympus",
+        "9:30",
+        "17:30",
+        "5pm",
+        "12am",
+        "09:00",
+        "'); DROP TABLE identity;--",
+        "\x00",
+        "\x1b[31m",
+    ]
+)
 NEAR_MISSES = st.lists(PIECES, max_size=8).map("".join)
 ANY_TEXT = st.one_of(st.text(), NEAR_MISSES)
 ANY_ARGS = st.one_of(st.lists(ANY_TEXT, max_size=6), ANY_TEXT.map(split_args))
@@ -141,12 +210,15 @@ def test_week_is_monday_to_friday_and_never_over_before_today(today: date) -> No
     assert today <= end
 
 
-@pytest.mark.parametrize(("today", "first", "last"), [
-    (date(2026, 12, 2), date(2026, 11, 30), date(2026, 12, 4)),  # a Wednesday: its working week
-    (date(2026, 12, 4), date(2026, 11, 30), date(2026, 12, 4)),  # a Friday: still its working week
-    (date(2026, 12, 5), date(2026, 12, 7), date(2026, 12, 11)),  # a Saturday: past it, the next one
-    (date(2026, 12, 6), date(2026, 12, 7), date(2026, 12, 11)),  # a Sunday: the next one
-])
+@pytest.mark.parametrize(
+    ("today", "first", "last"),
+    [
+        (date(2026, 12, 2), date(2026, 11, 30), date(2026, 12, 4)),  # a Wednesday: its working week
+        (date(2026, 12, 4), date(2026, 11, 30), date(2026, 12, 4)),  # a Friday: still its working week
+        (date(2026, 12, 5), date(2026, 12, 7), date(2026, 12, 11)),  # a Saturday: past it, the next one
+        (date(2026, 12, 6), date(2026, 12, 7), date(2026, 12, 11)),  # a Sunday: the next one
+    ],
+)
 def test_week_is_the_working_week_containing_today_or_the_next_one_past_its_friday(
     today: date, first: date, last: date
 ) -> None:
@@ -155,11 +227,14 @@ def test_week_is_the_working_week_containing_today_or_the_next_one_past_its_frid
     assert working_week(today) == (first, last)
 
 
-@pytest.mark.parametrize(("typed", "problem"), [
-    ("2026-02-31", "“2026-02-31” isn't a real date."),
-    ("2026-13-01", "“2026-13-01” isn't a real date."),
-    ("2026-02-31..2026-03-02", "“2026-02-31” isn't a real date."),
-])
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("2026-02-31", "“2026-02-31” isn't a real date."),
+        ("2026-13-01", "“2026-13-01” isn't a real date."),
+        ("2026-02-31..2026-03-02", "“2026-02-31” isn't a real date."),
+    ],
+)
 def test_an_impossible_date_is_named_as_not_a_real_date(typed: str, problem: str) -> None:
     with pytest.raises(InputError) as refused:
         parse_period(typed, date(2026, 1, 5))
@@ -212,8 +287,10 @@ def test_splitting_arguments_never_fails_even_with_unbalanced_quotes(text: str) 
 
 
 @modest
-@given(st.text(alphabet=st.characters(blacklist_characters="'\"\\", blacklist_categories=("Zs", "Zl", "Zp", "Cc"))
-               ) | st.lists(st.text(alphabet="abc xyz\t\n", max_size=5), max_size=5).map(" ".join))
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="'\"\\", blacklist_categories=("Zs", "Zl", "Zp", "Cc")))
+    | st.lists(st.text(alphabet="abc xyz\t\n", max_size=5), max_size=5).map(" ".join)
+)
 def test_text_without_quotes_splits_on_whitespace_like_anyone_would_expect(text: str) -> None:
     assert split_args(text) == text.split()
 
@@ -308,7 +385,12 @@ def test_whosoff_with_a_day_month_date_says_it_cannot_read_it_and_asks_nothing_o
 
 @pytest.mark.parametrize(("command", "what", "limit"), [("/clockin", "project name", 100), ("/clockout", "note", 300)])
 def test_ten_kilobytes_of_text_is_refused_in_one_plain_line_and_nothing_reaches_the_vendor(
-    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, command: str, what: str,
+    bot: BotUnderTest,
+    slack: SlackStandIn,
+    tc_sim: TimeClockSim,
+    tc_server: SimServer,
+    command: str,
+    what: str,
     limit: int,
 ) -> None:
     link(bot, tc_sim)
@@ -331,7 +413,7 @@ AWKWARD = [
     pytest.param('he said "ship it', id="unbalanced double quote"),
     pytest.param("it's Ada's", id="apostrophes"),
     pytest.param("'); DROP TABLE identity;--", id="sql"),
-    pytest.param("Robert\"); DELETE FROM audit_log; --", id="sql with a double quote"),
+    pytest.param('Robert"); DELETE FROM audit_log; --', id="sql with a double quote"),
 ]
 
 
@@ -378,15 +460,18 @@ def test_an_unknown_sql_looking_project_is_quoted_back_with_the_real_ones_and_st
     assert [(a.outcome, "DROP TABLE identity" in (a.detail or "")) for a in refused] == [("rejected", True)]
 
 
-
-@pytest.mark.parametrize(("start_portion", "end_portion", "days"), [
-    (Portion.FULL, Portion.FULL, 1.0),
-    (Portion.AM, Portion.FULL, 0.5),
-    (Portion.FULL, Portion.AM, 0.5),  # the form's "last day: morning only" on a one-day request
-    (Portion.PM, Portion.PM, 0.5),
-])
-def test_a_single_day_counts_the_half_marked_at_either_end(start_portion: Portion, end_portion: Portion,
-                                                           days: float) -> None:
+@pytest.mark.parametrize(
+    ("start_portion", "end_portion", "days"),
+    [
+        (Portion.FULL, Portion.FULL, 1.0),
+        (Portion.AM, Portion.FULL, 0.5),
+        (Portion.FULL, Portion.AM, 0.5),  # the form's "last day: morning only" on a one-day request
+        (Portion.PM, Portion.PM, 0.5),
+    ],
+)
+def test_a_single_day_counts_the_half_marked_at_either_end(
+    start_portion: Portion, end_portion: Portion, days: float
+) -> None:
     monday = date(2027, 2, 1)
     assert working_days(monday, monday, start_portion, end_portion, set()) == days
 

@@ -16,8 +16,9 @@ from bot.settings_doc import (
 
 
 def test_the_readme_settings_tables_are_the_ones_generated_from_the_settings() -> None:
-    assert readme_section(README.read_text()) == settings_tables(), \
+    assert readme_section(README.read_text()) == settings_tables(), (
         "README is stale: run `python -m bot.settings_doc --write`"
+    )
 
 
 def test_every_setting_the_code_reads_is_documented_and_every_documented_one_is_read() -> None:
@@ -28,8 +29,12 @@ def test_every_setting_the_code_reads_is_documented_and_every_documented_one_is_
 
 
 def test_every_setting_has_a_description_for_the_table() -> None:
-    missing = [f"{model.__name__}.{field}" for _, model in settings_classes()
-               for field, info in model.model_fields.items() if not info.description]
+    missing = [
+        f"{model.__name__}.{field}"
+        for _, model in settings_classes()
+        for field, info in model.model_fields.items()
+        if not info.description
+    ]
     assert missing == []
 
 

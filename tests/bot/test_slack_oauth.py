@@ -9,10 +9,17 @@ import pytest
 from bot.slack_oauth import installation_from, reason_for_log
 
 GOOD: dict[str, Any] = {
-    "ok": True, "app_id": "A0TIMEBOT", "team": {"id": "T0DEMO", "name": "Demo"}, "enterprise": None,
+    "ok": True,
+    "app_id": "A0TIMEBOT",
+    "team": {"id": "T0DEMO", "name": "Demo"},
+    "enterprise": None,
     "is_enterprise_install": False,
-    "authed_user": {"id": "U0ADA", "scope": "users.profile:read,users.profile:write,dnd:write",
-                    "access_token": "xoxp-1-2", "token_type": "user"},
+    "authed_user": {
+        "id": "U0ADA",
+        "scope": "users.profile:read,users.profile:write,dnd:write",
+        "access_token": "xoxp-1-2",
+        "token_type": "user",
+    },
 }
 
 
@@ -26,15 +33,18 @@ def test_a_user_token_for_this_workspace_with_the_scope_is_kept() -> None:
     assert (found.team_id, found.user_id, found.user_token) == ("T0DEMO", "U0ADA", "xoxp-1-2")
 
 
-@pytest.mark.parametrize(("answer", "reason"), [
-    ({**GOOD, "team": {"id": "T0OTHER"}}, "wrong_workspace"),
-    ({**GOOD, "team": None, "is_enterprise_install": True}, "enterprise_install"),
-    (with_user(access_token="xoxb-1-2"), "not_a_user_token"),
-    (with_user(access_token="xoxp-1-2", token_type="bot"), "not_a_user_token"),
-    (with_user(access_token=None), "no_user_token"),
-    (with_user(scope="users.profile:read"), "missing_scope"),
-    ({**GOOD, "authed_user": None}, "no_user_token"),
-])
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({**GOOD, "team": {"id": "T0OTHER"}}, "wrong_workspace"),
+        ({**GOOD, "team": None, "is_enterprise_install": True}, "enterprise_install"),
+        (with_user(access_token="xoxb-1-2"), "not_a_user_token"),
+        (with_user(access_token="xoxp-1-2", token_type="bot"), "not_a_user_token"),
+        (with_user(access_token=None), "no_user_token"),
+        (with_user(scope="users.profile:read"), "missing_scope"),
+        ({**GOOD, "authed_user": None}, "no_user_token"),
+    ],
+)
 def test_an_answer_timebot_cannot_use_is_refused_with_its_reason(answer: dict[str, Any], reason: str) -> None:
     assert installation_from(answer, "T0DEMO") == reason
 

@@ -32,9 +32,16 @@ def tc_url() -> Iterator[str]:
 
 
 def run_env(tmp_path: Path, slack: SlackStandIn, tc_url: str, **extra: str) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.api_url,
-            "TIMEBOT_SECRET_KEY": KEY, "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "TIMECLOCK_BASE_URL": tc_url,
-            "TIMEBOT_SCHEDULER": "false", **extra}
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack.api_url,
+        "TIMEBOT_SECRET_KEY": KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "TIMECLOCK_BASE_URL": tc_url,
+        "TIMEBOT_SCHEDULER": "false",
+        **extra,
+    }
 
 
 def one_line_exit_2(result: subprocess.CompletedProcess[str]) -> str:
@@ -46,8 +53,9 @@ def one_line_exit_2(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_a_bot_token_slack_refuses_stops_start_up_naming_it(tmp_path: Path, slack: SlackStandIn, tc_url: str) -> None:
-    line = one_line_exit_2(timebot(tmp_path, "run", "--port", "0",
-                                   **run_env(tmp_path, slack, tc_url, SLACK_BOT_TOKEN="xoxb-revoked")))
+    line = one_line_exit_2(
+        timebot(tmp_path, "run", "--port", "0", **run_env(tmp_path, slack, tc_url, SLACK_BOT_TOKEN="xoxb-revoked"))
+    )
     assert "SLACK_BOT_TOKEN" in line and "invalid_auth" in line
     assert [c.method for c in slack.calls] == []  # refused: nothing recorded as a call that got through
 
@@ -55,8 +63,13 @@ def test_a_bot_token_slack_refuses_stops_start_up_naming_it(tmp_path: Path, slac
 def test_a_refused_bot_token_stops_start_up_before_any_scheduler_starts(
     tmp_path: Path, slack: SlackStandIn, tc_url: str
 ) -> None:
-    result = timebot(tmp_path, "run", "--port", "0",
-                     **run_env(tmp_path, slack, tc_url, SLACK_BOT_TOKEN="xoxb-revoked", TIMEBOT_SCHEDULER="true"))
+    result = timebot(
+        tmp_path,
+        "run",
+        "--port",
+        "0",
+        **run_env(tmp_path, slack, tc_url, SLACK_BOT_TOKEN="xoxb-revoked", TIMEBOT_SCHEDULER="true"),
+    )
     one_line_exit_2(result)
     assert "apscheduler" not in result.stderr and "Added job" not in result.stderr
 
@@ -85,18 +98,23 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path, slack: SlackStandI
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        line = one_line_exit_2(timebot(tmp_path, "run", "--host", "127.0.0.1", "--port", port,
-                                       **run_env(tmp_path, slack, tc_url)))
+        line = one_line_exit_2(
+            timebot(tmp_path, "run", "--host", "127.0.0.1", "--port", port, **run_env(tmp_path, slack, tc_url))
+        )
     assert port in line and "--port" in line
 
 
 def test_start_up_says_the_mode_and_which_vendor_serves_what_without_bolts_token_warning(
     tmp_path: Path, slack: SlackStandIn, tc_url: str
 ) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           **run_env(tmp_path, slack, tc_url)}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
-                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), **run_env(tmp_path, slack, tc_url)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         seen = []
         assert proc.stderr is not None
@@ -113,12 +131,17 @@ def test_start_up_says_the_mode_and_which_vendor_serves_what_without_bolts_token
     assert not [line for line in seen if "will be unused" in line or "Traceback" in line]
 
 
-@pytest.mark.parametrize(("env", "missing"), [
-    ({"WHOSOFF_BASE_URL": "http://127.0.0.1:9", "WHOSOFF_APP_ID": "app"},
-     ["WHOSOFF_CLIENT_SECRET", "WHOSOFF_USERNAME", "WHOSOFF_PASSWORD"]),
-    ({"TIMETAP_API_KEY": "300001"}, ["TIMETAP_PRIVATE_KEY"]),
-    ({"SWIPECLOCK_API_SECRET": "s"}, ["SWIPECLOCK_SITE_ID"]),
-])
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        (
+            {"WHOSOFF_BASE_URL": "http://127.0.0.1:9", "WHOSOFF_APP_ID": "app"},
+            ["WHOSOFF_CLIENT_SECRET", "WHOSOFF_USERNAME", "WHOSOFF_PASSWORD"],
+        ),
+        ({"TIMETAP_API_KEY": "300001"}, ["TIMETAP_PRIVATE_KEY"]),
+        ({"SWIPECLOCK_API_SECRET": "s"}, ["SWIPECLOCK_SITE_ID"]),
+    ],
+)
 def test_a_partly_configured_vendor_stops_start_up_naming_what_is_missing(
     tmp_path: Path, slack: SlackStandIn, tc_url: str, env: dict[str, str], missing: list[str]
 ) -> None:
@@ -148,8 +171,11 @@ def test_check_with_a_refused_bot_token_names_the_setting(tmp_path: Path, slack:
 def test_check_names_the_timeclock_service_key_when_timeclock_refuses_it(
     tmp_path: Path, slack: SlackStandIn, tc_url: str
 ) -> None:
-    result = timebot(tmp_path, "check", **run_env(tmp_path, slack, tc_url, TIMECLOCK_SERVICE_USER_ID="1",
-                                                  TIMECLOCK_SERVICE_API_KEY="not-the-key"))
+    result = timebot(
+        tmp_path,
+        "check",
+        **run_env(tmp_path, slack, tc_url, TIMECLOCK_SERVICE_USER_ID="1", TIMECLOCK_SERVICE_API_KEY="not-the-key"),
+    )
     line = next(line for line in result.stdout.splitlines() if line.startswith("TimeClock:"))
     assert "FAILED" in line and "TIMECLOCK_SERVICE_API_KEY" in line
     assert "/timebot link" not in line and "Link again" not in line
@@ -170,7 +196,8 @@ def test_manifest_for_http_mode_fills_in_the_oauth_redirect_url(tmp_path: Path) 
     result = timebot(tmp_path, "manifest", "--http", "https://bot.example.com/")
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout)["oauth_config"]["redirect_urls"] == [
-        "https://bot.example.com/slack/oauth_redirect"]
+        "https://bot.example.com/slack/oauth_redirect"
+    ]
 
 
 def test_manifest_refuses_a_plain_http_url_in_one_line(tmp_path: Path) -> None:
@@ -182,12 +209,20 @@ def test_manifest_refuses_a_plain_http_url_in_one_line(tmp_path: Path) -> None:
 def test_manifest_takes_plain_http_for_a_bot_on_this_machine(tmp_path: Path) -> None:
     result = timebot(tmp_path, "manifest", "--http", "http://localhost:3000")
     assert result.returncode == 0, result.stderr
-    assert yaml.safe_load(result.stdout)["settings"]["interactivity"]["request_url"] == \
-        "http://localhost:3000/slack/events"
+    assert (
+        yaml.safe_load(result.stdout)["settings"]["interactivity"]["request_url"]
+        == "http://localhost:3000/slack/events"
+    )
 
 
 def test_dev_help_lists_the_subcommands() -> None:
-    result = subprocess.run([str(ROOT / "dev"), "help"], capture_output=True, text=True, timeout=120, check=False,
-                            env={**os.environ, "PYTHON": sys.executable})
+    result = subprocess.run(
+        [str(ROOT / "dev"), "help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
     listed = {line.split()[0] for line in result.stdout.splitlines() if line[:4] == "    " and line[4:5].isalpha()}
     assert {"run", "test", "check", "sandbox", "keys", "manifest", "digest", "users", "db"} <= listed, result.stdout

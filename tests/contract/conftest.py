@@ -32,8 +32,9 @@ from sandbox.timeclock import TimeClockSim
 URL_VAR = "TIMEBOT_REAL_TIMECLOCK_URL"
 USERS_VAR = "TIMEBOT_REAL_TIMECLOCK_USERS"
 SOCKET_VAR = "TIMEBOT_REAL_TIMECLOCK_SOCKET"
-SKIP_REASON = (f"no real TimeClock server: {URL_VAR} and {USERS_VAR} are not set "
-               "(.ci/run sets them when it can start one)")
+SKIP_REASON = (
+    f"no real TimeClock server: {URL_VAR} and {USERS_VAR} are not set (.ci/run sets them when it can start one)"
+)
 
 
 @dataclass(frozen=True)
@@ -110,20 +111,29 @@ class RealTimeClock:
     def __init__(self, base_url: str, users_file: Path, socket: Path) -> None:
         self.base_url = base_url.rstrip("/")
         self.socket = socket
-        self.people = [Person(int(u["id"]), str(u["pin"]), str(u["apiKey"]), str(u["email"]), str(u["name"]))
-                       for u in json.loads(users_file.read_text())]
+        self.people = [
+            Person(int(u["id"]), str(u["pin"]), str(u["apiKey"]), str(u["email"]), str(u["name"]))
+            for u in json.loads(users_file.read_text())
+        ]
 
     def sql(self, statement: str) -> str:
-        done = subprocess.run(["mariadb", "-S", str(self.socket), "-N", "-B", "timeclock", "-e", statement],
-                              capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            ["mariadb", "-S", str(self.socket), "-N", "-B", "timeclock", "-e", statement],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         assert done.returncode == 0, f"SQL failed: {statement}\n{done.stderr}"
         return done.stdout.strip()
 
     def reset(self) -> None:
         ids = ",".join(str(p.id) for p in self.people)
-        self.sql(f"DELETE FROM clock WHERE user_id IN ({ids}); DELETE FROM off WHERE user_id IN ({ids}); "
-                 f"UPDATE user SET project_id = NULL WHERE id IN ({ids}); "
-                 "DELETE FROM project WHERE name LIKE 'Contract %'")
+        self.sql(
+            f"DELETE FROM clock WHERE user_id IN ({ids}); DELETE FROM off WHERE user_id IN ({ids}); "
+            f"UPDATE user SET project_id = NULL WHERE id IN ({ids}); "
+            "DELETE FROM project WHERE name LIKE 'Contract %'"
+        )
 
     def store_holiday(self, day: date) -> None:
         self.sql(f"INSERT IGNORE INTO holiday (year, month, day) VALUES ({day.year}, {day.month}, {day.day})")
@@ -143,8 +153,10 @@ class RealTimeClock:
 
     def add_project(self, name: str, assignees: list[int]) -> int:
         # as the admin's project form saves it: assignees a JSON list of ids (the API's JSON_CONTAINS reads it)
-        self.sql("INSERT INTO project (name, color, assignees, status, created_at, updated_at) VALUES "
-                 f"('{name}', '#3366cc', '{json.dumps(assignees)}', 1, UNIX_TIMESTAMP(), UNIX_TIMESTAMP())")
+        self.sql(
+            "INSERT INTO project (name, color, assignees, status, created_at, updated_at) VALUES "
+            f"('{name}', '#3366cc', '{json.dumps(assignees)}', 1, UNIX_TIMESTAMP(), UNIX_TIMESTAMP())"
+        )
         return int(self.sql(f"SELECT id FROM project WHERE name = '{name}'"))
 
 

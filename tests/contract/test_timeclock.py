@@ -39,8 +39,9 @@ def bearer(person: Person, at: float | None = None, key: str | None = None) -> s
 _HTTP = httpx.Client(timeout=30)  # one client: building one per request costs more than the request
 
 
-def call(server: TimeClockServer, method: str, path: str, person: Person | None = None,
-         **kwargs: Any) -> httpx.Response:
+def call(
+    server: TimeClockServer, method: str, path: str, person: Person | None = None, **kwargs: Any
+) -> httpx.Response:
     """One request; signed as ``person`` (default: the second person) unless ``headers`` are given."""
     headers = kwargs.pop("headers", None)
     if headers is None:
@@ -78,14 +79,18 @@ def future_year() -> int:
 
 # --- what an answer is, for comparing two servers -----------------------------------------------------
 
-KEPT_HEADERS = ("www-authenticate", "x-pagination-total-count", "x-pagination-page-count",
-                "x-pagination-per-page", "x-pagination-current-page")
+KEPT_HEADERS = (
+    "www-authenticate",
+    "x-pagination-total-count",
+    "x-pagination-page-count",
+    "x-pagination-per-page",
+    "x-pagination-current-page",
+)
 
 
 def shape(value: Any) -> Any:
     """Types in place of values, except error texts, kept word for word."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) and set(v) == {"field", "message"}
-                                                 for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, dict) and set(v) == {"field", "message"} for v in value):
         return value
     if isinstance(value, dict) and {"name", "message", "code", "status"} <= set(value):
         return value
@@ -106,8 +111,13 @@ def fingerprint(response: httpx.Response) -> dict[str, Any]:
         body = "page" if response.content else None
     if response.is_redirect:
         body = urlsplit(response.headers["location"]).path
-    return {"status": response.status_code, "type": content_type, "body": body, "date": "date" in response.headers,
-            **{h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}}
+    return {
+        "status": response.status_code,
+        "type": content_type,
+        "body": body,
+        "date": "date" in response.headers,
+        **{h: response.headers[h] for h in KEPT_HEADERS if h in response.headers},
+    }
 
 
 # --- the requests whose answers were recorded from the real server ----------------------------------
@@ -121,6 +131,7 @@ def _overlap(start: str, end: str) -> Callable[[TimeClockServer], httpx.Response
     def run(server: TimeClockServer) -> httpx.Response:
         assert _off(server, "2999-05-04", "2999-05-06").status_code == 201
         return _off(server, start, end)
+
     return run
 
 
@@ -130,6 +141,7 @@ def _session_then(body: dict[str, Any]) -> Callable[[TimeClockServer], httpx.Res
         created = call(server, "POST", "/api/sessions", json={"clockIn": stamp(day, 9)}).json()
         patch = {k: (stamp(day, *v) if isinstance(v, tuple) else v) for k, v in body.items()}
         return call(server, "PATCH", f"/api/sessions/{created['id']}", json=patch)
+
     return run
 
 
@@ -156,8 +168,17 @@ def _sessions_page(server: TimeClockServer) -> httpx.Response:
     day = past_day()
     for hour in (9, 11, 13):
         call(server, "POST", "/api/sessions", json={"clockIn": stamp(day, hour), "clockOut": stamp(day, hour, 30)})
-    return call(server, "GET", "/api/sessions", params={"filter[clockIn][gte]": stamp(day, 10), "sort": "-clockIn",
-                                                        "filter[clockIn][lt]": stamp(day, 23), "per-page": 50})
+    return call(
+        server,
+        "GET",
+        "/api/sessions",
+        params={
+            "filter[clockIn][gte]": stamp(day, 10),
+            "sort": "-clockIn",
+            "filter[clockIn][lt]": stamp(day, 23),
+            "per-page": 50,
+        },
+    )
 
 
 REQUESTS: dict[str, Callable[[TimeClockServer], httpx.Response]] = {
@@ -168,19 +189,26 @@ REQUESTS: dict[str, Callable[[TimeClockServer], httpx.Response]] = {
     "pin missing": lambda s: call(s, "POST", "/api/key", headers={}, json={}),
     "pin not a number": lambda s: call(s, "POST", "/api/key", headers={}, json={"pin": "abc"}),
     "unsigned": lambda s: call(s, "GET", "/api/profile", headers={}),
-    "bad checksum": lambda s: call(s, "GET", "/api/profile",
-                                   headers={"Authorization": bearer(s.people[1], key="wrong")}),
-    "stamp 2 min old": lambda s: call(s, "GET", "/api/profile",
-                                      headers={"Authorization": bearer(s.people[1], at=time.time() - 120)}),
-    "stamp 2 min ahead": lambda s: call(s, "GET", "/api/profile",
-                                        headers={"Authorization": bearer(s.people[1], at=time.time() + 120)}),
+    "bad checksum": lambda s: call(
+        s, "GET", "/api/profile", headers={"Authorization": bearer(s.people[1], key="wrong")}
+    ),
+    "stamp 2 min old": lambda s: call(
+        s, "GET", "/api/profile", headers={"Authorization": bearer(s.people[1], at=time.time() - 120)}
+    ),
+    "stamp 2 min ahead": lambda s: call(
+        s, "GET", "/api/profile", headers={"Authorization": bearer(s.people[1], at=time.time() + 120)}
+    ),
     "malformed token": lambda s: call(s, "GET", "/api/profile", headers={"Authorization": "Bearer garbage"}),
     "profile": lambda s: call(s, "GET", "/api/profile"),
     "projects none": lambda s: call(s, "GET", "/api/projects"),
     "project of someone else": lambda s: call(s, "GET", "/api/projects/999999"),
     "session create": lambda s: call(s, "POST", "/api/sessions", json={"clockIn": stamp(past_day(), 9)}),
-    "session with a project": lambda s: call(s, "POST", "/api/sessions", json={
-        "clockIn": stamp(past_day(), 9), "projectId": s.add_project("Contract Golden", [s.people[1].id])}),
+    "session with a project": lambda s: call(
+        s,
+        "POST",
+        "/api/sessions",
+        json={"clockIn": stamp(past_day(), 9), "projectId": s.add_project("Contract Golden", [s.people[1].id])},
+    ),
     "session unknown project": lambda s: call(s, "POST", "/api/sessions", json={"projectId": 999999}),
     "session close": _session_then({"clockOut": (10,), "note": "done"}),
     "session ends before it starts": _session_then({"clockOut": (8,)}),
@@ -196,8 +224,9 @@ REQUESTS: dict[str, Callable[[TimeClockServer], httpx.Response]] = {
     "off spans another": _overlap("2999-05-01", "2999-05-10"),
     "off ends before it starts": lambda s: _off(s, "2999-05-10", "2999-05-09"),
     "off without start": lambda s: call(s, "POST", "/api/off-times", json={"endAt": "2999-05-09", "type": 1}),
-    "off of an unknown type": lambda s: call(s, "POST", "/api/off-times",
-                                             json={"startAt": "2999-06-10", "endAt": "2999-06-11", "type": 7}),
+    "off of an unknown type": lambda s: call(
+        s, "POST", "/api/off-times", json={"startAt": "2999-06-10", "endAt": "2999-06-11", "type": 7}
+    ),
     "off filter bad date": lambda s: call(s, "GET", "/api/off-times", params={"filter[startAt][lte]": "bad"}),
     "off filter bad approved": lambda s: call(s, "GET", "/api/off-times", params={"filter[approved]": "5"}),
     "off deleted twice": _deleted_twice,
@@ -210,12 +239,32 @@ REQUESTS: dict[str, Callable[[TimeClockServer], httpx.Response]] = {
 }
 
 _ERR_PIN = {"status": 422, "type": "application/json", "date": True}
-_OFF = {"id": "int", "userId": "int", "startAt": "str", "endAt": "str", "note": None, "type": "int",
-        "createdAt": "int", "updatedAt": "int"}
-_SESSION = {"id": "int", "userId": "int", "clockIn": "int", "clockOut": None, "note": None, "project": None,
-            "createdAt": "int", "updatedAt": "int"}
-_FORBIDDEN = {"status": 403, "type": "application/json", "date": True,
-              "body": {"name": "Forbidden", "message": "Invalid token provided", "code": 0, "status": 403}}
+_OFF = {
+    "id": "int",
+    "userId": "int",
+    "startAt": "str",
+    "endAt": "str",
+    "note": None,
+    "type": "int",
+    "createdAt": "int",
+    "updatedAt": "int",
+}
+_SESSION = {
+    "id": "int",
+    "userId": "int",
+    "clockIn": "int",
+    "clockOut": None,
+    "note": None,
+    "project": None,
+    "createdAt": "int",
+    "updatedAt": "int",
+}
+_FORBIDDEN = {
+    "status": 403,
+    "type": "application/json",
+    "date": True,
+    "body": {"name": "Forbidden", "message": "Invalid token provided", "code": 0, "status": 403},
+}
 
 
 def _invalid(field: str, message: str) -> dict[str, Any]:
@@ -223,14 +272,25 @@ def _invalid(field: str, message: str) -> dict[str, Any]:
 
 
 def _page(body: list[Any], total: int, per_page: int = 20) -> dict[str, Any]:
-    return {"status": 200, "type": "application/json", "date": True, "body": body,
-            "x-pagination-total-count": str(total), "x-pagination-page-count": str(-(-total // per_page)),
-            "x-pagination-per-page": str(per_page), "x-pagination-current-page": "1"}
+    return {
+        "status": 200,
+        "type": "application/json",
+        "date": True,
+        "body": body,
+        "x-pagination-total-count": str(total),
+        "x-pagination-page-count": str(-(-total // per_page)),
+        "x-pagination-per-page": str(per_page),
+        "x-pagination-current-page": "1",
+    }
 
 
 def _not_found(ident: str) -> dict[str, Any]:
-    return {"status": 404, "type": "application/json", "date": True,
-            "body": {"name": "Not Found", "message": f"Object not found: {ident}", "code": 0, "status": 404}}
+    return {
+        "status": 404,
+        "type": "application/json",
+        "date": True,
+        "body": {"name": "Not Found", "message": f"Object not found: {ident}", "code": 0, "status": 404},
+    }
 
 
 # Observed on the real bizley/timeclock server (commit d2273e9, PHP 8.2, MariaDB 10.11) on 2026-12-04.
@@ -241,25 +301,64 @@ GOLDEN: dict[str, dict[str, Any]] = {
     "pin blank": {**_ERR_PIN, "body": [{"field": "pin", "message": "Pin cannot be blank."}]},
     "pin missing": {**_ERR_PIN, "body": [{"field": "pin", "message": "Pin cannot be blank."}]},
     "pin not a number": {**_ERR_PIN, "body": [{"field": "pin", "message": "Pin must be a number."}]},
-    "unsigned": {"status": 401, "type": "application/json", "date": True, "www-authenticate": 'Bearer realm="api"',
-                 "body": {"name": "Unauthorized", "message": "Your request was made with invalid credentials.",
-                          "code": 0, "status": 401}},
+    "unsigned": {
+        "status": 401,
+        "type": "application/json",
+        "date": True,
+        "www-authenticate": 'Bearer realm="api"',
+        "body": {
+            "name": "Unauthorized",
+            "message": "Your request was made with invalid credentials.",
+            "code": 0,
+            "status": 401,
+        },
+    },
     "bad checksum": _FORBIDDEN,
     "stamp 2 min old": _FORBIDDEN,
     "stamp 2 min ahead": _FORBIDDEN,
     "malformed token": _FORBIDDEN,
-    "profile": {"status": 200, "type": "application/json", "date": True,
-                "body": {"id": "int", "name": "str", "email": "str", "phone": None, "defaultProject": None,
-                         "availableProjects": [], "createdAt": "int", "updatedAt": "int"}},
+    "profile": {
+        "status": 200,
+        "type": "application/json",
+        "date": True,
+        "body": {
+            "id": "int",
+            "name": "str",
+            "email": "str",
+            "phone": None,
+            "defaultProject": None,
+            "availableProjects": [],
+            "createdAt": "int",
+            "updatedAt": "int",
+        },
+    },
     "projects none": _page([], 0),
     "project of someone else": _not_found("999999"),
     "session create": {"status": 201, "type": "application/json", "date": True, "body": _SESSION},
-    "session with a project": {"status": 201, "type": "application/json", "date": True, "body": {
-        **_SESSION, "project": {"id": "int", "name": "str", "color": "str", "assignees": ["int"], "status": "int",
-                                "created_at": "int", "updated_at": "int"}}},
+    "session with a project": {
+        "status": 201,
+        "type": "application/json",
+        "date": True,
+        "body": {
+            **_SESSION,
+            "project": {
+                "id": "int",
+                "name": "str",
+                "color": "str",
+                "assignees": ["int"],
+                "status": "int",
+                "created_at": "int",
+                "updated_at": "int",
+            },
+        },
+    },
     "session unknown project": _invalid("projectId", "Can not find project of given ID."),
-    "session close": {"status": 200, "type": "application/json", "date": True,
-                      "body": {**_SESSION, "clockOut": "int", "note": "str"}},
+    "session close": {
+        "status": 200,
+        "type": "application/json",
+        "date": True,
+        "body": {**_SESSION, "clockOut": "int", "note": "str"},
+    },
     "session ends before it starts": _invalid("clockOut", 'Clock Out must be greater than "Clock In".'),
     "session through midnight": _invalid("clockOut", "Session can not last through midnight."),
     "sessions empty": _page([], 0, 50),
@@ -364,8 +463,12 @@ def test_sessions_filter_on_clock_in_and_sort_newest_first(server: TimeClockServ
     day = past_day()
     for hour in (8, 10, 12, 14):
         call(server, "POST", "/api/sessions", json={"clockIn": stamp(day, hour), "clockOut": stamp(day, hour, 30)})
-    answer = call(server, "GET", "/api/sessions", params={
-        "filter[clockIn][gte]": stamp(day, 10), "filter[clockIn][lt]": stamp(day, 14), "sort": "-clockIn"})
+    answer = call(
+        server,
+        "GET",
+        "/api/sessions",
+        params={"filter[clockIn][gte]": stamp(day, 10), "filter[clockIn][lt]": stamp(day, 14), "sort": "-clockIn"},
+    )
     assert [r["clockIn"] for r in answer.json()] == [stamp(day, 12), stamp(day, 10)]
 
 
@@ -374,8 +477,9 @@ def test_more_than_fifty_sessions_come_in_pages_of_fifty_and_are_all_read(server
     for i in range(55):
         day = first + timedelta(days=i // 5)
         hour = 8 + 2 * (i % 5)
-        created = call(server, "POST", "/api/sessions", json={"clockIn": stamp(day, hour),
-                                                              "clockOut": stamp(day, hour, 45)})
+        created = call(
+            server, "POST", "/api/sessions", json={"clockIn": stamp(day, hour), "clockOut": stamp(day, hour, 45)}
+        )
         assert created.status_code == 201, created.text
     page = call(server, "GET", "/api/sessions", params={"per-page": 100})
     assert (page.headers["X-Pagination-Per-Page"], page.headers["X-Pagination-Page-Count"]) == ("50", "2")
@@ -389,8 +493,9 @@ def test_a_session_cannot_be_closed_after_midnight_and_the_connector_says_so(ser
     day = past_day()
     tc, alan = vendor(server), key_of(server.people[1])
     created = call(server, "POST", "/api/sessions", json={"clockIn": stamp(day, 22)}).json()
-    session = tc.sessions(alan, datetime.fromtimestamp(stamp(day, 21), UTC),
-                          datetime.fromtimestamp(stamp(day, 23), UTC))[0]
+    session = tc.sessions(
+        alan, datetime.fromtimestamp(stamp(day, 21), UTC), datetime.fromtimestamp(stamp(day, 23), UTC)
+    )[0]
     assert session.session_id == str(created["id"])
     with pytest.raises(SessionCrossesMidnight):
         tc.clock_out(alan, session, at=datetime.fromtimestamp(stamp(day, 25), UTC))
@@ -422,7 +527,8 @@ def test_leave_is_listed_by_overlap_with_the_range_and_an_approval_shows(server:
     server.decide(int(inside.absence_id), 1)
     found = tc.leave_requests(date(2999, 2, 28), date(2999, 3, 31), [alan])
     assert sorted((a.absence_id, a.status) for a in found) == sorted(
-        [(inside.absence_id, "approved"), (across.absence_id, "pending")])
+        [(inside.absence_id, "approved"), (across.absence_id, "pending")]
+    )
 
 
 def test_cancelling_twice_deletes_once_and_then_finds_it_gone(server: TimeClockServer) -> None:
@@ -461,8 +567,11 @@ def test_projects_are_the_ones_the_person_is_assigned_to_and_a_session_can_name_
     mine = server.add_project("Contract Website", [alan.id])
     theirs = server.add_project("Contract Payroll", [server.people[0].id])
     assert [p["name"] for p in call(server, "GET", "/api/projects").json()] == ["Contract Website"]
-    assert call(server, "GET", f"/api/projects/{mine}").json() == {"id": mine, "name": "Contract Website",
-                                                                    "color": "#3366cc"}
+    assert call(server, "GET", f"/api/projects/{mine}").json() == {
+        "id": mine,
+        "name": "Contract Website",
+        "color": "#3366cc",
+    }
     assert call(server, "GET", f"/api/projects/{theirs}").status_code == 404
     session = vendor(server).clock_in(key_of(alan), project="contract website")
     assert session.project == "Contract Website"

@@ -40,10 +40,14 @@ def bot_on_sim(sim_server: TimeClockServer, slack: SlackStandIn, tmp_path: Path)
 def deploy(server: TimeClockServer, slack: SlackStandIn, tmp_path: Path) -> Iterator[Deployed]:
     """``timebot run`` on ``server``, with a service key (it may fetch holidays) and a 1 s leave poll."""
     service = server.people[0]
-    env = {**slack_env(slack, tmp_path, Fernet.generate_key().decode()),
-           "TIMECLOCK_BASE_URL": server.base_url, "TIMECLOCK_SERVICE_USER_ID": str(service.id),
-           "TIMECLOCK_SERVICE_API_KEY": service.api_key, "TIMEBOT_LEAVE_APPROVERS": "U0GRACE",
-           "TIMEBOT_LEAVE_POLL_SECONDS": "1"}
+    env = {
+        **slack_env(slack, tmp_path, Fernet.generate_key().decode()),
+        "TIMECLOCK_BASE_URL": server.base_url,
+        "TIMECLOCK_SERVICE_USER_ID": str(service.id),
+        "TIMECLOCK_SERVICE_API_KEY": service.api_key,
+        "TIMEBOT_LEAVE_APPROVERS": "U0GRACE",
+        "TIMEBOT_LEAVE_POLL_SECONDS": "1",
+    }
     bot = start(env, tmp_path)
     try:
         yield bot
@@ -60,8 +64,9 @@ def reply_text(reply: dict[str, Any]) -> str:
     return json.dumps(reply)
 
 
-def test_a_persons_day_on_timeclock_through_the_deployed_bot(server: TimeClockServer, slack: SlackStandIn,
-                                                             deployed: Deployed) -> None:
+def test_a_persons_day_on_timeclock_through_the_deployed_bot(
+    server: TimeClockServer, slack: SlackStandIn, deployed: Deployed
+) -> None:
     driver: SlackDriver = deployed.driver(slack)
     monday = next_monday()
     holiday = monday + timedelta(days=1)
@@ -76,10 +81,17 @@ def a_day(server: TimeClockServer, slack: SlackStandIn, driver: SlackDriver, mon
     ada = server.people[0]
 
     # link by PIN, through the link form
-    driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada.pin)},
-                       private_metadata=json.dumps({"vendor": "timeclock", "target": None}))
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update")
-                            if f"linked to TimeClock as {ada.name}" in json.dumps(c.args)], timeout=20)
+    driver.submit_view(
+        blocks.LINK_CALLBACK,
+        {"link_pin": text_input(ada.pin)},
+        private_metadata=json.dumps({"vendor": "timeclock", "target": None}),
+    )
+    slack.wait_for(
+        lambda: [
+            c for c in slack.calls_to("views.update") if f"linked to TimeClock as {ada.name}" in json.dumps(c.args)
+        ],
+        timeout=20,
+    )
 
     # clock in and out: one session on the server, ended
     _, key = driver.command("/clockin")
@@ -109,33 +121,47 @@ def a_day(server: TimeClockServer, slack: SlackStandIn, driver: SlackDriver, mon
     # hours: a session last week, totalled
     today = datetime.now(UTC).date()
     last_wednesday = today - timedelta(days=today.weekday() + 5)
-    made = call(server, "POST", "/api/sessions", ada,
-                json={"clockIn": stamp(last_wednesday, 9), "clockOut": stamp(last_wednesday, 11, 30)})
+    made = call(
+        server,
+        "POST",
+        "/api/sessions",
+        ada,
+        json={"clockIn": stamp(last_wednesday, 9), "clockOut": stamp(last_wednesday, 11, 30)},
+    )
     assert made.status_code == 201, made.text
     _, key = driver.command("/timebot", "hours last week")
     assert "Total: 2h 30m" in reply_text(slack.wait_response(key, timeout=20)[-1])
 
     # cancel, from the list
     _, key = driver.command("/timeoff", "list")
-    button = next(b["accessory"] for b in slack.wait_response(key, timeout=20)[-1]["blocks"]
-                  if b.get("accessory", {}).get("action_id") == "leave_cancel")
+    button = next(
+        b["accessory"]
+        for b in slack.wait_response(key, timeout=20)[-1]["blocks"]
+        if b.get("accessory", {}).get("action_id") == "leave_cancel"
+    )
     driver.interaction(driver.make.click("leave_cancel", value=button["value"], container="message"))
     slack.wait_for(lambda: call(server, "GET", "/api/off-times", ada).json() == [], timeout=20)
 
 
 def test_whosoff_on_a_holiday_of_an_unfetched_year_has_the_bot_fetch_it_and_shows_it(
-        sim_server: TimeClockServer, slack: SlackStandIn, bot_on_sim: Deployed) -> None:
+    sim_server: TimeClockServer, slack: SlackStandIn, bot_on_sim: Deployed
+) -> None:
     """On the simulator only: the real server's fetch scrapes a public site this machine cannot reach."""
     server, driver = sim_server, bot_on_sim.driver(slack)
     ada = server.people[0]
-    driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada.pin)},
-                       private_metadata=json.dumps({"vendor": "timeclock", "target": None}))
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)],
-                   timeout=20)
+    driver.submit_view(
+        blocks.LINK_CALLBACK,
+        {"link_pin": text_input(ada.pin)},
+        private_metadata=json.dumps({"vendor": "timeclock", "target": None}),
+    )
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)], timeout=20
+    )
     holiday = next_monday() + timedelta(days=2)
     server.publish_holiday(holiday)
     assert call(server, "GET", "/api/holidays", ada, params={"filter[year]": holiday.year}).json() == []
     _, key = driver.command("/whosoff", holiday.isoformat())
     assert "Public holiday" in reply_text(slack.wait_response(key, timeout=20)[-1])
     assert call(server, "GET", "/api/holidays", ada, params={"filter[year]": holiday.year}).json() == [
-        {"year": holiday.year, "month": holiday.month, "day": holiday.day}]
+        {"year": holiday.year, "month": holiday.month, "day": holiday.day}
+    ]

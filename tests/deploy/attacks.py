@@ -41,8 +41,12 @@ def start_with_consent(env: Mapping[str, str], slack: SlackStandIn, tmp_path: Pa
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     slack.user_side.register_app(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, [public + "/slack/oauth_redirect"])
-    full = {**env, "TIMEBOT_PUBLIC_URL": public, "SLACK_CLIENT_ID": OAUTH_CLIENT_ID,
-            "SLACK_CLIENT_SECRET": OAUTH_CLIENT_SECRET}
+    full = {
+        **env,
+        "TIMEBOT_PUBLIC_URL": public,
+        "SLACK_CLIENT_ID": OAUTH_CLIENT_ID,
+        "SLACK_CLIENT_SECRET": OAUTH_CLIENT_SECRET,
+    }
     return start(full, tmp_path, args=("--port", str(port)))
 
 
@@ -59,9 +63,15 @@ def whosoff_company() -> WhosOffSim:
 
 
 def whosoff_env(server: SimServer) -> dict[str, str]:
-    return {"WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": APP_ID, "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
-            "WHOSOFF_USERNAME": SERVICE_EMAIL, "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
-            "WHOSOFF_IP_ADDRESS": "127.0.0.1", "WHOSOFF_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    return {
+        "WHOSOFF_BASE_URL": server.base_url,
+        "WHOSOFF_APP_ID": APP_ID,
+        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
+        "WHOSOFF_USERNAME": SERVICE_EMAIL,
+        "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+        "WHOSOFF_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
 
 
 def consent(bot: Deployed, browser: httpx.Client) -> httpx.Response:
@@ -80,18 +90,33 @@ def state_cookie(start_page: httpx.Response) -> dict[str, str]:
 
 def whosoff_event(event_id: str, leave_id: int, status: str, at: datetime, approver: str = "Grace Hopper") -> bytes:
     """A leave event as WhosOff posts it (its documented shape), as raw bytes to sign."""
-    return json.dumps({"event_id": event_id, "event_type": "leave.updated",
-                       "created_At": at.strftime("%Y-%m-%d %H:%M:%S"),
-                       "data": {"id": str(leave_id), "name": "Annual Leave", "staff": "Ada Lovelace",
-                                "approver": approver, "status": status,
-                                "start_date": "2026-03-28 00:00", "end_date": "2026-03-29 00:00"}}).encode()
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "event_type": "leave.updated",
+            "created_At": at.strftime("%Y-%m-%d %H:%M:%S"),
+            "data": {
+                "id": str(leave_id),
+                "name": "Annual Leave",
+                "staff": "Ada Lovelace",
+                "approver": approver,
+                "status": status,
+                "start_date": "2026-03-28 00:00",
+                "end_date": "2026-03-29 00:00",
+            },
+        }
+    ).encode()
 
 
 def deliver(bot: Deployed, body: bytes, signature: str | bytes | None = None) -> httpx.Response:
     """POST ``body`` to the webhook, signed with the shared secret unless a signature is given."""
     sig = webhook_signature(WEBHOOK_SECRET, body) if signature is None else signature
-    return httpx.post(f"{bot.url}/webhooks/whosoff", content=body, timeout=10,
-                      headers={"Content-Type": "application/json", WEBHOOK_HEADER: sig})  # type: ignore[dict-item]
+    return httpx.post(
+        f"{bot.url}/webhooks/whosoff",
+        content=body,
+        timeout=10,
+        headers={"Content-Type": "application/json", WEBHOOK_HEADER: sig},
+    )  # type: ignore[dict-item]
 
 
 def db(tmp_path: Path) -> sqlite3.Connection:
@@ -107,15 +132,17 @@ def all_rows(tmp_path: Path) -> dict[str, int]:
     """Rows per table (Alembic's own excepted)."""
     with db(tmp_path) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {n: int(conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0])
-                for n in names if n != "alembic_version"}
+        return {
+            n: int(conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0]) for n in names if n != "alembic_version"
+        }
 
 
 def tracked(tmp_path: Path, request_id: int) -> tuple[str, str]:
     """(status, decided_by) of a followed leave request."""
     with db(tmp_path) as conn:
-        row = conn.execute("SELECT status, decided_by FROM leave_track WHERE request_id = ?",
-                           (str(request_id),)).fetchone()
+        row = conn.execute(
+            "SELECT status, decided_by FROM leave_track WHERE request_id = ?", (str(request_id),)
+        ).fetchone()
     assert row is not None, f"request {request_id} is not followed"
     return str(row[0]), str(row[1])
 

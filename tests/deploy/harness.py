@@ -98,8 +98,9 @@ class Deployed:
         self.proc.wait(10)
 
 
-def start(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args: tuple[str, ...] = (),
-          timeout: float = 45.0) -> Deployed:
+def start(
+    env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", args: tuple[str, ...] = (), timeout: float = 45.0
+) -> Deployed:
     """Start ``timebot run --port 0`` with exactly ``env`` (plus PATH and HOME) and wait until it says it
     runs; its HTTP port is read from that line. Fails with the log when it exits or stays silent."""
     return wait_running(launch(env, tmp_path, name=name, args=args), timeout)
@@ -110,12 +111,15 @@ def launch(env: Mapping[str, str], tmp_path: Path, *, name: str = "timebot", arg
     workdir = tmp_path / name
     workdir.mkdir(exist_ok=True)
     log_path = tmp_path / f"{name}.log"
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "PYTHONUNBUFFERED": "1",
-                **env}
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "PYTHONUNBUFFERED": "1", **env}
     with log_path.open("wb") as log_file:
-        proc = subprocess.Popen([*timebot_command(), "--log-level", "INFO", "run", "--host", "127.0.0.1",
-                                 "--port", "0", *args],
-                                cwd=workdir, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [*timebot_command(), "--log-level", "INFO", "run", "--host", "127.0.0.1", "--port", "0", *args],
+            cwd=workdir,
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     return Deployed(proc, log_path)
 
 
@@ -137,14 +141,22 @@ def wait_running(deployed: Deployed, timeout: float = 45.0) -> Deployed:
         time.sleep(0.05)
 
 
-def run_to_end(env: Mapping[str, str], tmp_path: Path, *argv: str,
-               timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+def run_to_end(
+    env: Mapping[str, str], tmp_path: Path, *argv: str, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
     """Another ``timebot`` command (``check``, ``digest``, ``db upgrade`` …) with exactly ``env``."""
     workdir = tmp_path / "cli"
     workdir.mkdir(exist_ok=True)
     full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), **env}
-    return subprocess.run([*timebot_command(), *argv], cwd=workdir, env=full_env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [*timebot_command(), *argv],
+        cwd=workdir,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def healthy(deployed: Deployed) -> bool:
@@ -159,14 +171,16 @@ def link_timeclock(send: Callable[..., Any], slack: SlackStandIn, pin: str, user
     (``driver.submit_view``) or Socket Mode (``socket_driver.submit_view``)."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
     send(LINK_CALLBACK, {"link_pin": text_input(pin)}, private_metadata=meta, user=user)
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)],
-                   timeout=20)
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)], timeout=20
+    )
 
 
 def replies(slack: SlackStandIn, key: str, containing: str, timeout: float = 20.0) -> list[dict[str, Any]]:
     """The replies posted to a command's response_url that contain ``containing``, once there is one."""
     found: list[dict[str, Any]] = slack.wait_for(
-        lambda: [r for r in slack.responses[key] if containing in r.get("text", "")], timeout=timeout)
+        lambda: [r for r in slack.responses[key] if containing in r.get("text", "")], timeout=timeout
+    )
     return found
 
 
@@ -195,8 +209,13 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def link_people(database_url: str, secret_key: str, people: Sequence[tuple[str, str, str]],
-                vendor: str = "timeclock", team_id: str = DEMO_TEAM_ID) -> None:
+def link_people(
+    database_url: str,
+    secret_key: str,
+    people: Sequence[tuple[str, str, str]],
+    vendor: str = "timeclock",
+    team_id: str = DEMO_TEAM_ID,
+) -> None:
     """What ``/timebot link`` leaves behind, written before the bot starts: for each (Slack id,
     vendor user id, API key), an identity with the key encrypted under ``secret_key``, and a
     profile read a day ago (UTC), on a database migrated as ``timebot run`` would."""
@@ -210,10 +229,25 @@ def link_people(database_url: str, secret_key: str, people: Sequence[tuple[str, 
     try:
         with Session(engine) as s:
             for slack_id, vendor_user_id, key in people:
-                s.add(Person(team_id=team_id, slack_user_id=slack_id, name=slack_id, tz="UTC",
-                             updated_at=utcnow() - timedelta(days=1)))
-                s.add(Identity(team_id=team_id, slack_user_id=slack_id, vendor=vendor, vendor_user_id=vendor_user_id,
-                               secret_enc=box.encrypt(key), linked_by="self"))
+                s.add(
+                    Person(
+                        team_id=team_id,
+                        slack_user_id=slack_id,
+                        name=slack_id,
+                        tz="UTC",
+                        updated_at=utcnow() - timedelta(days=1),
+                    )
+                )
+                s.add(
+                    Identity(
+                        team_id=team_id,
+                        slack_user_id=slack_id,
+                        vendor=vendor,
+                        vendor_user_id=vendor_user_id,
+                        secret_enc=box.encrypt(key),
+                        linked_by="self",
+                    )
+                )
             s.commit()
     finally:
         engine.dispose()

@@ -43,20 +43,32 @@ def timeclock_env(sim: TimeClockSim, server: SimServer) -> dict[str, str]:
 
 def whosoff_env(sim: WhosOffSim, server: SimServer) -> dict[str, str]:
     service = next(u for u in sim.users.values() if u.email_address == "timebot@example.com")
-    return {"WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": sim.app_id,
-            "WHOSOFF_CLIENT_SECRET": sim.client_secret, "WHOSOFF_USERNAME": service.email_address,
-            "WHOSOFF_PASSWORD": str(service.password), "WHOSOFF_IP_ADDRESS": "127.0.0.1"}
+    return {
+        "WHOSOFF_BASE_URL": server.base_url,
+        "WHOSOFF_APP_ID": sim.app_id,
+        "WHOSOFF_CLIENT_SECRET": sim.client_secret,
+        "WHOSOFF_USERNAME": service.email_address,
+        "WHOSOFF_PASSWORD": str(service.password),
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+    }
 
 
 def timetap_env(sim: TimeTapSim, server: SimServer) -> dict[str, str]:
-    return {"TIMETAP_BASE_URL": server.base_url, "TIMETAP_ENVIRONMENT": "test", "TIMETAP_API_KEY": sim.api_key,
-            "TIMETAP_PRIVATE_KEY": sim.private_key}
+    return {
+        "TIMETAP_BASE_URL": server.base_url,
+        "TIMETAP_ENVIRONMENT": "test",
+        "TIMETAP_API_KEY": sim.api_key,
+        "TIMETAP_PRIVATE_KEY": sim.private_key,
+    }
 
 
 def swipeclock_env(sim: SwipeClockSim, server: SimServer) -> dict[str, str]:
-    return {"SWIPECLOCK_AUTH_URL": f"{server.base_url}/AuthenticationService/oauth2/userToken",
-            "SWIPECLOCK_API_URL": f"{server.base_url}/api", "SWIPECLOCK_SITE_ID": str(sim.site_id),
-            "SWIPECLOCK_API_SECRET": sim.site_secret}
+    return {
+        "SWIPECLOCK_AUTH_URL": f"{server.base_url}/AuthenticationService/oauth2/userToken",
+        "SWIPECLOCK_API_URL": f"{server.base_url}/api",
+        "SWIPECLOCK_SITE_ID": str(sim.site_id),
+        "SWIPECLOCK_API_SECRET": sim.site_secret,
+    }
 
 
 ENV = {"timeclock": timeclock_env, "whosoff": whosoff_env, "timetap": timetap_env, "swipeclock": swipeclock_env}
@@ -101,15 +113,17 @@ def link_timeclock(driver: SlackDriver, slack: SlackStandIn, pin: str, user: str
     """``/timebot link`` as a person does it: the modal, their PIN, TimeClock hands over a key."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
     before = len(slack.calls_to("views.update"))
-    response = driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user,
-                                  private_metadata=meta)
+    response = driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user, private_metadata=meta)
     assert response.status_code == 200, response.text
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update")[before:]
-                            if "linked to TimeClock" in json.dumps(c.args)], timeout=20)
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update")[before:] if "linked to TimeClock" in json.dumps(c.args)],
+        timeout=20,
+    )
 
 
-def command(driver: SlackDriver, command: str, text: str = "", *, user: str = "U0ADA",
-            team: str | None = None) -> tuple[str, str]:
+def command(
+    driver: SlackDriver, command: str, text: str = "", *, user: str = "U0ADA", team: str | None = None
+) -> tuple[str, str]:
     """A signed slash command (from ``team`` when given); its HTTP answer's text and the
     response_url key its later answers arrive on."""
     extra = {"team_id": team} if team else {}

@@ -26,8 +26,11 @@ ADA = "U0ADA"
 
 # Values Bolt would read for itself and Timebot never sets: none of them may matter.
 GARBAGE = {
-    "SLACK_SCOPES": "admin,channels:history", "SLACK_USER_SCOPES": "admin", "SLACK_REDIRECT_URI":
-    "https://evil.invalid/back", "SLACK_INSTALL_PATH": "/evil/install", "SLACK_REDIRECT_URI_PATH": "/evil/back",
+    "SLACK_SCOPES": "admin,channels:history",
+    "SLACK_USER_SCOPES": "admin",
+    "SLACK_REDIRECT_URI": "https://evil.invalid/back",
+    "SLACK_INSTALL_PATH": "/evil/install",
+    "SLACK_REDIRECT_URI_PATH": "/evil/back",
     "SLACK_VERIFICATION_TOKEN": "not-a-token",
 }
 
@@ -40,14 +43,19 @@ def timeclock() -> Iterator[Running]:
 
 def consent_env(slack: SlackStandIn, tmp_path: Path, secret_key: str, timeclock: Running) -> dict[str, str]:
     slack.user_side.register_app(CLIENT_ID, CLIENT_SECRET, [PUBLIC_URL + "/slack/oauth_redirect"])
-    return {**slack_env(slack, tmp_path, secret_key), **timeclock.env, "SLACK_CLIENT_ID": CLIENT_ID,
-            "SLACK_CLIENT_SECRET": CLIENT_SECRET, "TIMEBOT_PUBLIC_URL": PUBLIC_URL}
+    return {
+        **slack_env(slack, tmp_path, secret_key),
+        **timeclock.env,
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "TIMEBOT_PUBLIC_URL": PUBLIC_URL,
+    }
 
 
 def behind_proxy(bot: Deployed, url: str) -> str:
     """What the proxy in front of the process does with a URL on the public address."""
     assert url.startswith(PUBLIC_URL), url
-    return bot.url + url[len(PUBLIC_URL):]
+    return bot.url + url[len(PUBLIC_URL) :]
 
 
 def connect_url(bot: Deployed, slack: SlackStandIn) -> str:
@@ -68,7 +76,8 @@ def clock_in_works(bot: Deployed, slack: SlackStandIn, timeclock: Running) -> No
 
 
 def test_client_credentials_in_the_environment_leave_commands_and_the_status_consent_working(
-        tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str
+) -> None:
     today = datetime.now(ZoneInfo("Europe/London")).date()
     timeclock.sim.add_off_time(1, today, today)["approved"] = 1  # Ada is on leave today
     bot = start(consent_env(slack, tmp_path, secret_key, timeclock), tmp_path)
@@ -94,7 +103,8 @@ def test_client_credentials_in_the_environment_leave_commands_and_the_status_con
 
 
 def test_what_bolt_would_read_for_itself_changes_nothing(
-        tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str
+) -> None:
     bot = start({**consent_env(slack, tmp_path, secret_key, timeclock), **GARBAGE}, tmp_path)
     try:
         clock_in_works(bot, slack, timeclock)
@@ -110,7 +120,8 @@ def test_what_bolt_would_read_for_itself_changes_nothing(
 
 
 def test_client_credentials_without_a_public_url_leave_commands_working(
-        tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str
+) -> None:
     env = {**consent_env(slack, tmp_path, secret_key, timeclock), **GARBAGE}
     del env["TIMEBOT_PUBLIC_URL"]
     bot = start(env, tmp_path)

@@ -46,8 +46,16 @@ def tc_server(tc: TimeClockSim) -> Iterator[SimServer]:
 
 @pytest.fixture(scope="module")
 def bot(tmp_path: Path, slack: SlackStandIn, tc: TimeClockSim, tc_server: SimServer) -> Iterator[Deployed]:
-    deployed = start(base_env(slack, tmp_path, Fernet.generate_key().decode(), TIMECLOCK_BASE_URL=tc_server.base_url,
-                              TIMEBOT_LEAVE_APPROVERS="U0GRACE"), tmp_path)
+    deployed = start(
+        base_env(
+            slack,
+            tmp_path,
+            Fernet.generate_key().decode(),
+            TIMECLOCK_BASE_URL=tc_server.base_url,
+            TIMEBOT_LEAVE_APPROVERS="U0GRACE",
+        ),
+        tmp_path,
+    )
     link_ada(deployed, slack, tc)
     yield deployed
     deployed.terminate()
@@ -56,11 +64,13 @@ def bot(tmp_path: Path, slack: SlackStandIn, tc: TimeClockSim, tc_server: SimSer
 def link_ada(bot: Deployed, slack: SlackStandIn, tc: TimeClockSim) -> None:
     """Ada types her PIN into the link form, as a person would."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    response = bot.driver(slack).submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{tc.users[ADA].pin}")},
-                                             private_metadata=meta)
+    response = bot.driver(slack).submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{tc.users[ADA].pin}")}, private_metadata=meta
+    )
     assert response.status_code == 200
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)],
-                   timeout=20)
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)], timeout=20
+    )
 
 
 def click(bot: Deployed, slack: SlackStandIn, payload: dict[str, Any], key: str) -> str:
@@ -74,8 +84,9 @@ def cancel(bot: Deployed, slack: SlackStandIn, off_id: int, key: str) -> str:
     return click(bot, slack, payload, key)
 
 
-def test_cancel_refuses_leave_that_has_already_ended(bot: Deployed, slack: SlackStandIn, tc: TimeClockSim,
-                                                     tc_server: SimServer) -> None:
+def test_cancel_refuses_leave_that_has_already_ended(
+    bot: Deployed, slack: SlackStandIn, tc: TimeClockSim, tc_server: SimServer
+) -> None:
     today = date.today()
     taken = tc.add_off_time(ADA, today - timedelta(days=7), today - timedelta(days=5))
     tc.decide(taken["id"], 1)
@@ -87,7 +98,8 @@ def test_cancel_refuses_leave_that_has_already_ended(bot: Deployed, slack: Slack
 
 
 def test_cancel_of_approved_future_leave_withdraws_it_and_tells_the_approver(
-        bot: Deployed, slack: SlackStandIn, tc: TimeClockSim) -> None:
+    bot: Deployed, slack: SlackStandIn, tc: TimeClockSim
+) -> None:
     monday = next_monday()
     planned = tc.add_off_time(ADA, monday, monday + timedelta(days=1))
     tc.decide(planned["id"], 1)
@@ -97,8 +109,9 @@ def test_cancel_of_approved_future_leave_withdraws_it_and_tells_the_approver(
     assert [t for t in dm_texts(slack, "U0GRACE") if "cancelled" in t and "U0ADA" in t]
 
 
-def test_cancel_of_pending_leave_says_nothing_about_an_approver(bot: Deployed, slack: SlackStandIn,
-                                                                tc: TimeClockSim) -> None:
+def test_cancel_of_pending_leave_says_nothing_about_an_approver(
+    bot: Deployed, slack: SlackStandIn, tc: TimeClockSim
+) -> None:
     monday = next_monday()
     pending = tc.add_off_time(ADA, monday, monday)
     reply = cancel(bot, slack, pending["id"], "pending")
@@ -107,12 +120,18 @@ def test_cancel_of_pending_leave_says_nothing_about_an_approver(bot: Deployed, s
 
 
 def test_a_clock_in_click_on_a_message_that_is_no_nudge_of_theirs_does_nothing(
-        bot: Deployed, slack: SlackStandIn, tc: TimeClockSim) -> None:
+    bot: Deployed, slack: SlackStandIn, tc: TimeClockSim
+) -> None:
     payload = bot.driver(slack).make.click(hygiene.NUDGE_CLOCK_IN, container="message")
     payload["container"] = {"type": "message", "channel_id": "C0TEAM", "message_ts": "1700000000.000100"}
     assert bot.driver(slack).interaction(payload).status_code == 200
-    slack.wait_for(lambda: [t for t in dm_texts(slack, "U0ADA") if "isn't on a clock-in reminder" in t]
-                   or slack.calls_to("chat.update"), timeout=20)
+    slack.wait_for(
+        lambda: (
+            [t for t in dm_texts(slack, "U0ADA") if "isn't on a clock-in reminder" in t]
+            or slack.calls_to("chat.update")
+        ),
+        timeout=20,
+    )
     assert [c for c in slack.calls_to("chat.update") if c.args.get("channel") == "C0TEAM"] == []
     assert not tc.running_sessions(ADA)
     clean_log(bot)

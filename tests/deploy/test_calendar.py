@@ -38,9 +38,16 @@ def whosoff() -> Iterator[SimServer]:
 
 
 def whosoff_env(server: SimServer) -> dict[str, str]:
-    return {"WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": APP_ID, "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
-            "WHOSOFF_USERNAME": SERVICE_EMAIL, "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
-            "WHOSOFF_IP_ADDRESS": "127.0.0.1", "TIMEBOT_PUBLIC_URL": PUBLIC_URL, "TIMEBOT_SCHEDULER": "false"}
+    return {
+        "WHOSOFF_BASE_URL": server.base_url,
+        "WHOSOFF_APP_ID": APP_ID,
+        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
+        "WHOSOFF_USERNAME": SERVICE_EMAIL,
+        "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+        "TIMEBOT_PUBLIC_URL": PUBLIC_URL,
+        "TIMEBOT_SCHEDULER": "false",
+    }
 
 
 def feed_path(reply_text: str) -> str:
@@ -49,7 +56,8 @@ def feed_path(reply_text: str) -> str:
 
 
 def test_in_socket_mode_the_feeds_are_served_on_the_port_beside_healthz(
-        tmp_path: Path, slack: SlackStandIn, whosoff: SimServer, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, whosoff: SimServer, secret_key: str
+) -> None:
     socket = SocketModeStandIn(APP_TOKEN).start()
     slack.enable_socket_mode(socket)
     env = {**slack_env(slack, tmp_path, secret_key), **whosoff_env(whosoff), "SLACK_APP_TOKEN": APP_TOKEN}
@@ -68,8 +76,8 @@ def test_in_socket_mode_the_feeds_are_served_on_the_port_beside_healthz(
 
 
 def test_two_processes_on_postgresql_read_the_vendor_once_for_a_feed_polled_by_both(
-        tmp_path: Path, slack: SlackStandIn, whosoff: SimServer, secret_key: str,
-        request: pytest.FixtureRequest) -> None:
+    tmp_path: Path, slack: SlackStandIn, whosoff: SimServer, secret_key: str, request: pytest.FixtureRequest
+) -> None:
     url = database("postgres", tmp_path, request)
     env = {**slack_env(slack, tmp_path, secret_key), **whosoff_env(whosoff), "DATABASE_URL": url}
     first = start(env, tmp_path, name="first")

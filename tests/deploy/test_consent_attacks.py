@@ -58,14 +58,19 @@ REFUSED_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "a_bot_token_as_the_user_token": lambda a: _user(a, access_token="xoxb-999-not-a-user-token"),
     "without_users_profile_write": lambda a: _user(a, scope="users.profile:read,dnd:write"),
     "without_a_user_token": lambda a: _user(a, access_token=None),
-    "an_enterprise_install": lambda a: {**a, "team": None, "is_enterprise_install": True,
-                                        "enterprise": {"id": "E0ORG", "name": "Org"}},
+    "an_enterprise_install": lambda a: {
+        **a,
+        "team": None,
+        "is_enterprise_install": True,
+        "enterprise": {"id": "E0ORG", "name": "Org"},
+    },
 }
 
 
 @pytest.mark.parametrize("answer", list(REFUSED_ANSWERS))
 def test_a_slack_answer_timebot_cannot_use_gets_not_connected_a_4xx_and_stores_nothing(
-        answer: str, bot: Deployed, slack: SlackStandIn, browser: httpx.Client, tmp_path: Path) -> None:
+    answer: str, bot: Deployed, slack: SlackStandIn, browser: httpx.Client, tmp_path: Path
+) -> None:
     slack.user_side.answer_as = REFUSED_ANSWERS[answer]
     before = count(tmp_path, "slack_user_token")
     page = consent(bot, browser)
@@ -88,8 +93,9 @@ def test_anonymous_starts_store_nothing(bot: Deployed, browser: httpx.Client, tm
     clean_log(bot)
 
 
-def test_a_used_state_is_remembered_once_and_refused_again(bot: Deployed, browser: httpx.Client,
-                                                            tmp_path: Path) -> None:
+def test_a_used_state_is_remembered_once_and_refused_again(
+    bot: Deployed, browser: httpx.Client, tmp_path: Path
+) -> None:
     used = count(tmp_path, "oauth_state")
     back = consent(bot, browser)
     assert back.status_code == 200
@@ -105,14 +111,17 @@ def test_a_forged_state_is_refused(bot: Deployed, browser: httpx.Client) -> None
     state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
     nonce, expires, mac = state.split(".")
     forged = f"{nonce}.{int(expires) + 86400}.{mac}"  # a longer life under the same signature
-    page = browser.get(f"{bot.url}/slack/oauth_redirect?code=x&state={forged}",
-                       headers={"Cookie": f"slack-app-oauth-state={forged}"})
+    page = browser.get(
+        f"{bot.url}/slack/oauth_redirect?code=x&state={forged}", headers={"Cookie": f"slack-app-oauth-state={forged}"}
+    )
     assert page.status_code == 401 and "Not connected" in page.text
 
 
 def test_the_callbacks_error_cannot_write_a_log_line_of_its_own(bot: Deployed, browser: httpx.Client) -> None:
-    page = browser.get(f"{bot.url}/slack/oauth_redirect",
-                       params={"error": "access_denied\r\n2026-12-04 INFO bot.admins: U0EVE is now an admin"})
+    page = browser.get(
+        f"{bot.url}/slack/oauth_redirect",
+        params={"error": "access_denied\r\n2026-12-04 INFO bot.admins: U0EVE is now an admin"},
+    )
     assert page.status_code < 500 and "Not connected" in page.text
     log = clean_log(bot)
     assert not [line for line in log.splitlines() if line.startswith("2026-12-04 INFO bot.admins")]
@@ -121,8 +130,11 @@ def test_the_callbacks_error_cannot_write_a_log_line_of_its_own(bot: Deployed, b
 def test_the_oauth_code_is_never_logged_when_its_exchange_fails(bot: Deployed, browser: httpx.Client) -> None:
     start = browser.get(f"{bot.url}/slack/oauth/start")
     state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
-    page = browser.get(f"{bot.url}/slack/oauth_redirect", params={"code": "CODE-SECRET-4711", "state": state},
-                       headers=state_cookie(start))
+    page = browser.get(
+        f"{bot.url}/slack/oauth_redirect",
+        params={"code": "CODE-SECRET-4711", "state": state},
+        headers=state_cookie(start),
+    )
     assert page.status_code == 401 and "Not connected" in page.text
     log = clean_log(bot)
     assert "invalid_code" in log and "CODE-SECRET-4711" not in log

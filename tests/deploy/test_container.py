@@ -39,8 +39,9 @@ PODMAN_RUN = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "
 
 def test_the_dockerfile_passes_hadolint() -> None:
     hadolint = Path(sys.executable).with_name("hadolint")
-    result = subprocess.run([str(hadolint), "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [str(hadolint), "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -95,8 +96,17 @@ class Replica:
 
 
 @pytest.fixture
-def replicas(image: str, postgres_url: str, tmp_path: Path) -> Iterator[tuple[Replica, Replica, SlackStandIn,  # noqa: F811
-                                                                               TimeClockSim, SimServer]]:
+def replicas(
+    image: str, postgres_url: str, tmp_path: Path
+) -> Iterator[
+    tuple[
+        Replica,
+        Replica,
+        SlackStandIn,  # noqa: F811
+        TimeClockSim,
+        SimServer,
+    ]
+]:
     from cryptography.fernet import Fernet
 
     slack = SlackStandIn.demo(BOT_TOKEN).start()
@@ -107,12 +117,38 @@ def replicas(image: str, postgres_url: str, tmp_path: Path) -> Iterator[tuple[Re
     try:
         for n in (1, 2):
             replica = Replica(f"timebot-test-{os.getpid()}-{n}", free_port())
-            env = {"DATABASE_URL": postgres_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                   "SLACK_API_URL": slack.api_url, "TIMEBOT_SECRET_KEY": key, "TIMECLOCK_BASE_URL": timeclock.base_url,
-                   "TIMEBOT_PORT": str(replica.port), "TIMEBOT_METRICS": "true", "TIMEBOT_WORKERS": "16"}
+            env = {
+                "DATABASE_URL": postgres_url,
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "TIMEBOT_SECRET_KEY": key,
+                "TIMECLOCK_BASE_URL": timeclock.base_url,
+                "TIMEBOT_PORT": str(replica.port),
+                "TIMEBOT_METRICS": "true",
+                "TIMEBOT_WORKERS": "16",
+            }
             args = [f"--env={k}={v}" for k, v in env.items()]
-            subprocess.run(["podman", "run", "-d", "--rm", "--name", replica.name, "--network", "host", *PODMAN_RUN,
-                            *args, image, "--host", "127.0.0.1"], check=True, capture_output=True, text=True)
+            subprocess.run(
+                [
+                    "podman",
+                    "run",
+                    "-d",
+                    "--rm",
+                    "--name",
+                    replica.name,
+                    "--network",
+                    "host",
+                    *PODMAN_RUN,
+                    *args,
+                    image,
+                    "--host",
+                    "127.0.0.1",
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             started.append(replica)
         for replica in started:
             wait_healthy(replica)
@@ -132,8 +168,9 @@ def wait_healthy(replica: Replica, timeout: float = 90) -> None:
                 return
         except httpx.HTTPError:
             time.sleep(0.5)
-    states = subprocess.run(["podman", "ps", "-a", "--format", "{{.Names}} {{.Status}}"], capture_output=True,
-                            text=True, check=False).stdout
+    states = subprocess.run(
+        ["podman", "ps", "-a", "--format", "{{.Names}} {{.Status}}"], capture_output=True, text=True, check=False
+    ).stdout
     raise AssertionError(f"{replica.name} never answered /healthz:\n{states}\n{replica.logs()[-3000:]}")
 
 
@@ -149,16 +186,20 @@ def test_two_replicas_of_the_image_share_postgresql_and_handle_a_request_once(
     assert lines and all(isinstance(json.loads(line), dict) for line in lines)  # the image logs JSON lines
 
 
-def two_replicas_handle_a_request_once(one: Replica, two: Replica, slack: SlackStandIn, sim: TimeClockSim,
-                                       timeclock: SimServer) -> None:
+def two_replicas_handle_a_request_once(
+    one: Replica, two: Replica, slack: SlackStandIn, sim: TimeClockSim, timeclock: SimServer
+) -> None:
     """Both ready; linked through one; the same signed /clockin delivered to both clocks in once."""
     for replica in (one, two):
         ready = httpx.get(f"{replica.url}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         assert ready.json()["migrations"] == "head"
     # linked through one replica ...
-    SlackDriver(one.url, slack).submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{sim.users[1].pin}")},
-                                            private_metadata=json.dumps({"vendor": "timeclock", "target": None}))
+    SlackDriver(one.url, slack).submit_view(
+        blocks.LINK_CALLBACK,
+        {"link_pin": text_input(f"1{sim.users[1].pin}")},
+        private_metadata=json.dumps({"vendor": "timeclock", "target": None}),
+    )
     slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)])
     # ... the same signed /clockin delivered to both (a retry landing on the other replica): one clock-in
     driver = SlackDriver(two.url, slack)
@@ -178,8 +219,9 @@ POSTGRES_IMAGE = os.environ.get("TIMEBOT_CONTAINER_POSTGRES_IMAGE", "")
 
 
 @pytest.fixture
-def compose_replicas(image: str, tmp_path: Path) -> Iterator[tuple[Replica, Replica, SlackStandIn, TimeClockSim,
-                                                                    SimServer]]:
+def compose_replicas(
+    image: str, tmp_path: Path
+) -> Iterator[tuple[Replica, Replica, SlackStandIn, TimeClockSim, SimServer]]:
     """compose.yaml brought up with podman-compose: its PostgreSQL and its two replicas, each with
     the file's own environment, images, restart policy and dependencies. What changes for the test:
     the host's network (ports unpublished, each service on its own free port), the stand-ins' URLs,
@@ -195,37 +237,57 @@ def compose_replicas(image: str, tmp_path: Path) -> Iterator[tuple[Replica, Repl
     pg_port, ports = free_port(), (free_port(), free_port())
     password = "compose-test-password"
     # what an operator exports before `compose up`, as compose.yaml asks for it
-    exported = {"POSTGRES_PASSWORD": password, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": slack.api_url, "TIMEBOT_SECRET_KEY": Fernet.generate_key().decode()}
+    exported = {
+        "POSTGRES_PASSWORD": password,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "TIMEBOT_SECRET_KEY": Fernet.generate_key().decode(),
+    }
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     compose["services"]["postgres"].update(image=POSTGRES_IMAGE, network_mode="host")
     compose["services"]["postgres"]["environment"]["PGPORT"] = str(pg_port)
     replicas = []
-    for (name, service), port in zip(((n, s) for n, s in compose["services"].items() if n.startswith("timebot")),
-                                     ports, strict=True):
+    for (name, service), port in zip(
+        ((n, s) for n, s in compose["services"].items() if n.startswith("timebot")), ports, strict=True
+    ):
         service.pop("ports")
         service.pop("build")
         service.update(image=image, network_mode="host")
         service["environment"] = dict(service["environment"])  # the anchor's one mapping: each its own
         service["environment"].update(
             DATABASE_URL=f"postgresql+psycopg://timebot:${{POSTGRES_PASSWORD}}@127.0.0.1:{pg_port}/timebot",
-            TIMECLOCK_BASE_URL=timeclock.base_url, TIMEBOT_PORT=str(port), TIMEBOT_WORKERS="16")
+            TIMECLOCK_BASE_URL=timeclock.base_url,
+            TIMEBOT_PORT=str(port),
+            TIMEBOT_WORKERS="16",
+        )
         replicas.append((name, port))
     file = tmp_path / "compose.yaml"
     file.write_text(yaml.safe_dump(compose))
     project = f"timebot-compose-{os.getpid()}"
     base = [str(compose_cmd), "--podman-run-args", " ".join(PODMAN_RUN), "-p", project, "-f", str(file)]
     try:
-        up = subprocess.run([*base, "up", "-d"], capture_output=True, text=True, check=False, timeout=180,
-                            env={**os.environ, **exported})
+        up = subprocess.run(
+            [*base, "up", "-d"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=180,
+            env={**os.environ, **exported},
+        )
         assert up.returncode == 0, up.stdout + up.stderr
         started = [Replica(f"{project}_{name}_1", port) for name, port in replicas]
         for replica in started:
             wait_healthy(replica, timeout=180)  # restarted by its policy until PostgreSQL takes connections
         yield started[0], started[1], slack, sim, timeclock
     finally:
-        subprocess.run([*base, "down", "-v", "-t", "20"], capture_output=True, check=False, timeout=180,
-                       env={**os.environ, **exported})
+        subprocess.run(
+            [*base, "down", "-v", "-t", "20"],
+            capture_output=True,
+            check=False,
+            timeout=180,
+            env={**os.environ, **exported},
+        )
         timeclock.stop()
         slack.stop()
 

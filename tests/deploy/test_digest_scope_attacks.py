@@ -48,8 +48,9 @@ def timebot(bot: Deployed, slack: SlackStandIn, text: str) -> str:
     return "\n".join(answers)
 
 
-def test_a_department_named_like_a_ping_is_escaped_in_add_list_and_the_digest(bot: Deployed,
-                                                                              slack: SlackStandIn) -> None:
+def test_a_department_named_like_a_ping_is_escaped_in_add_list_and_the_digest(
+    bot: Deployed, slack: SlackStandIn
+) -> None:
     added = timebot(bot, slack, f"digest add <#C0TEAM|team> 09:00 mon-fri dept={PING}")
     listed = timebot(bot, slack, "digest list")
     posted = timebot(bot, slack, "digest preview <#C0TEAM|team>")
@@ -64,8 +65,9 @@ def test_a_group_label_is_escaped_when_echoed(bot: Deployed, slack: SlackStandIn
     assert "<!here" not in added and "&lt;!here&amp;" in added, added
 
 
-def test_a_department_the_vendor_does_not_have_is_refused_at_add(bot: Deployed, slack: SlackStandIn,
-                                                                 tmp_path: Path) -> None:
+def test_a_department_the_vendor_does_not_have_is_refused_at_add(
+    bot: Deployed, slack: SlackStandIn, tmp_path: Path
+) -> None:
     before = count(tmp_path, "digest_subscription")
     answer = timebot(bot, slack, "digest add <#C0OTHER|other> 09:00 mon-fri dept=Nowhere")
     assert "no department called" in answer and "Nowhere" in answer

@@ -46,8 +46,10 @@ class Vendors:
 @pytest.fixture
 def vendors() -> Iterator[Vendors]:
     sims = Vendors(TimeClockSim.demo(), TimeTapSim.demo(leave=True), SwipeClockSim.demo(), WhosOffSim.demo(), {})
-    servers = {name: SimServer(getattr(sims, name).handle, name=name).start()
-               for name in ("timeclock", "timetap", "swipeclock", "whosoff")}
+    servers = {
+        name: SimServer(getattr(sims, name).handle, name=name).start()
+        for name in ("timeclock", "timetap", "swipeclock", "whosoff")
+    }
     sims.urls = {name: server.base_url for name, server in servers.items()}
     yield sims
     for server in servers.values():
@@ -169,33 +171,41 @@ def every_setting(slack: SlackStandIn, vendors: Vendors, tmp_path: Path) -> dict
     }
 
 
-def test_every_documented_setting_is_set_by_this_suite(tmp_path: Path, slack: SlackStandIn,
-                                                       vendors: Vendors) -> None:
+def test_every_documented_setting_is_set_by_this_suite(tmp_path: Path, slack: SlackStandIn, vendors: Vendors) -> None:
     missing = documented_names(README.read_text()) - ALIASES - set(every_setting(slack, vendors, tmp_path))
     assert missing == set(), "documented in the README but not set by every_setting()"
 
 
-def test_each_setting_reaches_its_own_field(tmp_path: Path, slack: SlackStandIn, vendors: Vendors,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_setting_reaches_its_own_field(
+    tmp_path: Path, slack: SlackStandIn, vendors: Vendors, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Read as the bot reads them (no process: quick, and it names the field): every value above
     lands in the field its name documents, so no documented name is silently ignored."""
     defaults = {model: model(_env_file=None) for _, model in settings_classes()}  # type: ignore[call-arg]
     for name, value in every_setting(slack, vendors, tmp_path).items():
         monkeypatch.setenv(name, value)
-    unchanged = [f"{model.__name__}.{field}" for model, default in defaults.items()
-                 for field, value in model(_env_file=None).model_dump().items()  # type: ignore[call-arg]
-                 if value == getattr(default, field) and (model.__name__, field) not in SET_TO_DEFAULT]
+    unchanged = [
+        f"{model.__name__}.{field}"
+        for model, default in defaults.items()
+        for field, value in model(_env_file=None).model_dump().items()  # type: ignore[call-arg]
+        if value == getattr(default, field) and (model.__name__, field) not in SET_TO_DEFAULT
+    ]
     assert unchanged == []
 
 
-def test_timebot_runs_with_every_setting_from_the_environment(tmp_path: Path, slack: SlackStandIn,
-                                                              vendors: Vendors, socket: SocketModeStandIn) -> None:
+def test_timebot_runs_with_every_setting_from_the_environment(
+    tmp_path: Path, slack: SlackStandIn, vendors: Vendors, socket: SocketModeStandIn
+) -> None:
     env = every_setting(slack, vendors, tmp_path)
     bot = start(env, tmp_path)
     try:
-        assert ("Timebot is running in Socket Mode (3 connections)" in bot.log), bot.log[-2000:]
-        for routed in ("clocking in and out → SwipeClock", "who's off → TimeTap", "public holidays → WhosOff",
-                       "matching people by email → SwipeClock"):
+        assert "Timebot is running in Socket Mode (3 connections)" in bot.log, bot.log[-2000:]
+        for routed in (
+            "clocking in and out → SwipeClock",
+            "who's off → TimeTap",
+            "public holidays → WhosOff",
+            "matching people by email → SwipeClock",
+        ):
             assert routed in bot.log
         socket.wait_connected(timeout=20, count=3)
         # the status consent's browser routes and /healthz, on --port beside Socket Mode
@@ -205,13 +215,21 @@ def test_timebot_runs_with_every_setting_from_the_environment(tmp_path: Path, sl
     finally:
         code = bot.terminate()
     assert code == 0, bot.log[-2000:]
-    for secret in (env["TIMEBOT_SECRET_KEY"], env["SLACK_CLIENT_SECRET"], env["WHOSOFF_WEBHOOK_SECRET"],
-                   env["TIMETAP_PRIVATE_KEY"], env["SWIPECLOCK_API_SECRET"], env["WHOSOFF_PASSWORD"], APP_TOKEN):
+    for secret in (
+        env["TIMEBOT_SECRET_KEY"],
+        env["SLACK_CLIENT_SECRET"],
+        env["WHOSOFF_WEBHOOK_SECRET"],
+        env["TIMETAP_PRIVATE_KEY"],
+        env["SWIPECLOCK_API_SECRET"],
+        env["WHOSOFF_PASSWORD"],
+        APP_TOKEN,
+    ):
         assert secret not in bot.log
 
 
-def test_timebot_check_reaches_every_vendor_with_every_setting(tmp_path: Path, slack: SlackStandIn,
-                                                               vendors: Vendors, socket: SocketModeStandIn) -> None:
+def test_timebot_check_reaches_every_vendor_with_every_setting(
+    tmp_path: Path, slack: SlackStandIn, vendors: Vendors, socket: SocketModeStandIn
+) -> None:
     result = run_to_end(every_setting(slack, vendors, tmp_path), tmp_path, "check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Slack: ok" in result.stdout, result.stdout
@@ -219,8 +237,9 @@ def test_timebot_check_reaches_every_vendor_with_every_setting(tmp_path: Path, s
         assert f"{label}: ok" in result.stdout, result.stdout
 
 
-def test_a_command_is_answered_with_every_setting(tmp_path: Path, slack: SlackStandIn, vendors: Vendors,
-                                                 socket: SocketModeStandIn) -> None:
+def test_a_command_is_answered_with_every_setting(
+    tmp_path: Path, slack: SlackStandIn, vendors: Vendors, socket: SocketModeStandIn
+) -> None:
     bot = start(every_setting(slack, vendors, tmp_path), tmp_path)
     try:
         socket.wait_connected(timeout=20, count=3)

@@ -35,13 +35,21 @@ def alan_off_on_timetap(sim: TimeTapSim) -> None:
     sim.add_time_off(alan, today, today + timedelta(days=SPAN), note="Bletchley reunion")
 
 
-@pytest.mark.parametrize(("vendor", "sim", "off"), [
-    ("whosoff", WhosOffSim.demo, alan_off_on_whosoff),
-    ("timetap", TimeTapSim.demo, alan_off_on_timetap),
-])
+@pytest.mark.parametrize(
+    ("vendor", "sim", "off"),
+    [
+        ("whosoff", WhosOffSim.demo, alan_off_on_whosoff),
+        ("timetap", TimeTapSim.demo, alan_off_on_timetap),
+    ],
+)
 def test_a_members_digest_previewed_in_the_first_minute_lists_a_member_the_bot_never_met(
-        tmp_path: Path, slack: SlackStandIn, secret_key: str, vendor: str, sim: Callable[[], object],
-        off: Callable[[object], None]) -> None:
+    tmp_path: Path,
+    slack: SlackStandIn,
+    secret_key: str,
+    vendor: str,
+    sim: Callable[[], object],
+    off: Callable[[object], None],
+) -> None:
     stand_in = sim()
     off(stand_in)
     slack.add_channel("C0NEWS", "news", [ADMIN, "U0ALAN"])
@@ -58,7 +66,8 @@ def test_a_members_digest_previewed_in_the_first_minute_lists_a_member_the_bot_n
 
 
 def test_the_directory_is_read_at_start_without_waiting_for_a_request(
-        tmp_path: Path, slack: SlackStandIn, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, secret_key: str
+) -> None:
     with running("whosoff", WhosOffSim.demo()) as v:
         bot = start({**slack_env(slack, tmp_path, secret_key), **v.env, "TIMEBOT_SCHEDULER": "false"}, tmp_path)
         try:

@@ -50,7 +50,8 @@ def refused_with_one_line(bot: Deployed, slack: SlackStandIn, vendor: Running, n
 
 
 def test_whosoff_from_another_workspace_reads_no_leave(
-        tmp_path: Path, slack: SlackStandIn, whosoff: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, whosoff: Running, secret_key: str
+) -> None:
     bot = deploy(tmp_path, slack, secret_key, whosoff)
     try:
         refused_with_one_line(bot, slack, whosoff, "/whosoff", "today")
@@ -61,7 +62,8 @@ def test_whosoff_from_another_workspace_reads_no_leave(
 
 
 def test_clockin_from_another_workspace_writes_nothing(
-        tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str
+) -> None:
     bot = deploy(tmp_path, slack, secret_key, timeclock)
     try:
         refused_with_one_line(bot, slack, timeclock, "/clockin")
@@ -71,7 +73,8 @@ def test_clockin_from_another_workspace_writes_nothing(
 
 
 def test_an_allowed_workspace_reads_whosoff(
-        tmp_path: Path, slack: SlackStandIn, whosoff: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, whosoff: Running, secret_key: str
+) -> None:
     bot = deploy(tmp_path, slack, secret_key, whosoff, TIMEBOT_ALLOWED_TEAMS=f"E7,{OTHER_TEAM}")
     try:
         _, key = command(bot.driver(slack), "/whosoff", "today", team=OTHER_TEAM)
@@ -82,7 +85,8 @@ def test_an_allowed_workspace_reads_whosoff(
 
 
 def test_an_allowed_workspace_reaches_timeclock(
-        tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, timeclock: Running, secret_key: str
+) -> None:
     bot = deploy(tmp_path, slack, secret_key, timeclock, TIMEBOT_ALLOWED_TEAMS=OTHER_TEAM)
     try:
         body, key = command(bot.driver(slack), "/clockin", team=OTHER_TEAM)

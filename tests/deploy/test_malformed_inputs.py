@@ -33,12 +33,32 @@ from tests.support import SIGNING_SECRET
 
 PATHS = ("/slack/events", "/webhooks/whosoff", "/slack/oauth/start", "/slack/oauth_redirect", "/healthz")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "PROPFIND")
-QUERIES = ("", "?", "?a", "?%ZZ=%", "?x=" + "a" * 6000, "?error=access_denied%0d%0aFAKE%20LINE",
-           "?state=%00&code=%ff%fe", "?team=%E2%80%AE&state=a.b.c&state=d.e.f", "?code=c&state=" + "s." * 500,
-           "?error=&state=&code=", "?a[]=1&a[]=2&%5B%5D=%5D")
+QUERIES = (
+    "",
+    "?",
+    "?a",
+    "?%ZZ=%",
+    "?x=" + "a" * 6000,
+    "?error=access_denied%0d%0aFAKE%20LINE",
+    "?state=%00&code=%ff%fe",
+    "?team=%E2%80%AE&state=a.b.c&state=d.e.f",
+    "?code=c&state=" + "s." * 500,
+    "?error=&state=&code=",
+    "?a[]=1&a[]=2&%5B%5D=%5D",
+)
 DEEP = b"[" * 100_000 + b"]" * 100_000
-BODIES = (b"", b"{", b"null", b"[]", b"\xff\xfe\xfd", b"payload=%ZZ", b"payload=" + b"%7B" * 5000,
-          b"token=x&command=/timebot&text=" + b"%00" * 100, DEEP, b'{"event_id":' * 50_000)
+BODIES = (
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b"\xff\xfe\xfd",
+    b"payload=%ZZ",
+    b"payload=" + b"%7B" * 5000,
+    b"token=x&command=/timebot&text=" + b"%00" * 100,
+    DEEP,
+    b'{"event_id":' * 50_000,
+)
 GARBAGE_HEADERS: tuple[dict[str, bytes], ...] = (
     {},
     {"X-Slack-Signature": "v0=caf\u00e9".encode(), "X-Slack-Request-Timestamp": b"\xc3\xa9"},
@@ -92,7 +112,8 @@ def raw(bot: Deployed, request: bytes) -> int:
 
 
 def test_malformed_requests_to_every_anonymous_surface_get_no_500_no_traceback_and_write_little(
-        bot: Deployed, tmp_path: Path) -> None:
+    bot: Deployed, tmp_path: Path
+) -> None:
     rows_before = sum(all_rows(tmp_path).values())
     lines_before = len(bot.log.splitlines())
     statuses: list[tuple[str, int]] = []
@@ -110,14 +131,27 @@ def test_malformed_requests_to_every_anonymous_surface_get_no_500_no_traceback_a
                 statuses.append((f"POST {path} {body[:20]!r}", client.post(path, content=body).status_code))
             for body in BODIES:  # signed as Slack would, and as WhosOff would: still nothing Timebot can use
                 signed = {**slack_signed(body), WEBHOOK_HEADER: webhook_signature(WEBHOOK_SECRET, body).encode()}
-                statuses.append((f"signed {path} {body[:20]!r}",
-                                 client.post(path, content=body, headers=signed).status_code))
+                statuses.append(
+                    (f"signed {path} {body[:20]!r}", client.post(path, content=body, headers=signed).status_code)
+                )
         huge = client.post("/slack/events", content=b"x" * (2 << 20))
         statuses.append(("POST /slack/events 2 MiB", huge.status_code))
-        odd = json.dumps({"event_id": ["x"] * 10, "created_At": {"a": 1}, "event_type": "leave.updated",
-                          "data": {"id": [1], "status": {"x": 1}}}).encode()
-        statuses.append(("odd event", client.post("/webhooks/whosoff", content=odd, headers={
-            WEBHOOK_HEADER: webhook_signature(WEBHOOK_SECRET, odd)}).status_code))
+        odd = json.dumps(
+            {
+                "event_id": ["x"] * 10,
+                "created_At": {"a": 1},
+                "event_type": "leave.updated",
+                "data": {"id": [1], "status": {"x": 1}},
+            }
+        ).encode()
+        statuses.append(
+            (
+                "odd event",
+                client.post(
+                    "/webhooks/whosoff", content=odd, headers={WEBHOOK_HEADER: webhook_signature(WEBHOOK_SECRET, odd)}
+                ).status_code,
+            )
+        )
     for request in RAW_REQUESTS:
         statuses.append((f"raw {request[:40]!r}", raw(bot, request)))
 

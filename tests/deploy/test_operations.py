@@ -73,8 +73,9 @@ def total(samples: dict[str, dict[tuple[tuple[str, str], ...], float]], name: st
 
 def link_ada(bot: Deployed, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    bot.driver(slack).submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{tc_sim.users[1].pin}")},
-                                  private_metadata=meta, user=ADA)
+    bot.driver(slack).submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{tc_sim.users[1].pin}")}, private_metadata=meta, user=ADA
+    )
     slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)])
 
 
@@ -99,14 +100,26 @@ def digest_due_before_start(url: str, channel: str = "C0TEAM") -> None:
     from storage.models import DigestSubscription
 
     now = datetime.now(UTC)
-    zone = next(z for z in ("UTC", "Etc/GMT+12", "Etc/GMT-12")
-                if 1 <= (now.astimezone(__import__("zoneinfo").ZoneInfo(z))).hour <= 22)
+    zone = next(
+        z
+        for z in ("UTC", "Etc/GMT+12", "Etc/GMT-12")
+        if 1 <= (now.astimezone(__import__("zoneinfo").ZoneInfo(z))).hour <= 22
+    )
     local = now.astimezone(__import__("zoneinfo").ZoneInfo(zone)) - timedelta(minutes=10)
     engine = make_engine(url)
     upgrade(engine)
     DigestStore(engine).save_subscription(
-        DigestSubscription(team_id=TEAM, channel_id=channel, hour=local.hour, minute=local.minute, tz=zone,
-                           days="mon-sun", created_by=ADA), now - timedelta(days=1))
+        DigestSubscription(
+            team_id=TEAM,
+            channel_id=channel,
+            hour=local.hour,
+            minute=local.minute,
+            tz=zone,
+            days="mon-sun",
+            created_by=ADA,
+        ),
+        now - timedelta(days=1),
+    )
     engine.dispose()
 
 
@@ -133,9 +146,11 @@ def test_metrics_count_clock_ins_vendor_errors_a_digest_and_a_slack_429(
     assert total(samples, "timebot_actions_total", kind="clock_out", outcome="ok") == 20
     assert total(samples, "timebot_actions_total", kind="clock_in", outcome="unavailable") == 1
     assert total(samples, "timebot_vendor_requests_total", vendor="timeclock", status="500") == 2
-    assert total(samples, "timebot_vendor_requests_total", vendor="timeclock", route="/api/sessions",
-                 status="201") + total(samples, "timebot_vendor_requests_total", vendor="timeclock",
-                                       route="/api/sessions", status="200") >= 20
+    assert (
+        total(samples, "timebot_vendor_requests_total", vendor="timeclock", route="/api/sessions", status="201")
+        + total(samples, "timebot_vendor_requests_total", vendor="timeclock", route="/api/sessions", status="200")
+        >= 20
+    )
     assert total(samples, "timebot_digests_posted_total") == 1
     assert total(samples, "timebot_slack_rate_limited_total", method="views.update") == 1
     assert total(samples, "timebot_slack_ack_seconds_count", surface="command") == 41
@@ -157,8 +172,9 @@ def test_an_action_that_fails_before_its_write_counts_as_unavailable(
     assert total(samples, "timebot_vendor_requests_total", vendor="timeclock", status="503") == 3
 
 
-def test_no_metric_label_holds_a_slack_user_or_channel_id(tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim,
-                                                         timeclock: SimServer, secret_key: str) -> None:
+def test_no_metric_label_holds_a_slack_user_or_channel_id(
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, timeclock: SimServer, secret_key: str
+) -> None:
     env = bot_env(slack, tmp_path, secret_key, timeclock, TIMEBOT_METRICS="true")
     digest_due_before_start(env["DATABASE_URL"])
     with serving(env, tmp_path) as bot:
@@ -174,8 +190,9 @@ def test_no_metric_label_holds_a_slack_user_or_channel_id(tmp_path: Path, slack:
     assert not offending, offending
 
 
-def test_metrics_are_off_unless_asked_for(tmp_path: Path, slack: SlackStandIn, timeclock: SimServer,
-                                          secret_key: str) -> None:
+def test_metrics_are_off_unless_asked_for(
+    tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str
+) -> None:
     with serving(bot_env(slack, tmp_path, secret_key, timeclock), tmp_path) as bot:
         response = httpx.get(f"{bot.url}/metrics", timeout=10)
     assert response.status_code == 404
@@ -238,7 +255,11 @@ def test_readyz_is_503_while_slack_refuses_the_token_and_200_once_it_accepts_it(
 
 
 def test_readyz_is_503_while_the_postgresql_database_is_read_only_and_200_after(
-    tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str, postgres_url: str  # noqa: F811
+    tmp_path: Path,
+    slack: SlackStandIn,
+    timeclock: SimServer,
+    secret_key: str,
+    postgres_url: str,  # noqa: F811
 ) -> None:
     env = {**bot_env(slack, tmp_path, secret_key, timeclock), "DATABASE_URL": postgres_url}
     name = make_url(postgres_url).database
@@ -249,8 +270,13 @@ def test_readyz_is_503_while_the_postgresql_database_is_read_only_and_200_after(
         with admin.connect() as conn:
             setting = "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
             conn.execute(text(f'ALTER DATABASE "{name}" {setting}'))
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND usename = current_user"), {"n": name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                    "AND usename = current_user"
+                ),
+                {"n": name},
+            )
 
     try:
         with serving(env, tmp_path) as bot:
@@ -288,8 +314,9 @@ def test_every_metric_the_grafana_dashboard_uses_is_in_metrics_after_a_short_run
     assert used <= exposed, used - exposed
 
 
-def test_socket_mode_serves_metrics_and_probes_on_its_port(tmp_path: Path, slack: SlackStandIn,
-                                                           timeclock: SimServer, secret_key: str) -> None:
+def test_socket_mode_serves_metrics_and_probes_on_its_port(
+    tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str
+) -> None:
     from tests.doubles.socket_mode import SocketModeStandIn
     from tests.support import SocketDriver
 

@@ -50,6 +50,7 @@ class HeldPosts:
                 self.seen.set()
                 self.release.wait(30)
             return response
+
         return held
 
 
@@ -64,13 +65,15 @@ def whosoff() -> Iterator[tuple[WhosOffSim, SimServer]]:
 def a_zone_in_daytime() -> str:
     """A zone where it is past 01:00 and before 23:00, so "ten minutes ago" is still today there."""
     now = datetime.now(UTC)
-    return next(tz for tz in ("UTC", "Asia/Tokyo", "America/New_York")
-                if 1 <= now.astimezone(ZoneInfo(tz)).hour < 23)
+    return next(tz for tz in ("UTC", "Asia/Tokyo", "America/New_York") if 1 <= now.astimezone(ZoneInfo(tz)).hour < 23)
 
 
 def test_two_replicas_on_one_postgresql_database_both_serve_and_post_a_due_digest_once(
-        tmp_path: Path, postgres_url: str, whosoff: tuple[WhosOffSim, SimServer],  # noqa: F811
-        secret_key: str) -> None:
+    tmp_path: Path,
+    postgres_url: str,
+    whosoff: tuple[WhosOffSim, SimServer],  # noqa: F811
+    secret_key: str,
+) -> None:
     _, wo_server = whosoff
     held = HeldPosts()
     slack = SlackStandIn.demo(BOT_TOKEN)
@@ -82,17 +85,26 @@ def test_two_replicas_on_one_postgresql_database_both_serve_and_post_a_due_diges
     due = datetime.now(ZoneInfo(tz)) - timedelta(minutes=10)  # due, unposted: each replica's start-up catch-up
     subscribe(engine, hour=due.hour, minute=due.minute, tz=tz, since=datetime.now(UTC) - timedelta(days=2))
     env = {
-        **slack_env(slack, tmp_path, secret_key), "DATABASE_URL": postgres_url, "TIMEBOT_ADMINS": ADMIN,
-        "WHOSOFF_BASE_URL": wo_server.base_url, "WHOSOFF_APP_ID": APP_ID, "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
-        "WHOSOFF_USERNAME": SERVICE_EMAIL, "WHOSOFF_PASSWORD": SERVICE_PASSWORD, "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+        **slack_env(slack, tmp_path, secret_key),
+        "DATABASE_URL": postgres_url,
+        "TIMEBOT_ADMINS": ADMIN,
+        "WHOSOFF_BASE_URL": wo_server.base_url,
+        "WHOSOFF_APP_ID": APP_ID,
+        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
+        "WHOSOFF_USERNAME": SERVICE_EMAIL,
+        "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
     }
     replicas: list[Deployed] = [launch(env, tmp_path, name=f"replica{i}") for i in range(2)]
     try:
         for replica in replicas:
             wait_running(replica)
         assert held.seen.wait(30), "no replica posted the due digest"
-        wait_until(lambda: any("not posted by this process" in r.log for r in replicas), timeout=30,
-                   what="the other replica to find the digest claimed")
+        wait_until(
+            lambda: any("not posted by this process" in r.log for r in replicas),
+            timeout=30,
+            what="the other replica to find the digest claimed",
+        )
         held.release.set()
         wait_until(lambda: any("posted: " in r.log for r in replicas), timeout=30, what="the post to be recorded")
         for replica in replicas:

@@ -52,12 +52,22 @@ def slack_id(i: int) -> str:
 
 
 def test_the_surviving_replica_finishes_every_clock_in_of_a_replica_killed_mid_rush(
-        tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim, secret_key: str,
-        database_url: str) -> None:
+    tmp_path: Path,
+    slack: SlackStandIn,
+    timeclock: SimServer,
+    timeclock_sim: TimeClockSim,
+    secret_key: str,
+    database_url: str,
+) -> None:
     link_people(database_url, secret_key, [(slack_id(i), str(i), f"key-{i}") for i in range(1, N + 1)])
-    env = {**slack_env(slack, tmp_path, secret_key), "DATABASE_URL": database_url,
-           "TIMECLOCK_BASE_URL": timeclock.base_url, "TIMEBOT_TAKEOVER_SECONDS": str(TAKEOVER),
-           "TIMEBOT_WORKERS": "128", "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600"}
+    env = {
+        **slack_env(slack, tmp_path, secret_key),
+        "DATABASE_URL": database_url,
+        "TIMECLOCK_BASE_URL": timeclock.base_url,
+        "TIMEBOT_TAKEOVER_SECONDS": str(TAKEOVER),
+        "TIMEBOT_WORKERS": "128",
+        "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600",
+    }
     first = start(env, tmp_path, name="replica-a")
     survivor = start(env, tmp_path, name="replica-b")
     try:
@@ -83,8 +93,13 @@ def test_the_surviving_replica_finishes_every_clock_in_of_a_replica_killed_mid_r
         time.sleep(TAKEOVER + 1)  # a second answer to anyone would come now
         assert {k: told(k) for k in keys if len(told(k)) != 1} == {}
         assert all("clocked in" in told(k)[0].lower() for k in keys), {told(k)[0] for k in keys}
-        posts = Counter(m.group(1) for r in timeclock.requests if r.method == "POST" and r.path == "/api/sessions"
-                        and (m := _BEARER_USER.match(r.headers.get("authorization", ""))))
+        posts = Counter(
+            m.group(1)
+            for r in timeclock.requests
+            if r.method == "POST"
+            and r.path == "/api/sessions"
+            and (m := _BEARER_USER.match(r.headers.get("authorization", "")))
+        )
         assert sorted(posts) == sorted(str(i) for i in range(1, N + 1)) and set(posts.values()) == {1}
         assert all(len(timeclock_sim.running_sessions(i)) == 1 for i in range(1, N + 1))
     finally:

@@ -21,8 +21,13 @@ from tests.support import next_monday
 
 # who is off with which kind, all of next week (and from today, for the digest); "Krankheit" is
 # sick by the operator's TIMEBOT_SICK_LEAVE_TYPES, the rest by the built-in words
-SICK = {"Ada Lovelace": "Sick day", "Grace Hopper": "Sick Leave (unpaid)", "Alan Turing": "Illness",
-        "Katherine Johnson": "SICK", "Linus Torvalds": "Krankheit"}
+SICK = {
+    "Ada Lovelace": "Sick day",
+    "Grace Hopper": "Sick Leave (unpaid)",
+    "Alan Turing": "Illness",
+    "Katherine Johnson": "SICK",
+    "Linus Torvalds": "Krankheit",
+}
 EMAIL = {name: f"{name.split()[0].lower()}@example.com" for name in SICK}
 ADMIN, ADA, COLLEAGUE = "U0KATH", "U0ADA", "U0MARG"  # Margaret is in Slack, not in the vendor
 
@@ -65,12 +70,18 @@ def said(driver: Any, slack: SlackStandIn, text: str, user: str, needle: str) ->
 
 @pytest.mark.parametrize("vendor", ["whosoff", "timetap", "swipeclock"])
 def test_sick_leave_reads_off_to_colleagues_and_channels_and_as_it_is_to_the_person_and_admins(
-        tmp_path: Path, slack: SlackStandIn, secret_key: str, vendor: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, secret_key: str, vendor: str
+) -> None:
     seed: Callable[[date], Any] = {"whosoff": whosoff, "timetap": timetap, "swipeclock": swipeclock}[vendor]
     with running(vendor, seed(datetime.now(UTC).date())) as v:
         slack.add_user(COLLEAGUE, "Margaret Hamilton", "margaret@example.com")
-        env = {**slack_env(slack, tmp_path, secret_key), **v.env, "TIMEBOT_ADMINS": ADMIN,
-               "TIMEBOT_WHOSOFF_VENDOR": vendor, "TIMEBOT_SICK_LEAVE_TYPES": "krank"}
+        env = {
+            **slack_env(slack, tmp_path, secret_key),
+            **v.env,
+            "TIMEBOT_ADMINS": ADMIN,
+            "TIMEBOT_WHOSOFF_VENDOR": vendor,
+            "TIMEBOT_SICK_LEAVE_TYPES": "krank",
+        }
         bot = start(env, tmp_path)
         try:
             driver = bot.driver(slack)

@@ -15,15 +15,17 @@ from tests.support import SocketDriver, eventually
 APP_TOKEN = "xapp-1-A0TIMEBOT-1-sigterm"
 
 
-def test_an_idle_process_exits_0_on_sigterm(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
-                                            secret_key: str) -> None:
+def test_an_idle_process_exits_0_on_sigterm(
+    tmp_path: Path, slack: SlackStandIn, tc_server: SimServer, secret_key: str
+) -> None:
     bot = start({**slack_env(slack, tmp_path, secret_key), "TIMECLOCK_BASE_URL": tc_server.base_url}, tmp_path)
     assert bot.terminate(timeout=20) == 0, bot.log[-2000:]
     assert "Traceback" not in bot.log
 
 
 def test_a_clock_in_in_flight_at_sigterm_is_still_made_and_answered(
-        tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, secret_key: str
+) -> None:
     bot = start({**slack_env(slack, tmp_path, secret_key), "TIMECLOCK_BASE_URL": tc_server.base_url}, tmp_path)
     try:
         driver = bot.driver(slack)
@@ -41,11 +43,15 @@ def test_a_clock_in_in_flight_at_sigterm_is_still_made_and_answered(
 
 
 def test_in_socket_mode_a_clock_in_in_flight_at_sigterm_is_still_made_and_answered(
-        tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, secret_key: str
+) -> None:
     socket = SocketModeStandIn(APP_TOKEN).start()
     slack.enable_socket_mode(socket)
-    env = {**slack_env(slack, tmp_path, secret_key), "SLACK_APP_TOKEN": APP_TOKEN,
-           "TIMECLOCK_BASE_URL": tc_server.base_url}
+    env = {
+        **slack_env(slack, tmp_path, secret_key),
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "TIMECLOCK_BASE_URL": tc_server.base_url,
+    }
     bot = start(env, tmp_path)
     try:
         socket.wait_connected(timeout=20, count=2)

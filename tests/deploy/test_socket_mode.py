@@ -16,11 +16,16 @@ APP_TOKEN = "xapp-1-A0TIMEBOT-1-deploy"
 
 
 def test_a_command_over_socket_mode_is_acked_on_the_socket_and_answered(
-        tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, secret_key: str) -> None:
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, secret_key: str
+) -> None:
     socket = SocketModeStandIn(APP_TOKEN).start()
     slack.enable_socket_mode(socket)
-    env = {**slack_env(slack, tmp_path, secret_key), "SLACK_APP_TOKEN": APP_TOKEN,
-           "TIMEBOT_SOCKET_CONNECTIONS": "3", "TIMECLOCK_BASE_URL": tc_server.base_url}
+    env = {
+        **slack_env(slack, tmp_path, secret_key),
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "TIMEBOT_SOCKET_CONNECTIONS": "3",
+        "TIMECLOCK_BASE_URL": tc_server.base_url,
+    }
     del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs none
     bot = start(env, tmp_path)
     try:

@@ -49,12 +49,18 @@ def timeclock(timeclock_sim: TimeClockSim) -> Iterator[SimServer]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str,
-        database_url: str) -> dict[str, str]:
+def env(
+    tmp_path: Path, slack: SlackStandIn, timeclock: SimServer, secret_key: str, database_url: str
+) -> dict[str, str]:
     link_people(database_url, secret_key, [(s, str(uid), f"key-{uid}") for s, uid in PEOPLE])
-    return {**slack_env(slack, tmp_path, secret_key), "DATABASE_URL": database_url,
-            "TIMECLOCK_BASE_URL": timeclock.base_url, "TIMEBOT_TAKEOVER_SECONDS": str(TAKEOVER),
-            "TIMEBOT_WORKERS": "16", "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600"}
+    return {
+        **slack_env(slack, tmp_path, secret_key),
+        "DATABASE_URL": database_url,
+        "TIMECLOCK_BASE_URL": timeclock.base_url,
+        "TIMEBOT_TAKEOVER_SECONDS": str(TAKEOVER),
+        "TIMEBOT_WORKERS": "16",
+        "TIMEBOT_HYGIENE_CHECK_SECONDS": "3600",
+    }
 
 
 def wait(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
@@ -140,8 +146,13 @@ def dm_told_once(slack: SlackStandIn, what: str) -> str:
 
 
 def test_a_clock_in_killed_before_the_vendor_read_is_clocked_in_at_its_own_time_after_the_restart(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim, database_url: str) -> None:
+    tmp_path: Path,
+    env: dict[str, str],
+    slack: SlackStandIn,
+    timeclock: SimServer,
+    timeclock_sim: TimeClockSim,
+    database_url: str,
+) -> None:
     timeclock.faults.method_latency["GET"] = 3.0  # the read is in flight when the process dies
     with Takeover(env, tmp_path) as bots:
         sent_at = time.time()
@@ -156,8 +167,8 @@ def test_a_clock_in_killed_before_the_vendor_read_is_clocked_in_at_its_own_time_
 
 
 def test_a_clock_in_killed_during_the_vendor_write_is_reported_not_written_again(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     timeclock.faults.method_latency["POST"] = 0.5  # lands after the kill, before any takeover could read back
     with Takeover(env, tmp_path) as bots:
         key = clock_in(bots.first, slack)
@@ -169,8 +180,8 @@ def test_a_clock_in_killed_during_the_vendor_write_is_reported_not_written_again
 
 
 def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     assert slack.server is not None
     slack.server.faults.script.append("hang")  # the reply never reaches Slack: the process dies sending it
     slack.server.faults.only_path = "/respond/"
@@ -185,8 +196,8 @@ def test_a_clock_in_killed_after_the_vendor_answered_but_before_the_reply_is_tol
 
 
 def test_a_clock_in_older_than_the_resume_window_is_reported_with_a_button_and_not_written(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        database_url: str) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, database_url: str
+) -> None:
     timeclock.faults.method_latency["GET"] = 3.0
     with Takeover(env, tmp_path) as bots:
         _, key = bots.first.driver(slack).command("/clockin", user="U0ADA")
@@ -204,7 +215,8 @@ def test_a_clock_in_older_than_the_resume_window_is_reported_with_a_button_and_n
 
 
 def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_locked_out(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer
+) -> None:
     timeclock.faults.method_latency["GET"] = 3.0
     slow_env = {**env, "TIMEBOT_TAKEOVER_SECONDS": "12"}
     with Takeover(slow_env, tmp_path) as bots:
@@ -227,8 +239,13 @@ def test_a_new_clock_in_while_a_takeover_is_pending_is_told_so_and_then_not_lock
 
 
 def test_a_clock_out_killed_before_the_vendor_read_ends_the_session_at_the_time_asked(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim, database_url: str) -> None:
+    tmp_path: Path,
+    env: dict[str, str],
+    slack: SlackStandIn,
+    timeclock: SimServer,
+    timeclock_sim: TimeClockSim,
+    database_url: str,
+) -> None:
     timeclock_sim.add_session(1, time.time() - 3600)
     timeclock.faults.method_latency["GET"] = 3.0
     with Takeover(env, tmp_path) as bots:
@@ -244,8 +261,8 @@ def test_a_clock_out_killed_before_the_vendor_read_ends_the_session_at_the_time_
 
 
 def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_again(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     timeclock_sim.add_session(1, time.time() - 3600)
     timeclock.faults.method_latency["PATCH"] = 0.5  # lands after the kill, before any takeover could read back
     with Takeover(env, tmp_path) as bots:
@@ -258,8 +275,8 @@ def test_a_clock_out_killed_during_the_vendor_write_is_reported_not_written_agai
 
 
 def test_a_clock_out_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     assert slack.server is not None
     timeclock_sim.add_session(1, time.time() - 3600)
     slack.server.faults.script.append("hang")  # the reply never reaches Slack: the process dies sending it
@@ -276,8 +293,8 @@ def test_a_clock_out_killed_after_the_vendor_answered_but_before_the_reply_is_to
 
 
 def test_sigterm_finishes_the_clock_in_it_holds_and_nothing_is_repeated_after_a_restart(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        database_url: str) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, database_url: str
+) -> None:
     timeclock.faults.method_latency["GET"] = 2.0
     with Takeover(env, tmp_path) as bots:
         _, key = bots.first.driver(slack).command("/clockin", user="U0ADA")
@@ -309,8 +326,9 @@ def submit_leave(bot: Deployed, slack: SlackStandIn) -> None:
 
 def click_cancel(bot: Deployed, slack: SlackStandIn, off: dict[str, Any]) -> None:
     """Ada presses Cancel on her off-time ``off``, and the click is accepted."""
-    response = bot.driver(slack).click("leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}),
-                                       container="message")
+    response = bot.driver(slack).click(
+        "leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}), container="message"
+    )
     assert response.status_code == 200
 
 
@@ -319,8 +337,8 @@ def off_time_deletes(server: SimServer) -> int:
 
 
 def test_a_leave_request_killed_before_the_vendor_read_is_sent_once_after_the_restart(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     timeclock.faults.method_latency["GET"] = 3.0  # the overlap check is in flight when the process dies
     with Takeover(env, tmp_path) as bots:
         submit_leave(bots.first, slack)
@@ -336,8 +354,8 @@ def test_a_leave_request_killed_before_the_vendor_read_is_sent_once_after_the_re
 
 
 def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     timeclock.faults.method_latency["POST"] = 0.5  # lands after the kill, before any takeover could read back
     with Takeover(env, tmp_path) as bots:
         day = next_monday() + timedelta(days=7)
@@ -351,8 +369,8 @@ def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
 
 
 def test_a_leave_request_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     assert slack.server is not None
     slack.server.faults.script.append("hang")  # the DM never reaches Slack: the process dies sending it
     slack.server.faults.only_path = "/api/chat.postMessage"
@@ -369,14 +387,15 @@ def test_a_leave_request_killed_after_the_vendor_answered_but_before_the_reply_i
 
 
 def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     day = next_monday() + timedelta(days=7)
     off = timeclock_sim.add_off_time(1, day, day)
     timeclock.faults.method_latency["GET"] = 3.0
     with Takeover(env, tmp_path) as bots:
-        response = bots.first.driver(slack).click("leave_cancel", user="U0ADA",
-                                                  value=json.dumps({"id": str(off["id"])}), container="message")
+        response = bots.first.driver(slack).click(
+            "leave_cancel", user="U0ADA", value=json.dumps({"id": str(off["id"])}), container="message"
+        )
         assert response.status_code == 200
         wait(lambda: ("GET", "/api/off-times") in timeclock.arrived, what="the vendor read")
         timeclock.faults.method_latency.clear()
@@ -387,8 +406,8 @@ def test_a_cancel_killed_before_the_vendor_read_is_carried_out_after_the_restart
 
 
 def test_a_cancel_killed_during_the_vendor_write_is_reported_not_sent_again(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     off = timeclock_sim.add_off_time(1, next_monday() + timedelta(days=7), next_monday() + timedelta(days=7))
     # The delete lands after the process is gone, and before the takeover can begin (the heartbeat
     # goes stale no sooner than a second after the kill): a vendor finishes a write sent to it.
@@ -407,8 +426,8 @@ def test_a_cancel_killed_during_the_vendor_write_is_reported_not_sent_again(
 
 
 def test_a_cancel_killed_after_the_vendor_answered_but_before_the_reply_is_told_once(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim) -> None:
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
     assert slack.server is not None
     off = timeclock_sim.add_off_time(1, next_monday() + timedelta(days=7), next_monday() + timedelta(days=7))
     slack.server.faults.script.append("hang")  # the DM never reaches Slack: the process dies sending it
@@ -426,14 +445,20 @@ def test_a_cancel_killed_after_the_vendor_answered_but_before_the_reply_is_told_
 
 
 def test_a_link_killed_during_the_vendor_call_is_not_resumed_the_pin_is_never_stored_and_the_person_is_told(
-        tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer,
-        timeclock_sim: TimeClockSim, database_url: str) -> None:
+    tmp_path: Path,
+    env: dict[str, str],
+    slack: SlackStandIn,
+    timeclock: SimServer,
+    timeclock_sim: TimeClockSim,
+    database_url: str,
+) -> None:
     timeclock_sim.add_user(9, "Katherine", "katherine@example.com", api_key="key-9", pin="789")
     timeclock.faults.method_latency["POST"] = 3.0
     with Takeover(env, tmp_path) as bots:
         meta = json.dumps({"vendor": "timeclock", "target": None})
-        bots.first.driver(slack).submit_view(LINK_CALLBACK, {"link_pin": text_input("9789")}, user="U0KATH",
-                                             private_metadata=meta)
+        bots.first.driver(slack).submit_view(
+            LINK_CALLBACK, {"link_pin": text_input("9789")}, user="U0KATH", private_metadata=meta
+        )
         wait(lambda: ("POST", "/api/key") in timeclock.arrived, what="the PIN on its way to TimeClock")
         assert "9789" not in str(intake_rows(database_url))
         bots.kill_and_restart()

@@ -24,20 +24,36 @@ def whosoff() -> Iterator[tuple[WhosOffSim, SimServer]]:
 
 def credentials(sim: WhosOffSim) -> dict[str, str]:
     service = next(u for u in sim.users.values() if u.user_type_id == SUPER_USER)
-    return {"WHOSOFF_APP_ID": sim.app_id, "WHOSOFF_CLIENT_SECRET": sim.client_secret,
-            "WHOSOFF_USERNAME": service.email_address, "WHOSOFF_PASSWORD": service.password,
-            "WHOSOFF_IP_ADDRESS": "127.0.0.1"}
+    return {
+        "WHOSOFF_APP_ID": sim.app_id,
+        "WHOSOFF_CLIENT_SECRET": sim.client_secret,
+        "WHOSOFF_USERNAME": service.email_address,
+        "WHOSOFF_PASSWORD": service.password,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+    }
 
 
-@pytest.mark.parametrize("roots", [{"WHOSOFF_ROOT": "{url}"},
-                                   {"WHOSOFF_ROOT": "https://whosoff-live.invalid", "WHOSOFF_SANDBOX_ROOT": "{url}",
-                                    "WHOSOFF_USE_SANDBOX": "true"}], ids=["live", "sandbox"])
+@pytest.mark.parametrize(
+    "roots",
+    [
+        {"WHOSOFF_ROOT": "{url}"},
+        {
+            "WHOSOFF_ROOT": "https://whosoff-live.invalid",
+            "WHOSOFF_SANDBOX_ROOT": "{url}",
+            "WHOSOFF_USE_SANDBOX": "true",
+        },
+    ],
+    ids=["live", "sandbox"],
+)
 def test_whosoff_is_reached_through_the_contracts_root_names(
-        roots: dict[str, str], tmp_path: Path, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer],
-        secret_key: str) -> None:
+    roots: dict[str, str], tmp_path: Path, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer], secret_key: str
+) -> None:
     sim, server = whosoff
-    env = {**slack_env(slack, tmp_path, secret_key), **credentials(sim),
-           **{name: value.format(url=server.base_url) for name, value in roots.items()}}
+    env = {
+        **slack_env(slack, tmp_path, secret_key),
+        **credentials(sim),
+        **{name: value.format(url=server.base_url) for name, value in roots.items()},
+    }
     result = run_to_end(env, tmp_path, "check")
     assert "WhosOff: ok" in result.stdout, result.stdout + result.stderr
     assert result.returncode == 0

@@ -55,8 +55,10 @@ def ada_asks(bot: Deployed, slack: SlackStandIn, wo: WhosOffSim) -> int:
     """Ada requests leave through Timebot; returns its id once Grace (her approver) was asked."""
     monday = next_monday() + timedelta(weeks=next(_weeks))
     before, asked = set(wo.leave), len(dm_texts(slack, "U0GRACE"))
-    response = bot.driver(slack).submit_view(blocks.LEAVE_CALLBACK, leave_values(
-        monday, monday + timedelta(days=1), leave_type=str(next(iter(wo.leave_types)))))
+    response = bot.driver(slack).submit_view(
+        blocks.LEAVE_CALLBACK,
+        leave_values(monday, monday + timedelta(days=1), leave_type=str(next(iter(wo.leave_types)))),
+    )
     assert response.status_code == 200
     eventually(lambda: len(set(wo.leave) - before) == 1, timeout=20)
     slack.wait_for(lambda: len(dm_texts(slack, "U0GRACE")) > asked, timeout=20)
@@ -74,13 +76,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def test_a_replayed_delivery_does_not_rewind_the_decision(bot: Deployed, slack: SlackStandIn, wo: WhosOffSim,
-                                                          tmp_path: Path, approved_news: News) -> None:
+def test_a_replayed_delivery_does_not_rewind_the_decision(
+    bot: Deployed, slack: SlackStandIn, wo: WhosOffSim, tmp_path: Path, approved_news: News
+) -> None:
     leave = ada_asks(bot, slack, wo)
     approved = whosoff_event("101", leave, "approved", now() - timedelta(minutes=2))
     assert deliver(bot, approved).status_code == 200
-    assert deliver(bot, whosoff_event("102", leave, "declined", now() - timedelta(minutes=1),
-                                      approver="Eve Admin")).status_code == 200
+    assert (
+        deliver(
+            bot, whosoff_event("102", leave, "declined", now() - timedelta(minutes=1), approver="Eve Admin")
+        ).status_code
+        == 200
+    )
     assert tracked(tmp_path, leave) == ("denied", "Eve Admin")
     assert deliver(bot, approved).status_code == 200  # the same signed body again
     assert tracked(tmp_path, leave) == ("denied", "Eve Admin")
@@ -88,8 +95,9 @@ def test_a_replayed_delivery_does_not_rewind_the_decision(bot: Deployed, slack: 
     clean_log(bot)
 
 
-def test_a_status_already_announced_is_not_recorded_again(bot: Deployed, slack: SlackStandIn,
-                                                          wo: WhosOffSim, tmp_path: Path) -> None:
+def test_a_status_already_announced_is_not_recorded_again(
+    bot: Deployed, slack: SlackStandIn, wo: WhosOffSim, tmp_path: Path
+) -> None:
     leave = ada_asks(bot, slack, wo)
     deliver(bot, whosoff_event("201", leave, "approved", now() - timedelta(minutes=2)))
     deliver(bot, whosoff_event("202", leave, "declined", now() - timedelta(minutes=1), approver="Eve Admin"))
@@ -98,8 +106,9 @@ def test_a_status_already_announced_is_not_recorded_again(bot: Deployed, slack: 
     assert tracked(tmp_path, leave) == ("denied", "Eve Admin")
 
 
-def test_a_decision_older_than_the_recorded_one_is_ignored(bot: Deployed, slack: SlackStandIn, wo: WhosOffSim,
-                                                           tmp_path: Path, approved_news: News) -> None:
+def test_a_decision_older_than_the_recorded_one_is_ignored(
+    bot: Deployed, slack: SlackStandIn, wo: WhosOffSim, tmp_path: Path, approved_news: News
+) -> None:
     leave = ada_asks(bot, slack, wo)
     deliver(bot, whosoff_event("301", leave, "declined", now() - timedelta(minutes=1), approver="Eve Admin"))
     late = deliver(bot, whosoff_event("302", leave, "approved", now() - timedelta(minutes=30)))
@@ -108,8 +117,9 @@ def test_a_decision_older_than_the_recorded_one_is_ignored(bot: Deployed, slack:
     assert approved_news() == []
 
 
-def test_a_stale_delivery_is_refused(bot: Deployed, slack: SlackStandIn, wo: WhosOffSim, tmp_path: Path,
-                                     approved_news: News) -> None:
+def test_a_stale_delivery_is_refused(
+    bot: Deployed, slack: SlackStandIn, wo: WhosOffSim, tmp_path: Path, approved_news: News
+) -> None:
     leave = ada_asks(bot, slack, wo)
     stale = deliver(bot, whosoff_event("401", leave, "approved", now() - timedelta(days=3)))
     assert stale.status_code == 400
@@ -117,8 +127,9 @@ def test_a_stale_delivery_is_refused(bot: Deployed, slack: SlackStandIn, wo: Who
     assert approved_news() == []
 
 
-def test_a_fresh_signed_decision_is_still_announced(bot: Deployed, slack: SlackStandIn, wo: WhosOffSim,
-                                                    tmp_path: Path, approved_news: News) -> None:
+def test_a_fresh_signed_decision_is_still_announced(
+    bot: Deployed, slack: SlackStandIn, wo: WhosOffSim, tmp_path: Path, approved_news: News
+) -> None:
     leave = ada_asks(bot, slack, wo)
     assert deliver(bot, whosoff_event("501", leave, "approved", now())).status_code == 200
     assert tracked(tmp_path, leave) == ("approved", "Grace Hopper")

@@ -127,16 +127,25 @@ class SocketModeStandIn:
                     raise TimeoutError(f"the bot never had {count} Socket Mode connection(s) open")
                 self._lock.wait(left)
 
-    def disconnect(self, link: Link | None = None, reason: str = "refresh_requested",
-                   close_after: float | None = None) -> Link:
+    def disconnect(
+        self, link: Link | None = None, reason: str = "refresh_requested", close_after: float | None = None
+    ) -> Link:
         """Send Slack's ``disconnect`` message on a connection (the oldest by default), then close
         it ``close_after`` seconds later, as Slack does."""
         link = link or self.links()[0]
         with self._lock:
             link.told_to_refresh = True
             count = len(self._links)
-        link.conn.send(json.dumps({"type": "disconnect", "reason": reason, "num_connections": count,
-                                   "debug_info": {"host": f"applink-stand-in-{link.number}"}}))
+        link.conn.send(
+            json.dumps(
+                {
+                    "type": "disconnect",
+                    "reason": reason,
+                    "num_connections": count,
+                    "debug_info": {"host": f"applink-stand-in-{link.number}"},
+                }
+            )
+        )
         delay = self.refresh_close_after if close_after is None else close_after
         timer = threading.Timer(delay, lambda: link.conn.close(code=1001, reason="refresh"))
         timer.daemon = True
@@ -150,12 +159,17 @@ class SocketModeStandIn:
             link.conn.socket.shutdown(socket.SHUT_RDWR)
         return link
 
-    def send(self, kind: str, payload: dict[str, Any], *, retry_attempt: int | None = None,
-             timeout: float = 10.0) -> str:
+    def send(
+        self, kind: str, payload: dict[str, Any], *, retry_attempt: int | None = None, timeout: float = 10.0
+    ) -> str:
         """Send one envelope over the next open connection (round robin); returns its id."""
         envelope_id = f"env-{next(self._ids)}-{secrets.token_hex(4)}"
-        envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                    "accepts_response_payload": kind != "events_api"}
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
         if kind == "events_api":
             envelope |= {"retry_attempt": retry_attempt or 0, "retry_reason": "timeout" if retry_attempt else ""}
         deadline = time.monotonic() + timeout
@@ -183,8 +197,9 @@ class SocketModeStandIn:
                 self._lock.wait(left)
             return self._acks[envelope_id]
 
-    def deliver(self, kind: str, payload: dict[str, Any], *, retry_attempt: int | None = None,
-                timeout: float = 10.0) -> Ack:
+    def deliver(
+        self, kind: str, payload: dict[str, Any], *, retry_attempt: int | None = None, timeout: float = 10.0
+    ) -> Ack:
         """Send one envelope (``slash_commands``, ``interactive`` or ``events_api``) and wait for its ack."""
         return self.wait_ack(self.send(kind, payload, retry_attempt=retry_attempt, timeout=timeout), timeout)
 
@@ -209,9 +224,16 @@ class SocketModeStandIn:
             link = Link(self.opened, conn)
             self._links.append(link)
             count = len(self._links)
-        conn.send(json.dumps({"type": "hello", "num_connections": count, "connection_info": {"app_id": self.app_id},
-                              "debug_info": {"host": f"applink-stand-in-{link.number}",
-                                             "approximate_connection_time": 18060}}))
+        conn.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": count,
+                    "connection_info": {"app_id": self.app_id},
+                    "debug_info": {"host": f"applink-stand-in-{link.number}", "approximate_connection_time": 18060},
+                }
+            )
+        )
         with self._lock:
             self._lock.notify_all()
         try:

@@ -78,8 +78,9 @@ def test_a_timeclock_account_someone_else_linked_cannot_be_linked_again(
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user="U0ALAN",
-                           private_metadata=meta)
+    bot.driver.submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user="U0ALAN", private_metadata=meta
+    )
     update = slack.wait_for(
         lambda: [c for c in slack.calls_to("views.update") if "already linked to Ada Lovelace" in json.dumps(c.args)]
     )
@@ -95,8 +96,13 @@ def test_two_people_linking_one_timeclock_account_at_the_same_moment_leaves_it_w
     tc_server.faults.latency = 0.5
     meta = json.dumps({"vendor": "timeclock", "target": None})
     for user, view in (("U0ADA", "V0LINKA"), ("U0ALAN", "V0LINKB")):
-        bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user=user,
-                               private_metadata=meta, view_id=view)
+        bot.driver.submit_view(
+            blocks.LINK_CALLBACK,
+            {"link_pin": text_input(ada_pin(tc_sim))},
+            user=user,
+            private_metadata=meta,
+            view_id=view,
+        )
     arrived = lambda path: sum(r.path == path for r in tc_server.requests)  # noqa: E731
     eventually(lambda: arrived("/api/key") == 2)
     holder = sqlite3.connect(tmp_path / "timebot.db", isolation_level=None, timeout=5)
@@ -107,6 +113,7 @@ def test_two_people_linking_one_timeclock_account_at_the_same_moment_leaves_it_w
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
     def outcomes() -> list[str]:
         return [s for s in (json.dumps(c.args) for c in slack.calls_to("views.update")) if "inked" in s]
 
@@ -227,8 +234,9 @@ def test_a_retry_delivered_to_another_bot_process_on_the_same_database_creates_n
 
 
 @contextmanager
-def busy_process(bot: BotUnderTest, slack: SlackStandIn,
-                 tc_server: SimServer) -> Iterator[tuple[BotUnderTest, threading.Event]]:
+def busy_process(
+    bot: BotUnderTest, slack: SlackStandIn, tc_server: SimServer
+) -> Iterator[tuple[BotUnderTest, threading.Event]]:
     """A second bot process on the same database whose only worker is taken until the event is set;
     its slow notice comes after 0.3 s."""
     settings = bot.runtime.settings.model_copy(update={"workers": 1, "slow_notice_seconds": 0.3})
@@ -340,9 +348,16 @@ def running_since(sim: TimeClockSim, user_id: int, since: datetime) -> int:
     """A session TimeClock holds from before today (the bot can't clock in in the past)."""
     with sim._lock:
         session_id = max(sim.sessions, default=0) + 1
-        sim.sessions[session_id] = {"id": session_id, "user_id": user_id, "clock_in": int(since.timestamp()),
-                                    "clock_out": None, "note": None, "project_id": None, "created_at": 0,
-                                    "updated_at": 0}
+        sim.sessions[session_id] = {
+            "id": session_id,
+            "user_id": user_id,
+            "clock_in": int(since.timestamp()),
+            "clock_out": None,
+            "note": None,
+            "project_id": None,
+            "created_at": 0,
+            "updated_at": 0,
+        }
     return session_id
 
 
@@ -376,8 +391,9 @@ def test_an_end_time_after_the_persons_midnight_but_within_timeclocks_day_is_acc
     session_id = running_since(tc_sim, 5, yesterday_21)  # 23:00 on Linus's clock
     _, key = bot.driver.command("/clockout", user="U0LINUS")
     meta = slack.wait_response(key)[-1]["blocks"][1]["elements"][0]["value"]
-    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("01:30")}, user="U0LINUS",
-                                      private_metadata=meta)
+    response = bot.driver.submit_view(
+        blocks.END_TIME_CALLBACK, {"end_time": timepicker("01:30")}, user="U0LINUS", private_metadata=meta
+    )
     assert response.text == ""  # no field error: 01:30 in Helsinki is 23:30 in TimeClock's day
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Clocked out" in c.args.get("text", "")])
     assert tc_sim.sessions[session_id]["clock_out"] == int((yesterday_21 + timedelta(hours=2, minutes=30)).timestamp())
@@ -566,17 +582,17 @@ def test_linking_someone_else_is_acked_in_time_even_when_slack_is_slow_to_say_wh
     assert not slack.calls_to("views.open")
 
 
-def test_a_command_that_fails_before_its_ack_answers_the_person_in_the_ack(
-    tmp_path: Path, slack: SlackStandIn
-) -> None:
+def test_a_command_that_fails_before_its_ack_answers_the_person_in_the_ack(tmp_path: Path, slack: SlackStandIn) -> None:
     unconfigured = start_bot(make_settings(tmp_path, slack), slack, {})
     try:
         response, _ = unconfigured.driver.command("/timebot", "link")
     finally:
         unconfigured.close()
     assert response.status_code == 200
-    assert response.json() == {"response_type": "ephemeral",
-                               "text": "No vendor is configured yet. An admin needs to set one up (see the README)."}
+    assert response.json() == {
+        "response_type": "ephemeral",
+        "text": "No vendor is configured yet. An admin needs to set one up (see the README).",
+    }
 
 
 def test_a_button_that_fails_after_its_ack_tells_the_person_by_dm(tmp_path: Path, slack: SlackStandIn) -> None:
@@ -627,17 +643,18 @@ def test_an_event_nobody_listens_for_is_acknowledged_so_slack_does_not_retry_it(
     assert response.status_code == 200
 
 
-def test_a_clockout_button_from_an_older_version_says_it_is_out_of_date(
-    bot: BotUnderTest, slack: SlackStandIn
-) -> None:
+def test_a_clockout_button_from_an_older_version_says_it_is_out_of_date(bot: BotUnderTest, slack: SlackStandIn) -> None:
     bot.driver.click("clockout_pick_time", value="[1, 2]")
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "out of date" in c.args["text"]])
     assert dm and not slack.calls_to("views.open")
 
 
 def test_a_clockout_form_with_unreadable_times_says_it_is_out_of_date(bot: BotUnderTest) -> None:
-    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("17:30")},
-                                      private_metadata=json.dumps({"started": "abc", "latest": None}))
+    response = bot.driver.submit_view(
+        blocks.END_TIME_CALLBACK,
+        {"end_time": timepicker("17:30")},
+        private_metadata=json.dumps({"started": "abc", "latest": None}),
+    )
     body = response.json()
     assert body["response_action"] == "update" and "out of date" in json.dumps(body["view"])
 
@@ -742,11 +759,16 @@ def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest) -> Non
     web_logger.setLevel(logging.INFO)
     meta = json.dumps({"vendor": "timeclock", "target": None})
     state = {"values": {"link_pin": {"value": text_input("1987654")}}}
-    payload = {"type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": "U0ADA"},
-               "view": {"id": "V1", "callback_id": blocks.LINK_CALLBACK, "private_metadata": meta, "state": state}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0DEMO"},
+        "user": {"id": "U0ADA"},
+        "view": {"id": "V1", "callback_id": blocks.LINK_CALLBACK, "private_metadata": meta, "state": state},
+    }
     try:
-        late = bot.driver.post("payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded",
-                               timestamp=time.time() - 600)
+        late = bot.driver.post(
+            "payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded", timestamp=time.time() - 600
+        )
     finally:
         bolt_logger.removeHandler(handler)
         web_logger.removeHandler(handler)

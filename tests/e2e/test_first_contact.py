@@ -44,15 +44,15 @@ def stranger(slack: SlackStandIn) -> str:
 # --- /timebot status -------------------------------------------------------------------------------
 
 
-def test_status_on_an_email_vendor_says_who_the_person_is_matched_as(wo_bot: BotUnderTest,
-                                                                      slack: SlackStandIn) -> None:
+def test_status_on_an_email_vendor_says_who_the_person_is_matched_as(wo_bot: BotUnderTest, slack: SlackStandIn) -> None:
     text = status_text(wo_bot, slack, "U0ALAN")
     assert "Matched by email as Alan Turing in WhosOff" in text
     assert "Not linked" not in text
 
 
-def test_status_on_an_email_vendor_tells_a_person_it_cannot_find_what_to_do(wo_bot: BotUnderTest,
-                                                                           slack: SlackStandIn) -> None:
+def test_status_on_an_email_vendor_tells_a_person_it_cannot_find_what_to_do(
+    wo_bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     text = status_text(wo_bot, slack, stranger(slack))
     assert "couldn't find you in WhosOff" in text and "nova@elsewhere.example" in text
     assert "Ask a Timebot admin" in text
@@ -67,7 +67,8 @@ def test_status_on_timeclock_before_linking_says_how_to_link(bot: BotUnderTest, 
 
 
 def test_home_for_an_unlinked_timeclock_person_offers_one_link_button_and_nothing_that_cannot_work(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     view = home(bot, slack, "U0ALAN")
     assert view.count("home_link") == 1
     assert "/timebot link" not in view
@@ -75,7 +76,8 @@ def test_home_for_an_unlinked_timeclock_person_offers_one_link_button_and_nothin
 
 
 def test_home_for_a_person_an_email_vendor_cannot_find_says_whom_to_ask_and_offers_no_buttons(
-        wo_bot: BotUnderTest, slack: SlackStandIn) -> None:
+    wo_bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     view = home(wo_bot, slack, stranger(slack))
     assert "couldn't find you in WhosOff" in view
     assert "home_request_leave" not in view and "home_link" not in view
@@ -89,13 +91,15 @@ def test_home_for_a_person_matched_by_email_offers_request_leave(wo_bot: BotUnde
 # --- wording ---------------------------------------------------------------------------------------
 
 
-def test_a_sickness_request_is_confirmed_with_a_sickness_emoji(wo_bot: BotUnderTest, slack: SlackStandIn,
-                                                               wo_sim: WhosOffSim) -> None:
+def test_a_sickness_request_is_confirmed_with_a_sickness_emoji(
+    wo_bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     sickness = next(t.leave_type_id for t in wo_sim.leave_types.values() if t.name == "Sickness")
     monday = next_monday()
     wo_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=str(sickness)))
-    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage")
-                                   if "Leave requested" in c.args["text"]])
+    [dm] = slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]]
+    )
     assert dm.args["text"].startswith(":face_with_thermometer:") and ":palm_tree:" not in dm.args["text"]
     assert user_id(wo_sim, "ada@example.com") in {leave.user_id for leave in wo_sim.leave.values()}
 
@@ -107,7 +111,8 @@ def test_an_admin_linking_someone_sees_a_possessive(bot: BotUnderTest, slack: Sl
 
 
 def test_whosoff_with_the_vendor_down_does_not_say_nothing_was_changed(
-        wo_bot: BotUnderTest, slack: SlackStandIn, wo_server: SimServer) -> None:
+    wo_bot: BotUnderTest, slack: SlackStandIn, wo_server: SimServer
+) -> None:
     wo_server.stop()
     _, key = wo_bot.driver.command("/whosoff", "week")
     text = slack.wait_response(key, timeout=20)[-1]["text"]

@@ -71,10 +71,19 @@ def test_a_restart_with_a_different_key_stops_with_one_line_and_exit_code_2(
     tmp_path: Path, slack: SlackStandIn, tc_server: SimServer, tc_sim: TimeClockSim
 ) -> None:
     linked_bot(tmp_path, slack, tc_server, tc_sim).close()
-    result = timebot(tmp_path, "--log-level", "WARNING", "run", "--port", "0",
-                     DATABASE_URL=f"sqlite:///{tmp_path / 'timebot.db'}",
-                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-                     TIMEBOT_SECRET_KEY=Fernet.generate_key().decode())
+    result = timebot(
+        tmp_path,
+        "--log-level",
+        "WARNING",
+        "run",
+        "--port",
+        "0",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'timebot.db'}",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     assert "TIMEBOT_OLD_SECRET_KEYS" in result.stderr and "timebot keys rotate" in result.stderr
@@ -88,8 +97,10 @@ def test_a_restart_with_the_old_key_listed_as_old_starts(
     bot.close()
     with pytest.raises(ConfigError, match="TIMEBOT_SECRET_KEY can't decrypt any"):
         create_app(make_settings(tmp_path, slack, TIMEBOT_SECRET_KEY=Fernet.generate_key().decode()), vendors={})
-    create_app(make_settings(tmp_path, slack, TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
-                             TIMEBOT_OLD_SECRET_KEYS=old), vendors={}).close()
+    create_app(
+        make_settings(tmp_path, slack, TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(), TIMEBOT_OLD_SECRET_KEYS=old),
+        vendors={},
+    ).close()
 
 
 def spoil_alans_key(tmp_path: Path) -> None:
@@ -137,10 +148,16 @@ def test_a_database_where_nothing_can_be_written_stops_the_bot_with_one_line_and
     """Tests run as root, where a 0555 directory is still writable: a path under a plain file
     fails for everyone, at the same step a read-only volume does (creating the migration lock)."""
     (tmp_path / "volume").write_text("not a directory")
-    result = timebot(tmp_path, "--log-level", "WARNING", "run",
-                     DATABASE_URL=f"sqlite:///{tmp_path / 'volume' / 'x.db'}",
-                     SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                     TIMEBOT_SECRET_KEY=Fernet.generate_key().decode())
+    result = timebot(
+        tmp_path,
+        "--log-level",
+        "WARNING",
+        "run",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'volume' / 'x.db'}",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        TIMEBOT_SECRET_KEY=Fernet.generate_key().decode(),
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     assert "DATABASE_URL" in result.stderr and "x.db" in result.stderr

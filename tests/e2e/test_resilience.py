@@ -131,7 +131,10 @@ COMMANDS = ["/clockin", "/clockout", "/timeoff submit", "/whosoff"]
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_with_timeclock_down_every_command_says_so_within_3s_of_the_ack(
-    command: str, start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim,
+    command: str,
+    start: Callable[..., BotUnderTest],
+    tc_server: SimServer,
+    tc_sim: TimeClockSim,
     slack: SlackStandIn,
 ) -> None:
     bot = start(tc_server.base_url, **QUICK)
@@ -155,7 +158,10 @@ HANG_ANSWERS = {
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_with_timeclock_hanging_every_command_says_so_within_3s_of_the_ack(
-    command: str, start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim,
+    command: str,
+    start: Callable[..., BotUnderTest],
+    tc_server: SimServer,
+    tc_sim: TimeClockSim,
     slack: SlackStandIn,
 ) -> None:
     bot = start(tc_server.base_url, **QUICK)
@@ -171,7 +177,10 @@ def test_with_timeclock_hanging_every_command_says_so_within_3s_of_the_ack(
 
 @pytest.mark.parametrize("command", ["/clockin", "/clockout", "/whosoff"])
 def test_with_default_timeouts_a_hanging_timeclock_gets_a_plain_holding_message_within_3s(
-    command: str, start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim,
+    command: str,
+    start: Callable[..., BotUnderTest],
+    tc_server: SimServer,
+    tc_sim: TimeClockSim,
     slack: SlackStandIn,
 ) -> None:
     """The shipped read timeout (10 s, three tries) is too long to answer a hang within 3 s;
@@ -207,8 +216,10 @@ def test_with_default_timeouts_a_leave_request_to_a_hanging_timeclock_says_so_in
     response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday), view_id="V0SLOW")
     acked = time.monotonic()
     assert response.status_code == 200
-    update = slack.wait_for(lambda: next((c for c in slack.calls_to("views.update")
-                                          if "slow to answer" in json.dumps(c.args)), None), timeout=10)
+    update = slack.wait_for(
+        lambda: next((c for c in slack.calls_to("views.update") if "slow to answer" in json.dumps(c.args)), None),
+        timeout=10,
+    )
     assert time.monotonic() - acked < 3.0
     assert "TimeClock is slow to answer" in json.dumps(update.args)
     tc_server.faults.script.clear()
@@ -261,7 +272,10 @@ def test_while_the_breaker_is_open_a_recovered_timeclock_gets_no_calls_then_one_
 
 
 def test_an_outage_leaves_the_operator_a_trace_in_the_log_when_it_starts_and_ends(
-    start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn,
+    start: Callable[..., BotUnderTest],
+    tc_server: SimServer,
+    tc_sim: TimeClockSim,
+    slack: SlackStandIn,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     bot = start(tc_server.base_url, **QUICK, TIMEBOT_BREAKER_FAILURES=3, TIMEBOT_BREAKER_COOLDOWN=0.5)
@@ -287,7 +301,10 @@ def server_error() -> Response:
 
 
 def test_a_page_that_is_not_timeclocks_api_gets_a_plain_answer_and_no_traceback(
-    bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn,
+    bot: BotUnderTest,
+    tc_server: SimServer,
+    tc_sim: TimeClockSim,
+    slack: SlackStandIn,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     link(bot, "U0ADA", tc_sim)
@@ -368,10 +385,13 @@ def test_a_429_on_the_clockin_is_retried_after_retry_after_and_lands_once(
         assert len(tc_sim.running_sessions(1)) == 1
 
 
-@pytest.mark.parametrize("fault", [
-    "drop",  # TimeClock creates the session, then the connection dies
-    "garble",  # TimeClock creates the session; a page that isn't JSON comes back (a proxy in the way)
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "drop",  # TimeClock creates the session, then the connection dies
+        "garble",  # TimeClock creates the session; a page that isn't JSON comes back (a proxy in the way)
+    ],
+)
 def test_a_clockin_whose_answer_is_lost_is_confirmed_with_timeclock_not_sent_twice(
     fault: str, bot: BotUnderTest, tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn
 ) -> None:
@@ -541,15 +561,28 @@ def test_a_redelivered_leave_submission_requests_the_leave_once(
     monday = next_monday()
     state = {"values": {block: {"value": element} for block, element in leave_values(monday, monday).items()}}
     payload = {
-        "type": "view_submission", "team": {"id": TEAM, "domain": "demo"}, "user": {"id": "U0ADA", "team_id": TEAM},
-        "api_app_id": "A0TIMEBOT", "trigger_id": "1.2.trigger",
-        "view": {"id": "V0LEAVE", "type": "modal", "callback_id": blocks.LEAVE_CALLBACK, "private_metadata": "{}",
-                 "state": state, "hash": "h1", "team_id": TEAM},
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "demo"},
+        "user": {"id": "U0ADA", "team_id": TEAM},
+        "api_app_id": "A0TIMEBOT",
+        "trigger_id": "1.2.trigger",
+        "view": {
+            "id": "V0LEAVE",
+            "type": "modal",
+            "callback_id": blocks.LEAVE_CALLBACK,
+            "private_metadata": "{}",
+            "state": state,
+            "hash": "h1",
+            "team_id": TEAM,
+        },
     }
     body = "payload=" + quote(json.dumps(payload))
     first = bot.driver.post(body, "application/x-www-form-urlencoded")
-    again = bot.driver.post(body, "application/x-www-form-urlencoded",
-                            headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    again = bot.driver.post(
+        body,
+        "application/x-www-form-urlencoded",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     assert first.status_code == again.status_code == 200
     assert "Leave requested" in dm_to(slack, "U0ADA")
     settle(bot)
@@ -562,7 +595,10 @@ def test_a_redelivered_leave_submission_requests_the_leave_once(
 
 
 def test_a_database_lock_gets_a_holding_note_that_blames_the_database_not_timeclock(
-    start: Callable[..., BotUnderTest], tc_server: SimServer, tc_sim: TimeClockSim, slack: SlackStandIn,
+    start: Callable[..., BotUnderTest],
+    tc_server: SimServer,
+    tc_sim: TimeClockSim,
+    slack: SlackStandIn,
     tmp_path: Path,
 ) -> None:
     bot = start(tc_server.base_url, TIMEBOT_SLOW_NOTICE_SECONDS=0.3, TIMEBOT_ACK_FIRST_SECONDS=0.1)

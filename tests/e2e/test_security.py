@@ -45,11 +45,13 @@ FORM = "application/x-www-form-urlencoded"
 def link_with_pin(bot: BotUnderTest, slack: SlackStandIn, pin: str, user: str = "U0ADA") -> None:
     """The real flow: `/timebot link` → modal → the person types their PIN → TimeClock hands over a key."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    response = bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user,
-                                      private_metadata=meta)
+    response = bot.driver.submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user, private_metadata=meta
+    )
     assert response.status_code == 200
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)],
-                   timeout=20)
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)], timeout=20
+    )
 
 
 def link_directly(bot: BotUnderTest, user: str, pin: str) -> None:
@@ -94,9 +96,15 @@ def test_a_forged_or_replayed_request_gets_401_and_does_nothing(
     body, key = bot.driver.command_body("/clockin", "support")
     ts = str(int(time.time() - tampered.age))
     sent = body.replace("text=support", "text=website") if tampered.altered_body else body
-    response = bot.driver.http.post(bot.driver.url, content=sent.encode(), headers={
-        "Content-Type": FORM, "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature(tampered.secret, ts, body)})
+    response = bot.driver.http.post(
+        bot.driver.url,
+        content=sent.encode(),
+        headers={
+            "Content-Type": FORM,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature(tampered.secret, ts, body),
+        },
+    )
     assert response.status_code == 401
     # a genuine request queued behind it is answered, so anything the forged one set going has run by now
     _, control = bot.driver.command("/clockin", user="U0ALAN")
@@ -136,10 +144,21 @@ def test_a_correctly_signed_request_four_minutes_old_is_accepted(
 
 
 def timebot_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}"}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env={**base, **env},
-                          capture_output=True, text=True, timeout=60, check=False)
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def stored_secret(tmp_path: Path) -> str:
@@ -175,8 +194,11 @@ def test_keys_rotate_re_encrypts_stored_keys_so_the_bot_works_with_only_the_new_
     assert after != before
     assert SecretBox(new_key).decrypt(after) == api_key
     assert api_key.encode() not in db_bytes(tmp_path)
-    bot = start_bot(make_settings(tmp_path, slack, TIMEBOT_SECRET_KEY=new_key), slack,
-                    {"timeclock": timeclock_vendor(tc_server.base_url)})
+    bot = start_bot(
+        make_settings(tmp_path, slack, TIMEBOT_SECRET_KEY=new_key),
+        slack,
+        {"timeclock": timeclock_vendor(tc_server.base_url)},
+    )
     try:
         _, key = bot.driver.command("/clockin")
         assert "Clocked in" in slack.wait_response(key, timeout=20)[-1]["text"]
@@ -187,7 +209,11 @@ def test_keys_rotate_re_encrypts_stored_keys_so_the_bot_works_with_only_the_new_
 
 
 def test_after_rotation_the_old_key_alone_cannot_read_the_stored_keys_and_says_so(
-    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer, linked_then_closed: str,
+    tmp_path: Path,
+    slack: SlackStandIn,
+    tc_sim: TimeClockSim,
+    tc_server: SimServer,
+    linked_then_closed: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     new_key = Fernet.generate_key().decode()
@@ -205,9 +231,12 @@ def test_after_rotation_the_old_key_alone_cannot_read_the_stored_keys_and_says_s
     with pytest.raises(ConfigError, match="TIMEBOT_OLD_SECRET_KEYS"):  # it opens none of them: no start
         start_bot(make_settings(tmp_path, slack), slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
     with sqlite3.connect(tmp_path / "timebot.db") as db:  # someone linked since: the bot starts for them
-        db.execute("insert into identity (team_id, slack_user_id, vendor, vendor_user_id, secret_enc, linked_by, "
-                   "created_at, updated_at) values ('T0DEMO', 'U0ALAN', 'timeclock', '3', ?, 'self', "
-                   "'2026-01-01 00:00:00', '2026-01-01 00:00:00')", (SecretBox(SECRET_KEY).encrypt("k"),))
+        db.execute(
+            "insert into identity (team_id, slack_user_id, vendor, vendor_user_id, secret_enc, linked_by, "
+            "created_at, updated_at) values ('T0DEMO', 'U0ALAN', 'timeclock', '3', ?, 'self', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            (SecretBox(SECRET_KEY).encrypt("k"),),
+        )
     bot = start_bot(make_settings(tmp_path, slack), slack, {"timeclock": timeclock_vendor(tc_server.base_url)})
     try:
         _, key = bot.driver.command("/clockin")
@@ -340,19 +369,29 @@ class Vendors:
 def four_vendors(tc_sim: TimeClockSim, tc_server: SimServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Vendors]:
     """All four vendors configured through the environment, as in production."""
     wo, sc, tt = WhosOffSim.demo(), SwipeClockSim.demo(), TimeTapSim.demo()
-    with SimServer(wo.handle, name="whosoff") as wo_server, SimServer(sc.handle, name="swipeclock") as sc_server, \
-            SimServer(tt.handle, name="timetap") as tt_server:
+    with (
+        SimServer(wo.handle, name="whosoff") as wo_server,
+        SimServer(sc.handle, name="swipeclock") as sc_server,
+        SimServer(tt.handle, name="timetap") as tt_server,
+    ):
         service = next(u for u in wo.users.values() if u.email_address == "timebot@example.com")
         env = {
-            "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMECLOCK_SERVICE_USER_ID": "2",
+            "TIMECLOCK_BASE_URL": tc_server.base_url,
+            "TIMECLOCK_SERVICE_USER_ID": "2",
             "TIMECLOCK_SERVICE_API_KEY": str(tc_sim.users[2].api_key),
-            "WHOSOFF_BASE_URL": wo_server.base_url, "WHOSOFF_APP_ID": wo.app_id,
-            "WHOSOFF_CLIENT_SECRET": wo.client_secret, "WHOSOFF_USERNAME": service.email_address,
-            "WHOSOFF_PASSWORD": str(service.password), "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+            "WHOSOFF_BASE_URL": wo_server.base_url,
+            "WHOSOFF_APP_ID": wo.app_id,
+            "WHOSOFF_CLIENT_SECRET": wo.client_secret,
+            "WHOSOFF_USERNAME": service.email_address,
+            "WHOSOFF_PASSWORD": str(service.password),
+            "WHOSOFF_IP_ADDRESS": "127.0.0.1",
             "SWIPECLOCK_AUTH_URL": f"{sc_server.base_url}/AuthenticationService/oauth2/userToken",
-            "SWIPECLOCK_API_URL": f"{sc_server.base_url}/api", "SWIPECLOCK_SITE_ID": str(sc.site_id),
+            "SWIPECLOCK_API_URL": f"{sc_server.base_url}/api",
+            "SWIPECLOCK_SITE_ID": str(sc.site_id),
             "SWIPECLOCK_API_SECRET": sc.site_secret,
-            "TIMETAP_BASE_URL": tt_server.base_url, "TIMETAP_ENVIRONMENT": "test", "TIMETAP_API_KEY": tt.api_key,
+            "TIMETAP_BASE_URL": tt_server.base_url,
+            "TIMETAP_ENVIRONMENT": "test",
+            "TIMETAP_API_KEY": tt.api_key,
             "TIMETAP_PRIVATE_KEY": tt.private_key,
         }
         for k, v in env.items():
@@ -362,9 +401,18 @@ def four_vendors(tc_sim: TimeClockSim, tc_server: SimServer, monkeypatch: pytest
 
 def link_submission(pin: str) -> str:
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    payload = {"type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": "U0ADA"},
-               "view": {"id": "V1", "callback_id": blocks.LINK_CALLBACK, "private_metadata": meta, "hash": "h1",
-                        "state": {"values": {"link_pin": {"value": text_input(pin)}}}}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0DEMO"},
+        "user": {"id": "U0ADA"},
+        "view": {
+            "id": "V1",
+            "callback_id": blocks.LINK_CALLBACK,
+            "private_metadata": meta,
+            "hash": "h1",
+            "state": {"values": {"link_pin": {"value": text_input(pin)}}},
+        },
+    }
     return "payload=" + quote(json.dumps(payload))
 
 
@@ -381,11 +429,19 @@ def request_leave(bot: BotUnderTest, slack: SlackStandIn, day: date, note: str) 
     bot.driver.command("/timeoff")
     form = slack.wait_call("views.update", before + 1, timeout=20)[-1].args["view"]
     leave_type = form["blocks"][0]["element"]["options"][0]["value"]
-    values = {"leave_type": select(leave_type), "start": datepicker(day.isoformat()), "start_portion": select("full"),
-              "end": datepicker(day.isoformat()), "end_portion": select("full"), "note": text_input(note)}
+    values = {
+        "leave_type": select(leave_type),
+        "start": datepicker(day.isoformat()),
+        "start_portion": select("full"),
+        "end": datepicker(day.isoformat()),
+        "end_portion": select("full"),
+        "note": text_input(note),
+    }
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
-    done = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage")
-                                   if "Leave requested" in c.args.get("text", "")][seen:], timeout=20)
+    done = slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")][seen:],
+        timeout=20,
+    )
     return str(done[0].args["text"])
 
 
@@ -406,8 +462,17 @@ def test_no_secret_reaches_any_log_even_at_debug(
 
     # TimeClock for the clock and leave (linked by PIN), WhosOff for who's off
     (tmp_path / "a").mkdir()
-    first = start_bot(make_settings(tmp_path / "a", slack, TIMEBOT_CLOCK_VENDOR="timeclock",
-                                    TIMEBOT_LEAVE_VENDOR="timeclock", TIMEBOT_WHOSOFF_VENDOR="whosoff"), slack, None)
+    first = start_bot(
+        make_settings(
+            tmp_path / "a",
+            slack,
+            TIMEBOT_CLOCK_VENDOR="timeclock",
+            TIMEBOT_LEAVE_VENDOR="timeclock",
+            TIMEBOT_WHOSOFF_VENDOR="whosoff",
+        ),
+        slack,
+        None,
+    )
     every_log_record.sweep()
     try:
         first.driver.command("/timebot", "link")
@@ -429,8 +494,17 @@ def test_no_secret_reaches_any_log_even_at_debug(
 
     # SwipeClock for the clock, TimeTap for leave and who's off (matched by email)
     (tmp_path / "b").mkdir()
-    second = start_bot(make_settings(tmp_path / "b", slack, TIMEBOT_CLOCK_VENDOR="swipeclock",
-                                     TIMEBOT_LEAVE_VENDOR="timetap", TIMEBOT_WHOSOFF_VENDOR="timetap"), slack, None)
+    second = start_bot(
+        make_settings(
+            tmp_path / "b",
+            slack,
+            TIMEBOT_CLOCK_VENDOR="swipeclock",
+            TIMEBOT_LEAVE_VENDOR="timetap",
+            TIMEBOT_WHOSOFF_VENDOR="timetap",
+        ),
+        slack,
+        None,
+    )
     every_log_record.sweep()
     try:
         assert "Clocked in" in answer(second, slack, "/clockin")
@@ -444,22 +518,34 @@ def test_no_secret_reaches_any_log_even_at_debug(
         second.close()
 
     secrets = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "TIMEBOT_SECRET_KEY": SECRET_KEY,
-        "the TimeClock PIN": pin, "WHOSOFF_CLIENT_SECRET": v.wo.client_secret,
-        "WHOSOFF_PASSWORD": os.environ["WHOSOFF_PASSWORD"], "SWIPECLOCK_API_SECRET": v.sc.site_secret,
-        "the SwipeClock partner secret": v.sc.partner_secret, "TIMETAP_PRIVATE_KEY": v.tt.private_key,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "the TimeClock PIN": pin,
+        "WHOSOFF_CLIENT_SECRET": v.wo.client_secret,
+        "WHOSOFF_PASSWORD": os.environ["WHOSOFF_PASSWORD"],
+        "SWIPECLOCK_API_SECRET": v.sc.site_secret,
+        "the SwipeClock partner secret": v.sc.partner_secret,
+        "TIMETAP_PRIVATE_KEY": v.tt.private_key,
         "the TimeTap signature": tt_signature(v.tt.api_key, v.tt.private_key),
         **{f"TimeClock API key of user {u.id}": str(u.api_key) for u in v.tc.users.values() if u.api_key},
         **{f"WhosOff token {i}": t for i, t in enumerate(v.wo._tokens)},
         **{f"TimeTap token {i}": t for i, t in enumerate(v.tt._tokens)},
     }
     for server in v.servers:
-        secrets.update({f"a credential sent to {server.name} ({i})": c
-                        for i, c in enumerate(sorted(credentials_sent(server)))})
+        secrets.update(
+            {f"a credential sent to {server.name} ({i})": c for i, c in enumerate(sorted(credentials_sent(server)))}
+        )
     messages = "\n".join(r.getMessage() for r in every_log_record.records)
-    for sign_of_a_strict_scan in ("HTTP Request: POST", "receive_response_headers", "Sending a request - url",
-                                  "Running listener", "answered 503", "Server disconnected",
-                                  "failed Slack's signature check"):
+    for sign_of_a_strict_scan in (
+        "HTTP Request: POST",
+        "receive_response_headers",
+        "Sending a request - url",
+        "Running listener",
+        "answered 503",
+        "Server disconnected",
+        "failed Slack's signature check",
+    ):
         assert sign_of_a_strict_scan in messages
     assert len(secrets) > 20
     assert leaked(every_log_record.records, secrets) == []

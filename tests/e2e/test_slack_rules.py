@@ -21,12 +21,14 @@ def test_a_link_form_corrected_after_a_field_error_is_linked(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
     view_id, view_hash = slack.open_view()
-    first = bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=LINK_META,
-                                   view_id=view_id)
+    first = bot.driver.submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=LINK_META, view_id=view_id
+    )
     assert first.json()["response_action"] == "errors"
     assert slack.views[view_id] == view_hash  # an errors ack leaves Slack's hash alone
-    again = bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))},
-                                   private_metadata=LINK_META, view_id=view_id)
+    again = bot.driver.submit_view(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=LINK_META, view_id=view_id
+    )
     assert again.json()["response_action"] == "update"
     slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)])
     assert bot.runtime.services.store.identity("T0DEMO", "U0ADA", "timeclock") is not None
@@ -38,8 +40,9 @@ def test_a_leave_form_corrected_after_a_field_error_is_requested(
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     view_id, _ = slack.open_view()
-    wrong = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday - timedelta(days=1)),
-                                   view_id=view_id)
+    wrong = bot.driver.submit_view(
+        blocks.LEAVE_CALLBACK, leave_values(monday, monday - timedelta(days=1)), view_id=view_id
+    )
     assert wrong.json()["response_action"] == "errors"
     right = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday), view_id=view_id)
     assert right.json()["response_action"] == "update"
@@ -50,8 +53,9 @@ def test_a_leave_form_corrected_after_a_field_error_is_requested(
 def test_the_same_submission_delivered_twice_links_once(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
 ) -> None:
-    payload = bot.driver.make.view_submission(blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))},
-                                              private_metadata=LINK_META)
+    payload = bot.driver.make.view_submission(
+        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=LINK_META
+    )
     assert bot.driver.interaction(payload).json()["response_action"] == "update"
     assert bot.driver.interaction(payload).text == ""  # the repeat: acked, nothing done
     slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)])
@@ -99,6 +103,7 @@ def test_dms_beyond_slacks_burst_wait_for_retry_after_and_all_land(
     slack.rules.post_burst = 1
     for _ in range(2):
         bot.driver.click("home_clock_in")  # Home buttons answer by DM, to one channel
-    slack.wait_for(lambda: len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "U0ADA"]) >= 2,
-                   timeout=20)
+    slack.wait_for(
+        lambda: len([c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "U0ADA"]) >= 2, timeout=20
+    )
     assert slack.calls_to("chat.postMessage#429")

@@ -40,8 +40,9 @@ def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Ite
 def link_over_socket(driver: SocketDriver, slack: SlackStandIn, pin: str) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
     driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, private_metadata=meta)
-    slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)],
-                   timeout=20)
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)], timeout=20
+    )
 
 
 def clock_in_requests(tc_server: SimServer) -> int:
@@ -72,9 +73,7 @@ def test_clockin_over_socket_mode_is_acked_at_once_and_answered_by_response_url(
     assert len(tc_sim.running_sessions(1)) == 1
 
 
-def test_a_modal_field_error_comes_back_in_the_socket_mode_ack(
-    socket_bot: SocketDriver, tc_server: SimServer
-) -> None:
+def test_a_modal_field_error_comes_back_in_the_socket_mode_ack(socket_bot: SocketDriver, tc_server: SimServer) -> None:
     start = next_monday()
     ack = socket_bot.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start - timedelta(days=2)))
     assert ack.payload == {"response_action": "errors", "errors": {"end": "The last day is before the first day."}}
@@ -124,8 +123,9 @@ def refresh_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> It
     yield from running_bot(tmp_path, slack, tc_server, refresh_close_after=1.5)
 
 
-def running_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
-                refresh_close_after: float = 10.0) -> Iterator[SocketDriver]:
+def running_bot(
+    tmp_path: Path, slack: SlackStandIn, tc_server: SimServer, refresh_close_after: float = 10.0
+) -> Iterator[SocketDriver]:
     """``timebot run`` over a started Socket Mode stand-in, stopped with SIGTERM afterwards."""
     socket = socket_mode(slack, refresh_close_after)
     proc, log = start_run(tmp_path, slack, socket, tc_server)
@@ -144,17 +144,30 @@ def socket_mode(slack: SlackStandIn, refresh_close_after: float = 10.0) -> Socke
     return socket
 
 
-def start_run(tmp_path: Path, slack: SlackStandIn, socket: SocketModeStandIn, tc_server: SimServer,
-              **extra: str) -> tuple[subprocess.Popen[bytes], IO[str]]:
+def start_run(
+    tmp_path: Path, slack: SlackStandIn, socket: SocketModeStandIn, tc_server: SimServer, **extra: str
+) -> tuple[subprocess.Popen[bytes], IO[str]]:
     env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
-        "TIMECLOCK_BASE_URL": tc_server.base_url, "TIMEBOT_HTTP_READ_TIMEOUT": "10", **extra,
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "TIMECLOCK_BASE_URL": tc_server.base_url,
+        "TIMEBOT_HTTP_READ_TIMEOUT": "10",
+        **extra,
     }
     log = (tmp_path / "bot.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"], cwd=tmp_path, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     socket.wait_connected(timeout=30, count=CONNECTIONS)
     return proc, log
 

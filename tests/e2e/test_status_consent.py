@@ -38,7 +38,8 @@ def granted_tokens(slack: SlackStandIn) -> list[str]:
 
 
 def test_home_toggle_to_callback_stores_the_user_token_encrypted_and_never_logs_it(
-        world: StatusWorld, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    world: StatusWorld, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from bot.cli import _no_slack_debug
 
     caplog.set_level(logging.DEBUG)  # `timebot run --log-level DEBUG`: our loggers all, Slack's from INFO
@@ -84,7 +85,8 @@ def test_a_state_older_than_ten_minutes_is_refused(world: StatusWorld) -> None:
 
 
 def test_without_a_public_url_home_says_what_the_admin_must_set(
-        tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     w = start_world(tmp_path, slack, tc_sim, tc_server, TIMEBOT_PUBLIC_URL="")
     try:
         assert home_connect_url(w) is None

@@ -38,9 +38,16 @@ def elsewhere() -> Iterator[SimServer]:
 
 
 def click_body(response_url: str) -> str:
-    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U300", "team_id": TEAM},
-               "api_app_id": "A0TIMEBOT", "trigger_id": f"1.2.{time.time_ns()}", "response_url": response_url,
-               "container": {"type": "message"}, "actions": [{"action_id": "home_clock_in", "value": ""}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": "U300", "team_id": TEAM},
+        "api_app_id": "A0TIMEBOT",
+        "trigger_id": f"1.2.{time.time_ns()}",
+        "response_url": response_url,
+        "container": {"type": "message"},
+        "actions": [{"action_id": "home_clock_in", "value": ""}],
+    }
     return "payload=" + quote(json.dumps(payload))
 
 
@@ -56,13 +63,14 @@ class Unsigned:
 
 def _no_prefix(body: str) -> dict[str, bytes]:
     ts = now()
-    return {"X-Slack-Request-Timestamp": ts.encode(),
-            "X-Slack-Signature": signature(SIGNING_SECRET, ts, body).removeprefix("v0=").encode()}
+    return {
+        "X-Slack-Request-Timestamp": ts.encode(),
+        "X-Slack-Signature": signature(SIGNING_SECRET, ts, body).removeprefix("v0=").encode(),
+    }
 
 
 UNSIGNED = [
-    Unsigned("a timestamp that is not a number", {"X-Slack-Request-Timestamp": b"soon",
-                                                   "X-Slack-Signature": b"v0=00"}),
+    Unsigned("a timestamp that is not a number", {"X-Slack-Request-Timestamp": b"soon", "X-Slack-Signature": b"v0=00"}),
     Unsigned("a non-ASCII signature", {"X-Slack-Request-Timestamp": b"", "X-Slack-Signature": "v0=été".encode()}),
     Unsigned("an empty signature", {"X-Slack-Request-Timestamp": b"", "X-Slack-Signature": b""}),
     Unsigned("a signature without v0=", {}),
@@ -73,13 +81,29 @@ UNSIGNED = [
 @pytest.mark.parametrize("unsigned", UNSIGNED, ids=[u.name for u in UNSIGNED])
 @pytest.mark.parametrize("kind", ["button click", "slash command"])
 def test_an_unsigned_request_gets_a_bare_401_and_nothing_is_posted_anywhere(
-    bot: BotUnderTest, slack: SlackStandIn, elsewhere: SimServer, caplog: pytest.LogCaptureFixture,
-    unsigned: Unsigned, kind: str,
+    bot: BotUnderTest,
+    slack: SlackStandIn,
+    elsewhere: SimServer,
+    caplog: pytest.LogCaptureFixture,
+    unsigned: Unsigned,
+    kind: str,
 ) -> None:
     target = f"{elsewhere.base_url}/x"
-    body = click_body(target) if kind == "button click" else urlencode(
-        {"team_id": TEAM, "user_id": "U300", "command": "/clockin", "text": "", "response_url": target,
-         "trigger_id": f"1.2.{time.time_ns()}", "channel_id": "C1"})
+    body = (
+        click_body(target)
+        if kind == "button click"
+        else urlencode(
+            {
+                "team_id": TEAM,
+                "user_id": "U300",
+                "command": "/clockin",
+                "text": "",
+                "response_url": target,
+                "trigger_id": f"1.2.{time.time_ns()}",
+                "channel_id": "C1",
+            }
+        )
+    )
     headers = dict(unsigned.headers)
     if unsigned.name == "a signature without v0=":
         headers = _no_prefix(body)
@@ -87,8 +111,7 @@ def test_an_unsigned_request_gets_a_bare_401_and_nothing_is_posted_anywhere(
         headers["X-Slack-Request-Timestamp"] = now().encode()
     caplog.set_level(logging.INFO)
 
-    response = bot.driver.http.post(bot.driver.url, content=body.encode(),
-                                    headers={"Content-Type": FORM, **headers})
+    response = bot.driver.http.post(bot.driver.url, content=body.encode(), headers={"Content-Type": FORM, **headers})
 
     assert (response.status_code, response.content) == (401, b"")
     _, control = bot.driver.command("/clockin", user="U0ALAN")  # a genuine request queued behind it
@@ -96,8 +119,14 @@ def test_an_unsigned_request_gets_a_bare_401_and_nothing_is_posted_anywhere(
     time.sleep(0.3)
     assert elsewhere.requests == []
     assert [c.args.get("channel") for c in slack.calls_to("chat.postMessage")] == []
-    ours = [r for r in caplog.records if r.name.startswith(("bot", "handlers", "slack_bolt"))
-            and "U0ALAN" not in r.getMessage() and r.levelno >= logging.INFO and "ignored" not in r.getMessage()]
+    ours = [
+        r
+        for r in caplog.records
+        if r.name.startswith(("bot", "handlers", "slack_bolt"))
+        and "U0ALAN" not in r.getMessage()
+        and r.levelno >= logging.INFO
+        and "ignored" not in r.getMessage()
+    ]
     refused = [r for r in ours if "signature" in r.getMessage()]
     assert len(refused) == 1 and refused[0].levelno == logging.INFO
     assert "U300" not in refused[0].getMessage() and target not in refused[0].getMessage()
@@ -111,23 +140,27 @@ def test_a_signed_request_never_posts_to_a_response_url_outside_slack_and_dms_in
     fields["response_url"] = f"{elsewhere.base_url}/respond/x"
     assert bot.driver.post(urlencode(fields), FORM).status_code == 200
 
-    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0ADA"],
-                        timeout=20)
+    dm = slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0ADA"], timeout=20
+    )
     assert "/timebot link" in dm[0].args["text"]
     time.sleep(0.3)
     assert elsewhere.requests == []
 
 
-@pytest.mark.parametrize(("url", "allowed"), [
-    ("https://hooks.slack.com/commands/T1/1/abc", True),
-    ("http://hooks.slack.com/commands/T1/1/abc", False),
-    ("https://hooks.slack.com.evil.example/x", False),
-    ("https://hooks.slack.com@evil.example/x", False),
-    ("https://evil.example/x", False),
-    ("https://hooks.slack.com:8443/x", False),
-    ("https://slack.com/api/x", True),  # the origin of SLACK_API_URL
-    ("", False),
-])
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://hooks.slack.com/commands/T1/1/abc", True),
+        ("http://hooks.slack.com/commands/T1/1/abc", False),
+        ("https://hooks.slack.com.evil.example/x", False),
+        ("https://hooks.slack.com@evil.example/x", False),
+        ("https://evil.example/x", False),
+        ("https://hooks.slack.com:8443/x", False),
+        ("https://slack.com/api/x", True),  # the origin of SLACK_API_URL
+        ("", False),
+    ],
+)
 def test_only_slacks_own_hosts_are_response_urls(url: str, allowed: bool) -> None:
     assert response_url_allowed(url, "https://slack.com/api/") is allowed
 
@@ -162,8 +195,10 @@ def raw_exchange(port: int, head: bytes, body_chunks: Iterable[bytes] = (), wait
 
 
 def test_a_declared_body_over_one_mib_gets_413_before_any_of_it_is_sent(bot: BotUnderTest) -> None:
-    head = (b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 268435456\r\n\r\n")
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 268435456\r\n\r\n"
+    )
     started = time.monotonic()
     answer = raw_exchange(bot.server.port, head)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
@@ -171,8 +206,10 @@ def test_a_declared_body_over_one_mib_gets_413_before_any_of_it_is_sent(bot: Bot
 
 
 def test_a_chunked_body_over_one_mib_gets_413(bot: BotUnderTest) -> None:
-    head = (b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
     piece = b"x" * 65536
     chunks = iter([b"%x\r\n%s\r\n" % (len(piece), piece)] * 40 + [b"0\r\n\r\n"])  # 2.5 MiB
     assert raw_exchange(bot.server.port, head, chunks).startswith(b"HTTP/1.1 413")
@@ -256,15 +293,17 @@ def test_a_burst_behind_busy_threads_logs_one_queue_warning_and_one_summary(
     from tests.conftest import make_settings
 
     runtime = create_app(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), vendors={})
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
-                        threads=4).start()
+    server = HttpServer(
+        SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, threads=4
+    ).start()
     holder = sqlite3.connect(runtime.engine.url.database or "", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # every /readyz waits for the lock: the four threads stay busy
     caplog.set_level(logging.WARNING, logger="waitress.queue")
     try:
         with ThreadPoolExecutor(60) as pool:
-            answers = pool.map(lambda _: httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=60).status_code,
-                               range(60))
+            answers = pool.map(
+                lambda _: httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=60).status_code, range(60)
+            )
             time.sleep(1.5)
             holder.rollback()
             assert set(answers) <= {200, 503}
@@ -287,12 +326,24 @@ def test_sigterm_stops_the_http_server_cleanly(tmp_path: Path, slack: SlackStand
     from tests.conftest import SECRET_KEY
     from tests.support import BOT_TOKEN
 
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-           "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN,
-           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url, "TIMEBOT_SECRET_KEY": SECRET_KEY,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SCHEDULER": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
-                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
+        "TIMEBOT_SCHEDULER": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     seen = []
     for line in proc.stderr:

@@ -39,8 +39,11 @@ def leave_form(bot: BotUnderTest, slack: SlackStandIn, text: str) -> dict[str, A
 
 def reply_text(slack: SlackStandIn, key: str) -> str:
     [reply] = slack.wait_response(key)
-    return "\n".join(b["text"]["text"] for b in reply["blocks"] if b.get("text")) + "\n" + "\n".join(
-        e["text"] for b in reply["blocks"] for e in b.get("elements", []) if isinstance(e.get("text"), str))
+    return (
+        "\n".join(b["text"]["text"] for b in reply["blocks"] if b.get("text"))
+        + "\n"
+        + "\n".join(e["text"] for b in reply["blocks"] for e in b.get("elements", []) if isinstance(e.get("text"), str))
+    )
 
 
 def field(view: dict[str, Any], block_id: str) -> Any:
@@ -107,8 +110,6 @@ def test_timeoff_list_still_lists_the_persons_leave(
     assert not slack.calls_to("views.open")
 
 
-
-
 # --- one meaning of "week" ------------------------------------------------------------------
 
 
@@ -123,8 +124,9 @@ def test_whosoff_week_on_a_friday_is_that_working_week_monday_to_friday(world_fa
 def test_hours_week_on_a_friday_is_the_same_working_week(world_factory) -> None:
     world = world_factory(FRIDAY_NOON)
     world.link("U0ADA", 1)
-    world.sim.add_session(1, datetime(2026, 11, 30, 9, tzinfo=UTC).timestamp(),
-                          datetime(2026, 11, 30, 17, tzinfo=UTC).timestamp())
+    world.sim.add_session(
+        1, datetime(2026, 11, 30, 9, tzinfo=UTC).timestamp(), datetime(2026, 11, 30, 17, tzinfo=UTC).timestamp()
+    )
     _, key = world.bot.driver.command("/timebot", "hours week")
     text = reply_text(world.slack, key)
     assert "Mon 30 Nov – Fri 4 Dec" in text
@@ -160,8 +162,9 @@ def test_a_leave_confirmation_reads_its_range_in_the_one_style(
     tuesday = next_monday() + timedelta(days=1)
     thursday = tuesday + timedelta(days=2)
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(tuesday, thursday, start_portion="pm"))
-    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in
-                                   c.args.get("text", "")])
+    [dm] = slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")]
+    )
     assert f"*{fmt.day_range(tuesday, thursday)}*, 2.5 working days" in dm.args["text"]
     assert fmt.day_range(tuesday, thursday).count(" – ") == 1 and " to " not in dm.args["text"]
 
@@ -173,11 +176,15 @@ def test_the_cancel_message_names_a_one_day_leave_once_in_the_day_style(
     monday = next_monday()
     off = tc_sim.add_off_time(1, monday, monday)
     _, key = bot.driver.command("/timeoff", "list")
-    [button] = [b["accessory"] for b in slack.wait_response(key)[-1]["blocks"]
-                if b.get("accessory", {}).get("action_id") == "leave_cancel"]
+    [button] = [
+        b["accessory"]
+        for b in slack.wait_response(key)[-1]["blocks"]
+        if b.get("accessory", {}).get("action_id") == "leave_cancel"
+    ]
     bot.driver.click("leave_cancel", value=button["value"], container="message")
-    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Cancelled" in
-                                   c.args.get("text", "")])
+    [dm] = slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Cancelled" in c.args.get("text", "")]
+    )
     assert dm.args["text"] == f"Cancelled your Vacation: {fmt.day(monday)}."
     assert off["id"] not in tc_sim.off_times
 
@@ -203,7 +210,8 @@ def test_home_lists_the_persons_leave_once_with_its_status_and_cancel_button(
     assert "Upcoming leave" not in home and home.count("*Your leave*") == 1
     assert home.count('"leave_cancel"') == 2 and home.count("pending") == 2
     assert home.index(fmt.day_range(monday, monday + timedelta(days=1))) < home.index(
-        fmt.day(monday + timedelta(days=14)))  # soonest first
+        fmt.day(monday + timedelta(days=14))
+    )  # soonest first
     assert "home_request_leave" in home
 
 
@@ -259,8 +267,7 @@ def test_leave_overlapping_a_pending_request_is_refused_in_one_wording_before_th
     monday = next_monday()
     tc_sim.add_off_time(1, monday + timedelta(days=1), monday + timedelta(days=1))  # pending
     bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=4)))
-    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "leave" in
-                                   c.args.get("text", "")])
+    [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "leave" in c.args.get("text", "")])
     assert f"You already have leave on {fmt.day(monday + timedelta(days=1))} (pending)" in dm.args["text"]
     assert not [r for r in tc_server.requests if r.method == "POST" and "off" in r.path.lower()]
 
@@ -274,8 +281,7 @@ def test_a_morning_next_to_an_afternoon_already_booked_is_no_overlap(
         types = str(next(iter(wo_sim.leave_types)))
         for portion in ({"start_portion": "pm"}, {"end_portion": "am"}):
             before = len(wo_sim.leave)
-            wo_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=types,
-                                                                          **portion))
+            wo_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=types, **portion))
             slack.wait_for(lambda b=before: len(wo_sim.leave) > b or None)
     finally:
         wo_bot.close()
@@ -300,8 +306,9 @@ def test_a_backdated_holiday_is_questioned_once_then_goes_through_when_sent_agai
     assert first["response_action"] == "errors" and "backdating is meant for sick days" in first["errors"]["start"]
     again = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(day, day)).json()
     assert again["response_action"] == "update"
-    slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in
-                            c.args.get("text", "")])
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")]
+    )
 
 
 def test_a_backdated_sick_day_goes_through_without_a_question(bot: BotUnderTest, tc_sim: TimeClockSim) -> None:
@@ -318,8 +325,9 @@ def test_a_backdated_sick_day_goes_through_without_a_question(bot: BotUnderTest,
 def test_hours_over_a_month_list_the_days_with_hours_and_a_subtotal_per_week(world_factory) -> None:
     world = world_factory(FRIDAY_NOON)
     world.link("U0ADA", 1)
-    world.sim.add_session(1, datetime(2026, 11, 10, 9, tzinfo=UTC).timestamp(),
-                          datetime(2026, 11, 10, 12, tzinfo=UTC).timestamp())
+    world.sim.add_session(
+        1, datetime(2026, 11, 10, 9, tzinfo=UTC).timestamp(), datetime(2026, 11, 10, 12, tzinfo=UTC).timestamp()
+    )
     _, key = world.bot.driver.command("/timebot", "hours 2026-11-01..2026-11-30")
     text = reply_text(world.slack, key)
     assert "• Tue 10 Nov: *3h 00m*" in text

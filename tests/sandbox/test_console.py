@@ -21,14 +21,26 @@ from tests.support import next_monday
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 
 # Who the demo data puts on leave this week (today, or next Monday at the weekend), per vendor.
-OFF_THIS_WEEK = {"timeclock": "Grace Hopper", "whosoff": "Linus Torvalds", "timetap": "Grace Hopper",
-                 "swipeclock": "Alan Turing"}
+OFF_THIS_WEEK = {
+    "timeclock": "Grace Hopper",
+    "whosoff": "Linus Torvalds",
+    "timetap": "Grace Hopper",
+    "swipeclock": "Alan Turing",
+}
 
 
 def console_run(lines: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIMEBOT_", "DATABASE_URL"))}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "console", *args], input=lines, capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=90, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console", *args],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=90,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -148,8 +160,21 @@ def test_only_ada_is_an_admin_so_the_others_see_what_employees_see() -> None:
 
 def test_help_lists_every_command() -> None:
     out = console_run("/help\n").stdout
-    for command in ("/clockin", "/clockout", "/whosin", "/timeoff list", "/whosoff", "/timebot hours",
-                    "/timebot status", "/timebot link", "/timebot unlink", "/timebot digest", "/home", "/as", "/tick"):
+    for command in (
+        "/clockin",
+        "/clockout",
+        "/whosin",
+        "/timeoff list",
+        "/whosoff",
+        "/timebot hours",
+        "/timebot status",
+        "/timebot link",
+        "/timebot unlink",
+        "/timebot digest",
+        "/home",
+        "/as",
+        "/tick",
+    ):
         assert command in out, command
 
 

@@ -88,8 +88,9 @@ def test_post_ephemeral_needs_the_person_and_the_bot_in_the_channel(slack: Slack
     web.chat_postEphemeral(channel=DEMO_CHANNEL, user="U0ADA", text="ok")
     slack.add_channel("C0PRIVATE", "private", ["U0GRACE"], bot_member=False)
     slack.add_channel("C0SMALL", "small", ["U0GRACE"])
-    assert error_of(lambda: web.chat_postEphemeral(channel="C0PRIVATE", user="U0GRACE", text="x")) \
-        == "user_not_in_channel"
+    assert (
+        error_of(lambda: web.chat_postEphemeral(channel="C0PRIVATE", user="U0GRACE", text="x")) == "user_not_in_channel"
+    )
     assert error_of(lambda: web.chat_postEphemeral(channel="C0SMALL", user="U0ADA", text="x")) == "user_not_in_channel"
     assert BOT_USER_ID in slack.channels["C0SMALL"].members
 

@@ -21,10 +21,14 @@ def test_releasing_a_lease_writes_the_actions_audit_and_watch_rows(engine: Engin
     lease = store.claim_lock("inflight:T1:U1:clock", TTL)
     assert lease is not None
     started = utcnow()
-    store.release_lock("inflight:T1:U1:clock", lease, [
-        AuditRow("T1", "U1", "timeclock", "clock_in", "ok", "session 7"),
-        WatchRow("T1", "U1", "timeclock", "7", started),
-    ])
+    store.release_lock(
+        "inflight:T1:U1:clock",
+        lease,
+        [
+            AuditRow("T1", "U1", "timeclock", "clock_in", "ok", "session 7"),
+            WatchRow("T1", "U1", "timeclock", "7", started),
+        ],
+    )
     assert store.claim_lock("inflight:T1:U1:clock", TTL) is not None
     assert [(a.action, a.outcome, a.detail) for a in store.audit_log()] == [("clock_in", "ok", "session 7")]
     assert [(w.session_id, w.status) for w in hygiene.watches("timeclock")] == [("7", "open")]
@@ -36,10 +40,14 @@ def test_a_watch_the_database_already_has_changes_nothing_and_spoils_nothing_els
     hygiene.watch("T1", "U1", "timeclock", "7", started)  # found by another process's sweep first
     lease = store.claim_lock("inflight:T1:U1:clock", TTL)
     assert lease is not None
-    store.release_lock("inflight:T1:U1:clock", lease, [
-        WatchRow("T1", "U1", "timeclock", "7", started),
-        AuditRow("T1", "U1", "timeclock", "clock_in", "ok"),
-    ])
+    store.release_lock(
+        "inflight:T1:U1:clock",
+        lease,
+        [
+            WatchRow("T1", "U1", "timeclock", "7", started),
+            AuditRow("T1", "U1", "timeclock", "clock_in", "ok"),
+        ],
+    )
     assert len(hygiene.watches("timeclock")) == 1
     assert [a.action for a in store.audit_log()] == ["clock_in"]  # the same transaction went through
 
@@ -50,10 +58,14 @@ def test_a_row_that_cannot_be_written_still_releases_the_lease_and_writes_the_ot
         conn.execute(text("DROP TABLE audit_log"))
     lease = store.claim_lock("inflight:T1:U1:clock", TTL)
     assert lease is not None
-    store.release_lock("inflight:T1:U1:clock", lease, [
-        AuditRow("T1", "U1", "timeclock", "clock_in", "ok"),
-        WatchRow("T1", "U1", "timeclock", "7", utcnow()),
-    ])
+    store.release_lock(
+        "inflight:T1:U1:clock",
+        lease,
+        [
+            AuditRow("T1", "U1", "timeclock", "clock_in", "ok"),
+            WatchRow("T1", "U1", "timeclock", "7", utcnow()),
+        ],
+    )
     assert store.claim_lock("inflight:T1:U1:clock", TTL) is not None
     assert [w.session_id for w in hygiene.watches("timeclock")] == ["7"]
 

@@ -133,7 +133,8 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t
 
 
 def test_several_processes_starting_on_a_fresh_database_migrate_it_once_without_failing(
-        fresh_database: tuple[str, dict[str, str]]) -> None:
+    fresh_database: tuple[str, dict[str, str]],
+) -> None:
     import threading
 
     url, connect_args = fresh_database
@@ -163,18 +164,25 @@ def test_several_processes_starting_on_a_fresh_database_migrate_it_once_without_
 
 
 def test_the_account_rule_migration_keeps_the_most_recent_of_two_links_to_one_account(
-        fresh_database: tuple[str, dict[str, str]]) -> None:
+    fresh_database: tuple[str, dict[str, str]],
+) -> None:
     url, connect_args = fresh_database
     engine = make_engine(url, connect_args=connect_args) if connect_args else make_engine(url)
     try:
         upgrade(engine, "0003")
         with engine.begin() as conn:
-            for user, when in (("U0ADA", "2026-01-01 09:00:00"), ("U0ALAN", "2026-01-02 09:00:00"),
-                               ("U0GRACE", "2026-01-01 09:00:00")):
-                conn.execute(text(
-                    "INSERT INTO identity (team_id, slack_user_id, vendor, vendor_user_id, linked_by, created_at, "
-                    "updated_at) VALUES ('T1', :user, 'timeclock', :account, 'self', :when, :when)"),
-                    {"user": user, "when": when, "account": "7" if user != "U0GRACE" else "8"})
+            for user, when in (
+                ("U0ADA", "2026-01-01 09:00:00"),
+                ("U0ALAN", "2026-01-02 09:00:00"),
+                ("U0GRACE", "2026-01-01 09:00:00"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO identity (team_id, slack_user_id, vendor, vendor_user_id, linked_by, created_at, "
+                        "updated_at) VALUES ('T1', :user, 'timeclock', :account, 'self', :when, :when)"
+                    ),
+                    {"user": user, "when": when, "account": "7" if user != "U0GRACE" else "8"},
+                )
         upgrade(engine)
         store = Store(engine)
         assert [i.slack_user_id for i in store.identity_holders("timeclock", "7")] == ["U0ALAN"]

@@ -27,13 +27,21 @@ log = logging.getLogger("alembic.runtime.migration")
 
 identity = sa.table(
     "identity",
-    sa.column("id", sa.Integer), sa.column("team_id", sa.String), sa.column("slack_user_id", sa.String),
-    sa.column("vendor", sa.String), sa.column("vendor_user_id", sa.String), sa.column("updated_at", sa.DateTime),
+    sa.column("id", sa.Integer),
+    sa.column("team_id", sa.String),
+    sa.column("slack_user_id", sa.String),
+    sa.column("vendor", sa.String),
+    sa.column("vendor_user_id", sa.String),
+    sa.column("updated_at", sa.DateTime),
 )
 audit_log = sa.table(
     "audit_log",
-    sa.column("at", sa.DateTime), sa.column("team_id", sa.String), sa.column("slack_user_id", sa.String),
-    sa.column("vendor", sa.String), sa.column("action", sa.String), sa.column("outcome", sa.String),
+    sa.column("at", sa.DateTime),
+    sa.column("team_id", sa.String),
+    sa.column("slack_user_id", sa.String),
+    sa.column("vendor", sa.String),
+    sa.column("action", sa.String),
+    sa.column("outcome", sa.String),
     sa.column("detail", sa.String),
 )
 
@@ -41,8 +49,13 @@ audit_log = sa.table(
 def upgrade() -> None:
     conn = op.get_bind()
     rows = conn.execute(
-        sa.select(identity).order_by(identity.c.team_id, identity.c.vendor, identity.c.vendor_user_id,
-                                     identity.c.updated_at.desc(), identity.c.id.desc())
+        sa.select(identity).order_by(
+            identity.c.team_id,
+            identity.c.vendor,
+            identity.c.vendor_user_id,
+            identity.c.updated_at.desc(),
+            identity.c.id.desc(),
+        )
     ).all()
     kept: set[tuple[str, str, str]] = set()
     for row in rows:
@@ -50,13 +63,25 @@ def upgrade() -> None:
         if account not in kept:
             kept.add(account)
             continue
-        log.warning("unlinking %s in %s from %s user %s: a more recent link holds that account",
-                    row.slack_user_id, row.team_id, row.vendor, row.vendor_user_id)
+        log.warning(
+            "unlinking %s in %s from %s user %s: a more recent link holds that account",
+            row.slack_user_id,
+            row.team_id,
+            row.vendor,
+            row.vendor_user_id,
+        )
         conn.execute(sa.delete(identity).where(identity.c.id == row.id))
-        conn.execute(sa.insert(audit_log).values(
-            at=datetime.now(UTC), team_id=row.team_id, slack_user_id=row.slack_user_id, vendor=row.vendor,
-            action="unlink", outcome="ok",
-            detail=f"migration 0004: vendor user {row.vendor_user_id} is linked to someone more recently"))
+        conn.execute(
+            sa.insert(audit_log).values(
+                at=datetime.now(UTC),
+                team_id=row.team_id,
+                slack_user_id=row.slack_user_id,
+                vendor=row.vendor,
+                action="unlink",
+                outcome="ok",
+                detail=f"migration 0004: vendor user {row.vendor_user_id} is linked to someone more recently",
+            )
+        )
     with op.batch_alter_table("identity") as batch:
         batch.create_unique_constraint("uq_identity_account", ["team_id", "vendor", "vendor_user_id"])
 

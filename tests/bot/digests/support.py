@@ -51,8 +51,9 @@ ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml"
 def company(clock: Callable[[], float] = time.time) -> WhosOffSim:
     """The demo people (same emails as the Slack stand-in) and a service account for the bot."""
     sim = WhosOffSim(app_id=APP_ID, client_secret=CLIENT_SECRET, clock=clock)
-    sim.add_user("Timebot Service", SERVICE_EMAIL, user_type_id=SUPER_USER, password=SERVICE_PASSWORD,
-                 department="Operations")
+    sim.add_user(
+        "Timebot Service", SERVICE_EMAIL, user_type_id=SUPER_USER, password=SERVICE_PASSWORD, department="Operations"
+    )
     for person in DEMO_PEOPLE:
         sim.add_user(person.name, person.email)
     sim.add_leave_type("Annual Leave", code="AL")
@@ -65,9 +66,15 @@ def user_id(sim: WhosOffSim, email: str) -> int:
 
 
 def whosoff_settings(server: SimServer) -> WhosOffSettings:
-    return WhosOffSettings(_env_file=None, base_url=server.base_url, app_id=APP_ID,  # type: ignore[call-arg]
-                           client_secret=CLIENT_SECRET, username=SERVICE_EMAIL, password=SERVICE_PASSWORD,
-                           ip_address="127.0.0.1")
+    return WhosOffSettings(
+        _env_file=None,
+        base_url=server.base_url,
+        app_id=APP_ID,  # type: ignore[call-arg]
+        client_secret=CLIENT_SECRET,
+        username=SERVICE_EMAIL,
+        password=SERVICE_PASSWORD,
+        ip_address="127.0.0.1",
+    )
 
 
 def whosoff_vendor(server: SimServer) -> WhosOff:
@@ -81,9 +88,15 @@ def vendor_calls(server: SimServer, route: str = "") -> list[Request]:
 # --- the bot ------------------------------------------------------------------------------------
 
 
-def start_digest_bot(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, *,
-                     clock: Callable[[], float] = time.time, database_url: str | None = None,
-                     **overrides: object) -> BotUnderTest:
+def start_digest_bot(
+    tmp_path: Path,
+    slack: SlackStandIn,
+    wo_server: SimServer,
+    *,
+    clock: Callable[[], float] = time.time,
+    database_url: str | None = None,
+    **overrides: object,
+) -> BotUnderTest:
     if CHANNEL not in slack.channels:  # a public channel everyone (and the bot) is in
         slack.add_channel(CHANNEL, "digest", [p.slack_id for p in DEMO_PEOPLE])
     values: dict[str, object] = {"TIMEBOT_WHOSOFF_VENDOR": "whosoff", **overrides}
@@ -91,8 +104,9 @@ def start_digest_bot(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, 
         values["DATABASE_URL"] = database_url
     settings = make_settings(tmp_path, slack, **values)
     runtime = create_app(settings, vendors={"whosoff": whosoff_vendor(wo_server)}, clock=clock)
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0,
-                        threads=8).start()
+    server = HttpServer(
+        SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET), "127.0.0.1", 0, threads=8
+    ).start()
     bot = BotUnderTest(runtime, server, SlackDriver(f"http://127.0.0.1:{server.port}", slack))
     digests(bot).gate.interval = 0.0  # tests that care about spacing set it back
     return bot
@@ -106,8 +120,10 @@ def seed_people(engine: Any, people: Iterable[tuple[str, str, str | None]], tz: 
     """Person rows as ``timebot users sync`` or earlier commands leave them: (slack id, name, email)."""
     now = datetime.now(UTC)
     with Session(engine) as s:
-        s.add_all(Person(team_id=TEAM, slack_user_id=uid, name=name, email=email, tz=tz, updated_at=now)
-                  for uid, name, email in people)
+        s.add_all(
+            Person(team_id=TEAM, slack_user_id=uid, name=name, email=email, tz=tz, updated_at=now)
+            for uid, name, email in people
+        )
         s.commit()
 
 
@@ -115,13 +131,33 @@ def seed_demo_people(engine: Any) -> None:
     seed_people(engine, [(p.slack_id, p.name, p.email) for p in DEMO_PEOPLE])
 
 
-def subscribe(engine: Any, *, hour: int = 9, minute: int = 0, tz: str = NY, days: str = "mon-sun",
-              skip_empty: bool = False, days_ahead: int = 3, since: datetime | None = None,
-              channel: str = CHANNEL, **options: Any) -> DigestSubscription:
+def subscribe(
+    engine: Any,
+    *,
+    hour: int = 9,
+    minute: int = 0,
+    tz: str = NY,
+    days: str = "mon-sun",
+    skip_empty: bool = False,
+    days_ahead: int = 3,
+    since: datetime | None = None,
+    channel: str = CHANNEL,
+    **options: Any,
+) -> DigestSubscription:
     """A subscription as another process (or an earlier run) left it in the table; ``options``:
     scope, cadence, show_kind, mentions."""
-    sub = DigestSubscription(team_id=TEAM, channel_id=channel, hour=hour, minute=minute, tz=tz, days=days,
-                             skip_empty=skip_empty, days_ahead=days_ahead, created_by=ADMIN, **options)
+    sub = DigestSubscription(
+        team_id=TEAM,
+        channel_id=channel,
+        hour=hour,
+        minute=minute,
+        tz=tz,
+        days=days,
+        skip_empty=skip_empty,
+        days_ahead=days_ahead,
+        created_by=ADMIN,
+        **options,
+    )
     saved, _ = DigestStore(engine).save_subscription(sub, since or datetime.now(UTC))
     return saved
 
@@ -229,12 +265,22 @@ def real_time() -> float:
 
 def process_env(slack: SlackStandIn, wo_server: SimServer, database_url: str, tmp_path: Path) -> dict[str, str]:
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": database_url, "TIMEBOT_SECRET_KEY": SECRET_KEY, "TIMEBOT_ADMINS": ADMIN,
-        "TIMEBOT_WHOSOFF_VENDOR": "whosoff", "WHOSOFF_BASE_URL": wo_server.base_url, "WHOSOFF_APP_ID": APP_ID,
-        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET, "WHOSOFF_USERNAME": SERVICE_EMAIL,
-        "WHOSOFF_PASSWORD": SERVICE_PASSWORD, "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "TIMEBOT_ADMINS": ADMIN,
+        "TIMEBOT_WHOSOFF_VENDOR": "whosoff",
+        "WHOSOFF_BASE_URL": wo_server.base_url,
+        "WHOSOFF_APP_ID": APP_ID,
+        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
+        "WHOSOFF_USERNAME": SERVICE_EMAIL,
+        "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
     }
 
 
@@ -276,8 +322,15 @@ class BotProcess:
 def launch(argv: list[str], env: dict[str, str], tmp_path: Path, name: str) -> BotProcess:
     log_path = tmp_path / f"{name}.log"
     log_file = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *argv], cwd=tmp_path, env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LAUNCHER, *argv],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log_file,
+    )
     log_file.close()
     return BotProcess(proc, log_path)
 

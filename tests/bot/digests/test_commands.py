@@ -62,8 +62,9 @@ def job_time(bot: BotUnderTest, channel: str = CHANNEL) -> datetime | None:
 
 def test_an_admin_adds_a_digest_that_is_stored_and_scheduled_at_once(bot: BotUnderTest, slack: SlackStandIn) -> None:
     answer = reply(bot, slack, f"digest add {MENTION} 09:00 America/New_York mon-fri")
-    assert answer["text"].startswith("Added a daily digest: <#C0DIGEST> · everyone · daily at 09:00 on Mon–Fri · "
-                                     "America/New_York · next ")
+    assert answer["text"].startswith(
+        "Added a daily digest: <#C0DIGEST> · everyone · daily at 09:00 on Mon–Fri · America/New_York · next "
+    )
     assert ":warning:" not in answer["text"]
     assert answer["response_type"] == "ephemeral"
     sub = store(bot).subscription(TEAM, CHANNEL)
@@ -73,7 +74,8 @@ def test_an_admin_adds_a_digest_that_is_stored_and_scheduled_at_once(bot: BotUnd
 
 
 def test_someone_who_is_not_an_admin_is_refused_and_the_refusal_is_audited(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     answer = reply(bot, slack, f"digest add {MENTION} 09:00", user="U0ADA")
     assert "Only Timebot admins" in answer["text"]
     assert store(bot).subscription(TEAM, CHANNEL) is None
@@ -99,7 +101,8 @@ def test_a_channel_that_is_not_a_mention_is_refused_in_the_ack(bot: BotUnderTest
 
 
 def test_adding_the_same_channel_again_changes_its_schedule_without_a_restart(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     reply(bot, slack, f"digest add {MENTION} 09:00 {NY}")
     answer = reply(bot, slack, f"digest add {MENTION} 10:45 Europe/London daily skip-empty")
     assert answer["text"].startswith("Updated the daily digest")
@@ -123,8 +126,9 @@ def test_remove_deletes_the_digest_and_its_job(bot: BotUnderTest, slack: SlackSt
     assert "had no daily digest" in reply(bot, slack, f"digest remove {MENTION}")["text"]
 
 
-def test_preview_shows_todays_digest_to_the_caller_only(bot: BotUnderTest, slack: SlackStandIn,
-                                                        wo_sim: WhosOffSim) -> None:
+def test_preview_shows_todays_digest_to_the_caller_only(
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     today = local(datetime.now(UTC)).date()  # the admin's (and so the preview's) zone
     wo_sim.add_leave(user_id(wo_sim, "ada@example.com"), today, today + timedelta(days=1), note="secret reason")
     reply(bot, slack, f"digest add {MENTION} 09:00 mon-sun")
@@ -137,7 +141,8 @@ def test_preview_shows_todays_digest_to_the_caller_only(bot: BotUnderTest, slack
 
 
 def test_preview_of_a_channel_without_a_digest_says_there_is_none_and_how_to_add_one(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     response, key = bot.driver.command("/timebot", f"digest preview {MENTION}", user=ADMIN)
     assert response.status_code == 200
     note, preview = slack.wait_response(key, count=2)[:2]
@@ -150,8 +155,12 @@ def test_a_scheduler_picks_up_a_digest_added_by_another_process_on_resync(bot: B
     other = DigestStore(bot.runtime.engine)  # what another bot process writes
     from storage.models import DigestSubscription
 
-    other.save_subscription(DigestSubscription(team_id=TEAM, channel_id="C0OTHER", hour=7, minute=15, tz="UTC",
-                                               days="mon-sun", created_by=ADMIN), datetime.now(UTC))
+    other.save_subscription(
+        DigestSubscription(
+            team_id=TEAM, channel_id="C0OTHER", hour=7, minute=15, tz="UTC", days="mon-sun", created_by=ADMIN
+        ),
+        datetime.now(UTC),
+    )
     scheduler = digests(bot).scheduler
     assert isinstance(scheduler, DigestScheduler)
     assert job_time(bot, "C0OTHER") is None
@@ -166,10 +175,19 @@ def test_a_scheduler_picks_up_a_digest_added_by_another_process_on_resync(bot: B
 # --- parsing -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "canonical"), [
-    ("mon-fri", "mon-fri"), ("weekdays", "mon-fri"), ("Monday-Friday", "mon-fri"), ("daily", "mon-sun"),
-    ("mon,wed,fri", "mon,wed,fri"), ("fri-mon", "mon,fri-sun"), ("sat,sun", "sat,sun"), ("tue–thu", "tue-thu"),
-])
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("mon-fri", "mon-fri"),
+        ("weekdays", "mon-fri"),
+        ("Monday-Friday", "mon-fri"),
+        ("daily", "mon-sun"),
+        ("mon,wed,fri", "mon,wed,fri"),
+        ("fri-mon", "mon,fri-sun"),
+        ("sat,sun", "sat,sun"),
+        ("tue–thu", "tue-thu"),
+    ],
+)
 def test_days_are_read_as_names_into_the_cron_day_of_week(typed: str, canonical: str) -> None:
     assert parse_days(typed) == canonical
 
@@ -196,4 +214,10 @@ def test_days_that_are_numbers_or_unknown_names_are_refused(typed: str) -> None:
 def test_the_options_after_the_time_can_come_in_any_order() -> None:
     spec = parse_spec(["7pm", "skip-empty", "weekends", "europe/berlin", "ahead=5"])
     assert (spec.hour, spec.minute, spec.tz, spec.days, spec.skip_empty, spec.days_ahead) == (
-        19, 0, "Europe/Berlin", "sat,sun", True, 5)
+        19,
+        0,
+        "Europe/Berlin",
+        "sat,sun",
+        True,
+        5,
+    )

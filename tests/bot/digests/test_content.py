@@ -62,8 +62,9 @@ def sections(message: dict) -> list[str]:
     return [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
 
 
-def test_today_is_grouped_by_portion_and_sorted_by_name(bot: BotUnderTest, slack: SlackStandIn,
-                                                       wo_sim: WhosOffSim) -> None:
+def test_today_is_grouped_by_portion_and_sorted_by_name(
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     off(wo_sim, "linus@example.com", MONDAY)
     off(wo_sim, "ada@example.com", MONDAY)
     off(wo_sim, "alan@example.com", MONDAY, start_portion=Portion.AM, end_portion=Portion.AM)
@@ -77,7 +78,8 @@ def test_today_is_grouped_by_portion_and_sorted_by_name(bot: BotUnderTest, slack
 
 
 def test_each_person_says_when_they_are_back_skipping_the_weekend_and_holidays(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     friday = MONDAY + timedelta(days=4)
     off(wo_sim, "ada@example.com", MONDAY - timedelta(days=2), friday)
     wo_sim.add_holiday(friday + timedelta(days=3), "Spring Bank Holiday")
@@ -98,7 +100,8 @@ def test_leave_reasons_never_reach_the_channel(bot: BotUnderTest, slack: SlackSt
 
 
 def test_the_kind_of_absence_is_hidden_when_show_leave_kind_is_off(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, wo_sim: WhosOffSim) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, wo_sim: WhosOffSim
+) -> None:
     off(wo_sim, "ada@example.com", MONDAY, leave_type="Sickness")
     bot = start_digest_bot(tmp_path, slack, wo_server, TIMEBOT_SCHEDULER=False, TIMEBOT_SHOW_LEAVE_KIND=False)
     try:
@@ -109,8 +112,9 @@ def test_the_kind_of_absence_is_hidden_when_show_leave_kind_is_off(
     assert "Ada Lovelace" in text and "Sickness" not in text and "· off" not in text
 
 
-def test_people_unknown_to_slack_appear_by_escaped_name(bot: BotUnderTest, slack: SlackStandIn,
-                                                         wo_sim: WhosOffSim) -> None:
+def test_people_unknown_to_slack_appear_by_escaped_name(
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     stranger = wo_sim.add_user("Zoë <b>&co</b>", "zoe@elsewhere.example")
     wo_sim.add_leave(stranger, MONDAY)
     text = all_text(post_today(bot, slack))
@@ -118,8 +122,9 @@ def test_people_unknown_to_slack_appear_by_escaped_name(bot: BotUnderTest, slack
     assert "<b>" not in text
 
 
-def test_public_holidays_today_and_in_the_coming_days_are_shown(bot: BotUnderTest, slack: SlackStandIn,
-                                                                 wo_sim: WhosOffSim) -> None:
+def test_public_holidays_today_and_in_the_coming_days_are_shown(
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     wo_sim.add_holiday(MONDAY, "Founders' Day")
     wo_sim.add_holiday(MONDAY + timedelta(days=2), "Pancake Day")
     text = all_text(post_today(bot, slack))
@@ -149,16 +154,23 @@ def test_an_empty_day_posts_nothing_when_the_channel_skips_empty_days(bot: BotUn
 
 
 def test_5000_people_with_300_absent_fit_slacks_limits_with_nobody_left_out(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer
+) -> None:
     people = [(f"U5K{n:05d}", f"Person{n:04d} Surname{n % 97:02d}", f"p{n}@big.example") for n in range(5000)]
     ids = [wo_sim.add_user(name, email) for _, name, email in people]
     seed_people(bot.runtime.engine, people[:4000])  # the last 1,000 never used Slack with Timebot
     absent = list(range(0, 5000, 16))[:300]
     for i, n in enumerate(absent):
         portion = (Portion.FULL, Portion.AM, Portion.PM)[i % 3]
-        wo_sim.add_leave(ids[n], MONDAY, MONDAY + timedelta(days=i % 4) if portion is Portion.FULL else MONDAY,
-                         start_portion=portion, end_portion=portion, leave_type=("Annual Leave", "Sickness")[i % 2],
-                         note=f"private reason {n}")
+        wo_sim.add_leave(
+            ids[n],
+            MONDAY,
+            MONDAY + timedelta(days=i % 4) if portion is Portion.FULL else MONDAY,
+            start_portion=portion,
+            end_portion=portion,
+            leave_type=("Annual Leave", "Sickness")[i % 2],
+            note=f"private reason {n}",
+        )
     slack_before = len(slack.calls)
     messages = post_today(bot, slack, mentions=True)
     for message in messages:
@@ -177,10 +189,21 @@ def test_5000_people_with_300_absent_fit_slacks_limits_with_nobody_left_out(
 
 
 def content_with(count: int, name_length: int = 30) -> DigestContent:
-    entries = [OffEntry(None, f"{'N' * (name_length - 5)}{n:05d}", Portion.FULL, "Annual Leave", "approved",
-                        MONDAY + timedelta(days=1)) for n in range(count)]
-    coming = [OffSpan(None, e.name, e.kind, e.status, MONDAY + timedelta(days=1), MONDAY + timedelta(days=1))
-              for e in entries[: count // 2]]
+    entries = [
+        OffEntry(
+            None,
+            f"{'N' * (name_length - 5)}{n:05d}",
+            Portion.FULL,
+            "Annual Leave",
+            "approved",
+            MONDAY + timedelta(days=1),
+        )
+        for n in range(count)
+    ]
+    coming = [
+        OffSpan(None, e.name, e.kind, e.status, MONDAY + timedelta(days=1), MONDAY + timedelta(days=1))
+        for e in entries[: count // 2]
+    ]
     return DigestContent(CHANNEL, MONDAY, "UTC", DayReport(MONDAY, entries), [], 1, coming=coming)
 
 

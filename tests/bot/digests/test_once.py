@@ -57,6 +57,7 @@ class Gate:
                 self.release.wait(30)
                 return response
             return handler(request)
+
         return held
 
 
@@ -79,14 +80,16 @@ def set_up(url: str, fire: datetime = FIRE) -> object:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_three_bot_processes_sharing_one_database_post_the_digest_exactly_once(
-        kind: str, tmp_path: Path, wo_server: SimServer, request: pytest.FixtureRequest) -> None:
+    kind: str, tmp_path: Path, wo_server: SimServer, request: pytest.FixtureRequest
+) -> None:
     url = database(kind, tmp_path, request)
     slack = slack_with()
     wo_server.faults.latency = 0.2  # the winner holds its claim while the others arrive
     with time_machine.travel(FIRE - timedelta(hours=1), tick=True) as traveller:
         engine = set_up(url)
-        bots = [launch(run_bot_args(), process_env(slack, wo_server, url, tmp_path), tmp_path, f"bot{i}")
-                for i in range(3)]
+        bots = [
+            launch(run_bot_args(), process_env(slack, wo_server, url, tmp_path), tmp_path, f"bot{i}") for i in range(3)
+        ]
         try:
             wait_ready(bots)
             anchor = real_time()
@@ -94,8 +97,11 @@ def test_three_bot_processes_sharing_one_database_post_the_digest_exactly_once(
             for bot in bots:
                 bot.start_at(FIRE - timedelta(seconds=2), anchor)  # one clock: all three fire at the same instant
             slack.wait_for(lambda: posts(slack), timeout=30)
-            wait_until(lambda: all("posted:" in b.log or "not posted by this process" in b.log for b in bots),
-                       timeout=20, what="every process to decide")
+            wait_until(
+                lambda: all("posted:" in b.log or "not posted by this process" in b.log for b in bots),
+                timeout=20,
+                what="every process to decide",
+            )
         finally:
             for bot in bots:
                 bot.stop()
@@ -108,7 +114,8 @@ def test_three_bot_processes_sharing_one_database_post_the_digest_exactly_once(
 
 
 def test_a_crash_after_the_post_reached_slack_but_before_it_was_recorded_never_posts_twice(
-        tmp_path: Path, wo_server: SimServer) -> None:
+    tmp_path: Path, wo_server: SimServer
+) -> None:
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
     gate = Gate(to_digest)
     slack = slack_with(gate)
@@ -127,8 +134,9 @@ def test_a_crash_after_the_post_reached_slack_but_before_it_was_recorded_never_p
         traveller.move_to(FIRE + timedelta(minutes=15))  # restart, same local day, claim now stale
         bot = start_digest_bot(tmp_path, slack, wo_server, database_url=url)
         try:
-            alert = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage")
-                                            if c.args["channel"] == ADMIN], timeout=15)[0]
+            alert = slack.wait_for(
+                lambda: [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == ADMIN], timeout=15
+            )[0]
         finally:
             bot.close()
             slack.stop()
@@ -139,12 +147,15 @@ def test_a_crash_after_the_post_reached_slack_but_before_it_was_recorded_never_p
 
 
 def test_a_crash_after_claiming_but_before_posting_posts_once_late_after_restart(
-        tmp_path: Path, wo_sim: WhosOffSim) -> None:
+    tmp_path: Path, wo_sim: WhosOffSim
+) -> None:
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
     gate = Gate(lambda r: r.path.endswith("whosoff/retrieve"))
     slack = slack_with()
-    with SimServer(gate.wrap(wo_sim.handle), name="whosoff") as wo_server, \
-            time_machine.travel(FIRE - timedelta(hours=1), tick=True) as traveller:
+    with (
+        SimServer(gate.wrap(wo_sim.handle), name="whosoff") as wo_server,
+        time_machine.travel(FIRE - timedelta(hours=1), tick=True) as traveller,
+    ):
         engine = set_up(url)
         crashing = launch(run_bot_args(), process_env(slack, wo_server, url, tmp_path), tmp_path, "crashing")
         try:
@@ -170,8 +181,7 @@ def test_a_crash_after_claiming_but_before_posting_posts_once_late_after_restart
     assert (run.status, run.attempts, run.late) == ("sent", 2, True)
 
 
-def test_timebot_digest_send_posts_once_and_refuses_a_second_time(
-        tmp_path: Path, wo_server: SimServer) -> None:
+def test_timebot_digest_send_posts_once_and_refuses_a_second_time(tmp_path: Path, wo_server: SimServer) -> None:
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
     slack = slack_with()
     set_up(url)
@@ -197,15 +207,24 @@ def test_timebot_digest_send_posts_once_and_refuses_a_second_time(
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_only_one_of_many_concurrent_claims_for_a_channel_and_day_wins(
-        kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     store = DigestStore(migrated(database(kind, tmp_path, request)))
     start = threading.Barrier(8)
     results: list[bool] = []
 
     def claim(n: int) -> None:
         start.wait()
-        won = store.claim_run(TEAM, CHANNEL, FIRE.date(), owner=f"p{n}", now=datetime.now(UTC), trigger="test",
-                              late=False, policy=ClaimPolicy()).won
+        won = store.claim_run(
+            TEAM,
+            CHANNEL,
+            FIRE.date(),
+            owner=f"p{n}",
+            now=datetime.now(UTC),
+            trigger="test",
+            late=False,
+            policy=ClaimPolicy(),
+        ).won
         results.append(won)
 
     threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
@@ -219,20 +238,38 @@ def test_only_one_of_many_concurrent_claims_for_a_channel_and_day_wins(
 def test_a_fresh_claim_held_by_another_process_is_left_alone(tmp_path: Path) -> None:
     store = DigestStore(migrated(f"sqlite:///{tmp_path / 'timebot.db'}"))
     now = datetime.now(UTC)
-    first = store.claim_run(TEAM, CHANNEL, FIRE.date(), owner="a", now=now, trigger="test", late=False,
-                            policy=ClaimPolicy())
-    later = store.claim_run(TEAM, CHANNEL, FIRE.date(), owner="b", now=now + timedelta(minutes=9), trigger="test",
-                            late=False, policy=ClaimPolicy())
+    first = store.claim_run(
+        TEAM, CHANNEL, FIRE.date(), owner="a", now=now, trigger="test", late=False, policy=ClaimPolicy()
+    )
+    later = store.claim_run(
+        TEAM,
+        CHANNEL,
+        FIRE.date(),
+        owner="b",
+        now=now + timedelta(minutes=9),
+        trigger="test",
+        late=False,
+        policy=ClaimPolicy(),
+    )
     assert first.won and not later.won and later.reason == "held"
 
 
 def test_a_stale_claim_taken_over_can_no_longer_post_from_its_old_holder(tmp_path: Path) -> None:
     store = DigestStore(migrated(f"sqlite:///{tmp_path / 'timebot.db'}"))
     now = datetime.now(UTC)
-    slow = store.claim_run(TEAM, CHANNEL, FIRE.date(), owner="slow", now=now, trigger="test", late=False,
-                           policy=ClaimPolicy())
-    takeover = store.claim_run(TEAM, CHANNEL, FIRE.date(), owner="new", now=now + timedelta(minutes=11),
-                               trigger="test", late=False, policy=ClaimPolicy())
+    slow = store.claim_run(
+        TEAM, CHANNEL, FIRE.date(), owner="slow", now=now, trigger="test", late=False, policy=ClaimPolicy()
+    )
+    takeover = store.claim_run(
+        TEAM,
+        CHANNEL,
+        FIRE.date(),
+        owner="new",
+        now=now + timedelta(minutes=11),
+        trigger="test",
+        late=False,
+        policy=ClaimPolicy(),
+    )
     assert slow.run is not None and takeover.run is not None and takeover.reason == "taken-over"
     assert not store.mark_posting(slow.run, now + timedelta(minutes=12))
     assert store.mark_posting(takeover.run, now + timedelta(minutes=12))
@@ -245,8 +282,11 @@ def test_an_admin_can_resend_a_days_digest_only_by_forcing_it(tmp_path: Path, wo
         seed_demo_people(bot.runtime.engine)
         subscribe(bot.runtime.engine)
         service = bot.runtime.digests
-        outcomes = [service.send(CHANNEL).outcome, service.send(CHANNEL).outcome,
-                    service.send(CHANNEL, force=True).outcome]
+        outcomes = [
+            service.send(CHANNEL).outcome,
+            service.send(CHANNEL).outcome,
+            service.send(CHANNEL, force=True).outcome,
+        ]
     finally:
         bot.close()
         slack.stop()
@@ -270,7 +310,8 @@ def test_a_day_missed_while_the_bot_was_down_can_be_sent_by_hand(tmp_path: Path,
 
 
 def test_a_post_whose_answer_is_lost_is_not_retried_and_is_flagged_unknown(
-        tmp_path: Path, wo_server: SimServer) -> None:
+    tmp_path: Path, wo_server: SimServer
+) -> None:
     slack = slack_with()
     bot = start_digest_bot(tmp_path, slack, wo_server, TIMEBOT_SCHEDULER=False)
     try:
@@ -279,8 +320,7 @@ def test_a_post_whose_answer_is_lost_is_not_retried_and_is_flagged_unknown(
         slack.server.faults.only_methods = frozenset({"POST"})
         slack.server.faults.script.append("drop")  # Slack takes the post, then the connection dies
         result = bot.runtime.digests.send(CHANNEL, day=FIRE.date())
-        alert = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage")
-                                        if c.args["channel"] == ADMIN])[0]
+        alert = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == ADMIN])[0]
     finally:
         bot.close()
         slack.stop()

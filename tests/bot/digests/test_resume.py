@@ -44,8 +44,9 @@ class TurnsAfterFirstPost:
     ``rate_limit`` chat.postMessage (429 + Retry-After) or answer further digest posts with
     ``refuse``, an error, until that is cleared; ``then`` runs once at that moment."""
 
-    def __init__(self, *, rate_limit: int = 0, refuse: str | None = None,
-                 then: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, *, rate_limit: int = 0, refuse: str | None = None, then: Callable[[], None] | None = None
+    ) -> None:
         self.slack = SlackStandIn.demo(BOT_TOKEN)
         self.rate_limit, self.refuse, self.then = rate_limit, refuse, then
         self._armed = True
@@ -99,13 +100,15 @@ def each_once(slack: SlackStandIn, names: list[str]) -> None:
     total = len(channel)
     assert total >= 3
     assert [m["blocks"][0]["text"]["text"] for m in channel] == [
-        f"Who's off today · Mon 9 Mar ({n}/{total})" for n in range(1, total + 1)]
+        f"Who's off today · Mon 9 Mar ({n}/{total})" for n in range(1, total + 1)
+    ]
     text = all_text(channel)
     assert [name for name in names if text.count(f"• {name} ·") != 1] == []
 
 
 def test_a_digest_rate_limited_part_way_posts_only_its_remaining_messages_on_the_next_attempt(
-        tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock, no_jitter: None) -> None:
+    tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock, no_jitter: None
+) -> None:
     slack = TurnsAfterFirstPost(rate_limit=4).slack  # the digest client tries 1 + 3 times
     bot = start(tmp_path, slack, wo_server, clock)
     try:
@@ -129,14 +132,22 @@ def test_a_digest_rate_limited_part_way_posts_only_its_remaining_messages_on_the
 
 
 def test_a_digest_whose_run_another_process_settled_mid_post_stops_posting_at_once(
-        tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock) -> None:
+    tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock
+) -> None:
     turn = TurnsAfterFirstPost()
     bot = start(tmp_path, turn.slack, wo_server, clock)
 
     def another_process_finds_it_stale() -> None:  # as a process would that thinks this one died
-        DigestStore(bot.runtime.engine).claim_run(TEAM, CHANNEL, MONDAY, owner="other", trigger="catch-up",
-                                                  now=clock.moment + timedelta(minutes=11), late=True,
-                                                  policy=ClaimPolicy())
+        DigestStore(bot.runtime.engine).claim_run(
+            TEAM,
+            CHANNEL,
+            MONDAY,
+            owner="other",
+            trigger="catch-up",
+            now=clock.moment + timedelta(minutes=11),
+            late=True,
+            policy=ClaimPolicy(),
+        )
 
     turn.then = another_process_finds_it_stale
     try:
@@ -151,7 +162,8 @@ def test_a_digest_whose_run_another_process_settled_mid_post_stops_posting_at_on
 
 
 def test_a_digest_refused_part_way_for_good_is_not_resumed_by_the_scheduler(
-        tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock) -> None:
+    tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock
+) -> None:
     turning = TurnsAfterFirstPost(refuse="is_archived")
     slack = turning.slack
     bot = start(tmp_path, slack, wo_server, clock)
@@ -177,7 +189,8 @@ def test_a_digest_refused_part_way_for_good_is_not_resumed_by_the_scheduler(
 
 
 def test_timebot_digest_send_resumes_a_partial_digest_instead_of_posting_it_from_the_start(
-        tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock) -> None:
+    tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock
+) -> None:
     turning = TurnsAfterFirstPost(refuse="is_archived")
     slack = turning.slack
     bot = start(tmp_path, slack, wo_server, clock)
@@ -187,8 +200,12 @@ def test_timebot_digest_send_resumes_a_partial_digest_instead_of_posting_it_from
         bot.close()
     turning.refuse = None
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
-    send = launch(["digest", "send", "--channel", CHANNEL, "--date", "2026-03-09"],
-                  process_env(slack, wo_server, url, tmp_path), tmp_path, "send")
+    send = launch(
+        ["digest", "send", "--channel", CHANNEL, "--date", "2026-03-09"],
+        process_env(slack, wo_server, url, tmp_path),
+        tmp_path,
+        "send",
+    )
     try:
         wait_ready([send])
         send.start_at(None)
@@ -202,4 +219,3 @@ def test_timebot_digest_send_resumes_a_partial_digest_instead_of_posting_it_from
     each_once(slack, names)
     [run] = runs(bot.runtime.engine)
     assert (run.status, len(run.message_ts.split(","))) == ("sent", total)
-

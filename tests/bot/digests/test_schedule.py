@@ -54,20 +54,26 @@ def ny(*args: int) -> datetime:
     return datetime(*args, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)  # type: ignore[misc]
 
 
-def start(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, clock: Clock | None = None,
-          **overrides: object) -> BotUnderTest:
+def start(
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, clock: Clock | None = None, **overrides: object
+) -> BotUnderTest:
     kwargs = {"clock": clock} if clock else {}
     bot = start_digest_bot(tmp_path, slack, wo_server, **kwargs, **overrides)  # type: ignore[arg-type]
     seed_demo_people(bot.runtime.engine)
     return bot
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    (ny(2026, 3, 7, 9, 0), ny(2026, 3, 8, 9, 0)),  # Sat 14:00Z (EST), then Sun 13:00Z (EDT)
-    (ny(2026, 10, 31, 9, 0), ny(2026, 11, 1, 9, 0)),  # Sat 13:00Z (EDT), then Sun 14:00Z (EST)
-], ids=["spring-forward", "fall-back"])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (ny(2026, 3, 7, 9, 0), ny(2026, 3, 8, 9, 0)),  # Sat 14:00Z (EST), then Sun 13:00Z (EDT)
+        (ny(2026, 10, 31, 9, 0), ny(2026, 11, 1, 9, 0)),  # Sat 13:00Z (EDT), then Sun 14:00Z (EST)
+    ],
+    ids=["spring-forward", "fall-back"],
+)
 def test_a_new_york_digest_fires_at_nine_local_time_on_both_sides_of_a_dst_change(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, before: datetime, after: datetime) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, before: datetime, after: datetime
+) -> None:
     assert after - before != timedelta(days=1)  # the instants really are 23 or 25 hours apart
     with time_machine.travel(before - timedelta(hours=1), tick=True) as traveller:
         bot = start(tmp_path, slack, wo_server)
@@ -91,7 +97,8 @@ def test_a_new_york_digest_fires_at_nine_local_time_on_both_sides_of_a_dst_chang
 
 
 def test_a_run_missed_while_the_bot_was_down_is_posted_late_when_it_comes_back_the_same_day(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer
+) -> None:
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
     subscribe(migrated(url), hour=9, since=ny(2026, 3, 2, 12, 0))
     clock = Clock(ny(2026, 3, 9, 11, 0))  # Monday 11:00 EDT: the 09:00 run never happened
@@ -106,7 +113,8 @@ def test_a_run_missed_while_the_bot_was_down_is_posted_late_when_it_comes_back_t
 
 
 def test_a_run_missed_on_an_earlier_day_is_skipped_and_logged(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer, caplog: pytest.LogCaptureFixture
+) -> None:
     url = f"sqlite:///{tmp_path / 'timebot.db'}"
     subscribe(migrated(url), hour=9, since=ny(2026, 3, 2, 12, 0))
     clock = Clock(ny(2026, 3, 10, 8, 0))  # Tuesday 08:00: Monday's run was missed, today's is not due yet
@@ -122,7 +130,8 @@ def test_a_run_missed_on_an_earlier_day_is_skipped_and_logged(
 
 
 def test_a_run_carried_past_local_midnight_is_not_posted_under_the_new_date(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer
+) -> None:
     clock = Clock(ny(2026, 3, 10, 0, 30))  # the 23:50 job of Monday, run late on Tuesday
     bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
     try:
@@ -134,7 +143,8 @@ def test_a_run_carried_past_local_midnight_is_not_posted_under_the_new_date(
 
 
 def test_a_digest_added_after_todays_time_first_posts_the_next_day(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer
+) -> None:
     clock = Clock(ny(2026, 3, 9, 11, 0))
     bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
     try:
@@ -147,15 +157,18 @@ def test_a_digest_added_after_todays_time_first_posts_the_next_day(
 
 def absences_down_while(sim: WhosOffSim, down: list[bool]) -> Callable[[Request], Response]:
     """WhosOff whose absence listing answers 503 while ``down[0]`` holds."""
+
     def handle(request: Request) -> Response:
         if down[0] and request.path.endswith("whosoff/retrieve"):
             return Response.json({"Data": [], "Errors": [{"Code": "SIM-503", "Message": "down"}]}, 503)
         return sim.handle(request)
+
     return handle
 
 
 def test_a_digest_that_could_not_be_built_is_retried_five_minutes_later(
-        tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     down = [True]
     with SimServer(absences_down_while(wo_sim, down), name="whosoff") as wo_server:
         clock = Clock(ny(2026, 3, 9, 9, 3))
@@ -171,13 +184,18 @@ def test_a_digest_that_could_not_be_built_is_retried_five_minutes_later(
         finally:
             bot.close()
     assert (first.outcome, too_soon.outcome, too_soon.reason, retried.outcome) == (
-        "failed", "skipped", "retry-later", "sent")
+        "failed",
+        "skipped",
+        "retry-later",
+        "sent",
+    )
     assert len(posts(slack)) == 1
     assert [(r.status, r.attempts) for r in runs(bot.runtime.engine)] == [("sent", 2)]
 
 
 def test_a_digest_that_could_not_be_built_on_its_last_attempt_is_reported_to_the_admin(
-        tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     with SimServer(absences_down_while(wo_sim, [True]), name="whosoff") as wo_server:
         clock = Clock(ny(2026, 3, 9, 9, 3))
         bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
@@ -196,7 +214,8 @@ def test_a_digest_that_could_not_be_built_on_its_last_attempt_is_reported_to_the
 
 
 def test_a_scheduled_run_fired_after_another_process_moved_the_time_does_not_post(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer
+) -> None:
     clock = Clock(ny(2026, 3, 9, 9, 0))
     bot = start(tmp_path, slack, wo_server, clock, TIMEBOT_SCHEDULER=False)
     try:

@@ -57,8 +57,9 @@ def off(sim: WhosOffSim, who: str, start: date, end: date | None = None, **kw: o
     sim.add_leave(user_id(sim, f"{who}@example.com"), start, end or start, **kw)  # type: ignore[arg-type]
 
 
-def post(bot: BotUnderTest, slack: SlackStandIn, day: date = MONDAY, channel: str = TEAM_CHANNEL,
-         **options: object) -> str:
+def post(
+    bot: BotUnderTest, slack: SlackStandIn, day: date = MONDAY, channel: str = TEAM_CHANNEL, **options: object
+) -> str:
     before = len(posts(slack, channel))
     result = digests(bot).post(subscribe(bot.runtime.engine, channel=channel, **options), day, trigger="test")
     assert result.outcome == "sent", result
@@ -66,7 +67,8 @@ def post(bot: BotUnderTest, slack: SlackStandIn, day: date = MONDAY, channel: st
 
 
 def test_a_members_digest_lists_only_the_channels_people_and_someone_who_joins_is_in_the_next_run(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, clock: Clock) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, clock: Clock
+) -> None:
     channel = slack.add_channel(TEAM_CHANNEL, "design", ["U0ADA", "U0ALAN", "U0GRACE"])
     for who in EVERYONE:
         off(wo_sim, who, MONDAY, MONDAY + timedelta(days=1))
@@ -84,7 +86,8 @@ def _names(text: str) -> list[str]:
 
 
 def test_a_group_digest_follows_the_group_and_whosoff_for_the_group_names_the_same_people(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     slack.add_channel(TEAM_CHANNEL, "eng", ["U0GRACE"])
     slack.add_usergroup("S0BACK", "backend", ["U0ADA", "U0LINUS"])
     for who in EVERYONE:
@@ -97,23 +100,28 @@ def test_a_group_digest_follows_the_group_and_whosoff_for_the_group_names_the_sa
 
 
 def test_a_weekly_digest_shows_one_line_per_person_per_continuous_absence(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     slack.add_channel(TEAM_CHANNEL, "team", ["U0ADA"])
     off(wo_sim, "ada", MONDAY + timedelta(days=2), MONDAY + timedelta(days=3))  # Wed-Thu
     off(wo_sim, "ada", MONDAY + timedelta(days=4), MONDAY + timedelta(days=7))  # Fri-Mon: joins on
     from bot.domain import Portion
+
     off(wo_sim, "alan", MONDAY + timedelta(days=2), start_portion=Portion.PM, end_portion=Portion.PM)
     wo_sim.add_holiday(MONDAY + timedelta(days=1), "Founders' Day")
     text = post(bot, slack, cadence="weekly", days="mon")
     lines = [line for line in text.splitlines() if line.startswith("• ")]
-    assert lines == ["• Ada Lovelace · Annual Leave · Wed 11 – Fri 13 Mar",
-                     "• Alan Turing · Annual Leave · afternoon of Wed 11 Mar"]
+    assert lines == [
+        "• Ada Lovelace · Annual Leave · Wed 11 – Fri 13 Mar",
+        "• Alan Turing · Annual Leave · afternoon of Wed 11 Mar",
+    ]
     assert "Founders' Day · Tue 10 Mar" in text
     assert "Who's off this week · Mon 9 – Fri 13 Mar" in text
 
 
 def test_the_daily_digest_coming_up_uses_compact_ranges_across_the_weekend(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     thursday = MONDAY + timedelta(days=3)
     off(wo_sim, "ada", thursday + timedelta(days=1), thursday + timedelta(days=4))  # Fri 13 - Mon 16
     text = post(bot, slack, thursday, channel="C0DIGEST")
@@ -122,7 +130,8 @@ def test_the_daily_digest_coming_up_uses_compact_ranges_across_the_weekend(
 
 
 def test_sick_leave_is_only_off_in_a_channel_and_to_other_people(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     off(wo_sim, "linus", MONDAY, leave_type="Sickness", note="flu")
     off(wo_sim, "ada", MONDAY)
     text = post(bot, slack, channel="C0DIGEST")
@@ -144,14 +153,14 @@ def test_a_digest_can_hide_the_kind_of_leave(bot: BotUnderTest, slack: SlackStan
 
 
 def test_digests_name_people_without_pinging_unless_mentions_is_on(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     off(wo_sim, "ada", MONDAY, MONDAY + timedelta(days=7))
     assert "<@" not in post(bot, slack, channel="C0DIGEST")
     assert "<@U0ADA>" in post(bot, slack, MONDAY + timedelta(days=7), channel="C0DIGEST", mentions=True)
 
 
-def test_whosoff_shows_people_only_on_working_days(bot: BotUnderTest, slack: SlackStandIn,
-                                                   wo_sim: WhosOffSim) -> None:
+def test_whosoff_shows_people_only_on_working_days(bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
     friday = MONDAY + timedelta(days=4)
     off(wo_sim, "ada", friday, friday + timedelta(days=3))  # Fri - Mon
     wo_sim.add_holiday(friday + timedelta(days=3), "Spring Holiday")
@@ -163,15 +172,17 @@ def test_whosoff_shows_people_only_on_working_days(bot: BotUnderTest, slack: Sla
 
 def test_a_leave_request_of_weekend_days_only_is_a_field_error(bot: BotUnderTest, slack: SlackStandIn) -> None:
     saturday = date.today() + timedelta(days=(5 - date.today().weekday()) % 7 or 7)
-    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(saturday, saturday + timedelta(days=1)),
-                                      user="U0ADA")
+    response = bot.driver.submit_view(
+        blocks.LEAVE_CALLBACK, leave_values(saturday, saturday + timedelta(days=1)), user="U0ADA"
+    )
     answer = json.loads(response.text)
     assert answer["response_action"] == "errors"
     assert answer["errors"]["start"] == "Those days are all weekend or public holiday"
 
 
 def test_a_leave_request_of_public_holidays_only_is_a_field_error_in_the_ack_once_the_form_was_opened(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer
+) -> None:
     holiday = MONDAY + timedelta(days=2)  # a Wednesday
     wo_sim.add_holiday(holiday, "Founders' Day")
     bot.driver.command("/timeoff", user="U0ADA")
@@ -179,22 +190,28 @@ def test_a_leave_request_of_public_holidays_only_is_a_field_error_in_the_ack_onc
     leave = bot.runtime.services.leave
     eventually(lambda: leave.holidays.known(holiday, holiday) is not None)  # read after the form was shown
     asked = len(wo_server.requests)
-    answer = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(holiday, holiday), user="U0ADA",
-                                    view_id=update.args["view_id"]).json()
+    answer = bot.driver.submit_view(
+        blocks.LEAVE_CALLBACK, leave_values(holiday, holiday), user="U0ADA", view_id=update.args["view_id"]
+    ).json()
     bot.runtime.services.pool.shutdown(wait=True)
     assert answer == {"response_action": "errors", "errors": {"start": "Those days are all weekend or public holiday"}}
     assert len(wo_server.requests) == asked and not wo_sim.leave
 
 
 def test_a_leave_request_of_public_holidays_only_before_they_are_cached_gets_the_form_back_with_the_error_at_the_date(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim, wo_server: SimServer
+) -> None:
     holiday = MONDAY + timedelta(days=2)
     wo_sim.add_holiday(holiday, "Founders' Day")
-    answer = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(holiday, holiday, note="long weekend"),
-                                    user="U0ADA").json()
+    answer = bot.driver.submit_view(
+        blocks.LEAVE_CALLBACK, leave_values(holiday, holiday, note="long weekend"), user="U0ADA"
+    ).json()
     assert answer["response_action"] == "update"  # not known before the ack: no vendor may be asked there
-    [update] = slack.wait_for(lambda: [c for c in slack.calls_to("views.update")
-                                       if c.args["view"].get("callback_id") == blocks.LEAVE_CALLBACK])
+    [update] = slack.wait_for(
+        lambda: [
+            c for c in slack.calls_to("views.update") if c.args["view"].get("callback_id") == blocks.LEAVE_CALLBACK
+        ]
+    )
     bot.runtime.services.pool.shutdown(wait=True)
     form = update.args["view"]["blocks"]
     at = next(n for n, b in enumerate(form) if b.get("block_id") == "start")
@@ -203,19 +220,23 @@ def test_a_leave_request_of_public_holidays_only_before_they_are_cached_gets_the
     assert next(b for b in form if b.get("block_id") == "note")["element"]["initial_value"] == "long weekend"
     assert not wo_sim.leave and not [r for r in wo_server.requests if r.path.endswith("leave/submit")]
 
+
 def test_adding_a_digest_to_a_private_channel_without_the_bot_tells_the_admin(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     slack.add_channel("G0SECRET", "secret", ["U0GRACE"], is_private=True, bot_member=False)
     _, key = bot.driver.command("/timebot", "digest add <#G0SECRET|secret> 09:00 members", user=ADMIN)
     text = slack.wait_response(key)[-1]["text"]
     assert ":warning: <#G0SECRET> is a private channel I'm not in" in text and "/invite @Timebot" in text
 
 
-def test_digest_list_shows_scope_cadence_zone_and_next_run_in_one_line(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+def test_digest_list_shows_scope_cadence_zone_and_next_run_in_one_line(bot: BotUnderTest, slack: SlackStandIn) -> None:
     slack.add_usergroup("S0BACK", "backend", ["U0ADA"])
-    _, key = bot.driver.command("/timebot", "digest add <#C0DIGEST|d> mon 09:30 weekly <!subteam^S0BACK|@backend> "
-                                "kind=hide Europe/London", user=ADMIN)
+    _, key = bot.driver.command(
+        "/timebot",
+        "digest add <#C0DIGEST|d> mon 09:30 weekly <!subteam^S0BACK|@backend> kind=hide Europe/London",
+        user=ADMIN,
+    )
     slack.wait_response(key)
     _, key = bot.driver.command("/timebot", "digest list", user=ADMIN)
     [line] = [x for x in slack.wait_response(key)[-1]["text"].splitlines() if x.startswith("• ")]
@@ -224,14 +245,16 @@ def test_digest_list_shows_scope_cadence_zone_and_next_run_in_one_line(
 
 
 def test_a_weekly_digest_posts_once_on_its_day_at_its_time_across_a_dst_change(
-        tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo_server: SimServer
+) -> None:
     before, after = ny(2026, 3, 2, 9, 0), ny(2026, 3, 9, 9, 0)  # Mondays in EST, then in EDT
     with time_machine.travel(before - timedelta(hours=1), tick=True) as traveller:
         bot = start_digest_bot(tmp_path, slack, wo_server)
         try:
             seed_demo_people(bot.runtime.engine)
-            _, key = bot.driver.command("/timebot", "digest add <#C0DIGEST|d> mon 09:00 weekly America/New_York",
-                                        user=ADMIN)
+            _, key = bot.driver.command(
+                "/timebot", "digest add <#C0DIGEST|d> mon 09:00 weekly America/New_York", user=ADMIN
+            )
             assert "weekly digest" in slack.wait_response(key)[-1]["text"]
             scheduler = digests(bot).scheduler
             assert scheduler is not None
@@ -254,11 +277,13 @@ def test_a_weekly_digest_posts_once_on_its_day_at_its_time_across_a_dst_change(
 def test_a_channel_of_1500_members_is_read_in_pages_through_a_rate_limit(slack: SlackStandIn) -> None:
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
     members = [f"U{n:06d}" for n in range(1500)]
     slack.add_channel("C0BIG", "everyone", members)
     slack.rate_limit("conversations.members", times=1, retry_after=1)
-    client = WebClient(token="xoxb-test-token", base_url=slack.api_url,
-                       retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+    client = WebClient(
+        token="xoxb-test-token", base_url=slack.api_url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)]
+    )
     directory = SlackDirectory(client)
     found = directory.people(Scope("members", "C0BIG"))
     assert found == {*members, "UBOT"}
@@ -269,7 +294,8 @@ def test_a_channel_of_1500_members_is_read_in_pages_through_a_rate_limit(slack: 
 
 
 def test_names_come_from_the_slack_directory_refreshed_by_housekeeping(
-        bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim) -> None:
+    bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
     slack.users["U0ADA"].name = "Ada King"
     refresh_directory(bot.runtime.services.store, bot.runtime.client)
     off(wo_sim, "ada", MONDAY)
@@ -278,6 +304,5 @@ def test_names_come_from_the_slack_directory_refreshed_by_housekeeping(
 
 def test_scope_words_in_a_digest_spec() -> None:
     spec = parse_spec(["fri", "17:00", "weekly", "dept=Engineering", "mentions"], "C0X")
-    assert (spec.days, spec.cadence, spec.scope, spec.mentions) == ("fri", "weekly", Scope("dept", "Engineering"),
-                                                                    True)
+    assert (spec.days, spec.cadence, spec.scope, spec.mentions) == ("fri", "weekly", Scope("dept", "Engineering"), True)
     assert parse_spec(["09:00", "members"], "C0X").scope == Scope("members", "C0X")

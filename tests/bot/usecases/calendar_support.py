@@ -23,8 +23,13 @@ from tests.conftest import BotUnderTest
 from tests.support import next_monday
 
 PUBLIC_URL = "https://timebot.example.com"
-ZONES = {"Ada Lovelace": "Europe/London", "Grace Hopper": "America/New_York", "Alan Turing": "Europe/London",
-         "Katherine Johnson": "America/Chicago", "Linus Torvalds": "Europe/Helsinki"}
+ZONES = {
+    "Ada Lovelace": "Europe/London",
+    "Grace Hopper": "America/New_York",
+    "Alan Turing": "Europe/London",
+    "Katherine Johnson": "America/Chicago",
+    "Linus Torvalds": "Europe/Helsinki",
+}
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,15 @@ def book_company_leave(sim: WhosOffSim) -> tuple[date, date]:
     sim.add_leave(ada, monday + timedelta(days=7), leave_type="Sickness")
     sim.add_leave(alan, monday + timedelta(days=1), leave_type="Annual Leave", start_portion=Portion.PM)
     sim.add_leave(grace, monday + timedelta(days=4), monday + timedelta(days=7), leave_type="Sickness")
-    sim.add_leave(kath, monday + timedelta(days=2), monday + timedelta(days=3), leave_type="Annual Leave",
-                  start_portion=Portion.PM, end_portion=Portion.AM, status="pending")
+    sim.add_leave(
+        kath,
+        monday + timedelta(days=2),
+        monday + timedelta(days=3),
+        leave_type="Annual Leave",
+        start_portion=Portion.PM,
+        end_portion=Portion.AM,
+        status="pending",
+    )
     sim.add_holiday(monday + timedelta(days=10), "Founders' Day")
     return monday, monday + timedelta(days=13)
 

@@ -46,17 +46,25 @@ def wo_srv(wo: WhosOffSim) -> Iterator[SimServer]:
 
 
 def whosoff_bot(tmp_path: Path, slack: SlackStandIn, server: SimServer, url: str | None = None) -> BotUnderTest:
-    settings = make_settings(tmp_path, slack, WHOSOFF_WEBHOOK_SECRET=WEBHOOK_SECRET, TIMEBOT_SCHEDULER=False,
-                             **({"DATABASE_URL": url} if url else {}))
+    settings = make_settings(
+        tmp_path,
+        slack,
+        WHOSOFF_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TIMEBOT_SCHEDULER=False,
+        **({"DATABASE_URL": url} if url else {}),
+    )
     return start_bot(settings, slack, {"whosoff": whosoff_vendor(server)})
 
 
 def request_leave(bot: BotUnderTest, slack: SlackStandIn, wo: WhosOffSim, weeks_ahead: int = 0) -> int:
     monday = next_monday() + timedelta(weeks=weeks_ahead)
     before = set(wo.leave)
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1),
-                                                               leave_type=str(next(iter(wo.leave_types))),
-                                                               note="family trip"))
+    bot.driver.submit_view(
+        blocks.LEAVE_CALLBACK,
+        leave_values(
+            monday, monday + timedelta(days=1), leave_type=str(next(iter(wo.leave_types))), note="family trip"
+        ),
+    )
     eventually(lambda: len(set(wo.leave) - before) == 1)
     leave_id = (set(wo.leave) - before).pop()
     store = followup(bot).store

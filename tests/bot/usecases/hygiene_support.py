@@ -61,12 +61,16 @@ def start_world(tmp_path: Path, slack: SlackStandIn, at: datetime, **settings: o
     sim = TimeClockSim.demo()
     sim.clock = clock
     server = SimServer(sim.handle, name="timeclock").start()
-    vendor = TimeClock(TimeClockSettings(_env_file=None, base_url=server.base_url),  # type: ignore[call-arg]
-                       HttpPolicy(), clock=clock)
+    vendor = TimeClock(
+        TimeClockSettings(_env_file=None, base_url=server.base_url),  # type: ignore[call-arg]
+        HttpPolicy(),
+        clock=clock,
+    )
     values = {"TIMEBOT_SCHEDULER": False, **settings}
     runtime = create_app(make_settings(tmp_path, slack, **values), vendors={"timeclock": vendor}, clock=clock)
-    http = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret="test-signing-secret"), "127.0.0.1", 0,
-                      threads=8).start()
+    http = HttpServer(
+        SlackWsgi(runtime.app, runtime.engine, signing_secret="test-signing-secret"), "127.0.0.1", 0, threads=8
+    ).start()
     bot = BotUnderTest(runtime, http, SlackDriver(f"http://127.0.0.1:{http.port}", slack))
     return World(bot, sim, server, slack, clock)
 
@@ -85,18 +89,30 @@ def world_factory(tmp_path: Path, slack: SlackStandIn) -> Iterator[Any]:
         w.server.stop()
 
 
-def message_click(action_id: str, value: str, *, user: str = "U0ADA", channel: str = "D0ADA",
-                  ts: str = "1.000001") -> dict[str, Any]:
+def message_click(
+    action_id: str, value: str, *, user: str = "U0ADA", channel: str = "D0ADA", ts: str = "1.000001"
+) -> dict[str, Any]:
     """A click on a button of a bot message in the person's DM (block_actions, container: message)."""
     import time
 
     return {
-        "type": "block_actions", "team": {"id": TEAM, "domain": "demo"}, "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A0TIMEBOT", "trigger_id": f"{time.time_ns()}.t",
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "demo"},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A0TIMEBOT",
+        "trigger_id": f"{time.time_ns()}.t",
         "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel}, "message": {"ts": ts, "type": "message"},
-        "actions": [{"action_id": action_id, "block_id": "clockout_reminder", "value": value, "type": "button",
-                     "action_ts": str(time.time())}],
+        "channel": {"id": channel},
+        "message": {"ts": ts, "type": "message"},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "clockout_reminder",
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
     }
 
 

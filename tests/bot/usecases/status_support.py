@@ -70,8 +70,9 @@ class StatusWorld:
         self.bot.close()
 
 
-def start_world(tmp_path: Path, slack: SlackStandIn, sim: TimeClockSim, sim_server: SimServer,
-                **overrides: object) -> StatusWorld:
+def start_world(
+    tmp_path: Path, slack: SlackStandIn, sim: TimeClockSim, sim_server: SimServer, **overrides: object
+) -> StatusWorld:
     from bot.app import create_app
 
     clock = Clock(london(date(2026, 12, 1), 9))
@@ -79,12 +80,21 @@ def start_world(tmp_path: Path, slack: SlackStandIn, sim: TimeClockSim, sim_serv
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     slack.user_side.register_app(CLIENT_ID, CLIENT_SECRET, [public + "/slack/oauth_redirect"])
-    values: dict[str, object] = {"TIMEBOT_PUBLIC_URL": public, "SLACK_CLIENT_ID": CLIENT_ID,
-                                 "SLACK_CLIENT_SECRET": CLIENT_SECRET, "TIMEBOT_SCHEDULER": "false", **overrides}
+    values: dict[str, object] = {
+        "TIMEBOT_PUBLIC_URL": public,
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "TIMEBOT_SCHEDULER": "false",
+        **overrides,
+    }
     settings = make_settings(tmp_path, slack, **values)
     runtime = create_app(settings, vendors={"timeclock": timeclock_vendor(sim_server.base_url)}, clock=clock)
-    server = HttpServer(SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET,
-                                  oauth=runtime.status_oauth), "127.0.0.1", port, threads=8).start()
+    server = HttpServer(
+        SlackWsgi(runtime.app, runtime.engine, signing_secret=SIGNING_SECRET, oauth=runtime.status_oauth),
+        "127.0.0.1",
+        port,
+        threads=8,
+    ).start()
     bot = BotUnderTest(runtime, server, SlackDriver(public, slack))
     services = runtime.services
     services.people.link(services.people.actor("T0DEMO", ADA), "timeclock", {"pin": f"1{sim.users[1].pin}"})
@@ -152,8 +162,11 @@ def status_sets(slack: SlackStandIn) -> list[dict[str, Any]]:
 
 
 def dms_to(slack: SlackStandIn, user: str, pattern: str) -> list[str]:
-    return [c.args.get("text", "") for c in slack.calls_to("chat.postMessage")
-            if c.args.get("channel") == user and re.search(pattern, c.args.get("text", ""))]
+    return [
+        c.args.get("text", "")
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user and re.search(pattern, c.args.get("text", ""))
+    ]
 
 
 def at(world: StatusWorld, moment: datetime, then: Callable[[], None] | None = None) -> None:

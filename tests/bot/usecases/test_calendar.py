@@ -61,7 +61,8 @@ def test_a_scope_feed_read_back_gives_the_same_absences_as_whosoff_for_the_range
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
     services = bot.runtime.services
     report = services.whos_off.whos_off(TEAM, start, end).masked(
-        show_kind=True, sick=services.settings.sick_leave, viewer="U0ADA", admin=False)
+        show_kind=True, sick=services.settings.sick_leave, viewer="U0ADA", admin=False
+    )
     holidays = {h.day for h in report.holidays}
     expected = absences_in_report(report)
     assert any(o.portion.value != "full" for o in expected)  # half days are in the comparison
@@ -112,7 +113,8 @@ def test_tokens_are_stored_hashed(bot, slack) -> None:
 
 
 def test_polls_within_five_minutes_cost_no_vendor_read_and_an_unchanged_feed_gets_304(
-        bot, slack, sim_server, clock) -> None:
+    bot, slack, sim_server, clock
+) -> None:
     [mine] = links(bot, slack)
     first = fetch(bot, mine)
     calls = len(sim_server.requests)
@@ -150,8 +152,9 @@ def test_in_socket_mode_feeds_are_served_beside_healthz(bot, slack) -> None:
     import httpx
 
     [mine] = links(bot, slack)
-    routes = HttpServer(OAuthRoutes(None, bot.runtime.engine, calendar=bot.runtime.calendar), "127.0.0.1", 0,
-                        threads=2).start()
+    routes = HttpServer(
+        OAuthRoutes(None, bot.runtime.engine, calendar=bot.runtime.calendar), "127.0.0.1", 0, threads=2
+    ).start()
     try:
         path = mine.removeprefix(PUBLIC_URL)
         assert httpx.get(f"http://127.0.0.1:{routes.port}{path}").status_code == 200

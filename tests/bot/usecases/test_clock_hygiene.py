@@ -104,8 +104,9 @@ def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_facto
     [opened] = world.slack.wait_call("views.open")
     view = opened.args["view"]
     assert view["callback_id"] == hygiene.LEFT_AT_CALLBACK
-    response = world.bot.driver.submit_view(hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("17:30")},
-                                            private_metadata=view["private_metadata"])
+    response = world.bot.driver.submit_view(
+        hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("17:30")}, private_metadata=view["private_metadata"]
+    )
     assert response.status_code == 200 and not response.content
     [update] = world.slack.wait_call("chat.update")
     assert "Clocked out at 17:30 BST" in update.args["text"]
@@ -115,8 +116,9 @@ def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_facto
 def test_i_left_at_a_time_still_to_come_is_a_field_error(world_factory) -> None:
     world = world_factory(EVENING)
     meta = json.loads(reminded(world, hygiene.REMINDER_LEFT_AT)[1])
-    response = world.bot.driver.submit_view(hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("19:00")},
-                                            private_metadata=json.dumps(meta))
+    response = world.bot.driver.submit_view(
+        hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("19:00")}, private_metadata=json.dumps(meta)
+    )
     assert response.json()["response_action"] == "errors"
     assert "end_time" in response.json()["errors"]
 
@@ -165,8 +167,15 @@ def test_shutting_down_during_a_sweep_ends_it_after_the_people_in_hand(world_fac
     for uid in range(100, 100 + 3 * SWEEP_CHUNK):  # three rounds of the sweep
         key = f"sweep-key-{uid:010d}"
         world.sim.add_user(uid, f"Person {uid}", f"p{uid}@example.com", api_key=key)
-        world.services.store.save_identity("T0DEMO", f"U0P{uid}", "timeclock", str(uid),
-                                           secret_enc=people.box.encrypt(key), email=None, linked_by="self")
+        world.services.store.save_identity(
+            "T0DEMO",
+            f"U0P{uid}",
+            "timeclock",
+            str(uid),
+            secret_enc=people.box.encrypt(key),
+            email=None,
+            linked_by="self",
+        )
     world.server.faults.latency = 0.3
     sweeping = threading.Thread(target=world.services.hygiene.check)
     sweeping.start()

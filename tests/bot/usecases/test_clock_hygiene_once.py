@@ -19,8 +19,9 @@ from tests.support import BOT_TOKEN, SIGNING_SECRET, TEAM
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_two_bot_processes_send_one_reminder_never_two(kind: str, tmp_path: Path, slack: SlackStandIn,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_two_bot_processes_send_one_reminder_never_two(
+    kind: str, tmp_path: Path, slack: SlackStandIn, request: pytest.FixtureRequest
+) -> None:
     url = database(kind, tmp_path, request)
     sim = TimeClockSim.demo()
     sim.add_session(1, time.time() - (10 * 3600 + 5 * 60))
@@ -29,13 +30,28 @@ def test_two_bot_processes_send_one_reminder_never_two(kind: str, tmp_path: Path
         engine = migrated(url)
         store = Store(engine)
         store.save_person(TEAM, "U0ADA", name="Ada Lovelace", email="ada@example.com", tz="Europe/London")
-        store.save_identity(TEAM, "U0ADA", "timeclock", "1", secret_enc=SecretBox(SECRET_KEY).encrypt(
-            sim.users[1].api_key or ""), email="ada@example.com", linked_by="self")
+        store.save_identity(
+            TEAM,
+            "U0ADA",
+            "timeclock",
+            "1",
+            secret_enc=SecretBox(SECRET_KEY).encrypt(sim.users[1].api_key or ""),
+            email="ada@example.com",
+            linked_by="self",
+        )
         engine.dispose()
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[3]),
-               "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-               "DATABASE_URL": url, "TIMEBOT_SECRET_KEY": SECRET_KEY, "TIMECLOCK_BASE_URL": server.base_url,
-               "TIMEBOT_QUIET_HOURS": "off"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PYTHONPATH": str(Path(__file__).parents[3]),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": url,
+            "TIMEBOT_SECRET_KEY": SECRET_KEY,
+            "TIMECLOCK_BASE_URL": server.base_url,
+            "TIMEBOT_QUIET_HOURS": "off",
+        }
         run_together(["reminders", "check"], env, tmp_path)
     dms = [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "U0ADA"]
     assert len(dms) == 1

@@ -55,8 +55,9 @@ def test_the_clock_in_button_clocks_in_and_updates_the_nudge(world_factory) -> N
     world.services.hygiene.check()
     [dm] = world.dms("U0ADA")
     assert dm.answer is not None
-    world.bot.driver.interaction(message_click(hygiene.NUDGE_CLOCK_IN, "", channel=dm.answer["channel"],
-                                               ts=dm.answer["ts"]))
+    world.bot.driver.interaction(
+        message_click(hygiene.NUDGE_CLOCK_IN, "", channel=dm.answer["channel"], ts=dm.answer["ts"])
+    )
     [update] = world.slack.wait_call("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (dm.answer["channel"], dm.answer["ts"])
     assert "Clocked in" in update.args["text"]

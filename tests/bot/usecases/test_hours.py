@@ -36,8 +36,11 @@ def test_timebot_hours_week_shows_the_totals_per_day_and_for_the_week(world_fact
     seed_week(world.sim)
     _, key = world.bot.driver.command("/timebot", "hours week")
     [reply] = world.slack.wait_response(key)
-    text = "\n".join(b["text"]["text"] for b in reply["blocks"] if b.get("text")
-                     ) + "\n" + "\n".join(e["text"] for b in reply["blocks"] for e in b.get("elements", []))
+    text = (
+        "\n".join(b["text"]["text"] for b in reply["blocks"] if b.get("text"))
+        + "\n"
+        + "\n".join(e["text"] for b in reply["blocks"] for e in b.get("elements", []))
+    )
     assert "Mon 13 Jul: *8h 30m*" in text
     assert "Tue 14 Jul: *0h 30m*" in text
     assert "Wed 15 Jul: *8h 45m*" in text
@@ -61,17 +64,25 @@ def test_last_week_and_a_range_are_the_persons_own_days(world_factory) -> None:
 def test_a_session_over_midnight_counts_on_both_days_in_the_persons_zone() -> None:
     tokyo = ZoneInfo("Asia/Tokyo")
     start = datetime(2026, 1, 5, 22, 0, tzinfo=tokyo)
-    report = day_totals([ClockSession("1", start, start + timedelta(hours=3))], date(2026, 1, 5), date(2026, 1, 6),
-                        tokyo, start + timedelta(days=1))
+    report = day_totals(
+        [ClockSession("1", start, start + timedelta(hours=3))],
+        date(2026, 1, 5),
+        date(2026, 1, 6),
+        tokyo,
+        start + timedelta(days=1),
+    )
     assert [d.worked for d in report.days] == [timedelta(hours=2), timedelta(hours=1)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", (date(2026, 7, 16), date(2026, 7, 16))),
-    ("week", (date(2026, 7, 13), date(2026, 7, 17))),  # the working week, as /whosoff week and the digest
-    ("last week", (date(2026, 7, 6), date(2026, 7, 10))),
-    ("2026-07-01..2026-07-03", (date(2026, 7, 1), date(2026, 7, 3))),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", (date(2026, 7, 16), date(2026, 7, 16))),
+        ("week", (date(2026, 7, 13), date(2026, 7, 17))),  # the working week, as /whosoff week and the digest
+        ("last week", (date(2026, 7, 6), date(2026, 7, 10))),
+        ("2026-07-01..2026-07-03", (date(2026, 7, 1), date(2026, 7, 3))),
+    ],
+)
 def test_hours_periods_are_the_persons_days(text: str, expected: tuple[date, date]) -> None:
     assert parse_hours_period(text, date(2026, 7, 16)) == expected
 
@@ -88,8 +99,12 @@ def test_a_vendor_that_cannot_report_hours_says_so_plainly() -> None:
     from bot.vendors.registry import Router
     from bot.vendors.timetap import TimeTap, TimeTapSettings
 
-    settings = TimeTapSettings(_env_file=None, base_url="http://127.0.0.1:9", api_key="1",  # type: ignore[call-arg]
-                               private_key="k")
+    settings = TimeTapSettings(
+        _env_file=None,
+        base_url="http://127.0.0.1:9",
+        api_key="1",  # type: ignore[call-arg]
+        private_key="k",
+    )
     router = Router({"timetap": TimeTap(settings, HttpPolicy())}, {})
     with pytest.raises(NotSupported) as refused:
         router.sessions()

@@ -25,7 +25,8 @@ from tests.support import eventually, leave_values, next_monday
 
 
 def test_an_approval_reaches_the_requester_once_and_updates_the_approvers_message(
-        tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer
+) -> None:
     bot = whosoff_bot(tmp_path, slack, wo_srv)
     try:
         leave_id = request_leave(bot, slack, wo)
@@ -45,9 +46,9 @@ def test_an_approval_reaches_the_requester_once_and_updates_the_approvers_messag
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_two_bots_on_one_database_announce_a_change_once(kind: str, tmp_path: Path, slack: SlackStandIn,
-                                                         wo: WhosOffSim, wo_srv: SimServer,
-                                                         request: pytest.FixtureRequest) -> None:
+def test_two_bots_on_one_database_announce_a_change_once(
+    kind: str, tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer, request: pytest.FixtureRequest
+) -> None:
     url = database(kind, tmp_path, request)
     first = whosoff_bot(tmp_path, slack, wo_srv, url)
     second = whosoff_bot(tmp_path, slack, wo_srv, url)
@@ -71,7 +72,8 @@ def test_two_bots_on_one_database_announce_a_change_once(kind: str, tmp_path: Pa
 
 
 def test_a_decline_while_the_bot_was_stopped_is_announced_once_after_it_starts(
-        tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer
+) -> None:
     bot = whosoff_bot(tmp_path, slack, wo_srv)
     leave_id = request_leave(bot, slack, wo)
     bot.close()
@@ -87,7 +89,8 @@ def test_a_decline_while_the_bot_was_stopped_is_announced_once_after_it_starts(
 
 
 def test_a_signed_webhook_announces_at_once_and_a_forged_one_gets_401(
-        tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer
+) -> None:
     bot = whosoff_bot(tmp_path, slack, wo_srv)
     try:
         leave_id = request_leave(bot, slack, wo)
@@ -109,7 +112,8 @@ def test_a_signed_webhook_announces_at_once_and_a_forged_one_gets_401(
 
 
 def test_whosoff_allowance_is_listed_as_the_vendor_states_it(
-        tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer) -> None:
+    tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer
+) -> None:
     wo.set_allowance(user_id(wo, "ada@example.com"), 12.5)
     bot = whosoff_bot(tmp_path, slack, wo_srv)
     try:
@@ -142,7 +146,8 @@ def cancel_button(slack: SlackStandIn, key: str) -> dict:
 
 
 def test_cancel_asks_first_deletes_once_on_a_double_click_and_the_list_updates(
-        tc_bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link_ada(tc_bot, slack)
     monday = next_monday()
     off = tc_sim.add_off_time(1, monday, monday + timedelta(days=2))
@@ -160,12 +165,14 @@ def test_cancel_asks_first_deletes_once_on_a_double_click_and_the_list_updates(
 
 
 def test_a_forged_cancel_for_someone_elses_request_is_refused_and_audited(
-        tc_bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     link_ada(tc_bot, slack)
     monday = next_monday()
     theirs = tc_sim.add_off_time(2, monday, monday)  # Grace's
-    tc_bot.driver.interaction(tc_bot.driver.make.click("leave_cancel", value=json.dumps({"id": str(theirs["id"])}),
-                                                       container="message"))
+    tc_bot.driver.interaction(
+        tc_bot.driver.make.click("leave_cancel", value=json.dumps({"id": str(theirs["id"])}), container="message")
+    )
     audit = tc_bot.runtime.services.store
     eventually(lambda: any(a.action == "cancel_leave" and a.outcome == "refused" for a in audit.audit_log()))
     assert theirs["id"] in tc_sim.off_times
@@ -173,7 +180,8 @@ def test_a_forged_cancel_for_someone_elses_request_is_refused_and_audited(
 
 
 def test_timeclock_approval_reaches_the_requester_and_no_balance_is_never_a_zero(
-        tc_bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
+    tc_bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
     link_ada(tc_bot, slack)
     monday = next_monday()
     tc_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1"))

@@ -30,8 +30,9 @@ def test_each_member_of_a_user_group_named_as_approvers_is_asked(world_factory: 
     world = world_factory(datetime.now(UTC), TIMEBOT_LEAVE_APPROVERS="@leave-approvers")
     world.slack.add_usergroup("S0LEAVE", "leave-approvers", ["U0GRACE", "U0KATH", "U0ADA"])
     request_leave(world)
-    world.slack.wait_for(lambda: [t for t in texts(world, "U0KATH") if ASKED in t]
-                         and [t for t in texts(world, "U0GRACE") if ASKED in t])
+    world.slack.wait_for(
+        lambda: [t for t in texts(world, "U0KATH") if ASKED in t] and [t for t in texts(world, "U0GRACE") if ASKED in t]
+    )
     assert [t for t in texts(world, "U0GRACE") if ASKED in t] == [t for t in texts(world, "U0KATH") if ASKED in t]
     assert len([t for t in texts(world, "U0GRACE") if ASKED in t]) == 1
     assert not [t for t in texts(world, "U0ADA") if ASKED in t]  # in the group, yet never asked about her own
@@ -49,8 +50,11 @@ def test_a_request_pending_past_the_setting_is_in_one_reminder_per_approver_a_da
     assert len(approver_channels) == 2
 
     def reminders() -> Counter[str]:
-        return Counter(str(c.args["channel"]) for c in world.slack.calls_to("chat.postMessage")
-                       if REMINDER in str(c.args.get("text")))
+        return Counter(
+            str(c.args["channel"])
+            for c in world.slack.calls_to("chat.postMessage")
+            if REMINDER in str(c.args.get("text"))
+        )
 
     world.clock.set(asked_at + timedelta(hours=23))  # pending, but not yet for 24 h
     assert followup.remind() == 0

@@ -21,8 +21,8 @@ WORDS = {"approved": "approved", "denied": "declined"}
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_two_poll_processes_tell_each_requester_once_and_update_each_approver_message_once(
-        kind: str, tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer,
-        request: pytest.FixtureRequest) -> None:
+    kind: str, tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim, wo_srv: SimServer, request: pytest.FixtureRequest
+) -> None:
     url = database(kind, tmp_path, request)
     bot = whosoff_bot(tmp_path, slack, wo_srv, url)  # each request, made through Timebot, asks Grace
     try:

@@ -51,13 +51,21 @@ def test_leave_mon_tue_is_set_monday_midnight_and_restored_wednesday_midnight(wo
     at(world, london(MONDAY) - timedelta(minutes=1))
     assert status_sets(world.slack) == []
     at(world, london(MONDAY))
-    assert status_sets(world.slack) == [{"status_text": "On leave · back Wed 9 Dec", "status_emoji": ":palm_tree:",
-                                         "status_expiration": int(london(WEDNESDAY).timestamp())}]
+    assert status_sets(world.slack) == [
+        {
+            "status_text": "On leave · back Wed 9 Dec",
+            "status_emoji": ":palm_tree:",
+            "status_expiration": int(london(WEDNESDAY).timestamp()),
+        }
+    ]
     at(world, london(TUESDAY, 9))
     assert len(status_sets(world.slack)) == 1
     at(world, london(WEDNESDAY))
-    assert status_sets(world.slack)[-1] == {"status_text": "Working from home", "status_emoji": ":house:",
-                                            "status_expiration": 0}
+    assert status_sets(world.slack)[-1] == {
+        "status_text": "Working from home",
+        "status_emoji": ":house:",
+        "status_expiration": 0,
+    }
     assert ada_status(world) == ("Working from home", ":house:")
 
 
@@ -72,13 +80,15 @@ def test_a_status_the_person_changed_on_tuesday_is_left_alone_on_wednesday(world
 
 def delete_at_timeclock(world: StatusWorld, off_id: int) -> None:
     """Ada cancels in TimeClock itself: DELETE /api/off-times/{id}, as the person."""
-    gone = httpx.delete(f"{world.sim_server.base_url}/api/off-times/{off_id}",
-                        headers={"Authorization": world.sim.sign(1)})
+    gone = httpx.delete(
+        f"{world.sim_server.base_url}/api/off-times/{off_id}", headers={"Authorization": world.sim.sign(1)}
+    )
     assert gone.status_code == 204
 
 
 def test_a_leave_deleted_at_the_vendor_is_noticed_by_the_job_and_the_previous_status_restored(
-        world: StatusWorld) -> None:
+    world: StatusWorld,
+) -> None:
     off_id = book_leave(world, MONDAY, TUESDAY)
     at(world, london(MONDAY))
     delete_at_timeclock(world, off_id)
@@ -88,8 +98,7 @@ def test_a_leave_deleted_at_the_vendor_is_noticed_by_the_job_and_the_previous_st
     assert len(status_sets(world.slack)) == 2
 
 
-def test_leave_changed_restores_the_previous_status_at_once_without_waiting_for_the_job(
-        world: StatusWorld) -> None:
+def test_leave_changed_restores_the_previous_status_at_once_without_waiting_for_the_job(world: StatusWorld) -> None:
     off_id = book_leave(world, MONDAY, TUESDAY)
     at(world, london(MONDAY))
     delete_at_timeclock(world, off_id)
@@ -98,8 +107,7 @@ def test_leave_changed_restores_the_previous_status_at_once_without_waiting_for_
     assert ada_status(world) == ("Working from home", ":house:")
 
 
-def test_cancelling_the_leave_with_its_cancel_button_restores_the_previous_status_at_once(
-        world: StatusWorld) -> None:
+def test_cancelling_the_leave_with_its_cancel_button_restores_the_previous_status_at_once(world: StatusWorld) -> None:
     off_id = book_leave(world, MONDAY, TUESDAY)
     at(world, london(MONDAY))
     assert status_sets(world.slack)[-1]["status_emoji"] == ":palm_tree:", status_sets(world.slack)
@@ -122,7 +130,9 @@ def test_half_days_show_only_for_that_half() -> None:
     assert window(Absence("1", MONDAY, MONDAY, Portion.AM, Portion.AM), zone) == (london(MONDAY), london(MONDAY, 12))
     assert window(Absence("1", MONDAY, MONDAY, Portion.PM, Portion.PM), zone) == (london(MONDAY, 12), london(TUESDAY))
     assert window(Absence("1", MONDAY, TUESDAY, Portion.PM, Portion.AM), zone) == (
-        london(MONDAY, 12), london(TUESDAY, 12))
+        london(MONDAY, 12),
+        london(TUESDAY, 12),
+    )
 
 
 def test_a_status_missed_while_the_bot_was_down_is_set_when_it_starts(world: StatusWorld) -> None:

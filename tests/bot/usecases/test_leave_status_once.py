@@ -38,14 +38,21 @@ runtime.close()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_two_processes_send_each_status_change_once(kind: str, tmp_path: Path, request: pytest.FixtureRequest,
-                                                    slack: SlackStandIn, tc_sim: TimeClockSim,
-                                                    tc_server: SimServer) -> None:
+def test_two_processes_send_each_status_change_once(
+    kind: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    slack: SlackStandIn,
+    tc_sim: TimeClockSim,
+    tc_server: SimServer,
+) -> None:
     url = database(kind, tmp_path, request)
     slack.user_side.set_status(ADA, "Working from home", ":house:")
     slack.user_side.tokens["xoxp-ada"] = UserToken(ADA, {"users.profile:read", "users.profile:write", "dnd:write"})
-    seed = create_app(make_settings(tmp_path, slack, DATABASE_URL=url, TIMEBOT_SCHEDULER="false"),
-                      vendors={"timeclock": timeclock_vendor(tc_server.base_url)})
+    seed = create_app(
+        make_settings(tmp_path, slack, DATABASE_URL=url, TIMEBOT_SCHEDULER="false"),
+        vendors={"timeclock": timeclock_vendor(tc_server.base_url)},
+    )
     people = seed.services.people
     people.link(people.actor("T0DEMO", ADA), "timeclock", {"pin": f"1{tc_sim.users[1].pin}"})
     assert seed.leave_status is not None
@@ -53,14 +60,34 @@ def test_two_processes_send_each_status_change_once(kind: str, tmp_path: Path, r
     seed.close()
     book_leave_in(tc_sim, MONDAY, MONDAY + timedelta(days=1))
 
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url, "DATABASE_URL": url,
-           "TIMEBOT_SECRET_KEY": SECRET_KEY, "TIMEBOT_SCHEDULER": "false", "TIMECLOCK_BASE_URL": tc_server.base_url}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": url,
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "TIMEBOT_SCHEDULER": "false",
+        "TIMECLOCK_BASE_URL": tc_server.base_url,
+    }
     go = tmp_path / "go"
-    moments = [london(MONDAY).isoformat(), london(MONDAY, 0, 1).isoformat(),
-               london(MONDAY + timedelta(days=2)).isoformat()]
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(go), *moments], env=env, cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    moments = [
+        london(MONDAY).isoformat(),
+        london(MONDAY, 0, 1).isoformat(),
+        london(MONDAY + timedelta(days=2)).isoformat(),
+    ]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(go), *moments],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     try:
         for w in workers:
             assert w.stdout is not None

@@ -42,8 +42,10 @@ def test_a_teams_morning_lists_who_is_in_on_leave_and_not_in_yet(world_factory) 
     found = _sections(world)
     assert found["In"] == ["• Ada Lovelace since 09:00 BST"]
     assert [line.split(" ·")[0] for line in found["On leave"]] == ["• Alan Turing"]
-    assert found["Not in yet"] == ["• Grace Hopper · 04:30 where they are (EDT)",
-                                   "• Linus Torvalds · 11:30 where they are (EEST)"]
+    assert found["Not in yet"] == [
+        "• Grace Hopper · 04:30 where they are (EDT)",
+        "• Linus Torvalds · 11:30 where they are (EEST)",
+    ]
     assert "Katherine" not in str(found)  # not in the channel
 
 
@@ -86,10 +88,14 @@ def test_a_departments_morning_matches_its_vendor_people_to_slack_by_email(tmp_p
     tc.clock = clock
     tc.add_session(1, MONDAY_MORNING.timestamp() - 1800)
     with SimServer(wo.handle, name="whosoff") as wo_server, SimServer(tc.handle, name="timeclock") as tc_server:
-        timeclock = TimeClock(TimeClockSettings(_env_file=None, base_url=tc_server.base_url),  # type: ignore[call-arg]
-                              HttpPolicy(), clock=clock)
-        settings = make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False, TIMEBOT_CLOCK_VENDOR="timeclock",
-                                 TIMEBOT_WHOSOFF_VENDOR="whosoff")
+        timeclock = TimeClock(
+            TimeClockSettings(_env_file=None, base_url=tc_server.base_url),  # type: ignore[call-arg]
+            HttpPolicy(),
+            clock=clock,
+        )
+        settings = make_settings(
+            tmp_path, slack, TIMEBOT_SCHEDULER=False, TIMEBOT_CLOCK_VENDOR="timeclock", TIMEBOT_WHOSOFF_VENDOR="whosoff"
+        )
         bot = start_bot(settings, slack, {"timeclock": timeclock, "whosoff": whosoff_vendor(wo_server)}, clock=clock)
         try:
             refresh_directory(bot.runtime.services.store, bot.runtime.client)

@@ -35,22 +35,41 @@ def whosoff() -> Iterator[tuple[WhosOffSim, SimServer]]:
 
 def whosoff_env(sim: WhosOffSim, server: SimServer) -> dict[str, str]:
     service = next(u for u in sim.users.values() if u.email_address == "timebot@example.com")
-    return {"WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": sim.app_id,
-            "WHOSOFF_CLIENT_SECRET": sim.client_secret, "WHOSOFF_USERNAME": service.email_address,
-            "WHOSOFF_PASSWORD": service.password, "WHOSOFF_IP_ADDRESS": "127.0.0.1"}
+    return {
+        "WHOSOFF_BASE_URL": server.base_url,
+        "WHOSOFF_APP_ID": sim.app_id,
+        "WHOSOFF_CLIENT_SECRET": sim.client_secret,
+        "WHOSOFF_USERNAME": service.email_address,
+        "WHOSOFF_PASSWORD": service.password,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+    }
 
 
 def timebot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "TIMEBOT_SECRET_KEY": SECRET_KEY}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "--log-level", "WARNING", *args], cwd=tmp_path,
-                          env={**base, **env}, capture_output=True, text=True, timeout=60, check=False)
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--log-level", "WARNING", *args],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_users_sync_links_every_slack_member_whose_email_the_vendor_knows(
-        tmp_path: Path, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
-    result = timebot(tmp_path, "users", "sync", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url,
-                     **whosoff_env(*whosoff))
+    tmp_path: Path, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
+    result = timebot(
+        tmp_path, "users", "sync", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, **whosoff_env(*whosoff)
+    )
     assert result.returncode == 0, result.stderr
     assert "WhosOff: 5 newly linked, 0 already linked, 0 Slack users without a match" in result.stdout
     store = Store(make_engine(f"sqlite:///{tmp_path}/t.db"))
@@ -59,10 +78,12 @@ def test_users_sync_links_every_slack_member_whose_email_the_vendor_knows(
 
 
 def test_users_unmatched_lists_people_on_both_sides_without_a_match(
-        tmp_path: Path, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    tmp_path: Path, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     slack.add_user("U0NEW", "New Starter", "new@example.com")
-    result = timebot(tmp_path, "users", "unmatched", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url,
-                     **whosoff_env(*whosoff))
+    result = timebot(
+        tmp_path, "users", "unmatched", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, **whosoff_env(*whosoff)
+    )
     assert result.returncode == 0, result.stderr
     assert "U0NEW  New Starter  <new@example.com>" in result.stdout
     assert "timebot@example.com" in result.stdout  # the vendor's service account has no Slack user
@@ -70,7 +91,8 @@ def test_users_unmatched_lists_people_on_both_sides_without_a_match(
 
 
 def test_check_prints_ok_with_the_round_trip_for_each_vendor(
-        tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer], tc_server: SimServer) -> None:
+    tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer], tc_server: SimServer
+) -> None:
     result = timebot(tmp_path, "check", TIMECLOCK_BASE_URL=tc_server.base_url, **whosoff_env(*whosoff))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("Slack: not checked (SLACK_BOT_TOKEN is not set")
@@ -80,7 +102,8 @@ def test_check_prints_ok_with_the_round_trip_for_each_vendor(
 
 
 def test_check_names_the_setting_to_look_at_when_a_vendor_refuses(
-        tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     env = {**whosoff_env(*whosoff), "WHOSOFF_CLIENT_SECRET": "wrong"}
     result = timebot(tmp_path, "check", **env)
     assert result.returncode == 1
@@ -89,7 +112,8 @@ def test_check_names_the_setting_to_look_at_when_a_vendor_refuses(
 
 
 def test_check_flags_routing_an_action_to_a_vendor_that_cannot_do_it(
-        tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    tmp_path: Path, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     result = timebot(tmp_path, "check", TIMEBOT_CLOCK_VENDOR="whosoff", **whosoff_env(*whosoff))
     assert result.returncode == 1
     assert "routing: TIMEBOT_CLOCK_VENDOR=whosoff, but WhosOff" in result.stdout
@@ -103,8 +127,9 @@ def test_check_flags_a_secret_key_run_would_refuse(tmp_path: Path, whosoff: tupl
 
 
 @pytest.fixture
-def whosoff_bot(tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
-                whosoff: tuple[WhosOffSim, SimServer]) -> Iterator[BotUnderTest]:
+def whosoff_bot(
+    tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch, whosoff: tuple[WhosOffSim, SimServer]
+) -> Iterator[BotUnderTest]:
     for k, v in whosoff_env(*whosoff).items():
         monkeypatch.setenv(k, v)
     bot = start_bot(make_settings(tmp_path, slack), slack, None)  # type: ignore[arg-type]
@@ -112,8 +137,9 @@ def whosoff_bot(tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyP
     bot.close()
 
 
-def test_an_admin_links_someone_by_vendor_id(whosoff_bot: BotUnderTest, slack: SlackStandIn,
-                                             whosoff: tuple[WhosOffSim, SimServer]) -> None:
+def test_an_admin_links_someone_by_vendor_id(
+    whosoff_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     sim, _ = whosoff
     katherine = next(u for u in sim.users.values() if u.email_address == "katherine@example.com")
     _, key = whosoff_bot.driver.command("/timebot", f"link <@U0ALAN|alan> {katherine.user_id}", user="U0GRACE")
@@ -123,7 +149,8 @@ def test_an_admin_links_someone_by_vendor_id(whosoff_bot: BotUnderTest, slack: S
 
 
 def test_someone_who_is_not_an_admin_cannot_link_others_and_the_attempt_is_logged(
-        whosoff_bot: BotUnderTest, slack: SlackStandIn, caplog: pytest.LogCaptureFixture) -> None:
+    whosoff_bot: BotUnderTest, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
     _, key = whosoff_bot.driver.command("/timebot", "link <@U0ALAN|alan> 3", user="U0ADA")
     assert "Only Timebot admins" in slack.wait_response(key)[-1]["text"]
     store = whosoff_bot.runtime.services.store
@@ -133,7 +160,8 @@ def test_someone_who_is_not_an_admin_cannot_link_others_and_the_attempt_is_logge
 
 
 def test_an_email_match_never_takes_an_account_an_admin_gave_someone_else(
-        whosoff_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    whosoff_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     sim, _ = whosoff
     katherine = next(u for u in sim.users.values() if u.email_address == "katherine@example.com")
     _, key = whosoff_bot.driver.command("/timebot", f"link <@U0ALAN|alan> {katherine.user_id}", user="U0GRACE")
@@ -144,13 +172,15 @@ def test_an_email_match_never_takes_an_account_an_admin_gave_someone_else(
 
 
 def test_linking_by_email_tells_the_person_who_they_are_in_the_vendor(
-        whosoff_bot: BotUnderTest, slack: SlackStandIn) -> None:
+    whosoff_bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     _, key = whosoff_bot.driver.command("/timebot", "link")
     assert "matched by your Slack email" in slack.wait_response(key)[-1]["text"]
 
 
 def test_someone_the_vendor_does_not_know_is_told_to_ask_an_admin(
-        whosoff_bot: BotUnderTest, slack: SlackStandIn) -> None:
+    whosoff_bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     slack.add_user("U0NEW", "New Starter", "new@example.com")
     _, key = whosoff_bot.driver.command("/timebot", "link", user="U0NEW")
     text = slack.wait_response(key)[-1]["text"]
@@ -176,10 +206,10 @@ def clock() -> MovedClock:
 
 
 @pytest.fixture
-def clocked_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer,
-                clock: MovedClock) -> Iterator[BotUnderTest]:
-    under_test = start_bot(make_settings(tmp_path, slack), slack,
-                           {"timeclock": timeclock_vendor(tc_server.base_url)}, clock=clock)
+def clocked_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer, clock: MovedClock) -> Iterator[BotUnderTest]:
+    under_test = start_bot(
+        make_settings(tmp_path, slack), slack, {"timeclock": timeclock_vendor(tc_server.base_url)}, clock=clock
+    )
     yield under_test
     under_test.close()
 
@@ -209,7 +239,8 @@ def _stored(bot: BotUnderTest, user: str) -> Person:
 
 
 def test_a_profile_thirteen_hours_old_is_used_without_asking_slack(
-        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock
+) -> None:
     people = clocked_bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")  # first sight: asked and saved
     _age_profile(clocked_bot, clock, "U0ADA", 13)  # yesterday's rush, seen from this morning's
@@ -219,7 +250,8 @@ def test_a_profile_thirteen_hours_old_is_used_without_asking_slack(
 
 
 def test_a_stale_profile_slack_confirms_unchanged_is_not_rewritten_nor_asked_for_again(
-        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock
+) -> None:
     people = clocked_bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")
     aged = _age_profile(clocked_bot, clock, "U0ADA", 8 * 24)
@@ -233,7 +265,8 @@ def test_a_stale_profile_slack_confirms_unchanged_is_not_rewritten_nor_asked_for
 
 
 def test_a_stale_profile_that_changed_in_slack_is_saved(
-        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock
+) -> None:
     people = clocked_bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")
     _age_profile(clocked_bot, clock, "U0ADA", 8 * 24)
@@ -244,7 +277,8 @@ def test_a_stale_profile_that_changed_in_slack_is_saved(
 
 
 def test_a_profile_another_process_saved_shows_here_once_this_processs_copy_lapses(
-        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock
+) -> None:
     people = clocked_bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")
     other_process = Store(clocked_bot.runtime.engine)
@@ -258,7 +292,8 @@ def test_a_profile_another_process_saved_shows_here_once_this_processs_copy_laps
 
 
 def test_a_user_change_event_moves_a_known_persons_time_zone_without_asking_slack(
-        bot: BotUnderTest, slack: SlackStandIn) -> None:
+    bot: BotUnderTest, slack: SlackStandIn
+) -> None:
     _, key = bot.driver.command("/timebot", "status")
     assert "time zone (Europe/London)" in slack.wait_response(key)[-1]["text"]
     asked = _asked(slack, "U0ADA")
@@ -290,7 +325,8 @@ def test_an_unchanged_profile_in_a_user_change_writes_nothing(bot: BotUnderTest,
 
 
 def test_an_unchanged_user_change_counts_as_slacks_word_so_a_week_old_profile_is_not_asked_for(
-        clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock) -> None:
+    clocked_bot: BotUnderTest, slack: SlackStandIn, clock: MovedClock
+) -> None:
     people = clocked_bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")
     aged = _age_profile(clocked_bot, clock, "U0ADA", 8 * 24)
@@ -302,11 +338,15 @@ def test_an_unchanged_user_change_counts_as_slacks_word_so_a_week_old_profile_is
     assert _stored(clocked_bot, "U0ADA").updated_at == aged
 
 
-@pytest.mark.parametrize("user", [
-    {"id": "U0ADA", "real_name": "Ada Lovelace", "tz": 3600},
-    {"id": "U0ADA", "real_name": "Ada Lovelace", "tz": "Europe/Warsaw", "profile": "ada@example.com"},
-    {"real_name": "Ada Lovelace", "tz": "Europe/Warsaw"},
-], ids=["a number for a time zone", "a profile that is not an object", "no user id"])
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"id": "U0ADA", "real_name": "Ada Lovelace", "tz": 3600},
+        {"id": "U0ADA", "real_name": "Ada Lovelace", "tz": "Europe/Warsaw", "profile": "ada@example.com"},
+        {"real_name": "Ada Lovelace", "tz": "Europe/Warsaw"},
+    ],
+    ids=["a number for a time zone", "a profile that is not an object", "no user id"],
+)
 def test_a_malformed_user_change_changes_nothing(bot: BotUnderTest, user: dict[str, Any]) -> None:
     people = bot.runtime.services.people
     people.actor("T0DEMO", "U0ADA")

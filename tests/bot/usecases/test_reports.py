@@ -63,8 +63,13 @@ def swipe() -> SwipeClockSim:
         sim.add_employee(f"E{n}", first, last, person.email)
     for day in range(10):  # Ada: 8 h on each working day of two weeks
         d = MONDAY + timedelta(days=day + (2 if day >= 5 else 0))
-        sim.punches.append(PunchLine("E0", datetime.combine(d, datetime.min.time()) + timedelta(hours=9),
-                                     datetime.combine(d, datetime.min.time()) + timedelta(hours=17)))
+        sim.punches.append(
+            PunchLine(
+                "E0",
+                datetime.combine(d, datetime.min.time()) + timedelta(hours=9),
+                datetime.combine(d, datetime.min.time()) + timedelta(hours=17),
+            )
+        )
     sim.punches.append(PunchLine("E2", datetime(2026, 11, 3, 8, 0), datetime(2026, 11, 3, 12, 30)))  # Alan 4.5 h
     return sim
 
@@ -72,10 +77,17 @@ def swipe() -> SwipeClockSim:
 @pytest.fixture
 def swipe_bot(tmp_path: Path, slack: SlackStandIn, swipe: SwipeClockSim) -> Iterator[tuple[BotUnderTest, SimServer]]:
     with SimServer(swipe.handle, name="swipeclock") as server:
-        vendor = SwipeClock(SwipeClockSettings(  # type: ignore[call-arg]
-            _env_file=None, auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
-            api_url=f"{server.base_url}/api", site_id=77, api_secret=SITE_SECRET, timezone="Europe/London"),
-            HttpPolicy())
+        vendor = SwipeClock(
+            SwipeClockSettings(  # type: ignore[call-arg]
+                _env_file=None,
+                auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
+                api_url=f"{server.base_url}/api",
+                site_id=77,
+                api_secret=SITE_SECRET,
+                timezone="Europe/London",
+            ),
+            HttpPolicy(),
+        )
         bot = start_bot(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), slack, {"swipeclock": vendor})
         refresh_directory(bot.runtime.services.store, bot.runtime.client)
         yield bot, server
@@ -90,8 +102,10 @@ def test_an_hours_report_lists_each_person_per_day_with_weekly_totals(swipe_bot,
     rows = _rows(upload.content.decode())
     assert rows[0] == ["person", "week starting", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "week total"]
     ada = [r for r in rows if r[0] == "Ada Lovelace"]
-    assert ada == [["Ada Lovelace", "2026-11-02", "8.00", "8.00", "8.00", "8.00", "8.00", "0.00", "0.00", "40.00"],
-                   ["Ada Lovelace", "2026-11-09", "8.00", "8.00", "8.00", "8.00", "8.00", "0.00", "0.00", "40.00"]]
+    assert ada == [
+        ["Ada Lovelace", "2026-11-02", "8.00", "8.00", "8.00", "8.00", "8.00", "0.00", "0.00", "40.00"],
+        ["Ada Lovelace", "2026-11-09", "8.00", "8.00", "8.00", "8.00", "8.00", "0.00", "0.00", "40.00"],
+    ]
     alan = [r for r in rows if r[0] == "Alan Turing"]
     assert alan[0][3] == "4.50" and alan[0][-1] == "4.50"
 
@@ -104,7 +118,10 @@ def test_an_hours_report_reads_the_site_timecards_once_per_pay_period_and_upload
     assert all("ids" not in r.query for r in timecards)  # company-wide: nobody asked one by one
     assert len(timecards) <= 3  # the pay periods the range (and a day either side) touches
     assert [c.method for c in slack.calls if c.method.startswith(("files.", "upload"))] == [
-        "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
     [upload] = _uploaded(slack)
     assert upload.shared_to == ["D0GRACE"] and upload.filename.endswith(".csv")
 
@@ -119,20 +136,23 @@ def wo() -> WhosOffSim:
     sim.users[alan].approver_id = ada  # Ada approves Alan's leave, nobody else's
     sim.add_leave(alan, MONDAY, MONDAY + timedelta(days=2), leave_type="Annual Leave")
     sim.add_leave(alan, MONDAY + timedelta(days=7), leave_type="Sickness", start_portion=Portion.AM)
-    sim.add_leave(linus, MONDAY + timedelta(days=3), MONDAY + timedelta(days=4), leave_type="Annual Leave",
-                  status="pending")
+    sim.add_leave(
+        linus, MONDAY + timedelta(days=3), MONDAY + timedelta(days=4), leave_type="Annual Leave", status="pending"
+    )
     return sim
 
 
 @pytest.fixture
 def wo_bot(tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim) -> Iterator[tuple[BotUnderTest, SimServer]]:
     with SimServer(wo.handle, name="whosoff") as server:
-        bot = start_bot(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), slack,
-                        {"whosoff": whosoff_vendor(server)})
+        bot = start_bot(
+            make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), slack, {"whosoff": whosoff_vendor(server)}
+        )
         refresh_directory(bot.runtime.services.store, bot.runtime.client)
         for person in ("U0ADA", "U0ALAN", "U0LINUS"):  # matched by email, as on first use
-            bot.runtime.services.people.identity(bot.runtime.services.people.actor("T0DEMO", person),
-                                                 bot.runtime.services.router.whos_off())
+            bot.runtime.services.people.identity(
+                bot.runtime.services.people.actor("T0DEMO", person), bot.runtime.services.router.whos_off()
+            )
         yield bot, server
         bot.close()
 
@@ -175,10 +195,18 @@ def test_timebot_report_on_the_command_line_prints_the_same_csv(wo_bot, slack, t
     bot, server = wo_bot
     _report(bot, slack, "absence 2026-11", ADMIN)
     [upload] = _uploaded(slack)
-    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}", "TIMEBOT_SECRET_KEY": SECRET_KEY,
-           "WHOSOFF_BASE_URL": server.base_url, "WHOSOFF_APP_ID": APP_ID, "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
-           "WHOSOFF_USERNAME": SERVICE_EMAIL, "WHOSOFF_PASSWORD": SERVICE_PASSWORD, "WHOSOFF_IP_ADDRESS": "127.0.0.1"}
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
+        "TIMEBOT_SECRET_KEY": SECRET_KEY,
+        "WHOSOFF_BASE_URL": server.base_url,
+        "WHOSOFF_APP_ID": APP_ID,
+        "WHOSOFF_CLIENT_SECRET": CLIENT_SECRET,
+        "WHOSOFF_USERNAME": SERVICE_EMAIL,
+        "WHOSOFF_PASSWORD": SERVICE_PASSWORD,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+    }
     done = run_to_end(env, tmp_path, "report", "absence", "2026-11")
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout == upload.content.decode().replace("\r\n", "\n")  # text mode reads CSV's CRLF as \n

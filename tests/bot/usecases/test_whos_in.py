@@ -40,15 +40,27 @@ def test_whosin_on_a_company_wide_vendor_reads_every_timecard_in_one_call(tmp_pa
     for n in range(0, 120, 2):
         sim.punches.append(PunchLine(f"E{n:03d}", datetime(2026, 7, 16, 8, 0) + timedelta(minutes=n)))
     with SimServer(sim.handle, name="swipeclock") as server:
-        vendor = SwipeClock(SwipeClockSettings(  # type: ignore[call-arg]
-            _env_file=None, auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
-            api_url=f"{server.base_url}/api", site_id=77, api_secret=SECRET, timezone="Europe/London"),
-            HttpPolicy(), clock=NOON.timestamp)
-        runtime = create_app(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), vendors={"swipeclock": vendor},
-                             clock=NOON.timestamp)
+        vendor = SwipeClock(
+            SwipeClockSettings(  # type: ignore[call-arg]
+                _env_file=None,
+                auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
+                api_url=f"{server.base_url}/api",
+                site_id=77,
+                api_secret=SECRET,
+                timezone="Europe/London",
+            ),
+            HttpPolicy(),
+            clock=NOON.timestamp,
+        )
+        runtime = create_app(
+            make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False),
+            vendors={"swipeclock": vendor},
+            clock=NOON.timestamp,
+        )
         try:
-            runtime.services.store.save_identity(TEAM, "U0ADA", "swipeclock", "E000", secret_enc=None, email=None,
-                                                 linked_by="email")
+            runtime.services.store.save_identity(
+                TEAM, "U0ADA", "swipeclock", "E000", secret_enc=None, email=None, linked_by="email"
+            )
             report = runtime.services.whos_in.whos_in(TEAM, "U0ADA")
         finally:
             runtime.close()
@@ -69,15 +81,24 @@ def test_whosin_shows_sick_leave_as_off_except_to_the_person_and_admins(tmp_path
     sim.add_employee("E001", "Alan", "Turing", "alan@example.com")
     sim.add_time_off("E001", date(2026, 7, 16), category="Illness")
     with SimServer(sim.handle, name="swipeclock") as server:
-        vendor = SwipeClock(SwipeClockSettings(  # type: ignore[call-arg]
-            _env_file=None, auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
-            api_url=f"{server.base_url}/api", site_id=77, api_secret=SECRET, timezone="Europe/London"),
-            HttpPolicy(), clock=NOON.timestamp)
+        vendor = SwipeClock(
+            SwipeClockSettings(  # type: ignore[call-arg]
+                _env_file=None,
+                auth_url=f"{server.base_url}/AuthenticationService/oauth2/userToken",
+                api_url=f"{server.base_url}/api",
+                site_id=77,
+                api_secret=SECRET,
+                timezone="Europe/London",
+            ),
+            HttpPolicy(),
+            clock=NOON.timestamp,
+        )
         settings = make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False)
         runtime = create_app(settings, vendors={"swipeclock": vendor}, clock=NOON.timestamp)
         try:
-            runtime.services.store.save_identity(TEAM, "U0ALAN", "swipeclock", "E001", secret_enc=None, email=None,
-                                                 linked_by="email")
+            runtime.services.store.save_identity(
+                TEAM, "U0ALAN", "swipeclock", "E001", secret_enc=None, email=None, linked_by="email"
+            )
             report = runtime.services.whos_in.whos_in(TEAM, "U0ADA")
         finally:
             runtime.close()

@@ -21,8 +21,7 @@ CAP = 20
 
 
 @pytest.fixture
-def rush_bot(tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim,
-             tc_server: SimServer) -> Iterator[BotUnderTest]:
+def rush_bot(tmp_path: Path, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer) -> Iterator[BotUnderTest]:
     """The bot with TimeClock capped at ``CAP`` requests in flight and ``PEOPLE`` people linked."""
     settings = make_settings(tmp_path, slack, TIMEBOT_TIMECLOCK_CONCURRENCY=CAP, TIMEBOT_WORKERS=PEOPLE)
     bot = start_bot(settings, slack, {"timeclock": timeclock_vendor(tc_server.base_url, settings.http_policy)})
@@ -42,13 +41,13 @@ def test_a_rush_never_has_more_requests_in_flight_at_the_vendor_than_its_cap(
     tc_server.faults.latency = 0.3  # each request stays in flight long enough for the rush to pile up
     tc_server.max_in_flight = 0  # count the rush only, not the links
     with ThreadPoolExecutor(max_workers=PEOPLE) as senders:
-        sent = list(senders.map(lambda i: rush_bot.driver.command("/clockin", user=f"U0RUSH{i:03d}"),
-                                range(1, PEOPLE + 1)))
+        sent = list(
+            senders.map(lambda i: rush_bot.driver.command("/clockin", user=f"U0RUSH{i:03d}"), range(1, PEOPLE + 1))
+        )
     assert all(response.status_code == 200 for response, _ in sent)
     keys = [key for _, key in sent]
 
-    slack.wait_for(lambda: all(any("Clocked in" in r["text"] for r in slack.responses[k]) for k in keys),
-                   timeout=120)
+    slack.wait_for(lambda: all(any("Clocked in" in r["text"] for r in slack.responses[k]) for k in keys), timeout=120)
 
     writes = [r for r in tc_server.requests if r.method == "POST" and r.path == "/api/sessions"]
     assert len(writes) == PEOPLE

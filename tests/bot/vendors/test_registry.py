@@ -36,20 +36,30 @@ def whosoff() -> Iterator[tuple[WhosOffSim, SimServer]]:
 
 
 @pytest.fixture
-def mixed_bot(tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
-              swipeclock: tuple[SwipeClockSim, SimServer],
-              whosoff: tuple[WhosOffSim, SimServer]) -> Iterator[BotUnderTest]:
+def mixed_bot(
+    tmp_path: Path,
+    slack: SlackStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    swipeclock: tuple[SwipeClockSim, SimServer],
+    whosoff: tuple[WhosOffSim, SimServer],
+) -> Iterator[BotUnderTest]:
     sc, sc_server = swipeclock
     wo, wo_server = whosoff
     service = next(u for u in wo.users.values() if u.email_address == "timebot@example.com")
     env = {
         "SWIPECLOCK_AUTH_URL": f"{sc_server.base_url}/AuthenticationService/oauth2/userToken",
         "SWIPECLOCK_API_URL": f"{sc_server.base_url}/api",
-        "SWIPECLOCK_SITE_ID": str(sc.site_id), "SWIPECLOCK_API_SECRET": sc.site_secret,
-        "WHOSOFF_BASE_URL": wo_server.base_url, "WHOSOFF_APP_ID": wo.app_id,
-        "WHOSOFF_CLIENT_SECRET": wo.client_secret, "WHOSOFF_USERNAME": service.email_address,
-        "WHOSOFF_PASSWORD": service.password, "WHOSOFF_IP_ADDRESS": "127.0.0.1",
-        "TIMEBOT_CLOCK_VENDOR": "swipeclock", "TIMEBOT_LEAVE_VENDOR": "whosoff", "TIMEBOT_WHOSOFF_VENDOR": "whosoff",
+        "SWIPECLOCK_SITE_ID": str(sc.site_id),
+        "SWIPECLOCK_API_SECRET": sc.site_secret,
+        "WHOSOFF_BASE_URL": wo_server.base_url,
+        "WHOSOFF_APP_ID": wo.app_id,
+        "WHOSOFF_CLIENT_SECRET": wo.client_secret,
+        "WHOSOFF_USERNAME": service.email_address,
+        "WHOSOFF_PASSWORD": service.password,
+        "WHOSOFF_IP_ADDRESS": "127.0.0.1",
+        "TIMEBOT_CLOCK_VENDOR": "swipeclock",
+        "TIMEBOT_LEAVE_VENDOR": "whosoff",
+        "TIMEBOT_WHOSOFF_VENDOR": "whosoff",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -60,8 +70,11 @@ def mixed_bot(tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPat
 
 
 def test_clockin_goes_to_swipeclock_as_the_person_matched_by_email(
-        mixed_bot: BotUnderTest, slack: SlackStandIn, swipeclock: tuple[SwipeClockSim, SimServer],
-        whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    mixed_bot: BotUnderTest,
+    slack: SlackStandIn,
+    swipeclock: tuple[SwipeClockSim, SimServer],
+    whosoff: tuple[WhosOffSim, SimServer],
+) -> None:
     sc, _ = swipeclock
     _, wo_server = whosoff
     _, key = mixed_bot.driver.command("/clockin")
@@ -73,7 +86,8 @@ def test_clockin_goes_to_swipeclock_as_the_person_matched_by_email(
 
 
 def test_a_clockout_note_swipeclock_cannot_keep_is_said_not_dropped_silently(
-        mixed_bot: BotUnderTest, slack: SlackStandIn, swipeclock: tuple[SwipeClockSim, SimServer]) -> None:
+    mixed_bot: BotUnderTest, slack: SlackStandIn, swipeclock: tuple[SwipeClockSim, SimServer]
+) -> None:
     _, key = mixed_bot.driver.command("/clockin")
     assert "Clocked in" in slack.wait_response(key, timeout=20)[-1]["text"]
     _, key = mixed_bot.driver.command("/clockout", "done for now")
@@ -90,8 +104,11 @@ def a_clear_weekday() -> date:
 
 
 def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
-        mixed_bot: BotUnderTest, slack: SlackStandIn, swipeclock: tuple[SwipeClockSim, SimServer],
-        whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    mixed_bot: BotUnderTest,
+    slack: SlackStandIn,
+    swipeclock: tuple[SwipeClockSim, SimServer],
+    whosoff: tuple[WhosOffSim, SimServer],
+) -> None:
     wo, _ = whosoff
     _, sc_server = swipeclock
     mixed_bot.driver.command("/timeoff")
@@ -100,12 +117,20 @@ def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
     assert "Annual Leave" in [o["text"]["text"] for o in options]
     annual = next(o["value"] for o in options if o["text"]["text"] == "Annual Leave")
     day = a_clear_weekday()
-    values = {"leave_type": select(annual), "start": datepicker(day.isoformat()), "start_portion": select("pm"),
-              "end": datepicker(day.isoformat()), "end_portion": select("full"), "note": text_input("dentist")}
+    values = {
+        "leave_type": select(annual),
+        "start": datepicker(day.isoformat()),
+        "start_portion": select("pm"),
+        "end": datepicker(day.isoformat()),
+        "end_portion": select("full"),
+        "note": text_input("dentist"),
+    }
     response = mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
     assert json.loads(response.text)["response_action"] == "update"
-    dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage")
-                                 if "Leave requested" in c.args.get("text", "")], timeout=20)
+    dm = slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")],
+        timeout=20,
+    )
     assert "WhosOff" in dm[0].args["text"] and "0.5 working days" in dm[0].args["text"]
     ada = next(u for u in wo.users.values() if u.email_address == "ada@example.com")
     assert [lv.note for lv in wo.leave.values() if lv.user_id == ada.user_id] == ["dentist"]
@@ -118,24 +143,35 @@ def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
 
 
 def test_leave_overlapping_a_booking_is_refused_once_in_timebots_words(
-        mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     mixed_bot.driver.command("/timeoff")
     options = slack.wait_call("views.update", timeout=20)[0].args["view"]["blocks"][0]["element"]["options"]
     annual = next(o["value"] for o in options if o["text"]["text"] == "Annual Leave")
     day = a_clear_weekday()
-    values = {"leave_type": select(annual), "start": datepicker(day.isoformat()), "start_portion": select("full"),
-              "end": datepicker(day.isoformat()), "end_portion": select("full"), "note": text_input(None)}
+    values = {
+        "leave_type": select(annual),
+        "start": datepicker(day.isoformat()),
+        "start_portion": select("full"),
+        "end": datepicker(day.isoformat()),
+        "end_portion": select("full"),
+        "note": text_input(None),
+    }
     mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
-    slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]],
-                   timeout=20)
+    slack.wait_for(
+        lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]], timeout=20
+    )
     mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
-    refusal = slack.wait_for(lambda: [c.args["text"] for c in slack.calls_to("chat.postMessage")
-                                      if "already have leave" in c.args["text"]], timeout=20)[0]
+    refusal = slack.wait_for(
+        lambda: [c.args["text"] for c in slack.calls_to("chat.postMessage") if "already have leave" in c.args["text"]],
+        timeout=20,
+    )[0]
     assert refusal.count("already have leave") == 1
 
 
 def test_whosoff_for_a_day_half_the_company_is_off_lists_everyone(
-        mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]) -> None:
+    mixed_bot: BotUnderTest, slack: SlackStandIn, whosoff: tuple[WhosOffSim, SimServer]
+) -> None:
     wo, _ = whosoff
     day = a_clear_weekday()
     names = [f"Person {n:03d} {'Surname' * 6}" for n in range(150)]
@@ -148,21 +184,25 @@ def test_whosoff_for_a_day_half_the_company_is_off_lists_everyone(
     assert all(name in "\n".join(texts) for name in names)
 
 
-def test_whosoff_lists_people_nobody_linked_by_their_vendor_name(
-        mixed_bot: BotUnderTest, slack: SlackStandIn) -> None:
+def test_whosoff_lists_people_nobody_linked_by_their_vendor_name(mixed_bot: BotUnderTest, slack: SlackStandIn) -> None:
     _, key = mixed_bot.driver.command("/whosoff", "next week")
     text = json.dumps(slack.wait_response(key, timeout=20)[-1]["blocks"])
     assert "Grace Hopper" in text and "<@U0GRACE>" not in text
 
 
 def test_a_vendor_without_the_action_gets_a_one_line_answer_and_no_request(
-        tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sandbox.timetap import TimeTapSim
 
     sim = TimeTapSim.demo()
     with SimServer(sim.handle, name="timetap") as server:
-        for k, v in {"TIMETAP_BASE_URL": server.base_url, "TIMETAP_ENVIRONMENT": "test",
-                     "TIMETAP_API_KEY": sim.api_key, "TIMETAP_PRIVATE_KEY": sim.private_key}.items():
+        for k, v in {
+            "TIMETAP_BASE_URL": server.base_url,
+            "TIMETAP_ENVIRONMENT": "test",
+            "TIMETAP_API_KEY": sim.api_key,
+            "TIMETAP_PRIVATE_KEY": sim.private_key,
+        }.items():
             monkeypatch.setenv(k, v)
         bot = start_bot(make_settings(tmp_path, slack), slack, None)  # type: ignore[arg-type]
         try:
@@ -177,12 +217,14 @@ def test_a_vendor_without_the_action_gets_a_one_line_answer_and_no_request(
 def test_the_readme_capability_table_matches_what_the_connectors_declare() -> None:
     from bot.capabilities import README, capability_table, readme_section
 
-    assert readme_section(README.read_text()) == capability_table(), \
+    assert readme_section(README.read_text()) == capability_table(), (
         "README is stale: run `python -m bot.capabilities --write`"
+    )
 
 
 def test_routing_to_an_unconfigured_vendor_stops_start_up_with_the_setting_named(
-        tmp_path: Path, slack: SlackStandIn) -> None:
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
     from bot.app import create_app
     from bot.config import ConfigError
 

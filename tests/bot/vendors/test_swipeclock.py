@@ -50,11 +50,19 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sim(clock: FakeClock) -> SwipeClockSim:
-    sim = SwipeClockSim(site_id=SITE_ID, site_secret=SITE_SECRET, partner_id=PARTNER_ID,
-                        partner_secret=PARTNER_SECRET, clock=clock, token_ttl=TOKEN_TTL)
-    for code, first, last, email in (("EMP001", "Ada", "Lovelace", "ada@example.com"),
-                                     ("EMP002", "Grace", "Hopper", "grace@example.com"),
-                                     ("EMP003", "Alan", "Turing", "alan@example.com")):
+    sim = SwipeClockSim(
+        site_id=SITE_ID,
+        site_secret=SITE_SECRET,
+        partner_id=PARTNER_ID,
+        partner_secret=PARTNER_SECRET,
+        clock=clock,
+        token_ttl=TOKEN_TTL,
+    )
+    for code, first, last, email in (
+        ("EMP001", "Ada", "Lovelace", "ada@example.com"),
+        ("EMP002", "Grace", "Hopper", "grace@example.com"),
+        ("EMP003", "Alan", "Turing", "alan@example.com"),
+    ):
         sim.add_employee(code, first, last, email)
     return sim
 
@@ -73,7 +81,9 @@ def server(sim: SwipeClockSim) -> Iterator[SimServer]:
 def settings_for(server: SimServer, **overrides: Any) -> SwipeClockSettings:
     values: dict[str, Any] = {
         "auth_url": f"{server.base_url}/AuthenticationService/oauth2/userToken",
-        "api_url": f"{server.base_url}/api", "site_id": SITE_ID, "api_secret": SITE_SECRET,
+        "api_url": f"{server.base_url}/api",
+        "site_id": SITE_ID,
+        "api_secret": SITE_SECRET,
     }
     values.update(overrides)
     return SwipeClockSettings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -96,21 +106,32 @@ def api_requests(server: SimServer) -> int:
 def originating(clock: FakeClock, secret: str = SITE_SECRET, **overrides: Any) -> str:
     """A hand-built originating token: a valid twpclient token unless overridden."""
     now = int(clock())
-    claims: dict[str, Any] = {"iss": SITE_ID, "sub": "client", "exp": now + 240, "iat": now,
-                              "product": "twpclient", "siteInfo": {"type": "id", "id": str(SITE_ID)}}
+    claims: dict[str, Any] = {
+        "iss": SITE_ID,
+        "sub": "client",
+        "exp": now + 240,
+        "iat": now,
+        "product": "twpclient",
+        "siteInfo": {"type": "id", "id": str(SITE_ID)},
+    }
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not DROP}
     return api_jws.encode(json.dumps(claims).encode(), secret, algorithm="HS256")
 
 
 def exchange(server: SimServer, token: str) -> httpx.Response:
-    return httpx.post(f"{server.base_url}/AuthenticationService/oauth2/userToken",
-                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    return httpx.post(
+        f"{server.base_url}/AuthenticationService/oauth2/userToken",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
 
 
 def employees(server: SimServer, access_token: str) -> httpx.Response:
-    return httpx.get(f"{server.base_url}/api/{SITE_ID}/employees", params={"pageSize": 50},
-                     headers={"Authorization": f"Bearer {access_token}"})
+    return httpx.get(
+        f"{server.base_url}/api/{SITE_ID}/employees",
+        params={"pageSize": 50},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
 
 
 def test_a_correctly_signed_token_is_exchanged_for_an_access_token_that_expires(server, sim, clock):
@@ -123,8 +144,10 @@ def test_a_correctly_signed_token_is_exchanged_for_an_access_token_that_expires(
 
 
 def test_the_auth_path_is_matched_without_regard_to_case(server, clock):
-    response = httpx.post(f"{server.base_url}/AuthenticationService/oauth2/usertoken",
-                          headers={"Authorization": f"Bearer {originating(clock)}"})
+    response = httpx.post(
+        f"{server.base_url}/AuthenticationService/oauth2/usertoken",
+        headers={"Authorization": f"Bearer {originating(clock)}"},
+    )
     assert response.status_code == 201
 
 
@@ -170,8 +193,13 @@ def test_an_unsigned_token_is_refused(server, clock):
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(clock())
-    claims = {"iss": SITE_ID, "sub": "client", "exp": now + 240, "product": "twpclient",
-              "siteInfo": {"type": "id", "id": str(SITE_ID)}}
+    claims = {
+        "iss": SITE_ID,
+        "sub": "client",
+        "exp": now + 240,
+        "product": "twpclient",
+        "siteInfo": {"type": "id", "id": str(SITE_ID)},
+    }
     response = exchange(server, f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.")
     assert response.status_code == 401
 
@@ -205,9 +233,11 @@ def test_an_employee_token_sees_and_punches_only_for_that_employee(server, clock
     own = originating(clock, product="twpemp", user={"type": "empcode", "id": "EMP001"})
     token = exchange(server, own).json()["token"]
     assert [e["EmployeeCode"] for e in employees(server, token).json()["Results"]] == ["EMP001"]
-    punch = httpx.post(f"{server.base_url}/api/{SITE_ID}/timecards/punch",
-                       headers={"Authorization": f"Bearer {token}"},
-                       json={"EmployeeCode": "EMP002", "Date": "2024-05-06", "Time": "09:00", "Type": "In"})
+    punch = httpx.post(
+        f"{server.base_url}/api/{SITE_ID}/timecards/punch",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"EmployeeCode": "EMP002", "Date": "2024-05-06", "Time": "09:00", "Type": "In"},
+    )
     assert punch.status_code == 403
 
 
@@ -220,9 +250,11 @@ def test_an_access_token_is_good_for_its_own_site_only(server, clock):
 def test_the_contracts_pinned_token_is_accepted_byte_for_byte():
     """The client token of docs/vendors/swipeclock.md §4.6, signed with the made-up secret, at a moment
     inside its window."""
-    pinned = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOjU1NDMsInN1YiI6ImNsaWVudCIsImV4cCI6MTQ4MTIyODgwNCwia"
-              "WF0IjoxNDgxMjI4NTM0LCJwcm9kdWN0IjoidHdwY2xpZW50Iiwic2l0ZUluZm8iOnsidHlwZSI6ImlkIiwiaWQiOiI1NTQzIn19"
-              ".s1VNb1E4qB6BPO7W0QP85ZctIbGv_bRy10-3ypgR1i4")
+    pinned = (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOjU1NDMsInN1YiI6ImNsaWVudCIsImV4cCI6MTQ4MTIyODgwNCwia"
+        "WF0IjoxNDgxMjI4NTM0LCJwcm9kdWN0IjoidHdwY2xpZW50Iiwic2l0ZUluZm8iOnsidHlwZSI6ImlkIiwiaWQiOiI1NTQzIn19"
+        ".s1VNb1E4qB6BPO7W0QP85ZctIbGv_bRy10-3ypgR1i4"
+    )
     sim = SwipeClockSim(site_id=5543, site_secret="example-api-secret-not-real", clock=lambda: 1481228534.0 + 10)
     with SimServer(sim.handle) as srv:
         assert exchange(srv, pinned).status_code == 201
@@ -232,8 +264,9 @@ def test_the_contracts_pinned_token_is_accepted_byte_for_byte():
 def test_the_connector_signs_the_contracts_pinned_tokens_exactly():
     common = {"issuer": 5543, "subject": "client", "site_id": 5543, "now": 1481228534, "lifetime": 270}
     client = sign_claims(originating_claims(product="twpclient", **common), "example-api-secret-not-real")
-    employee = sign_claims(originating_claims(product="twpemp", employee_code="EMP042", **common),
-                           "example-api-secret-not-real")
+    employee = sign_claims(
+        originating_claims(product="twpemp", employee_code="EMP042", **common), "example-api-secret-not-real"
+    )
     assert client.endswith(".s1VNb1E4qB6BPO7W0QP85ZctIbGv_bRy10-3ypgR1i4")
     assert employee.endswith(".ZdXLTCN6GpbFilXGD6iiuQMASDFgl-6zcFoao6t1mQE")
 
@@ -245,8 +278,14 @@ def test_the_connector_meets_the_vendor_protocol_and_spec(vendor, server):
     assert isinstance(vendor, Vendor)
     assert server.requests == []  # building a connector sends nothing
     assert SPEC.name == SwipeClock.name == "swipeclock"
-    assert SwipeClock.capabilities == {Action.CLOCK, Action.HOURS, Action.WHOS_IN, Action.WHOS_OFF, Action.IDENTITY,
-                                       Action.BALANCES}
+    assert SwipeClock.capabilities == {
+        Action.CLOCK,
+        Action.HOURS,
+        Action.WHOS_IN,
+        Action.WHOS_OFF,
+        Action.IDENTITY,
+        Action.BALANCES,
+    }
     assert not SPEC.is_configured(SwipeClockSettings(_env_file=None))  # type: ignore[call-arg]
     assert SPEC.is_configured(SwipeClockSettings(_env_file=None, site_id=1, api_secret="s"))  # type: ignore[call-arg]
 
@@ -377,8 +416,9 @@ def test_punches_are_sent_with_the_employees_own_token(vendor, server):
 
 
 def test_a_clock_in_in_the_repeated_hour_when_dst_ends_keeps_its_real_time(clock):
-    sim = SwipeClockSim(site_id=SITE_ID, site_secret=SITE_SECRET, clock=clock, token_ttl=TOKEN_TTL,
-                        timezone="America/New_York")
+    sim = SwipeClockSim(
+        site_id=SITE_ID, site_secret=SITE_SECRET, clock=clock, token_ttl=TOKEN_TTL, timezone="America/New_York"
+    )
     sim.add_employee("EMP001", "Ada", "Lovelace", "ada@example.com")
     with SimServer(sim.handle, name="swipeclock") as server:
         vendor = SwipeClock(settings_for(server, timezone="America/New_York"), HttpPolicy(), clock=clock)
@@ -396,10 +436,14 @@ def test_clocking_in_twice_is_refused_in_plain_words(vendor):
         vendor.clock_in(ADA)
 
 
-@pytest.mark.parametrize("looked_at", [
-    datetime(2024, 5, 5, 2, 0, tzinfo=UTC),  # the first night of the next period
-    datetime(2024, 5, 7, 9, 0, tzinfo=UTC),  # days into it: a shift left open
-], ids=["next-night", "days-later"])
+@pytest.mark.parametrize(
+    "looked_at",
+    [
+        datetime(2024, 5, 5, 2, 0, tzinfo=UTC),  # the first night of the next period
+        datetime(2024, 5, 7, 9, 0, tzinfo=UTC),  # days into it: a shift left open
+    ],
+    ids=["next-night", "days-later"],
+)
 def test_a_shift_begun_before_a_new_pay_period_is_still_running(vendor, sim, clock, looked_at):
     clock.now = datetime(2024, 5, 4, 22, 0, tzinfo=UTC).timestamp()  # last day of a period
     vendor.clock_in(ADA)
@@ -451,8 +495,12 @@ def test_leave_overlapping_the_days_asked_about_comes_back_whole(vendor, sim):
 def test_a_half_day_leave_request_asks_for_half_a_days_hours(server, sim, clock):
     leave = SwipeClock.for_settings(settings_for(server, leave_requests=True), clock=clock)
     try:
-        leave.request_leave(ADA, LeaveRequest(date(2024, 5, 20), date(2024, 5, 21), "PTO",
-                                              start_portion=Portion.PM, end_portion=Portion.FULL))
+        leave.request_leave(
+            ADA,
+            LeaveRequest(
+                date(2024, 5, 20), date(2024, 5, 21), "PTO", start_portion=Portion.PM, end_portion=Portion.FULL
+            ),
+        )
     finally:
         leave.close()
     posted = next(r for r in server.requests if r.method == "POST" and r.path.endswith("/timeoffrequests"))
@@ -462,10 +510,13 @@ def test_a_half_day_leave_request_asks_for_half_a_days_hours(server, sim, clock)
 # --- what SwipeClock can't do ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("action", "protocol"), [
-    (Action.HOLIDAYS, HolidaysVendor),
-    (Action.LEAVE, LeaveVendor),
-])
+@pytest.mark.parametrize(
+    ("action", "protocol"),
+    [
+        (Action.HOLIDAYS, HolidaysVendor),
+        (Action.LEAVE, LeaveVendor),
+    ],
+)
 def test_missing_actions_raise_not_supported_without_sending_anything(vendor, server, action, protocol):
     assert not isinstance(vendor, protocol)  # nothing to call: the connector has no such method
     with pytest.raises(NotSupported) as caught:
@@ -500,7 +551,8 @@ def test_sessions_come_from_the_timecards_of_each_pay_period_the_range_touches(v
     found = vendor.sessions(ADA, datetime(2024, 5, 12, tzinfo=UTC), datetime(2024, 5, 14, tzinfo=UTC))
     assert [(s.started_at, s.ended_at, s.project) for s in found] == [
         (datetime(2024, 5, 11, 22, 0, tzinfo=UTC), datetime(2024, 5, 12, 2, 0, tzinfo=UTC), None),
-        (datetime(2024, 5, 13, 8, 0, tzinfo=UTC), None, "Website")]
+        (datetime(2024, 5, 13, 8, 0, tzinfo=UTC), None, "Website"),
+    ]
     assert len([r for r in server.requests if r.path.endswith("/timecards")]) == 2  # two pay periods
 
 

@@ -33,15 +33,20 @@ def test_the_simulator_rejects_a_missing_header_with_401_and_a_bearer_challenge(
     assert r.headers["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-@pytest.mark.parametrize("token_for", [
-    lambda key, now: sign("1", key, now - 61),                      # stale
-    lambda key, now: sign("1", key, now + 65),                      # from the future (margin: time moves on)
-    lambda key, now: sign("1", key + "x", now),                     # wrong key
-    lambda key, now: sign("1", key, now).upper().replace("BEARER", "Bearer"),  # uppercase checksum
-    lambda key, now: f"1:{now}",                                    # malformed
-], ids=["stale", "future", "wrong-key", "uppercase", "malformed"])
-def test_the_simulator_rejects_bad_tokens_with_403_invalid_token(tc_sim: TimeClockSim, tc_server: SimServer,
-                                                                 token_for) -> None:
+@pytest.mark.parametrize(
+    "token_for",
+    [
+        lambda key, now: sign("1", key, now - 61),  # stale
+        lambda key, now: sign("1", key, now + 65),  # from the future (margin: time moves on)
+        lambda key, now: sign("1", key + "x", now),  # wrong key
+        lambda key, now: sign("1", key, now).upper().replace("BEARER", "Bearer"),  # uppercase checksum
+        lambda key, now: f"1:{now}",  # malformed
+    ],
+    ids=["stale", "future", "wrong-key", "uppercase", "malformed"],
+)
+def test_the_simulator_rejects_bad_tokens_with_403_invalid_token(
+    tc_sim: TimeClockSim, tc_server: SimServer, token_for
+) -> None:
     token = token_for(tc_sim.users[1].api_key, int(time.time()))
     r = httpx.get(f"{tc_server.base_url}/api/sessions", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
@@ -100,7 +105,8 @@ def test_another_persons_session_is_not_found(tc_sim: TimeClockSim, tc_server: S
 def test_off_time_dates_are_sent_as_iso_dates(tc_sim: TimeClockSim, tc_server: SimServer) -> None:
     start = date.today() + timedelta(days=30)
     absence = timeclock_vendor(tc_server.base_url).request_leave(
-        user(tc_sim), LeaveRequest(start, start + timedelta(days=1), "1"))
+        user(tc_sim), LeaveRequest(start, start + timedelta(days=1), "1")
+    )
     assert (absence.start, absence.end, absence.status) == (start, start + timedelta(days=1), "pending")
     assert tc_server.requests[-1].json()["startAt"] == start.isoformat()
 
@@ -147,7 +153,8 @@ def test_company_wide_reads_move_on_from_a_key_that_was_revoked(tc_sim: TimeCloc
 
 
 def test_a_leave_type_timeclock_does_not_offer_is_refused_on_the_field_not_booked_as_vacation(
-        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     vendor = timeclock_vendor(tc_server.base_url)
     start = date.today() + timedelta(days=30)
     with pytest.raises(VendorRejected) as refused:
@@ -160,14 +167,18 @@ def test_a_leave_type_timeclock_does_not_offer_is_refused_on_the_field_not_booke
 
 
 def test_the_simulator_filters_sessions_on_clock_in_and_pages_them_as_documented(
-        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     base = int(time.time()) - 100 * 3600
     for i in range(30):
         tc_sim.add_session(1, base + i * 3600, base + i * 3600 + 1800)
-    query = {"filter[clockIn][gte]": base + 5 * 3600, "filter[clockIn][lt]": base + 28 * 3600, "per-page": 10,
-             "page": 2}
-    response = httpx.get(f"{tc_server.base_url}/api/sessions", params=query,
-                         headers={"Authorization": tc_sim.sign(1)})
+    query = {
+        "filter[clockIn][gte]": base + 5 * 3600,
+        "filter[clockIn][lt]": base + 28 * 3600,
+        "per-page": 10,
+        "page": 2,
+    }
+    response = httpx.get(f"{tc_server.base_url}/api/sessions", params=query, headers={"Authorization": tc_sim.sign(1)})
     assert response.status_code == 200
     assert [r["clockIn"] for r in response.json()] == [base + i * 3600 for i in range(15, 25)]
     assert response.headers["X-Pagination-Total-Count"] == "23"
@@ -176,10 +187,12 @@ def test_the_simulator_filters_sessions_on_clock_in_and_pages_them_as_documented
 
 
 def test_the_simulator_refuses_a_filter_on_an_attribute_the_api_does_not_filter(
-        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     for params in ({"filter[userId]": "2"}, {"filter[clockIn][gte]": "yesterday"}):
-        response = httpx.get(f"{tc_server.base_url}/api/sessions", params=params,
-                             headers={"Authorization": tc_sim.sign(1)})
+        response = httpx.get(
+            f"{tc_server.base_url}/api/sessions", params=params, headers={"Authorization": tc_sim.sign(1)}
+        )
         assert response.status_code == 422
         assert response.json()[0]["field"] == "filter"
 
@@ -191,7 +204,8 @@ def test_sessions_reads_every_page_of_the_range(tc_sim: TimeClockSim, tc_server:
     for i in range(60):
         tc_sim.add_session(1, base + i * 3600, base + i * 3600 + 1800)
     found = timeclock_vendor(tc_server.base_url).sessions(
-        user(tc_sim), datetime.fromtimestamp(base + 2 * 3600, UTC), datetime.fromtimestamp(base + 58 * 3600, UTC))
+        user(tc_sim), datetime.fromtimestamp(base + 2 * 3600, UTC), datetime.fromtimestamp(base + 58 * 3600, UTC)
+    )
     assert len(found) == 56
 
 
@@ -199,13 +213,18 @@ def test_sessions_reads_every_page_of_the_range(tc_sim: TimeClockSim, tc_server:
 
 
 def service_vendor(sim: TimeClockSim, base_url: str) -> TimeClock:
-    settings = TimeClockSettings(_env_file=None, base_url=base_url, service_user_id="1",  # type: ignore[call-arg]
-                                 service_api_key=sim.users[1].api_key)
+    settings = TimeClockSettings(
+        _env_file=None,
+        base_url=base_url,
+        service_user_id="1",  # type: ignore[call-arg]
+        service_api_key=sim.users[1].api_key,
+    )
     return TimeClock(settings, HttpPolicy())
 
 
 def test_a_year_without_holidays_is_fetched_with_the_service_key_then_read_again(
-        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     holiday = date.today() + timedelta(days=10)
     tc_sim.add_holiday(holiday)
     found = service_vendor(tc_sim, tc_server.base_url).holidays(holiday, holiday)
@@ -214,7 +233,8 @@ def test_a_year_without_holidays_is_fetched_with_the_service_key_then_read_again
 
 
 def test_a_year_is_fetched_once_per_process_even_when_the_server_finds_nothing(
-        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     vendor = service_vendor(tc_sim, tc_server.base_url)
     day = date(2031, 3, 3)
     assert vendor.holidays(day, day) == []
@@ -246,10 +266,12 @@ def test_the_approval_link_opens_the_leaves_own_month(tc_sim: TimeClockSim, tc_s
 
 
 def test_a_created_off_time_answers_approved_null_and_reads_as_pending(
-        tc_sim: TimeClockSim, tc_server: SimServer) -> None:
+    tc_sim: TimeClockSim, tc_server: SimServer
+) -> None:
     start = date.today() + timedelta(days=40)
     absence = timeclock_vendor(tc_server.base_url).request_leave(user(tc_sim), LeaveRequest(start, start, "1"))
     assert tc_server.requests[-1].path == "/api/off-times"
-    created = httpx.get(f"{tc_server.base_url}/api/off-times/{absence.absence_id}",
-                        headers={"Authorization": tc_sim.sign(1)}).json()
+    created = httpx.get(
+        f"{tc_server.base_url}/api/off-times/{absence.absence_id}", headers={"Authorization": tc_sim.sign(1)}
+    ).json()
     assert absence.status == "pending" and created["approved"] == 0

@@ -57,10 +57,23 @@ def server(sim: TimeTapSim) -> Iterator[SimServer]:
     running.stop()
 
 
-def make_vendor(base_url: str, sim: TimeTapSim, *, private_key: str | None = None, environment: str = "test",
-                clock: Callable[[], float] = time.time, **settings: object) -> TimeTap:
-    values = TimeTapSettings(_env_file=None, base_url=base_url, environment=environment,  # type: ignore[call-arg]
-                             api_key=sim.api_key, private_key=private_key or sim.private_key, **settings)
+def make_vendor(
+    base_url: str,
+    sim: TimeTapSim,
+    *,
+    private_key: str | None = None,
+    environment: str = "test",
+    clock: Callable[[], float] = time.time,
+    **settings: object,
+) -> TimeTap:
+    values = TimeTapSettings(
+        _env_file=None,
+        base_url=base_url,
+        environment=environment,  # type: ignore[call-arg]
+        api_key=sim.api_key,
+        private_key=private_key or sim.private_key,
+        **settings,
+    )
     return TimeTap(values, HttpPolicy(max_retries=0), clock=clock)
 
 
@@ -99,16 +112,20 @@ def test_sim_issues_a_token_for_the_documented_signature(server: SimServer, sim:
     assert sim.auth_count == 2
 
 
-@pytest.mark.parametrize("signature", [
-    "0" * 32,
-    "{upper}",  # hex is compared exactly, as PHP md5() and DigestUtils.md5Hex produce lowercase
-    "{with_timestamp_and_url}",  # the variant in the old doc diff, which no client uses
-])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "0" * 32,
+        "{upper}",  # hex is compared exactly, as PHP md5() and DigestUtils.md5Hex produce lowercase
+        "{with_timestamp_and_url}",  # the variant in the old doc diff, which no client uses
+    ],
+)
 def test_sim_rejects_a_wrong_signature_with_a_tomcat_401(server: SimServer, sim: TimeTapSim, signature: str) -> None:
     good = md5(sim.api_key + sim.private_key)
-    variants = {"{upper}": good.upper(),
-                "{with_timestamp_and_url}": md5(f"{sim.api_key}{sim.private_key}1700000000"
-                                                f"{server.base_url}/test/sessionToken")}
+    variants = {
+        "{upper}": good.upper(),
+        "{with_timestamp_and_url}": md5(f"{sim.api_key}{sim.private_key}1700000000{server.base_url}/test/sessionToken"),
+    }
     response = httpx.get(token_url(server, sim, variants.get(signature, signature)))
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("text/html")
@@ -117,8 +134,9 @@ def test_sim_rejects_a_wrong_signature_with_a_tomcat_401(server: SimServer, sim:
 
 
 def test_sim_rejects_an_unknown_token(server: SimServer, sim: TimeTapSim) -> None:
-    response = httpx.get(f"{server.base_url}/test/staff",
-                         headers={"Authorization": "Bearer st:api:api:0164ebb6d9c74d87b4b6edd9544166ec"})
+    response = httpx.get(
+        f"{server.base_url}/test/staff", headers={"Authorization": "Bearer st:api:api:0164ebb6d9c74d87b4b6edd9544166ec"}
+    )
     assert response.status_code == 401
     assert "HTTP Status 401" in response.text
 
@@ -156,8 +174,9 @@ def test_sim_lists_time_off_only_when_excludeTimeOff_is_false(server: SimServer,
     headers = {"Authorization": f"Bearer {sim.issue_token()}"}
     base = {"onlyTimeOff": 1, "startDate": FAR.isoformat(), "endDate": FAR.isoformat()}
     default = httpx.get(f"{server.base_url}/test/appointments/report", params=base, headers=headers)
-    listed = httpx.get(f"{server.base_url}/test/appointments/report", params={**base, "excludeTimeOff": "false"},
-                       headers=headers)
+    listed = httpx.get(
+        f"{server.base_url}/test/appointments/report", params={**base, "excludeTimeOff": "false"}, headers=headers
+    )
     assert default.json() == []
     assert [r["staff"]["professionalId"] for r in listed.json()] == [sid]
 
@@ -168,20 +187,29 @@ def test_sim_soft_deletes_time_off(server: SimServer, sim: TimeTapSim) -> None:
     url = f"{server.base_url}/test/timeOff/{row['timeOffId']}"
     assert httpx.delete(url, headers=headers).status_code == 200
     assert httpx.get(url, headers=headers).json()["active"] is False
-    report = httpx.get(f"{server.base_url}/test/appointments/report", headers=headers,
-                       params={"onlyTimeOff": 1, "excludeTimeOff": "false", "startDate": FAR.isoformat(),
-                               "endDate": FAR.isoformat()})
+    report = httpx.get(
+        f"{server.base_url}/test/appointments/report",
+        headers=headers,
+        params={"onlyTimeOff": 1, "excludeTimeOff": "false", "startDate": FAR.isoformat(), "endDate": FAR.isoformat()},
+    )
     assert report.json() == []
 
 
 def test_sim_refuses_time_off_with_a_non_personal_reason(server: SimServer, sim: TimeTapSim) -> None:
     service = next(r for r in sim.reasons.values() if r["reasonType"] != "PERSONAL")
-    body = {"businessId": int(sim.api_key), "staffId": [int(staff_id(sim, "ada@example.com"))],
-            "startDate": FAR.isoformat(), "endDate": FAR.isoformat(), "startTime": "0000", "endTime": "2359",
-            "reason": service}
+    body = {
+        "businessId": int(sim.api_key),
+        "staffId": [int(staff_id(sim, "ada@example.com"))],
+        "startDate": FAR.isoformat(),
+        "endDate": FAR.isoformat(),
+        "startTime": "0000",
+        "endTime": "2359",
+        "reason": service,
+    }
     before = len(sim.time_off)
-    response = httpx.post(f"{server.base_url}/test/timeOffBulk", json=body,
-                          headers={"Authorization": f"Bearer {sim.issue_token()}"})
+    response = httpx.post(
+        f"{server.base_url}/test/timeOffBulk", json=body, headers={"Authorization": f"Bearer {sim.issue_token()}"}
+    )
     assert response.status_code == 400
     assert len(sim.time_off) == before
 
@@ -189,8 +217,9 @@ def test_sim_refuses_time_off_with_a_non_personal_reason(server: SimServer, sim:
 # --- authentication --------------------------------------------------------------------------
 
 
-def test_correct_credentials_authenticate_and_read_the_staff(vendor: TimeTap, server: SimServer,
-                                                             sim: TimeTapSim) -> None:
+def test_correct_credentials_authenticate_and_read_the_staff(
+    vendor: TimeTap, server: SimServer, sim: TimeTapSim
+) -> None:
     assert vendor.check() == f"{len(DEMO_PEOPLE)} staff"
     [token_request] = requests_to(server, "/sessionToken")
     assert token_request.path == "/test/sessionToken"
@@ -235,8 +264,9 @@ def test_refused_credentials_are_not_retried_by_every_caller_at_once(server: Sim
     assert sim.rejected_auth == 1
 
 
-def test_a_rotated_private_key_is_reported_after_one_renewal_attempt(vendor: TimeTap, server: SimServer,
-                                                                     sim: TimeTapSim) -> None:
+def test_a_rotated_private_key_is_reported_after_one_renewal_attempt(
+    vendor: TimeTap, server: SimServer, sim: TimeTapSim
+) -> None:
     vendor.people()
     sim.private_key = "a-newly-generated-private-key"
     sim.expire_tokens()
@@ -270,8 +300,9 @@ def test_the_token_is_reused_across_calls(vendor: TimeTap, server: SimServer, si
     assert len({r.headers["authorization"] for r in requests_to(server, "/staff")}) == 1
 
 
-def test_a_thousand_calls_authenticate_once_plus_once_after_expiry(vendor: TimeTap, server: SimServer,
-                                                                   sim: TimeTapSim) -> None:
+def test_a_thousand_calls_authenticate_once_plus_once_after_expiry(
+    vendor: TimeTap, server: SimServer, sim: TimeTapSim
+) -> None:
     started = time.monotonic()
     answered = 0
     for i in range(1000):
@@ -286,8 +317,7 @@ def test_a_thousand_calls_authenticate_once_plus_once_after_expiry(vendor: TimeT
     assert time.monotonic() - started < 10
 
 
-def test_eight_threads_meeting_an_expired_token_cause_one_reauthentication(vendor: TimeTap,
-                                                                          sim: TimeTapSim) -> None:
+def test_eight_threads_meeting_an_expired_token_cause_one_reauthentication(vendor: TimeTap, sim: TimeTapSim) -> None:
     vendor.people()
     sim.expire_tokens()
     barrier = threading.Barrier(8)
@@ -316,8 +346,9 @@ def test_eight_threads_meeting_an_expired_token_cause_one_reauthentication(vendo
     assert sim.auth_count == 2
 
 
-def test_an_idle_token_is_renewed_before_use_without_a_wasted_401(vendor: TimeTap, sim: TimeTapSim,
-                                                                 clock: FakeClock) -> None:
+def test_an_idle_token_is_renewed_before_use_without_a_wasted_401(
+    vendor: TimeTap, sim: TimeTapSim, clock: FakeClock
+) -> None:
     vendor.people()
     clock.advance(4 * 3600)
     vendor.people()
@@ -325,8 +356,9 @@ def test_an_idle_token_is_renewed_before_use_without_a_wasted_401(vendor: TimeTa
     assert sim.rejected_calls == 0
 
 
-def test_secrets_never_reach_the_logs(vendor: TimeTap, server: SimServer, sim: TimeTapSim,
-                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_reach_the_logs(
+    vendor: TimeTap, server: SimServer, sim: TimeTapSim, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     vendor.people()
     sim.expire_tokens()
@@ -383,15 +415,20 @@ def test_requested_leave_is_listed_as_an_absence(vendor: TimeTap, sim: TimeTapSi
     user = VendorUser(staff_id(sim, "grace@example.com"))
     vacation = vendor.leave_types()[0]
     created = vendor.request_leave(user, LeaveRequest(FAR, FAR + timedelta(days=2), vacation.id, note="Hiking"))
-    assert (created.vendor_user_id, created.start, created.end, created.kind) == \
-        (user.vendor_user_id, FAR, FAR + timedelta(days=2), "Vacation")
+    assert (created.vendor_user_id, created.start, created.end, created.kind) == (
+        user.vendor_user_id,
+        FAR,
+        FAR + timedelta(days=2),
+        "Vacation",
+    )
     assert created.absence_id is not None and created.status == "approved"
     [stored] = [t for t in sim.time_off if str(t["timeOffId"]) == created.absence_id]
     assert stored["businessId"] == int(sim.api_key) and stored["note"] == "Hiking"
 
     listed = vendor.absences(FAR + timedelta(days=1), FAR + timedelta(days=1), [])
-    assert [(a.absence_id, a.person_email, a.person_name, a.reason) for a in listed] == \
-        [(created.absence_id, "grace@example.com", "Grace Hopper", "Hiking")]
+    assert [(a.absence_id, a.person_email, a.person_name, a.reason) for a in listed] == [
+        (created.absence_id, "grace@example.com", "Grace Hopper", "Hiking")
+    ]
 
 
 def test_my_absences_are_only_the_persons_own(vendor: TimeTap, sim: TimeTapSim) -> None:
@@ -429,12 +466,16 @@ def test_client_appointments_and_deleted_time_off_are_not_absences(vendor: TimeT
 SESSION = ClockSession("1", started_at=datetime(2031, 3, 3, 9, tzinfo=UTC))
 
 
-@pytest.mark.parametrize(("action", "protocol"), [
-    (Action.CLOCK, ClockVendor),
-    (Action.HOLIDAYS, HolidaysVendor),
-])
-def test_missing_actions_are_refused_before_anything_is_sent(vendor: TimeTap, server: SimServer,
-                                                            action: Action, protocol: type) -> None:
+@pytest.mark.parametrize(
+    ("action", "protocol"),
+    [
+        (Action.CLOCK, ClockVendor),
+        (Action.HOLIDAYS, HolidaysVendor),
+    ],
+)
+def test_missing_actions_are_refused_before_anything_is_sent(
+    vendor: TimeTap, server: SimServer, action: Action, protocol: type
+) -> None:
     before = len(server.requests)
     assert not isinstance(vendor, protocol)  # nothing to call: the connector has no such method
     with pytest.raises(NotSupported) as caught:
@@ -456,8 +497,13 @@ def test_clock_in_names_timetap_and_clocking(vendor: TimeTap) -> None:
 
 def test_spec_builds_a_vendor_from_settings(server: SimServer, sim: TimeTapSim) -> None:
     assert registry.spec("timetap") is SPEC
-    settings = TimeTapSettings(_env_file=None, base_url=server.base_url, environment="test",  # type: ignore[call-arg]
-                               api_key=sim.api_key, private_key=sim.private_key)
+    settings = TimeTapSettings(
+        _env_file=None,
+        base_url=server.base_url,
+        environment="test",  # type: ignore[call-arg]
+        api_key=sim.api_key,
+        private_key=sim.private_key,
+    )
     assert SPEC.is_configured(settings)
     assert not SPEC.is_configured(TimeTapSettings(_env_file=None))  # type: ignore[call-arg]
     built = SPEC.build(settings, HttpPolicy())

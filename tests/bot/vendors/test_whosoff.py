@@ -48,8 +48,14 @@ def server(sim: WhosOffSim):
 
 def settings_for(sim: WhosOffSim, server: SimServer, **overrides: Any) -> WhosOffSettings:
     values: dict[str, Any] = {
-        "base_url": server.base_url, "app_id": sim.app_id, "client_secret": sim.client_secret,
-        "username": USERNAME, "password": PASSWORD, "ip_address": "127.0.0.1", **overrides}
+        "base_url": server.base_url,
+        "app_id": sim.app_id,
+        "client_secret": sim.client_secret,
+        "username": USERNAME,
+        "password": PASSWORD,
+        "ip_address": "127.0.0.1",
+        **overrides,
+    }
     return WhosOffSettings(_env_file=None, **values)
 
 
@@ -73,13 +79,20 @@ def bodies(server: SimServer, route: str) -> list[dict[str, Any]]:
 
 def auth_body(sim: WhosOffSim, nonce: str | None = None, **overrides: Any) -> dict[str, Any]:
     nonce = nonce or uuid.uuid4().hex
-    return {"username": USERNAME, "password": PASSWORD, "ip_address": "127.0.0.1", "nonce": nonce,
-            "secret": hashlib.sha512((nonce + sim.client_secret).encode()).hexdigest(), "app_id": sim.app_id,
-            **overrides}
+    return {
+        "username": USERNAME,
+        "password": PASSWORD,
+        "ip_address": "127.0.0.1",
+        "nonce": nonce,
+        "secret": hashlib.sha512((nonce + sim.client_secret).encode()).hexdigest(),
+        "app_id": sim.app_id,
+        **overrides,
+    }
 
 
-def authenticate(server: SimServer, body: dict[str, Any], app_id: str, kind: str = "with-credentials"
-                 ) -> httpx.Response:
+def authenticate(
+    server: SimServer, body: dict[str, Any], app_id: str, kind: str = "with-credentials"
+) -> httpx.Response:
     return httpx.post(f"{server.base_url}/v4/authenticate/{kind}", json=body, headers={"app-id": app_id})
 
 
@@ -93,7 +106,8 @@ def only_error(response: httpx.Response) -> tuple[str, str]:
 def test_documented_worked_example_secret_is_sha512_of_nonce_then_client_secret():
     assert make_secret("2029-03-14T13:24:10.832Z", "QtOSeNmh3DY6AuMO") == (
         "e5ace5c560156e14ecce3e0cac133cdad3cedd18bfda3130f78fa47d4a829357"
-        "a0ae112a036cac6ebd2f51c9a6de8062da78bf5b0d083738ae09d58ca95a95e8")
+        "a0ae112a036cac6ebd2f51c9a6de8062da78bf5b0d083738ae09d58ca95a95e8"
+    )
 
 
 def test_correct_signature_gets_a_token_in_the_data_envelope(sim, server):
@@ -158,8 +172,11 @@ def raw_token(sim: WhosOffSim, server: SimServer) -> str:
 
 
 def retrieve_users(sim: WhosOffSim, server: SimServer, token: str, app_id: str | None = None) -> httpx.Response:
-    return httpx.post(f"{server.base_url}/v4/user/retrieve", json={"map_type_id": 0, "map_id": 0, "status_id": 1},
-                      headers={"Authorization": f"Bearer {token}", "app-id": app_id or sim.app_id})
+    return httpx.post(
+        f"{server.base_url}/v4/user/retrieve",
+        json={"map_type_id": 0, "map_id": 0, "status_id": 1},
+        headers={"Authorization": f"Bearer {token}", "app-id": app_id or sim.app_id},
+    )
 
 
 def test_expired_token_is_400_tok004_invalid_token(sim, server):
@@ -193,10 +210,16 @@ def test_range_over_365_days_is_004a(sim, server):
     start = date(2026, 1, 1)
     response = httpx.post(
         f"{server.base_url}/v4/whosoff/retrieve",
-        json={"map_type_id": 0, "map_id": 0, "start_date": start.isoformat(),
-              "end_date": (start + timedelta(days=366)).isoformat(), "include_free_restricted": False,
-              "include_only_whosoff": True},
-        headers={"Authorization": f"Bearer {raw_token(sim, server)}", "app-id": sim.app_id})
+        json={
+            "map_type_id": 0,
+            "map_id": 0,
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=366)).isoformat(),
+            "include_free_restricted": False,
+            "include_only_whosoff": True,
+        },
+        headers={"Authorization": f"Bearer {raw_token(sim, server)}", "app-id": sim.app_id},
+    )
     assert response.status_code == 400
     assert only_error(response) == ("004a", "Date range can only be for a maximum of 365 days")
 
@@ -211,8 +234,15 @@ def test_connector_authenticates_and_check_reads_the_directory(vendor, sim):
 
 def test_connector_is_a_vendor_with_leave_whos_off_holidays_identity_departments_but_no_clock(vendor):
     assert isinstance(vendor, Vendor)
-    assert vendor.capabilities == {Action.LEAVE, Action.WHOS_OFF, Action.HOLIDAYS, Action.IDENTITY,
-                                   Action.DEPARTMENTS, Action.LEAVE_STATUS, Action.BALANCES}
+    assert vendor.capabilities == {
+        Action.LEAVE,
+        Action.WHOS_OFF,
+        Action.HOLIDAYS,
+        Action.IDENTITY,
+        Action.DEPARTMENTS,
+        Action.LEAVE_STATUS,
+        Action.BALANCES,
+    }
     assert vendor.half_days is True
     assert vendor.link_fields == ()
 
@@ -352,8 +382,9 @@ def test_secrets_never_reach_the_logs(sim, server, caplog):
 def test_half_day_end_round_trips_as_a_morning(vendor, sim):
     ada = VendorUser(user_id(sim, "ada@example.com"))
     start = sim.today() + timedelta(days=40)
-    created = vendor.request_leave(ada, LeaveRequest(start, start + timedelta(days=2), "11",
-                                                     end_portion=Portion.AM, note="Long weekend"))
+    created = vendor.request_leave(
+        ada, LeaveRequest(start, start + timedelta(days=2), "11", end_portion=Portion.AM, note="Long weekend")
+    )
     stored = sim.leave[int(created.absence_id or 0)]
     # docs/vendors/whosoff.md §7: a morning ends at noon
     assert stored.end.isoformat() == f"{start + timedelta(days=2)}T12:00:00"
@@ -384,8 +415,7 @@ def test_leave_type_needing_approval_comes_back_pending(vendor, sim):
     assert vendor.request_leave(grace, LeaveRequest(day, day, "14")).status == "pending"
 
 
-def test_a_leave_request_answered_with_a_page_that_isnt_json_is_an_unknown_outcome_not_a_retry(
-        vendor, sim, server):
+def test_a_leave_request_answered_with_a_page_that_isnt_json_is_an_unknown_outcome_not_a_retry(vendor, sim, server):
     ada = VendorUser(user_id(sim, "ada@example.com"))
     day = sim.today() + timedelta(days=70)
     vendor.leave_types()  # signed in, so the next POST is the submit itself
@@ -425,16 +455,19 @@ def test_leave_types_are_listed(vendor):
 
 def test_400_day_range_is_split_so_the_vendor_never_sees_more_than_365_days(vendor, sim, server):
     start = date(2027, 1, 4)
-    grace, alan, kath = (int(user_id(sim, e)) for e in ("grace@example.com", "alan@example.com",
-                                                         "katherine@example.com"))
+    grace, alan, kath = (
+        int(user_id(sim, e)) for e in ("grace@example.com", "alan@example.com", "katherine@example.com")
+    )
     first = sim.add_leave(grace, start)
     spanning = sim.add_leave(alan, start + timedelta(days=363), start + timedelta(days=367))
     last = sim.add_leave(kath, start + timedelta(days=399), start_portion=Portion.AM)
     found = vendor.absences(start, start + timedelta(days=399), [])
     assert {a.absence_id for a in found} >= {str(first), str(spanning), str(last)}
     assert len([a for a in found if a.absence_id == str(spanning)]) == 1
-    ranges = [(date.fromisoformat(b["start_date"]), date.fromisoformat(b["end_date"]))
-              for b in bodies(server, "/whosoff/retrieve")]
+    ranges = [
+        (date.fromisoformat(b["start_date"]), date.fromisoformat(b["end_date"]))
+        for b in bodies(server, "/whosoff/retrieve")
+    ]
     assert len(ranges) == 2
     assert all((hi - lo).days <= 365 for lo, hi in ranges)
     assert ranges[0][0] == start and ranges[-1][1] == start + timedelta(days=399)
@@ -506,8 +539,12 @@ def test_link_explains_that_people_are_matched_by_email(vendor, server):
 
 
 def test_settings_accept_the_contracts_root_name_and_spec_needs_credentials(monkeypatch):
-    for name, value in {"WHOSOFF_ROOT": "https://whosoff.example", "WHOSOFF_APP_ID": "app",
-                        "WHOSOFF_CLIENT_SECRET": "s", "WHOSOFF_USERNAME": "u"}.items():
+    for name, value in {
+        "WHOSOFF_ROOT": "https://whosoff.example",
+        "WHOSOFF_APP_ID": "app",
+        "WHOSOFF_CLIENT_SECRET": "s",
+        "WHOSOFF_USERNAME": "u",
+    }.items():
         monkeypatch.setenv(name, value)
     settings = WhosOffSettings(_env_file=None)
     assert settings.root() == "https://whosoff.example"
@@ -521,13 +558,19 @@ def test_simulator_refuses_leave_off_the_documented_date_grammar(sim, server):
     ada = int(user_id(sim, "ada@example.com"))
     day = sim.today() + timedelta(days=90)
     base = {"user_id": ada, "leave_type_id": 11, "admin": True}
-    for start, end in ((f"{day}T09:10", f"{day}T09:25"),  # not on a 15-minute boundary
-                       (f"{day}T09:00", f"{day + timedelta(days=1)}T09:00"),  # hours across days
-                       (f"{day}", f"{day + timedelta(days=1)}")):  # DATE where DATETIME is required
-        response = httpx.post(f"{server.base_url}/v4/leave/validate", headers=headers,
-                              json={**base, "start_date": start, "end_date": end})
+    for start, end in (
+        (f"{day}T09:10", f"{day}T09:25"),  # not on a 15-minute boundary
+        (f"{day}T09:00", f"{day + timedelta(days=1)}T09:00"),  # hours across days
+        (f"{day}", f"{day + timedelta(days=1)}"),
+    ):  # DATE where DATETIME is required
+        response = httpx.post(
+            f"{server.base_url}/v4/leave/validate", headers=headers, json={**base, "start_date": start, "end_date": end}
+        )
         assert response.status_code == 400
         assert only_error(response)[0] == "SIM-DATE"
-    quarter = httpx.post(f"{server.base_url}/v4/leave/validate", headers=headers,
-                         json={**base, "start_date": f"{day}T09:00", "end_date": f"{day}T09:15"})
+    quarter = httpx.post(
+        f"{server.base_url}/v4/leave/validate",
+        headers=headers,
+        json={**base, "start_date": f"{day}T09:00", "end_date": f"{day}T09:15"},
+    )
     assert quarter.status_code == 200

@@ -29,9 +29,13 @@ def test_a_non_ascii_or_wrong_signature_is_refused_without_raising() -> None:
 
 def test_the_delivery_id_and_time_are_read_as_whosoff_sends_them() -> None:
     assert webhook_delivery({"event_id": "20", "created_At": "2026-02-27 11:46:41"}) == (
-        "20", datetime(2026, 2, 27, 11, 46, 41, tzinfo=UTC))
+        "20",
+        datetime(2026, 2, 27, 11, 46, 41, tzinfo=UTC),
+    )
     assert webhook_delivery({"event_id": 21, "created_At": "2026-02-27T12:46:41+01:00"}) == (
-        "21", datetime(2026, 2, 27, 11, 46, 41, tzinfo=UTC))
+        "21",
+        datetime(2026, 2, 27, 11, 46, 41, tzinfo=UTC),
+    )
 
 
 def test_a_delivery_without_a_usable_id_or_time_has_none() -> None:
