@@ -451,16 +451,16 @@ class WhosOffSim:
             "timebot@example.com",
             department="Operations",
             user_type_id=SUPER_USER,
-            password="demo-whosoff-password",
-        )  # noqa: S106 - sandbox login
+            password="demo-whosoff-password",  # noqa: S106 - sandbox login
+        )
         ids = [
             sim.add_user(
                 p.name,
                 p.email,
                 department="Engineering" if i % 2 else "Research",
                 user_type_id=SUPER_USER if i == 0 else STAFF,
-                password="demo-password",
-            )  # noqa: S106
+                password="demo-password",  # noqa: S106 - sandbox login
+            )
             for i, p in enumerate(DEMO_PEOPLE)
         ]
         sim.add_leave_type("Annual Leave", code="AL", colour="#3a87ad")

@@ -97,12 +97,14 @@ class Replica:
 
 @pytest.fixture
 def replicas(
-    image: str, postgres_url: str, tmp_path: Path
+    image: str,
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
 ) -> Iterator[
     tuple[
         Replica,
         Replica,
-        SlackStandIn,  # noqa: F811
+        SlackStandIn,
         TimeClockSim,
         SimServer,
     ]

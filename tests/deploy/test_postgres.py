@@ -70,8 +70,8 @@ def a_zone_in_daytime() -> str:
 
 def test_two_replicas_on_one_postgresql_database_both_serve_and_post_a_due_digest_once(
     tmp_path: Path,
-    postgres_url: str,
-    whosoff: tuple[WhosOffSim, SimServer],  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    whosoff: tuple[WhosOffSim, SimServer],
     secret_key: str,
 ) -> None:
     _, wo_server = whosoff
