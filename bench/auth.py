@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.fernet import Fernet
 
 from bench.harness import BOT_TOKEN, SIGNING_SECRET, TEAM, api_key, link_all, slack_id
-from bot.app import Runtime, create_app
 from bot.config import Settings
 from bot.domain import LeaveRequest
 from bot.parse import parse_period
-from bot.services import Services
+from bot.runtime.app import Runtime, create_app
+from bot.runtime.services import Services
 from bot.vendors.base import Vendor
 from bot.vendors.http import HttpPolicy
 from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings

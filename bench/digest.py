@@ -24,10 +24,10 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import create_app
 from bot.config import Settings
 from bot.digests.poster import Digests
 from bot.domain import Portion
+from bot.runtime.app import create_app
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
 from sandbox.server import SimServer

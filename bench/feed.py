@@ -27,11 +27,11 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.runtime.app import create_app
+from bot.runtime.web import HttpServer, SlackWsgi
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
-from bot.web import HttpServer, SlackWsgi
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import SUPER_USER, WhosOffSim

@@ -2,7 +2,7 @@
 each in its own process so that only the bot's own work lands in the bot's process.
 
 The bot runs in the benchmark's main process exactly as ``timebot run`` builds it in HTTP mode
-(``create_app`` + ``bot.web.HttpServer``). The Slack stand-in and the TimeClock simulator run in
+(``create_app`` + ``bot.runtime.web.HttpServer``). The Slack stand-in and the TimeClock simulator run in
 a child process (a real vendor is not in our process either), and the load client in another,
 so neither the simulators' threads nor the client's event loop compete with the bot for its GIL.
 """
@@ -297,9 +297,9 @@ def settings_for(sims: Sims, db_path: Path, **overrides: Any) -> Any:
 
 def start_bot(sims: Sims, users: int, *, profiles: bool = True, **overrides: Any) -> BotProcess:
     """The real bot in HTTP mode, every simulated person already linked (keys encrypted)."""
-    from bot.app import create_app
+    from bot.runtime.app import create_app
+    from bot.runtime.web import HttpServer, SlackWsgi
     from bot.vendors.timeclock import TimeClock, TimeClockSettings
-    from bot.web import HttpServer, SlackWsgi
 
     workdir = tempfile.TemporaryDirectory(prefix="timebot-bench-")
     settings = settings_for(sims, Path(workdir.name) / "timebot.db", **overrides)
@@ -374,7 +374,7 @@ def start_bare(sims: Sims, http_threads: int, listener_threads: int) -> BareBolt
     from slack_bolt import Ack, App
     from slack_sdk import WebClient
 
-    from bot.web import HttpServer, SlackWsgi
+    from bot.runtime.web import HttpServer, SlackWsgi
     from storage.db import make_engine
 
     workdir = tempfile.TemporaryDirectory(prefix="timebot-bare-")

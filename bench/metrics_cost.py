@@ -13,7 +13,7 @@ import argparse
 import threading
 import time
 
-from bot import metrics
+from bot.telemetry import metrics
 
 BODY = {"command": "/clockin", "team_id": "T0DEMO", "trigger_id": "1.2.3"}
 

@@ -23,8 +23,8 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.runtime.app import create_app
 from bot.usecases.reports import parse_report_period
 from bot.usecases.scope import Scope
 from bot.vendors.http import HttpPolicy

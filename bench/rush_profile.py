@@ -69,14 +69,14 @@ def stamped(owner: Any, name: str, label: str) -> None:
 
 
 def install() -> None:
-    import bot.progress
+    import bot.telemetry.progress
     import handlers.turn
-    from bot.services import Services
+    from bot.runtime.services import Services
+    from bot.runtime.web import SlackWsgi
     from bot.usecases.clock import Clock
     from bot.usecases.people import People
     from bot.vendors.http import VendorHttp
-    from bot.web import SlackWsgi
-    from storage.queries import Store
+    from storage.store import Store
 
     timed(SlackWsgi, "__call__", "ack path: SlackWsgi (signature, Bolt, the listener's ack)")
     timed(Services, "claim_delivery", "claim the request key (1 write)")
@@ -88,11 +88,11 @@ def install() -> None:
     timed(Clock, "clock_in", "clock_in use case (identity, lease, TimeClock calls, release)")
     timed(handlers.turn.Turn, "send", "reply through response_url")
     stamped(Services, "claim_delivery", "job started")  # past the acks-first gate and a start lane
-    stamped(bot.progress, "vendor_call", "vendor call")
+    stamped(bot.telemetry.progress, "vendor_call", "vendor call")
     stamped(handlers.turn.Turn, "send", "reply sent")
     import bot.vendors.http
 
-    bot.vendors.http.progress.vendor_call = bot.progress.vendor_call
+    bot.vendors.http.progress.vendor_call = bot.telemetry.progress.vendor_call
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ SLACK_ACK_DEADLINE = 3.0
 
 def prepare_db(slack_api: str, timeclock: str, db: Path, users: int) -> str:
     """Migrate and link every person, as ``/timebot link`` would; returns the secret key."""
-    from bot.app import create_app
+    from bot.runtime.app import create_app
     from bot.vendors.timeclock import TimeClock, TimeClockSettings
 
     settings = settings_for(SimpleNamespace(slack_api=slack_api), db, TIMEBOT_SCHEDULER=False)
@@ -70,7 +70,7 @@ def run(n: int, connections: int | None, vendor_latency: float, gap: float, clos
         env["TIMEBOT_SOCKET_CONNECTIONS"] = str(connections)
     log = (Path(workdir.name) / "bot.log").open("w")
     bot = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--env-file", "/dev/null", "run"],
+        [sys.executable, "-m", "bot.cli.main", "--env-file", "/dev/null", "run"],
         cwd=workdir.name,
         env=env,
         stdout=log,

@@ -21,8 +21,8 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.runtime.app import create_app
 from bot.vendors.http import HttpPolicy
 from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
 from bot.vendors.whosoff import WhosOff, WhosOffSettings

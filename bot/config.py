@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # Only the aliases below are read from the environment: with ``populate_by_name`` pydantic-settings
     # would also read each field's own name (``WORKERS``, ``ADMINS`` …), settings nobody documents and
     # that a container may well set for something else. The README's settings table is generated
-    # from these fields (``python -m bot.settings_doc --write``); ``doc_default`` is the Default cell
+    # from these fields (``python -m bot.cli.settings_doc --write``); ``doc_default`` is the Default cell
     # when the value itself would not say it.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -247,7 +247,7 @@ class Settings(BaseSettings):
         alias="WHOSOFF_WEBHOOK_HEADER",
         description="The header WhosOff puts the signature in (set it to what Company Settings shows)",
     )
-    # leave in the Slack status (each person's consent through OAuth; see bot/slack_oauth.py)
+    # leave in the Slack status (each person's consent through OAuth; see bot/slack/oauth.py)
     public_url: str | None = Field(
         default=None,
         alias="TIMEBOT_PUBLIC_URL",
@@ -268,7 +268,7 @@ class Settings(BaseSettings):
         alias="SLACK_CLIENT_SECRET",
         description="The app's client secret (Basic Information page), for the status consent",
     )
-    leave_statuses: str = Field(
+    away_statuses: str = Field(
         default="sick=:face_with_thermometer: Out sick;*=:palm_tree: On leave",
         alias="TIMEBOT_LEAVE_STATUSES",
         description="Status per leave kind: `kind=:emoji: text`, `;`-separated, the kind matched by name "
@@ -279,7 +279,7 @@ class Settings(BaseSettings):
     leave_dnd: bool = Field(
         default=False, alias="TIMEBOT_LEAVE_DND", description="Also snooze notifications (Do Not Disturb) for the leave"
     )
-    leave_status_poll_seconds: float = Field(
+    away_status_poll_seconds: float = Field(
         default=300.0,
         ge=10,
         alias="TIMEBOT_LEAVE_STATUS_POLL_SECONDS",

@@ -23,7 +23,7 @@ class Action(enum.StrEnum):
     DEPARTMENTS = "departments"
     HOURS = "hours"  # the person's own sessions over a period (hours worked)
     WHOS_IN = "whos_in"  # who is clocked in right now
-    LEAVE_STATUS = "leave_status"  # the vendor reports approved / declined / cancelled
+    LEAVE_DECISION = "leave_decision"  # the vendor reports approved / declined / cancelled
     CANCEL = "cancel"  # a person can withdraw their own request
     BALANCES = "balances"  # the vendor states what is left of a person's allowance
 
@@ -39,7 +39,7 @@ class Action(enum.StrEnum):
             Action.DEPARTMENTS: "departments",
             Action.HOURS: "hours worked",
             Action.WHOS_IN: "who's in now",
-            Action.LEAVE_STATUS: "approval status",
+            Action.LEAVE_DECISION: "approval status",
             Action.CANCEL: "cancelling leave",
             Action.BALANCES: "leave balances",
         }[self]

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers import actions, commands, errors, events, resume, views
 
 

@@ -12,8 +12,8 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
-from bot.services import Services
-from bot.signing import VERIFIED, response_url_allowed
+from bot.runtime.services import Services
+from bot.slack.signing import VERIFIED, response_url_allowed
 from handlers.render.blocks import message_view
 from handlers.turn import Reply, describe, send
 
@@ -47,7 +47,7 @@ def on_error(
 ) -> BoltResponse | None:
     """Ephemeral text for a command, a message view for a modal, response_url or a DM otherwise."""
     if not (context.get(VERIFIED) or request.mode == "socket_mode"):
-        # Only a request bot.web verified (or one over the authenticated Socket Mode
+        # Only a request bot.runtime.web verified (or one over the authenticated Socket Mode
         # connection) may be answered: anything else could name any person or URL.
         log.info("did not answer a request that was never verified")
         return BoltResponse(status=401, body="")

@@ -20,8 +20,8 @@ from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
 from bot.errors import Busy, OutcomeUnknown
-from bot.intake import COMMAND, Resumed
-from bot.services import Services
+from bot.runtime.intake import COMMAND, Resumed
+from bot.runtime.services import Services
 from bot.usecases.clock import ClockResult
 from bot.usecases.leave import find_leave
 from handlers.commands.clock import clock_out_reply

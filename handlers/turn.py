@@ -4,7 +4,7 @@
 A Slack retry or a double click is dropped on the work pool, where the request key is claimed in
 the database before any vendor call: the claim is a write, and writes kept off the ack path are
 what keeps acks fast in a 9:00 burst. An action that must survive a crash (``durable``) is handed
-to the intake (bot/intake) instead: its row, written with a group just after the ack, is the claim,
+to the intake (bot/runtime/intake.py) instead: its row, written with a group just after the ack, is the claim,
 and another process finishes it if this one dies."""
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
 from bot.errors import UserError, VendorError, explain
-from bot.intake import Ticket, current_key
 from bot.parse import InputError, esc
-from bot.progress import Progress, tracking
-from bot.services import Services
-from bot.signing import response_url_allowed
+from bot.runtime.intake import Ticket, current_key
+from bot.runtime.services import Services
+from bot.slack.signing import response_url_allowed
+from bot.telemetry.progress import Progress, tracking
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class Turn:
         """Run ``work`` after the ack, once per Slack request; the person always hears back, even
         when the vendor fails.
 
-        ``durable`` (kind, payload): the action goes into the intake (bot/intake) first, so that
+        ``durable`` (kind, payload): the action goes into the intake (bot/runtime/intake.py) first, so that
         another process finishes it if this one dies; the intake row is the request's claim too.
         A slow job gets ``slow`` (or ``on_slow(text)``) only once a vendor call has started: before
         that the holdup is ours, and the note says so."""

@@ -1,6 +1,6 @@
 """``timebot console``: try Timebot without a Slack workspace or any account.
 
-One process runs the real bot (``bot.app.create_app``, HTTP mode, a temporary SQLite database and
+One process runs the real bot (``bot.runtime.app.create_app``, HTTP mode, a temporary SQLite database and
 a fresh secret key) against the Slack stand-in and one vendor's sandbox with its demo data. Each
 line typed is a slash command from a demo person, delivered as a genuinely signed HTTP request
 (``sandbox.driver``); what the bot sends back to the stand-in is printed as text.
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.app import Runtime, create_app
 from bot.config import Settings
 from bot.crypto import SecretBox
+from bot.runtime.app import Runtime, create_app
+from bot.runtime.web import HttpServer, SlackWsgi
 from bot.vendors.http import HttpPolicy
 from bot.vendors.registry import spec
-from bot.web import HttpServer, SlackWsgi
 from sandbox.console_render import element_summary, message_text, view_text
 from sandbox.driver import SlackDriver
 from sandbox.people import DEMO_PEOPLE, DemoPerson

@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 
 from storage.models import CalendarFeed
-from storage.queries import SqlStore
+from storage.store import SqlStore
 
 
 class CalendarStore(SqlStore):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
 from storage.models import DigestRun, DigestSubscription
-from storage.queries import SqlStore
+from storage.store import SqlStore
 
 # Statuses after which nothing more happens to a run on its own, save a ``resumable`` partial
 # run (see ``settled``).

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.models import LeaveNotice, LeaveTrack, utcnow
-from storage.queries import SqlStore
+from storage.store import SqlStore
 
 
 class FollowupStore(SqlStore):

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from storage.ledger import EndWatches, WatchRow
 from storage.models import ClockInReminder, SessionWatch, utcnow
-from storage.queries import SqlStore
+from storage.store import SqlStore
 
 LIVE = ("open", "reminding", "reminded")  # the session may still be running
 

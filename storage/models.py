@@ -234,7 +234,7 @@ class LeaveNotice(SQLModel, table=True):
 
 class OAuthState(SQLModel, table=True):
     """The nonce of a signed OAuth ``state`` that was used: kept until the state would have expired,
-    so it cannot be used twice (states themselves are not stored; see bot/slack_oauth.py)."""
+    so it cannot be used twice (states themselves are not stored; see bot/slack/oauth.py)."""
 
     __tablename__ = "oauth_state"
 
@@ -242,7 +242,7 @@ class OAuthState(SQLModel, table=True):
     expires_at: datetime = Field(index=True)
 
 
-class LeaveStatus(SQLModel, table=True):
+class AwayStatusEntry(SQLModel, table=True):
     """One leave shown in one person's Slack status: the exactly-once claim and what to restore.
 
     The INSERT is the claim to set the status (the unique constraint lets one process win); each

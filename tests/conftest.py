@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import Runtime, create_app
 from bot.config import Settings
+from bot.runtime.app import Runtime, create_app
+from bot.runtime.web import HttpServer, SlackWsgi
 from bot.vendors.http import HttpPolicy
 from bot.vendors.timeclock import TimeClock, TimeClockSettings
-from bot.web import HttpServer, SlackWsgi
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim

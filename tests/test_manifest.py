@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.slack_setup import load_manifest, manifest_scopes
+from bot.slack.setup import load_manifest, manifest_scopes
 from sandbox.slack import METHOD_SCOPES, SCOPE_OF
 
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())

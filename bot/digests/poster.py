@@ -56,13 +56,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import formatting as fmt
-from bot import metrics
 from bot.digests.content import DigestBuilder, DigestMessage
 from bot.digests.schedule import CATCH_UP_AFTER, LATE_AFTER, latest_due, scheduled_at
 from bot.digests.spec import DEFAULT_DAYS
 from bot.domain import Action
 from bot.errors import UserError
 from bot.parse import esc
+from bot.telemetry import metrics
 from bot.usecases.people import People
 from bot.vendors.registry import Router
 from storage.digests import ClaimPolicy, DigestStore, settled

@@ -13,9 +13,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import metrics
 from bot.digests.poster import Digests
 from bot.digests.schedule import cron_trigger
+from bot.telemetry import metrics
 from storage.models import DigestSubscription
 
 log = logging.getLogger(__name__)

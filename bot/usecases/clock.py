@@ -12,16 +12,16 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from zoneinfo import ZoneInfo
 
-from bot import metrics
 from bot.domain import Actor, ClockSession, VendorUser
 from bot.errors import Busy, OutcomeUnknown, SessionCrossesMidnight, UserError, VendorError, outcome
+from bot.telemetry import metrics
 from bot.usecases.people import People
 from bot.usecases.writes import write_once
 from bot.vendors.base import ClockVendor
 from bot.vendors.registry import Router
 from storage.ledger import AuditRow, Row
 from storage.models import utcnow
-from storage.queries import Store
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 

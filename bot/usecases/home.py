@@ -10,7 +10,7 @@ from bot.usecases.clock import Clock
 from bot.usecases.people import LinkedIdentity, People
 from bot.vendors.base import as_identity
 from bot.vendors.registry import Router
-from storage.queries import Store
+from storage.store import Store
 
 
 @dataclass(frozen=True)

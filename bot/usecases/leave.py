@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from typing import cast
 
 from bot import formatting as fmt
-from bot import metrics
 from bot.domain import Absence, Action, Actor, Balance, LeaveRequest, LeaveType, Portion, VendorUser
 from bot.errors import FormErrors, OutcomeUnknown, VendorError, VendorUnavailable, outcome
+from bot.telemetry import metrics
 from bot.usecases.holidays import YEAR_AHEAD, HolidayCache
 from bot.usecases.people import People
 from bot.usecases.whos_off import holiday_days

@@ -20,7 +20,7 @@ from bot.usecases.scope import Scope
 from bot.usecases.whos_in import InEntry, WhosIn
 from bot.usecases.whos_off import OffEntry, WhosOff
 from bot.vendors.registry import Router
-from storage.queries import Store
+from storage.store import Store
 
 
 @dataclass(frozen=True)

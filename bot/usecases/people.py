@@ -16,16 +16,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
-from bot.admins import AdminCheck
 from bot.config import Settings
 from bot.crypto import SecretBox
 from bot.domain import Action, Actor, VendorPerson, VendorUser, email_index, email_key
 from bot.errors import NotLinked, UserError, VendorError
+from bot.telemetry import metrics
+from bot.usecases.admins import AdminCheck
 from bot.vendors.base import IdentityVendor, Vendor, as_identity
 from bot.vendors.registry import Router
 from storage.models import Identity, Person, utcnow
-from storage.queries import AccountTaken, Store
+from storage.store import AccountTaken, Store
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from bot.usecases.people import People
 from bot.usecases.scope import Scope
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.registry import Router
-from storage.queries import Store
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Reports:
         return lambda slack_id: slack_id is not None and slack_id in approvees
 
     def _approvees(self, actor: Actor) -> frozenset[str]:
-        vendor = self.router.maybe(Action.LEAVE_STATUS)
+        vendor = self.router.maybe(Action.LEAVE_DECISION)
         configured = actor.user_id in set(self.configured_approvers())
         found: set[str] = set()
         rows = self.store.identities_for_vendor(actor.team_id, vendor.name) if vendor is not None else []

@@ -16,7 +16,7 @@ from bot.errors import VendorError
 from bot.usecases.people import People
 from bot.usecases.whos_off import OffEntry, WhosOff, visible_kind
 from bot.vendors.registry import Router
-from storage.queries import Store
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from bot.usecases.people import People
 from bot.usecases.ranges import OffSpan, compact_spans, is_working_day
 from bot.usecases.scope import Scope, SlackDirectory
 from bot.vendors.registry import Router
-from storage.queries import Store
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class WhosOff:
         self.router = router
         self.directory = directory or SlackDirectory(people.slack, people.clock)
         # Given the Slack ids of a scope, reads the Slack directory when some aren't known yet: on
-        # vendors that match people by email, a person without a row can't be matched (bot/app.py).
+        # vendors that match people by email, a person without a row can't be matched (bot/runtime/app.py).
         self.meet: Callable[[str, frozenset[str]], None] | None = None
         self._unreadable_warned = False
 

@@ -124,8 +124,8 @@ class DepartmentsVendor(Vendor, Protocol):
 
 
 @runtime_checkable
-class LeaveStatusVendor(LeaveVendor, Protocol):
-    """Action.LEAVE_STATUS: requests carry approved / pending / denied / cancelled."""
+class LeaveDecisionVendor(LeaveVendor, Protocol):
+    """Action.LEAVE_DECISION: requests carry approved / pending / denied / cancelled."""
 
     company_wide_status: ClassVar[bool]  # one call (per page) answers for everyone
 
@@ -181,7 +181,7 @@ class BalanceVendor(Vendor, Protocol):
 
 
 PROTOCOLS: Mapping[Action, type[Vendor]] = {
-    Action.LEAVE_STATUS: LeaveStatusVendor,
+    Action.LEAVE_DECISION: LeaveDecisionVendor,
     Action.CANCEL: CancelVendor,
     Action.BALANCES: BalanceVendor,
     Action.CLOCK: ClockVendor,

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from bot import metrics, progress
 from bot.errors import OutcomeUnknown, VendorError, VendorUnavailable
+from bot.telemetry import metrics, progress
 
 log = logging.getLogger(__name__)
 

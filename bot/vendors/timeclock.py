@@ -24,7 +24,6 @@ import httpx
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot import progress
 from bot.domain import (
     Absence,
     Action,
@@ -38,6 +37,7 @@ from bot.domain import (
     VendorUser,
 )
 from bot.errors import SessionCrossesMidnight, VendorAuthError, VendorError, VendorRejected
+from bot.telemetry import progress
 from bot.vendors.base import VendorSpec
 from bot.vendors.http import HttpPolicy, VendorHttp, unreadable_answer
 from bot.vendors.settings import BaseUrl, TimeZoneName
@@ -86,7 +86,7 @@ class TimeClock:
             Action.LEAVE,
             Action.WHOS_OFF,
             Action.HOLIDAYS,
-            Action.LEAVE_STATUS,
+            Action.LEAVE_DECISION,
             Action.CANCEL,
         }
     )

@@ -312,7 +312,7 @@ class WhosOff:
             Action.HOLIDAYS,
             Action.IDENTITY,
             Action.DEPARTMENTS,
-            Action.LEAVE_STATUS,
+            Action.LEAVE_DECISION,
             Action.BALANCES,
         }
     )

@@ -6,11 +6,11 @@ import re
 
 from slack_bolt import App
 
+from handlers.actions.away_status import status_connect, status_disconnect
 from handlers.actions.clockout import pick_time
 from handlers.actions.home import home_clock_in, home_clock_out, home_link, home_request_leave
+from handlers.actions.hygiene import home_clock_in_reminder, nudge_clock_in, reminder_clock_out, reminder_left_at
 from handlers.actions.leave import leave_cancel, leave_page
-from handlers.actions.reminder import home_clock_in_reminder, nudge_clock_in, reminder_clock_out, reminder_left_at
-from handlers.actions.status import status_connect, status_disconnect
 from handlers.render import hygiene
 
 

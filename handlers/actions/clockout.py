@@ -10,7 +10,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot import formatting as fmt
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.modals import open_view
 from handlers.render import blocks
 from handlers.turn import Reply, Turn

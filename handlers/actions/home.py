@@ -9,7 +9,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.domain import Actor
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.commands.clock import clock_out_reply
 from handlers.events.home import publish_home
 from handlers.modals import open_leave_modal, open_link_modal

@@ -9,7 +9,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.domain import Actor
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.commands.timeoff import my_leave_reply
 from handlers.events.home import publish_home
 from handlers.turn import Reply, Turn, describe

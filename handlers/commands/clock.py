@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
 from bot.parse import InputError, clean_text
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.render import blocks
 from handlers.turn import Reply, Turn, slow_notice
 

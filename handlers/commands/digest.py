@@ -13,7 +13,7 @@ from bot.digests.schedule import next_run
 from bot.digests.spec import DIGEST_SYNTAX, DigestSpec, describe_days, parse_spec
 from bot.domain import Actor
 from bot.parse import InputError, esc, parse_channel
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.usecases.scope import Scope
 from handlers.render.whos_off import fmt_short_day
 from handlers.turn import Reply, Turn

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.domain import Action, Actor
 from bot.errors import NotLinked, UserError
 from bot.parse import InputError, clean_text, parse_user, quote, split_args
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.commands.calendar import calendar
 from handlers.commands.digest import digest
 from handlers.commands.hours import hours

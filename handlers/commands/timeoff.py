@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.domain import Actor
 from bot.parse import InputError, parse_timeoff
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.modals import open_leave_modal
 from handlers.render import leave
 from handlers.turn import Reply, Turn

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
 from bot.parse import InputError, clean_text, quote
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.usecases.scope import Scope, parse_scope
 from handlers.render.hours import whos_in_blocks
 from handlers.render.morning import morning_blocks

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import formatting as fmt
 from bot.domain import Action, Actor
 from bot.parse import LAST_WORKING_WEEKDAY, InputError, clean_text, parse_period, working_week
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.usecases.scope import Scope, parse_scope
 from handlers.render import blocks
 from handlers.render.whos_off import whos_off_blocks

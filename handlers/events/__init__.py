@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from handlers.events.away_status import app_uninstalled, tokens_revoked
 from handlers.events.home import home_opened
 from handlers.events.profile import user_changed
-from handlers.events.status import app_uninstalled, tokens_revoked
 
 
 def register(app: App) -> None:

@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
 from bot.errors import UserError, VendorError
-from bot.services import Services
-from bot.usecases.leave_followup import Balances, MyLeave
+from bot.runtime.services import Services
+from bot.usecases.followup import Balances, MyLeave
 from handlers.render import blocks, leave
+from handlers.render.away_status import status_section
 from handlers.render.hygiene import home_hygiene_blocks
-from handlers.render.status import status_section
 from handlers.turn import Turn, describe
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,11 @@ def publish_home(services: Services, client: WebClient, actor: Actor) -> None:
         view = leave.with_my_leave(view, *_my_leave(services, actor))
     elif services.followup is not None:  # no leave to list yet, but balances another vendor keeps
         view = leave.with_my_leave(view, None, services.followup.balances(actor))
-    if services.leave_status is not None:  # leave in the Slack status
+    if services.away_status is not None:  # leave in the Slack status
         view["blocks"] += status_section(
-            services.leave_status.connected(actor.team_id, actor.user_id),
-            services.status_connect_url,
-            services.status_missing,
+            services.away_status.connected(actor.team_id, actor.user_id),
+            services.away_status_connect_url,
+            services.away_status_missing,
             actor.is_admin,
         )
     client.views_publish(user_id=actor.user_id, view=view)

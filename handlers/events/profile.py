@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services import Services
+from bot.runtime.services import Services
 
 
 def user_changed(event: dict[str, Any], body: dict[str, Any], services: Services) -> None:

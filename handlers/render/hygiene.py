@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
 from bot.usecases.clock import ClockResult
-from bot.usecases.clock_hygiene import ClockOutReminder, ReminderOutcome
 from bot.usecases.hours import HoursReport
+from bot.usecases.hygiene import ClockOutReminder, ReminderOutcome
 from handlers.render.blocks import Blocks, clock_message, context, fmt_time, plain, section
 from handlers.render.hours import hm
 
@@ -148,7 +148,7 @@ def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_
 
 
 class Render:
-    """The renderer bot/app.py hands the clock hygiene use case (``HygieneRender``)."""
+    """The renderer bot/runtime/app.py hands the clock hygiene use case (``HygieneRender``)."""
 
     reminder = staticmethod(reminder)
     auto_clocked_out = staticmethod(auto_clocked_out)

@@ -12,8 +12,8 @@ from typing import Any
 from bot import formatting as fmt
 from bot.domain import Absence, LeaveRequest, Portion
 from bot.parse import LeaveShortcut, esc, quote
+from bot.usecases.followup import Balances, LeaveNews, MyLeave
 from bot.usecases.leave import LeaveForm, named_type
-from bot.usecases.leave_followup import Balances, LeaveNews, MyLeave
 from handlers.render.blocks import (
     ANY_LEAVE_TYPE,
     REQUEST_LEAVE_BUTTON,
@@ -36,7 +36,7 @@ def span(start: Any, end: Any) -> str:
 
 
 class LeaveRender:
-    """The renderer the follow-up use case is given (``bot/app.py`` wires it)."""
+    """The renderer the follow-up use case is given (``bot/runtime/app.py`` wires it)."""
 
     def requester(self, news: LeaveNews) -> tuple[str, Blocks]:
         word = WORDS.get(news.status, news.status)

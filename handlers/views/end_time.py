@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.usecases.clock import end_for_picked_time
 from handlers.render import blocks
 from handlers.turn import Reply, Turn

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.domain import Action, Actor, LeaveRequest, Portion
 from bot.errors import FormErrors, VendorError, VendorRejected
 from bot.parse import InputError, clean_text
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.modals import update_view
 from handlers.render import blocks, leave
 from handlers.turn import Reply, Turn, describe
@@ -100,7 +100,7 @@ def leave_submitted(
 
 
 def leave_payload(request: LeaveRequest) -> dict[str, Any]:
-    """What the intake keeps to finish a leave request after a restart (bot/intake)."""
+    """What the intake keeps to finish a leave request after a restart (bot/runtime/intake.py)."""
     return {
         "start": request.start.isoformat(),
         "end": request.end.isoformat(),

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.render.hygiene import outcome_message
 from handlers.turn import Reply, Turn
 from handlers.views.end_time import picked_end

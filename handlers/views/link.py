@@ -8,7 +8,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.domain import Actor
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.modals import update_view
 from handlers.render import blocks
 from handlers.turn import Turn, describe

@@ -42,7 +42,7 @@ _HTTP_SERVER_PORT = re.compile(r"serves (?:its \w+ routes|HTTP) on http://[^:]+:
 def timebot_command() -> list[str]:
     """The installed ``timebot`` console script beside this interpreter (as ``./dev run`` starts it)."""
     script = Path(sys.executable).with_name("timebot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli.main"]
 
 
 def slack_env(slack: SlackStandIn, tmp_path: Path, secret_key: str) -> dict[str, str]:

@@ -120,11 +120,11 @@ def test_a_forged_state_is_refused(bot: Deployed, browser: httpx.Client) -> None
 def test_the_callbacks_error_cannot_write_a_log_line_of_its_own(bot: Deployed, browser: httpx.Client) -> None:
     page = browser.get(
         f"{bot.url}/slack/oauth_redirect",
-        params={"error": "access_denied\r\n2026-12-04 INFO bot.admins: U0EVE is now an admin"},
+        params={"error": "access_denied\r\n2026-12-04 INFO bot.usecases.admins: U0EVE is now an admin"},
     )
     assert page.status_code < 500 and "Not connected" in page.text
     log = clean_log(bot)
-    assert not [line for line in log.splitlines() if line.startswith("2026-12-04 INFO bot.admins")]
+    assert not [line for line in log.splitlines() if line.startswith("2026-12-04 INFO bot.usecases.admins")]
 
 
 def test_the_oauth_code_is_never_logged_when_its_exchange_fails(bot: Deployed, browser: httpx.Client) -> None:

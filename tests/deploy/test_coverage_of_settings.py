@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.settings_doc import README, documented_names
+from bot.cli.settings_doc import README, documented_names
 
 SUITE = Path(__file__).resolve().parent
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings_doc import README, documented_names, settings_classes
+from bot.cli.settings_doc import README, documented_names, settings_classes
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import DEMO_PARTNER_ID, DEMO_PARTNER_SECRET, SwipeClockSim

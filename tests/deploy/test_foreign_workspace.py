@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bolt_setup import FOREIGN_WORKSPACE
+from bot.slack.bolt import FOREIGN_WORKSPACE
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from sandbox.whosoff import WhosOffSim

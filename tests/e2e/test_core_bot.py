@@ -700,7 +700,7 @@ def test_healthz_answers_ok(bot: BotUnderTest) -> None:
 def test_timebot_run_without_slack_tokens_exits_2_with_one_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.cli.main", "run"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -751,7 +751,7 @@ def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest) -> Non
     seen = io.StringIO()
     handler = logging.StreamHandler(seen)
     bolt_logger = logging.getLogger("slack_bolt.RequestVerification")  # Bolt does not propagate to root
-    web_logger = logging.getLogger("bot.web")
+    web_logger = logging.getLogger("bot.runtime.web")
     bolt_logger.addHandler(handler)
     web_logger.addHandler(handler)
     level, web_level = bolt_logger.level, web_logger.level

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.bolt_setup import FOREIGN_WORKSPACE
+from bot.slack.bolt import FOREIGN_WORKSPACE
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from storage.models import Person

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import create_app
 from bot.config import ConfigError
 from bot.crypto import SecretBox
+from bot.runtime.app import create_app
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
+from tests.bot.cli.test_main import timebot
 from tests.bot.digests.support import start_digest_bot
 from tests.bot.digests.test_commands import MENTION, reply
-from tests.bot.test_cli import timebot
 from tests.conftest import BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.e2e.test_core_bot import ada_pin, link
 from tests.support import BOT_TOKEN, SIGNING_SECRET, next_monday

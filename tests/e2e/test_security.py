@@ -151,7 +151,7 @@ def timebot_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedP
         "DATABASE_URL": f"sqlite:///{tmp_path / 'timebot.db'}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         cwd=tmp_path,
         env={**base, **env},
         capture_output=True,

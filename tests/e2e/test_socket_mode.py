@@ -162,7 +162,7 @@ def start_run(
     }
     log = (tmp_path / "bot.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--log-level", "DEBUG", "run"],
+        [sys.executable, "-m", "bot.cli.main", "--log-level", "DEBUG", "run"],
         cwd=tmp_path,
         env=env,
         stdout=log,
@@ -266,7 +266,7 @@ def test_a_shutdown_during_a_refresh_ends_cleanly(tmp_path: Path, slack: SlackSt
 def test_a_command_from_another_workspace_over_socket_mode_gets_one_line_and_reaches_no_vendor(
     socket_bot: SocketDriver, slack: SlackStandIn, tc_server: SimServer
 ) -> None:
-    from bot.bolt_setup import FOREIGN_WORKSPACE
+    from bot.slack.bolt import FOREIGN_WORKSPACE
 
     fields, key = socket_bot.make.command_fields("/clockin", team_id="T9")
     ack = socket_bot.socket.deliver("slash_commands", fields)

@@ -15,7 +15,7 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from storage.models import SlackUserToken
-from tests.bot.usecases.status_support import (
+from tests.bot.usecases.away_status_support import (
     ADA,
     StatusWorld,
     consent,
@@ -40,7 +40,7 @@ def granted_tokens(slack: SlackStandIn) -> list[str]:
 def test_home_toggle_to_callback_stores_the_user_token_encrypted_and_never_logs_it(
     world: StatusWorld, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.cli import _no_slack_debug
+    from bot.cli.main import _no_slack_debug
 
     caplog.set_level(logging.DEBUG)  # `timebot run --log-level DEBUG`: our loggers all, Slack's from INFO
     caplog.handler.addFilter(_no_slack_debug)
@@ -100,7 +100,7 @@ def test_without_a_public_url_home_says_what_the_admin_must_set(
 def test_the_manifest_asks_for_the_same_user_scopes_and_redirect_path() -> None:
     import re
 
-    from bot.slack_oauth import REDIRECT_PATH, USER_SCOPES
+    from bot.slack.oauth import REDIRECT_PATH, USER_SCOPES
     from tests.bot.digests.support import ROOT
 
     manifest = (ROOT / "manifest.yml").read_text()

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from bot.signing import response_url_allowed
+from bot.slack.signing import response_url_allowed
 from sandbox.server import Response, SimServer
 from sandbox.slack import SlackStandIn
 from tests.conftest import BotUnderTest
@@ -288,8 +288,8 @@ def test_a_burst_behind_busy_threads_logs_one_queue_warning_and_one_summary(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.app import create_app
-    from bot.web import HttpServer, SlackWsgi
+    from bot.runtime.app import create_app
+    from bot.runtime.web import HttpServer, SlackWsgi
     from tests.conftest import make_settings
 
     runtime = create_app(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), vendors={})
@@ -338,7 +338,7 @@ def test_sigterm_stops_the_http_server_cleanly(tmp_path: Path, slack: SlackStand
         "TIMEBOT_SCHEDULER": "false",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "bot.cli.main", "run", "--host", "127.0.0.1", "--port", "0"],
         cwd=tmp_path,
         env=env,
         stderr=subprocess.PIPE,
@@ -364,7 +364,7 @@ def test_readyz_is_503_while_a_postgresql_lock_blocks_writes() -> None:
     from slack_bolt import App
     from sqlalchemy import text
 
-    from bot.web import HttpServer, SlackWsgi
+    from bot.runtime.web import HttpServer, SlackWsgi
     from storage.db import make_engine, upgrade
 
     with pg_schema() as connect_args:

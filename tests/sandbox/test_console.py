@@ -32,7 +32,7 @@ OFF_THIS_WEEK = {
 def console_run(lines: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIMEBOT_", "DATABASE_URL"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", *args],
+        [sys.executable, "-m", "bot.cli.main", "console", *args],
         input=lines,
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from storage.hygiene import HygieneStore
 from storage.ledger import AuditRow, EndWatches, WatchRow
 from storage.models import utcnow
-from storage.queries import Store
+from storage.store import Store
 
 TTL = timedelta(minutes=2)
 

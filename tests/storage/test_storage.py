@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from storage.db import make_engine, upgrade
-from storage.queries import AccountTaken, Store
+from storage.store import AccountTaken, Store
 from tests.storage.conftest import PG, pg_schema
 
 

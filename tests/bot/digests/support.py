@@ -21,11 +21,11 @@ import pytest
 import time_machine
 from sqlmodel import Session
 
-from bot.app import create_app
 from bot.digests.poster import Digests
+from bot.runtime.app import create_app
+from bot.runtime.web import HttpServer, SlackWsgi
 from bot.vendors.http import HttpPolicy
 from bot.vendors.whosoff import WhosOff, WhosOffSettings
-from bot.web import HttpServer, SlackWsgi
 from sandbox.people import DEMO_PEOPLE
 from sandbox.server import Request, SimServer
 from sandbox.slack import Call, SlackStandIn
@@ -246,15 +246,15 @@ from datetime import datetime
 import time
 from datetime import timedelta
 import time_machine
-import bot.app, bot.cli, bot.digests.poster, handlers.render.whos_off, bot.vendors.whosoff  # the slow imports
+import bot.runtime.app, bot.cli.main, bot.digests.poster, handlers.render.whos_off, bot.vendors.whosoff  # slow imports
 print("ready", flush=True)
 line = sys.stdin.readline().split()
 argv = sys.argv[1:]
 if line and line[0] == "at":  # "at <instant> <real epoch it stands for>": clocks agree across processes
     moment = datetime.fromisoformat(line[1]) + timedelta(seconds=time.time() - float(line[2]))
     with time_machine.travel(moment, tick=True):
-        sys.exit(bot.cli.main(argv))
-sys.exit(bot.cli.main(argv))
+        sys.exit(bot.cli.main.main(argv))
+sys.exit(bot.cli.main.main(argv))
 """
 
 

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from bot.digests.spec import parse_spec
-from bot.housekeeping import refresh_directory
+from bot.usecases.directory import refresh_directory
 from bot.usecases.scope import Scope, SlackDirectory
 from handlers.render import blocks
 from sandbox.server import SimServer

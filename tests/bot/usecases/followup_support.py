@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.usecases.leave_followup import LeaveFollowup
+from bot.usecases.followup import LeaveFollowup
 from handlers.render import blocks
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import create_app
+from bot.runtime.app import create_app
+from bot.runtime.web import HttpServer, SlackWsgi
 from bot.vendors.http import HttpPolicy
 from bot.vendors.timeclock import TimeClock, TimeClockSettings
-from bot.web import HttpServer, SlackWsgi
 from sandbox.server import SimServer
 from sandbox.slack import Call, SlackStandIn
 from sandbox.timeclock import TimeClockSim

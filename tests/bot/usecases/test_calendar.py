@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.housekeeping import refresh_directory
-from bot.web import HttpServer, OAuthRoutes
+from bot.runtime.web import HttpServer, OAuthRoutes
+from bot.usecases.directory import refresh_directory
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim

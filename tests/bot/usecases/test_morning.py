@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.housekeeping import refresh_directory
+from bot.usecases.directory import refresh_directory
 
 LONDON = ZoneInfo("Europe/London")
 TEAM_CHANNEL = "C0TEAM"

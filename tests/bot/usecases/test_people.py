@@ -19,7 +19,7 @@ from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
 from storage.db import make_engine
 from storage.models import Person, utcnow
-from storage.queries import Store
+from storage.store import Store
 from tests.conftest import SECRET_KEY, BotUnderTest, make_settings, start_bot, timeclock_vendor
 from tests.support import BOT_TOKEN, eventually
 
@@ -54,7 +54,7 @@ def timebot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         "TIMEBOT_SECRET_KEY": SECRET_KEY,
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--log-level", "WARNING", *args],
+        [sys.executable, "-m", "bot.cli.main", "--log-level", "WARNING", *args],
         cwd=tmp_path,
         env={**base, **env},
         capture_output=True,

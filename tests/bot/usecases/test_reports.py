@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import Portion
-from bot.housekeeping import refresh_directory
+from bot.usecases.directory import refresh_directory
 from bot.vendors.http import HttpPolicy
 from bot.vendors.swipeclock import SwipeClock, SwipeClockSettings
 from sandbox.people import DEMO_PEOPLE

@@ -32,7 +32,7 @@ def test_whosin_on_timeclock_asks_each_linked_person_and_shows_leave_apart(world
 
 
 def test_whosin_on_a_company_wide_vendor_reads_every_timecard_in_one_call(tmp_path, slack) -> None:
-    from bot.app import create_app
+    from bot.runtime.app import create_app
 
     sim = SwipeClockSim(site_id=77, site_secret=SECRET, clock=NOON.timestamp, timezone="Europe/London")
     for n in range(120):
@@ -75,7 +75,7 @@ def test_whosin_on_a_company_wide_vendor_reads_every_timecard_in_one_call(tmp_pa
 def test_whosin_shows_sick_leave_as_off_except_to_the_person_and_admins(tmp_path, slack) -> None:
     from datetime import date
 
-    from bot.app import create_app
+    from bot.runtime.app import create_app
 
     sim = SwipeClockSim(site_id=77, site_secret=SECRET, clock=NOON.timestamp, timezone="Europe/London")
     sim.add_employee("E001", "Alan", "Turing", "alan@example.com")

@@ -215,18 +215,18 @@ def test_a_vendor_without_the_action_gets_a_one_line_answer_and_no_request(
 
 
 def test_the_readme_capability_table_matches_what_the_connectors_declare() -> None:
-    from bot.capabilities import README, capability_table, readme_section
+    from bot.cli.capabilities import README, capability_table, readme_section
 
     assert readme_section(README.read_text()) == capability_table(), (
-        "README is stale: run `python -m bot.capabilities --write`"
+        "README is stale: run `python -m bot.cli.capabilities --write`"
     )
 
 
 def test_routing_to_an_unconfigured_vendor_stops_start_up_with_the_setting_named(
     tmp_path: Path, slack: SlackStandIn
 ) -> None:
-    from bot.app import create_app
     from bot.config import ConfigError
+    from bot.runtime.app import create_app
 
     settings = make_settings(tmp_path, slack, TIMEBOT_LEAVE_VENDOR="whosoff")
     with pytest.raises(ConfigError, match="TIMEBOT_LEAVE_VENDOR=whosoff"):

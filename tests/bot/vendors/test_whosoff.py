@@ -240,7 +240,7 @@ def test_connector_is_a_vendor_with_leave_whos_off_holidays_identity_departments
         Action.HOLIDAYS,
         Action.IDENTITY,
         Action.DEPARTMENTS,
-        Action.LEAVE_STATUS,
+        Action.LEAVE_DECISION,
         Action.BALANCES,
     }
     assert vendor.half_days is True
