@@ -150,7 +150,6 @@ def replicas(
                 "TIMECLOCK_BASE_URL": timeclock.base_url,
                 "TIMEBOT_PORT": str(replica.port),
                 "TIMEBOT_METRICS": "true",
-                "TIMEBOT_WORKERS": "16",
             }
             args = [f"--env={k}={v}" for k, v in env.items()]
             subprocess.run(
@@ -378,7 +377,7 @@ def test_the_compose_files_two_replicas_on_its_postgresql_handle_a_request_once(
         "SLACK_API_URL": slack.api_url,
         "TIMEBOT_SECRET_KEY": secret_key,
     }
-    settings = {"TIMECLOCK_BASE_URL": timeclock.base_url, "TIMEBOT_WORKERS": "16"}
+    settings = {"TIMECLOCK_BASE_URL": timeclock.base_url}
     try:
         with composed(compose_command, image, tmp_path, exported, settings) as services:
             services.up()  # the whole file: the replicas are restarted by their policy until PostgreSQL is up
