@@ -33,6 +33,7 @@ from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.bot.digests.support import postgres_url  # noqa: F401 - a fixture
 from tests.deploy.due_digest import a_due_digest, both_serve_and_post_the_due_digest_once
+from tests.deploy.killed_replica import a_rush, the_survivor_finishes_every_clock_in
 from tests.support import BOT_TOKEN, SIGNING_SECRET, text_input
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,10 @@ class Replica:
 
     def driver(self, slack: SlackStandIn) -> SlackDriver:
         return SlackDriver(self.url, slack)
+
+    def kill(self) -> None:
+        """``podman kill``: SIGKILL to the bot. Also after the container has stopped: then a no-op."""
+        subprocess.run(["podman", "kill", "--signal", "KILL", self.name], capture_output=True, check=False)
 
     def terminate(self, timeout: float = 20.0) -> int:
         """``podman stop``: SIGTERM to the bot (the container's first process), SIGKILL after ``timeout``
@@ -334,6 +339,13 @@ class Compose:
         return self.replicas
 
 
+def split(env: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A scenario's environment as an operator gives it to compose.yaml: what the file reads from the
+    shell, and the settings (the vendor's and others) added to each replica's environment."""
+    exported = {key: env[key] for key in EXPORTED}
+    return exported, {key: value for key, value in env.items() if key not in EXPORTED}
+
+
 @contextmanager
 def composed(
     command: Path, image: str, tmp_path: Path, exported: Mapping[str, str], settings: Mapping[str, str]
@@ -351,8 +363,7 @@ def test_the_compose_files_two_replicas_on_its_postgresql_both_serve_and_post_a_
 ) -> None:
     """tests/deploy/test_postgres.py's two-replica scenario, on compose.yaml's containers."""
     with a_due_digest(secret_key) as digest:
-        exported = {key: digest.env[key] for key in EXPORTED}
-        settings = {key: value for key, value in digest.env.items() if key not in EXPORTED}
+        exported, settings = split(digest.env)
         with composed(compose_command, image, tmp_path, exported, settings) as services:
             services.up("postgres")
             services.wait_for_postgres()
@@ -364,6 +375,21 @@ def test_the_compose_files_two_replicas_on_its_postgresql_both_serve_and_post_a_
                 )
                 assert health.returncode == 0, health.stdout + health.stderr
             both_serve_and_post_the_due_digest_once(digest, replicas)
+
+
+@pytest.mark.timeout(600)
+def test_the_compose_files_surviving_replica_finishes_every_clock_in_of_a_replica_killed_mid_rush(
+    compose_command: Path, image: str, tmp_path: Path, secret_key: str
+) -> None:
+    """tests/deploy/test_replicas.py's scenario, on compose.yaml's containers (``podman kill`` for SIGKILL)."""
+    with a_rush(secret_key) as rush:
+        exported, settings = split(rush.env)
+        with composed(compose_command, image, tmp_path, exported, settings) as services:
+            services.up("postgres")
+            services.wait_for_postgres()
+            rush.seed(services.database_url)
+            first, survivor = services.up_replicas()
+            the_survivor_finishes_every_clock_in(rush, first, survivor)
 
 
 @pytest.mark.timeout(600)
