@@ -89,7 +89,13 @@ def image() -> str:
         pytest.skip("podman is not installed: `apt-get install podman debootstrap`, then `./dev container`")
     if not IMAGE:
         pytest.skip("no image built: `./dev container` builds it and runs this test")
+    if not image_exists(IMAGE):
+        pytest.skip(f"the image {IMAGE} is not in podman's store: `./dev container` builds it")
     return IMAGE
+
+
+def image_exists(name: str) -> bool:
+    return subprocess.run(["podman", "image", "exists", name], capture_output=True, check=False).returncode == 0
 
 
 class Replica:
@@ -253,7 +259,7 @@ EXPORTED = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "TIMEBOT
 @pytest.fixture
 def compose_command(image: str) -> Path:
     command = Path(sys.executable).with_name("podman-compose")
-    if not command.exists() or not POSTGRES_IMAGE:
+    if not command.exists() or not POSTGRES_IMAGE or not image_exists(POSTGRES_IMAGE):
         pytest.skip("podman-compose or the PostgreSQL image is missing: `./dev container` installs and builds them")
     return command
 
