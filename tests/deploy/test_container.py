@@ -4,8 +4,9 @@ two replicas of the built image share one PostgreSQL as deployed.
 The image tests need images built by ``./dev container`` (it sets TIMEBOT_CONTAINER_IMAGE and
 runs this file); elsewhere they are skipped with the reason. One runs two containers by hand on
 the test's PostgreSQL; the others bring up compose.yaml's own services with podman-compose, whose
-two replicas pass the deployment suite's two-replica test (tests/deploy/due_digest.py, as
-tests/deploy/test_postgres.py runs it on two processes) and handle a request sent to both once.
+two replicas pass the deployment suite's two-replica tests (tests/deploy/due_digest.py and
+tests/deploy/killed_replica.py, which test_postgres.py and test_replicas.py run on two processes)
+and handle a request sent to both once.
 All use the host's network, so that the stand-ins (Slack, the vendor simulators) in this process
 are where the bots' environment says."""
 
