@@ -3,9 +3,12 @@ two replicas of the built image share one PostgreSQL as deployed.
 
 The image tests need images built by ``./dev container`` (it sets TIMEBOT_CONTAINER_IMAGE and
 runs this file); elsewhere they are skipped with the reason. One runs two containers by hand on
-the test's PostgreSQL; the other brings up compose.yaml's own services with podman-compose. Both
-use the host's network, so that the stand-ins (Slack, TimeClock) in this process are where the
-bots' environment says."""
+the test's PostgreSQL; the others bring up compose.yaml's own services with podman-compose, whose
+two replicas pass the deployment suite's two-replica tests (tests/deploy/due_digest.py and
+tests/deploy/killed_replica.py, which test_postgres.py and test_replicas.py run on two processes)
+and handle a request sent to both once.
+All use the host's network, so that the stand-ins (Slack, the vendor simulators) in this process
+are where the bots' environment says."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,12 +33,17 @@ from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.bot.digests.support import postgres_url  # noqa: F401 - a fixture
+from tests.deploy.due_digest import a_due_digest, both_serve_and_post_the_due_digest_once
+from tests.deploy.killed_replica import a_rush, the_survivor_finishes_every_clock_in
 from tests.support import BOT_TOKEN, SIGNING_SECRET, text_input
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("TIMEBOT_CONTAINER_IMAGE", "")
-# this machine drops CAP_SYS_RESOURCE: crun (or runc with the default limits) can't set rlimits
-PODMAN_RUN = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+# This machine drops CAP_SYS_RESOURCE: crun (or runc with podman's default limits) can't set rlimits,
+# runc with lower ones can. nproc counts the threads of every process of the bot's user on the host,
+# both replicas' together: two bots with their default pools (TIMEBOT_WORKERS=640 each) need more
+# than 1024.
+PODMAN_RUN = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
@@ -81,18 +90,45 @@ def image() -> str:
         pytest.skip("podman is not installed: `apt-get install podman debootstrap`, then `./dev container`")
     if not IMAGE:
         pytest.skip("no image built: `./dev container` builds it and runs this test")
+    if not image_exists(IMAGE):
+        pytest.skip(f"the image {IMAGE} is not in podman's store: `./dev container` builds it")
     return IMAGE
 
 
+def image_exists(name: str) -> bool:
+    return subprocess.run(["podman", "image", "exists", name], capture_output=True, check=False).returncode == 0
+
+
 class Replica:
-    def __init__(self, name: str, port: int) -> None:
+    def __init__(self, name: str, port: int, service: str = "") -> None:
         self.name = name
         self.port = port
+        self.service = service  # compose.yaml's name for it
         self.url = f"http://127.0.0.1:{port}"
 
-    def logs(self) -> str:
+    @property
+    def log(self) -> str:
         result = subprocess.run(["podman", "logs", self.name], capture_output=True, text=True, check=False)
         return result.stdout + result.stderr  # the bot logs to standard error
+
+    def driver(self, slack: SlackStandIn) -> SlackDriver:
+        return SlackDriver(self.url, slack)
+
+    def kill(self) -> None:
+        """``podman kill``: SIGKILL to the bot. Also after the container has stopped: then a no-op."""
+        subprocess.run(["podman", "kill", "--signal", "KILL", self.name], capture_output=True, check=False)
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        """``podman stop``: SIGTERM to the bot (the container's first process), SIGKILL after ``timeout``
+        seconds; the exit code. The container stays to be read (compose's containers are not --rm)."""
+        subprocess.run(["podman", "stop", "-t", str(int(timeout)), self.name], capture_output=True, check=True)
+        state = subprocess.run(
+            ["podman", "inspect", "--format", "{{.State.ExitCode}}", self.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(state.stdout.strip())
 
 
 @pytest.fixture
@@ -128,7 +164,6 @@ def replicas(
                 "TIMECLOCK_BASE_URL": timeclock.base_url,
                 "TIMEBOT_PORT": str(replica.port),
                 "TIMEBOT_METRICS": "true",
-                "TIMEBOT_WORKERS": "16",
             }
             args = [f"--env={k}={v}" for k, v in env.items()]
             subprocess.run(
@@ -173,7 +208,7 @@ def wait_healthy(replica: Replica, timeout: float = 90) -> None:
     states = subprocess.run(
         ["podman", "ps", "-a", "--format", "{{.Names}} {{.Status}}"], capture_output=True, text=True, check=False
     ).stdout
-    raise AssertionError(f"{replica.name} never answered /healthz:\n{states}\n{replica.logs()[-3000:]}")
+    raise AssertionError(f"{replica.name} never answered /healthz:\n{states}\n{replica.log[-3000:]}")
 
 
 @pytest.mark.timeout(300)
@@ -184,7 +219,7 @@ def test_two_replicas_of_the_image_share_postgresql_and_handle_a_request_once(
     one = replicas[0]
     health = subprocess.run(["podman", "healthcheck", "run", one.name], capture_output=True, text=True, check=False)
     assert health.returncode == 0, health.stdout + health.stderr  # the image's HEALTHCHECK
-    lines = one.logs().splitlines()
+    lines = one.log.splitlines()
     assert lines and all(isinstance(json.loads(line), dict) for line in lines)  # the image logs JSON lines
 
 
@@ -218,84 +253,173 @@ def two_replicas_handle_a_request_once(
 # --- compose.yaml's own services --------------------------------------------------------------
 
 POSTGRES_IMAGE = os.environ.get("TIMEBOT_CONTAINER_POSTGRES_IMAGE", "")
+# what an operator exports before `compose up`: compose.yaml reads these from the environment
+EXPORTED = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "TIMEBOT_SECRET_KEY")
 
 
 @pytest.fixture
-def compose_replicas(
-    image: str, tmp_path: Path
-) -> Iterator[tuple[Replica, Replica, SlackStandIn, TimeClockSim, SimServer]]:
-    """compose.yaml brought up with podman-compose: its PostgreSQL and its two replicas, each with
-    the file's own environment, images, restart policy and dependencies. What changes for the test:
-    the host's network (ports unpublished, each service on its own free port), the stand-ins' URLs,
-    and a PostgreSQL image built from Debian's packages (no registry for the official one)."""
-    compose_cmd = Path(sys.executable).with_name("podman-compose")
-    if not compose_cmd.exists() or not POSTGRES_IMAGE:
+def compose_command(image: str) -> Path:
+    command = Path(sys.executable).with_name("podman-compose")
+    if not command.exists() or not POSTGRES_IMAGE or not image_exists(POSTGRES_IMAGE):
         pytest.skip("podman-compose or the PostgreSQL image is missing: `./dev container` installs and builds them")
-    from cryptography.fernet import Fernet
+    return command
 
-    slack = SlackStandIn.demo(BOT_TOKEN).start()
-    sim = TimeClockSim.demo()
-    timeclock = SimServer(sim.handle, name="timeclock").start()
-    pg_port, ports = free_port(), (free_port(), free_port())
-    password = "compose-test-password"
-    # what an operator exports before `compose up`, as compose.yaml asks for it
-    exported = {
-        "POSTGRES_PASSWORD": password,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "TIMEBOT_SECRET_KEY": Fernet.generate_key().decode(),
-    }
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    compose["services"]["postgres"].update(image=POSTGRES_IMAGE, network_mode="host")
-    compose["services"]["postgres"]["environment"]["PGPORT"] = str(pg_port)
-    replicas = []
-    for (name, service), port in zip(
-        ((n, s) for n, s in compose["services"].items() if n.startswith("timebot")), ports, strict=True
-    ):
-        service.pop("ports")
-        service.pop("build")
-        service.update(image=image, network_mode="host")
-        service["environment"] = dict(service["environment"])  # the anchor's one mapping: each its own
-        service["environment"].update(
-            DATABASE_URL=f"postgresql+psycopg://timebot:${{POSTGRES_PASSWORD}}@127.0.0.1:{pg_port}/timebot",
-            TIMECLOCK_BASE_URL=timeclock.base_url,
-            TIMEBOT_PORT=str(port),
-            TIMEBOT_WORKERS="16",
-        )
-        replicas.append((name, port))
-    file = tmp_path / "compose.yaml"
-    file.write_text(yaml.safe_dump(compose))
+
+class Compose:
+    """compose.yaml run with podman-compose: its PostgreSQL and its two replicas, each with the file's
+    own image, command, environment, restart policy and dependencies, and the image's health check.
+    What changes for the test: the host's network (ports unpublished, each service on its own free
+    port, so DATABASE_URL names 127.0.0.1 and that port instead of ``postgres:5432``), the stand-ins'
+    URLs, the vendor's settings the file leaves to the operator (``settings``), and a PostgreSQL image
+    built from Debian's packages (no registry for the official one)."""
+
     project = f"timebot-compose-{os.getpid()}"
-    base = [str(compose_cmd), "--podman-run-args", " ".join(PODMAN_RUN), "-p", project, "-f", str(file)]
-    try:
-        up = subprocess.run(
-            [*base, "up", "-d"],
+
+    def __init__(
+        self, command: Path, image: str, tmp_path: Path, exported: Mapping[str, str], settings: Mapping[str, str]
+    ) -> None:
+        password = "compose-test-password"
+        self.exported = {**exported, "POSTGRES_PASSWORD": password}
+        pg_port = free_port()
+        self.database_url = f"postgresql+psycopg://timebot:{password}@127.0.0.1:{pg_port}/timebot"
+        compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+        compose["services"]["postgres"].update(image=POSTGRES_IMAGE, network_mode="host")
+        compose["services"]["postgres"]["environment"]["PGPORT"] = str(pg_port)
+        self.replicas: list[Replica] = []
+        for name, service in compose["services"].items():
+            if not name.startswith("timebot"):
+                continue
+            port = free_port()
+            service.pop("ports")
+            service.pop("build")
+            service.update(image=image, network_mode="host")
+            service["environment"] = dict(service["environment"])  # the anchor's one mapping: each its own
+            service["environment"].update(
+                settings,
+                DATABASE_URL=f"postgresql+psycopg://timebot:${{POSTGRES_PASSWORD}}@127.0.0.1:{pg_port}/timebot",
+                TIMEBOT_PORT=str(port),
+            )
+            self.replicas.append(Replica(f"{self.project}_{name}_1", port, service=name))
+        file = tmp_path / "compose.yaml"
+        file.write_text(yaml.safe_dump(compose))
+        self.base = [str(command), "--podman-run-args", " ".join(PODMAN_RUN), "-p", self.project, "-f", str(file)]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.base, *args],
             capture_output=True,
             text=True,
             check=False,
             timeout=180,
-            env={**os.environ, **exported},
+            env={**os.environ, **self.exported},
         )
+
+    def up(self, *services: str) -> None:
+        up = self.run("up", "-d", *services)
         assert up.returncode == 0, up.stdout + up.stderr
-        started = [Replica(f"{project}_{name}_1", port) for name, port in replicas]
-        for replica in started:
-            wait_healthy(replica, timeout=180)  # restarted by its policy until PostgreSQL takes connections
-        yield started[0], started[1], slack, sim, timeclock
+
+    def wait_for_postgres(self, timeout: float = 120) -> None:
+        """Until the compose PostgreSQL takes the replicas' logins (its first start creates the cluster)."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import OperationalError
+
+        engine = create_engine(self.database_url)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    with engine.connect() as conn:
+                        conn.execute(text("SELECT 1"))
+                    return
+                except OperationalError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+        finally:
+            engine.dispose()
+
+    def up_replicas(self) -> list[Replica]:
+        """Both replicas at once, as ``compose up`` starts them, each waited for on /healthz."""
+        self.up(*(replica.service for replica in self.replicas))
+        for replica in self.replicas:
+            wait_healthy(replica, timeout=180)
+        return self.replicas
+
+
+def split(env: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A scenario's environment as an operator gives it to compose.yaml: what the file reads from the
+    shell, and the settings (the vendor's and others) added to each replica's environment."""
+    exported = {key: env[key] for key in EXPORTED}
+    return exported, {key: value for key, value in env.items() if key not in EXPORTED}
+
+
+@contextmanager
+def composed(
+    command: Path, image: str, tmp_path: Path, exported: Mapping[str, str], settings: Mapping[str, str]
+) -> Iterator[Compose]:
+    services = Compose(command, image, tmp_path, exported, settings)
+    try:
+        yield services
     finally:
-        subprocess.run(
-            [*base, "down", "-v", "-t", "20"],
-            capture_output=True,
-            check=False,
-            timeout=180,
-            env={**os.environ, **exported},
-        )
-        timeclock.stop()
-        slack.stop()
+        services.run("down", "-v", "-t", "20")
+
+
+@pytest.mark.timeout(600)
+def test_the_compose_files_two_replicas_on_its_postgresql_both_serve_and_post_a_due_digest_once(
+    compose_command: Path, image: str, tmp_path: Path, secret_key: str
+) -> None:
+    """tests/deploy/test_postgres.py's two-replica scenario, on compose.yaml's containers."""
+    with a_due_digest(secret_key) as digest:
+        exported, settings = split(digest.env)
+        with composed(compose_command, image, tmp_path, exported, settings) as services:
+            services.up("postgres")
+            services.wait_for_postgres()
+            digest.seed(services.database_url)  # before the replicas start: each start-up finds the digest due
+            replicas = services.up_replicas()
+            for replica in replicas:  # the image's HEALTHCHECK, as podman runs it
+                health = subprocess.run(
+                    ["podman", "healthcheck", "run", replica.name], capture_output=True, text=True, check=False
+                )
+                assert health.returncode == 0, health.stdout + health.stderr
+            both_serve_and_post_the_due_digest_once(digest, replicas)
+
+
+@pytest.mark.timeout(600)
+def test_the_compose_files_surviving_replica_finishes_every_clock_in_of_a_replica_killed_mid_rush(
+    compose_command: Path, image: str, tmp_path: Path, secret_key: str
+) -> None:
+    """tests/deploy/test_replicas.py's scenario, on compose.yaml's containers (``podman kill`` for SIGKILL)."""
+    with a_rush(secret_key) as rush:
+        exported, settings = split(rush.env)
+        with composed(compose_command, image, tmp_path, exported, settings) as services:
+            services.up("postgres")
+            services.wait_for_postgres()
+            rush.seed(services.database_url)
+            first, survivor = services.up_replicas()
+            the_survivor_finishes_every_clock_in(rush, first, survivor)
 
 
 @pytest.mark.timeout(600)
 def test_the_compose_files_two_replicas_on_its_postgresql_handle_a_request_once(
-    compose_replicas: tuple[Replica, Replica, SlackStandIn, TimeClockSim, SimServer],
+    compose_command: Path, image: str, tmp_path: Path, secret_key: str
 ) -> None:
-    two_replicas_handle_a_request_once(*compose_replicas)
+    slack = SlackStandIn.demo(BOT_TOKEN).start()
+    sim = TimeClockSim.demo()
+    timeclock = SimServer(sim.handle, name="timeclock").start()
+    exported = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "TIMEBOT_SECRET_KEY": secret_key,
+    }
+    settings = {"TIMECLOCK_BASE_URL": timeclock.base_url}
+    try:
+        with composed(compose_command, image, tmp_path, exported, settings) as services:
+            services.up()  # the whole file: the replicas are restarted by their policy until PostgreSQL is up
+            one, two = services.replicas
+            for replica in (one, two):
+                wait_healthy(replica, timeout=180)
+            two_replicas_handle_a_request_once(one, two, slack, sim, timeclock)
+    finally:
+        timeclock.stop()
+        slack.stop()
