@@ -143,9 +143,9 @@ class Settings(BaseSettings):
         le=3600,
         alias="TIMEBOT_TAKEOVER_SECONDS",
         description="An accepted action whose process stopped renewing its claim (killed, crashed, gone) is "
-        "taken over by another process, or by this one after a restart, within this many seconds. Keep "
-        "half of it above the vendor timeouts (connect + read): a write the dead process sent can "
-        "still land that long after, and a shorter window can read back before it does",
+        "taken over by another process, or by this one after a restart, within this many seconds, or "
+        "within a quarter of it plus the vendor timeouts (connect + read) if that is longer: a write the "
+        "dead process sent can still land that long after, and a takeover must not read back before it",
     )
     resume_within_minutes: float = Field(
         default=15.0,

@@ -278,7 +278,10 @@ def _install_intake(services: Services, engine: Engine) -> Intake:
     The per-person clock lease lapses with the takeover window and is renewed by the heartbeat."""
     settings = services.settings
     intake = Intake(
-        IntakeStore(engine), takeover=settings.takeover_seconds, resume_within=settings.resume_within_minutes * 60
+        IntakeStore(engine),
+        takeover=settings.takeover_seconds,
+        resume_within=settings.resume_within_minutes * 60,
+        settle=settings.http_connect_timeout + settings.http_read_timeout,
     )
     services.intake = intake
     clock = services.clock

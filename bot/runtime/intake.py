@@ -126,6 +126,7 @@ class Intake:
         *,
         takeover: float,
         resume_within: float,
+        settle: float = 0.0,
         window: float = 0.02,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -135,8 +136,11 @@ class Intake:
         self.window = window
         self.beat = max(0.25, takeover / 4)
         # Work is presumed dead after three missed beats, so that with recovery looking every
-        # ``recover_every`` seconds it is taken over within ``takeover`` of its owner's death.
-        self.stale_after = takeover - self.beat
+        # ``recover_every`` seconds it is taken over within ``takeover`` of its owner's death. But a
+        # vendor write the owner sent just before dying can still land ``settle`` seconds later (the
+        # vendor timeouts): a takeover reading back sooner would miss it and send it again. So the
+        # window never ends before the last beat's interval plus ``settle`` has passed.
+        self.stale_after = max(takeover - self.beat, self.beat + settle)
         self.recover_every = min(self.beat, 2.0)
         self.now = now
         self.owner = new_owner()
