@@ -292,7 +292,7 @@ class Settings(BaseSettings):
         default=False,
         alias="TIMEBOT_METRICS",
         description="Serve Prometheus metrics at `GET /metrics` (HTTP mode: beside `/slack/events`; Socket Mode: "
-        "on `--port`). The list: [docs/operating.md](docs/operating.md)",
+        "on `--port`). The list: [docs/operating.md](operating.md#metrics-metrics)",
     )
     ops_log_format: Literal["text", "json"] = Field(
         default="text",
