@@ -4,7 +4,7 @@ then one read call to each configured vendor. Exit code 1 when anything needs fi
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, routing_setting
 
@@ -50,7 +50,7 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     return worst
 
 
-def operator_advice(vendor: VendorSpec, exc: VendorError) -> str:
+def operator_advice(vendor: VendorSpec[Any], exc: VendorError) -> str:
     """What went wrong for the person running ``check``, naming the setting at fault (the
     connector's ``user_message`` is written for someone in Slack)."""
     from bot.errors import VendorAuthError, VendorUnavailable
