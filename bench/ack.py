@@ -33,9 +33,9 @@ from bench.harness import burst as send_burst
 
 SLACK_ACK_DEADLINE = 3.0
 CALLS_PER_CLOCK_IN = 2  # is a session running? then the write: one after the other, never in parallel
-RUSH_LIMITS = 3.75  # all done within 15 s when the limit is 4 s (issue 17: 1,000 clock-ins, 2 s per call)
+RUSH_LIMITS = 3.75  # all done within 15 s when the limit is 4 s (the morning rush: 1,000 clock-ins, 2 s per call)
 RUSH_CPU = 0.012  # seconds of the bot's CPU per action, whatever the concurrency
-RUSH_RATIO = 1.2  # the ack p99 next to bare Bolt's (issue 17); N = 50's p99 is one request, so it varies most
+RUSH_RATIO = 1.2  # the ack p99 next to bare Bolt's in the morning rush; N = 50's p99 is one request, so it varies most
 
 
 def cpu_seconds() -> tuple[float, float]:

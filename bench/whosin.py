@@ -1,7 +1,7 @@
 """Benchmark: ``/whosin`` for 1,000 people on a company-wide clock vendor (SwipeClock), leave
 from WhosOff; counts every vendor call and times the use case plus the rendering.
 
-Checks the bound of issue 13: at most ceil(people / page size) + 1 vendor calls (sign-ins
+Checks the bound the use case promises: at most ceil(people / page size) + 1 vendor calls (sign-ins
 included). ``--whosoff-vendor swipeclock`` shows the same with SwipeClock serving who's off too.
 """
 

@@ -48,8 +48,8 @@ def parse_allowed_teams(value: str) -> frozenset[str]:
 class Settings(BaseSettings):
     # Only the aliases below are read from the environment: with ``populate_by_name`` pydantic-settings
     # would also read each field's own name (``WORKERS``, ``ADMINS`` …), settings nobody documents and
-    # that a container may well set for something else. The README's settings table is generated
-    # from these fields (``python -m bot.cli.settings_doc --write``); ``doc_default`` is the Default cell
+    # that a container may well set for something else. The settings table (docs/settings.md) is
+    # generated from these fields (``python -m bot.cli.settings_doc --write``); ``doc_default`` is the Default cell
     # when the value itself would not say it.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -292,7 +292,7 @@ class Settings(BaseSettings):
         default=False,
         alias="TIMEBOT_METRICS",
         description="Serve Prometheus metrics at `GET /metrics` (HTTP mode: beside `/slack/events`; Socket Mode: "
-        "on `--port`). The list: [docs/operating.md](docs/operating.md)",
+        "on `--port`). The list: [docs/operating.md](operating.md#metrics-metrics)",
     )
     ops_log_format: Literal["text", "json"] = Field(
         default="text",

@@ -1,9 +1,10 @@
-"""The README's settings tables, generated from the settings classes themselves.
+"""The settings tables of docs/settings.md, generated from the settings classes themselves.
 
 Each setting's meaning is its field's ``description``; the names are the environment variables
 pydantic-settings reads for it (the alias, every alias choice, or prefix + field name), so the
-table lists exactly what the code reads. ``python -m bot.cli.settings_doc --write`` refreshes
-README.md; a test fails when the two disagree.
+table lists exactly what the code reads. ``python -m bot.cli.settings_doc --write`` refreshes the
+tables between the markers of docs/settings.md (the prose around them is written by hand); a test
+fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.config import Settings
 from bot.vendors.registry import specs
 
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
-README = Path(__file__).resolve().parents[2] / "README.md"
+SETTINGS_DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
 def env_names(model: type[BaseSettings], field: str) -> list[str]:
@@ -64,7 +65,7 @@ def table(model: type[BaseSettings]) -> str:
     lines = ["| Setting | Default | Meaning |", "|---|---|---|"]
     for field, info in model.model_fields.items():
         if not info.description:
-            raise ValueError(f"{model.__name__}.{field} has no description: the README table needs one")
+            raise ValueError(f"{model.__name__}.{field} has no description: the settings table needs one")
         first, *others = env_names(model, field)
         name = f"`{first}`" + "".join(f" (or `{o}`)" for o in others)
         lines.append(f"| {name} | {shown_default(info)} | {info.description} |")
@@ -80,21 +81,21 @@ def settings_tables() -> str:
     return "\n\n".join(parts)
 
 
-def readme_section(text: str) -> str:
+def generated_section(text: str) -> str:
     start, end = text.index(START) + len(START), text.index(END)
     return text[start:end].strip()
 
 
 def documented_names(text: str) -> set[str]:
-    """The setting names in the README's generated tables (first column, each backticked name)."""
+    """The setting names in the generated tables (first column, each backticked name)."""
     names = set()
-    for line in readme_section(text).splitlines():
+    for line in generated_section(text).splitlines():
         if line.startswith("| `"):
             names.update(line.split("|")[1].split("`")[1::2])
     return names
 
 
-def write_readme(path: Path = README) -> None:
+def write_doc(path: Path = SETTINGS_DOC) -> None:
     text = path.read_text()
     start, end = text.index(START) + len(START), text.index(END)
     path.write_text(text[:start] + "\n" + settings_tables() + "\n" + text[end:])
@@ -102,6 +103,6 @@ def write_readme(path: Path = README) -> None:
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
-        write_readme()
+        write_doc()
     else:
         print(settings_tables())

@@ -1,4 +1,4 @@
-"""``/whosoff [period] [#channel | @group | dept=NAME]``: names, never mentions (README)."""
+"""``/whosoff [period] [#channel | @group | dept=NAME]``: names, never mentions (docs/using.md)."""
 
 from __future__ import annotations
 

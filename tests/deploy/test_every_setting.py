@@ -2,7 +2,7 @@
 stand-in allows one), through the environment only: ``timebot run`` starts with all of them and
 ``timebot check`` finds each of the four vendors reachable with the settings given.
 
-When a setting is added to the README's table, ``every_setting`` must set it: the first test
+When a setting is added to the settings table (docs/settings.md), ``every_setting`` must set it: the first test
 fails until it does.
 """
 
@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.cli.settings_doc import README, documented_names, settings_classes
+from bot.cli.settings_doc import SETTINGS_DOC, documented_names, settings_classes
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import DEMO_PARTNER_ID, DEMO_PARTNER_SECRET, SwipeClockSim
@@ -172,8 +172,8 @@ def every_setting(slack: SlackStandIn, vendors: Vendors, tmp_path: Path) -> dict
 
 
 def test_every_documented_setting_is_set_by_this_suite(tmp_path: Path, slack: SlackStandIn, vendors: Vendors) -> None:
-    missing = documented_names(README.read_text()) - ALIASES - set(every_setting(slack, vendors, tmp_path))
-    assert missing == set(), "documented in the README but not set by every_setting()"
+    missing = documented_names(SETTINGS_DOC.read_text()) - ALIASES - set(every_setting(slack, vendors, tmp_path))
+    assert missing == set(), "documented in docs/settings.md but not set by every_setting()"
 
 
 def test_each_setting_reaches_its_own_field(

@@ -1,31 +1,31 @@
-"""The README's settings tables and the settings the code reads are one list."""
+"""The settings tables of docs/settings.md and the settings the code reads are one list."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.cli.settings_doc import (
-    README,
+    SETTINGS_DOC,
     documented_names,
     env_names,
+    generated_section,
     read_names,
-    readme_section,
     settings_classes,
     settings_tables,
 )
 
 
-def test_the_readme_settings_tables_are_the_ones_generated_from_the_settings() -> None:
-    assert readme_section(README.read_text()) == settings_tables(), (
-        "README is stale: run `python -m bot.cli.settings_doc --write`"
+def test_the_documented_settings_tables_are_the_ones_generated_from_the_settings() -> None:
+    assert generated_section(SETTINGS_DOC.read_text()) == settings_tables(), (
+        "docs/settings.md is stale: run `python -m bot.cli.settings_doc --write`"
     )
 
 
 def test_every_setting_the_code_reads_is_documented_and_every_documented_one_is_read() -> None:
-    documented = documented_names(README.read_text())
+    documented = documented_names(SETTINGS_DOC.read_text())
     read = read_names()
-    assert read - documented == set(), "read but not in the README's settings table"
-    assert documented - read == set(), "in the README's settings table but read by nothing"
+    assert read - documented == set(), "read but not in docs/settings.md's settings table"
+    assert documented - read == set(), "in docs/settings.md's settings table but read by nothing"
 
 
 def test_every_setting_has_a_description_for_the_table() -> None:
