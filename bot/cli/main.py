@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -491,7 +491,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     return worst
 
 
-def operator_advice(vendor: VendorSpec, exc: VendorError) -> str:
+def operator_advice(vendor: VendorSpec[Any], exc: VendorError) -> str:
     """What went wrong for the person running ``check``, naming the setting at fault (the
     connector's ``user_message`` is written for someone in Slack)."""
     from bot.errors import VendorAuthError, VendorUnavailable

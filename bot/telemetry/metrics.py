@@ -430,4 +430,4 @@ def breaker_state(breaker: Any) -> int:
 
 
 state = _StateCollector(live_vendors, lambda: list(_pools))
-registry.register(state)  # type: ignore[arg-type]
+registry.register(state)
