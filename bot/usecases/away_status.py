@@ -240,7 +240,10 @@ class AwayStatus:
         if last is None or (now - last).total_seconds() >= self.options.poll_seconds:
             return True
         tz = self.people.cached_zone(team_id, user_id)
-        half = lambda m: (m.astimezone(tz).date(), m.astimezone(tz).hour >= 12)  # noqa: E731
+
+        def half(moment: datetime) -> tuple[date, bool]:
+            return moment.astimezone(tz).date(), moment.astimezone(tz).hour >= 12
+
         return half(last) != half(now)
 
     def _set(

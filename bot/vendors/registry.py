@@ -21,6 +21,7 @@ from bot.vendors.base import (
     DepartmentsVendor,
     HolidaysVendor,
     IdentityVendor,
+    LeaveDecisionVendor,
     LeaveVendor,
     SessionsReader,
     Vendor,
@@ -124,6 +125,9 @@ class Router:
 
     def maybe_leave(self) -> LeaveVendor | None:
         return cast(LeaveVendor | None, self.maybe(Action.LEAVE))
+
+    def decision(self) -> LeaveDecisionVendor | None:
+        return cast(LeaveDecisionVendor | None, self.maybe(Action.LEAVE_DECISION))
 
     def whos_off(self) -> WhosOffVendor:
         return cast(WhosOffVendor, self.for_action(Action.WHOS_OFF))
