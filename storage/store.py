@@ -18,6 +18,8 @@ from storage.models import AuditLog, Identity, Person, ProcessedRequest, table_o
 
 T = TypeVar("T")
 
+_IDENTITY = table_of(Identity)  # read through Core: see Store.identity
+
 log = logging.getLogger(__name__)
 
 
@@ -63,9 +65,7 @@ class Store(SqlStore):
         """Core, not an ORM session: every vendor action reads this first (bench/ack.py)."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                table_of(Identity)
-                .select()
-                .where(
+                _IDENTITY.select().where(
                     col(Identity.team_id) == team_id,
                     col(Identity.slack_user_id) == slack_user_id,
                     col(Identity.vendor) == vendor,

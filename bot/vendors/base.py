@@ -207,24 +207,24 @@ def as_identity(vendor: Vendor) -> IdentityVendor | None:
     return cast(IdentityVendor, vendor) if Action.IDENTITY in vendor.capabilities else None
 
 
-S = TypeVar("S", bound=BaseSettings)
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 @dataclass(frozen=True)
-class VendorSpec(Generic[S]):
-    """How the registry finds, configures and builds one vendor (``S``: its settings class)."""
+class VendorSpec(Generic[SettingsT]):
+    """How the registry finds, configures and builds one vendor (``SettingsT``: its settings class)."""
 
     name: str
     label: str
-    settings_cls: type[S]
-    is_configured: Callable[[S], bool]
-    build: Callable[[S, HttpPolicy], Vendor]
+    settings_cls: type[SettingsT]
+    is_configured: Callable[[SettingsT], bool]
+    build: Callable[[SettingsT, HttpPolicy], Vendor]
     settings_hint: str = ""
     required: tuple[str, ...] = ()  # settings fields without which the vendor is not configured
     credentials_hint: str = ""  # for an operator: the settings holding the credentials ``check()`` uses
     url_hint: str = ""  # … and where the vendor is
 
-    def missing(self, settings: S) -> list[str]:
+    def missing(self, settings: SettingsT) -> list[str]:
         """The required settings ``settings`` lacks, by their environment names."""
 
         def empty(value: object) -> bool:
