@@ -504,6 +504,6 @@ class Settings(BaseSettings):
 def load_settings(env_file: str | None = ".env") -> Settings:
     """Read settings, turning pydantic's multi-line report into one actionable line."""
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file)
     except ValidationError as exc:
         raise ConfigError(one_line(exc, Settings)) from None

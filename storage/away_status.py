@@ -53,7 +53,7 @@ class AwayStatusStore(SqlStore):
     def forget_token(self, team_id: str, user_id: str) -> bool:
         with self.session() as s:
             result = s.exec(
-                delete(SlackUserToken).where(  # type: ignore[call-overload]
+                delete(SlackUserToken).where(
                     col(SlackUserToken.team_id) == team_id, col(SlackUserToken.slack_user_id) == user_id
                 )
             )
@@ -75,7 +75,7 @@ class AwayStatusStore(SqlStore):
             with self.session() as s:
                 result = s.exec(
                     update(SlackUserToken)
-                    .where(  # type: ignore[call-overload]
+                    .where(
                         col(SlackUserToken.team_id) == team_id,
                         col(SlackUserToken.slack_user_id) == user_id,
                         col(SlackUserToken.revoked_told).is_(False),
@@ -93,7 +93,7 @@ class AwayStatusStore(SqlStore):
         """Record a signed state's nonce as used: True only for its first use. Expired nonces are
         purged first, and past ``limit`` live ones nothing is recorded (and the use refused)."""
         with self.session() as s:
-            s.exec(delete(OAuthState).where(col(OAuthState.expires_at) < now))  # type: ignore[call-overload]
+            s.exec(delete(OAuthState).where(col(OAuthState.expires_at) < now))
             s.commit()
             live = s.exec(select(func.count()).select_from(OAuthState)).one()
             if live >= limit:
@@ -119,7 +119,7 @@ class AwayStatusStore(SqlStore):
             s.refresh(row)
             return row
 
-    def record(self, team_id: str, user_id: str, leave_key: str) -> AwayStatusEntry | None:
+    def entry(self, team_id: str, user_id: str, leave_key: str) -> AwayStatusEntry | None:
         with self.session() as s:
             return s.exec(
                 select(AwayStatusEntry).where(
@@ -158,9 +158,7 @@ class AwayStatusStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(AwayStatusEntry)
-                .where(  # type: ignore[call-overload]
-                    col(AwayStatusEntry.id) == row.id, col(AwayStatusEntry.state) == expect
-                )
+                .where(col(AwayStatusEntry.id) == row.id, col(AwayStatusEntry.state) == expect)
                 .values(**changes)
             )
             s.commit()

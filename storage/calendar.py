@@ -32,13 +32,7 @@ class CalendarStore(SqlStore):
     def rehash(self, feed_id: int, token_hash: str) -> None:
         """A new secret key makes a new token from the same salt: the old URL stops, the new one works."""
         with self.session() as s:
-            s.exec(
-                update(CalendarFeed)
-                .where(  # type: ignore[call-overload]
-                    col(CalendarFeed.id) == feed_id
-                )
-                .values(token_hash=token_hash)
-            )
+            s.exec(update(CalendarFeed).where(col(CalendarFeed.id) == feed_id).values(token_hash=token_hash))
             s.commit()
 
     def by_token_hash(self, token_hash: str) -> CalendarFeed | None:
@@ -48,7 +42,7 @@ class CalendarStore(SqlStore):
     def revoke(self, team_id: str, slack_user_id: str) -> int:
         with self.session() as s:
             result = s.exec(
-                delete(CalendarFeed).where(  # type: ignore[call-overload]
+                delete(CalendarFeed).where(
                     col(CalendarFeed.team_id) == team_id, col(CalendarFeed.slack_user_id) == slack_user_id
                 )
             )
@@ -57,7 +51,7 @@ class CalendarStore(SqlStore):
 
     def remove(self, feed_id: int) -> None:
         with self.session() as s:
-            s.exec(delete(CalendarFeed).where(col(CalendarFeed.id) == feed_id))  # type: ignore[call-overload]
+            s.exec(delete(CalendarFeed).where(col(CalendarFeed.id) == feed_id))
             s.commit()
 
     def claim_refresh(self, feed_id: int, now: datetime, fresh_for: timedelta, claim_for: timedelta) -> bool:
@@ -66,7 +60,7 @@ class CalendarStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(CalendarFeed)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(CalendarFeed.id) == feed_id,
                     or_(col(CalendarFeed.built_at).is_(None), col(CalendarFeed.built_at) < now - fresh_for),
                     or_(col(CalendarFeed.refreshing_at).is_(None), col(CalendarFeed.refreshing_at) < now - claim_for),
@@ -91,11 +85,5 @@ class CalendarStore(SqlStore):
     def release(self, feed_id: int) -> None:
         """Give up a refresh claim after a failed build, so the next poll tries again."""
         with self.session() as s:
-            s.exec(
-                update(CalendarFeed)
-                .where(  # type: ignore[call-overload]
-                    col(CalendarFeed.id) == feed_id
-                )
-                .values(refreshing_at=None)
-            )
+            s.exec(update(CalendarFeed).where(col(CalendarFeed.id) == feed_id).values(refreshing_at=None))
             s.commit()

@@ -74,7 +74,7 @@ class DigestStore(SqlStore):
         with self.session() as s:
             return s.exec(
                 select(DigestSubscription).where(
-                    DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id
+                    col(DigestSubscription.team_id) == team_id, col(DigestSubscription.channel_id) == channel_id
                 )
             ).first()
 
@@ -121,8 +121,8 @@ class DigestStore(SqlStore):
     def delete_subscription(self, team_id: str, channel_id: str) -> bool:
         with self.session() as s:
             result = s.exec(
-                delete(DigestSubscription).where(  # type: ignore[call-overload]
-                    DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id
+                delete(DigestSubscription).where(
+                    col(DigestSubscription.team_id) == team_id, col(DigestSubscription.channel_id) == channel_id
                 )
             )
             s.commit()
@@ -275,7 +275,7 @@ class DigestStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(DigestRun)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(DigestRun.id) == row.id,
                     col(DigestRun.owner) == row.owner,
                     col(DigestRun.status) == row.status,
@@ -296,7 +296,7 @@ class DigestStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(DigestRun)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(DigestRun.id) == run.id, col(DigestRun.owner) == run.owner, col(DigestRun.status) == "posting"
                 )
                 .values(message_ts=",".join(ts)[:1000], updated_at=now)
@@ -327,7 +327,7 @@ class DigestStore(SqlStore):
             stmt = update(DigestRun).where(col(DigestRun.id) == run.id, col(DigestRun.owner) == run.owner)
             if expect is not None:
                 stmt = stmt.where(col(DigestRun.status) == expect)
-            result = s.exec(stmt.values(**values))  # type: ignore[call-overload]
+            result = s.exec(stmt.values(**values))
             s.commit()
             return bool(result.rowcount)
 
@@ -371,7 +371,7 @@ class DigestStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(DigestRun)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(DigestRun.id) == run.id,
                     col(DigestRun.owner) == run.owner,
                     col(DigestRun.status) == (expect or run.status),

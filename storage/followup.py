@@ -39,7 +39,7 @@ class FollowupStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(LeaveTrack)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(LeaveTrack.id) == row.id,
                     col(LeaveTrack.status) == row.status,
                 )

@@ -55,9 +55,7 @@ class HygieneStore(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(SessionWatch)
-                .where(  # type: ignore[call-overload]
-                    col(SessionWatch.id) == watch_id, col(SessionWatch.status).in_(list(from_))
-                )
+                .where(col(SessionWatch.id) == watch_id, col(SessionWatch.status).in_(list(from_)))
                 .values(status=to, updated_at=utcnow(), **values)
             )
             s.commit()

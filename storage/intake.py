@@ -17,12 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from storage.models import IntakeAction, utcnow
+from storage.models import IntakeAction, table_of, utcnow
 
 # A handed-back row's heartbeat: older than any takeover window, so the next recovery takes it.
 HANDED_BACK = datetime(1970, 1, 1, tzinfo=UTC)
 
-_T = IntakeAction.__table__  # type: ignore[attr-defined]
+_T = table_of(IntakeAction)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Table, Text, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 
@@ -331,3 +331,11 @@ class IntakeAction(SQLModel, table=True):
     attempts: int = 1
     outcome: str = Field(default="", max_length=32)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table a table model maps to: SQLModel's metaclass sets ``__table__``, out of a type
+    checker's sight, so it is read back from the mapper."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table

@@ -14,9 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from storage.ledger import AuditRow, Row, write
-from storage.models import AuditLog, Identity, Person, ProcessedRequest, utcnow
+from storage.models import AuditLog, Identity, Person, ProcessedRequest, table_of, utcnow
 
 T = TypeVar("T")
+
+_IDENTITY = table_of(Identity)  # read through Core: see Store.identity
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class Store(SqlStore):
         """Core, not an ORM session: every vendor action reads this first (bench/ack.py)."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(Identity.__table__).where(  # type: ignore[attr-defined]
+                _IDENTITY.select().where(
                     col(Identity.team_id) == team_id,
                     col(Identity.slack_user_id) == slack_user_id,
                     col(Identity.vendor) == vendor,
@@ -166,9 +168,7 @@ class Store(SqlStore):
         with self.session() as s:
             result = s.exec(
                 update(Identity)
-                .where(  # type: ignore[call-overload]
-                    col(Identity.id) == identity_id, col(Identity.secret_enc) == old_enc
-                )
+                .where(col(Identity.id) == identity_id, col(Identity.secret_enc) == old_enc)
                 .values(secret_enc=new_enc)
             )
             s.commit()
@@ -176,10 +176,12 @@ class Store(SqlStore):
 
     def delete_identity(self, team_id: str, slack_user_id: str, vendor: str | None = None) -> int:
         with self.session() as s:
-            stmt = delete(Identity).where(Identity.team_id == team_id, Identity.slack_user_id == slack_user_id)
+            stmt = delete(Identity).where(
+                col(Identity.team_id) == team_id, col(Identity.slack_user_id) == slack_user_id
+            )
             if vendor is not None:
-                stmt = stmt.where(Identity.vendor == vendor)
-            result = s.exec(stmt)  # type: ignore[call-overload]
+                stmt = stmt.where(col(Identity.vendor) == vendor)
+            result = s.exec(stmt)
             s.commit()
             return int(result.rowcount or 0)
 
@@ -222,7 +224,7 @@ class Store(SqlStore):
 
     def audit_log(self, limit: int = 100) -> list[AuditLog]:
         with self.session() as s:
-            return list(s.exec(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)))  # type: ignore[union-attr]
+            return list(s.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(limit)))
 
     # --- request de-duplication -------------------------------------------------------------
 
@@ -247,7 +249,7 @@ class Store(SqlStore):
     def forget_requests_before(self, cutoff: datetime | None = None) -> int:
         cutoff = cutoff or utcnow() - timedelta(days=2)
         with self.session() as s:
-            result = s.exec(delete(ProcessedRequest).where(ProcessedRequest.at < cutoff))  # type: ignore[call-overload]
+            result = s.exec(delete(ProcessedRequest).where(col(ProcessedRequest.at) < cutoff))
             s.commit()
             return int(result.rowcount or 0)
 
@@ -260,8 +262,10 @@ class Store(SqlStore):
         if taken is not None:
             return taken
         with self.session() as s:
-            result = s.exec(  # type: ignore[call-overload]
-                delete(ProcessedRequest).where(ProcessedRequest.key == key, ProcessedRequest.at < utcnow() - ttl)
+            result = s.exec(
+                delete(ProcessedRequest).where(
+                    col(ProcessedRequest.key) == key, col(ProcessedRequest.at) < utcnow() - ttl
+                )
             )
             s.commit()
             if not result.rowcount:
@@ -285,7 +289,7 @@ class Store(SqlStore):
 
         A row that can't be written is logged, never raised: the action it records has happened
         (often at a vendor), and "something went wrong" would be untrue. The lease is still given back."""
-        release = delete(ProcessedRequest).where(ProcessedRequest.key == key, ProcessedRequest.at == lease)
+        release = delete(ProcessedRequest).where(col(ProcessedRequest.key) == key, col(ProcessedRequest.at) == lease)
         try:
             with self.engine.begin() as conn:
                 conn.execute(release)

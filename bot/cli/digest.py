@@ -15,7 +15,7 @@ from datetime import date
 from bot.config import ConfigError, Settings
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     digest = sub.add_parser("digest", help="daily who's-off digests: post one now, list subscriptions")
     actions = digest.add_subparsers(dest="digest_action", required=True)
     send = actions.add_parser("send", help="post a channel's digest now (once per channel and local date)")

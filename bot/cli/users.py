@@ -43,7 +43,7 @@ def run_users_command(args: argparse.Namespace, settings: Settings) -> int:
             for slack_id, name, email in r.unmatched_slack:
                 print(f"  {slack_id}  {name}  <{email or 'no email'}>")
             print(f"{r.vendor}: {len(r.unmatched_vendor)} {r.vendor} users have no Slack account with their email:")
-            for vendor_id, name, email in r.unmatched_vendor:
-                print(f"  {vendor_id}  {name or ''}  <{email or 'no email'}>")
+            for vendor_id, vendor_name, vendor_email in r.unmatched_vendor:
+                print(f"  {vendor_id}  {vendor_name or ''}  <{vendor_email or 'no email'}>")
             print("Link someone by hand with: /timebot link @person <vendor id>")
     return 0

@@ -253,7 +253,7 @@ def create_app(
         store,
         router,
         whos_off,
-        services.morning,  # type: ignore[arg-type]
+        services.morning,  # type: ignore[arg-type]  # set by _install_hygiene above, typed Optional in Services
         approvers=followup._configured_approvers,
         sick=settings.sick_leave,
     )

@@ -23,6 +23,7 @@ How an action moves:
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import os
@@ -261,7 +262,7 @@ class Intake:
                         ", ".join(owners),
                     )
                 for row in taken:
-                    submit(lambda row=row: self._resume(row))  # type: ignore[misc]
+                    submit(functools.partial(self._resume, row))
                 count += len(taken)
                 if len(taken) < 100:
                     return count

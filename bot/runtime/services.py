@@ -41,7 +41,9 @@ class Services:
     whos_off: WhosOff
     home: Home
     digests: DigestAdmin | None = None  # set when digests are installed
-    hours: Hours = None  # type: ignore[assignment]  # set by bot/runtime/app.py (clock hygiene)
+    # These three are set by bot/runtime/app.py (clock hygiene) before the first request: typed as
+    # never None for their readers, which the None placeholder contradicts until then.
+    hours: Hours = None  # type: ignore[assignment]
     whos_in: WhosIn = None  # type: ignore[assignment]
     hygiene: ClockHygiene = None  # type: ignore[assignment]
     followup: LeaveFollowup | None = None  # set by the composition root (leave follow-up)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -42,7 +42,7 @@ _REASONS = {
 }
 
 
-def bolt_request(raw: str, query: str, headers: dict[str, str]) -> BoltRequest:
+def bolt_request(raw: str, query: str, headers: dict[str, str | Sequence[str]]) -> BoltRequest:
     """A BoltRequest, working around slack-bolt 1.30 parsing any form body that merely
     contains the word "payload" (``/clockin payload team``) as an empty dict."""
     request = BoltRequest(body=raw, query=query, headers=headers)
@@ -273,6 +273,7 @@ class HttpServer:
 
     @property
     def port(self) -> int:
+        # waitress sets effective_port on the (single-socket) server it builds; its stubs leave it out
         return int(self.server.effective_port)  # type: ignore[union-attr]
 
     def start(self) -> HttpServer:

@@ -138,7 +138,7 @@ class WorkPool:
         self.pending = 0
         metrics.watch_pool(self)
 
-    def submit(self, fn: Callable[[], None], on_slow: Callable[[], None] | None = None) -> Future[None]:
+    def submit(self, fn: Callable[[], object], on_slow: Callable[[], None] | None = None) -> Future[None]:
         """Run ``fn`` on the pool; call ``on_slow`` once if it has not finished in ``slow_after``."""
         if on_slow is not None:  # the notice is logged under the job's action id too (bot.telemetry.logs)
             on_slow = functools.partial(contextvars.copy_context().run, on_slow)

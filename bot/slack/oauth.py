@@ -225,7 +225,8 @@ class AwayStatusConsentFlow(OAuthFlow):
     def build_authorize_url(self, state: str, request: BoltRequest) -> str:
         """Bolt passes a ``team`` query on to Slack's page; only a team id goes through (any other
         text would end up in the Location header, where a non-Latin-1 one cannot be sent)."""
-        team = (request.query.get("team") or [None])[0]
+        teams = request.query.get("team")
+        team = teams[0] if teams else None
         return self.settings.authorize_url_generator.generate(
             state=state, team=team if team and _TEAM.fullmatch(team) else None
         )

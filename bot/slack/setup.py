@@ -104,7 +104,8 @@ def verify_app_token(settings: Settings) -> None:
 
 
 def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
+    manifest: dict[str, Any] = yaml.safe_load(path.read_text())
+    return manifest
 
 
 def manifest_scopes(manifest: dict[str, Any] | None = None) -> list[str]:

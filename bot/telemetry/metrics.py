@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -345,7 +345,14 @@ class CountRateLimits(RetryHandler):
         return False
 
 
-def count_rate_limits(client: Any) -> Any:
+class _Retrying(Protocol):
+    retry_handlers: list[RetryHandler]
+
+
+_Client = TypeVar("_Client", bound=_Retrying)
+
+
+def count_rate_limits(client: _Client) -> _Client:
     """Put ``CountRateLimits`` first among ``client``'s retry handlers; returns the client."""
     if not any(isinstance(h, CountRateLimits) for h in client.retry_handlers):
         client.retry_handlers.insert(0, CountRateLimits())
@@ -430,4 +437,4 @@ def breaker_state(breaker: Any) -> int:
 
 
 state = _StateCollector(live_vendors, lambda: list(_pools))
-registry.register(state)  # type: ignore[arg-type]
+registry.register(state)

@@ -178,7 +178,7 @@ class AwayStatus:
     def restore_now(self, team_id: str, user_id: str, key: str) -> bool:
         """The leave ``key`` is over (cancelled): restore the person's previous status now."""
         consent = self.store.token(team_id, user_id)
-        row = self.store.record(team_id, user_id, key)
+        row = self.store.entry(team_id, user_id, key)
         if consent is None or not consent.enabled or row is None or row.state != "set":
             return False
         token = self._token(consent)
@@ -240,7 +240,10 @@ class AwayStatus:
         if last is None or (now - last).total_seconds() >= self.options.poll_seconds:
             return True
         tz = self.people.cached_zone(team_id, user_id)
-        half = lambda m: (m.astimezone(tz).date(), m.astimezone(tz).hour >= 12)  # noqa: E731
+
+        def half(moment: datetime) -> tuple[date, bool]:
+            return moment.astimezone(tz).date(), moment.astimezone(tz).hour >= 12
+
         return half(last) != half(now)
 
     def _set(

@@ -251,7 +251,8 @@ def render_feed(report: WhosOffReport, zone_of: Callable[[str | None], ZoneInfo]
         event.add("transp", "TRANSPARENT")
         event.add("dtstamp", stamp)
         cal.add_component(event)
-    return cal.to_ical().decode()
+    ical: bytes = cal.to_ical()
+    return ical.decode()
 
 
 def _span_events(span: OffSpan, off_days: set[date], zone: ZoneInfo) -> list[Event]:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as wall_time
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,8 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
+UTC_ZONE = ZoneInfo("UTC")
+
 
 @dataclass(frozen=True)
 class ClockResult:
@@ -32,7 +34,7 @@ class ClockResult:
     vendor: str
     session: ClockSession | None = None
     day: date | None = None
-    tz: ZoneInfo = UTC  # type: ignore[assignment]
+    tz: ZoneInfo = UTC_ZONE  # every result names the person's zone: this is only a fallback
     latest_end: datetime | None = None
     note_dropped: bool = False  # the person wrote a note the vendor has nowhere to keep
     backdated: bool = False  # a resumed clock-in recorded at the time it was asked, not now

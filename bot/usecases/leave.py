@@ -63,7 +63,11 @@ def named_type(types: list[LeaveType], words: str) -> tuple[LeaveType | None, bo
     wanted = " ".join(words.lower().split())
     if not wanted or not types:
         return None, not wanted
-    for match in (lambda name: wanted in name, lambda name: any(w in name for w in wanted.split() if len(w) > 2)):
+    matchers: tuple[Callable[[str], bool], ...] = (
+        lambda name: wanted in name,
+        lambda name: any(w in name for w in wanted.split() if len(w) > 2),
+    )
+    for match in matchers:
         found = next((t for t in types if match(t.name.lower())), None)
         if found is not None:
             return found, True

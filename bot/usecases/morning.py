@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.domain import Action, Actor, SickLeave
+from bot.domain import Actor, SickLeave
 from bot.errors import UserError, VendorError
 from bot.usecases.people import People
 from bot.usecases.ranges import is_working_day
 from bot.usecases.scope import Scope
 from bot.usecases.whos_in import InEntry, WhosIn
 from bot.usecases.whos_off import OffEntry, WhosOff
+from bot.vendors.base import as_identity
 from bot.vendors.registry import Router
 from storage.store import Store
 
@@ -95,7 +96,8 @@ class MorningView:
         except VendorError as exc:  # who is in still answers when leave can't be read
             notes.append(f"Leave couldn't be read: {exc.user_message}")
         away = {e.slack_user_id for e in on_leave if e.slack_user_id}
-        not_in, not_working = [], []
+        not_in: list[Member] = []
+        not_working: list[Member] = []
         for sid, person in known.items():
             if sid in working or sid in away:
                 continue
@@ -128,10 +130,11 @@ class MorningView:
             for r in self.store.identities_for_vendor(team_id, vendor.name)
             if r.vendor_user_id in in_vendor
         }
-        if Action.IDENTITY in vendor.capabilities:
+        identity = as_identity(vendor)
+        if identity is not None:
             emails = {
                 (p.email or "").lower()
-                for p in self.people.directory(vendor)  # type: ignore[arg-type]
+                for p in self.people.directory(identity)
                 if p.vendor_user_id in in_vendor and p.email
             }
             found |= {p.slack_user_id for p in self.store.people(team_id) if p.email and p.email.lower() in emails}

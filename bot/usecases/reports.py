@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import formatting as fmt
 from bot.crypto import UndecryptableSecret
-from bot.domain import Action, Actor, ClockSession, Portion, SickLeave
+from bot.domain import Actor, ClockSession, Portion, SickLeave
 from bot.errors import UserError, VendorError
 from bot.parse import InputError, parse_date_range, quote
 from bot.usecases.hours import day_totals
@@ -35,6 +35,7 @@ from bot.usecases.morning import MorningView
 from bot.usecases.people import People
 from bot.usecases.scope import Scope
 from bot.usecases.whos_off import WhosOff
+from bot.vendors.base import as_identity
 from bot.vendors.registry import Router
 from storage.store import Store
 
@@ -69,12 +70,12 @@ def parse_report_period(text: str, today: date) -> tuple[date, date]:
     if ".." in raw:
         return parse_date_range(raw, text, MAX_REPORT_DAYS, REPORT_HELP)
     try:
-        start = date.fromisoformat(raw + "-01") if len(raw) == 7 else None
+        month = date.fromisoformat(raw + "-01") if len(raw) == 7 else None
     except ValueError:
-        start = None
-    if start is None:
+        month = None
+    if month is None:
         raise InputError(f"I don't understand the period {quote(text)}. Try {REPORT_HELP}.")
-    return start, _month_end(start)
+    return month, _month_end(month)
 
 
 def _month_end(first: date) -> date:
@@ -134,15 +135,16 @@ class Reports:
         return lambda slack_id: slack_id is not None and slack_id in approvees
 
     def _approvees(self, actor: Actor) -> frozenset[str]:
-        vendor = self.router.maybe(Action.LEAVE_DECISION)
+        vendor = self.router.decision()
         configured = actor.user_id in set(self.configured_approvers())
         found: set[str] = set()
         rows = self.store.identities_for_vendor(actor.team_id, vendor.name) if vendor is not None else []
         named_by_vendor: set[str] = set()
         email = (actor.email or "").lower()
         for row in rows:
+            assert vendor is not None  # there are rows only with a vendor
             try:
-                approvers = vendor.approvers(self.people.vendor_user(row))  # type: ignore[union-attr]
+                approvers = vendor.approvers(self.people.vendor_user(row))
             except (VendorError, UndecryptableSecret):
                 approvers = []
             if approvers:
@@ -215,11 +217,12 @@ class Reports:
             def email_of(code: str) -> str:
                 nonlocal directory
                 if directory is None:
+                    identity = as_identity(vendor)
                     directory = (
-                        {p.vendor_user_id.lower(): p.email for p in self.people.directory(vendor)}
-                        if Action.IDENTITY in vendor.capabilities
+                        {p.vendor_user_id.lower(): p.email for p in self.people.directory(identity)}
+                        if identity is not None
                         else {}
-                    )  # type: ignore[arg-type]
+                    )
                 return (directory.get(code.lower()) or "").lower()
 
             for code, name, session in vendor.everyones_sessions(lo, hi):

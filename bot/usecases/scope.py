@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -142,7 +143,8 @@ class SlackDirectory:
         cursor: str | None = None
         while True:  # documented without paging; a cursor, should Slack ever send one, is followed
             try:
-                page = self.slack.usergroups_users_list(usergroup=group, **({"cursor": cursor} if cursor else {}))
+                paging: dict[str, Any] = {"cursor": cursor} if cursor else {}
+                page = self.slack.usergroups_users_list(usergroup=group, **paging)
             except SlackApiError as exc:
                 raise self._refused(exc, f"the user group @{scope.label or group}", "") from None
             users.update(page.get("users") or [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar, Protocol, cast, runtime_checkable
+from typing import ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from pydantic_settings import BaseSettings
 
@@ -28,6 +28,7 @@ from bot.domain import (
     VendorPerson,
     VendorUser,
 )
+from bot.vendors.http import HttpPolicy
 from bot.vendors.settings import env_name
 
 
@@ -180,7 +181,8 @@ class BalanceVendor(Vendor, Protocol):
     def balances(self, user: VendorUser) -> list[Balance]: ...
 
 
-PROTOCOLS: Mapping[Action, type[Vendor]] = {
+# `type[object]`: a protocol class is a fine isinstance() argument but not a concrete `type[Vendor]`.
+PROTOCOLS: Mapping[Action, type[object]] = {
     Action.LEAVE_DECISION: LeaveDecisionVendor,
     Action.CANCEL: CancelVendor,
     Action.BALANCES: BalanceVendor,
@@ -205,21 +207,24 @@ def as_identity(vendor: Vendor) -> IdentityVendor | None:
     return cast(IdentityVendor, vendor) if Action.IDENTITY in vendor.capabilities else None
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
 @dataclass(frozen=True)
-class VendorSpec:
-    """How the registry finds, configures and builds one vendor."""
+class VendorSpec(Generic[SettingsT]):
+    """How the registry finds, configures and builds one vendor (``SettingsT``: its settings class)."""
 
     name: str
     label: str
-    settings_cls: type[BaseSettings]
-    is_configured: Callable[[BaseSettings], bool]
-    build: Callable[..., Vendor]
+    settings_cls: type[SettingsT]
+    is_configured: Callable[[SettingsT], bool]
+    build: Callable[[SettingsT, HttpPolicy], Vendor]
     settings_hint: str = ""
     required: tuple[str, ...] = ()  # settings fields without which the vendor is not configured
     credentials_hint: str = ""  # for an operator: the settings holding the credentials ``check()`` uses
     url_hint: str = ""  # … and where the vendor is
 
-    def missing(self, settings: BaseSettings) -> list[str]:
+    def missing(self, settings: SettingsT) -> list[str]:
         """The required settings ``settings`` lacks, by their environment names."""
 
         def empty(value: object) -> bool:

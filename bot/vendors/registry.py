@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from pydantic import ValidationError
 
@@ -21,6 +21,7 @@ from bot.vendors.base import (
     DepartmentsVendor,
     HolidaysVendor,
     IdentityVendor,
+    LeaveDecisionVendor,
     LeaveVendor,
     SessionsReader,
     Vendor,
@@ -35,7 +36,7 @@ VendorName = Literal["timeclock", "timetap", "swipeclock", "whosoff"]
 VENDOR_MODULES: tuple[VendorName, ...] = get_args(VendorName)  # the one list of vendor names, in routing order
 
 
-def specs() -> list[VendorSpec]:
+def specs() -> list[VendorSpec[Any]]:
     """Every vendor Timebot knows, in preference order for default routing."""
     found = []
     for name in VENDOR_MODULES:
@@ -49,7 +50,7 @@ def specs() -> list[VendorSpec]:
     return found
 
 
-def spec(name: str) -> VendorSpec:
+def spec(name: str) -> VendorSpec[Any]:
     for s in specs():
         if s.name == name:
             return s
@@ -61,7 +62,7 @@ def load_vendors(policy: HttpPolicy, env_file: str | None = ".env") -> dict[str,
     vendors: dict[str, Vendor] = {}
     for s in specs():
         try:
-            settings = s.settings_cls(_env_file=env_file)  # type: ignore[call-arg]
+            settings = s.settings_cls(_env_file=env_file)
         except ValidationError as exc:
             raise ConfigError(one_line(exc, s.settings_cls)) from None
         if not s.is_configured(settings) and settings.model_fields_set:
@@ -124,6 +125,9 @@ class Router:
 
     def maybe_leave(self) -> LeaveVendor | None:
         return cast(LeaveVendor | None, self.maybe(Action.LEAVE))
+
+    def decision(self) -> LeaveDecisionVendor | None:
+        return cast(LeaveDecisionVendor | None, self.maybe(Action.LEAVE_DECISION))
 
     def whos_off(self) -> WhosOffVendor:
         return cast(WhosOffVendor, self.for_action(Action.WHOS_OFF))

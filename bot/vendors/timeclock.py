@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -71,6 +71,10 @@ def sign(user_id: str, api_key: str, timestamp: int) -> str:
     return f"{user_id}:{timestamp}:{checksum}"
 
 
+@overload
+def _utc(stamp: int) -> datetime: ...
+@overload
+def _utc(stamp: int | None) -> datetime | None: ...
 def _utc(stamp: int | None) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(int(stamp), UTC)
 
@@ -188,8 +192,8 @@ class TimeClock:
             raise VendorRejected(self.label, message, field=_FIELD_NAMES.get(first.get("field"), first.get("field")))
         if status == 404:
             raise VendorRejected(self.label, "TimeClock couldn't find that record; it may have been deleted.")
-        message = body.get("message") if isinstance(body, dict) else None
-        raise VendorError(self.label, f"TimeClock answered with an error (HTTP {status}).", detail=str(message or ""))
+        said = body.get("message") if isinstance(body, dict) else None
+        raise VendorError(self.label, f"TimeClock answered with an error (HTTP {status}).", detail=str(said or ""))
 
     def _pages(self, user: VendorUser, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -232,7 +236,7 @@ class TimeClock:
         project = row.get("project") or None
         return ClockSession(
             session_id=str(row["id"]),
-            started_at=_utc(row["clockIn"]),  # type: ignore[arg-type]
+            started_at=_utc(row["clockIn"]),
             ended_at=_utc(row.get("clockOut")),
             project=project.get("name") if isinstance(project, dict) else None,
             note=row.get("note"),
@@ -478,7 +482,7 @@ SPEC = VendorSpec(
     name="timeclock",
     label="TimeClock",
     settings_cls=TimeClockSettings,
-    is_configured=lambda s: bool(s.base_url),  # type: ignore[attr-defined]
+    is_configured=lambda s: bool(s.base_url),
     build=lambda s, policy: TimeClock(s, policy),
     settings_hint="TIMECLOCK_BASE_URL",
     required=("base_url",),

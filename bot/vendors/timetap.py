@@ -439,14 +439,14 @@ class TimeTap:
         """A time-off row as an Absence, or None for rows that are not live time off."""
         if row.get("active") is False or str(row.get("status") or "").upper() in {"CANCELLED", "DELETED"}:
             return None
-        reason = row.get("reason") if isinstance(row.get("reason"), Mapping) else {}
+        reason: Mapping[str, Any] = r if isinstance(r := row.get("reason"), Mapping) else {}
         if ("reasonType" in reason or "personal" in reason) and not _is_personal(reason):
             return None  # a client appointment, should the filter ever be ignored
         staff_id, start = _staff_id(row), _day(row.get("startDate"))
         if staff_id is None or start is None:
             return None
         end = _day(row.get("endDate")) or start
-        staff = row.get("staff") if isinstance(row.get("staff"), Mapping) else {}
+        staff: Mapping[str, Any] = s if isinstance(s := row.get("staff"), Mapping) else {}
         person = people.get(staff_id)
         ident = row.get("timeOffId") or row.get("calendarId")
         return Absence(
@@ -519,7 +519,7 @@ SPEC = VendorSpec(
     name="timetap",
     label="TimeTap",
     settings_cls=TimeTapSettings,
-    is_configured=lambda s: bool(s.api_key and s.private_key),  # type: ignore[attr-defined]
+    is_configured=lambda s: bool(s.api_key and s.private_key),
     build=lambda s, policy: TimeTap(s, policy),
     settings_hint="TIMETAP_API_KEY / TIMETAP_PRIVATE_KEY / TIMETAP_BASE_URL",
     required=("api_key", "private_key"),

@@ -773,12 +773,8 @@ SPEC = VendorSpec(
     label="WhosOff",
     settings_cls=WhosOffSettings,
     is_configured=lambda s: bool(
-        s.root()
-        and s.app_id
-        and s.client_secret.get_secret_value()  # type: ignore[attr-defined]
-        and s.username
-        and s.password.get_secret_value()
-    ),  # type: ignore[attr-defined]
+        s.root() and s.app_id and s.client_secret.get_secret_value() and s.username and s.password.get_secret_value()
+    ),
     build=lambda s, policy: WhosOff(s, policy),
     settings_hint="WHOSOFF_BASE_URL, WHOSOFF_APP_ID, WHOSOFF_CLIENT_SECRET, WHOSOFF_USERNAME (a Super User), "
     "WHOSOFF_PASSWORD and WHOSOFF_IP_ADDRESS",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
 from bot.domain import SICK_LEAVE, Absence, LinkField, SickLeave
-from bot.parse import esc
+from bot.parse import esc as esc  # re-exported: listeners write blocks.esc
 from bot.usecases.clock import ClockResult
 from bot.usecases.home import HomeState, StatusReport
 from bot.usecases.leave import LeaveForm, LeaveResult

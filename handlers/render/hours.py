@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
@@ -25,7 +25,8 @@ def hours_blocks(report: HoursReport) -> Blocks:
     """A line per day, the range's total, and per project where the vendor has them."""
     lines = []
     long = len(report.days) > 7  # over a week: the days with hours, and a subtotal per week
-    week_total, week_start = timedelta(), None
+    week_total = timedelta()
+    week_start: date | None = None
     for n, day in enumerate(report.days):
         running = " _(running)_" if day.running else ""
         if not long or day.worked or day.running:
@@ -35,7 +36,7 @@ def hours_blocks(report: HoursReport) -> Blocks:
             week_total += day.worked
             if day.day.weekday() == 6 or n == len(report.days) - 1:
                 lines.append(f"_Week {fmt.day_range(week_start, day.day)}: {hm(week_total)}_")
-                week_total, week_start = timedelta(), None  # type: date | None
+                week_total, week_start = timedelta(), None
     blocks: Blocks = [section(f"*{hours_title(report)}*")]
     if len(report.days) > 1:
         blocks.extend(sections("*Per day*", lines))

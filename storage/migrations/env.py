@@ -14,7 +14,10 @@ def run_migrations_online() -> None:
     if engine is None:
         from storage.db import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no engine handed over and no sqlalchemy.url configured")
+        engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
