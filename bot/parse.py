@@ -191,6 +191,7 @@ class LeaveShortcut:
     half_start: bool = False  # the first day from the afternoon
     half_end: bool = False  # the last day until noon
     kind: str = ""
+    said: str = ""  # what was understood of free text, said at the top of the form
 
 
 def parse_timeoff(text: str, today: date) -> LeaveShortcut:
