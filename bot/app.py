@@ -39,6 +39,7 @@ from bot.observe import ObservedApp
 from bot.reminders import start_reminders
 from bot.services import Services
 from bot.slack_oauth import START_PATH, missing_settings, status_oauth_flow
+from bot.usecases import typed_leave
 from bot.usecases.calendar import Calendars
 from bot.usecases.clock import Clock
 from bot.usecases.clock_hygiene import ClockHygiene, HygienePolicy
@@ -237,6 +238,7 @@ def create_app(
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)
+    typed_leave.warm_up()  # dateparser loads its language data now, not on the first /timeoff's ack path
     handlers.register(app, services, client)
     runtime = Runtime(settings, engine, app, services, client, gate=gate, directory=directory)
     runtime.on_close.append(engine.dispose)

@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import dateparser
 
 from bot import formatting as fmt
-from bot.domain import LeaveRequest, LeaveType, Portion
-from bot.parse import LAST_WORKING_WEEKDAY, LeaveShortcut, clean_text, quote, working_week
+from bot.domain import Action, Actor, LeaveRequest, LeaveType, Portion
+from bot.errors import UserError
+from bot.parse import LAST_WORKING_WEEKDAY, LeaveShortcut, clean_text, esc, quote, working_week
+from bot.usecases.leave import Leave, LeaveResult
 
 DateOrder = Literal["dmy", "mdy", "ask"]
 
@@ -330,3 +333,49 @@ def pick_type(types: list[LeaveType], kind: str) -> list[LeaveType]:
     if not telling:
         return []
     return [t for t in types if all(w in t.name.lower() for w in telling)]
+
+
+KIND_WORDS = "kind_words"  # the intake payload's key for the typed kind: the type is picked when it is sent
+
+
+@dataclass(frozen=True)
+class TypedOutcome:
+    """What came of clear text: ``result`` when it was sent; else the types its kind named (none
+    or several), for the form. ``can_undo``: the vendor lets Timebot cancel it."""
+
+    vendor: str
+    result: LeaveResult | None = None
+    matches: tuple[LeaveType, ...] = ()
+    can_undo: bool = False
+
+    def why_not(self, kind: str) -> str:
+        """Why it was not sent, in the person's words."""
+        if not self.matches:
+            return f"{esc(self.vendor)} has no leave type called {quote(kind)}."
+        names = ", ".join(esc(t.name) for t in self.matches[:5])
+        return f"{quote(kind)} could be any of {names}."
+
+
+def send_typed(leave: Leave, actor: Actor, request: LeaveRequest, kind: str) -> TypedOutcome:
+    """Send ``request`` with the one vendor type ``kind`` names, through the same use case as the
+    form (its checks, its follow-up, its audit); none sent when the kind names none or several.
+    Sick leave is sent like any other: whether it needs approving is the vendor's business."""
+    vendor = leave.router.leave()
+    matches = tuple(pick_type(vendor.leave_types(), kind))
+    if len(matches) != 1:
+        return TypedOutcome(vendor.label, None, matches)
+    result = leave.request_leave(actor, replace(request, leave_type=matches[0].id))
+    return TypedOutcome(vendor.label, result, matches, Action.CANCEL in vendor.capabilities)
+
+
+def resumed_request(leave: Leave, request: LeaveRequest, payload: Mapping[str, Any]) -> LeaveRequest:
+    """A request from typed text finished after a restart: its type picked as it would have been
+    (the payload keeps the typed kind, not a type id)."""
+    kind = str(payload.get(KIND_WORDS) or "")
+    if not kind or request.leave_type:
+        return request
+    vendor = leave.router.leave()
+    matches = pick_type(vendor.leave_types(), kind)
+    if len(matches) != 1:
+        raise UserError(TypedOutcome(vendor.label, None, tuple(matches)).why_not(kind))
+    return replace(request, leave_type=matches[0].id)
