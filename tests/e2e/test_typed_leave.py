@@ -17,9 +17,7 @@ from tests.support import next_monday
 
 
 def button(reply: dict[str, Any], action_id: str) -> dict[str, Any]:
-    return next(
-        e for b in reply.get("blocks") or [] for e in b.get("elements", []) if e.get("action_id") == action_id
-    )
+    return next(e for b in reply.get("blocks") or [] for e in b.get("elements", []) if e.get("action_id") == action_id)
 
 
 def test_clear_text_files_the_leave_at_the_vendor_at_once_and_opens_no_form(
