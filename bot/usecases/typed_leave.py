@@ -159,7 +159,10 @@ def _words(text: str) -> list[str]:
     """Lower-case words, with range marks (``-``, ``..``, a dash) made words of their own; an
     ISO date and the ``half-start``/``half-end`` words keep their hyphens."""
     found: list[str] = []
-    for raw in text.lower().replace(",", " ").replace("–", "-").replace("—", "-").replace("..", " - ").split():
+    for word in text.lower().replace(",", " ").replace("–", "-").replace("—", "-").replace("..", " - ").split():
+        raw = word.strip("!?;:()\"“”'").rstrip(".")  # "sick today!", "(pto)"
+        if not raw:
+            continue
         if _ISO.match(raw) or raw in _HALF_START | _HALF_END:
             found.append(raw)
             continue
@@ -259,7 +262,7 @@ def _next(month: int, day: int, from_: date, year: int | None) -> date | None:
     """``day``/``month`` of ``year``, or when none is given the next one from ``from_`` on."""
     if not 1 <= month <= 12:
         return None
-    for y in [year] if year is not None else [from_.year, from_.year + 1, from_.year + 4]:
+    for y in [year] if year is not None else range(from_.year, from_.year + 9):  # 29 Feb: up to 8 years on
         try:
             found = date(y, month, day)
         except ValueError:
@@ -309,6 +312,8 @@ def _day_and_month(phrase: str, from_: date) -> date:
             "PREFER_DATES_FROM": "future",
         },
     )
+    if parsed is None and "feb" in phrase:  # 29 feb: dateparser reads it only in a leap year
+        parsed = dateparser.parse(phrase + " 2028", languages=["en"], settings={"REQUIRE_PARTS": ["day", "month"]})
     if parsed is None:
         raise _Unread(f"I couldn't read {quote(phrase)} as a day.")
     if any(_YEAR.match(w) for w in phrase.split()):

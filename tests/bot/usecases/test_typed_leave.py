@@ -8,8 +8,11 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from bot.domain import LeaveType
+from bot.parse import InputError
 from bot.usecases.typed_leave import pick_type, read_typed_leave
 
 AUCKLAND, LOS_ANGELES = ZoneInfo("Pacific/Auckland"), ZoneInfo("America/Los_Angeles")
@@ -63,6 +66,9 @@ TABLE: list[tuple[str, str, tuple[date, date], tuple[date, date], str, str]] = [
     ("the 6th", "ask", (d(12, 6), d(12, 6)), (d(12, 6), d(12, 6)), "", ""),
     ("friday", "ask", (d(12, 4), d(12, 4)), (d(12, 11), d(12, 11)), "", ""),
     ("7/12 pto", "dmy", (d(12, 7), d(12, 7)), (d(12, 7), d(12, 7)), "", "pto"),
+    ("sick today!", "ask", (d(12, 4), d(12, 4)), (d(12, 6), d(12, 6)), "", "sick"),
+    ("29 feb", "ask", (d(2, 29, 2028), d(2, 29, 2028)), (d(2, 29, 2028), d(2, 29, 2028)), "", ""),
+    ("ooo mon-wed", "ask", (d(12, 7), d(12, 9)), (d(12, 7), d(12, 9)), "", "ooo"),
 ]
 CASES = [
     pytest.param(zone, today, row, id=f"{row[0]}|{row[1]}|{zone.split('/')[1]}|{today:%a}")
@@ -145,3 +151,53 @@ def test_a_kind_that_names_several_types_picks_them_all() -> None:
 
 def test_a_kind_that_names_no_type_picks_none() -> None:
     assert pick_type(TYPES, "jury duty") == []
+
+
+WORDS = st.sampled_from(
+    [
+        "sick",
+        "pto",
+        "today",
+        "tomorrow",
+        "next",
+        "friday",
+        "to",
+        "-",
+        "dec",
+        "24",
+        "3rd",
+        "12/07",
+        "31/02",
+        "am",
+        "pm",
+        "half",
+        "week",
+        "2027",
+        "2026-12-24..2026-12-31",
+        "29 feb",
+        "..",
+        "the",
+        "until",
+        "jan",
+        "30",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(st.text(max_size=80), st.lists(WORDS, max_size=7).map(" ".join)),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)),
+    st.sampled_from(["ask", "dmy", "mdy"]),
+)
+@example("24 dec to 2 jan - friday", datetime(2026, 12, 4, tzinfo=UTC), "ask")
+def test_any_text_is_read_to_days_in_order_or_to_a_doubt_never_to_a_crash(text: str, now: datetime, order: str) -> None:
+    try:
+        read = read_typed_leave(text, now, LOS_ANGELES, order)  # type: ignore[arg-type]
+    except InputError as exc:
+        assert "too long" in str(exc)
+        return
+    if read.start is not None:
+        assert read.end is not None and read.start <= read.end
+    assert read.clear == (read.start is not None and not read.doubts and bool(read.kind))
+    assert read.understood() or read.clear
