@@ -366,11 +366,25 @@ def send_typed(leave: Leave, actor: Actor, request: LeaveRequest, kind: str) -> 
     form (its checks, its follow-up, its audit); none sent when the kind names none or several.
     Sick leave is sent like any other: whether it needs approving is the vendor's business."""
     vendor = leave.router.leave()
-    matches = tuple(pick_type(vendor.leave_types(), kind))
+    matches = tuple(pick_type(leave.leave_types(vendor), kind))
     if len(matches) != 1:
         return TypedOutcome(vendor.label, None, matches)
     result = leave.request_leave(actor, replace(request, leave_type=matches[0].id))
     return TypedOutcome(vendor.label, result, matches, Action.CANCEL in vendor.capabilities)
+
+
+def check_kind(leave: Leave, typed: TypedLeave) -> TypedLeave:
+    """Clear text whose kind names none or several of the types this process knows (read lately:
+    no vendor call, this runs before the ack) gets a doubt, so the form opens at once; with none
+    known, the kind is checked when the request is sent."""
+    known = leave.known_types() if typed.clear else None
+    if known is None:
+        return typed
+    matches = pick_type(known, typed.kind)
+    if len(matches) == 1:
+        return typed
+    doubt = TypedOutcome("", None, tuple(matches)).why_not(typed.kind) if matches else "Which type of leave is it?"
+    return replace(typed, doubts=(*typed.doubts, doubt))
 
 
 def resumed_request(leave: Leave, request: LeaveRequest, payload: Mapping[str, Any]) -> LeaveRequest:
@@ -380,7 +394,7 @@ def resumed_request(leave: Leave, request: LeaveRequest, payload: Mapping[str, A
     if not kind or request.leave_type:
         return request
     vendor = leave.router.leave()
-    matches = pick_type(vendor.leave_types(), kind)
+    matches = pick_type(leave.leave_types(vendor), kind)
     if len(matches) != 1:
         raise UserError(TypedOutcome(vendor.label, None, tuple(matches)).why_not(kind))
     return replace(request, leave_type=matches[0].id)

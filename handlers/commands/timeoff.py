@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.domain import Actor
 from bot.parse import InputError
 from bot.services import Services
-from bot.usecases.typed_leave import read_typed_leave
+from bot.usecases.typed_leave import check_kind, read_typed_leave
 from handlers.commands.typed_leave import send_typed_leave
 from handlers.modals import open_leave_modal
 from handlers.render import leave
@@ -31,7 +31,7 @@ def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         # the person's zone from the cached profile: reading stays on the ack path, without a call
         now, tz = services.now(), services.people.cached_zone(command["team_id"], command["user_id"])
         try:
-            read = read_typed_leave(text, now, tz, services.settings.date_order)
+            read = check_kind(services.leave, read_typed_leave(text, now, tz, services.settings.date_order))
         except InputError as exc:
             ack(text=str(exc))
             return

@@ -84,3 +84,17 @@ def test_a_kind_the_vendor_has_no_type_for_sends_nothing_and_offers_the_form(
     bot.driver.click(OPEN_FORM_ACTION, value=button(reply, OPEN_FORM_ACTION)["value"], container="message")
     view = slack.wait_call("views.update")[0].args["view"]
     assert (field(view, "start"), field(view, "leave_type")) == (day.isoformat(), "Other time off")
+
+
+def test_a_kind_naming_no_type_opens_the_form_at_once_once_the_types_are_known(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    bot.driver.command("/timeoff")  # the empty form: its types are read, and kept
+    slack.wait_call("views.update")
+    day = next_monday() + timedelta(days=14)
+    _, key = bot.driver.command("/timeoff", f"sick {day.isoformat()}")
+    view = slack.wait_call("views.update", 2)[-1].args["view"]
+    assert (field(view, "start"), field(view, "leave_type")) == (day.isoformat(), "Other time off")
+    assert "Which type of leave is it?" in json.dumps(view["blocks"])
+    assert not slack.responses[key] and not tc_sim.off_times
