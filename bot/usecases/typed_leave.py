@@ -107,12 +107,14 @@ class TypedLeave:
         return LeaveShortcut(start, end, self.half_start, self.half_end, self.kind, self.understood())
 
     def understood(self) -> str:
-        parts = [f"I read {quote(self.text, 60)} as {self.days}" if self.start else ""]
-        if self.kind:
-            parts.append(f"leave type {quote(self.kind)}")
-        said = ", ".join(p for p in parts if p)
+        """What was read and what is in doubt, for the person (mrkdwn-safe)."""
+        kind = f"leave type {quote(self.kind)}" if self.kind else ""
+        if self.start is not None:
+            said = f"I read {quote(self.text, 60)} as {self.days}" + (f", {kind}." if kind else ".")
+        else:
+            said = f"I read the {kind}." if kind else ""
         doubts = " ".join(self.doubts) or ("" if self.kind else "Which type of leave is it?")
-        return " ".join(s for s in (f"{said}." if said else "", doubts) if s)
+        return " ".join(s for s in (said, doubts) if s)
 
 
 class _Unread(ValueError):
