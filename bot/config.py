@@ -236,6 +236,12 @@ class Settings(BaseSettings):
         alias="TIMEBOT_LEAVE_BACKDATE_DAYS",
         description="How far in the past a leave request may start (days)",
     )
+    date_order: Literal["dmy", "mdy", "ask"] = Field(
+        default="ask",
+        alias="TIMEBOT_DATE_ORDER",
+        description="How `/timeoff 12/07` reads: `dmy` (12 July), `mdy` (7 December), or `ask`: the form "
+        "opens with both readings said when both are real days",
+    )
     whosoff_webhook_secret: SecretStr | None = Field(
         default=None,
         alias="WHOSOFF_WEBHOOK_SECRET",

@@ -173,43 +173,14 @@ def parse_channel(token: str) -> str:
     raise InputError(f"{quote(token)} isn't a channel. Mention it, like #team.")
 
 
-TIMEOFF_HELP = (
-    "Type the days as 2026-12-24 or 2026-12-24..2026-12-31 (or today, tomorrow, a weekday), then "
-    "half-start or half-end for a half day, then part of the leave type's name, "
-    "e.g. `/timeoff 2026-12-07..2026-12-08 half-end vacation`; or `/timeoff list` for your leave."
-)
-_HALF_START = {"half-start", "halfstart", "pm", "afternoon"}
-_HALF_END = {"half-end", "halfend", "am", "morning"}
-
-
 @dataclass(frozen=True)
 class LeaveShortcut:
-    """What ``/timeoff`` typed text says: the days, which ends are half days, and words naming a type."""
+    """The leave form's fields as typed text filled them in (bot/usecases/typed_leave.py reads it): the
+    days, which ends are half days, words naming a type, and what was understood, for the form."""
 
     start: date
     end: date
     half_start: bool = False  # the first day from the afternoon
     half_end: bool = False  # the last day until noon
     kind: str = ""
-
-
-def parse_timeoff(text: str, today: date) -> LeaveShortcut:
-    """``2026-12-07..2026-12-08 half-end sick`` → the form's pre-filled fields. On one day,
-    ``morning``/``am`` and ``afternoon``/``pm`` say which half."""
-    words = split_args(text)
-    if not words:
-        raise InputError(TIMEOFF_HELP)
-    first = words[0].lower()
-    if ".." in first:
-        start, end = parse_date_range(first, words[0], 366, "a range like 2026-12-24..2026-12-31")
-    elif _ISO.match(first) or first in {"today", "tomorrow", *_WEEKDAYS}:
-        start, end = parse_period(first, today)
-    else:
-        raise InputError(f"I couldn't read {quote(words[0])} as a day. {TIMEOFF_HELP}")
-    rest = [w.lower() for w in words[1:]]
-    half_start = any(w in _HALF_START for w in rest)
-    half_end = any(w in _HALF_END for w in rest)
-    if half_start and half_end and start == end:
-        raise InputError("One day can be a morning or an afternoon, not both.")
-    kind = " ".join(w for w in words[1:] if w.lower() not in _HALF_START | _HALF_END)
-    return LeaveShortcut(start, end, half_start, half_end, clean_text(kind, what="leave type", limit=60) or "")
+    said: str = ""  # what was understood of free text, said at the top of the form

@@ -24,6 +24,7 @@ from bot.runtime.intake import COMMAND, Resumed
 from bot.runtime.services import Services
 from bot.usecases.clock import ClockResult
 from bot.usecases.leave import find_leave
+from bot.usecases.typed_leave import resumed_request
 from handlers.commands.clock import clock_out_reply
 from handlers.render import blocks
 from handlers.turn import Reply, Turn, describe, send
@@ -238,7 +239,7 @@ def resume_leave_request(services: Services, client: WebClient, r: Resumed) -> s
             )
             outcome = "not_sent"
         else:
-            result = services.leave.request_leave(actor, request)
+            result = services.leave.request_leave(actor, resumed_request(services.leave, request, r.payload))
             reply = Reply(f"{asked} was finished after a restart. {blocks.leave_confirmation(result, actor.tz)}")
             outcome = "requested"
     except OutcomeUnknown:

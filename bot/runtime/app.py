@@ -41,6 +41,7 @@ from bot.slack.bolt import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_enviro
 from bot.slack.oauth import START_PATH, away_status_oauth_flow, missing_settings
 from bot.telemetry import metrics
 from bot.telemetry.logs import ContextThreadPool
+from bot.usecases import typed_leave
 from bot.usecases.away_status import AwayStatus, AwayStatusOptions
 from bot.usecases.calendar import Calendars
 from bot.usecases.clock import Clock
@@ -238,6 +239,7 @@ def create_app(
     app.use(DropRepeats(pool))
 
     _install_hygiene(services, engine, client)
+    typed_leave.warm_up()  # dateparser loads its language data now, not on the first /timeoff's ack path
     handlers.register(app, services, client)
     runtime = Runtime(settings, engine, app, services, client, gate=gate, directory=directory)
     runtime.on_close.append(engine.dispose)

@@ -24,6 +24,7 @@ from bot.vendors.registry import Router
 log = logging.getLogger(__name__)
 
 MAX_LEAVE_DAYS = 366
+TYPES_TTL = 12 * 3600.0  # seconds: a company's leave types change seldom, and the vendor still checks
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Leave:
         self.holidays = HolidayCache(router, people.now)
         self._backdate_asked: set[tuple[str, str, date, date, str]] = set()  # asked once in this process
         self._asked_lock = threading.Lock()
+        self._types: tuple[str, float, list[LeaveType]] | None = None  # vendor, read at, its leave types
         # Called after each accepted request (the follow-up: approvers, status news).
         self.after: list[Callable[[Actor, LeaveResult, LeaveRequest], None]] = []
 
@@ -137,7 +139,27 @@ class Leave:
             except VendorError as exc:
                 log.info("balances left out of the form: %s", exc.user_message)
                 balances = []
-        return LeaveForm(vendor.label, vendor.leave_types(), vendor.half_days, balances)
+        return LeaveForm(vendor.label, self.leave_types(vendor), vendor.half_days, balances)
+
+    def leave_types(self, vendor: LeaveVendor | None = None) -> list[LeaveType]:
+        """The leave vendor's types, read now and kept for ``known_types``."""
+        vendor = vendor or self.router.leave()
+        types = vendor.leave_types()
+        self._types = (vendor.name, self.people.clock(), types)
+        return types
+
+    def known_types(self) -> list[LeaveType] | None:
+        """The leave types this process read in the last TYPES_TTL, for a decision before an ack
+        (no vendor call there); None when none were read, or the leave vendor changed since."""
+        kept, vendor = self._types, self.router.maybe_leave()
+        if (
+            kept is None
+            or vendor is None
+            or kept[0] != vendor.name
+            or not 0 <= self.people.clock() - kept[1] < TYPES_TTL
+        ):
+            return None
+        return kept[2]
 
     def problems(
         self,

@@ -43,6 +43,21 @@ def leave_cancel(ack: Ack, body: dict[str, Any], respond: Respond, client: WebCl
     turn.later(work, on_error=lambda exc: Reply(describe(exc)), durable=("cancel", {"request_id": request_id}))
 
 
+def leave_undo(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
+    """Undo, under leave just sent from typed text: the same cancel as the list's Cancel button."""
+    ack()
+    turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
+    request_id = _request_id(body)
+
+    def work(actor: Actor) -> Reply:
+        assert services.followup is not None
+        if not request_id:
+            return Reply("That button didn't say which request to undo.")
+        return Reply(services.followup.cancel(actor, request_id))
+
+    turn.later(work, on_error=lambda exc: Reply(describe(exc)), durable=("cancel", {"request_id": request_id}))
+
+
 def leave_page(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
     ack()
     turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)

@@ -222,6 +222,8 @@ def leave_view_typed(form: LeaveForm, today: date, metadata: dict[str, Any], typ
         Portion.AM if typed.half_end else Portion.FULL,
     )
     view = leave_view_again(form, today, metadata, request, {})
+    if typed.said:
+        view["blocks"] = [context(typed.said), *view["blocks"]]  # built with quote/esc: mrkdwn-safe
     if not found and kind is not None:
         note = context(
             f":warning: {esc(form.vendor)} has no {quote(typed.kind)} leave type: I chose "

@@ -23,7 +23,6 @@ from bot.parse import (
     parse_clock_time,
     parse_date,
     parse_period,
-    parse_timeoff,
     parse_user,
     split_args,
     working_week,
@@ -163,19 +162,6 @@ def test_any_text_is_a_period_or_a_clear_input_error_and_never_a_reversed_range(
         return
     assert start <= end
     assert (end - start).days < MAX_WHOSOFF_DAYS
-
-
-@modest
-@given(ANY_TEXT, TODAY)
-@example("2026-12-07..2026-12-08 half-end sick", date(2026, 12, 4))
-def test_any_timeoff_text_fills_the_form_or_is_a_clear_input_error(text: str, today: date) -> None:
-    try:
-        typed = parse_timeoff(text, today)
-    except InputError as exc:
-        assert str(exc)
-        return
-    assert typed.start <= typed.end
-    assert not (typed.start == typed.end and typed.half_start and typed.half_end)
 
 
 @modest

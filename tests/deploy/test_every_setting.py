@@ -105,6 +105,7 @@ def every_setting(slack: SlackStandIn, vendors: Vendors, tmp_path: Path) -> dict
         "TIMEBOT_LEAVE_APPROVERS": "U0GRACE",
         "TIMEBOT_APPROVAL_REMIND_HOURS": "12",
         "TIMEBOT_LEAVE_BACKDATE_DAYS": "7",
+        "TIMEBOT_DATE_ORDER": "mdy",
         "WHOSOFF_WEBHOOK_SECRET": "webhook-secret-for-the-deploy-suite",
         "WHOSOFF_WEBHOOK_HEADER": "X-Webhook-Signature",
         "TIMEBOT_PUBLIC_URL": "https://timebot.example.com",

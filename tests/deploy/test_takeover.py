@@ -359,6 +359,22 @@ def test_a_leave_request_killed_before_the_vendor_read_is_sent_once_after_the_re
         assert off_time_writes(timeclock) == 1 and len(timeclock_sim.off_times) == 1
 
 
+def test_leave_typed_as_text_killed_before_the_vendor_read_is_sent_after_the_restart_as_the_type_it_named(
+    tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
+) -> None:
+    timeclock.faults.method_latency["GET"] = 3.0  # the overlap check is in flight when the process dies
+    with Takeover(env, tmp_path) as bots:
+        day = next_monday() + timedelta(days=7)
+        response, key = bots.first.driver(slack).command("/timeoff", f"other {day.isoformat()}", user="U0ADA")
+        assert response.status_code == 200
+        wait(lambda: ("GET", "/api/off-times") in timeclock.arrived, what="the vendor read")
+        timeclock.faults.method_latency.clear()
+        answer = bots.answer_after_kill(slack, key)
+        assert "was finished after a restart. " in answer and "Leave requested in TimeClock" in answer, answer
+        [off] = timeclock_sim.off_times.values()
+        assert off["type"] == 0  # "Other time off", as typed: not the vendor's default type
+
+
 def test_a_leave_request_killed_during_the_vendor_write_is_found_not_sent_again(
     tmp_path: Path, env: dict[str, str], slack: SlackStandIn, timeclock: SimServer, timeclock_sim: TimeClockSim
 ) -> None:

@@ -76,28 +76,37 @@ def test_timeoff_with_a_range_and_half_end_fills_both_days_and_a_morning_only_la
     assert (field(view, "start_portion"), field(view, "end_portion")) == ("Full day", "Morning only")
 
 
-def test_timeoff_with_part_of_a_type_name_chooses_that_type(
+def test_timeoff_with_part_of_a_type_name_chooses_that_type_on_the_form(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
-    view = leave_form(bot, slack, f"{next_monday()} other")
+    view = leave_form(bot, slack, f"{next_monday()} half other")  # which half: a doubt, so the form
     assert field(view, "leave_type") == "Other time off"
 
 
-def test_timeoff_sick_on_timeclock_says_it_has_no_sick_type_and_offers_its_closest(
+def test_timeoff_sick_on_timeclock_says_on_the_form_it_has_no_sick_type_and_offers_its_closest(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
-    view = leave_form(bot, slack, f"{next_monday()} sick")
+    view = leave_form(bot, slack, f"{next_monday()} half sick")
     assert field(view, "leave_type") == "Other time off"
     assert "TimeClock has no “sick” leave type" in str(view["blocks"])
 
 
-def test_timeoff_with_words_that_are_not_days_answers_in_the_ack_and_opens_nothing(
+def test_timeoff_with_words_that_are_not_days_opens_the_form_saying_so(
+    bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim
+) -> None:
+    link(bot, "U0ADA", ada_pin(tc_sim))
+    view = leave_form(bot, slack, "2026-13-01")
+    assert view["callback_id"] == blocks.LEAVE_CALLBACK
+    assert "isn't a real date" in str(view["blocks"])
+
+
+def test_timeoff_with_text_too_long_answers_in_the_ack_and_opens_nothing(
     bot: BotUnderTest, slack: SlackStandIn
 ) -> None:
-    response, _ = bot.driver.command("/timeoff", "2026-13-01")
-    assert "isn't a real date" in response.text
+    response, _ = bot.driver.command("/timeoff", "sick " * 100)
+    assert "too long" in response.text
     assert not slack.calls_to("views.open")
 
 
