@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 
 from bot.domain import Actor
 from bot.runtime.services import Services
-from handlers.commands.timeoff import my_leave_reply
-from handlers.events.home import publish_home
+from handlers.app_home import publish_home
+from handlers.render.leave import cancelled_blocks
+from handlers.replies import my_leave_reply
 from handlers.turn import Reply, Turn, describe
 
 
@@ -38,7 +39,7 @@ def leave_cancel(ack: Ack, body: dict[str, Any], respond: Respond, client: WebCl
             publish_home(services, client, actor)
             return Reply(done)
         listed = my_leave_reply(services, actor)
-        return Reply(done, [{"type": "section", "text": {"type": "mrkdwn", "text": done}}, *(listed.blocks or [])])
+        return Reply(done, cancelled_blocks(done, listed.blocks or []))
 
     turn.later(work, on_error=lambda exc: Reply(describe(exc)), durable=("cancel", {"request_id": request_id}))
 

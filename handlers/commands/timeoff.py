@@ -8,12 +8,11 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.domain import Actor
 from bot.parse import InputError, parse_timeoff
 from bot.runtime.services import Services
 from handlers.modals import open_leave_modal
-from handlers.render import leave
-from handlers.turn import Reply, Turn
+from handlers.replies import my_leave_reply
+from handlers.turn import Turn
 
 
 def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
@@ -34,10 +33,3 @@ def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
             return
     ack()
     open_leave_modal(turn, command["trigger_id"], command.get("channel_id"), typed)
-
-
-def my_leave_reply(services: Services, actor: Actor, page: int = 0) -> Reply:
-    followup = services.followup
-    assert followup is not None
-    blocks = leave.my_leave_blocks(followup.my_leave(actor), page, followup.balances(actor))
-    return Reply("Your leave", blocks)

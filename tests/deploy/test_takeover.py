@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from handlers.render.blocks import LEAVE_CALLBACK, LINK_CALLBACK
+from handlers.ids import LEAVE_CALLBACK, LINK_CALLBACK
 from sandbox.server import SimServer
 from sandbox.slack import Call, SlackStandIn
 from sandbox.timeclock import TimeClockSim
