@@ -10,7 +10,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.runtime.services import Services
-from handlers import actions, commands, errors, events, resume, views
+from handlers import actions, commands, errors, events, ids, resume, views
 
 
 def register(app: App, services: Services, client: WebClient) -> None:
@@ -21,8 +21,8 @@ def register(app: App, services: Services, client: WebClient) -> None:
     views.register(app)
     actions.register(app)
     events.register(app)
-    app.action(resume.CLOCK_IN_NOW)(resume.clock_in_now)
-    app.action(resume.CLOCK_OUT_NOW)(resume.clock_out_now)
+    app.action(ids.CLOCK_IN_NOW)(resume.clock_in_now)
+    app.action(ids.CLOCK_OUT_NOW)(resume.clock_out_now)
     resume.register(services, client)
     errors.register(app)
 

@@ -10,7 +10,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
 from bot.parse import LeaveShortcut
-from handlers.render import blocks, leave
+from handlers.render.blocks import loading_view, message_view
+from handlers.render.leave import leave_form_view
+from handlers.render.link import link_view
 from handlers.turn import Reply, Turn, describe
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None, typed:
     was ``typed`` after the command); the update carries the loading view's hash, so it never
     overwrites a view that moved on. Then the public holidays are cached, for the submission's ack
     to check without a vendor call."""
-    opened = open_view(turn, trigger_id, blocks.loading_view("Request leave"), "`/timeoff` again")
+    opened = open_view(turn, trigger_id, loading_view("Request leave"), "`/timeoff` again")
     if opened is None:
         return
     view_id, view_hash = opened
@@ -42,16 +44,11 @@ def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None, typed:
     def work(actor: Actor) -> None:
         form = services.leave.leave_form(actor)
         today, metadata = actor.today(services.now()), {"channel": channel_id}
-        view = (
-            leave.leave_view_typed(form, today, metadata, typed)
-            if typed is not None
-            else blocks.leave_view(form, today, metadata)
-        )
-        update_view(turn, view_id, view, view_hash)
+        update_view(turn, view_id, leave_form_view(form, today, metadata, typed), view_hash)
         services.leave.warm_holidays(actor)  # with the form in front of the person: its ack needs them
 
     def on_error(exc: BaseException) -> None:
-        update_view(turn, view_id, blocks.message_view("Request leave", describe(exc)), view_hash)
+        update_view(turn, view_id, message_view("Request leave", describe(exc)), view_hash)
 
     turn.later(work, on_error=on_error)
 
@@ -59,7 +56,7 @@ def open_leave_modal(turn: Turn, trigger_id: str, channel_id: str | None, typed:
 def open_link_modal(turn: Turn, trigger_id: str, target: str | None) -> None:
     vendor = turn.services.people.link_vendor()
     meta = {"vendor": vendor.name, "target": target}
-    open_view(turn, trigger_id, blocks.link_view(vendor.label, vendor.link_fields, meta, for_whom=target), "again")
+    open_view(turn, trigger_id, link_view(vendor.label, vendor.link_fields, meta, for_whom=target), "again")
 
 
 def update_view(turn: Turn, view_id: str, view: dict[str, Any], view_hash: str | None = None) -> None:

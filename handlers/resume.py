@@ -18,22 +18,23 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot import formatting as fmt
 from bot.domain import Action, Actor
 from bot.errors import Busy, OutcomeUnknown
+from bot.parse import esc
 from bot.runtime.intake import COMMAND, Resumed
 from bot.runtime.services import Services
 from bot.usecases.clock import ClockResult
 from bot.usecases.leave import find_leave
 from bot.usecases.typed_leave import resumed_request
-from handlers.commands.clock import clock_out_reply
-from handlers.render import blocks
+from handlers import ids
+from handlers.payload import leave_from_payload
+from handlers.render.blocks import actions, button, message_view, section
+from handlers.render.clock import clock_message, duration
+from handlers.render.leave import leave_confirmation
+from handlers.replies import clock_out_reply
 from handlers.turn import Reply, Turn, describe, send
-from handlers.views.leave import leave_from_payload
 
-CLOCK_IN_NOW = "intake_clock_in_now"
-CLOCK_OUT_NOW = "intake_clock_out_now"
-REQUEST_LEAVE = "home_request_leave"  # the Home button: opens the leave form from any message too
-LINK = "home_link"  # the Home button that opens the link form
 RESPONSE_URL_LIFE = 25 * 60  # Slack keeps a response_url 30 minutes; after that the answer goes by DM
 
 
@@ -53,27 +54,14 @@ def _respond(services: Services, r: Resumed) -> Respond | None:
     return Respond(response_url=r.response_url)
 
 
-def _button(text: str, action_id: str, value: str = "") -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "text": blocks.plain(text),
-                "action_id": action_id,
-                "value": value or action_id,
-                "style": "primary",
-            }
-        ],
-    }
-
-
 def _with_button(text: str, label: str, action_id: str) -> Reply:
-    return Reply(text, [blocks.section(text), _button(label, action_id)])
+    """``text``, and a button to do it now: the leave and link buttons are App Home's own, so
+    they open their form from a message too."""
+    return Reply(text, [section(text), actions(button(action_id, label, style="primary", value=action_id))])
 
 
 def _at(moment: datetime, actor: Actor, now: datetime) -> str:
-    return blocks.fmt_time(moment, actor.tz, with_day=True, today=now.astimezone(actor.tz).date())
+    return fmt.clock(moment, actor.tz, with_day=True, today=now.astimezone(actor.tz).date())
 
 
 def _resume_clock(
@@ -143,10 +131,10 @@ def resume_clock_in(services: Services, client: WebClient, r: Resumed) -> str | 
         return _with_button(
             f":warning: {asked} didn't reach {result.vendor} before a restart, so you're not clocked in. Clock in now?",
             "Clock in now",
-            CLOCK_IN_NOW,
+            ids.CLOCK_IN_NOW,
         )
 
-    return _resume_clock(services, client, r, run, tell, "Clock in", CLOCK_IN_NOW)
+    return _resume_clock(services, client, r, run, tell, "Clock in", ids.CLOCK_IN_NOW)
 
 
 def resume_clock_out(services: Services, client: WebClient, r: Resumed) -> str | None:
@@ -166,7 +154,7 @@ def resume_clock_out(services: Services, client: WebClient, r: Resumed) -> str |
             return Reply(
                 f":red_circle: {asked} was finished after a restart: clocked out at "
                 f"{at(s.ended_at or r.accepted_at)} (the time you asked), after "
-                f"{blocks.duration(s.started_at, s.ended_at or r.accepted_at)}."
+                f"{duration(s.started_at, s.ended_at or r.accepted_at)}."
             )
         if result.outcome == "started_after" and s is not None:
             return Reply(
@@ -183,17 +171,17 @@ def resume_clock_out(services: Services, client: WebClient, r: Resumed) -> str |
             f":warning: {asked} didn't reach {result.vendor} before a restart, so you're still "
             "clocked in. Clock out now?",
             "Clock out now",
-            CLOCK_OUT_NOW,
+            ids.CLOCK_OUT_NOW,
         )
 
-    return _resume_clock(services, client, r, run, tell, "Clock out", CLOCK_OUT_NOW)
+    return _resume_clock(services, client, r, run, tell, "Clock out", ids.CLOCK_OUT_NOW)
 
 
 def clock_in_now(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
     ack()
     turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
     turn.later(
-        lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
+        lambda actor: Reply(clock_message(services.clock.clock_in(actor), services.now())),
         durable=("clockin", {}),
     )
 
@@ -210,16 +198,14 @@ def resume_leave_request(services: Services, client: WebClient, r: Resumed) -> s
     actor = services.people.actor(r.team_id, r.user_id)
     now = services.now()
     request = leave_from_payload(r.payload)
-    days = f"{blocks.fmt_day(request.start)}" + (
-        "" if request.end == request.start else f" to {blocks.fmt_day(request.end)}"
-    )
+    days = f"{fmt.day(request.start)}" + ("" if request.end == request.start else f" to {fmt.day(request.end)}")
     asked = f"Your leave request for {days}, sent {_at(r.accepted_at, actor, now)},"
     label = services.router.label_for(Action.LEAVE)
     try:
         found, checked = find_leave(services.leave, actor, request)
         if found is not None:
             reply = Reply(
-                f":white_check_mark: {asked} was finished after a restart: {label} has it ({blocks.esc(found.status)})."
+                f":white_check_mark: {asked} was finished after a restart: {label} has it ({esc(found.status)})."
             )
             outcome = "found"
         elif not checked:
@@ -228,33 +214,33 @@ def resume_leave_request(services: Services, client: WebClient, r: Resumed) -> s
                 f"reached {label}: it didn't answer when I checked. Look in {label}, or request it "
                 "again?",
                 "Request leave",
-                REQUEST_LEAVE,
+                ids.HOME_REQUEST_LEAVE,
             )
             outcome = "unknown"
         elif r.stale:
             reply = _with_button(
                 f":warning: {asked} didn't reach {label} before a restart, so it wasn't requested. Request it now?",
                 "Request leave",
-                REQUEST_LEAVE,
+                ids.HOME_REQUEST_LEAVE,
             )
             outcome = "not_sent"
         else:
             result = services.leave.request_leave(actor, resumed_request(services.leave, request, r.payload))
-            reply = Reply(f"{asked} was finished after a restart. {blocks.leave_confirmation(result, actor.tz)}")
+            reply = Reply(f"{asked} was finished after a restart. {leave_confirmation(result, actor.tz)}")
             outcome = "requested"
     except OutcomeUnknown:
         reply = _with_button(
             f":warning: {asked} was interrupted by a restart, and I can't tell whether it reached "
             f"{label}. Look in {label}, or request it again?",
             "Request leave",
-            REQUEST_LEAVE,
+            ids.HOME_REQUEST_LEAVE,
         )
         outcome = "unknown"
     except Exception as exc:
         reply = _with_button(
             f":warning: {asked} was interrupted by a restart and couldn't be finished: {describe(exc)}",
             "Request leave",
-            REQUEST_LEAVE,
+            ids.HOME_REQUEST_LEAVE,
         )
         outcome = "failed"
     send(client, r.user_id, reply, _respond(services, r))
@@ -283,7 +269,7 @@ def resume_cancel(services: Services, client: WebClient, r: Resumed) -> str | No
         elif r.stale:
             reply = Reply(
                 f":warning: {asked} didn't reach {label} before a restart: your "
-                f"{blocks.esc(absence.kind or 'leave')} from {absence.start} to {absence.end} is still "
+                f"{esc(absence.kind or 'leave')} from {absence.start} to {absence.end} is still "
                 "requested. Use `/timeoff list` to cancel it now."
             )
             outcome = "not_sent"
@@ -316,6 +302,6 @@ def resume_link(services: Services, client: WebClient, r: Resumed) -> str | None
     view_id = r.payload.get("view_id")
     if view_id:
         with contextlib.suppress(Exception):  # the form may be closed by now: the DM below says it all
-            client.views_update(view_id=str(view_id), view=blocks.message_view(f"Link {label}", text))
-    send(client, r.user_id, _with_button(text, "Link again", LINK), None)
+            client.views_update(view_id=str(view_id), view=message_view(f"Link {label}", text))
+    send(client, r.user_id, _with_button(text, "Link again", ids.HOME_LINK), None)
     return "not_resumed"

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.domain import Actor
 from bot.runtime.services import Services
-from handlers.events.home import publish_home
+from handlers.app_home import publish_home
 from handlers.turn import Turn
 
 

@@ -12,9 +12,9 @@ from slack_sdk import WebClient
 from bot import formatting as fmt
 from bot.runtime.services import Services
 from handlers.modals import open_view
-from handlers.render import blocks
+from handlers.payload import OUT_OF_DATE, session_times
+from handlers.render.clock import end_time_view
 from handlers.turn import Reply, Turn
-from handlers.views.state import OUT_OF_DATE, session_times
 
 
 def pick_time(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
@@ -31,6 +31,4 @@ def pick_time(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     started, latest = times
     tz = services.people.cached_zone(turn.team_id, turn.user_id)
     initial = min(started + timedelta(hours=8), latest or started + timedelta(hours=8))
-    open_view(
-        turn, body["trigger_id"], blocks.end_time_view(meta, fmt.wall_time(initial.astimezone(tz))), "`/clockout` again"
-    )
+    open_view(turn, body["trigger_id"], end_time_view(meta, fmt.wall_time(initial.astimezone(tz))), "`/clockout` again")

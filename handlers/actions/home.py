@@ -10,10 +10,10 @@ from slack_sdk import WebClient
 
 from bot.domain import Actor
 from bot.runtime.services import Services
-from handlers.commands.clock import clock_out_reply
-from handlers.events.home import publish_home
+from handlers.app_home import publish_home
 from handlers.modals import open_leave_modal, open_link_modal
-from handlers.render import blocks
+from handlers.render.clock import clock_message
+from handlers.replies import clock_out_reply
 from handlers.turn import Reply, Turn
 
 
@@ -34,7 +34,7 @@ def home_clock_in(ack: Ack, body: dict[str, Any], client: WebClient, services: S
     ack()
     _then_refresh(
         _turn(body, client, services),
-        lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor), services.now())),
+        lambda actor: Reply(clock_message(services.clock.clock_in(actor), services.now())),
         "clockin",
     )
 

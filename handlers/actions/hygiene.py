@@ -15,13 +15,14 @@ from slack_sdk import WebClient
 from bot import formatting as fmt
 from bot.domain import Actor
 from bot.runtime.services import Services
-from handlers.events.home import publish_home
+from handlers.app_home import publish_home
+from handlers.hygiene import end_from_reminder, update_reminder
 from handlers.modals import open_view
-from handlers.render import blocks
+from handlers.payload import OUT_OF_DATE, session_times
+from handlers.render.blocks import section
+from handlers.render.clock import clock_message
 from handlers.render.hygiene import left_at_view
 from handlers.turn import Reply, Turn
-from handlers.views.left_at import end_from_reminder, update_reminder
-from handlers.views.state import OUT_OF_DATE, session_times
 
 
 def _turn(body: dict[str, Any], client: WebClient, services: Services) -> Turn:
@@ -85,8 +86,8 @@ def nudge_clock_in(ack: Ack, body: dict[str, Any], client: WebClient, services: 
     def work(actor: Actor) -> Reply | None:
         if not services.hygiene.nudged(actor, meta["channel"], meta["ts"]):
             return Reply(NOT_A_NUDGE)
-        text = blocks.clock_message(services.clock.clock_in(actor), services.now())
-        return update_reminder(turn, meta, text, [blocks.section(text)])
+        text = clock_message(services.clock.clock_in(actor), services.now())
+        return update_reminder(turn, meta, text, [section(text)])
 
     turn.later(work)
 

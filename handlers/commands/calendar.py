@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack
 
 from bot.domain import Actor
-from bot.parse import InputError, quote
+from bot.parse import InputError, esc, quote
 from bot.usecases.scope import Scope, parse_scope
-from handlers.render import blocks
 from handlers.turn import Reply
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def calendar(turn: Turn, args: list[str], ack: Ack) -> None:
 
     def work(actor: Actor) -> Reply:
         links = calendars.links(actor, scope)
-        lines = [f"• {blocks.esc(link.label)}: {link.url}" for link in links]
+        lines = [f"• {esc(link.label)}: {link.url}" for link in links]
         return Reply("*Your calendar links*\n" + "\n".join(lines) + "\n" + HOW)
 
     turn.later(work)

@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.domain import Action, Actor
+from bot.domain import Action
 from bot.parse import InputError, clean_text
 from bot.runtime.services import Services
-from handlers.render import blocks
+from handlers.render.clock import clock_message
+from handlers.replies import clock_out_reply
 from handlers.turn import Reply, Turn, slow_notice
 
 
@@ -24,7 +25,7 @@ def clockin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     turn.intake_before_ack("clockin", {"project": project})
     ack(text=turn.queue_note())
     turn.later(
-        lambda actor: Reply(blocks.clock_message(services.clock.clock_in(actor, project=project), services.now())),
+        lambda actor: Reply(clock_message(services.clock.clock_in(actor, project=project), services.now())),
         slow=slow_notice(services.router.label_for(Action.CLOCK)),
         durable=("clockin", {"project": project}),
     )
@@ -43,11 +44,3 @@ def clockout(ack: Ack, command: dict[str, Any], respond: Respond, client: WebCli
         slow=slow_notice(services.router.label_for(Action.CLOCK)),
         durable=("clockout", {"note": note}),
     )
-
-
-def clock_out_reply(services: Services, actor: Actor, note: str | None = None) -> Reply:
-    """The answer to a clock-out, with the end-time picker when the session crossed midnight."""
-    result = services.clock.clock_out(actor, note=note)
-    if result.outcome == "crosses_midnight":
-        return Reply(blocks.clock_message(result, services.now()), blocks.midnight_blocks(result, services.now()))
-    return Reply(blocks.clock_message(result, services.now()))

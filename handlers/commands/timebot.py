@@ -12,14 +12,16 @@ from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
 from bot.errors import NotLinked, UserError
-from bot.parse import InputError, clean_text, parse_user, quote, split_args
+from bot.parse import InputError, clean_text, esc, parse_user, quote, split_args
 from bot.runtime.services import Services
 from handlers.commands.calendar import calendar
 from handlers.commands.digest import digest
 from handlers.commands.hours import hours
 from handlers.commands.report import report
 from handlers.modals import open_link_modal
-from handlers.render import blocks, leave
+from handlers.render import leave
+from handlers.render.help import HELP
+from handlers.render.status_report import status_text
 from handlers.turn import Reply, Turn, slow_notice
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ def timebot(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
     name = args[0].lower() if args else "help"
     handler = SUBCOMMANDS.get(name)
     if handler is None:
-        ack(text=f"I don't know `/timebot {blocks.esc(name[:30])}`.\n\n{blocks.HELP}")
+        ack(text=f"I don't know `/timebot {esc(name[:30])}`.\n\n{HELP}")
         return
     try:
         handler(Turn(services, client, command["team_id"], command["user_id"], command, respond), args[1:], ack)
@@ -41,7 +43,7 @@ def timebot(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
 
 
 def help_(turn: Turn, args: list[str], ack: Ack) -> None:
-    ack(text=blocks.HELP)
+    ack(text=HELP)
 
 
 def link(turn: Turn, args: list[str], ack: Ack) -> None:
@@ -56,7 +58,7 @@ def link(turn: Turn, args: list[str], ack: Ack) -> None:
         turn.later(
             lambda actor: Reply(
                 f"Linked <@{target}> to {people.admin_link(actor, target, vendor_user_id, vendor_name).label} "
-                f"user {blocks.esc(vendor_user_id)}."
+                f"user {esc(vendor_user_id)}."
             )
         )
         return
@@ -87,14 +89,13 @@ def link(turn: Turn, args: list[str], ack: Ack) -> None:
                     f"{vendor.label} id: `/timebot link @them ID`."
                 )
             return Reply(
-                f"<@{target}> is linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
+                f"<@{target}> is linked to {vendor.label} as user {esc(vendor_user.vendor_user_id)} "
                 "(matched by their Slack email). To link them to another account: "
                 "`/timebot link @them ID`."
             )
         vendor_user = people.identity(actor, vendor)
         return Reply(
-            f"You're linked to {vendor.label} as user {blocks.esc(vendor_user.vendor_user_id)} "
-            "(matched by your Slack email)."
+            f"You're linked to {vendor.label} as user {esc(vendor_user.vendor_user_id)} (matched by your Slack email)."
         )
 
     turn.later(by_email)
@@ -119,7 +120,7 @@ def status(turn: Turn, args: list[str], ack: Ack) -> None:
     services = turn.services
 
     def work(actor: Actor) -> Reply:
-        text = blocks.status_text(services.home.status(actor), actor.tz, services.now())
+        text = status_text(services.home.status(actor), actor.tz, services.now())
         lines = leave.balance_lines(services.followup.balances(actor)) if services.followup else []
         return Reply("\n".join([text, *lines]))
 

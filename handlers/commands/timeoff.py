@@ -9,14 +9,13 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.domain import Actor
 from bot.parse import InputError
 from bot.runtime.services import Services
 from bot.usecases.typed_leave import check_kind, read_typed_leave
-from handlers.commands.typed_leave import send_typed_leave
 from handlers.modals import open_leave_modal
-from handlers.render import leave
-from handlers.turn import Reply, Turn
+from handlers.replies import my_leave_reply
+from handlers.turn import Turn
+from handlers.typed_leave import send_typed_leave
 
 
 def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
@@ -42,10 +41,3 @@ def timeoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         typed = read.shortcut(now.astimezone(tz).date())
     ack()
     open_leave_modal(turn, command["trigger_id"], command.get("channel_id"), typed)
-
-
-def my_leave_reply(services: Services, actor: Actor, page: int = 0) -> Reply:
-    followup = services.followup
-    assert followup is not None
-    blocks = leave.my_leave_blocks(followup.my_leave(actor), page, followup.balances(actor))
-    return Reply("Your leave", blocks)

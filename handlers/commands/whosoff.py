@@ -13,7 +13,7 @@ from bot.domain import Action, Actor
 from bot.parse import LAST_WORKING_WEEKDAY, InputError, clean_text, parse_period, working_week
 from bot.runtime.services import Services
 from bot.usecases.scope import Scope, parse_scope
-from handlers.render import blocks
+from handlers.render.blocks import context
 from handlers.render.whos_off import whos_off_blocks
 from handlers.turn import Reply, Turn, describe, slow_notice
 
@@ -34,7 +34,7 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         start, end = parse_period(text, actor.today(services.now()))
         weekend = ""
         if start == end and start.weekday() > LAST_WORKING_WEEKDAY:  # a weekend day: nobody is "off" then
-            weekend = f"{blocks.fmt_day(start)} is a weekend, so here is the next working day."
+            weekend = f"{fmt.day(start)} is a weekend, so here is the next working day."
             start = end = working_week(start)[0]
         report = services.whos_off.whos_off(actor.team_id, start, end, scope).masked(
             show_kind=services.settings.show_leave_kind,
@@ -44,7 +44,7 @@ def whosoff(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClie
         )
         rendered = whos_off_blocks(report, show_kind=services.settings.show_leave_kind)
         if weekend:
-            rendered.insert(0, blocks.context(weekend))
+            rendered.insert(0, context(weekend))
         period = fmt.day_range(start, end)
         return Reply(f"Who's off: {period}", rendered)
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from handlers.render.blocks import plain, section
-
-CONNECT = "status_connect"
-DISCONNECT = "status_disconnect"
+from handlers import ids
+from handlers.render.blocks import Blocks, actions, button, divider, section
 
 
-def status_section(
-    state: str, connect_url: str | None, missing: tuple[str, ...], admin: bool = False
-) -> list[dict[str, Any]]:
+def status_section(state: str, connect_url: str | None, missing: tuple[str, ...], admin: bool = False) -> Blocks:
     """``state``: on | off | revoked (``AwayStatus.connected``). Setting names are for ``admin``
     only: an employee can't set them, and is told whom to ask."""
-    blocks: list[dict[str, Any]] = [{"type": "divider"}]
+    blocks: Blocks = [divider()]
     if state == "on":
         blocks.append(
             section(
@@ -23,12 +17,7 @@ def status_section(
                 "what you had before comes back when it ends."
             )
         )
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [{"type": "button", "action_id": DISCONNECT, "text": plain("Stop showing my leave")}],
-            }
-        )
+        blocks.append(actions(button(ids.STATUS_DISCONNECT, "Stop showing my leave")))
         return blocks
     if connect_url is None:
         todo = f"set {', '.join(missing)} (see the README)" if admin else "ask your Timebot admin if you'd like it"
@@ -41,18 +30,6 @@ def status_section(
             "put yours back afterwards. Slack asks you to allow it once."
         )
     )
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": CONNECT,
-                    "text": plain("Show my leave in my Slack status"),
-                    "url": connect_url,
-                    "style": "primary",
-                }
-            ],
-        }
-    )
+    connect = button(ids.STATUS_CONNECT, "Show my leave in my Slack status", url=connect_url, style="primary")
+    blocks.append(actions(connect))
     return blocks

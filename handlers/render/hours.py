@@ -9,7 +9,7 @@ from bot import formatting as fmt
 from bot.parse import esc
 from bot.usecases.hours import HoursReport
 from bot.usecases.whos_in import InEntry, WhosInReport
-from handlers.render.blocks import Blocks, context, fmt_day, fmt_time, section
+from handlers.render.blocks import Blocks, context, section
 from handlers.render.whos_off import MAX_BLOCKS, MAX_NAME, line, sections
 
 hm = fmt.hours_minutes
@@ -17,7 +17,7 @@ hm = fmt.hours_minutes
 
 def hours_title(report: HoursReport) -> str:
     if report.start == report.end:
-        return f"Hours worked on {fmt_day(report.start)}"
+        return f"Hours worked on {fmt.day(report.start)}"
     return f"Hours worked, {fmt.day_range(report.start, report.end)}"
 
 
@@ -30,7 +30,7 @@ def hours_blocks(report: HoursReport) -> Blocks:
     for n, day in enumerate(report.days):
         running = " _(running)_" if day.running else ""
         if not long or day.worked or day.running:
-            lines.append(f"• {fmt_day(day.day)}: *{hm(day.worked)}*{running}")
+            lines.append(f"• {fmt.day(day.day)}: *{hm(day.worked)}*{running}")
         if long:
             week_start = week_start or day.day
             week_total += day.worked
@@ -51,7 +51,7 @@ def hours_blocks(report: HoursReport) -> Blocks:
         blocks.extend(sections("*Per project*", project_lines))
     notes = [f"From {esc(report.vendor)}; days in your time zone ({report.tz.key})."]
     if report.running_since is not None:
-        notes.append(f"Your running session since {fmt_time(report.running_since, report.tz)} counts up to now.")
+        notes.append(f"Your running session since {fmt.clock(report.running_since, report.tz)} counts up to now.")
     blocks.append(context(" ".join(notes)))
     return blocks[:50]
 
@@ -71,9 +71,9 @@ def whos_in_blocks(report: WhosInReport, tz: ZoneInfo, *, show_kind: bool = True
     def in_line(entry: InEntry) -> str:
         who = esc(entry.name[:MAX_NAME])  # names as the directory knows them, as who's off shows them
         project = f" · {esc(entry.project[:100])}" if entry.project else ""
-        return f"• {who} since {fmt_time(entry.since, tz, with_day=True, today=today)}{project}"
+        return f"• {who} since {fmt.clock(entry.since, tz, with_day=True, today=today)}{project}"
 
-    blocks: Blocks = [section(f"*Who's in now* · {fmt_time(report.now, tz)}")]
+    blocks: Blocks = [section(f"*Who's in now* · {fmt.clock(report.now, tz)}")]
     if report.entries:
         blocks.extend(sections(f"*Clocked in* ({len(report.entries)})", [in_line(e) for e in report.entries]))
     else:

@@ -12,19 +12,14 @@ from bot import formatting as fmt
 from bot.usecases.clock import ClockResult
 from bot.usecases.hours import HoursReport
 from bot.usecases.hygiene import ClockOutReminder, ReminderOutcome
-from handlers.render.blocks import Blocks, clock_message, context, fmt_time, plain, section
+from handlers import ids
+from handlers.render.blocks import Blocks, actions, button, context, divider, modal, plain, section
+from handlers.render.clock import clock_message
 from handlers.render.hours import hm
-
-REMINDER_CLOCK_OUT = "reminder_clock_out"
-REMINDER_LEFT_AT = "reminder_left_at"
-NUDGE_CLOCK_IN = "nudge_clock_in"
-LEFT_AT_CALLBACK = "reminder_left_at_time"
-HOME_CLOCK_IN_REMINDER = "home_clock_in_reminder"
-HOME_CLOCK_IN_REMINDER_OFF = "home_clock_in_reminder_off"
 
 
 def reminder_text(r: ClockOutReminder) -> str:
-    since = fmt_time(r.session.started_at, r.tz, with_day=True, today=r.now.astimezone(r.tz).date())
+    since = fmt.clock(r.session.started_at, r.tz, with_day=True, today=r.now.astimezone(r.tz).date())
     return f"You've been clocked in since {since} ({r.hours} h). Still working?"
 
 
@@ -39,20 +34,11 @@ def reminder(r: ClockOutReminder) -> tuple[str, Blocks]:
     text = reminder_text(r)
     return text, [
         section(f":alarm_clock: {text}"),
-        {
-            "type": "actions",
-            "block_id": "clockout_reminder",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": REMINDER_CLOCK_OUT,
-                    "style": "danger",
-                    "text": plain("Clock out now"),
-                    "value": meta,
-                },
-                {"type": "button", "action_id": REMINDER_LEFT_AT, "text": plain("I left at…"), "value": meta},
-            ],
-        },
+        actions(
+            button(ids.REMINDER_CLOCK_OUT, "Clock out now", style="danger", value=meta),
+            button(ids.REMINDER_LEFT_AT, "I left at…", value=meta),
+            block_id="clockout_reminder",
+        ),
         context("Still working? Then there's nothing to do."),
     ]
 
@@ -67,7 +53,7 @@ def outcome_message(outcome: ReminderOutcome, now: datetime) -> tuple[str, Block
 
 
 def auto_clocked_out(result: ClockResult, asked_at: datetime, now: datetime) -> tuple[str, Blocks]:
-    asked = fmt_time(asked_at, result.tz, with_day=True, today=now.astimezone(result.tz).date())
+    asked = fmt.clock(asked_at, result.tz, with_day=True, today=now.astimezone(result.tz).date())
     if result.outcome == "clocked_out":
         text = (
             f":robot_face: No answer, so I clocked you out at {asked}, when I asked. "
@@ -87,40 +73,31 @@ def clock_in_nudge(chosen: time) -> tuple[str, Blocks]:
     text = f"It's past {fmt.wall_time(chosen)} and you haven't clocked in today. Working?"
     return text, [
         section(f":wave: {text}"),
-        {
-            "type": "actions",
-            "block_id": "clockin_nudge",
-            "elements": [
-                {"type": "button", "action_id": NUDGE_CLOCK_IN, "style": "primary", "text": plain("Clock in")}
-            ],
-        },
+        actions(button(ids.NUDGE_CLOCK_IN, "Clock in", style="primary"), block_id="clockin_nudge"),
         context("You asked for this reminder on Timebot's Home tab; turn it off there."),
     ]
 
 
 def left_at_view(metadata: dict[str, Any], initial: str, tz: ZoneInfo) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": LEFT_AT_CALLBACK,
-        "title": plain("Clock out", 24),
-        "submit": plain("Clock out", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": json.dumps(metadata),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "end_time",
-                "label": plain("When did you leave?"),
-                "element": {"type": "timepicker", "action_id": "value", "initial_time": initial},
-            },
-            context(f"In your time zone ({tz.key})."),
-        ],
+    picker = {
+        "type": "input",
+        "block_id": "end_time",
+        "label": plain("When did you leave?"),
+        "element": {"type": "timepicker", "action_id": ids.FIELD, "initial_time": initial},
     }
+    return modal(
+        "Clock out",
+        [picker, context(f"In your time zone ({tz.key}).")],
+        callback_id=ids.LEFT_AT_CALLBACK,
+        submit="Clock out",
+        close="Cancel",
+        metadata=metadata,
+    )
 
 
 def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_at: time | None) -> Blocks:
     """App Home: the hours line, and the opt-in clock-in reminder (a time picker; off button)."""
-    found: Blocks = [{"type": "divider"}]
+    found: Blocks = [divider()]
     if hours is not None:
         today, week = hours
         found.append(
@@ -131,7 +108,7 @@ def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_
         )
     picker: dict[str, Any] = {
         "type": "timepicker",
-        "action_id": HOME_CLOCK_IN_REMINDER,
+        "action_id": ids.HOME_CLOCK_IN_REMINDER,
         "placeholder": plain("Pick a time"),
     }
     if reminder_at is not None:
@@ -142,8 +119,8 @@ def home_hygiene_blocks(hours: tuple[HoursReport, HoursReport] | None, reminder_
     found.append(section(status))
     elements: list[dict[str, Any]] = [picker]
     if reminder_at is not None:
-        elements.append({"type": "button", "action_id": HOME_CLOCK_IN_REMINDER_OFF, "text": plain("Turn off")})
-    found.append({"type": "actions", "block_id": "clock_in_reminder", "elements": elements})
+        elements.append(button(ids.HOME_CLOCK_IN_REMINDER_OFF, "Turn off"))
+    found.append(actions(*elements, block_id="clock_in_reminder"))
     return found
 
 

@@ -1,6 +1,7 @@
-"""Block Kit for what comes after a leave request: the requester's news, the approver's message
-(updated in place), the daily reminder, "my leave" with Cancel buttons, balances, and the form
-sent back with its errors."""
+"""Block Kit for leave, all of it: the request form (blank, filled in from what was typed after
+``/timeoff``, or sent back with its errors), the confirmation, the requester's news, the approver's
+message (updated in place), the daily reminder, "my leave" with Cancel buttons and paging, and
+the balances."""
 
 from __future__ import annotations
 
@@ -8,27 +9,141 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
-from bot.domain import Absence, LeaveRequest, Portion
+from bot.domain import SICK_LEAVE, Absence, LeaveRequest, Portion, SickLeave
 from bot.parse import LeaveShortcut, esc, quote
 from bot.usecases.followup import Balances, LeaveNews, MyLeave
-from bot.usecases.leave import LeaveForm, named_type
-from handlers.render.blocks import (
-    ANY_LEAVE_TYPE,
-    REQUEST_LEAVE_BUTTON,
-    Blocks,
-    context,
-    leave_view,
-    plain,
-    section,
-)
+from bot.usecases.leave import LeaveForm, LeaveResult, named_type
+from handlers import ids
+from handlers.render.blocks import Blocks, actions, button, context, modal, plain, section
 
 PAGE_SIZE = 10  # requests per page: each takes a section (+ button); a message holds 50 blocks
-CANCEL_ACTION = "leave_cancel"
-PAGE_ACTION = "leave_page"
 WORDS = {"approved": "approved", "denied": "declined", "cancelled": "cancelled", "pending": "pending"}
 ICONS = {"approved": ":white_check_mark:", "denied": ":x:", "cancelled": ":wastebasket:", "pending": ":hourglass:"}
+
+
+ANY_LEAVE_TYPE = "default"  # the one option when the vendor lists no types: the vendor's default
+
+
+def _option(value: str, text: str) -> dict[str, Any]:
+    return {"text": plain(text.strip() or value or "Leave"), "value": value}
+
+
+def leave_view(form: LeaveForm, today: date, metadata: dict[str, Any]) -> dict[str, Any]:
+    usable = [t for t in form.types if t.id and len(t.id) <= 150][:100]  # Slack's limits on select options
+    types = [_option(t.id, t.name) for t in usable] or [_option(ANY_LEAVE_TYPE, "Leave")]
+    start_options = [_option("full", "Full day"), _option("pm", "Afternoon only")]
+    end_options = [_option("full", "Full day"), _option("am", "Morning only")]
+    blocks: Blocks = [
+        {
+            "type": "input",
+            "block_id": "leave_type",
+            "label": plain("Type of leave"),
+            "element": {"type": "static_select", "action_id": ids.FIELD, "options": types, "initial_option": types[0]},
+        },
+        {
+            "type": "input",
+            "block_id": "start",
+            "label": plain("First day"),
+            "element": {"type": "datepicker", "action_id": ids.FIELD, "initial_date": today.isoformat()},
+        },
+        {
+            "type": "input",
+            "block_id": "start_portion",
+            "label": plain("First day is"),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.FIELD,
+                "options": start_options,
+                "initial_option": start_options[0],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "end",
+            "label": plain("Last day"),
+            "element": {"type": "datepicker", "action_id": ids.FIELD, "initial_date": today.isoformat()},
+        },
+        {
+            "type": "input",
+            "block_id": "end_portion",
+            "label": plain("Last day is"),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.FIELD,
+                "options": end_options,
+                "initial_option": end_options[0],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "note",
+            "optional": True,
+            "label": plain("Note for your manager"),
+            "element": {"type": "plain_text_input", "action_id": ids.FIELD, "multiline": True, "max_length": 300},
+        },
+    ]
+    blocks.insert(1, _balance_context(form))
+    if not form.half_days:
+        blocks.append(
+            context(f"{form.vendor} has no morning or afternoon on a request; a half day is added to its note.")
+        )
+    return modal(
+        "Request leave", blocks, callback_id=ids.LEAVE_CALLBACK, submit="Request", close="Cancel", metadata=metadata
+    )
+
+
+def _balance_context(form: LeaveForm) -> dict[str, Any]:
+    """Under the leave type: the vendor's balances as it states them, or that it keeps none."""
+    if form.balances is None:
+        return context(f"{esc(form.vendor)} keeps no leave balance.")
+    if not form.balances:
+        return context(f"{esc(form.vendor)} has no balance on record for you.")
+    return context(" · ".join(esc(fmt.balance(b.label, b.remaining, b.unit)) for b in form.balances[:5]))
+
+
+def leave_form_view(
+    form: LeaveForm, today: date, metadata: dict[str, Any], typed: LeaveShortcut | None = None
+) -> dict[str, Any]:
+    """The form ``/timeoff`` and the Request leave button open: blank, or filled in from what was ``typed``."""
+    return leave_view(form, today, metadata) if typed is None else leave_view_typed(form, today, metadata, typed)
+
+
+def leave_confirmation(result: LeaveResult, tz: ZoneInfo, sick: SickLeave = SICK_LEAVE) -> str:
+    a = result.absence
+    span = fmt.day_range(a.start, a.end)
+    status = " It's waiting for approval." if a.status == "pending" else ""
+    text = (
+        f"{leave_emoji(a.kind, sick)} Leave requested in {result.vendor}: *{span}*{_portions(a)}, "
+        f"{fmt.working_days(result.working_days)}.{status}"
+    )
+    if result.half_day_note:
+        text += f"\n{result.vendor} has no morning or afternoon on a request, so the half day is written in its note."
+    return text
+
+
+LEAVE_EMOJI = (  # sick leave first, by the one rule (SickLeave); then by part of the name
+    (("doctor", "dentist"), ":face_with_thermometer:"),
+    (("home", "wfh", "remote"), ":house_with_garden:"),
+    (("parental", "maternity", "paternity"), ":baby:"),
+    (("bereavement", "compassionate"), ":white_flower:"),
+    (("training", "course", "conference"), ":books:"),
+)
+
+
+def leave_emoji(kind: str | None, sick: SickLeave = SICK_LEAVE) -> str:
+    """The emoji follows the kind of leave: a sick day is no holiday."""
+    if sick(kind):
+        return ":face_with_thermometer:"
+    words = (kind or "").lower()
+    return next((emoji for keys, emoji in LEAVE_EMOJI if any(k in words for k in keys)), ":palm_tree:")
+
+
+def _portions(a: Absence) -> str:
+    halves = fmt.half_days(a.start, a.end, a.start_portion, a.end_portion)
+    return f" ({halves} only)" if halves else ""
 
 
 def span(start: Any, end: Any) -> str:
@@ -59,20 +174,8 @@ class LeaveRender:
         blocks: Blocks = [section("\n".join(lines))]
         if news.status == "pending":
             if news.approval_url:
-                blocks.append(
-                    {
-                        "type": "actions",
-                        "elements": [
-                            {
-                                "type": "button",
-                                "action_id": "leave_open_vendor",
-                                "text": plain(f"Decide in {news.vendor}"),
-                                "url": news.approval_url[:3000],
-                                "style": "primary",
-                            }
-                        ],
-                    }
-                )
+                decide = f"Decide in {news.vendor}"
+                blocks.append(actions(button(ids.LEAVE_OPEN_VENDOR, decide, url=news.approval_url, style="primary")))
             blocks.append(context(f"Status: {ICONS['pending']} pending in {esc(news.vendor)}"))
         else:
             by = f" by {esc(news.decided_by)}" if news.decided_by else ""
@@ -112,7 +215,7 @@ def _request_blocks(a: Absence, can_cancel: bool) -> Blocks:
     if can_cancel and a.absence_id and a.status in {"pending", "approved"}:
         block["accessory"] = {
             "type": "button",
-            "action_id": CANCEL_ACTION,
+            "action_id": ids.LEAVE_CANCEL,
             "text": plain("Cancel"),
             "style": "danger",
             "value": json.dumps({"id": a.absence_id})[:2000],
@@ -145,15 +248,11 @@ def my_leave_blocks(
         blocks.append(context(f"{esc(mine.vendor)} doesn't let Timebot cancel leave: cancel it in {esc(mine.vendor)}."))
     nav = []
     if page > 0:
-        nav.append(
-            {"type": "button", "action_id": f"{PAGE_ACTION}_prev", "text": plain("Previous"), "value": str(page - 1)}
-        )
+        nav.append(button(ids.LEAVE_PAGE_PREV, "Previous", value=str(page - 1)))
     if page + 1 < pages:
-        nav.append(
-            {"type": "button", "action_id": f"{PAGE_ACTION}_next", "text": plain("Next"), "value": str(page + 1)}
-        )
+        nav.append(button(ids.LEAVE_PAGE_NEXT, "Next", value=str(page + 1)))
     if nav:
-        blocks.append({"type": "actions", "elements": nav})
+        blocks.append(actions(*nav))
         blocks.append(context(f"Page {page + 1} of {pages}"))
     lines = balance_lines(balances)
     if lines:
@@ -161,25 +260,20 @@ def my_leave_blocks(
     return blocks
 
 
-def with_my_leave(view: dict[str, Any], mine: MyLeave | None, balances: Balances | None) -> dict[str, Any]:
-    """The App Home view with the person's leave, the one list ``/timeoff list`` shows too (with
-    half days, statuses and Cancel buttons), a Request leave button and the balances, before its
-    last line; ``mine`` None (the person can't request leave yet): the balances alone, if any."""
-    blocks = list(view["blocks"])
-    tail = blocks.pop() if blocks and blocks[-1].get("type") == "context" else None
-    # no divider straight under the header (a vendor without a clock has nothing above the leave)
-    divider = [{"type": "divider"}] if blocks and blocks[-1].get("type") != "header" else []
+def home_leave_blocks(mine: MyLeave | None, balances: Balances | None) -> Blocks:
+    """App Home's part: the person's leave, the one list ``/timeoff list`` shows too (with half
+    days, statuses and Cancel buttons), a Request leave button and the balances; ``mine`` None (the
+    person can't request leave yet): the balances alone, if any, else nothing."""
     if mine is not None:
-        blocks += [*divider, *my_leave_blocks(mine, 0, balances), REQUEST_LEAVE_BUTTON]
-    elif balances is not None and balance_lines(balances):
-        blocks += [
-            *divider,
-            section(f"*Your balances* ({esc(balances.vendor)})"),
-            context(" · ".join(balance_lines(balances))),
-        ]
-    if tail is not None:
-        blocks.append(tail)
-    return {**view, "blocks": blocks[:100]}
+        return [*my_leave_blocks(mine, 0, balances), actions(button(ids.HOME_REQUEST_LEAVE, "Request leave"))]
+    if balances is not None and balance_lines(balances):
+        return [section(f"*Your balances* ({esc(balances.vendor)})"), context(" · ".join(balance_lines(balances)))]
+    return []
+
+
+def cancelled_blocks(done: str, listed: Blocks) -> Blocks:
+    """A Cancel clicked in a message: what was done, then the list again (in place of the old one)."""
+    return [section(done), *listed]
 
 
 def leave_view_again(

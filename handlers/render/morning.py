@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot import formatting as fmt
 from bot.parse import esc
 from bot.usecases.morning import Member, MorningReport
-from handlers.render.blocks import Blocks, context, fmt_time, section
+from handlers.render.blocks import Blocks, context, section
 from handlers.render.whos_off import MAX_BLOCKS, MAX_NAME, line, sections
 
 
@@ -18,13 +18,13 @@ def morning_blocks(report: MorningReport, tz: ZoneInfo, *, show_kind: bool = Tru
     def member(m: Member) -> str:
         return f"• {esc(m.name[:MAX_NAME])} · {fmt.wall_time(m.local)} where they are ({m.local.tzname()})"
 
-    blocks: Blocks = [section(f"*Who's in* · {esc(report.scope.describe())} · {fmt_time(report.now, tz)}")]
+    blocks: Blocks = [section(f"*Who's in* · {esc(report.scope.describe())} · {fmt.clock(report.now, tz)}")]
     if report.clocked_in:
         blocks.extend(
             sections(
                 f"*In* ({len(report.clocked_in)})",
                 [
-                    f"• {esc(e.name[:MAX_NAME])} since {fmt_time(e.since, tz, with_day=True, today=today)}"
+                    f"• {esc(e.name[:MAX_NAME])} since {fmt.clock(e.since, tz, with_day=True, today=today)}"
                     for e in report.clocked_in
                 ],
             )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
@@ -19,14 +18,10 @@ from bot.domain import Portion
 from bot.parse import esc
 from bot.usecases.ranges import OffSpan
 from bot.usecases.whos_off import OffEntry, WhosOffReport
-from handlers.render.blocks import context, fmt_day, plain
+from handlers.render.blocks import MAX_TEXT, Blocks, context, divider, header, section
 
 MAX_BLOCKS = 50
-MAX_TEXT = 3000
 MAX_NAME = 200  # a name this long is cut, so one person's line always fits a section
-
-Blocks = list[dict[str, Any]]
-
 
 fmt_short_day = fmt.day  # one day style everywhere (bot.formatting)
 
@@ -98,10 +93,6 @@ def sections(title: str, lines: Sequence[str]) -> Blocks:
     return blocks
 
 
-def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
 def _paginate(title: str, body: Blocks, summary: str) -> list[DigestMessage]:
     """Body blocks into messages of at most 50 blocks, each opened by a header."""
     per_message = MAX_BLOCKS - 1
@@ -109,8 +100,8 @@ def _paginate(title: str, body: Blocks, summary: str) -> list[DigestMessage]:
     messages = []
     for n, chunk in enumerate(chunks, start=1):
         suffix = f" ({n}/{len(chunks)})" if len(chunks) > 1 else ""
-        header = {"type": "header", "text": plain(f"{title}{suffix}", limit=150)}
-        messages.append(DigestMessage(f"{summary}{suffix}"[:MAX_TEXT], [header, *chunk]))
+        first = header(f"{title}{suffix}")
+        messages.append(DigestMessage(f"{summary}{suffix}"[:MAX_TEXT], [first, *chunk]))
     return messages
 
 
@@ -139,7 +130,7 @@ def render_digest(content: DigestContent, show_kind: bool) -> list[DigestMessage
                 )
             )
     if content.days_ahead:
-        body.append({"type": "divider"})
+        body.append(divider())
         span = f"next {content.days_ahead} working day" + ("s" if content.days_ahead != 1 else "")
         lines = [f":tada: {esc(h.name[:MAX_NAME])} · {fmt_short_day(h.day)}" for h in content.coming_holidays]
         lines += [span_line(s, content.mentions) for s in content.coming]
@@ -208,7 +199,7 @@ def _render_week(content: DigestContent) -> list[DigestMessage]:
 def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
     """``/whosoff``: one message, grouped by day, half days and holidays marked."""
     if report.start == report.end:
-        title = f"*Who's off on {fmt_day(report.start)}*"
+        title = f"*Who's off on {fmt.day(report.start)}*"
     else:
         title = f"*Who's off, {fmt.day_range(report.start, report.end)}*"
     blocks: Blocks = [section(title)]
@@ -218,7 +209,7 @@ def whos_off_blocks(report: WhosOffReport, *, show_kind: bool = True) -> Blocks:
         lines += [line(e, show_kind, portion_tag=True) for e in day.entries]
         nobody = nobody and not day.entries
         if lines:
-            blocks.extend(sections(f"*{fmt_day(day.day)}*", lines))
+            blocks.extend(sections(f"*{fmt.day(day.day)}*", lines))
     if nobody and not any(d.holidays for d in report.days):  # weekends without anyone off have no day
         blocks.append(section("Everyone's in. :sunny:"))
     notes = [context(esc(note)) for note in report.notes]

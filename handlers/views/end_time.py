@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
+from bot import formatting as fmt
 from bot.runtime.services import Services
 from bot.usecases.clock import end_for_picked_time
-from handlers.render import blocks
+from handlers.payload import OUT_OF_DATE, metadata, session_times, value
+from handlers.render.blocks import message_view
+from handlers.render.clock import clock_message
 from handlers.turn import Reply, Turn
-from handlers.views.state import OUT_OF_DATE, metadata, session_times, value
 
 
 def picked_end(
@@ -29,20 +31,20 @@ def picked_end(
         return None
     times = session_times(metadata(view))
     if times is None:
-        ack(response_action="update", view=blocks.message_view(title, OUT_OF_DATE))
+        ack(response_action="update", view=message_view(title, OUT_OF_DATE))
         return None
     started, latest = times
     end = end_for_picked_time(started, picked, tz, latest)
     if end <= started:
         ack(
             response_action="errors",
-            errors={"end_time": f"You clocked in at {blocks.fmt_time(started, tz)}; pick a later time."},
+            errors={"end_time": f"You clocked in at {fmt.clock(started, tz)}; pick a later time."},
         )
         return None
     if latest is not None and end > latest:
         ack(
             response_action="errors",
-            errors={"end_time": f"Pick a time no later than {blocks.fmt_time(latest, tz)} on the day you started."},
+            errors={"end_time": f"Pick a time no later than {fmt.clock(latest, tz)} on the day you started."},
         )
         return None
     if now is not None and end > now:
@@ -61,5 +63,5 @@ def end_time_submitted(
         return
     ack()
     Turn(services, client, team_id, user_id, body).later(
-        lambda actor: Reply(blocks.clock_message(services.clock.clock_out(actor, at=end), services.now()))
+        lambda actor: Reply(clock_message(services.clock.clock_out(actor, at=end), services.now()))
     )

@@ -13,12 +13,13 @@ from slack_sdk import WebClient
 
 from bot.domain import Action, Actor, LeaveRequest, Portion
 from bot.errors import FormErrors, VendorError, VendorRejected
-from bot.parse import InputError, clean_text
+from bot.parse import InputError, clean_text, esc
 from bot.runtime.services import Services
 from handlers.modals import update_view
-from handlers.render import blocks, leave
+from handlers.payload import leave_payload, selected_text, value
+from handlers.render import leave
+from handlers.render.blocks import loading_view, message_view
 from handlers.turn import Reply, Turn, describe
-from handlers.views.state import selected_text, value
 
 
 def parse_leave_form(state: dict[str, Any]) -> tuple[LeaveRequest | None, dict[str, str]]:
@@ -53,7 +54,7 @@ def parse_leave_form(state: dict[str, Any]) -> tuple[LeaveRequest | None, dict[s
     return LeaveRequest(
         start=start,
         end=end,
-        leave_type="" if leave_type == blocks.ANY_LEAVE_TYPE else leave_type,
+        leave_type="" if leave_type == leave.ANY_LEAVE_TYPE else leave_type,
         start_portion=portions["start_portion"],
         end_portion=portions["end_portion"],
         note=note,
@@ -72,7 +73,7 @@ def leave_submitted(
         return
     view_id = view["id"]
     label = services.router.label_for(Action.LEAVE)
-    ack(response_action="update", view=blocks.loading_view("Request leave", f"Sending your request to {label}…"))
+    ack(response_action="update", view=loading_view("Request leave", f"Sending your request to {label}…"))
     turn = Turn(services, client, team_id, user_id, body)
 
     def work(actor: Actor) -> Reply:
@@ -80,46 +81,23 @@ def leave_submitted(
             result = services.leave.request_leave(actor, request)
         except FormErrors as exc:  # holidays only, found after the ack (the cache was cold): the form again
             update_view(turn, view_id, _form_again(services, actor, view, request, exc))
-            return Reply(f"Your leave wasn't requested: {blocks.esc(exc.message.rstrip('.'))}.")
-        text = blocks.leave_confirmation(result, actor.tz, services.settings.sick_leave)
-        update_view(turn, view_id, blocks.message_view("Request leave", text))
+            return Reply(f"Your leave wasn't requested: {esc(exc.message.rstrip('.'))}.")
+        text = leave.leave_confirmation(result, actor.tz, services.settings.sick_leave)
+        update_view(turn, view_id, message_view("Request leave", text))
         return Reply(text)
 
     def on_error(exc: BaseException) -> Reply:
         message = describe(exc)
         if isinstance(exc, VendorRejected) and not exc.user_message.startswith(exc.vendor):
-            message = f"{blocks.esc(exc.vendor)} didn't accept the request: {blocks.esc(exc.user_message)}"
-        update_view(turn, view_id, blocks.message_view("Request leave", message))
+            message = f"{esc(exc.vendor)} didn't accept the request: {esc(exc.user_message)}"
+        update_view(turn, view_id, message_view("Request leave", message))
         return Reply(message)
 
     def on_slow(text: str) -> None:
-        update_view(turn, view_id, blocks.message_view("Request leave", text))
+        update_view(turn, view_id, message_view("Request leave", text))
 
     slow = f":hourglass_flowing_sand: {label} is slow to answer; I'll message you as soon as it does."
     turn.later(work, slow=slow, on_error=on_error, on_slow=on_slow, durable=("timeoff", leave_payload(request)))
-
-
-def leave_payload(request: LeaveRequest) -> dict[str, Any]:
-    """What the intake keeps to finish a leave request after a restart (bot/runtime/intake.py)."""
-    return {
-        "start": request.start.isoformat(),
-        "end": request.end.isoformat(),
-        "leave_type": request.leave_type,
-        "start_portion": request.start_portion.value,
-        "end_portion": request.end_portion.value,
-        "note": request.note,
-    }
-
-
-def leave_from_payload(payload: Any) -> LeaveRequest:
-    return LeaveRequest(
-        date.fromisoformat(payload["start"]),
-        date.fromisoformat(payload["end"]),
-        str(payload.get("leave_type") or ""),
-        Portion(payload.get("start_portion") or "full"),
-        Portion(payload.get("end_portion") or "full"),
-        payload.get("note"),
-    )
 
 
 def _form_again(
@@ -130,7 +108,7 @@ def _form_again(
     try:
         form = services.leave.leave_form(actor)
     except VendorError:
-        return blocks.message_view("Request leave", f":warning: {blocks.esc(exc.message)}")
+        return message_view("Request leave", f":warning: {esc(exc.message)}")
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:

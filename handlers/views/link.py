@@ -8,18 +8,20 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.domain import Actor
+from bot.parse import esc
 from bot.runtime.services import Services
 from handlers.modals import update_view
-from handlers.render import blocks
+from handlers.payload import metadata, value
+from handlers.render.blocks import loading_view, message_view
+from handlers.render.link import link_view
 from handlers.turn import Turn, describe
-from handlers.views.state import metadata, value
 
 
 def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     meta = metadata(view)
     vendor = services.people.link_target(meta.get("vendor"))
     if vendor is None:
-        ack(response_action="update", view=blocks.message_view("Link", "That vendor is no longer configured."))
+        ack(response_action="update", view=message_view("Link", "That vendor is no longer configured."))
         return
     fields: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -33,7 +35,7 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
         return
     view_id = view["id"]
     target = meta.get("target")
-    ack(response_action="update", view=blocks.loading_view(f"Link {vendor.label}", f"Checking with {vendor.label}…"))
+    ack(response_action="update", view=loading_view(f"Link {vendor.label}", f"Checking with {vendor.label}…"))
     turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body)
 
     def work(actor: Actor) -> None:
@@ -42,9 +44,9 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
         update_view(
             turn,
             view_id,
-            blocks.message_view(
+            message_view(
                 f"Link {vendor.label}",
-                f":white_check_mark: {who} linked to {linked.label} as {blocks.esc(linked.who)}.",
+                f":white_check_mark: {who} linked to {linked.label} as {esc(linked.who)}.",
             ),
         )
 
@@ -52,7 +54,7 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
         update_view(
             turn,
             view_id,
-            blocks.link_view(vendor.label, vendor.link_fields, meta, error=describe(exc), for_whom=target),
+            link_view(vendor.label, vendor.link_fields, meta, error=describe(exc), for_whom=target),
         )
 
     # The intake keeps which link was under way, never what was typed (a PIN): after a crash the

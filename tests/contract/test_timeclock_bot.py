@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.slack import SlackStandIn
 from tests.contract.conftest import TimeClockServer, open_server
 from tests.contract.test_timeclock import call, stamp
@@ -82,7 +82,7 @@ def a_day(server: TimeClockServer, slack: SlackStandIn, driver: SlackDriver, mon
 
     # link by PIN, through the link form
     driver.submit_view(
-        blocks.LINK_CALLBACK,
+        ids.LINK_CALLBACK,
         {"link_pin": text_input(ada.pin)},
         private_metadata=json.dumps({"vendor": "timeclock", "target": None}),
     )
@@ -102,7 +102,7 @@ def a_day(server: TimeClockServer, slack: SlackStandIn, driver: SlackDriver, mon
     assert len(sessions) == 1 and sessions[0]["clockOut"] is not None
 
     # the leave form: the approver's DM links to the leave's own month on the approval page
-    driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1", note="contract trip"))
+    driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1", note="contract trip"))
     ask = slack.wait_for(lambda: dms_to(slack, "U0GRACE"), timeout=20)[0]
     assert f"{server.base_url}/admin/off/{monday.month}/{monday.year}" in ask
     [off] = call(server, "GET", "/api/off-times", ada).json()
@@ -150,7 +150,7 @@ def test_whosoff_on_a_holiday_of_an_unfetched_year_has_the_bot_fetch_it_and_show
     server, driver = sim_server, bot_on_sim.driver(slack)
     ada = server.people[0]
     driver.submit_view(
-        blocks.LINK_CALLBACK,
+        ids.LINK_CALLBACK,
         {"link_pin": text_input(ada.pin)},
         private_metadata=json.dumps({"vendor": "timeclock", "target": None}),
     )

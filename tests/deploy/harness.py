@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlmodel import Session
 
-from handlers.render.blocks import LINK_CALLBACK
+from handlers.ids import LINK_CALLBACK
 from sandbox.slack import DEMO_TEAM_ID, SlackStandIn
 from tests.support import BOT_TOKEN, SIGNING_SECRET, SlackDriver, text_input
 

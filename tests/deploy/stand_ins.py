@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import SwipeClockSim
@@ -113,7 +113,7 @@ def link_timeclock(driver: SlackDriver, slack: SlackStandIn, pin: str, user: str
     """``/timebot link`` as a person does it: the modal, their PIN, TimeClock hands over a key."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
     before = len(slack.calls_to("views.update"))
-    response = driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user, private_metadata=meta)
+    response = driver.submit_view(ids.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user, private_metadata=meta)
     assert response.status_code == 200, response.text
     slack.wait_for(
         lambda: [c for c in slack.calls_to("views.update")[before:] if "linked to TimeClock" in json.dumps(c.args)],

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from handlers.render import blocks, hygiene
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -65,7 +65,7 @@ def link_ada(bot: Deployed, slack: SlackStandIn, tc: TimeClockSim) -> None:
     """Ada types her PIN into the link form, as a person would."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
     response = bot.driver(slack).submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{tc.users[ADA].pin}")}, private_metadata=meta
+        ids.LINK_CALLBACK, {"link_pin": text_input(f"1{tc.users[ADA].pin}")}, private_metadata=meta
     )
     assert response.status_code == 200
     slack.wait_for(
@@ -122,7 +122,7 @@ def test_cancel_of_pending_leave_says_nothing_about_an_approver(
 def test_a_clock_in_click_on_a_message_that_is_no_nudge_of_theirs_does_nothing(
     bot: Deployed, slack: SlackStandIn, tc: TimeClockSim
 ) -> None:
-    payload = bot.driver(slack).make.click(hygiene.NUDGE_CLOCK_IN, container="message")
+    payload = bot.driver(slack).make.click(ids.NUDGE_CLOCK_IN, container="message")
     payload["container"] = {"type": "message", "channel_id": "C0TEAM", "message_ts": "1700000000.000100"}
     assert bot.driver(slack).interaction(payload).status_code == 200
     slack.wait_for(

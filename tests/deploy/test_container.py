@@ -27,7 +27,7 @@ import httpx
 import pytest
 import yaml
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.driver import SlackDriver
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
@@ -233,7 +233,7 @@ def two_replicas_handle_a_request_once(
         assert ready.json()["migrations"] == "head"
     # linked through one replica ...
     SlackDriver(one.url, slack).submit_view(
-        blocks.LINK_CALLBACK,
+        ids.LINK_CALLBACK,
         {"link_pin": text_input(f"1{sim.users[1].pin}")},
         private_metadata=json.dumps({"vendor": "timeclock", "target": None}),
     )

@@ -17,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, make_url, text
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -74,7 +74,7 @@ def total(samples: dict[str, dict[tuple[tuple[str, str], ...], float]], name: st
 def link_ada(bot: Deployed, slack: SlackStandIn, tc_sim: TimeClockSim) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
     bot.driver(slack).submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(f"1{tc_sim.users[1].pin}")}, private_metadata=meta, user=ADA
+        ids.LINK_CALLBACK, {"link_pin": text_input(f"1{tc_sim.users[1].pin}")}, private_metadata=meta, user=ADA
     )
     slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)])
 

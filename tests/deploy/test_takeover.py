@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from handlers.render.blocks import LEAVE_CALLBACK, LINK_CALLBACK
+from handlers.ids import LEAVE_CALLBACK, LINK_CALLBACK
 from sandbox.server import SimServer
 from sandbox.slack import Call, SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -21,9 +21,10 @@ from tests.deploy.harness import Deployed, intake_rows, link_people, postgres_da
 from tests.support import leave_values, next_monday, text_input
 
 TAKEOVER = 2  # seconds: small, so that tests wait little for a takeover
-# Vendor timeouts: the 3 s reads below fit in them, and a takeover waits them out after the last
-# heartbeat (a write sent just before the kill may still land), so the window is really WINDOW.
-CONNECT_TIMEOUT, READ_TIMEOUT = 0.5, 4.0
+# Vendor timeouts: the 3 s reads below are still in flight at the kill that follows their arrival,
+# and a takeover waits these out after the last heartbeat (a write sent just before the kill may
+# still land), so the window is really WINDOW.
+CONNECT_TIMEOUT, READ_TIMEOUT = 0.5, 2.0
 WINDOW = max(TAKEOVER * 3 / 4, TAKEOVER / 4 + CONNECT_TIMEOUT + READ_TIMEOUT)
 PEOPLE = [("U0ADA", 1), ("U0GRACE", 2), ("U0ALAN", 3)]
 

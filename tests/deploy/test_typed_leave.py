@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from handlers.commands.typed_leave import UNDO_ACTION
-from handlers.render import blocks
+from handlers import ids
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.deploy.harness import Deployed, slack_env, start
@@ -65,8 +64,8 @@ def test_clear_text_is_filed_at_once_and_undo_withdraws_it(
     reply = reply_with(slack, key, "Leave requested in TimeClock")
     [off] = timeclock.sim.off_times.values()
     assert (off["start_at"], str(off["type"])) == (day.isoformat(), "1")
-    undo = next(e for b in reply["blocks"] for e in b.get("elements", []) if e.get("action_id") == UNDO_ACTION)
-    bot.driver(slack).click(UNDO_ACTION, value=undo["value"], container="message")
+    undo = next(e for b in reply["blocks"] for e in b.get("elements", []) if e.get("action_id") == ids.LEAVE_UNDO)
+    bot.driver(slack).click(ids.LEAVE_UNDO, value=undo["value"], container="message")
     slack.wait_for(lambda: not timeclock.sim.off_times, 20)
 
 
@@ -82,7 +81,7 @@ def test_text_without_a_kind_opens_the_form_filled_in(bot: Deployed, slack: Slac
     before = len(slack.calls_to("views.update"))
     command(bot.driver(slack), "/timeoff", f"{day:%d %B} morning")
     view = slack.wait_call("views.update", before + 1, timeout=20)[-1].args["view"]
-    assert view["callback_id"] == blocks.LEAVE_CALLBACK
+    assert view["callback_id"] == ids.LEAVE_CALLBACK
     start = next(b["element"]["initial_date"] for b in view["blocks"] if b.get("block_id") == "start")
     assert start == day.isoformat()
     assert "Which type of leave is it?" in json.dumps(view["blocks"])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
@@ -56,7 +56,7 @@ def ada_asks(bot: Deployed, slack: SlackStandIn, wo: WhosOffSim) -> int:
     monday = next_monday() + timedelta(weeks=next(_weeks))
     before, asked = set(wo.leave), len(dm_texts(slack, "U0GRACE"))
     response = bot.driver(slack).submit_view(
-        blocks.LEAVE_CALLBACK,
+        ids.LEAVE_CALLBACK,
         leave_values(monday, monday + timedelta(days=1), leave_type=str(next(iter(wo.leave_types)))),
     )
     assert response.status_code == 200

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from bot import formatting as fmt
 from bot.crypto import SecretBox
 from bot.errors import UserError
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -47,7 +47,7 @@ def test_link_opens_a_modal_asking_for_the_timeclock_pin(bot: BotUnderTest, slac
     response, _ = bot.driver.command("/timebot", "link")
     assert response.status_code == 200
     view = slack.wait_call("views.open")[0].args["view"]
-    assert view["callback_id"] == blocks.LINK_CALLBACK
+    assert view["callback_id"] == ids.LINK_CALLBACK
     assert [b.get("block_id") for b in view["blocks"] if b["type"] == "input"] == ["link_pin"]
 
 
@@ -56,7 +56,7 @@ def test_submitting_the_pin_links_the_person_and_stores_the_key_encrypted(
 ) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
     response = bot.driver.submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=meta
+        ids.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=meta
     )
     assert response.status_code == 200
     assert json.loads(response.text)["response_action"] == "update"
@@ -79,12 +79,12 @@ def test_a_timeclock_account_someone_else_linked_cannot_be_linked_again(
     link(bot, "U0ADA", ada_pin(tc_sim))
     meta = json.dumps({"vendor": "timeclock", "target": None})
     bot.driver.submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user="U0ALAN", private_metadata=meta
+        ids.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, user="U0ALAN", private_metadata=meta
     )
     update = slack.wait_for(
         lambda: [c for c in slack.calls_to("views.update") if "already linked to Ada Lovelace" in json.dumps(c.args)]
     )
-    assert update[0].args["view"]["callback_id"] == blocks.LINK_CALLBACK
+    assert update[0].args["view"]["callback_id"] == ids.LINK_CALLBACK
     assert bot.runtime.services.store.identity("T0DEMO", "U0ALAN", "timeclock") is None
 
 
@@ -97,7 +97,7 @@ def test_two_people_linking_one_timeclock_account_at_the_same_moment_leaves_it_w
     meta = json.dumps({"vendor": "timeclock", "target": None})
     for user, view in (("U0ADA", "V0LINKA"), ("U0ALAN", "V0LINKB")):
         bot.driver.submit_view(
-            blocks.LINK_CALLBACK,
+            ids.LINK_CALLBACK,
             {"link_pin": text_input(ada_pin(tc_sim))},
             user=user,
             private_metadata=meta,
@@ -144,18 +144,18 @@ def test_an_admin_linking_someone_by_id_on_timeclock_is_told_to_use_the_pin_form
 
 def test_an_empty_pin_is_a_field_error_on_the_pin(bot: BotUnderTest, tc_server: SimServer) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    response = bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=meta)
+    response = bot.driver.submit_view(ids.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=meta)
     assert response.json() == {"response_action": "errors", "errors": {"link_pin": "Enter your TimeClock PIN."}}
     assert not tc_server.requests
 
 
 def test_a_wrong_pin_shows_the_form_again_with_the_reason(bot: BotUnderTest, slack: SlackStandIn) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    bot.driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input("1999")}, private_metadata=meta)
+    bot.driver.submit_view(ids.LINK_CALLBACK, {"link_pin": text_input("1999")}, private_metadata=meta)
     update = slack.wait_for(
         lambda: [c for c in slack.calls_to("views.update") if "didn't accept that PIN" in json.dumps(c.args)]
     )
-    assert update[0].args["view"]["callback_id"] == blocks.LINK_CALLBACK
+    assert update[0].args["view"]["callback_id"] == ids.LINK_CALLBACK
     assert bot.runtime.services.store.identity("T0DEMO", "U0ADA", "timeclock") is None
 
 
@@ -375,9 +375,7 @@ def test_a_session_from_yesterday_offers_an_end_time_on_its_start_day(
     assert not [r for r in tc_server.requests if r.method == "PATCH"]
     # the person picks 17:30 on the start day
     meta = button["value"]
-    response = bot.driver.submit_view(
-        blocks.END_TIME_CALLBACK, {"end_time": timepicker("17:30")}, private_metadata=meta
-    )
+    response = bot.driver.submit_view(ids.END_TIME_CALLBACK, {"end_time": timepicker("17:30")}, private_metadata=meta)
     assert response.status_code == 200
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Clocked out" in c.args.get("text", "")])
     assert tc_sim.sessions[1]["clock_out"] == int((yesterday_9 + timedelta(hours=8, minutes=30)).timestamp())
@@ -392,7 +390,7 @@ def test_an_end_time_after_the_persons_midnight_but_within_timeclocks_day_is_acc
     _, key = bot.driver.command("/clockout", user="U0LINUS")
     meta = slack.wait_response(key)[-1]["blocks"][1]["elements"][0]["value"]
     response = bot.driver.submit_view(
-        blocks.END_TIME_CALLBACK, {"end_time": timepicker("01:30")}, user="U0LINUS", private_metadata=meta
+        ids.END_TIME_CALLBACK, {"end_time": timepicker("01:30")}, user="U0LINUS", private_metadata=meta
     )
     assert response.text == ""  # no field error: 01:30 in Helsinki is 23:30 in TimeClock's day
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Clocked out" in c.args.get("text", "")])
@@ -402,9 +400,7 @@ def test_an_end_time_after_the_persons_midnight_but_within_timeclocks_day_is_acc
 def test_an_end_time_before_the_start_is_a_field_error(bot: BotUnderTest, tc_sim: TimeClockSim) -> None:
     started = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     meta = json.dumps({"session_id": "1", "started": started.timestamp(), "latest": None})
-    response = bot.driver.submit_view(
-        blocks.END_TIME_CALLBACK, {"end_time": timepicker("08:00")}, private_metadata=meta
-    )
+    response = bot.driver.submit_view(ids.END_TIME_CALLBACK, {"end_time": timepicker("08:00")}, private_metadata=meta)
     body = json.loads(response.text)
     assert body["response_action"] == "errors"
     assert "end_time" in body["errors"]
@@ -420,7 +416,7 @@ def test_timeoff_opens_the_leave_modal_with_timeclock_leave_types(
     bot.driver.command("/timeoff")
     slack.wait_call("views.open")
     update = slack.wait_call("views.update")[0].args["view"]
-    assert update["callback_id"] == blocks.LEAVE_CALLBACK
+    assert update["callback_id"] == ids.LEAVE_CALLBACK
     types = update["blocks"][0]["element"]["options"]
     assert [o["text"]["text"] for o in types] == ["Vacation", "Other time off"]
 
@@ -429,7 +425,7 @@ def test_leave_ending_before_it_starts_is_a_field_error_and_sends_nothing(
     bot: BotUnderTest, tc_server: SimServer
 ) -> None:
     start = next_monday()
-    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start - timedelta(days=2)))
+    response = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(start, start - timedelta(days=2)))
     body = json.loads(response.text)
     assert body == {"response_action": "errors", "errors": {"end": "The last day is before the first day."}}
     assert not tc_server.requests
@@ -437,15 +433,13 @@ def test_leave_ending_before_it_starts_is_a_field_error_and_sends_nothing(
 
 def test_leave_starting_before_the_backdate_window_is_a_field_error(bot: BotUnderTest) -> None:
     past = date.today() - timedelta(days=20)  # TIMEBOT_LEAVE_BACKDATE_DAYS is 14 by default
-    body = json.loads(bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(past, past)).text)
+    body = json.loads(bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(past, past)).text)
     assert body["response_action"] == "errors" and "start" in body["errors"]
 
 
 def test_leave_over_a_year_long_is_a_field_error(bot: BotUnderTest) -> None:
     start = next_monday()
-    body = json.loads(
-        bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start + timedelta(days=400))).text
-    )
+    body = json.loads(bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(start, start + timedelta(days=400))).text)
     assert body["response_action"] == "errors" and "over a year" in body["errors"]["end"]
 
 
@@ -455,7 +449,7 @@ def test_submitted_leave_is_created_and_confirmed_with_working_days(
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     response = bot.driver.submit_view(
-        blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=6), note="family trip")
+        ids.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=6), note="family trip")
     )
     assert json.loads(response.text)["response_action"] == "update"
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]])
@@ -475,7 +469,7 @@ def test_half_days_on_timeclock_go_into_the_note_and_count_half(
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1), start_portion="pm"))
+    bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=1), start_portion="pm"))
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]])
     assert "1.5 working days" in dm[0].args["text"]
     assert f"afternoon of {fmt.day(monday)} only" in next(iter(tc_sim.off_times.values()))["note"]
@@ -487,7 +481,7 @@ def test_overlapping_leave_is_refused_before_timeclock_is_asked(
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     tc_sim.add_off_time(1, monday, monday + timedelta(days=2))
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday + timedelta(days=1), monday + timedelta(days=1)))
+    bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday + timedelta(days=1), monday + timedelta(days=1)))
     dm = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "already have" in c.args["text"]])
     assert f"You already have leave on {fmt.day(monday + timedelta(days=1))} (pending)" in dm[0].args["text"]
     assert len(tc_sim.off_times) == 1
@@ -651,7 +645,7 @@ def test_a_clockout_button_from_an_older_version_says_it_is_out_of_date(bot: Bot
 
 def test_a_clockout_form_with_unreadable_times_says_it_is_out_of_date(bot: BotUnderTest) -> None:
     response = bot.driver.submit_view(
-        blocks.END_TIME_CALLBACK,
+        ids.END_TIME_CALLBACK,
         {"end_time": timepicker("17:30")},
         private_metadata=json.dumps({"started": "abc", "latest": None}),
     )
@@ -663,20 +657,20 @@ def test_a_leave_form_without_a_first_day_is_a_field_error_on_it(bot: BotUnderTe
     start = next_monday()
     values = leave_values(start, start)
     values["start"] = {"type": "datepicker", "selected_date": None}
-    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    response = bot.driver.submit_view(ids.LEAVE_CALLBACK, values)
     assert response.json() == {"response_action": "errors", "errors": {"start": "Pick a date."}}
     assert not tc_server.requests
 
 
 def test_a_clockout_form_without_a_time_is_a_field_error_on_it(bot: BotUnderTest) -> None:
     meta = json.dumps({"session_id": "1", "started": time.time() - 3600, "latest": None})
-    response = bot.driver.submit_view(blocks.END_TIME_CALLBACK, {"end_time": timepicker("")}, private_metadata=meta)
+    response = bot.driver.submit_view(ids.END_TIME_CALLBACK, {"end_time": timepicker("")}, private_metadata=meta)
     assert response.json() == {"response_action": "errors", "errors": {"end_time": "Pick a time."}}
 
 
 def test_a_leave_form_with_a_half_day_it_never_offered_gets_a_field_error(bot: BotUnderTest) -> None:
     start = next_monday()
-    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start, start_portion="evening"))
+    response = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(start, start, start_portion="evening"))
     assert response.json() == {"response_action": "errors", "errors": {"start_portion": "Pick one of the choices."}}
 
 
@@ -763,7 +757,7 @@ def test_a_rejected_request_is_logged_without_its_body(bot: BotUnderTest) -> Non
         "type": "view_submission",
         "team": {"id": "T0DEMO"},
         "user": {"id": "U0ADA"},
-        "view": {"id": "V1", "callback_id": blocks.LINK_CALLBACK, "private_metadata": meta, "state": state},
+        "view": {"id": "V1", "callback_id": ids.LINK_CALLBACK, "private_metadata": meta, "state": state},
     }
     try:
         late = bot.driver.post(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
@@ -96,7 +96,7 @@ def test_a_sickness_request_is_confirmed_with_a_sickness_emoji(
 ) -> None:
     sickness = next(t.leave_type_id for t in wo_sim.leave_types.values() if t.name == "Sickness")
     monday = next_monday()
-    wo_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=str(sickness)))
+    wo_bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=str(sickness)))
     [dm] = slack.wait_for(
         lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]]
     )

@@ -49,11 +49,11 @@ def test_a_click_from_another_workspace_reaches_no_listener(bot: BotUnderTest, s
 def test_a_modal_submission_from_another_workspace_links_nobody(
     bot: BotUnderTest, slack: SlackStandIn, tc_server: SimServer
 ) -> None:
-    from handlers.render import blocks
+    from handlers import ids
 
     meta = json.dumps({"vendor": "timeclock", "target": None})
     payload = from_other_team(
-        bot.driver.make.view_submission(blocks.LINK_CALLBACK, {"link_pin": text_input("1101")}, private_metadata=meta)
+        bot.driver.make.view_submission(ids.LINK_CALLBACK, {"link_pin": text_input("1101")}, private_metadata=meta)
     )
     payload["view"]["team_id"] = OTHER_TEAM
     response = bot.driver.interaction(payload)

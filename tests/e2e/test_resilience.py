@@ -22,7 +22,7 @@ import pytest
 
 from bot.config import Settings
 from bot.vendors.http import HttpPolicy
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import Request, Response, SimServer
 from sandbox.slack import Call, SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -97,7 +97,7 @@ def ask(bot: BotUnderTest, slack: SlackStandIn, command: str) -> tuple[float, st
     """Ada sends ``command``; returns the seconds from its ack to the answer, and the answer."""
     if command == "/timeoff submit":  # the leave modal's Submit: the answer shows in the modal and as a DM
         monday = next_monday()
-        response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday), view_id="V0LEAVE")
+        response = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday), view_id="V0LEAVE")
         acked = time.monotonic()
         assert response.status_code == 200
         text = dm_to(slack, "U0ADA")
@@ -213,7 +213,7 @@ def test_with_default_timeouts_a_leave_request_to_a_hanging_timeclock_says_so_in
     link(bot, "U0ADA", tc_sim)
     tc_server.faults.script.extend(["hang"] * 20)
     monday = next_monday()
-    response = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday), view_id="V0SLOW")
+    response = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday), view_id="V0SLOW")
     acked = time.monotonic()
     assert response.status_code == 200
     update = slack.wait_for(
@@ -569,7 +569,7 @@ def test_a_redelivered_leave_submission_requests_the_leave_once(
         "view": {
             "id": "V0LEAVE",
             "type": "modal",
-            "callback_id": blocks.LEAVE_CALLBACK,
+            "callback_id": ids.LEAVE_CALLBACK,
             "private_metadata": "{}",
             "state": state,
             "hash": "h1",

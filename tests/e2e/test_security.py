@@ -28,7 +28,7 @@ from cryptography.fernet import Fernet
 from bot.config import ConfigError
 from bot.crypto import SecretBox
 from bot.vendors.timetap import signature as tt_signature
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import Response, SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import SwipeClockSim
@@ -46,7 +46,7 @@ def link_with_pin(bot: BotUnderTest, slack: SlackStandIn, pin: str, user: str = 
     """The real flow: `/timebot link` → modal → the person types their PIN → TimeClock hands over a key."""
     meta = json.dumps({"vendor": "timeclock", "target": None})
     response = bot.driver.submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user, private_metadata=meta
+        ids.LINK_CALLBACK, {"link_pin": text_input(pin)}, user=user, private_metadata=meta
     )
     assert response.status_code == 200
     slack.wait_for(
@@ -407,7 +407,7 @@ def link_submission(pin: str) -> str:
         "user": {"id": "U0ADA"},
         "view": {
             "id": "V1",
-            "callback_id": blocks.LINK_CALLBACK,
+            "callback_id": ids.LINK_CALLBACK,
             "private_metadata": meta,
             "hash": "h1",
             "state": {"values": {"link_pin": {"value": text_input(pin)}}},
@@ -437,7 +437,7 @@ def request_leave(bot: BotUnderTest, slack: SlackStandIn, day: date, note: str) 
         "end_portion": select("full"),
         "note": text_input(note),
     }
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    bot.driver.submit_view(ids.LEAVE_CALLBACK, values)
     done = slack.wait_for(
         lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")][seen:],
         timeout=20,

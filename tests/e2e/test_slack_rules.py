@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -22,12 +22,12 @@ def test_a_link_form_corrected_after_a_field_error_is_linked(
 ) -> None:
     view_id, view_hash = slack.open_view()
     first = bot.driver.submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=LINK_META, view_id=view_id
+        ids.LINK_CALLBACK, {"link_pin": text_input(None)}, private_metadata=LINK_META, view_id=view_id
     )
     assert first.json()["response_action"] == "errors"
     assert slack.views[view_id] == view_hash  # an errors ack leaves Slack's hash alone
     again = bot.driver.submit_view(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=LINK_META, view_id=view_id
+        ids.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=LINK_META, view_id=view_id
     )
     assert again.json()["response_action"] == "update"
     slack.wait_for(lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)])
@@ -41,10 +41,10 @@ def test_a_leave_form_corrected_after_a_field_error_is_requested(
     monday = next_monday()
     view_id, _ = slack.open_view()
     wrong = bot.driver.submit_view(
-        blocks.LEAVE_CALLBACK, leave_values(monday, monday - timedelta(days=1)), view_id=view_id
+        ids.LEAVE_CALLBACK, leave_values(monday, monday - timedelta(days=1)), view_id=view_id
     )
     assert wrong.json()["response_action"] == "errors"
-    right = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday), view_id=view_id)
+    right = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday), view_id=view_id)
     assert right.json()["response_action"] == "update"
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]])
     assert len(tc_sim.off_times) == 1
@@ -54,7 +54,7 @@ def test_the_same_submission_delivered_twice_links_once(
     bot: BotUnderTest, slack: SlackStandIn, tc_sim: TimeClockSim, tc_server: SimServer
 ) -> None:
     payload = bot.driver.make.view_submission(
-        blocks.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=LINK_META
+        ids.LINK_CALLBACK, {"link_pin": text_input(ada_pin(tc_sim))}, private_metadata=LINK_META
     )
     assert bot.driver.interaction(payload).json()["response_action"] == "update"
     assert bot.driver.interaction(payload).text == ""  # the repeat: acked, nothing done
@@ -70,7 +70,7 @@ def test_the_leave_form_is_filled_in_against_the_hash_of_the_loading_view(
     link(bot, "U0ADA", ada_pin(tc_sim))
     bot.driver.command("/timeoff")
     [update] = slack.wait_call("views.update")
-    assert update.args["view"]["callback_id"] == blocks.LEAVE_CALLBACK
+    assert update.args["view"]["callback_id"] == ids.LEAVE_CALLBACK
     opened = slack.calls_to("views.open")[0]
     assert update.args["hash"] != "" and update.args["view_id"] in slack.views
     assert opened.args["trigger_id"] not in slack.triggers  # spent

@@ -17,7 +17,7 @@ from typing import IO
 import httpx
 import pytest
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -39,7 +39,7 @@ def socket_bot(tmp_path: Path, slack: SlackStandIn, tc_server: SimServer) -> Ite
 
 def link_over_socket(driver: SocketDriver, slack: SlackStandIn, pin: str) -> None:
     meta = json.dumps({"vendor": "timeclock", "target": None})
-    driver.submit_view(blocks.LINK_CALLBACK, {"link_pin": text_input(pin)}, private_metadata=meta)
+    driver.submit_view(ids.LINK_CALLBACK, {"link_pin": text_input(pin)}, private_metadata=meta)
     slack.wait_for(
         lambda: [c for c in slack.calls_to("views.update") if "linked to TimeClock" in json.dumps(c.args)], timeout=20
     )
@@ -56,7 +56,7 @@ def test_run_with_an_app_token_opens_the_connection_through_the_configured_api_u
     ack, _ = socket_bot.command("/timebot", "link")
     assert ack.payload is None  # a bare ack: the modal opens through views.open
     view = slack.wait_call("views.open", timeout=20)[0].args["view"]
-    assert view["callback_id"] == blocks.LINK_CALLBACK
+    assert view["callback_id"] == ids.LINK_CALLBACK
 
 
 def test_clockin_over_socket_mode_is_acked_at_once_and_answered_by_response_url(
@@ -75,7 +75,7 @@ def test_clockin_over_socket_mode_is_acked_at_once_and_answered_by_response_url(
 
 def test_a_modal_field_error_comes_back_in_the_socket_mode_ack(socket_bot: SocketDriver, tc_server: SimServer) -> None:
     start = next_monday()
-    ack = socket_bot.submit_view(blocks.LEAVE_CALLBACK, leave_values(start, start - timedelta(days=2)))
+    ack = socket_bot.submit_view(ids.LEAVE_CALLBACK, leave_values(start, start - timedelta(days=2)))
     assert ack.payload == {"response_action": "errors", "errors": {"end": "The last day is before the first day."}}
     assert not tc_server.requests
 

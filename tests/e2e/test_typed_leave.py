@@ -7,8 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from handlers.commands.typed_leave import OPEN_FORM_ACTION, UNDO_ACTION
-from handlers.render import blocks
+from handlers import ids
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
 from tests.conftest import BotUnderTest
@@ -38,9 +37,9 @@ def test_undo_cancels_the_leave_just_sent(bot: BotUnderTest, slack: SlackStandIn
     day = next_monday() + timedelta(days=14)
     _, key = bot.driver.command("/timeoff", f"vac {day.isoformat()}")
     [reply] = slack.wait_response(key)
-    undo = button(reply, UNDO_ACTION)
+    undo = button(reply, ids.LEAVE_UNDO)
     assert json.loads(undo["value"])["id"] in {str(i) for i in tc_sim.off_times}
-    bot.driver.click(UNDO_ACTION, value=undo["value"], container="message")
+    bot.driver.click(ids.LEAVE_UNDO, value=undo["value"], container="message")
     slack.wait_for(lambda: not tc_sim.off_times)
     slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "ancel" in c.args["text"]])
 
@@ -53,7 +52,7 @@ def test_text_whose_days_read_two_ways_opens_the_form_filled_in_and_says_so(
     [opened] = slack.wait_call("views.open")
     assert opened.args["view"]["title"]["text"] == "Request leave"
     view = slack.wait_call("views.update")[0].args["view"]
-    assert view["callback_id"] == blocks.LEAVE_CALLBACK
+    assert view["callback_id"] == ids.LEAVE_CALLBACK
     assert field(view, "leave_type") == "Vacation"
     assert "“12/07” could be" in json.dumps(view["blocks"], ensure_ascii=False)
     assert not tc_sim.off_times
@@ -81,7 +80,7 @@ def test_a_kind_the_vendor_has_no_type_for_sends_nothing_and_offers_the_form(
     [reply] = slack.wait_response(key)
     assert "TimeClock has no leave type called “sick”" in reply["text"]
     assert not tc_sim.off_times
-    bot.driver.click(OPEN_FORM_ACTION, value=button(reply, OPEN_FORM_ACTION)["value"], container="message")
+    bot.driver.click(ids.TYPED_LEAVE_FORM, value=button(reply, ids.TYPED_LEAVE_FORM)["value"], container="message")
     view = slack.wait_call("views.update")[0].args["view"]
     assert (field(view, "start"), field(view, "leave_type")) == (day.isoformat(), "Other time off")
 

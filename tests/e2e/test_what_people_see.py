@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -62,7 +62,7 @@ def test_timeoff_with_a_date_opens_the_form_on_that_date(
     link(bot, "U0ADA", ada_pin(tc_sim))
     day = next_monday() + timedelta(days=14)
     view = leave_form(bot, slack, day.isoformat())
-    assert view["callback_id"] == blocks.LEAVE_CALLBACK
+    assert view["callback_id"] == ids.LEAVE_CALLBACK
     assert (field(view, "start"), field(view, "end")) == (day.isoformat(), day.isoformat())
 
 
@@ -98,7 +98,7 @@ def test_timeoff_with_words_that_are_not_days_opens_the_form_saying_so(
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     view = leave_form(bot, slack, "2026-13-01")
-    assert view["callback_id"] == blocks.LEAVE_CALLBACK
+    assert view["callback_id"] == ids.LEAVE_CALLBACK
     assert "isn't a real date" in str(view["blocks"])
 
 
@@ -170,7 +170,7 @@ def test_a_leave_confirmation_reads_its_range_in_the_one_style(
     link(bot, "U0ADA", ada_pin(tc_sim))
     tuesday = next_monday() + timedelta(days=1)
     thursday = tuesday + timedelta(days=2)
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(tuesday, thursday, start_portion="pm"))
+    bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(tuesday, thursday, start_portion="pm"))
     [dm] = slack.wait_for(
         lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")]
     )
@@ -275,7 +275,7 @@ def test_leave_overlapping_a_pending_request_is_refused_in_one_wording_before_th
     link(bot, "U0ADA", ada_pin(tc_sim))
     monday = next_monday()
     tc_sim.add_off_time(1, monday + timedelta(days=1), monday + timedelta(days=1))  # pending
-    bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=4)))
+    bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday + timedelta(days=4)))
     [dm] = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if "leave" in c.args.get("text", "")])
     assert f"You already have leave on {fmt.day(monday + timedelta(days=1))} (pending)" in dm.args["text"]
     assert not [r for r in tc_server.requests if r.method == "POST" and "off" in r.path.lower()]
@@ -290,7 +290,7 @@ def test_a_morning_next_to_an_afternoon_already_booked_is_no_overlap(
         types = str(next(iter(wo_sim.leave_types)))
         for portion in ({"start_portion": "pm"}, {"end_portion": "am"}):
             before = len(wo_sim.leave)
-            wo_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=types, **portion))
+            wo_bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday, leave_type=types, **portion))
             slack.wait_for(lambda b=before: len(wo_sim.leave) > b or None)
     finally:
         wo_bot.close()
@@ -311,9 +311,9 @@ def test_a_backdated_holiday_is_questioned_once_then_goes_through_when_sent_agai
 ) -> None:
     link(bot, "U0ADA", ada_pin(tc_sim))
     day = a_past_weekday()
-    first = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(day, day)).json()
+    first = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(day, day)).json()
     assert first["response_action"] == "errors" and "backdating is meant for sick days" in first["errors"]["start"]
-    again = bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(day, day)).json()
+    again = bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(day, day)).json()
     assert again["response_action"] == "update"
     slack.wait_for(
         lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")]
@@ -325,7 +325,7 @@ def test_a_backdated_sick_day_goes_through_without_a_question(bot: BotUnderTest,
     day = a_past_weekday()
     values = leave_values(day, day, leave_type="0")
     values["leave_type"]["selected_option"]["text"]["text"] = "Sickness"  # the type's name, as the form shows it
-    assert bot.driver.submit_view(blocks.LEAVE_CALLBACK, values).json()["response_action"] == "update"
+    assert bot.driver.submit_view(ids.LEAVE_CALLBACK, values).json()["response_action"] == "update"
 
 
 # --- smaller points -------------------------------------------------------------------------

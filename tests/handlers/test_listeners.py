@@ -10,10 +10,10 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from handlers import ids
 from handlers.commands.clock import clockin
 from handlers.commands.timebot import timebot
 from handlers.commands.whosoff import whosoff
-from handlers.render import blocks
 from handlers.views.leave import leave_submitted
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -99,7 +99,7 @@ def test_an_unknown_timebot_subcommand_gets_the_help_in_the_ack(bot: BotUnderTes
 def test_a_leave_form_ending_before_it_starts_comes_back_as_a_field_error(
     bot: BotUnderTest, slack: SlackStandIn
 ) -> None:
-    body = Deliveries(slack).view_submission(blocks.LEAVE_CALLBACK, leave_values(date(2099, 3, 10), date(2099, 3, 9)))
+    body = Deliveries(slack).view_submission(ids.LEAVE_CALLBACK, leave_values(date(2099, 3, 10), date(2099, 3, 9)))
     view = body["view"]
     ack = Ack()
     leave_submitted(ack, body, view, bot.runtime.client, bot.runtime.services)

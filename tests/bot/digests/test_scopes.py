@@ -15,7 +15,7 @@ import time_machine
 from bot.digests.spec import parse_spec
 from bot.usecases.directory import refresh_directory
 from bot.usecases.scope import Scope, SlackDirectory
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
@@ -173,7 +173,7 @@ def test_whosoff_shows_people_only_on_working_days(bot: BotUnderTest, slack: Sla
 def test_a_leave_request_of_weekend_days_only_is_a_field_error(bot: BotUnderTest, slack: SlackStandIn) -> None:
     saturday = date.today() + timedelta(days=(5 - date.today().weekday()) % 7 or 7)
     response = bot.driver.submit_view(
-        blocks.LEAVE_CALLBACK, leave_values(saturday, saturday + timedelta(days=1)), user="U0ADA"
+        ids.LEAVE_CALLBACK, leave_values(saturday, saturday + timedelta(days=1)), user="U0ADA"
     )
     answer = json.loads(response.text)
     assert answer["response_action"] == "errors"
@@ -191,7 +191,7 @@ def test_a_leave_request_of_public_holidays_only_is_a_field_error_in_the_ack_onc
     eventually(lambda: leave.holidays.known(holiday, holiday) is not None)  # read after the form was shown
     asked = len(wo_server.requests)
     answer = bot.driver.submit_view(
-        blocks.LEAVE_CALLBACK, leave_values(holiday, holiday), user="U0ADA", view_id=update.args["view_id"]
+        ids.LEAVE_CALLBACK, leave_values(holiday, holiday), user="U0ADA", view_id=update.args["view_id"]
     ).json()
     bot.runtime.services.pool.shutdown(wait=True)
     assert answer == {"response_action": "errors", "errors": {"start": "Those days are all weekend or public holiday"}}
@@ -204,13 +204,11 @@ def test_a_leave_request_of_public_holidays_only_before_they_are_cached_gets_the
     holiday = MONDAY + timedelta(days=2)
     wo_sim.add_holiday(holiday, "Founders' Day")
     answer = bot.driver.submit_view(
-        blocks.LEAVE_CALLBACK, leave_values(holiday, holiday, note="long weekend"), user="U0ADA"
+        ids.LEAVE_CALLBACK, leave_values(holiday, holiday, note="long weekend"), user="U0ADA"
     ).json()
     assert answer["response_action"] == "update"  # not known before the ack: no vendor may be asked there
     [update] = slack.wait_for(
-        lambda: [
-            c for c in slack.calls_to("views.update") if c.args["view"].get("callback_id") == blocks.LEAVE_CALLBACK
-        ]
+        lambda: [c for c in slack.calls_to("views.update") if c.args["view"].get("callback_id") == ids.LEAVE_CALLBACK]
     )
     bot.runtime.services.pool.shutdown(wait=True)
     form = update.args["view"]["blocks"]

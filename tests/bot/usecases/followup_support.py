@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.usecases.followup import LeaveFollowup
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.whosoff import WhosOffSim
@@ -60,7 +60,7 @@ def request_leave(bot: BotUnderTest, slack: SlackStandIn, wo: WhosOffSim, weeks_
     monday = next_monday() + timedelta(weeks=weeks_ahead)
     before = set(wo.leave)
     bot.driver.submit_view(
-        blocks.LEAVE_CALLBACK,
+        ids.LEAVE_CALLBACK,
         leave_values(
             monday, monday + timedelta(days=1), leave_type=str(next(iter(wo.leave_types))), note="family trip"
         ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.render import hygiene
+from handlers import ids
 from tests.bot.usecases.hygiene_support import message_click
 from tests.support import TEAM
 
@@ -26,7 +26,7 @@ def test_no_clock_in_by_the_chosen_time_gets_one_nudge_a_day(world_factory) -> N
     world.services.hygiene.check()
     [dm] = world.dms("U0ADA")
     assert "haven't clocked in today" in dm.args["text"]
-    assert any(e.get("action_id") == hygiene.NUDGE_CLOCK_IN for b in dm.args["blocks"] for e in b.get("elements", []))
+    assert any(e.get("action_id") == ids.NUDGE_CLOCK_IN for b in dm.args["blocks"] for e in b.get("elements", []))
 
 
 def test_someone_who_clocked_in_gets_no_nudge(world_factory) -> None:
@@ -56,7 +56,7 @@ def test_the_clock_in_button_clocks_in_and_updates_the_nudge(world_factory) -> N
     [dm] = world.dms("U0ADA")
     assert dm.answer is not None
     world.bot.driver.interaction(
-        message_click(hygiene.NUDGE_CLOCK_IN, "", channel=dm.answer["channel"], ts=dm.answer["ts"])
+        message_click(ids.NUDGE_CLOCK_IN, "", channel=dm.answer["channel"], ts=dm.answer["ts"])
     )
     [update] = world.slack.wait_call("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (dm.answer["channel"], dm.answer["ts"])

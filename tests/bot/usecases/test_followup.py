@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
@@ -184,7 +184,7 @@ def test_timeclock_approval_reaches_the_requester_and_no_balance_is_never_a_zero
 ) -> None:
     link_ada(tc_bot, slack)
     monday = next_monday()
-    tc_bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1"))
+    tc_bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1"))
     slack.wait_for(lambda: dms_to(slack, "U0GRACE"))
     off_id = max(tc_sim.off_times)
     tc_sim.decide(off_id, 1)

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handlers.render import blocks
+from handlers import ids
 from tests.bot.usecases.hygiene_support import World
 from tests.support import eventually, leave_values, next_monday
 
@@ -19,7 +19,7 @@ REMINDER = "still wait for your decision"
 def request_leave(world: World, weeks_ahead: int = 3) -> None:
     monday = next_monday() + timedelta(weeks=weeks_ahead)
     world.link("U0ADA", 1)
-    world.bot.driver.submit_view(blocks.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1"))
+    world.bot.driver.submit_view(ids.LEAVE_CALLBACK, leave_values(monday, monday, leave_type="1"))
 
 
 def texts(world: World, user: str) -> list[str]:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.usecases.hygiene import SWEEP_CHUNK
-from handlers.render import hygiene
+from handlers import ids
 from tests.bot.usecases.hygiene_support import World, button_value, message_click
 from tests.support import timepicker
 
@@ -38,7 +38,7 @@ def test_a_session_ten_hours_five_minutes_old_gets_exactly_one_reminder_within_o
     world.services.hygiene.check()
     [dm] = world.dms("U0ADA")
     assert dm.args["text"] == "You've been clocked in since 08:02 BST (10 h). Still working?"
-    assert button_value(dm, hygiene.REMINDER_CLOCK_OUT) and button_value(dm, hygiene.REMINDER_LEFT_AT)
+    assert button_value(dm, ids.REMINDER_CLOCK_OUT) and button_value(dm, ids.REMINDER_LEFT_AT)
 
 
 def test_a_session_younger_than_the_limit_gets_no_reminder(world_factory) -> None:
@@ -62,10 +62,10 @@ def test_a_session_closed_elsewhere_before_the_reminder_is_due_gets_none(world_f
 
 def test_clock_out_now_ends_the_session_at_the_vendor_and_updates_the_reminder_in_place(world_factory) -> None:
     world = world_factory(EVENING)
-    row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
+    row, value = reminded(world, ids.REMINDER_CLOCK_OUT)
     [dm] = world.dms("U0ADA")
     assert dm.answer is not None
-    click = message_click(hygiene.REMINDER_CLOCK_OUT, value, channel=dm.answer["channel"], ts=dm.answer["ts"])
+    click = message_click(ids.REMINDER_CLOCK_OUT, value, channel=dm.answer["channel"], ts=dm.answer["ts"])
     assert world.bot.driver.interaction(click).status_code == 200
     [update] = world.slack.wait_call("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (dm.answer["channel"], dm.answer["ts"])
@@ -75,10 +75,10 @@ def test_clock_out_now_ends_the_session_at_the_vendor_and_updates_the_reminder_i
 
 def test_a_reminder_click_naming_another_message_updates_only_the_reminder_itself(world_factory) -> None:
     world = world_factory(EVENING)
-    _, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
+    _, value = reminded(world, ids.REMINDER_CLOCK_OUT)
     [dm] = world.dms("U0ADA")
     assert dm.answer is not None
-    forged = message_click(hygiene.REMINDER_CLOCK_OUT, value, channel="C0TEAM", ts="1700000000.000100")
+    forged = message_click(ids.REMINDER_CLOCK_OUT, value, channel="C0TEAM", ts="1700000000.000100")
     world.bot.driver.interaction(forged)
     [update] = world.slack.wait_call("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (dm.answer["channel"], dm.answer["ts"])
@@ -86,9 +86,9 @@ def test_a_reminder_click_naming_another_message_updates_only_the_reminder_itsel
 
 def test_a_double_click_on_clock_out_now_ends_the_session_once(world_factory) -> None:
     world = world_factory(EVENING)
-    row, value = reminded(world, hygiene.REMINDER_CLOCK_OUT)
+    row, value = reminded(world, ids.REMINDER_CLOCK_OUT)
     for _ in range(2):
-        world.bot.driver.interaction(message_click(hygiene.REMINDER_CLOCK_OUT, value))
+        world.bot.driver.interaction(message_click(ids.REMINDER_CLOCK_OUT, value))
     world.slack.wait_call("chat.update")
     world.services.pool.shutdown(wait=True)  # both clicks handled to the end
     patches = [r for r in world.server.requests if r.method == "PATCH"]
@@ -99,13 +99,13 @@ def test_a_double_click_on_clock_out_now_ends_the_session_once(world_factory) ->
 
 def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_factory) -> None:
     world = world_factory(EVENING)
-    row, value = reminded(world, hygiene.REMINDER_LEFT_AT)
-    world.bot.driver.interaction(message_click(hygiene.REMINDER_LEFT_AT, value))
+    row, value = reminded(world, ids.REMINDER_LEFT_AT)
+    world.bot.driver.interaction(message_click(ids.REMINDER_LEFT_AT, value))
     [opened] = world.slack.wait_call("views.open")
     view = opened.args["view"]
-    assert view["callback_id"] == hygiene.LEFT_AT_CALLBACK
+    assert view["callback_id"] == ids.LEFT_AT_CALLBACK
     response = world.bot.driver.submit_view(
-        hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("17:30")}, private_metadata=view["private_metadata"]
+        ids.LEFT_AT_CALLBACK, {"end_time": timepicker("17:30")}, private_metadata=view["private_metadata"]
     )
     assert response.status_code == 200 and not response.content
     [update] = world.slack.wait_call("chat.update")
@@ -115,9 +115,9 @@ def test_i_left_at_ends_the_session_at_that_time_in_the_persons_zone(world_facto
 
 def test_i_left_at_a_time_still_to_come_is_a_field_error(world_factory) -> None:
     world = world_factory(EVENING)
-    meta = json.loads(reminded(world, hygiene.REMINDER_LEFT_AT)[1])
+    meta = json.loads(reminded(world, ids.REMINDER_LEFT_AT)[1])
     response = world.bot.driver.submit_view(
-        hygiene.LEFT_AT_CALLBACK, {"end_time": timepicker("19:00")}, private_metadata=json.dumps(meta)
+        ids.LEFT_AT_CALLBACK, {"end_time": timepicker("19:00")}, private_metadata=json.dumps(meta)
     )
     assert response.json()["response_action"] == "errors"
     assert "end_time" in response.json()["errors"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.render import blocks
+from handlers import ids
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.swipeclock import SwipeClockSim
@@ -125,7 +125,7 @@ def test_timeoff_goes_to_whosoff_and_comes_back_in_whosoff(
         "end_portion": select("full"),
         "note": text_input("dentist"),
     }
-    response = mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    response = mixed_bot.driver.submit_view(ids.LEAVE_CALLBACK, values)
     assert json.loads(response.text)["response_action"] == "update"
     dm = slack.wait_for(
         lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args.get("text", "")],
@@ -157,11 +157,11 @@ def test_leave_overlapping_a_booking_is_refused_once_in_timebots_words(
         "end_portion": select("full"),
         "note": text_input(None),
     }
-    mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    mixed_bot.driver.submit_view(ids.LEAVE_CALLBACK, values)
     slack.wait_for(
         lambda: [c for c in slack.calls_to("chat.postMessage") if "Leave requested" in c.args["text"]], timeout=20
     )
-    mixed_bot.driver.submit_view(blocks.LEAVE_CALLBACK, values)
+    mixed_bot.driver.submit_view(ids.LEAVE_CALLBACK, values)
     refusal = slack.wait_for(
         lambda: [c.args["text"] for c in slack.calls_to("chat.postMessage") if "already have leave" in c.args["text"]],
         timeout=20,

@@ -1,17 +1,21 @@
-"""Reading what a person typed or picked in a modal (``view.state``) and what it carries
-(``private_metadata``)."""
+"""Reading back what Timebot handed out: what a person typed or picked in a modal (``view.state``),
+what a form or a button carries (``private_metadata``, a button's value), and what the intake
+keeps to finish a leave request after a restart."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+from bot.domain import LeaveRequest, Portion
+from handlers import ids
 
 OUT_OF_DATE = "That clock-out form is out of date. Type `/clockout` again."
 
 
 def value(state: dict[str, Any], block_id: str) -> Any:
-    element = (state.get("values", {}).get(block_id) or {}).get("value") or {}
+    element = (state.get("values", {}).get(block_id) or {}).get(ids.FIELD) or {}
     kind = element.get("type")
     if kind == "datepicker":
         return element.get("selected_date")
@@ -24,7 +28,7 @@ def value(state: dict[str, Any], block_id: str) -> Any:
 
 def selected_text(state: dict[str, Any], block_id: str) -> str | None:
     """The words of the option picked in a select (a leave type's name, as the form showed it)."""
-    element = (state.get("values", {}).get(block_id) or {}).get("value") or {}
+    element = (state.get("values", {}).get(block_id) or {}).get(ids.FIELD) or {}
     text = ((element.get("selected_option") or {}).get("text") or {}).get("text")
     return text if isinstance(text, str) else None
 
@@ -48,3 +52,26 @@ def session_times(meta: object) -> tuple[datetime, datetime | None] | None:
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         return None
     return started, latest
+
+
+def leave_payload(request: LeaveRequest) -> dict[str, Any]:
+    """What the intake keeps to finish a leave request after a restart (bot/runtime/intake.py)."""
+    return {
+        "start": request.start.isoformat(),
+        "end": request.end.isoformat(),
+        "leave_type": request.leave_type,
+        "start_portion": request.start_portion.value,
+        "end_portion": request.end_portion.value,
+        "note": request.note,
+    }
+
+
+def leave_from_payload(payload: Any) -> LeaveRequest:
+    return LeaveRequest(
+        date.fromisoformat(payload["start"]),
+        date.fromisoformat(payload["end"]),
+        str(payload.get("leave_type") or ""),
+        Portion(payload.get("start_portion") or "full"),
+        Portion(payload.get("end_portion") or "full"),
+        payload.get("note"),
+    )

@@ -6,24 +6,17 @@ form filled in: the command's trigger is spent by then."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
-
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
 
 from bot.domain import Action, Actor
 from bot.errors import FormErrors, VendorRejected
-from bot.parse import LeaveShortcut, esc, quote
-from bot.runtime.services import Services
+from bot.parse import esc, quote
 from bot.usecases.typed_leave import KIND_WORDS, TypedLeave, send_typed
-from handlers.modals import open_leave_modal
+from handlers import ids
+from handlers.payload import leave_payload
 from handlers.render import blocks
+from handlers.render.leave import leave_confirmation
 from handlers.turn import Reply, Turn, describe
-from handlers.views.leave import leave_payload
-
-UNDO_ACTION = "leave_undo"
-OPEN_FORM_ACTION = "typed_leave_form"
 
 
 def send_typed_leave(turn: Turn, typed: TypedLeave) -> None:
@@ -41,7 +34,7 @@ def send_typed_leave(turn: Turn, typed: TypedLeave) -> None:
         if outcome.result is None:
             said = f"I read {quote(typed.text, 60)} as {typed.days}, but {outcome.why_not(typed.kind)}"
             return Reply(said, [blocks.section(said), _open_form_button(typed)])
-        text = blocks.leave_confirmation(outcome.result, actor.tz, services.settings.sick_leave)
+        text = leave_confirmation(outcome.result, actor.tz, services.settings.sick_leave)
         absence_id = outcome.result.absence.absence_id
         if not outcome.can_undo or not absence_id:
             return Reply(text)
@@ -59,17 +52,7 @@ def send_typed_leave(turn: Turn, typed: TypedLeave) -> None:
 
 
 def _undo_button(absence_id: str) -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": UNDO_ACTION,
-                "text": blocks.plain("Undo"),
-                "value": json.dumps({"id": absence_id})[:2000],
-            }
-        ],
-    }
+    return blocks.actions(blocks.button(ids.LEAVE_UNDO, "Undo", value=json.dumps({"id": absence_id})[:2000]))
 
 
 def _open_form_button(typed: TypedLeave) -> dict[str, Any]:
@@ -81,35 +64,6 @@ def _open_form_button(typed: TypedLeave) -> dict[str, Any]:
         "half_end": typed.half_end,
         "kind": typed.kind,
     }
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": OPEN_FORM_ACTION,
-                "text": blocks.plain("Open the form"),
-                "value": json.dumps(value)[:2000],
-                "style": "primary",
-            }
-        ],
-    }
-
-
-def open_typed_form(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services) -> None:
-    """The "Open the form" button: the leave form filled in as the text was read."""
-    ack()
-    turn = Turn(services, client, body["team"]["id"], body["user"]["id"], body, respond)
-    try:
-        value = json.loads(body["actions"][0].get("value") or "{}")
-        shortcut = LeaveShortcut(
-            date.fromisoformat(value["start"]),
-            date.fromisoformat(value["end"]),
-            bool(value.get("half_start")),
-            bool(value.get("half_end")),
-            str(value.get("kind") or "")[:60],
-            "Pick the type of leave.",
-        )
-    except (ValueError, KeyError, IndexError, TypeError):
-        shortcut = None
-    channel = (body.get("channel") or {}).get("id")
-    open_leave_modal(turn, body["trigger_id"], channel, shortcut)
+    return blocks.actions(
+        blocks.button(ids.TYPED_LEAVE_FORM, "Open the form", style="primary", value=json.dumps(value)[:2000])
+    )
