@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeAlias
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -49,7 +50,7 @@ class AtStart:
     """Once, as soon as the scheduler runs (a catch-up on what changed while no process ran)."""
 
 
-Trigger = Every | AtStart | BaseTrigger  # BaseTrigger: a calendar trigger (the digests' CronTrigger)
+Trigger: TypeAlias = Every | AtStart | BaseTrigger  # BaseTrigger: a calendar trigger (the digests' CronTrigger)
 
 
 @dataclass(frozen=True)
