@@ -12,8 +12,8 @@ from apscheduler.triggers.cron import CronTrigger
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.jobs.digests import DigestSchedule
 from bot.digests.spec import canonical_days, day_set, describe_days, parse_days, parse_spec
+from bot.jobs.digests import DigestSchedule
 from bot.parse import InputError
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
