@@ -103,12 +103,12 @@ class Scheduler:
         return job.next_run_time if job is not None and self._aps.running else None
 
     def start(self) -> None:
-        with self._lock:
-            waiting, self._waiting = list(self._waiting.values()), {}
-        now = datetime.now(UTC)
-        for job in waiting:
-            self._schedule(job, now)
-        self._aps.start()
+        with self._lock:  # a job added meanwhile waits, then is scheduled on the running scheduler
+            now = datetime.now(UTC)
+            for job in self._waiting.values():
+                self._schedule(job, now)
+            self._waiting = {}
+            self._aps.start()
 
     def wakeup(self) -> None:
         """Re-read the clock now (tests that move time call this)."""
