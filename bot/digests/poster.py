@@ -136,7 +136,7 @@ def digest_client(client: WebClient) -> WebClient:
 
 
 class Schedule(Protocol):
-    """What admins' changes tell the scheduler of this process (``bot.digests.scheduler``)."""
+    """What admins' changes tell the scheduler of this process (``bot.jobs.digests``)."""
 
     def schedule(self, sub: DigestSubscription) -> None: ...
 

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -24,12 +24,14 @@ from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
 from bot.digests.content import DigestBuilder
 from bot.digests.poster import Digests, digest_client
-from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
-from bot.jobs.away_status import start_away_status_job
-from bot.jobs.followup import start_followup_scheduler
-from bot.jobs.housekeeping import KEEP_REQUEST_KEYS, start_housekeeping
-from bot.jobs.hygiene import start_reminders
+from bot.jobs import away_status as away_status_jobs
+from bot.jobs import digests as digest_jobs
+from bot.jobs import followup as followup_jobs
+from bot.jobs import housekeeping
+from bot.jobs import hygiene as hygiene_jobs
+from bot.jobs import intake as intake_jobs
+from bot.jobs.scheduler import Scheduler
 from bot.runtime.calendar_http import CalendarRoutes
 from bot.runtime.intake import Intake
 from bot.runtime.keycheck import check_stored_keys
@@ -69,36 +71,34 @@ from storage.digests import DigestStore
 from storage.followup import FollowupStore
 from storage.hygiene import HygieneStore
 from storage.intake import IntakeStore
-from storage.models import utcnow
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Runtime:
-    """Everything ``timebot run`` starts; ``close()`` stops it in order."""
+    """Everything ``timebot run`` starts, built in one call; ``close()`` stops it in order."""
 
     settings: Settings
     engine: Engine
     app: App
     services: Services
     client: WebClient
-    on_close: list[Callable[[], None]] = field(default_factory=list)
-    directory: Directory | None = None  # the Slack directory read into person rows
-    digests: Digests | None = None  # the exactly-once poster (the scheduler's, the CLI's)
-    webhooks: dict[str, Webhook] = field(default_factory=dict)  # HTTP mode: path -> verified handler
-    away_status: AwayStatus | None = None
-    away_status_oauth: OAuthFlow | None = None  # the consent routes bot/runtime/web.py serves; None: not set up
-    gate: WorkspaceGate | None = None  # which workspaces' requests are served
-    calendar: CalendarRoutes | None = None  # GET /calendar/<token>.ics, served beside them
+    gate: WorkspaceGate  # which workspaces' requests are served
+    directory: Directory  # the Slack directory read into person rows
+    digests: Digests  # the exactly-once poster (the scheduler's, the CLI's)
+    away_status: AwayStatus
+    webhooks: dict[str, Webhook]  # HTTP mode: path -> verified handler
+    calendar: CalendarRoutes  # GET /calendar/<token>.ics, served beside them
+    # The consent routes bot/runtime/web.py serves; None: not set up (no TIMEBOT_PUBLIC_URL or
+    # OAuth client credentials).
+    away_status_oauth: OAuthFlow | None
+    scheduler: Scheduler | None  # the process's one scheduler; None: TIMEBOT_SCHEDULER is off
+    on_close: list[Callable[[], None]]
 
     def close(self) -> None:
-        for fn in reversed(self.on_close):
-            try:
-                fn()
-            except Exception:
-                log.exception("error while shutting down")
+        _close(self.on_close)
 
 
 class _WithholdRejectedBodies(logging.Filter):
@@ -183,15 +183,43 @@ def create_app(
     if settings.ops_metrics:
         metrics.enable()
     engine = make_engine(settings.database_url)
+    on_close: list[Callable[[], None]] = [engine.dispose]
+    try:
+        return _build(
+            settings,
+            engine,
+            on_close,
+            vendors=vendors,
+            clock=clock,
+            migrate=migrate,
+            env_file=env_file,
+            prestart=prestart,
+        )
+    except BaseException:
+        _close(on_close)  # what was started so far: the engine, the vendors' clients, the pool
+        raise
+
+
+def _build(
+    settings: Settings,
+    engine: Engine,
+    on_close: list[Callable[[], None]],
+    *,
+    vendors: Mapping[str, Vendor] | None,
+    clock: Callable[[], float],
+    migrate: bool,
+    env_file: str | None,
+    prestart: bool,
+) -> Runtime:
+    """Everything in dependency order, each part built whole; what must be stopped goes on
+    ``on_close`` as soon as it exists (stopped in reverse)."""
+    assert settings.secret_key is not None
     if migrate:
         upgrade(engine)
     store = Store(engine)
     box = SecretBox(settings.secret_key.get_secret_value(), settings.old_keys)
-    try:
-        check_stored_keys(store, box)
-    except ConfigError:
-        engine.dispose()
-        raise
+    check_stored_keys(store, box)
+    away_options = _away_status_options(settings)
     client = slack_client(settings)
     configured = dict(vendors) if vendors is not None else load_vendors(settings.http_policy, env_file)
     for action, name in settings.routing.items():
@@ -201,26 +229,94 @@ def create_app(
                 f"set its {name.upper()}_* settings or choose another vendor."
             )
     router = Router(configured, settings.routing)
+    on_close.append(router.close)
+    pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
+    intake = Intake(
+        IntakeStore(engine),
+        takeover=settings.takeover_seconds,
+        resume_within=settings.resume_within_minutes * 60,
+        settle=settings.http_connect_timeout + settings.http_read_timeout,
+    )
+    on_close.append(intake.close)  # after the pool finished its jobs: hands back what is left
+    on_close.append(lambda: pool.shutdown(wait=True))
+    if prestart:
+        pool.prestart()
+
     people = People(settings, store, router, box, client, clock=clock)
-    clock_cases = Clock(people, store, router)
+    clock_cases = _clock(people, store, router, intake)
     whos_off = WhosOff(people, store, router)
     directory = Directory(store, client)
     whos_off.meet = directory.meet
-    pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
-    if prestart:
-        pool.prestart()
-    services = Services(
-        settings,
-        store,
-        pool,
-        router,
-        people,
-        clock_cases,
-        Leave(people, router),
-        whos_off,
-        Home(people, clock_cases, store, router),
+    leave = Leave(people, router)
+    whos_in = WhosIn(people, store, router, whos_off)
+    morning = MorningView(
+        people, store, router, whos_in, whos_off, show_kind=settings.show_leave_kind, sick=settings.sick_leave
     )
-    intake = _install_intake(services, engine)
+    hygiene = ClockHygiene(
+        people,
+        store,
+        HygieneStore(engine),
+        router,
+        clock_cases,
+        hygiene_policy(settings),
+        hygiene_render.Render(),
+        digest_client(client),
+        idle=pool.wait_idle,
+    )
+    digests = Digests(
+        DigestBuilder(whos_off, render_digest, settings.show_leave_kind, settings.sick_leave),
+        DigestStore(engine),
+        people,
+        router,
+        digest_client(client),
+        default_tz=settings.default_tz,
+    )
+    followup = _followup(settings, engine, people, whos_off, leave)
+    away_status = AwayStatus(people, AwayStatusStore(engine), router, box, client, away_options)
+    followup.leave_gone.append(away_status.leave_changed)  # a cancelled or refused leave: the status back at once
+    away_status_oauth = away_status_oauth_flow(settings, away_status, pool.submit)
+    calendars = Calendars(
+        people,
+        whos_off,
+        CalendarStore(engine),
+        settings.secret_key.get_secret_value().encode(),
+        settings.public_url,
+        show_kind=settings.show_leave_kind,
+        sick=settings.sick_leave,
+    )
+    services = Services(
+        settings=settings,
+        store=store,
+        pool=pool,
+        router=router,
+        intake=intake,
+        people=people,
+        clock=clock_cases,
+        leave=leave,
+        whos_off=whos_off,
+        home=Home(people, clock_cases, store, router),
+        hours=Hours(people, router),
+        whos_in=whos_in,
+        morning=morning,
+        hygiene=hygiene,
+        followup=followup,
+        away_status=away_status,
+        away_status_connect_url=(
+            settings.public_url + START_PATH if away_status_oauth is not None and settings.public_url else None
+        ),
+        away_status_missing=tuple(missing_settings(settings)),
+        calendars=calendars,
+        reports=Reports(
+            people,
+            store,
+            router,
+            whos_off,
+            morning,
+            approvers=followup._configured_approvers,
+            sick=settings.sick_leave,
+        ),
+        digests=DigestAdmin(digests, people),
+    )
 
     gate = WorkspaceGate(client, settings.allowed_team_ids)
     with hidden_slack_environment():  # Bolt takes only what is passed here (see bot/slack/bolt.py)
@@ -235,62 +331,58 @@ def create_app(
             raise_error_for_unhandled_request=True,  # handlers.errors answers those with a 200
             listener_executor=ContextThreadPool(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
         )
-
     app.use(DropRepeats(pool))
-
-    _install_hygiene(services, engine, client)
     typed_leave.warm_up()  # dateparser loads its language data now, not on the first /timeoff's ack path
     handlers.register(app, services, client)
-    runtime = Runtime(settings, engine, app, services, client, gate=gate, directory=directory)
-    runtime.on_close.append(engine.dispose)
-    runtime.on_close.append(router.close)
-    runtime.on_close.append(intake.close)  # after the pool finished its jobs: hands back what is left
-    runtime.on_close.append(lambda: pool.shutdown(wait=True))
-    runtime.digests = _install_digests(runtime)
-    followup = _install_followup(runtime)
-    _install_away_status(runtime, box)
-    _install_calendar(runtime)
-    services.reports = Reports(
-        services.people,
-        store,
-        router,
-        whos_off,
-        services.morning,  # type: ignore[arg-type]  # set by _install_hygiene above, typed Optional in Services
-        approvers=followup._configured_approvers,
-        sick=settings.sick_leave,
-    )
-    if runtime.away_status is not None:  # a cancelled or refused leave puts the Slack status back at once
-        followup.leave_gone.append(runtime.away_status.leave_changed)
+
+    scheduler = None
     if settings.scheduler_enabled:
-        start_housekeeping(
-            store,
-            runtime.on_close,
-            refresh=directory.refresh,
-            also=[
-                ("intake:recover", lambda: intake.recover(pool.submit), intake.recover_every),
-                ("intake:forget", lambda: intake.store.forget_done_before(utcnow() - KEEP_REQUEST_KEYS), 3600.0),
-            ],
-        )
-        start_reminders(services.hygiene, runtime.on_close, every=timedelta(seconds=settings.hygiene_check_seconds))
-    return runtime
-
-
-def _install_intake(services: Services, engine: Engine) -> Intake:
-    """The durable intake (bot/runtime/intake.py): accepted actions in the database, heartbeats, takeover.
-    The per-person clock lease lapses with the takeover window and is renewed by the heartbeat."""
-    settings = services.settings
-    intake = Intake(
-        IntakeStore(engine),
-        takeover=settings.takeover_seconds,
-        resume_within=settings.resume_within_minutes * 60,
-        settle=settings.http_connect_timeout + settings.http_read_timeout,
+        scheduler = Scheduler()
+        for job in (
+            *housekeeping.jobs(store, directory.refresh),
+            *intake_jobs.jobs(intake, pool.submit),
+            *hygiene_jobs.jobs(hygiene, every=timedelta(seconds=settings.hygiene_check_seconds)),
+            *digest_jobs.jobs(digests, scheduler),
+            *followup_jobs.jobs(followup, settings.leave_poll_seconds),
+            *away_status_jobs.jobs(away_status),
+        ):
+            scheduler.add(job)
+        on_close.append(scheduler.shutdown)  # first on close: no job runs on a closed pool or engine
+        scheduler.start()
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        app=app,
+        services=services,
+        client=client,
+        gate=gate,
+        directory=directory,
+        digests=digests,
+        away_status=away_status,
+        webhooks=_webhooks(settings, router, followup),
+        calendar=CalendarRoutes(calendars),
+        away_status_oauth=away_status_oauth,
+        scheduler=scheduler,
+        on_close=on_close,
     )
-    services.intake = intake
-    clock = services.clock
+
+
+def _close(on_close: list[Callable[[], None]]) -> None:
+    for fn in reversed(on_close):
+        try:
+            fn()
+        except Exception:
+            log.exception("error while shutting down")
+
+
+def _clock(people: People, store: Store, router: Router, intake: Intake) -> Clock:
+    """Clock in and out, on the durable intake: the per-person clock lease lapses with the takeover
+    window and is renewed by the intake's heartbeat."""
+    clock = Clock(people, store, router)
     clock.lease_ttl = timedelta(seconds=intake.stale_after)  # a dead holder's lease lapses with its work
     clock.waiting_note = lambda actor: intake.waiting_note(actor.team_id, actor.user_id, actor.tz)
     intake.renewers.append(clock.renew_leases)
-    return intake
+    return clock
 
 
 def hygiene_policy(settings: Settings) -> HygienePolicy:
@@ -303,83 +395,32 @@ def hygiene_policy(settings: Settings) -> HygienePolicy:
     )
 
 
-def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> None:
-    """Hours worked, who's in now, and the forgotten clock-out/clock-in reminders."""
-    services.hours = Hours(services.people, services.router)
-    services.whos_in = WhosIn(services.people, services.store, services.router, services.whos_off)
-    settings = services.settings
-    services.morning = MorningView(
-        services.people,
-        services.store,
-        services.router,
-        services.whos_in,
-        services.whos_off,
-        show_kind=settings.show_leave_kind,
-        sick=settings.sick_leave,
-    )
-    services.hygiene = ClockHygiene(
-        services.people,
-        services.store,
-        HygieneStore(engine),
-        services.router,
-        services.clock,
-        hygiene_policy(services.settings),
-        hygiene_render.Render(),
-        digest_client(client),
-        idle=services.pool.wait_idle,
-    )
-
-
-def _install_digests(runtime: Runtime) -> Digests:
-    """Daily digests: ``/timebot digest`` (through ``services.digests``), and the scheduler when
-    ``TIMEBOT_SCHEDULER`` is on (stopped first on close, before the engine and vendors)."""
-    services = runtime.services
-    builder = DigestBuilder(
-        services.whos_off, render_digest, runtime.settings.show_leave_kind, runtime.settings.sick_leave
-    )
-    digests = Digests(
-        builder,
-        DigestStore(runtime.engine),
-        services.people,
-        services.router,
-        digest_client(runtime.client),
-        default_tz=runtime.settings.default_tz,
-    )
-    services.digests = DigestAdmin(digests, services.people)
-    if runtime.settings.scheduler_enabled:
-        start_scheduler(digests, runtime.on_close)
-    return digests
-
-
-def _install_followup(runtime: Runtime) -> LeaveFollowup:
-    """Leave follow-up: hooked after each request, the status poll and reminders on the scheduler,
-    and WhosOff's webhook route when its secret is set."""
-    services, settings = runtime.services, runtime.settings
+def _followup(settings: Settings, engine: Engine, people: People, whos_off: WhosOff, leave: Leave) -> LeaveFollowup:
+    """Leave follow-up, hooked after each request."""
     followup = LeaveFollowup(
-        services.people,
-        services.whos_off,
-        FollowupStore(runtime.engine),
+        people,
+        whos_off,
+        FollowupStore(engine),
         LeaveRender(),
         FollowupSettings(
             settings.leave_approvers, settings.approval_remind_hours, settings.leave_backdate_days, settings.sick_leave
         ),
     )
-    services.followup = followup
-    services.leave.after.append(followup.requested)
-    secret = settings.whosoff_webhook_secret.get_secret_value() if settings.whosoff_webhook_secret else ""
-    if secret and "whosoff" in services.router.vendors:
-        runtime.webhooks["/webhooks/whosoff"] = whosoff_webhook(followup, secret, settings.whosoff_webhook_header)
-    if settings.scheduler_enabled:
-        start_followup_scheduler(followup, settings.leave_poll_seconds, runtime.on_close)
+    leave.after.append(followup.requested)
     return followup
 
 
-def _install_away_status(runtime: Runtime, box: SecretBox) -> None:
-    """Leave in the Slack status: the use case, the consent routes (when TIMEBOT_PUBLIC_URL and the
-    client credentials are set) and, with ``TIMEBOT_SCHEDULER``, the job that sets and restores."""
-    settings, services = runtime.settings, runtime.services
+def _webhooks(settings: Settings, router: Router, followup: LeaveFollowup) -> dict[str, Webhook]:
+    """HTTP mode's verified webhook routes: WhosOff's when its secret is set."""
+    secret = settings.whosoff_webhook_secret.get_secret_value() if settings.whosoff_webhook_secret else ""
+    if secret and "whosoff" in router.vendors:
+        return {"/webhooks/whosoff": whosoff_webhook(followup, secret, settings.whosoff_webhook_header)}
+    return {}
+
+
+def _away_status_options(settings: Settings) -> AwayStatusOptions:
     try:
-        options = AwayStatusOptions.parse(
+        return AwayStatusOptions.parse(
             settings.away_statuses,
             show_kind=settings.show_leave_kind,
             dnd=settings.leave_dnd,
@@ -387,31 +428,4 @@ def _install_away_status(runtime: Runtime, box: SecretBox) -> None:
             sick=settings.sick_leave,
         )
     except ValueError as exc:
-        runtime.close()
         raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None
-    away_status = AwayStatus(
-        services.people, AwayStatusStore(runtime.engine), services.router, box, runtime.client, options
-    )
-    runtime.away_status = services.away_status = away_status
-    runtime.away_status_oauth = away_status_oauth_flow(settings, away_status, services.pool.submit)
-    services.away_status_missing = tuple(missing_settings(settings))
-    if runtime.away_status_oauth is not None and settings.public_url:
-        services.away_status_connect_url = settings.public_url + START_PATH
-    if settings.scheduler_enabled:
-        start_away_status_job(away_status, runtime.on_close)
-
-
-def _install_calendar(runtime: Runtime) -> None:
-    """Calendar feeds: ``/timebot calendar`` (through ``services.calendars``) and their route."""
-    services, settings = runtime.services, runtime.settings
-    assert settings.secret_key is not None
-    services.calendars = Calendars(
-        services.people,
-        services.whos_off,
-        CalendarStore(runtime.engine),
-        settings.secret_key.get_secret_value().encode(),
-        settings.public_url,
-        show_kind=settings.show_leave_kind,
-        sick=settings.sick_leave,
-    )
-    runtime.calendar = CalendarRoutes(services.calendars)

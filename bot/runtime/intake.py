@@ -13,7 +13,7 @@ How an action moves:
   missed beats and the row is anyone's.
 - Once the person was told, ``finish`` marks the row done with that outcome, at once (a process
   dying between the answer and the mark means a second, true, answer from the takeover).
-- ``recover`` (at start and then every ``recover_every`` seconds, on the housekeeping scheduler)
+- ``recover`` (at start and then every ``recover_every`` seconds, on the scheduler: bot/jobs/intake.py)
   claims running rows whose heartbeat is that stale and hands each to its kind's resumer, which
   reconciles with the vendor before writing anything again (handlers/resume.py).
 - At shutdown the pool finishes what it runs; whatever is still running is handed back, so a

@@ -29,31 +29,35 @@ from bot.vendors.registry import Router
 from storage.store import Store
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Services:
+    """Every field is given, in one call: each feature a handler can reach is always built. Only
+    the consent link of the away status can be missing (``away_status_connect_url``)."""
+
     settings: Settings
     store: Store
     pool: WorkPool
     router: Router
+    intake: Intake  # the durable intake: accepted actions outlive the process
     people: People
     clock: Clock
     leave: Leave
     whos_off: WhosOff
     home: Home
-    digests: DigestAdmin | None = None  # set when digests are installed
-    # These three are set by bot/runtime/app.py (clock hygiene) before the first request: typed as
-    # never None for their readers, which the None placeholder contradicts until then.
-    hours: Hours = None  # type: ignore[assignment]
-    whos_in: WhosIn = None  # type: ignore[assignment]
-    hygiene: ClockHygiene = None  # type: ignore[assignment]
-    followup: LeaveFollowup | None = None  # set by the composition root (leave follow-up)
-    away_status: AwayStatus | None = None  # leave in the Slack status (set by bot/runtime/app.py)
-    away_status_connect_url: str | None = None  # where Home's consent button sends the browser; None: not set up
-    away_status_missing: tuple[str, ...] = ()  # the settings an admin must add for it
-    calendars: Calendars | None = None  # calendar feeds (set by bot/runtime/app.py)
-    morning: MorningView | None = None  # /whosin #team (set by bot/runtime/app.py)
-    reports: Reports | None = None  # team reports (set by bot/runtime/app.py)
-    intake: Intake | None = None  # the durable intake (set by bot/runtime/app.py)
+    hours: Hours
+    whos_in: WhosIn
+    morning: MorningView  # /whosin #team
+    hygiene: ClockHygiene  # forgotten clock-outs and clock-ins
+    followup: LeaveFollowup  # leave follow-up: approvals, reminders, balances
+    away_status: AwayStatus  # leave in the Slack status
+    # Where Home's consent button sends the browser; None: the consent routes are not set up
+    # (no TIMEBOT_PUBLIC_URL or OAuth client credentials), and ``away_status_missing`` names
+    # the settings an admin must add for them.
+    away_status_connect_url: str | None
+    away_status_missing: tuple[str, ...]
+    calendars: Calendars  # calendar feeds
+    reports: Reports  # team reports
+    digests: DigestAdmin  # /timebot digest (posting on a schedule needs TIMEBOT_SCHEDULER)
 
     def now(self) -> datetime:
         return self.people.now()

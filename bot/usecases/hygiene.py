@@ -419,16 +419,3 @@ class ClockHygiene:
 
 def _nudge_key(team_id: str, user_id: str, channel: str, ts: str) -> str:
     return f"clockin-nudge-sent:{team_id}:{user_id}:{channel}:{ts}"
-
-
-def every_check(hygiene: ClockHygiene) -> Callable[[], None]:
-    """The scheduler's job: a failure is logged, and the next check runs as usual."""
-
-    def run() -> None:
-        try:
-            hygiene.check()
-        except Exception:
-            log.exception("clock hygiene check failed")
-            metrics.note_job_failure()
-
-    return run

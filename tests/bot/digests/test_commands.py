@@ -12,8 +12,8 @@ from apscheduler.triggers.cron import CronTrigger
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.digests.scheduler import DigestScheduler
 from bot.digests.spec import canonical_days, day_set, describe_days, parse_days, parse_spec
+from bot.jobs.digests import DigestSchedule
 from bot.parse import InputError
 from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
@@ -162,7 +162,7 @@ def test_a_scheduler_picks_up_a_digest_added_by_another_process_on_resync(bot: B
         datetime.now(UTC),
     )
     scheduler = digests(bot).scheduler
-    assert isinstance(scheduler, DigestScheduler)
+    assert isinstance(scheduler, DigestSchedule)
     assert job_time(bot, "C0OTHER") is None
     scheduler.resync()
     fire = job_time(bot, "C0OTHER")
