@@ -23,7 +23,7 @@ from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
 from bot.digests.content import DigestBuilder
-from bot.digests.poster import Digests, digest_client
+from bot.digests.poster import Digests
 from bot.digests.scheduler import start_scheduler
 from bot.domain import QuietHours
 from bot.jobs.away_status import start_away_status_job
@@ -38,6 +38,7 @@ from bot.runtime.services import Services
 from bot.runtime.webhooks import Webhook, whosoff_webhook
 from bot.runtime.work import WorkPool
 from bot.slack.bolt import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_environment
+from bot.slack.client import SlackClient
 from bot.slack.oauth import START_PATH, away_status_oauth_flow, missing_settings
 from bot.telemetry import metrics
 from bot.telemetry.logs import ContextThreadPool
@@ -200,10 +201,10 @@ def create_app(
                 f"set its {name.upper()}_* settings or choose another vendor."
             )
     router = Router(configured, settings.routing)
-    people = People(settings, store, router, box, client, clock=clock)
+    people = People(settings, store, router, box, SlackClient(client), clock=clock)
     clock_cases = Clock(people, store, router)
     whos_off = WhosOff(people, store, router)
-    directory = Directory(store, client)
+    directory = Directory(store, people.slack)
     whos_off.meet = directory.meet
     pool = WorkPool(settings.workers, settings.slow_notice_seconds, settings.ack_first_seconds)
     if prestart:
@@ -320,7 +321,7 @@ def _install_hygiene(services: Services, engine: Engine, client: WebClient) -> N
         services.clock,
         hygiene_policy(services.settings),
         hygiene_render.Render(),
-        digest_client(client),
+        SlackClient(client).posting_once(),
         idle=services.pool.wait_idle,
     )
 
@@ -337,7 +338,7 @@ def _install_digests(runtime: Runtime) -> Digests:
         DigestStore(runtime.engine),
         services.people,
         services.router,
-        digest_client(runtime.client),
+        SlackClient(runtime.client).posting_once(),
         default_tz=runtime.settings.default_tz,
     )
     services.digests = DigestAdmin(digests, services.people)
@@ -385,7 +386,7 @@ def _install_away_status(runtime: Runtime, box: SecretBox) -> None:
         runtime.close()
         raise ConfigError(f"TIMEBOT_LEAVE_STATUSES: {exc}; e.g. sick=:face_with_thermometer: Out sick") from None
     away_status = AwayStatus(
-        services.people, AwayStatusStore(runtime.engine), services.router, box, runtime.client, options
+        services.people, AwayStatusStore(runtime.engine), services.router, box, services.people.slack, options
     )
     runtime.away_status = services.away_status = away_status
     runtime.away_status_oauth = away_status_oauth_flow(settings, away_status, services.pool.submit)

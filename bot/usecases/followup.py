@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from slack_sdk.errors import SlackApiError
-
 from bot import formatting as fmt
 from bot.domain import SICK_LEAVE, Absence, Action, Actor, LeaveRequest, SickLeave
 from bot.errors import UserError, VendorError, VendorRejected
 from bot.telemetry import metrics
 from bot.usecases.leave import LeaveResult
 from bot.usecases.people import People
+from bot.usecases.ports import Slack, SlackError
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import CancelVendor, LeaveDecisionVendor
 from storage.followup import FollowupStore
@@ -117,7 +116,7 @@ class LeaveFollowup:
         self.leave_gone: list[Callable[[str, str], None]] = []
 
     @property
-    def slack(self) -> Any:
+    def slack(self) -> Slack:
         return self.people.slack
 
     def _status_vendor(self, name: str) -> LeaveDecisionVendor | None:
@@ -164,12 +163,12 @@ class LeaveFollowup:
                 continue
             text, blocks = self.render.approver(news)
             try:
-                sent = self.slack.chat_postMessage(channel=approver, text=text, blocks=blocks)
-            except SlackApiError as exc:
-                log.warning("could not DM approver %s: %s", approver, exc.response.get("error"))
+                sent = self.slack.post(approver, text, blocks)
+            except SlackError as exc:
+                log.warning("could not DM approver %s: %s", approver, exc.error)
                 continue
             assert row.id is not None
-            self.store.add_approver_dm(row.id, str(sent["channel"]), str(sent["ts"]))
+            self.store.add_approver_dm(row.id, sent.channel, sent.ts)
 
     def approver_ids(self, actor: Actor, vendor: LeaveDecisionVendor, user: Any) -> list[str]:
         """The vendor's approvers matched to Slack by email; else ``TIMEBOT_LEAVE_APPROVERS``."""
@@ -183,8 +182,8 @@ class LeaveFollowup:
             if not person.email:
                 continue
             try:
-                found.append(str(self.slack.users_lookupByEmail(email=person.email)["user"]["id"]))
-            except SlackApiError:
+                found.append(self.slack.user_id_by_email(person.email))
+            except SlackError:
                 log.info("approver %s has no Slack account with their %s email", person.vendor_user_id, vendor.label)
         if not found:
             found = self._configured_approvers()
@@ -203,14 +202,14 @@ class LeaveFollowup:
 
     def _group_members(self, handle: str) -> list[str]:
         try:
-            groups = self.slack.usergroups_list()["usergroups"]
+            groups = self.slack.groups()
             group = next((g for g in groups if g.get("handle") == handle or g.get("id") == handle), None)
             if group is None:
                 log.warning("TIMEBOT_LEAVE_APPROVERS names @%s, which is no Slack user group", handle)
                 return []
-            return [str(u) for u in self.slack.usergroups_users_list(usergroup=group["id"])["users"]]
-        except SlackApiError as exc:
-            log.warning("user group @%s unreadable: %s", handle, exc.response.get("error"))
+            return self.slack.group_members(str(group["id"]))
+        except SlackError as exc:
+            log.warning("user group @%s unreadable: %s", handle, exc.error)
             return []
 
     def _news(
@@ -371,9 +370,9 @@ class LeaveFollowup:
         )
         text, blocks = self.render.requester(news)
         try:
-            self.slack.chat_postMessage(channel=row.slack_user_id, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.error("could not tell %s about their leave: %s", row.slack_user_id, exc.response.get("error"))
+            self.slack.post(row.slack_user_id, text, blocks)
+        except SlackError as exc:
+            log.error("could not tell %s about their leave: %s", row.slack_user_id, exc.error)
         self._update_approvers(latest, news)
         return True
 
@@ -382,9 +381,9 @@ class LeaveFollowup:
         for item in filter(None, row.approver_dms.split(",")):
             channel, _, ts = item.partition(":")
             try:
-                self.slack.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-            except SlackApiError as exc:
-                log.warning("approver message %s not updated: %s", item, exc.response.get("error"))
+                self.slack.update(channel, ts, text, blocks)
+            except SlackError as exc:
+                log.warning("approver message %s not updated: %s", item, exc.error)
 
     def remind(self) -> int:
         """Once a day per approver: the requests still pending after the reminder delay."""
@@ -404,11 +403,11 @@ class LeaveFollowup:
                 continue
             text, blocks = self.render.reminder(pending)
             try:
-                self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                self.slack.post(channel, text, blocks)
                 sent += 1
                 metrics.reminders("approval", 1)
-            except SlackApiError as exc:
-                log.warning("reminder to %s not sent: %s", channel, exc.response.get("error"))
+            except SlackError as exc:
+                log.warning("reminder to %s not sent: %s", channel, exc.error)
         return sent
 
     # --- my leave, cancel, balances ------------------------------------------------------------
@@ -521,12 +520,10 @@ class LeaveFollowup:
         told = False
         for channel in dict.fromkeys(channels):
             try:
-                self.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                self.slack.post(channel, text, blocks)
                 told = True
-            except SlackApiError as exc:
-                log.warning(
-                    "could not tell approver %s about a withdrawn leave: %s", channel, exc.response.get("error")
-                )
+            except SlackError as exc:
+                log.warning("could not tell approver %s about a withdrawn leave: %s", channel, exc.error)
         return told
 
     def still_there(self, actor: Actor, request_id: str) -> Absence | None:
