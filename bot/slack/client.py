@@ -187,8 +187,9 @@ class SlackClient:
         users: dict[str, None] = {}
         cursor: str | None = None
         while True:  # documented without paging; a cursor, should Slack ever send one, is followed
+            paging: dict[str, Any] = {"cursor": cursor} if cursor else {}
             with _translated("usergroups.users.list"):
-                answer = self.web.usergroups_users_list(usergroup=group_id, **({"cursor": cursor} if cursor else {}))
+                answer = self.web.usergroups_users_list(usergroup=group_id, **paging)
             users.update(dict.fromkeys(str(u) for u in answer.get("users") or []))
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

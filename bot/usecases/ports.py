@@ -174,7 +174,3 @@ class Files(Protocol):
 
 class Slack(Messages, Members, Statuses, Files, Protocol):
     """Everything above: what ``People`` carries for the use cases that start from it."""
-
-
-class Notices(Messages, Statuses, Protocol):
-    """Messages and statuses: leave shown in the Slack status needs both."""
