@@ -488,7 +488,7 @@ class Digests:
         sub = self.store.subscription_for_channel(channel_id)
         if sub is None:
             if team_id is None:
-                team_id = self.people.slack.team_id()
+                team_id = self.people.slack.workspace_id()
             sub = self.adhoc(team_id, channel_id)
         local_day = day or self.now().astimezone(ZoneInfo(sub.tz)).date()
         return self.post(sub, local_day, trigger="cli", force=force)

@@ -140,7 +140,7 @@ class SlackClient:
 
     # --- Members ----------------------------------------------------------------------------
 
-    def team_id(self) -> str:
+    def workspace_id(self) -> str:
         with _translated("auth.test"):
             return str(self.web.auth_test()["team_id"])
 

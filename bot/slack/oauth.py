@@ -298,7 +298,7 @@ def bot_workspace(slack: Members) -> Callable[[], str | None]:
 
     def get() -> str | None:
         if not known:
-            team = slack.team_id()
+            team = slack.workspace_id()
             if not team:
                 return None
             known.append(str(team))

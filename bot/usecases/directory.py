@@ -34,7 +34,7 @@ def save_members(store: Store, team_id: str, members: list[Mapping[str, Any]]) -
 
 def refresh_directory(store: Store, slack: Members) -> int:
     """Housekeeping, hourly: re-read everyone's name (and email, zone) from Slack's users.list."""
-    team_id = slack.team_id()
+    team_id = slack.workspace_id()
     members = list(slack_members(slack))
     save_members(store, team_id, members)
     return len(members)

@@ -122,7 +122,9 @@ class Messages(Protocol):
 class Members(Protocol):
     """The workspace's directory: people, channels' members, user groups."""
 
-    def team_id(self) -> str: ...
+    def workspace_id(self) -> str:
+        """The bot token's team id (``auth.test``)."""
+        ...
 
     def user(self, user_id: str) -> Mapping[str, Any]:
         """Slack's user object (``users.info``)."""

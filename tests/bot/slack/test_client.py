@@ -190,8 +190,8 @@ def test_a_user_groups_members_keep_slacks_order(slack: SlackStandIn) -> None:
     assert client.group_members("S0LEADS") == ["U0GRACE", "U0ADA"]
 
 
-def test_the_team_is_the_bot_tokens(slack: SlackStandIn) -> None:
-    assert bare(slack).team_id() == slack.team_id
+def test_the_workspace_is_the_bot_tokens(slack: SlackStandIn) -> None:
+    assert bare(slack).workspace_id() == slack.team_id
 
 
 def test_a_file_is_shared_into_the_persons_dm(slack: SlackStandIn) -> None:
