@@ -152,6 +152,7 @@ class SlackStandIn:
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)  # response_url id -> payloads
         self.expired_response_urls: set[str] = set()
         self.rate_limits: dict[str, list[int]] = {}  # method -> [remaining 429s, retry_after]
+        self.refusals: dict[str, list[tuple[str, int]]] = {}  # method -> the next answers' (error, HTTP status)
         self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, user ids)
         self.files: dict[str, SlackFile] = {}  # file id -> upload
         self.server: SimServer | None = None
@@ -218,6 +219,11 @@ class SlackStandIn:
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         self.rate_limits[method] = [times, retry_after]
+
+    def refuse(self, method: str, error: str, *, status: int = 200, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with Slack's error payload
+        ``{"ok": false, "error": error}`` and HTTP ``status``, whatever the call asks."""
+        self.refusals.setdefault(method, []).extend([(error, status)] * times)
 
     def start(self) -> SlackStandIn:
         self.server = SimServer(self.handle, name="slack").start()
@@ -287,6 +293,14 @@ class SlackStandIn:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token")
         if method == "apps.connections.open":
             return Response.json(*self._connections_open(token))
+        with self._lock:
+            queued = self.refusals.get(method)
+            refusal = queued.pop(0) if queued else None
+            if refusal is not None:
+                self.calls.append(Call(f"{method}#{refusal[0]}", args))
+                self._lock.notify_all()
+        if refusal is not None:
+            return Response.json({"ok": False, "error": refusal[0]}, refusal[1])
         if method in USER_SIDE_METHODS:  # user tokens (and the OAuth exchange): their own checks
             with self._lock:
                 self.calls.append(Call(method, args))

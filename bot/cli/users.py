@@ -7,6 +7,7 @@ import argparse
 from bot.config import ConfigError, Settings
 from bot.errors import VendorError
 from bot.runtime.app import slack_client
+from bot.slack.client import SlackClient
 from bot.usecases.identity_sync import identity_vendors, sync
 from bot.vendors.registry import Router, load_vendors
 from storage.db import make_engine, upgrade
@@ -26,7 +27,7 @@ def run_users_command(args: argparse.Namespace, settings: Settings) -> int:
     client = slack_client(settings)
     team_id = args.team or client.auth_test()["team_id"]
     try:
-        reports = sync(Store(engine), router, client, team_id, write=args.action == "sync")
+        reports = sync(Store(engine), router, SlackClient(client), team_id, write=args.action == "sync")
     except VendorError as exc:
         print(f"{exc.vendor}: {exc.user_message}")
         return 1

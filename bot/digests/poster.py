@@ -24,7 +24,7 @@ How a digest reaches a channel exactly once, whatever the number of processes:
   match the plan, and posts only the other n-k through the same claim and ``posting`` fence,
   appending their ts; if the digest changed meanwhile it posts nothing and alerts an admin.
   The scheduler resumes by itself (``ClaimPolicy.retry_after`` apart, ``max_attempts`` in all,
-  the same local day) only after refusals that pass (``TRANSIENT_REFUSALS``: rate limits, Slack
+  the same local day) only after refusals that pass (``SlackTryLater``: rate limits, Slack
   unavailable); a permanent one (not in the channel, archived, too long, …) alerts an admin at
   once and waits for ``timebot digest send``, which resumes rather than starting again.
   An answer that says the post may have happened (HTTP 5xx, ``fatal_error``, ``internal_error``,
@@ -51,10 +51,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-
 from bot import formatting as fmt
 from bot.digests.content import DigestBuilder, DigestMessage
 from bot.digests.schedule import CATCH_UP_AFTER, LATE_AFTER, latest_due, scheduled_at
@@ -64,6 +60,14 @@ from bot.errors import UserError
 from bot.parse import esc
 from bot.telemetry import metrics
 from bot.usecases.people import People
+from bot.usecases.ports import (
+    Messages,
+    SlackError,
+    SlackNotInChannel,
+    SlackOutcomeUnknown,
+    SlackTryLater,
+    SlackUnreachable,
+)
 from bot.vendors.registry import Router
 from storage.digests import ClaimPolicy, DigestStore, settled
 from storage.models import DigestRun, DigestSubscription
@@ -71,21 +75,11 @@ from storage.models import DigestRun, DigestSubscription
 log = logging.getLogger(__name__)
 
 POST_INTERVAL_SECONDS = 1.0  # chat.postMessage: about one message per second (per channel)
-# Slack's documented chat.postMessage errors that say nothing was posted and pass by themselves:
-# a partial run stopped by one of these is resumed by the scheduler. Any other refusal
-# (not_in_channel, channel_not_found, is_archived, msg_too_long, invalid_blocks, …) needs an admin.
-TRANSIENT_REFUSALS = frozenset(
-    {
-        "ratelimited",
-        "rate_limited",  # too many requests (429 after the client's own retries)
-        "service_unavailable",  # the service is temporarily unavailable
-        "team_added_to_org",  # workspace migrating to an Enterprise org: intermittently unavailable
-        "request_timeout",  # the POST data was missing or truncated on the way
-    }
-)
-# Errors Slack documents as "it's possible some aspect of the operation succeeded": like a 5xx,
-# the message may be in the channel, so the run is unknown, never re-posted automatically.
-MAYBE_POSTED = frozenset({"fatal_error", "internal_error"})
+# A partial run stopped by a refusal that passes by itself (``SlackTryLater``: rate limits, Slack
+# briefly unavailable) is resumed by the scheduler. Any other refusal (not in the channel, channel
+# gone or archived, msg_too_long, invalid_blocks, …) needs an admin. An answer that says the post
+# may have happened (``SlackOutcomeUnknown``: a 5xx, fatal_error, internal_error, no answer) makes
+# the run unknown, never re-posted automatically.
 MAX_RESUMABLE_MESSAGES = 50  # the fingerprints and ts of this many fit their columns
 
 
@@ -120,21 +114,6 @@ class _PostGate:
             self._last = _time.monotonic()
 
 
-def digest_client(client: WebClient) -> WebClient:
-    """A client for digest posts that retries only what provably did not post: HTTP 429.
-
-    The bot's shared client also retries dropped connections and 5xx answers, which for
-    chat.postMessage (no idempotency key) can post the same message twice.
-    """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        retry_handlers=[metrics.CountRateLimits(), RateLimitErrorRetryHandler(max_retry_count=3)],
-    )
-
-
 class Schedule(Protocol):
     """What admins' changes tell the scheduler of this process (``bot.jobs.digests``)."""
 
@@ -152,7 +131,7 @@ class Digests:
         store: DigestStore,
         people: People,
         router: Router,
-        client: WebClient,
+        client: Messages,
         *,
         default_tz: str,
         clock: Callable[[], float] | None = None,
@@ -163,7 +142,7 @@ class Digests:
         self.store = store
         self.people = people
         self.router = router
-        self.client = client
+        self.client = client  # retries 429s only: a post must not go out twice
         self.default_tz = default_tz
         self.clock = clock or people.clock
         self.policy = policy or ClaimPolicy()
@@ -288,17 +267,17 @@ class Digests:
             if index > len(done):
                 self.gate.wait()
             try:
-                answer = self.client.chat_postMessage(
-                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
-                )
-            except SlackApiError as exc:
-                error = str(exc.response.get("error") or exc.response.status_code)
-                if exc.response.status_code >= 500:  # Slack may have posted before failing
-                    return self._unknown(
-                        sub, run, day, posted, f"chat.postMessage HTTP {exc.response.status_code}", len(done)
-                    )
-                if error in MAYBE_POSTED:
-                    return self._unknown(sub, run, day, posted, f"chat.postMessage {error}", len(done))
+                answer = self.client.post(channel, message.text, message.blocks, unfurl=False)
+            except SlackOutcomeUnknown as exc:  # Slack may have posted before failing, or no answer came
+                if isinstance(exc, SlackUnreachable):
+                    detail = f"chat.postMessage: {exc.error}"
+                elif exc.status is not None and exc.status >= 500:
+                    detail = f"chat.postMessage HTTP {exc.status}"
+                else:
+                    detail = f"chat.postMessage {exc.error}"
+                return self._unknown(sub, run, day, posted, detail, len(done))
+            except SlackError as exc:
+                error = exc.error
                 if not posted:  # refused outright: nothing went out, a later retry is safe
                     self.store.finish(run, "failed", self.now(), detail=f"slack: {error}", expect="posting")
                     if run.attempts == 1 or run.attempts >= self.policy.max_attempts:  # first and last only
@@ -306,14 +285,15 @@ class Digests:
                             sub,
                             day,
                             f"Slack refused the digest for <#{channel}> ({error})."
-                            + (" Invite me with `/invite @Timebot`." if error == "not_in_channel" else ""),
+                            + (" Invite me with `/invite @Timebot`." if isinstance(exc, SlackNotInChannel) else ""),
                             "failed",
                         )
                     return RunResult(channel, day, "failed", error, run=run)
-                return self._partial(sub, run, day, posted, total, error, len(done), planned=planned)
-            except Exception as exc:  # connection trouble: the message may or may not be in Slack
+                passing = isinstance(exc, SlackTryLater)
+                return self._partial(sub, run, day, posted, total, error, len(done), planned=planned, passing=passing)
+            except Exception as exc:  # trouble of another kind on the way: the message may be in Slack
                 return self._unknown(sub, run, day, posted, f"chat.postMessage: {type(exc).__name__}", len(done))
-            posted.append(str(answer.get("ts")))
+            posted.append(answer.ts)
             if not self.store.record_ts(run, posted, self.now()):  # another process settled our run
                 log.warning(
                     "digest for %s on %s: our claim was taken over after %d message(s); stopping",
@@ -348,11 +328,13 @@ class Digests:
         resumed: int,
         *,
         planned: bool,
+        passing: bool,
     ) -> RunResult:
-        """Slack refused message k+1 of n outright: keep the k; the scheduler resumes after a passing
-        refusal, an admin after any other (``planned``: the run has the plan a resume checks)."""
+        """Slack refused message k+1 of n outright: keep the k; the scheduler resumes after a
+        ``passing`` refusal, an admin after any other (``planned``: the run has the plan a resume
+        checks)."""
         channel, index = sub.channel_id, len(posted)
-        resumable = planned and error in TRANSIENT_REFUSALS
+        resumable = planned and passing
         self.store.finish(
             run,
             "partial",
@@ -432,7 +414,7 @@ class Digests:
         self._audit(sub, outcome, f"{sub.channel_id} {day}: {text}")
         if sub.created_by and sub.created_by.startswith(("U", "W")):
             try:
-                self.people.slack.chat_postMessage(channel=sub.created_by, text=full)
+                self.people.slack.post(sub.created_by, full)
             except Exception as exc:
                 log.warning("could not DM %s about the digest: %s", sub.created_by, type(exc).__name__)
 
@@ -506,7 +488,7 @@ class Digests:
         sub = self.store.subscription_for_channel(channel_id)
         if sub is None:
             if team_id is None:
-                team_id = str(self.people.slack.auth_test()["team_id"])
+                team_id = self.people.slack.workspace_id()
             sub = self.adhoc(team_id, channel_id)
         local_day = day or self.now().astimezone(ZoneInfo(sub.tz)).date()
         return self.post(sub, local_day, trigger="cli", force=force)

@@ -23,7 +23,7 @@ from bot.config import ConfigError, Settings, routing_setting
 from bot.crypto import SecretBox
 from bot.digests.admin import DigestAdmin
 from bot.digests.content import DigestBuilder
-from bot.digests.poster import Digests, digest_client
+from bot.digests.poster import Digests
 from bot.domain import QuietHours
 from bot.jobs import away_status as away_status_jobs
 from bot.jobs import digests as digest_jobs
@@ -40,6 +40,7 @@ from bot.runtime.services import Services
 from bot.runtime.webhooks import Webhook, whosoff_webhook
 from bot.runtime.work import WorkPool
 from bot.slack.bolt import FOREIGN_WORKSPACE, WorkspaceGate, hidden_slack_environment
+from bot.slack.client import SlackClient
 from bot.slack.oauth import START_PATH, away_status_oauth_flow, missing_settings
 from bot.telemetry import metrics
 from bot.telemetry.logs import ContextThreadPool
@@ -242,10 +243,10 @@ def _build(
     if prestart:
         pool.prestart()
 
-    people = People(settings, store, router, box, client, clock=clock)
+    people = People(settings, store, router, box, SlackClient(client), clock=clock)
     clock_cases = _clock(people, store, router, intake)
     whos_off = WhosOff(people, store, router)
-    directory = Directory(store, client)
+    directory = Directory(store, people.slack)
     whos_off.meet = directory.meet
     leave = Leave(people, router)
     whos_in = WhosIn(people, store, router, whos_off)
@@ -260,7 +261,7 @@ def _build(
         clock_cases,
         hygiene_policy(settings),
         hygiene_render.Render(),
-        digest_client(client),
+        SlackClient(client).posting_once(),
         idle=pool.wait_idle,
     )
     digests = Digests(
@@ -268,11 +269,11 @@ def _build(
         DigestStore(engine),
         people,
         router,
-        digest_client(client),
+        SlackClient(client).posting_once(),
         default_tz=settings.default_tz,
     )
     followup = _followup(settings, engine, people, whos_off, leave)
-    away_status = AwayStatus(people, AwayStatusStore(engine), router, box, client, away_options)
+    away_status = AwayStatus(people, AwayStatusStore(engine), router, box, people.slack, away_options)
     followup.leave_gone.append(away_status.leave_changed)  # a cancelled or refused leave: the status back at once
     away_status_oauth = away_status_oauth_flow(settings, away_status, pool.submit)
     calendars = Calendars(

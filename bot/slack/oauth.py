@@ -38,6 +38,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from bot.config import Settings
 from bot.slack.bolt import hidden_slack_environment
 from bot.usecases.away_status import AwayStatus
+from bot.usecases.ports import Members
 from storage.away_status import AwayStatusStore
 
 log = logging.getLogger(__name__)
@@ -292,13 +293,13 @@ class AwayStatusConsentFlow(OAuthFlow):
         return installation_from(dict(answer.data) if isinstance(answer.data, dict) else {}, workspace)
 
 
-def bot_workspace(client: WebClient) -> Callable[[], str | None]:
+def bot_workspace(slack: Members) -> Callable[[], str | None]:
     """The bot's own team id (``auth.test`` with the bot token), asked once and remembered."""
     known: list[str] = []
 
     def get() -> str | None:
         if not known:
-            team = client.auth_test().get("team_id")
+            team = slack.workspace_id()
             if not team:
                 return None
             known.append(str(team))
@@ -337,5 +338,5 @@ def away_status_oauth_flow(
         return AwayStatusConsentFlow(
             client=WebClient(base_url=settings.api_url, timeout=10),
             settings=oauth,
-            workspace=bot_workspace(away_status.client),
+            workspace=bot_workspace(away_status.slack),
         )

@@ -10,8 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Collection
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from bot.usecases.ports import Members, SlackError
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ ADMIN_TTL = 60.0
 
 class AdminCheck:
     def __init__(
-        self, slack: WebClient, overrides: Collection[str], clock: Callable[[], float], ttl: float = ADMIN_TTL
+        self, slack: Members, overrides: Collection[str], clock: Callable[[], float], ttl: float = ADMIN_TTL
     ) -> None:
         self.slack = slack
         self.overrides = frozenset(overrides)
@@ -40,9 +39,9 @@ class AdminCheck:
         if cached is not None and 0 <= now - cached[0] < self.ttl:
             return cached[1]
         try:
-            info = self.slack.users_info(user=user_id)["user"]
-        except SlackApiError as exc:
-            log.warning("users.info failed for %s while checking admin rights: %s", user_id, exc.response.get("error"))
+            info = self.slack.user(user_id)
+        except SlackError as exc:
+            log.warning("users.info failed for %s while checking admin rights: %s", user_id, exc.error)
             return False
         admin = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
         with self._lock:

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from bot import formatting as fmt
 from bot.crypto import SecretBox, UndecryptableSecret
 from bot.domain import SICK_LEAVE, Absence, Actor, Portion, SickLeave
 from bot.errors import UserError, VendorError
 from bot.telemetry import metrics
 from bot.usecases.people import People
+from bot.usecases.ports import Slack, SlackError, SlackTokenRevoked
 from bot.vendors.registry import Router
 from storage.away_status import AwayStatusStore, aware
 from storage.models import AwayStatusEntry as StatusRow
@@ -34,7 +32,6 @@ from storage.models import SlackUserToken
 
 log = logging.getLogger(__name__)
 
-REVOKED = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
 DEFAULT_LOOKS = "sick=:face_with_thermometer: Out sick"
 DEFAULT_LOOK = (":palm_tree:", "On leave")
 HIDDEN_LOOK = (":calendar:", "Out")  # every kind looks alike when the company hides the kind
@@ -116,14 +113,14 @@ class AwayStatus:
         store: AwayStatusStore,
         router: Router,
         box: SecretBox,
-        client: WebClient,
+        slack: Slack,
         options: AwayStatusOptions,
     ) -> None:
         self.people = people
         self.store = store
         self.router = router
         self.box = box
-        self.client = client
+        self.slack = slack
         self.options = options
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:64]
         self._checked: dict[tuple[str, str], datetime] = {}
@@ -153,9 +150,9 @@ class AwayStatus:
         for user_id in told:
             log.info("leave status turned off for %s: Slack revoked the token", user_id)
             try:
-                self.client.chat_postMessage(channel=user_id, text=TOLD_REVOKED)
-            except SlackApiError as exc:
-                log.warning("could not tell %s their status token was revoked: %s", user_id, exc.response.get("error"))
+                self.slack.post(user_id, TOLD_REVOKED)
+            except SlackError as exc:
+                log.warning("could not tell %s their status token was revoked: %s", user_id, exc.error)
         return told
 
     # --- entry points -------------------------------------------------------------------------
@@ -276,13 +273,10 @@ class AwayStatus:
         if row is None:
             return  # another process has it
         try:
-            before = self._profile(token)
-            self.client.users_profile_set(
-                token=token,
-                profile={"status_text": text, "status_emoji": emoji, "status_expiration": int(ends.timestamp())},
-            )
-        except SlackApiError as exc:
-            self.store.move(row, "failed", now, expect="claimed", detail=f"users.profile: {exc.response.get('error')}")
+            before = self.slack.status(token)
+            self.slack.set_status(token, text, emoji, int(ends.timestamp()))
+        except SlackError as exc:
+            self.store.move(row, "failed", now, expect="claimed", detail=f"users.profile: {exc.error}")
             self._slack_failed(consent, exc)
             return
         self.store.move(
@@ -298,15 +292,15 @@ class AwayStatus:
         metrics.status_change("set")
         if self.options.dnd:
             try:
-                self.client.dnd_setSnooze(token=token, num_minutes=max(1, math.ceil((ends - now).total_seconds() / 60)))
-            except SlackApiError as exc:
-                log.warning("dnd.setSnooze failed for %s: %s", actor.user_id, exc.response.get("error"))
+                self.slack.snooze(token, max(1, math.ceil((ends - now).total_seconds() / 60)))
+            except SlackError as exc:
+                log.warning("dnd.setSnooze failed for %s: %s", actor.user_id, exc.error)
 
     def _restore(self, consent: SlackUserToken, token: str, row: StatusRow, now: datetime, why: str) -> bool:
         if not self.store.move(row, "restoring", now, expect="set", owner=self.owner):
             return False  # another process is restoring it
         try:
-            profile = self._profile(token)
+            profile = self.slack.status(token)
             text, emoji = profile.get("status_text") or "", profile.get("status_emoji") or ""
             ours = (text, emoji) == (row.set_text, row.set_emoji)
             expired = not text and not emoji and aware(row.ends_at) <= now  # Slack cleared ours on expiry
@@ -315,21 +309,19 @@ class AwayStatus:
                 log.info("leave status of %s left alone (%s): they changed it", row.slack_user_id, why)
                 return True
             keep = row.prev_expiration == 0 or row.prev_expiration > now.timestamp()
-            self.client.users_profile_set(
-                token=token,
-                profile={
-                    "status_text": row.prev_text if keep else "",
-                    "status_emoji": row.prev_emoji if keep else "",
-                    "status_expiration": row.prev_expiration if keep else 0,
-                },
+            self.slack.set_status(
+                token,
+                row.prev_text if keep else "",
+                row.prev_emoji if keep else "",
+                row.prev_expiration if keep else 0,
             )
             if self.options.dnd and aware(row.ends_at) > now:
                 try:
-                    self.client.dnd_endSnooze(token=token)
-                except SlackApiError as exc:
-                    log.info("dnd.endSnooze for %s: %s", row.slack_user_id, exc.response.get("error"))
-        except SlackApiError as exc:
-            self.store.move(row, "failed", now, expect="restoring", detail=f"{why}: {exc.response.get('error')}")
+                    self.slack.end_snooze(token)
+                except SlackError as exc:
+                    log.info("dnd.endSnooze for %s: %s", row.slack_user_id, exc.error)
+        except SlackError as exc:
+            self.store.move(row, "failed", now, expect="restoring", detail=f"{why}: {exc.error}")
             self._slack_failed(consent, exc)
             return False
         self.store.move(row, "restored", now, expect="restoring", detail=why)
@@ -337,12 +329,8 @@ class AwayStatus:
         metrics.status_change("restored")
         return True
 
-    def _profile(self, token: str) -> dict[str, Any]:
-        return dict(self.client.users_profile_get(token=token).get("profile") or {})
-
-    def _slack_failed(self, consent: SlackUserToken, exc: SlackApiError) -> None:
-        error = exc.response.get("error")
-        if error in REVOKED:
+    def _slack_failed(self, consent: SlackUserToken, exc: SlackError) -> None:
+        if isinstance(exc, SlackTokenRevoked):
             self.revoked(consent.team_id, [consent.slack_user_id])
         else:
-            log.warning("leave status for %s: Slack answered %s", consent.slack_user_id, error)
+            log.warning("leave status for %s: Slack answered %s", consent.slack_user_id, exc.error)

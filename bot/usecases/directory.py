@@ -6,32 +6,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from slack_sdk import WebClient
-
 from bot.usecases.people import slack_profile
+from bot.usecases.ports import Members
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def slack_members(client: WebClient) -> Iterator[dict[str, Any]]:
+def slack_members(slack: Members) -> Iterator[Mapping[str, Any]]:
     """Real, active people in the workspace (no bots, no deactivated accounts)."""
-    cursor = None
-    while True:
-        page = client.users_list(limit=200, cursor=cursor)
-        for member in page["members"]:
-            if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
-                continue
-            yield member
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return
+    for member in slack.members():
+        if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
+            continue
+        yield member
 
 
-def save_members(store: Store, team_id: str, members: list[dict[str, Any]]) -> None:
+def save_members(store: Store, team_id: str, members: list[Mapping[str, Any]]) -> None:
     """Person rows from Slack's directory: the one name every list shows for a person."""
     for m in members:
         profile = slack_profile(m)
@@ -39,10 +32,10 @@ def save_members(store: Store, team_id: str, members: list[dict[str, Any]]) -> N
             store.save_person(team_id, m["id"], **profile)
 
 
-def refresh_directory(store: Store, client: WebClient) -> int:
+def refresh_directory(store: Store, slack: Members) -> int:
     """Housekeeping, hourly: re-read everyone's name (and email, zone) from Slack's users.list."""
-    team_id = str(client.auth_test()["team_id"])
-    members = list(slack_members(client))
+    team_id = slack.workspace_id()
+    members = list(slack_members(slack))
     save_members(store, team_id, members)
     return len(members)
 
@@ -57,10 +50,10 @@ class Directory:
     triggers at most one read per ``min_gap`` seconds."""
 
     def __init__(
-        self, store: Store, client: WebClient, *, min_gap: float = 300.0, clock: Callable[[], float] = time.monotonic
+        self, store: Store, slack: Members, *, min_gap: float = 300.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.store = store
-        self.client = client
+        self.slack = slack
         self.min_gap = min_gap
         self.clock = clock
         self._lock = threading.Lock()
@@ -84,7 +77,7 @@ class Directory:
 
     def _read(self) -> int:
         try:
-            return refresh_directory(self.store, self.client)
+            return refresh_directory(self.store, self.slack)
         finally:
             self._last_done = self.clock()
 

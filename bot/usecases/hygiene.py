@@ -24,14 +24,12 @@ from time import monotonic
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from bot.domain import Action, Actor, ClockSession, QuietHours, RunningSession, VendorUser
 from bot.errors import UserError, VendorError
 from bot.telemetry import metrics
 from bot.usecases.clock import Clock, ClockResult
 from bot.usecases.people import People
+from bot.usecases.ports import Blocks, Messages, SlackError, SlackRateLimited
 from bot.usecases.whos_off import holiday_days
 from bot.vendors.base import ClockVendor, CompanyClockState
 from bot.vendors.registry import Router
@@ -105,7 +103,7 @@ class ClockHygiene:
         clock: Clock,
         policy: HygienePolicy,
         render: HygieneRender,
-        slack: WebClient,
+        slack: Messages,
         idle: Callable[[float], bool] | None = None,
     ) -> None:
         self.people = people
@@ -247,22 +245,22 @@ class ClockHygiene:
         reminder = ClockOutReminder(watch.id, session, tz, now, vendor.session_day_end(session))
         text, blocks = self.render.reminder(reminder)
         try:
-            posted = self.slack.chat_postMessage(channel=watch.slack_user_id, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error"))
-            if error == "ratelimited":  # refused, so nothing went out: the next check tries again
-                self.hygiene.move(watch.id, ["reminding"], "open", owner="")
-            else:
-                self.hygiene.move(watch.id, ["reminding"], "failed", detail=f"chat.postMessage: {error}"[:500])
-            log.warning("clock-out reminder for %s not sent: %s", watch.slack_user_id, error)
+            posted = self.slack.post(watch.slack_user_id, text, blocks)
+        except SlackRateLimited as exc:  # refused, so nothing went out: the next check tries again
+            self.hygiene.move(watch.id, ["reminding"], "open", owner="")
+            log.warning("clock-out reminder for %s not sent: %s", watch.slack_user_id, exc.error)
+            return 0
+        except SlackError as exc:
+            self.hygiene.move(watch.id, ["reminding"], "failed", detail=f"chat.postMessage: {exc.error}"[:500])
+            log.warning("clock-out reminder for %s not sent: %s", watch.slack_user_id, exc.error)
             return 0
         self.hygiene.move(
             watch.id,
             ["reminding"],
             "reminded",
             reminded_at=now,
-            channel_id=str(posted.get("channel") or ""),
-            message_ts=str(posted.get("ts") or ""),
+            channel_id=posted.channel,
+            message_ts=posted.ts,
         )
         log.info("clock-out reminder sent to %s (session %s)", watch.slack_user_id, watch.session_id)
         metrics.reminders("clock_out", 1)
@@ -290,15 +288,15 @@ class ClockHygiene:
         text, blocks = self.render.auto_clocked_out(result, watch.reminded_at, now)
         self._say(watch.slack_user_id, watch.channel_id, watch.message_ts, text, blocks)
 
-    def _say(self, user_id: str, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _say(self, user_id: str, channel: str, ts: str, text: str, blocks: Blocks) -> None:
         """Update the reminder in place when we know where it is, else a new DM."""
         try:
             if channel and ts:
-                self.slack.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                self.slack.update(channel, ts, text, blocks)
             else:
-                self.slack.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.warning("could not tell %s about the automatic clock-out: %s", user_id, exc.response.get("error"))
+                self.slack.post(user_id, text, blocks)
+        except SlackError as exc:
+            log.warning("could not tell %s about the automatic clock-out: %s", user_id, exc.error)
 
     # --- the reminder's buttons --------------------------------------------------------------
 
@@ -375,16 +373,12 @@ class ClockHygiene:
                 continue  # another process sent it
             text, blocks = self.render.clock_in_nudge(time(pref.hour, pref.minute))
             try:
-                posted = self.slack.chat_postMessage(channel=pref.slack_user_id, text=text, blocks=blocks)
-                self.store.claim_request(
-                    _nudge_key(
-                        pref.team_id, pref.slack_user_id, str(posted.get("channel") or ""), str(posted.get("ts") or "")
-                    )
-                )
+                posted = self.slack.post(pref.slack_user_id, text, blocks)
+                self.store.claim_request(_nudge_key(pref.team_id, pref.slack_user_id, posted.channel, posted.ts))
                 sent += 1
                 metrics.reminders("clock_in", 1)
-            except SlackApiError as exc:
-                log.warning("clock-in nudge for %s not sent: %s", pref.slack_user_id, exc.response.get("error"))
+            except SlackError as exc:
+                log.warning("clock-in nudge for %s not sent: %s", pref.slack_user_id, exc.error)
         return sent
 
     def nudged(self, actor: Actor, channel: str, ts: str) -> bool:

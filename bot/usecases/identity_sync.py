@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from slack_sdk import WebClient
-
 from bot.domain import email_index, email_key
 from bot.usecases.directory import save_members, slack_members
+from bot.usecases.ports import Members
 from bot.vendors.base import IdentityVendor, as_identity
 from bot.vendors.registry import Router
 from storage.store import Store
@@ -31,8 +30,8 @@ def identity_vendors(router: Router) -> list[IdentityVendor]:
     return [d for v in router.vendors.values() if (d := as_identity(v)) is not None]
 
 
-def sync(store: Store, router: Router, client: WebClient, team_id: str, *, write: bool = True) -> list[SyncReport]:
-    members = list(slack_members(client))
+def sync(store: Store, router: Router, slack: Members, team_id: str, *, write: bool = True) -> list[SyncReport]:
+    members = list(slack_members(slack))
     save_members(store, team_id, members)
     reports = []
     for vendor in identity_vendors(router):

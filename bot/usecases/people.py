@@ -13,15 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from bot.config import Settings
 from bot.crypto import SecretBox
 from bot.domain import Action, Actor, VendorPerson, VendorUser, email_index, email_key
 from bot.errors import NotLinked, UserError, VendorError
 from bot.telemetry import metrics
 from bot.usecases.admins import AdminCheck
+from bot.usecases.ports import Slack, SlackError
 from bot.vendors.base import IdentityVendor, Vendor, as_identity
 from bot.vendors.registry import Router
 from storage.models import Identity, Person, utcnow
@@ -74,7 +72,7 @@ class People:
         store: Store,
         router: Router,
         box: SecretBox,
-        slack: WebClient,
+        slack: Slack,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
@@ -113,13 +111,13 @@ class People:
         person = self._person(team_id, user_id)
         if self._due(team_id, user_id, person):
             try:
-                profile = slack_profile(self.slack.users_info(user=user_id)["user"])
+                profile = slack_profile(self.slack.user(user_id))
                 if profile is None:
                     log.warning("users.info gave no user object for %s", user_id)
                 else:
                     person, _ = self._take(team_id, user_id, person, profile)
-            except SlackApiError as exc:
-                log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            except SlackError as exc:
+                log.warning("users.info failed for %s: %s", user_id, exc.error)
         is_admin = user_id in self.settings.admin_ids or bool(person and person.is_admin)
         return Actor(
             team_id,

@@ -23,8 +23,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
-
 from bot import formatting as fmt
 from bot.crypto import UndecryptableSecret
 from bot.domain import Actor, ClockSession, Portion, SickLeave
@@ -33,6 +31,7 @@ from bot.parse import InputError, parse_date_range, quote
 from bot.usecases.hours import day_totals
 from bot.usecases.morning import MorningView
 from bot.usecases.people import People
+from bot.usecases.ports import SlackError
 from bot.usecases.scope import Scope
 from bot.usecases.whos_off import WhosOff
 from bot.vendors.base import as_identity
@@ -301,18 +300,16 @@ class Reports:
         """The CSV into the person's DM with Timebot: one files.uploadV2 (get URL, upload, complete)."""
         period = fmt.day_range(report.start, report.end)
         try:
-            self.people.slack.files_upload_v2(
-                channels=[actor.user_id],
-                filename=report.filename,
-                content=report.csv.encode(),
+            self.people.slack.upload(
+                actor.user_id,
+                report.filename,
+                report.csv.encode(),
                 title=f"{report.kind.capitalize()} report, {period}",
-                initial_comment=f"Your {report.kind} report for {period} ({report.scope.describe()}, "
-                f"{report.people} people).",
+                comment=f"Your {report.kind} report for {period} ({report.scope.describe()}, {report.people} people).",
             )
-        except SlackApiError as exc:
-            error = exc.response.get("error")
-            log.warning("report upload refused: %s", error)
-            raise UserError(f"Slack wouldn't take the report file ({error}).") from None
+        except SlackError as exc:
+            log.warning("report upload refused: %s", exc.error)
+            raise UserError(f"Slack wouldn't take the report file ({exc.error}).") from None
 
 
 def _cell(text: str) -> str:

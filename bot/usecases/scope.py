@@ -11,13 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserError
 from bot.parse import InputError, esc, quote
+from bot.usecases.ports import Members, SlackChannelGone, SlackError
 
 MEMBERS_PAGE = 200  # conversations.members: Slack recommends no more than 200 a page
 SCOPE_TTL = 60.0  # channels due at the same minute share one read; the next run reads again
@@ -98,7 +95,7 @@ class SlackDirectory:
     """Channel members and user groups from Slack, read with paging and cached briefly."""
 
     def __init__(
-        self, slack: WebClient, clock: Callable[[], float] = time.time, ttl: float = SCOPE_TTL, page: int = MEMBERS_PAGE
+        self, slack: Members, clock: Callable[[], float] = time.time, ttl: float = SCOPE_TTL, page: int = MEMBERS_PAGE
     ) -> None:
         self.slack = slack
         self.clock = clock
@@ -121,41 +118,26 @@ class SlackDirectory:
         return found
 
     def _channel_members(self, channel: str) -> frozenset[str]:
-        members: set[str] = set()
-        cursor: str | None = None
-        while True:
-            try:
-                page = self.slack.conversations_members(channel=channel, limit=self.page, cursor=cursor)
-            except SlackApiError as exc:
-                raise self._refused(
-                    exc,
-                    f"the members of <#{channel}>",
-                    "If it's a private channel, invite me first: `/invite @Timebot`.",
-                ) from None
-            members.update(page.get("members") or [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return frozenset(members)
+        try:
+            return self.slack.channel_members(channel, page=self.page)
+        except SlackError as exc:
+            raise self._refused(
+                exc,
+                f"the members of <#{channel}>",
+                "If it's a private channel, invite me first: `/invite @Timebot`.",
+            ) from None
 
     def _group(self, scope: Scope) -> frozenset[str]:
         group = scope.ref or self.group_id(scope.label)
-        users: set[str] = set()
-        cursor: str | None = None
-        while True:  # documented without paging; a cursor, should Slack ever send one, is followed
-            try:
-                paging: dict[str, Any] = {"cursor": cursor} if cursor else {}
-                page = self.slack.usergroups_users_list(usergroup=group, **paging)
-            except SlackApiError as exc:
-                raise self._refused(exc, f"the user group @{scope.label or group}", "") from None
-            users.update(page.get("users") or [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return frozenset(users)
+        try:
+            return frozenset(self.slack.group_members(group))
+        except SlackError as exc:
+            raise self._refused(exc, f"the user group @{scope.label or group}", "") from None
 
     def group_id(self, handle: str) -> str:
         try:
-            groups = self.slack.usergroups_list().get("usergroups") or []
-        except SlackApiError as exc:
+            groups = self.slack.groups()
+        except SlackError as exc:
             raise self._refused(exc, "the user groups", "") from None
         for group in groups:
             if str(group.get("handle", "")).lower() == handle.lower():
@@ -166,14 +148,11 @@ class SlackDirectory:
         """Whether the bot can see ``channel``, whether it is private and whether the bot is in it
         (a private channel the bot isn't in is ``channel_not_found`` to it)."""
         try:
-            info = self.slack.conversations_info(channel=channel)["channel"]
-        except SlackApiError as exc:
-            if exc.response.get("error") == "channel_not_found":
-                return ChannelAccess(False)
-            raise
+            info = self.slack.channel(channel)
+        except SlackChannelGone:
+            return ChannelAccess(False)
         return ChannelAccess(True, bool(info.get("is_private")), bool(info.get("is_member")))
 
     @staticmethod
-    def _refused(exc: SlackApiError, what: str, hint: str) -> UserError:
-        error = str(exc.response.get("error") or exc.response.status_code)
-        return UserError(f"Slack wouldn't give me {what} ({error}). {hint}".strip())
+    def _refused(exc: SlackError, what: str, hint: str) -> UserError:
+        return UserError(f"Slack wouldn't give me {what} ({exc.error}). {hint}".strip())

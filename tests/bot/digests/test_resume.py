@@ -161,6 +161,28 @@ def test_a_digest_whose_run_another_process_settled_mid_post_stops_posting_at_on
     assert run.status == "unknown"
 
 
+def test_a_digest_refused_part_way_while_slack_is_briefly_unavailable_is_resumed_by_the_scheduler(
+    tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock
+) -> None:
+    turning = TurnsAfterFirstPost(refuse="service_unavailable")
+    slack = turning.slack
+    bot = start(tmp_path, slack, wo_server, clock)
+    try:
+        first = digests(bot).fire(TEAM, CHANNEL)
+        [stopped] = runs(bot.runtime.engine)
+        turning.refuse = None  # Slack is back
+        clock.advance(timedelta(minutes=6))
+        [resumed] = digests(bot).catch_up()
+    finally:
+        bot.close()
+        slack.stop()
+    assert first is not None and (first.outcome, first.reason) == ("partial", "service_unavailable")
+    assert (stopped.status, stopped.resumable) == ("partial", True)
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == ADMIN]  # nobody alerted
+    assert (resumed.outcome, resumed.resumed) == ("sent", 1)
+    each_once(slack, names)
+
+
 def test_a_digest_refused_part_way_for_good_is_not_resumed_by_the_scheduler(
     tmp_path: Path, wo_server: SimServer, names: list[str], clock: Clock
 ) -> None:

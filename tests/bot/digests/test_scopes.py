@@ -276,13 +276,15 @@ def test_a_channel_of_1500_members_is_read_in_pages_through_a_rate_limit(slack: 
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+    from bot.slack.client import SlackClient
+
     members = [f"U{n:06d}" for n in range(1500)]
     slack.add_channel("C0BIG", "everyone", members)
     slack.rate_limit("conversations.members", times=1, retry_after=1)
     client = WebClient(
         token="xoxb-test-token", base_url=slack.api_url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)]
     )
-    directory = SlackDirectory(client)
+    directory = SlackDirectory(SlackClient(client))
     found = directory.people(Scope("members", "C0BIG"))
     assert found == {*members, "UBOT"}
     assert len(slack.calls_to("conversations.members")) == 8  # ceil(1501 / 200)
@@ -295,7 +297,7 @@ def test_names_come_from_the_slack_directory_refreshed_by_housekeeping(
     bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
 ) -> None:
     slack.users["U0ADA"].name = "Ada King"
-    refresh_directory(bot.runtime.services.store, bot.runtime.client)
+    refresh_directory(bot.runtime.services.store, bot.runtime.services.people.slack)
     off(wo_sim, "ada", MONDAY)
     assert "• Ada King ·" in post(bot, slack, channel="C0DIGEST")
 

@@ -55,7 +55,9 @@ def bot(tmp_path: Path, slack: SlackStandIn, sim_server: SimServer, clock: FakeC
 
 def test_a_scope_feed_read_back_gives_the_same_absences_as_whosoff_for_the_range(bot, slack, sim) -> None:
     start, end = book_company_leave(sim)
-    refresh_directory(bot.runtime.services.store, bot.runtime.client)  # everyone's zone, as housekeeping reads it
+    refresh_directory(
+        bot.runtime.services.store, bot.runtime.services.people.slack
+    )  # everyone's zone, as housekeeping reads it
     _, everyone = links(bot, slack, "everyone")
     response = fetch(bot, everyone)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
+from bot.slack.client import SlackClient
 from bot.usecases.directory import Directory
 from sandbox.slack import SlackStandIn
 from storage.db import make_engine, upgrade
@@ -41,7 +42,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def directory(store: Store, slack: SlackStandIn, clock: Clock) -> Directory:
-    return Directory(store, WebClient(token=BOT_TOKEN, base_url=slack.api_url), min_gap=300, clock=clock)
+    return Directory(store, SlackClient(WebClient(token=BOT_TOKEN, base_url=slack.api_url)), min_gap=300, clock=clock)
 
 
 def reads(slack: SlackStandIn) -> int:

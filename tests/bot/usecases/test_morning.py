@@ -17,7 +17,7 @@ MONDAY_SMALL_HOURS = datetime(2026, 7, 13, 2, 0, tzinfo=LONDON)  # still Sunday 
 def _world(world_factory, at: datetime):
     world = world_factory(at)
     world.slack.add_channel(TEAM_CHANNEL, "team", ["U0ADA", "U0GRACE", "U0ALAN", "U0LINUS"])
-    refresh_directory(world.services.store, world.bot.runtime.client)  # everyone's zone, as housekeeping has it
+    refresh_directory(world.services.store, world.services.people.slack)  # everyone's zone, as housekeeping has it
     world.link("U0ADA", 1)
     world.link("U0ALAN", 3)
     return world
@@ -98,7 +98,7 @@ def test_a_departments_morning_matches_its_vendor_people_to_slack_by_email(tmp_p
         )
         bot = start_bot(settings, slack, {"timeclock": timeclock, "whosoff": whosoff_vendor(wo_server)}, clock=clock)
         try:
-            refresh_directory(bot.runtime.services.store, bot.runtime.client)
+            refresh_directory(bot.runtime.services.store, bot.runtime.services.people.slack)
             people = bot.runtime.services.people
             people.link(people.actor(TEAM, "U0ADA"), "timeclock", {"pin": f"1{tc.users[1].pin}"})
             _, key = bot.driver.command("/whosin", "dept=Engineering")

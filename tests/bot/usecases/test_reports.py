@@ -89,7 +89,7 @@ def swipe_bot(tmp_path: Path, slack: SlackStandIn, swipe: SwipeClockSim) -> Iter
             HttpPolicy(),
         )
         bot = start_bot(make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), slack, {"swipeclock": vendor})
-        refresh_directory(bot.runtime.services.store, bot.runtime.client)
+        refresh_directory(bot.runtime.services.store, bot.runtime.services.people.slack)
         yield bot, server
         bot.close()
 
@@ -148,7 +148,7 @@ def wo_bot(tmp_path: Path, slack: SlackStandIn, wo: WhosOffSim) -> Iterator[tupl
         bot = start_bot(
             make_settings(tmp_path, slack, TIMEBOT_SCHEDULER=False), slack, {"whosoff": whosoff_vendor(server)}
         )
-        refresh_directory(bot.runtime.services.store, bot.runtime.client)
+        refresh_directory(bot.runtime.services.store, bot.runtime.services.people.slack)
         for person in ("U0ADA", "U0ALAN", "U0LINUS"):  # matched by email, as on first use
             bot.runtime.services.people.identity(
                 bot.runtime.services.people.actor("T0DEMO", person), bot.runtime.services.router.whos_off()
@@ -217,7 +217,7 @@ def test_on_timeclock_an_hours_report_reads_each_linked_person(world_factory) ->
 
     london = ZoneInfo("Europe/London")
     world = world_factory(datetime(2026, 11, 9, 12, 0, tzinfo=london))
-    refresh_directory(world.services.store, world.bot.runtime.client)
+    refresh_directory(world.services.store, world.services.people.slack)
     world.link("U0ADA", 1)
     world.link("U0ALAN", 3)
     monday = datetime(2026, 11, 2, 9, 0, tzinfo=london)
