@@ -43,12 +43,17 @@ def _team_features(cls: type[Vendor]) -> list[str]:
     """What the managers' features get from a vendor, derived from what it declares: calendar feeds
     and the absence report are built on who's off, the morning view on who's in, the hours report
     on hours worked (one company-wide read where the connector has one), deciding in Slack on a
-    documented approve/decline route (``decide_leave``)."""
+    documented approve/decline route (``decide_leave``), leave from typed text on leave requests
+    (sent through the form's own path; its Undo is the cancel)."""
     caps = cls.capabilities
     hours = "—"
     if Action.HOURS in caps:
         hours = "company-wide" if hasattr(cls, "everyones_sessions") else "per linked person"
+    typed = "—"
+    if Action.LEAVE in caps:
+        typed = "yes, with Undo" if Action.CANCEL in caps else "yes"
     return [
+        typed,
         "yes" if Action.WHOS_OFF in caps else "—",
         "yes" if Action.WHOS_IN in caps else "—",
         hours,
@@ -57,7 +62,14 @@ def _team_features(cls: type[Vendor]) -> list[str]:
     ]
 
 
-TEAM_COLUMNS = ("Calendar feeds", "Team's morning (/whosin #team)", "Hours report", "Absence report", "Decide in Slack")
+TEAM_COLUMNS = (
+    "Leave from typed text",
+    "Calendar feeds",
+    "Team's morning (/whosin #team)",
+    "Hours report",
+    "Absence report",
+    "Decide in Slack",
+)
 
 
 def capability_table() -> str:
