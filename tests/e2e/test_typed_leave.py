@@ -4,12 +4,19 @@ can be undone; text with a doubt opens the form filled in, saying what was under
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from handlers import ids
+from sandbox.server import SimServer
 from sandbox.slack import SlackStandIn
 from sandbox.timeclock import TimeClockSim
+from sandbox.whosoff import WhosOffSim
+from tests.bot.digests.support import start_digest_bot, user_id
 from tests.conftest import BotUnderTest
 from tests.e2e.test_what_people_see import ada_pin, field, link
 from tests.support import next_monday
@@ -97,3 +104,23 @@ def test_a_kind_naming_no_type_opens_the_form_at_once_once_the_types_are_known(
     assert (field(view, "start"), field(view, "leave_type")) == (day.isoformat(), "Other time off")
     assert "Which type of leave is it?" in json.dumps(view["blocks"])
     assert not slack.responses[key] and not tc_sim.off_times
+
+
+@pytest.fixture
+def wo_bot(tmp_path: Path, slack: SlackStandIn, wo_server: SimServer) -> Iterator[BotUnderTest]:
+    bot = start_digest_bot(tmp_path, slack, wo_server)
+    yield bot
+    bot.close()
+
+
+def test_clear_text_files_the_leave_in_whosoff_with_the_type_its_words_name(
+    wo_bot: BotUnderTest, slack: SlackStandIn, wo_sim: WhosOffSim
+) -> None:
+    day = next_monday() + timedelta(days=14)
+    _, key = wo_bot.driver.command("/timeoff", f"sickness {day:%d %b %Y}")
+    [reply] = slack.wait_response(key)
+    assert "Leave requested in WhosOff" in reply["text"], reply["text"]
+    [leave] = [x for x in wo_sim.leave.values() if x.user_id == user_id(wo_sim, "ada@example.com")]
+    sickness = next(t.leave_type_id for t in wo_sim.leave_types.values() if t.name == "Sickness")
+    assert leave.leave_type_id == sickness
+    assert not slack.calls_to("views.open")
