@@ -22,27 +22,24 @@ def home_tab(services: Services, actor: Actor) -> HomeTab:
     state = services.home.home(actor)
     now = services.now()
     hygiene = None
-    if services.hygiene is not None and state.status.clock_linked:  # hours worked and the clock-in reminder
+    if state.status.clock_linked:  # hours worked and the clock-in reminder
         hygiene = HomeHygiene(services.hours.today_and_week(actor), services.hygiene.clock_in_reminder(actor))
     leave = None
-    if services.followup is not None and state.leave_vendor and state.leave_ready:  # my leave, balances
+    if state.leave_vendor and state.leave_ready:  # my leave, balances
         leave = HomeLeave(_my_leave(services, actor), services.followup.balances(actor))
-    elif services.followup is not None:  # no leave to list yet, but balances another vendor keeps
+    else:  # no leave to list yet, but balances another vendor keeps
         leave = HomeLeave(None, services.followup.balances(actor))
-    away_status = None
-    if services.away_status is not None:  # leave in the Slack status
-        away_status = HomeAwayStatus(
-            services.away_status.connected(actor.team_id, actor.user_id),
-            services.away_status_connect_url,
-            services.away_status_missing,
-            actor.is_admin,
-        )
+    away_status = HomeAwayStatus(  # leave in the Slack status
+        services.away_status.connected(actor.team_id, actor.user_id),
+        services.away_status_connect_url,
+        services.away_status_missing,
+        actor.is_admin,
+    )
     return HomeTab(state, actor.tz, now, hygiene, leave, away_status)
 
 
 def _my_leave(services: Services, actor: Actor) -> MyLeave:
     """The person's leave; what went wrong reading it is said in its place."""
-    assert services.followup is not None
     try:
         return services.followup.my_leave(actor)
     except (VendorError, UserError) as exc:

@@ -20,6 +20,5 @@ def clock_out_reply(services: Services, actor: Actor, note: str | None = None) -
 
 def my_leave_reply(services: Services, actor: Actor, page: int = 0) -> Reply:
     followup = services.followup
-    assert followup is not None
     blocks = leave.my_leave_blocks(followup.my_leave(actor), page, followup.balances(actor))
     return Reply("Your leave", blocks)

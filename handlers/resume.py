@@ -39,8 +39,6 @@ RESPONSE_URL_LIFE = 25 * 60  # Slack keeps a response_url 30 minutes; after that
 
 
 def register(services: Services, client: WebClient) -> None:
-    if services.intake is None:
-        return
     services.intake.resumers["clockin"] = lambda r: resume_clock_in(services, client, r)
     services.intake.resumers["clockout"] = lambda r: resume_clock_out(services, client, r)
     services.intake.resumers["timeoff"] = lambda r: resume_leave_request(services, client, r)

@@ -158,7 +158,7 @@ class Turn:
         claimed = threading.Event()  # set once this delivery, not a repeat of it, owns the request
         progress = Progress()
         ticket: Ticket | None = self.ticket
-        if ticket is None and durable is not None and key is not None and services.intake is not None:
+        if ticket is None and durable is not None and key is not None:
             ticket = services.intake.accept(
                 durable[0],
                 self.team_id,
@@ -196,7 +196,7 @@ class Turn:
                     reply = Reply(describe(exc))
             if reply is not None:
                 self.send(reply)
-            if ticket is not None and services.intake is not None and claimed.is_set():
+            if ticket is not None and claimed.is_set():
                 services.intake.finish(ticket.row_id, "told" if reply is not None else "silent")
 
         def when_slow() -> None:

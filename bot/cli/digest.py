@@ -53,7 +53,6 @@ def run_digest_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         digests = runtime.digests
-        assert digests is not None
         if args.digest_action == "list":
             subs = digests.store.subscriptions()
             for s in subs:

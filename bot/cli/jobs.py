@@ -40,7 +40,6 @@ def leave(args: argparse.Namespace, settings: Settings) -> int:
     safe beside running bots, and a cron job can drive it when no process keeps a scheduler."""
     with one_shot(args, settings) as runtime:
         followup = runtime.services.followup
-        assert followup is not None
         sent = followup.poll() if args.action == "poll" else followup.remind()
     print(f"leave {'changes announced' if args.action == 'poll' else 'reminders sent'} by this process: {sent}")
     return 0

@@ -33,7 +33,6 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
             scope = found
         with one_shot(args, settings) as runtime:
             services = runtime.services
-            assert services.reports is not None
             tz = services.people.zone(None)
             start, end = parse_report_period(" ".join(args.period), datetime.now(tz).date())
             team = args.team or str(runtime.client.auth_test()["team_id"])

@@ -22,8 +22,7 @@ def status_disconnect(ack: Ack, body: dict[str, Any], client: WebClient, service
     ack()
 
     def work(actor: Actor) -> None:
-        if services.away_status is not None:
-            services.away_status.disconnect(actor)
+        services.away_status.disconnect(actor)
         publish_home(services, client, actor)
 
     Turn(services, client, body["team"]["id"], body["user"]["id"], body).later(work)

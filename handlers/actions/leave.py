@@ -34,7 +34,6 @@ def leave_cancel(ack: Ack, body: dict[str, Any], respond: Respond, client: WebCl
     in_home = (body.get("container") or {}).get("type") == "view"
 
     def work(actor: Actor) -> Reply:
-        assert services.followup is not None
         if not request_id:
             return Reply("That button didn't say which request to cancel.")
         done = services.followup.cancel(actor, request_id)
@@ -54,7 +53,6 @@ def leave_undo(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClie
     request_id = _request_id(body)
 
     def work(actor: Actor) -> Reply:
-        assert services.followup is not None
         if not request_id:
             return Reply("That button didn't say which request to undo.")
         return Reply(services.followup.cancel(actor, request_id))

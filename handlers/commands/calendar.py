@@ -23,9 +23,6 @@ HOW = (
 
 def calendar(turn: Turn, args: list[str], ack: Ack) -> None:
     calendars = turn.services.calendars
-    if calendars is None:
-        ack(text="Calendar feeds aren't set up here.")
-        return
     if args and args[0].lower() == "reset":
         if len(args) > 1:
             raise InputError("`/timebot calendar reset` takes nothing more.")

@@ -13,16 +13,9 @@ from bot.digests.schedule import next_run
 from bot.digests.spec import DIGEST_SYNTAX, DigestSpec, describe_days, parse_spec
 from bot.domain import Actor
 from bot.parse import InputError, esc, parse_channel
-from bot.runtime.services import Services
 from bot.usecases.scope import Scope
 from handlers.render.whos_off import fmt_short_day
 from handlers.turn import Reply, Turn
-
-
-def _digests(services: Services) -> DigestAdmin:
-    if services.digests is None:
-        raise InputError("Digests aren't set up in this Timebot.")
-    return services.digests
 
 
 def _channel_arg(args: Sequence[str], what: str) -> str:
@@ -35,7 +28,7 @@ def digest(turn: Turn, args: list[str], ack: Ack) -> None:
     """Parse at once (bad input is answered in the ack), then run the admin-only use case."""
     action = args[0].lower() if args else "help"
     rest = args[1:]
-    digests = _digests(turn.services)
+    digests = turn.services.digests
     command = turn.request or {}
     if action == "add":
         channel = _channel_arg(rest, "add")

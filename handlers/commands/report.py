@@ -22,9 +22,6 @@ USAGE = f"Use `/timebot report hours|absence <period> [#channel|@group|dept=NAME
 
 def report(turn: Turn, args: list[str], ack: Ack) -> None:
     services = turn.services
-    if services.reports is None:
-        ack(text="Team reports aren't set up here.")
-        return
     if not args or args[0].lower() not in KINDS:
         raise InputError(USAGE)
     kind = args[0].lower()

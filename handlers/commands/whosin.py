@@ -41,7 +41,7 @@ def whosin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClien
         )
 
     def morning(actor: Actor) -> Reply:
-        assert scope is not None and services.morning is not None
+        assert scope is not None
         report = services.morning.view(actor, scope)
         return Reply(
             f"Who's in: {len(report.clocked_in)} in, {len(report.on_leave)} on leave, {len(report.not_in)} not in yet",

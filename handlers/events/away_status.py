@@ -11,11 +11,10 @@ from bot.runtime.services import Services
 def tokens_revoked(event: dict[str, Any], body: dict[str, Any], services: Services) -> None:
     users = [u for u in (event.get("tokens") or {}).get("oauth") or [] if isinstance(u, str)]
     away = services.away_status
-    if users and away is not None:
+    if users:
         services.pool.submit(lambda: away.revoked(body.get("team_id", ""), users))
 
 
 def app_uninstalled(body: dict[str, Any], services: Services) -> None:
     away = services.away_status
-    if away is not None:
-        services.pool.submit(lambda: away.revoked(body.get("team_id", ""), None))
+    services.pool.submit(lambda: away.revoked(body.get("team_id", ""), None))
