@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from bot.cli import check, db, jobs, keys, manifest, report, run, trial
-from bot.cli import digest as digest_cli
+from bot.cli import check, db, digest, jobs, keys, manifest, report, run, trial
 from bot.config import ConfigError, Settings, load_settings
 from bot.telemetry import logs
 from bot.vendors.registry import VENDOR_MODULES
@@ -38,7 +37,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "reminders": jobs.reminders,
     "leave": jobs.leave,
     "report": report.report,
-    "digest": digest_cli.run_digest_command,
+    "digest": digest.run_digest_command,
 }
 # The ones that need none: trying the bot, and printing what configures it.
 NO_SETTINGS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -112,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report_cmd.add_argument("--team", default=None, help="Slack team id (default: the bot's own)")
 
-    digest_cli.add_parser(sub)
+    digest.add_parser(sub)
     return parser
 
 
