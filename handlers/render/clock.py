@@ -63,16 +63,23 @@ def midnight_blocks(result: ClockResult, now: datetime) -> Blocks:
 
 def end_time_view(metadata: dict[str, Any], initial: str) -> dict[str, Any]:
     """The form behind ``midnight_blocks``' button: when the person stopped, on their own clock."""
+    return end_time_form(ids.END_TIME_CALLBACK, "When did you stop?", metadata, initial)
+
+
+def end_time_form(
+    callback_id: str, question: str, metadata: dict[str, Any], initial: str, *more: dict[str, Any]
+) -> dict[str, Any]:
+    """A clock-out form asking when the person stopped (one time picker, read as ``end_time``)."""
     picker = {
         "type": "input",
         "block_id": "end_time",
-        "label": plain("When did you stop?"),
+        "label": plain(question),
         "element": {"type": "timepicker", "action_id": ids.FIELD, "initial_time": initial},
     }
     return modal(
         "Clock out",
-        [picker],
-        callback_id=ids.END_TIME_CALLBACK,
+        [picker, *more],
+        callback_id=callback_id,
         submit="Clock out",
         close="Cancel",
         metadata=metadata,

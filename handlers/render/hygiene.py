@@ -13,8 +13,8 @@ from bot.usecases.clock import ClockResult
 from bot.usecases.hours import HoursReport
 from bot.usecases.hygiene import ClockOutReminder, ReminderOutcome
 from handlers import ids
-from handlers.render.blocks import Blocks, actions, button, context, divider, modal, plain, section
-from handlers.render.clock import clock_message
+from handlers.render.blocks import Blocks, actions, button, context, divider, plain, section
+from handlers.render.clock import clock_message, end_time_form
 from handlers.render.hours import hm
 
 
@@ -79,19 +79,8 @@ def clock_in_nudge(chosen: time) -> tuple[str, Blocks]:
 
 
 def left_at_view(metadata: dict[str, Any], initial: str, tz: ZoneInfo) -> dict[str, Any]:
-    picker = {
-        "type": "input",
-        "block_id": "end_time",
-        "label": plain("When did you leave?"),
-        "element": {"type": "timepicker", "action_id": ids.FIELD, "initial_time": initial},
-    }
-    return modal(
-        "Clock out",
-        [picker, context(f"In your time zone ({tz.key}).")],
-        callback_id=ids.LEFT_AT_CALLBACK,
-        submit="Clock out",
-        close="Cancel",
-        metadata=metadata,
+    return end_time_form(
+        ids.LEFT_AT_CALLBACK, "When did you leave?", metadata, initial, context(f"In your time zone ({tz.key}).")
     )
 
 
