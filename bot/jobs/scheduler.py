@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
@@ -147,6 +147,16 @@ class Scheduler:
             replace_existing=True,
             **extra,
         )
+
+
+def run_jobs(declare: Callable[[Scheduler], Iterable[Job]]) -> Scheduler:
+    """Start the process's one scheduler on every job ``declare`` lists. ``declare`` is handed the
+    scheduler because the digests add and drop a job per subscription on it as they change."""
+    scheduler = Scheduler()
+    for job in declare(scheduler):
+        scheduler.add(job)
+    scheduler.start()
+    return scheduler
 
 
 def _guarded(job: Job) -> Callable[[], None]:

@@ -31,7 +31,7 @@ from bot.jobs import followup as followup_jobs
 from bot.jobs import housekeeping
 from bot.jobs import hygiene as hygiene_jobs
 from bot.jobs import intake as intake_jobs
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler, run_jobs
 from bot.runtime.calendar_http import CalendarRoutes
 from bot.runtime.intake import Intake
 from bot.runtime.keycheck import check_stored_keys
@@ -338,18 +338,17 @@ def _build(
 
     scheduler = None
     if settings.scheduler_enabled:
-        scheduler = Scheduler()
-        for job in (
-            *housekeeping.jobs(store, directory.refresh),
-            *intake_jobs.jobs(intake, pool.submit),
-            *hygiene_jobs.jobs(hygiene, every=timedelta(seconds=settings.hygiene_check_seconds)),
-            *digest_jobs.jobs(digests, scheduler),
-            *followup_jobs.jobs(followup, settings.leave_poll_seconds),
-            *away_status_jobs.jobs(away_status),
-        ):
-            scheduler.add(job)
+        scheduler = run_jobs(
+            lambda scheduler: (
+                *housekeeping.jobs(store, directory.refresh),
+                *intake_jobs.jobs(intake, pool.submit),
+                *hygiene_jobs.jobs(hygiene, every=timedelta(seconds=settings.hygiene_check_seconds)),
+                *digest_jobs.jobs(digests, scheduler),
+                *followup_jobs.jobs(followup, settings.leave_poll_seconds),
+                *away_status_jobs.jobs(away_status),
+            )
+        )
         on_close.append(scheduler.shutdown)  # first on close: no job runs on a closed pool or engine
-        scheduler.start()
     return Runtime(
         settings=settings,
         engine=engine,
