@@ -178,7 +178,8 @@ def create_app(
     prestart: bool = False,
 ) -> Runtime:
     """``prestart``: start every worker thread before anything can submit work (``timebot run``):
-    started later, the takeovers recovery submits at once would hold the start-up, and the acks."""
+    started later, the takeovers recovery submits at once would hold the start-up, and the acks;
+    and load what the ack path would otherwise load on first use. One-shot commands skip both."""
     settings.require_secret_key()
     assert settings.secret_key is not None
     if settings.ops_metrics:
@@ -240,8 +241,9 @@ def _build(
     )
     on_close.append(intake.close)  # after the pool finished its jobs: hands back what is left
     on_close.append(lambda: pool.shutdown(wait=True))
-    if prestart:
+    if prestart:  # a serving process: ready before its first request
         pool.prestart()
+        typed_leave.warm_up()  # dateparser's language data now, not on the first /timeoff's ack path
 
     people = People(settings, store, router, box, SlackClient(client), clock=clock)
     clock_cases = _clock(people, store, router, intake)
@@ -333,7 +335,6 @@ def _build(
             listener_executor=ContextThreadPool(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
         )
     app.use(DropRepeats(pool))
-    typed_leave.warm_up()  # dateparser loads its language data now, not on the first /timeoff's ack path
     handlers.register(app, services, client)
 
     scheduler = None
