@@ -52,13 +52,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import formatting as fmt
+from bot.digests.alerts import DigestAlerts
 from bot.digests.content import DigestBuilder, DigestMessage
 from bot.digests.schedule import CATCH_UP_AFTER, LATE_AFTER, latest_due, scheduled_at
 from bot.digests.spec import DEFAULT_DAYS
-from bot.domain import Action
 from bot.errors import UserError
 from bot.parse import esc
-from bot.telemetry import metrics
 from bot.usecases.people import People
 from bot.usecases.ports import (
     Messages,
@@ -148,6 +147,7 @@ class Digests:
         self.policy = policy or ClaimPolicy()
         self.gate = _PostGate(post_interval)
         self.scheduler: Schedule | None = None  # set when this process runs the schedule
+        self.alerts = DigestAlerts(people, router)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -183,7 +183,7 @@ class Digests:
             manual=trigger == "cli",
         )
         if claim.reason == "marked-unknown":
-            self._alert(
+            self.alerts.alert(
                 sub,
                 day,
                 f"The process posting the digest in <#{channel}> for {day} stopped before "
@@ -226,9 +226,9 @@ class Digests:
                 detail,
                 exc_info=not isinstance(exc, UserError) and not hasattr(exc, "user_message"),
             )
-            self._audit(sub, "failed", f"{channel} {day}: {detail}")
+            self.alerts.audit(sub, "failed", f"{channel} {day}: {detail}")
             if run.attempts >= self.policy.max_attempts:  # the last try: nobody will post it unless told
-                self._alert(
+                self.alerts.alert(
                     sub,
                     day,
                     f"I couldn't put together the digest for <#{channel}> ({esc(str(detail))}), so it wasn't posted.",
@@ -281,7 +281,7 @@ class Digests:
                 if not posted:  # refused outright: nothing went out, a later retry is safe
                     self.store.finish(run, "failed", self.now(), detail=f"slack: {error}", expect="posting")
                     if run.attempts == 1 or run.attempts >= self.policy.max_attempts:  # first and last only
-                        self._alert(
+                        self.alerts.alert(
                             sub,
                             day,
                             f"Slack refused the digest for <#{channel}> ({error})."
@@ -306,7 +306,9 @@ class Digests:
             log.warning("digest for %s on %s: posted, but our claim was taken over before we recorded it", channel, day)
             return RunResult(channel, day, "skipped", "lost-claim", posted, len(posted), run, len(done))
         more = f" (the last {total - len(done)}: resumed)" if done else ""
-        self._audit(sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else "") + more)
+        self.alerts.audit(
+            sub, "ok", f"{channel} {day}: {len(posted)} message(s)" + (" (late)" if run.late else "") + more
+        )
         log.info(
             "digest for %s on %s posted: %d message(s)%s%s",
             channel,
@@ -346,11 +348,14 @@ class Digests:
         )
         text = f"Only {index} of {total} digest messages reached <#{channel}> ({error})."
         if not planned:
-            self._alert(sub, day, f"{text} It is too long to post the rest on its own.", "partial", resend=True)
+            too_long = f"{text} It is too long to post the rest on its own."
+            self.alerts.alert(sub, day, too_long, "partial", resend=True)
         elif not resumable:
-            self._alert(sub, day, text, "partial")
+            self.alerts.alert(sub, day, text, "partial")
         elif run.attempts >= self.policy.max_attempts:
-            self._alert(sub, day, f"{text} I tried {run.attempts} times and won't try again by myself.", "partial")
+            self.alerts.alert(
+                sub, day, f"{text} I tried {run.attempts} times and won't try again by myself.", "partial"
+            )
         else:
             log.warning(
                 "digest for %s on %s: %s; the rest is posted in about %s (attempt %s of %s)",
@@ -361,7 +366,7 @@ class Digests:
                 run.attempts,
                 self.policy.max_attempts,
             )
-            self._audit(sub, "partial", f"{channel} {day}: {text} Resuming later.")
+            self.alerts.audit(sub, "partial", f"{channel} {day}: {text} Resuming later.")
         return RunResult(channel, day, "partial", error, posted, index, run, resumed)
 
     def _changed(self, sub: DigestSubscription, run: DigestRun, day: date, done: list[str]) -> RunResult:
@@ -375,7 +380,7 @@ class Digests:
             resumable=False,
             detail=f"not resumed: the digest changed after {len(done)} message(s) were posted",
         )
-        self._alert(
+        self.alerts.alert(
             sub,
             day,
             f"The digest for <#{sub.channel_id}> changed after {len(done)} of its messages were "
@@ -389,7 +394,7 @@ class Digests:
         self, sub: DigestSubscription, run: DigestRun, day: date, posted: list[str], detail: str, resumed: int = 0
     ) -> RunResult:
         self.store.finish(run, "unknown", self.now(), ts=posted, detail=detail, expect="posting")
-        self._alert(
+        self.alerts.alert(
             sub,
             day,
             f"I may or may not have posted the digest in <#{sub.channel_id}> for {day} "
@@ -397,31 +402,6 @@ class Digests:
             "unknown",
         )
         return RunResult(sub.channel_id, day, "unknown", detail, posted, len(posted), run, resumed)
-
-    def _alert(self, sub: DigestSubscription, day: date, text: str, outcome: str, *, resend: bool = False) -> None:
-        """Log at ERROR, write the audit log, and DM the admin who set the digest up, with the
-        command that fixes it (``resend``: only a whole resend, ``--force``, can)."""
-        send = f"timebot digest send --channel {sub.channel_id} --date {day.isoformat()}"
-        hint = (
-            f"Once that is fixed, `{send}` posts it."
-            if outcome == "failed" and not resend
-            else f"Once that is fixed, `{send}` posts the rest (not what already went out)."
-            if outcome == "partial" and not resend
-            else f"Check <#{sub.channel_id}>; if the digest is missing there, resend it with `{send} --force`."
-        )
-        full = f":warning: {text} {hint}"
-        log.error("digest alert (%s) for %s on %s: %s", outcome, sub.channel_id, day, text)
-        self._audit(sub, outcome, f"{sub.channel_id} {day}: {text}")
-        if sub.created_by and sub.created_by.startswith(("U", "W")):
-            try:
-                self.people.slack.post(sub.created_by, full)
-            except Exception as exc:
-                log.warning("could not DM %s about the digest: %s", sub.created_by, type(exc).__name__)
-
-    def _audit(self, sub: DigestSubscription, outcome: str, detail: str) -> None:
-        metrics.digest(outcome)
-        vendor = self.router.maybe(Action.WHOS_OFF)
-        self.people.audit(sub.team_id, "timebot", vendor.name if vendor else "-", "digest", outcome, detail)
 
     def fire(self, team_id: str, channel_id: str) -> RunResult | None:
         """The cron job: post today's digest if today's run is really due (a misfire carried past
