@@ -9,6 +9,7 @@ fails when the two disagree.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -63,7 +64,10 @@ def shown_default(info: FieldInfo) -> str:
 
 def table(model: type[BaseSettings]) -> str:
     lines = ["| Setting | Default | Meaning |", "|---|---|---|"]
-    for field, info in model.model_fields.items():
+    # A model's own settings first, then those it extends (Settings extends VendorAccess): the
+    # Slack and database settings lead the table, as a reader sets them first.
+    own = inspect.get_annotations(model)
+    for field, info in sorted(model.model_fields.items(), key=lambda item: item[0] not in own):
         if not info.description:
             raise ValueError(f"{model.__name__}.{field} has no description: the settings table needs one")
         first, *others = env_names(model, field)
